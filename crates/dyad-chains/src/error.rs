@@ -1,0 +1,40 @@
+//! Everything that can go wrong in chain formatting.
+
+/// An input this crate cannot turn into an address, a sign input or an encoded signature.
+/// Messages describe the problem without echoing key material (there is none here) or long
+/// caller input.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    /// A wallet type name that is not EVM, SOLANA, COSMOS or STELLAR (the offending name,
+    /// cut to 64 characters).
+    #[error("unknown wallet type {0:?}: expected EVM, SOLANA, COSMOS or STELLAR")]
+    UnknownWalletType(String),
+    /// The public key or signature belongs to the other scheme than the wallet type uses
+    /// (EVM and COSMOS use DKLS/secp256k1, SOLANA and STELLAR use ED25519).
+    #[error("the key or signature does not belong to the wallet type's scheme")]
+    KeyMismatch,
+    /// An address that does not parse for the wallet type; the text says why.
+    #[error("invalid address: {0}")]
+    InvalidAddress(String),
+    /// A public key of the right scheme that is not a usable point.
+    #[error("invalid public key: {0}")]
+    InvalidPublicKey(String),
+    /// A signature of the right kind whose values are out of range for the chain.
+    #[error("invalid signature: {0}")]
+    InvalidSignature(String),
+    /// A message the wallet type cannot sign in a verifiable way.
+    #[error("invalid message: {0}")]
+    InvalidMessage(String),
+    /// A [`ChainConfig`](crate::ChainConfig) value that cannot be used.
+    #[error("invalid chain configuration: {0}")]
+    InvalidConfig(String),
+}
+
+impl ChainError {
+    /// [`ChainError::UnknownWalletType`] for `name`, cut so that a huge input does not end up
+    /// whole in logs and error bodies.
+    pub(crate) fn unknown_wallet_type(name: &str) -> Self {
+        const MAX_CHARS: usize = 64;
+        ChainError::UnknownWalletType(name.chars().take(MAX_CHARS).collect())
+    }
+}

@@ -1,0 +1,104 @@
+//! STELLAR: strkey `G…` account ids (SEP-23) and 64-byte Ed25519 signatures.
+
+use crate::{ChainError, PublicKey, Signature};
+
+/// The account id of an Ed25519 public key: the SEP-23 strkey with version byte `G`.
+///
+/// [`ChainError::KeyMismatch`] for a secp256k1 key.
+pub fn address(public_key: &PublicKey) -> Result<String, ChainError> {
+    let PublicKey::Ed25519(bytes) = public_key else {
+        return Err(ChainError::KeyMismatch);
+    };
+    Ok(stellar_strkey::ed25519::PublicKey(*bytes)
+        .to_string()
+        .as_str()
+        .to_owned())
+}
+
+/// Decodes a `G…` account id into its 32 key bytes, with SEP-23's rules: upper-case base32
+/// without padding, valid length, zero unused bits, correct CRC16 and version byte.
+///
+/// Other strkeys are not wallet addresses and are rejected: muxed accounts (`M…`, an account
+/// plus a 64-bit id), contracts (`C…`), and secret seeds (`S…`).
+pub fn decode_address(address: &str) -> Result<[u8; 32], ChainError> {
+    stellar_strkey::ed25519::PublicKey::from_string(address)
+        .map(|key| key.0)
+        .map_err(|e| ChainError::InvalidAddress(format!("not a Stellar G... account id: {e}")))
+}
+
+/// The 64-byte Ed25519 signature, as a Stellar `DecoratedSignature` carries it.
+///
+/// [`ChainError::KeyMismatch`] for an ECDSA signature.
+pub fn encode_signature(signature: &Signature) -> Result<[u8; 64], ChainError> {
+    match signature {
+        Signature::Ed25519(bytes) => Ok(*bytes),
+        Signature::Ecdsa { .. } => Err(ChainError::KeyMismatch),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SEP-23 (stellar/stellar-protocol ecosystem/sep-0023.md), valid test case 1.
+    const SEP23_ACCOUNT: &str = "GA7QYNF7SOWQ3GLR2BGMZEHXAVIRZA4KVWLTJJFC7MGXUA74P7UJVSGZ";
+    const SEP23_KEY: &str = "3f0c34bf93ad0d9971d04ccc90f705511c838aad9734a4a2fb0d7a03fc7fe89a";
+
+    fn sep23_key() -> [u8; 32] {
+        hex::decode(SEP23_KEY).unwrap().try_into().unwrap()
+    }
+
+    #[test]
+    fn sep23_valid_account_round_trips() {
+        assert_eq!(address(&PublicKey::Ed25519(sep23_key())).unwrap(), SEP23_ACCOUNT);
+        assert_eq!(decode_address(SEP23_ACCOUNT).unwrap(), sep23_key());
+    }
+
+    #[test]
+    fn any_key_round_trips() {
+        let mut key = [0u8; 32];
+        key.iter_mut()
+            .enumerate()
+            .for_each(|(i, b)| *b = (i as u8).wrapping_mul(37).wrapping_add(11));
+        let text = address(&PublicKey::Ed25519(key)).unwrap();
+        assert_eq!(text.len(), 56);
+        assert!(text.starts_with('G'));
+        assert_eq!(decode_address(&text).unwrap(), key);
+    }
+
+    #[test]
+    fn sep23_invalid_cases_are_rejected() {
+        // The G-prefixed invalid cases of SEP-23, then other valid SEP-23 strkeys that are not
+        // account ids (muxed, contract), then case and checksum damage.
+        for bad in [
+            "GAAAAAAAACGC6",
+            "GA7QYNF7SOWQ3GLR2BGMZEHXAVIRZA4KVWLTJJFC7MGXUA74P7UJVSGZA",
+            "GA7QYNF7SOWQ3GLR2BGMZEHXAVIRZA4KVWLTJJFC7MGXUA74P7UJUACUSI",
+            "G47QYNF7SOWQ3GLR2BGMZEHXAVIRZA4KVWLTJJFC7MGXUA74P7UJVP2I",
+            "MA7QYNF7SOWQ3GLR2BGMZEHXAVIRZA4KVWLTJJFC7MGXUA74P7UJUAAAAAAAAAAAACJUQ",
+            "CA7QYNF7SOWQ3GLR2BGMZEHXAVIRZA4KVWLTJJFC7MGXUA74P7UJUWDA",
+            "ga7qynf7sowq3glr2bgmzehxavirza4kvwltjjfc7mgxua74p7ujvsgz",
+            "GA7QYNF7SOWQ3GLR2BGMZEHXAVIRZA4KVWLTJJFC7MGXUA74P7UJVSGY",
+            "",
+        ] {
+            assert!(
+                matches!(decode_address(bad), Err(ChainError::InvalidAddress(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn mismatched_kinds_are_rejected() {
+        assert_eq!(address(&PublicKey::Secp256k1([2; 33])), Err(ChainError::KeyMismatch));
+        assert_eq!(
+            encode_signature(&Signature::Ecdsa {
+                r: [1; 32],
+                s: [1; 32],
+                recovery_id: 0
+            }),
+            Err(ChainError::KeyMismatch)
+        );
+        assert_eq!(encode_signature(&Signature::Ed25519([9; 64])).unwrap(), [9; 64]);
+    }
+}

@@ -1,0 +1,255 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use dyad_proto::{Environment, PregenId, WalletId, WalletType};
+
+use crate::CliError;
+
+/// Dyad: self-hosted 2-of-2 MPC wallets you can pregenerate, sign with, and hand over.
+#[derive(Debug, Parser)]
+#[command(name = "dyad", version)]
+pub struct Cli {
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Start an embedded server, pregenerate one wallet of each type, sign with each, verify.
+    Demo(DemoArgs),
+    /// Manage apps (runs against the data folder directly).
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Show the server's version and ceremony key.
+    Info(Conn),
+    /// Pregenerated wallets.
+    #[command(subcommand)]
+    Pregen(PregenCommand),
+    /// Signing.
+    #[command(subcommand)]
+    Sign(SignCommand),
+}
+
+/// Where the server keeps its data.
+#[derive(Debug, Args)]
+pub struct Storage {
+    /// Data folder: SQLite file `dyad.db` and `master.key` (created on first run). The master
+    /// key can come from DYAD_MASTER_KEY (64 hex characters) instead.
+    #[arg(long, env = "DYAD_DATA_DIR", default_value = "./dyad-data")]
+    pub data_dir: PathBuf,
+    /// A database URL instead of the data folder's SQLite file (`sqlite://path`; PostgreSQL is
+    /// not built yet).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+/// `dyad serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Storage.
+    #[command(flatten)]
+    pub storage: Storage,
+}
+
+/// `dyad demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Storage.
+    #[command(flatten)]
+    pub storage: Storage,
+    /// Whom the demo wallets are for.
+    #[arg(long, default_value = "demo@example.com")]
+    pub email: String,
+    /// The message each wallet signs.
+    #[arg(long, default_value = "Hello from Dyad")]
+    pub message: String,
+}
+
+/// `dyad app …`.
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Create an app and its API key (shown once).
+    Create {
+        /// Storage.
+        #[command(flatten)]
+        storage: Storage,
+        /// App name.
+        #[arg(long)]
+        name: String,
+        /// BETA or PROD.
+        #[arg(long, default_value = "beta", value_parser = parse_env)]
+        env: Environment,
+    },
+    /// List apps.
+    List {
+        /// Storage.
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+/// How to reach a server.
+#[derive(Debug, Args)]
+pub struct Conn {
+    /// Server URL.
+    #[arg(long, env = "DYAD_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// The app's API key.
+    #[arg(long, env = "DYAD_API_KEY", hide_env_values = true, default_value = "")]
+    pub api_key: String,
+}
+
+/// Exactly one identifier.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct Identifier {
+    /// Email address.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Phone number (E.164).
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// Telegram user id.
+    #[arg(long)]
+    pub telegram_user_id: Option<String>,
+    /// Farcaster username.
+    #[arg(long)]
+    pub farcaster_username: Option<String>,
+    /// X username.
+    #[arg(long)]
+    pub x_username: Option<String>,
+    /// Discord username.
+    #[arg(long)]
+    pub discord_username: Option<String>,
+    /// Your own id.
+    #[arg(long)]
+    pub custom_id: Option<String>,
+}
+
+impl Identifier {
+    /// The parsed, normalised identifier.
+    pub fn parse(&self) -> Result<PregenId, CliError> {
+        let pairs = [
+            ("email", &self.email),
+            ("phone", &self.phone),
+            ("telegramUserId", &self.telegram_user_id),
+            ("farcasterUsername", &self.farcaster_username),
+            ("xUsername", &self.x_username),
+            ("discordUsername", &self.discord_username),
+            ("customId", &self.custom_id),
+        ];
+        let (kind, value) = pairs
+            .iter()
+            .find_map(|(k, v)| v.as_ref().map(|v| (*k, v)))
+            .ok_or_else(|| CliError::Usage("give one identifier, e.g. --email".into()))?;
+        PregenId::parse(kind, value).map_err(|e| CliError::Usage(e.to_string()))
+    }
+}
+
+/// `dyad pregen …`.
+#[derive(Debug, Subcommand)]
+pub enum PregenCommand {
+    /// Is there a wallet for this identifier?
+    Has {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        id: Identifier,
+        /// Only this type.
+        #[arg(long = "type", value_parser = parse_type)]
+        wallet_type: Option<WalletType>,
+    },
+    /// Pregenerate a wallet; its user share is added to the share file.
+    Create {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        id: Identifier,
+        /// EVM, SOLANA, COSMOS or STELLAR.
+        #[arg(long = "type", value_parser = parse_type)]
+        wallet_type: WalletType,
+        /// File holding the user share (created 0600 if missing; wallets accumulate in it).
+        #[arg(long)]
+        share_file: PathBuf,
+    },
+    /// Pregenerate one wallet per type.
+    CreatePerType {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        id: Identifier,
+        /// Comma-separated types.
+        #[arg(long, value_delimiter = ',', value_parser = parse_type, required = true)]
+        types: Vec<WalletType>,
+        /// File holding the user share.
+        #[arg(long)]
+        share_file: PathBuf,
+    },
+    /// List the wallets of an identifier.
+    List {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(flatten)]
+        id: Identifier,
+    },
+    /// Change a wallet's identifier (and the share file's copy of it).
+    UpdateId {
+        #[command(flatten)]
+        conn: Conn,
+        /// Wallet id.
+        #[arg(long, value_parser = parse_wallet)]
+        wallet: WalletId,
+        /// File holding the user share.
+        #[arg(long)]
+        share_file: PathBuf,
+        #[command(flatten)]
+        id: Identifier,
+    },
+}
+
+/// `dyad sign …`.
+#[derive(Debug, Subcommand)]
+pub enum SignCommand {
+    /// Sign a message (EVM: EIP-191; COSMOS: ADR-036; SOLANA, STELLAR: raw bytes).
+    Message {
+        #[command(flatten)]
+        conn: Conn,
+        /// Wallet id.
+        #[arg(long, value_parser = parse_wallet)]
+        wallet: WalletId,
+        /// File holding the user share.
+        #[arg(long)]
+        share_file: PathBuf,
+        /// The message as text.
+        #[arg(long, conflicts_with = "message_base64", required_unless_present = "message_base64")]
+        message: Option<String>,
+        /// The message as base64.
+        #[arg(long)]
+        message_base64: Option<String>,
+    },
+}
+
+fn parse_type(s: &str) -> Result<WalletType, String> {
+    s.parse()
+        .map_err(|_| format!("unknown wallet type {s:?}: expected EVM, SOLANA, COSMOS or STELLAR"))
+}
+
+fn parse_env(s: &str) -> Result<Environment, String> {
+    s.parse().map_err(|e: dyad_proto::ProtoError| e.to_string())
+}
+
+fn parse_wallet(s: &str) -> Result<WalletId, String> {
+    s.parse().map_err(|_| format!("{s:?} is not a wallet id"))
+}

@@ -1,0 +1,217 @@
+//! Running each subcommand.
+
+use std::sync::Arc;
+
+use dyad_sdk::{Dyad, WalletView};
+use dyad_server::{AppState, DataDir, MasterKey, ServerConfig, SqliteStore, Store};
+use serde_json::json;
+
+use crate::args::{AppCommand, Cli, Command, Conn, PregenCommand, SignCommand, Storage};
+use crate::{demo, output, share_file, CliError};
+
+/// Open the store and master key a storage argument names.
+pub async fn open_storage(storage: &Storage) -> Result<(Arc<dyn Store>, MasterKey), CliError> {
+    let dir = DataDir::new(&storage.data_dir)?;
+    let master = dir.master_key_from_env_or_file()?;
+    let store: Arc<dyn Store> = match storage.database_url.as_deref() {
+        None => dir.open_store().await?,
+        Some(url) => {
+            if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+                Arc::new(SqliteStore::open(std::path::Path::new(path)).await?)
+            } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                return Err(CliError::Usage(
+                    "PostgreSQL storage is not built yet; use the data folder's SQLite file (omit --database-url)"
+                        .into(),
+                ));
+            } else {
+                return Err(CliError::Usage(format!("unsupported database URL scheme in {url:?}")));
+            }
+        }
+    };
+    Ok((store, master))
+}
+
+fn client(conn: &Conn) -> Result<Dyad, CliError> {
+    if conn.api_key.trim().is_empty() {
+        return Err(CliError::Usage("no API key: pass --api-key or set DYAD_API_KEY".into()));
+    }
+    Ok(Dyad::new(&conn.url, &conn.api_key))
+}
+
+fn print_wallet(json_out: bool, w: &WalletView) {
+    if json_out {
+        output::json(w);
+    } else {
+        output::wallets(std::slice::from_ref(w));
+    }
+}
+
+/// Load the share file into `dyad` if it has one.
+async fn load_share(dyad: &Dyad, path: &std::path::Path, required: bool) -> Result<(), CliError> {
+    let share = if required {
+        Some(share_file::read_required(path)?)
+    } else {
+        share_file::read(path)?
+    };
+    if let Some(s) = share {
+        dyad.set_user_share(&s).await?;
+    }
+    Ok(())
+}
+
+fn save_share(dyad: &Dyad, path: &std::path::Path) -> Result<(), CliError> {
+    share_file::write(path, &dyad.get_user_share()?)
+}
+
+/// Run a parsed command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let j = cli.json;
+    match cli.command {
+        Command::Serve(args) => {
+            let (store, master) = open_storage(&args.storage).await?;
+            let state = AppState::new(store, &master, ServerConfig::default()).await?;
+            drop(master);
+            let server = dyad_server::spawn(state, &args.listen)
+                .await
+                .map_err(|e| CliError::Io(format!("listening on {}: {e}", args.listen)))?;
+            eprintln!("dyad listening on {}", server.url());
+            tokio::select! {
+                r = server.wait() => r.map_err(|e| CliError::Io(e.to_string()))?,
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            Ok(())
+        }
+        Command::Demo(args) => demo::run(args, j).await,
+        Command::App(AppCommand::Create { storage, name, env }) => {
+            let (store, _master) = open_storage(&storage).await?;
+            let (app, key) = dyad_server::api_key::create_app(store.as_ref(), &name, env).await?;
+            if j {
+                output::json(
+                    &json!({ "appId": app.id, "name": app.name, "environment": app.environment, "apiKey": key.expose() }),
+                );
+            } else {
+                println!("app {} ({}) created in {}", app.name, app.id, app.environment);
+                println!("API key (shown once, store it now): {}", key.expose());
+            }
+            Ok(())
+        }
+        Command::App(AppCommand::List { storage }) => {
+            let (store, _master) = open_storage(&storage).await?;
+            let apps = store.apps().await?;
+            if j {
+                let list: Vec<_> = apps
+                    .iter()
+                    .map(|a| json!({ "appId": a.id, "name": a.name, "environment": a.environment, "createdAt": a.created_at }))
+                    .collect();
+                output::json(&list);
+            } else {
+                let rows: Vec<Vec<String>> = apps
+                    .iter()
+                    .map(|a| vec![a.id.to_string(), a.name.clone(), a.environment.to_string()])
+                    .collect();
+                output::table(&["APP", "NAME", "ENV"], &rows);
+            }
+            Ok(())
+        }
+        Command::Info(conn) => {
+            let info = Dyad::new(&conn.url, &conn.api_key).info().await?;
+            if j {
+                output::json(&info);
+            } else {
+                println!("dyad {} — ceremony key {}", info.version, info.ceremony_public_key);
+            }
+            Ok(())
+        }
+        Command::Pregen(cmd) => pregen(cmd, j).await,
+        Command::Sign(SignCommand::Message {
+            conn,
+            wallet,
+            share_file,
+            message,
+            message_base64,
+        }) => {
+            let bytes = match (message, message_base64) {
+                (Some(m), None) => m.into_bytes(),
+                (None, Some(b)) => dyad_proto::rest::decode_base64(&b)
+                    .ok_or_else(|| CliError::Usage("--message-base64 is not valid base64".into()))?,
+                _ => return Err(CliError::Usage("give --message or --message-base64".into())),
+            };
+            let dyad = client(&conn)?;
+            load_share(&dyad, &share_file, true).await?;
+            let r = dyad.sign_message(wallet, &bytes).await?;
+            let sig = format!("0x{}", hex::encode(&r.signature));
+            if j {
+                output::json(&json!({ "walletId": r.wallet_id, "signature": sig }));
+            } else {
+                println!("{sig}");
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn pregen(cmd: PregenCommand, j: bool) -> Result<(), CliError> {
+    match cmd {
+        PregenCommand::Has { conn, id, wallet_type } => {
+            let exists = client(&conn)?.has_pregen_wallet(&id.parse()?, wallet_type).await?;
+            if j {
+                output::json(&json!({ "exists": exists }));
+            } else {
+                println!("{}", if exists { "yes" } else { "no" });
+            }
+        }
+        PregenCommand::Create {
+            conn,
+            id,
+            wallet_type,
+            share_file,
+        } => {
+            let dyad = client(&conn)?;
+            load_share(&dyad, &share_file, false).await?;
+            let w = dyad.create_pregen_wallet(wallet_type, &id.parse()?).await?;
+            save_share(&dyad, &share_file)?;
+            print_wallet(j, &w);
+        }
+        PregenCommand::CreatePerType {
+            conn,
+            id,
+            types,
+            share_file,
+        } => {
+            let dyad = client(&conn)?;
+            load_share(&dyad, &share_file, false).await?;
+            let result = dyad.create_pregen_wallet_per_type(&types, &id.parse()?).await;
+            // Whatever was created before a failure must not be lost with the error.
+            if !dyad.loaded_wallets().is_empty() {
+                save_share(&dyad, &share_file)?;
+            }
+            let list = result?;
+            if j {
+                output::json(&list);
+            } else {
+                output::wallets(&list);
+            }
+        }
+        PregenCommand::List { conn, id } => {
+            let list = client(&conn)?.get_pregen_wallets(&id.parse()?).await?;
+            if j {
+                output::json(&list);
+            } else {
+                output::wallets(&list);
+            }
+        }
+        PregenCommand::UpdateId {
+            conn,
+            wallet,
+            share_file,
+            id,
+        } => {
+            let dyad = client(&conn)?;
+            load_share(&dyad, &share_file, true).await?;
+            let w = dyad.update_pregen_wallet_identifier(wallet, &id.parse()?).await?;
+            save_share(&dyad, &share_file)?;
+            print_wallet(j, &w);
+        }
+    }
+    Ok(())
+}

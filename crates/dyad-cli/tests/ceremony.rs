@@ -1,0 +1,209 @@
+//! Ceremonies under attack, driven by hand over a real WebSocket: a tampered, truncated or
+//! garbage frame aborts the ceremony with an error, and key generation leaves no wallet behind.
+
+mod support;
+
+use dyad_mpc::{Dkg, Role, Scheme};
+use dyad_proto::rest::{ceremony_path, CeremonyTicket};
+use dyad_proto::{session_id, ErrorCode, Frame, Initiator, SecureChannel};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use support::TestServer;
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+#[derive(Clone, Copy, Debug)]
+enum Attack {
+    FlipBit,
+    Truncate,
+    GarbageRound,
+    WrongRoundMessage,
+}
+
+async fn start_dkg(t: &TestServer, key: &str, who: &str, wallet_type: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/v1/wallets", t.url()))
+        .header("x-api-key", key)
+        .json(&json!({ "type": wallet_type, "pregenId": { "email": who } }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn handshake(t: &TestServer, ticket: &CeremonyTicket) -> (Ws, SecureChannel) {
+    let info: Value = reqwest::get(format!("{}/v1/info", t.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut server_key = [0u8; 32];
+    hex::decode_to_slice(
+        info["ceremonyPublicKey"].as_str().unwrap().trim_start_matches("0x"),
+        &mut server_key,
+    )
+    .unwrap();
+    let url = format!(
+        "{}{}",
+        t.url().replace("http://", "ws://"),
+        ceremony_path(&ticket.ceremony_id)
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let (init, m1) = Initiator::start(&server_key, &ticket.ceremony_id).unwrap();
+    ws.send(Message::Binary(m1.into())).await.unwrap();
+    let m2 = match ws.next().await.unwrap().unwrap() {
+        Message::Binary(b) => b,
+        other => panic!("expected handshake, got {other:?}"),
+    };
+    (ws, init.finish(&m2).unwrap())
+}
+
+/// Read frames until the server's Abort; its code.
+async fn abort_code(ws: &mut Ws, channel: &mut SecureChannel) -> ErrorCode {
+    while let Some(msg) = ws.next().await {
+        if let Message::Binary(b) = msg.unwrap() {
+            match Frame::from_bytes(&channel.open(&b).unwrap()).unwrap() {
+                Frame::Abort { code, message } => {
+                    assert!(!message.is_empty());
+                    return code;
+                }
+                Frame::Protocol(_) => continue,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    panic!("server closed without an Abort frame")
+}
+
+async fn attack(attack: Attack, wallet_type: &str, scheme: Scheme) {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let who = "victim@example.com";
+    let resp = start_dkg(&t, &key, who, wallet_type).await;
+    assert_eq!(resp.status().as_u16(), 201);
+    let ticket: CeremonyTicket = resp.json().await.unwrap();
+
+    let (mut ws, mut channel) = handshake(&t, &ticket).await;
+    let sid = session_id(&ticket.ceremony_id, "dkg");
+    let (_, first) = Dkg::start(scheme, Role::User, &sid).unwrap();
+    let sealed = match attack {
+        Attack::FlipBit => {
+            let mut s = channel.seal(&Frame::Protocol(first).to_bytes()).unwrap();
+            let mid = s.len() / 2;
+            s[mid] ^= 0x01;
+            s
+        }
+        Attack::Truncate => {
+            let s = channel.seal(&Frame::Protocol(first).to_bytes()).unwrap();
+            s[..s.len() - 7].to_vec()
+        }
+        // Properly encrypted, but not a round message: a malicious client, not a broken network.
+        Attack::GarbageRound => channel.seal(&Frame::Protocol(vec![0xff; 40]).to_bytes()).unwrap(),
+        Attack::WrongRoundMessage => channel.seal(&Frame::Confirm.to_bytes()).unwrap(),
+    };
+    ws.send(Message::Binary(sealed.into())).await.unwrap();
+    assert_eq!(
+        abort_code(&mut ws, &mut channel).await,
+        ErrorCode::CeremonyAborted,
+        "{attack:?}"
+    );
+
+    // No wallet, visible or pending: the identifier is free again at once.
+    let http = reqwest::Client::new();
+    let list: Value = http
+        .get(format!("{}/v1/wallets?email={who}", t.url()))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["wallets"], json!([]));
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", t.data_dir().join("dyad.db").display()))
+        .await
+        .unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wallets")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0, "{attack:?} left a wallet row");
+    let shares: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cloud_shares")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(shares, 0);
+    let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'wallet.create_failed'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(failed, 1);
+
+    // The ceremony id is spent: a second connection is refused.
+    let url = format!(
+        "{}{}",
+        t.url().replace("http://", "ws://"),
+        ceremony_path(&ticket.ceremony_id)
+    );
+    let again = tokio_tungstenite::connect_async(url).await;
+    assert!(matches!(&again, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 404));
+
+    // And a new, honest attempt for the same identifier works.
+    let dyad = dyad_sdk::Dyad::new(&t.url(), &key);
+    let w = dyad
+        .create_pregen_wallet(
+            wallet_type.parse().unwrap(),
+            &dyad_proto::PregenId::parse("email", who).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(w.wallet_type.as_str(), wallet_type);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampered_frame_aborts_dkls_keygen() {
+    attack(Attack::FlipBit, "EVM", Scheme::Dkls).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_frame_aborts_dkls_keygen() {
+    attack(Attack::Truncate, "COSMOS", Scheme::Dkls).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_round_aborts_ed25519_keygen() {
+    attack(Attack::GarbageRound, "SOLANA", Scheme::Ed25519).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampered_frame_aborts_ed25519_keygen() {
+    attack(Attack::FlipBit, "STELLAR", Scheme::Ed25519).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_order_frame_aborts_keygen() {
+    attack(Attack::WrongRoundMessage, "EVM", Scheme::Dkls).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfinished_keygen_is_a_conflict_until_it_fails() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let first = start_dkg(&t, &key, "race@example.com", "EVM").await;
+    assert_eq!(first.status().as_u16(), 201);
+    let ticket: CeremonyTicket = first.json().await.unwrap();
+    let second = start_dkg(&t, &key, "race@example.com", "EVM").await;
+    assert_eq!(second.status().as_u16(), 409);
+    let body: Value = second.json().await.unwrap();
+    assert_eq!(body["code"], "CEREMONY_IN_PROGRESS");
+    assert_eq!(body["walletId"], json!(ticket.wallet_id));
+    // Invisible while pending.
+    let got = reqwest::Client::new()
+        .get(format!("{}/v1/wallets/{}", t.url(), ticket.wallet_id))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status().as_u16(), 404);
+}

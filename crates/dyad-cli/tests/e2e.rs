@@ -1,0 +1,344 @@
+//! End to end: a real server on port 0 with a temporary SQLite file, driven through the SDK (and
+//! raw HTTP/WebSocket where a test must misbehave). Signatures are checked with the standard
+//! verifiers (k256 with ecrecover, ed25519-dalek verify_strict) on digests rebuilt independently.
+
+mod support;
+
+use base64::Engine;
+use dyad_cli::verify::verify_message;
+use dyad_proto::{ErrorCode, PregenId, WalletType};
+use dyad_sdk::{Dyad, SdkError};
+use serde_json::{json, Value};
+use support::TestServer;
+
+fn email(s: &str) -> PregenId {
+    PregenId::parse("email", s).unwrap()
+}
+
+fn api_code(e: &SdkError) -> Option<ErrorCode> {
+    e.code()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pregenerate_all_types_then_sign_from_a_fresh_client() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let who = email("User1@Example.com");
+    let creator = Dyad::new(&t.url(), &key);
+    assert!(!creator.has_pregen_wallet(&who, None).await.unwrap());
+
+    let wallets = creator
+        .create_pregen_wallet_per_type(&WalletType::ALL, &who)
+        .await
+        .unwrap();
+    assert_eq!(wallets.len(), 4);
+    for (w, t) in wallets.iter().zip(WalletType::ALL) {
+        assert_eq!(w.wallet_type, t);
+        assert_eq!(w.pregen_id, email("user1@example.com"));
+        assert_eq!(w.status, dyad_proto::WalletStatus::Pregen);
+    }
+    assert!(wallets[0].address.starts_with("0x") && wallets[0].address.len() == 42);
+    assert!(wallets[2].address.starts_with("cosmos1"));
+    assert!(wallets[3].address.starts_with('G'));
+    assert_eq!(wallets[0].public_key.len(), 2 + 66);
+    assert_eq!(wallets[1].public_key.len(), 2 + 64);
+    assert!(creator.has_pregen_wallet(&who, Some(WalletType::Solana)).await.unwrap());
+
+    // A second wallet of a type for the same person is a conflict naming the existing one.
+    let dup = creator
+        .create_pregen_wallet(WalletType::Evm, &email("user1@example.com"))
+        .await
+        .unwrap_err();
+    match &dup {
+        SdkError::Api {
+            status,
+            code,
+            wallet_id,
+            ..
+        } => {
+            assert_eq!(*status, 409);
+            assert_eq!(*code, ErrorCode::WalletExists);
+            assert_eq!(*wallet_id, Some(wallets[0].id));
+        }
+        other => panic!("expected 409, got {other:?}"),
+    }
+
+    let share = creator.get_user_share().unwrap();
+    assert_eq!(share.expose().split('-').count(), 4);
+    let fresh = Dyad::new(&t.url(), &key);
+    fresh.set_user_share(share.expose()).await.unwrap();
+    for w in &wallets {
+        let msg = format!("hello {}", w.wallet_type);
+        let sig = fresh.sign_message(w.id, msg.as_bytes()).await.unwrap();
+        assert_eq!(sig.wallet_id, w.id);
+        let expected_len = if w.wallet_type == WalletType::Evm { 65 } else { 64 };
+        assert_eq!(sig.signature.len(), expected_len, "{}", w.wallet_type);
+        verify_message(w, msg.as_bytes(), &sig.signature).unwrap();
+        // The verifier is not a rubber stamp.
+        assert!(verify_message(w, b"another message", &sig.signature).is_err());
+        if w.wallet_type == WalletType::Evm {
+            assert!(matches!(sig.signature[64], 27 | 28));
+        }
+    }
+    let listed = fresh.get_pregen_wallets(&who).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|w| w.id).collect::<Vec<_>>(),
+        wallets.iter().map(|w| w.id).collect::<Vec<_>>()
+    );
+
+    // Every sign was audited with what it signed.
+    let scope = t.store.apps().await.unwrap()[0].clone();
+    let log = t
+        .store
+        .audit_log(dyad_server::store::Scope {
+            app_id: scope.id,
+            environment: scope.environment,
+        })
+        .await
+        .unwrap();
+    let count = |a: &str| log.iter().filter(|r| r.action == a).count();
+    assert_eq!(count("wallet.created"), 4);
+    assert_eq!(count("sign.requested"), 4);
+    assert_eq!(count("sign.completed"), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updating_the_identifier_moves_the_wallet_and_the_share() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let custom = PregenId::parse("customId", "user-42").unwrap();
+    let w = dyad.create_pregen_wallet(WalletType::Solana, &custom).await.unwrap();
+
+    let new_id = email("claimer@example.com");
+    let updated = dyad.update_pregen_wallet_identifier(w.id, &new_id).await.unwrap();
+    assert_eq!(updated.pregen_id, new_id);
+    assert_eq!(updated.address, w.address);
+    assert!(dyad.get_pregen_wallets(&custom).await.unwrap().is_empty());
+    assert_eq!(dyad.get_pregen_wallets(&new_id).await.unwrap()[0].id, w.id);
+
+    // The share string now carries the new identifier, and still signs.
+    let share = dyad.get_user_share().unwrap();
+    let entry: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(share.expose())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(entry["pregenId"], json!({ "email": "claimer@example.com" }));
+    let fresh = Dyad::new(&t.url(), &key);
+    fresh.set_user_share(share.expose()).await.unwrap();
+    assert_eq!(fresh.loaded_wallets()[0].pregen_id, new_id);
+    let sig = fresh.sign_message(w.id, b"after update").await.unwrap();
+    verify_message(&updated, b"after update", &sig.signature).unwrap();
+
+    // Moving onto an identifier that already has a wallet of this type is a conflict.
+    let other = dyad
+        .create_pregen_wallet(WalletType::Solana, &email("taken@example.com"))
+        .await
+        .unwrap();
+    let err = dyad
+        .update_pregen_wallet_identifier(w.id, &email("taken@example.com"))
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&err), Some(ErrorCode::WalletExists));
+    assert_eq!(
+        dyad.get_wallet(other.id).await.unwrap().pregen_id,
+        email("taken@example.com")
+    );
+    assert_eq!(dyad.get_wallet(w.id).await.unwrap().pregen_id, new_id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_app_cannot_see_or_use_a_wallet() {
+    let t = TestServer::start().await;
+    let key_a = t.app("a").await;
+    let key_b = t.app("b").await;
+    let a = Dyad::new(&t.url(), &key_a);
+    let who = email("shared@example.com");
+    let w = a.create_pregen_wallet(WalletType::Stellar, &who).await.unwrap();
+    let share = a.get_user_share().unwrap();
+
+    let b = Dyad::new(&t.url(), &key_b);
+    assert!(b.get_pregen_wallets(&who).await.unwrap().is_empty());
+    assert!(!b.has_pregen_wallet(&who, None).await.unwrap());
+    assert_eq!(
+        api_code(&b.get_wallet(w.id).await.unwrap_err()),
+        Some(ErrorCode::WalletNotFound)
+    );
+    // Even holding app A's user share, app B's key cannot sign or rename.
+    b.set_user_share(share.expose()).await.unwrap();
+    let err = b.sign_message(w.id, b"steal").await.unwrap_err();
+    assert_eq!(api_code(&err), Some(ErrorCode::WalletNotFound));
+    let err = b
+        .update_pregen_wallet_identifier(w.id, &email("thief@example.com"))
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&err), Some(ErrorCode::WalletNotFound));
+    assert_eq!(a.get_wallet(w.id).await.unwrap().pregen_id, who);
+    // B may have its own wallet for the same person.
+    b.create_pregen_wallet(WalletType::Stellar, &who).await.unwrap();
+
+    let unauth = Dyad::new(&t.url(), "dyad_beta_nope_nope");
+    assert_eq!(
+        api_code(&unauth.get_pregen_wallets(&who).await.unwrap_err()),
+        Some(ErrorCode::Unauthenticated)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_server_still_signs() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let w = dyad
+        .create_pregen_wallet(WalletType::Evm, &email("restart@example.com"))
+        .await
+        .unwrap();
+    let share = dyad.get_user_share().unwrap();
+    let TestServer { server, store, dir } = t;
+    server.shutdown().await.unwrap();
+    drop(store);
+
+    let (server, _store) = support::serve(dir.path()).await;
+    let fresh = Dyad::new(&server.url(), &key);
+    fresh.set_user_share(share.expose()).await.unwrap();
+    let sig = fresh.sign_message(w.id, b"still here").await.unwrap();
+    verify_message(&w, b"still here", &sig.signature).unwrap();
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_codes_and_change_nothing() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let http = reqwest::Client::new();
+    let post = |body: &'static str| {
+        http.post(format!("{}/v1/wallets", t.url()))
+            .header("x-api-key", &key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let check = |status: u16, code: &'static str| {
+        move |r: reqwest::Response| async move {
+            assert_eq!(r.status().as_u16(), status);
+            let b: Value = r.json().await.unwrap();
+            assert_eq!(b["code"], code, "{b}");
+            assert!(b["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+    };
+    check(400, "INVALID_JSON")(post("{not json").await.unwrap()).await;
+    check(400, "INVALID_JSON")(post("").await.unwrap()).await;
+    check(422, "UNSUPPORTED_WALLET_TYPE")(
+        post(r#"{"type":"BITCOIN","pregenId":{"email":"a@b.co"}}"#)
+            .await
+            .unwrap(),
+    )
+    .await;
+    check(400, "INVALID_IDENTIFIER")(post(r#"{"type":"EVM","pregenId":{"email":"nope"}}"#).await.unwrap()).await;
+    check(400, "INVALID_IDENTIFIER")(post(r#"{"type":"EVM","pregenId":{"nickname":"x"}}"#).await.unwrap()).await;
+    check(400, "INVALID_REQUEST")(post(r#"{"type":"EVM"}"#).await.unwrap()).await;
+    check(400, "INVALID_REQUEST")(post(r#"[1,2]"#).await.unwrap()).await;
+
+    let r = http.get(format!("{}/v1/wallets", t.url())).send().await.unwrap();
+    check(401, "UNAUTHENTICATED")(r).await;
+    let r = http
+        .get(format!("{}/v1/wallets?email=a@b.co&phone=%2B14155550100", t.url()))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    check(400, "INVALID_REQUEST")(r).await;
+    let r = http
+        .get(format!("{}/v1/wallets/not-a-uuid", t.url()))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    check(404, "WALLET_NOT_FOUND")(r).await;
+    let r = http
+        .get(format!("{}/v1/ceremonies/{}", t.url(), "00".repeat(32)))
+        .send()
+        .await
+        .unwrap();
+    check(400, "INVALID_REQUEST")(r).await;
+    let ws = t.url().replace("http://", "ws://");
+    let refused = tokio_tungstenite::connect_async(format!("{ws}/v1/ceremonies/{}", "00".repeat(32))).await;
+    assert!(
+        matches!(&refused, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 404),
+        "{refused:?}"
+    );
+
+    // A real wallet, then bad sign and patch bodies against it.
+    let dyad = Dyad::new(&t.url(), &key);
+    let w = dyad
+        .create_pregen_wallet(WalletType::Cosmos, &email("bad@example.com"))
+        .await
+        .unwrap();
+    let r = http
+        .post(format!("{}/v1/wallets/{}/sign-message", t.url(), w.id))
+        .header("x-api-key", &key)
+        .body(r#"{"messageBase64":"***"}"#)
+        .send()
+        .await
+        .unwrap();
+    check(400, "INVALID_REQUEST")(r).await;
+    let r = http
+        .patch(format!("{}/v1/wallets/{}", t.url(), w.id))
+        .header("x-api-key", &key)
+        .body(r#"{"pregenId":{"phone":"12"}}"#)
+        .send()
+        .await
+        .unwrap();
+    check(400, "INVALID_IDENTIFIER")(r).await;
+
+    // Nothing but the one good wallet exists, unchanged.
+    let all: Value = http
+        .get(format!("{}/v1/wallets", t.url()))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["wallets"].as_array().unwrap().len(), 1);
+    assert_eq!(all["wallets"][0]["pregenId"], json!({ "email": "bad@example.com" }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_truncated_and_foreign_shares_are_refused() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    dyad.create_pregen_wallet(WalletType::Solana, &email("s@example.com"))
+        .await
+        .unwrap();
+    let share = dyad.get_user_share().unwrap();
+    let s = share.expose();
+
+    let fresh = Dyad::new(&t.url(), &key);
+    for bad in ["", "garbage", &s[..s.len() / 2], &s[..s.len() - 3], "eyJ2IjoxfQ=="] {
+        let err = fresh.set_user_share(bad).await.unwrap_err();
+        assert!(matches!(err, SdkError::InvalidShare(_)), "{err:?}");
+    }
+    assert!(fresh.loaded_wallets().is_empty());
+
+    // A share made on another server (another master key) is named as such.
+    let other = TestServer::start().await;
+    let other_key = other.app("elsewhere").await;
+    let o = Dyad::new(&other.url(), &other_key);
+    o.create_pregen_wallet(WalletType::Solana, &email("s@example.com"))
+        .await
+        .unwrap();
+    let err = fresh
+        .set_user_share(o.get_user_share().unwrap().expose())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SdkError::ForeignShare { .. }), "{err:?}");
+    assert!(fresh.loaded_wallets().is_empty());
+
+    // Debug output of a share never shows it.
+    assert!(!format!("{share:?}").contains(&s[..20]));
+}

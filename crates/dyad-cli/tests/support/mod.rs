@@ -1,0 +1,50 @@
+//! A real server on port 0 over a temporary SQLite data folder, and apps on it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use dyad_proto::Environment;
+use dyad_server::{AppState, DataDir, RunningServer, ServerConfig, Store};
+
+pub struct TestServer {
+    pub server: RunningServer,
+    pub store: Arc<dyn Store>,
+    pub dir: tempfile::TempDir,
+}
+
+/// Start a server on `dir` (its SQLite file and master key are created on first use).
+pub async fn serve(dir: &Path) -> (RunningServer, Arc<dyn Store>) {
+    let data = DataDir::new(dir).unwrap();
+    let store = data.open_store().await.unwrap();
+    let master = data.master_key_from_env_or_file().unwrap();
+    let state = AppState::new(store.clone(), &master, ServerConfig::default())
+        .await
+        .unwrap();
+    (dyad_server::spawn(state, "127.0.0.1:0").await.unwrap(), store)
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (server, store) = serve(dir.path()).await;
+        Self { server, store, dir }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// A new BETA app; its API key.
+    pub async fn app(&self, name: &str) -> String {
+        let (_, key) = dyad_server::api_key::create_app(self.store.as_ref(), name, Environment::Beta)
+            .await
+            .unwrap();
+        key.expose().to_string()
+    }
+}

@@ -1,0 +1,221 @@
+//! DKLs23 distributed key generation for two parties: 3 rounds.
+//!
+//! The library's `DkgSession` phases (Protocol 9.1 of <https://eprint.iacr.org/2023/602> for the
+//! key, plus DKLs23's zero-share, two-party multiplication (OT) and BIP-32 chain-code setup).
+//! `DkgSession` owns its state, so it is driven directly: one named type per round it waits in.
+
+use std::collections::BTreeMap;
+
+use dkls23::protocols::dkg::{
+    BroadcastDerivationPhase2to4, BroadcastDerivationPhase3to4, ProofCommitment, TransmitInitMulPhase3to4,
+    TransmitInitZeroSharePhase2to4, TransmitInitZeroSharePhase3to4,
+};
+use dkls23::protocols::PartyIndex;
+use dkls23::DkgSession;
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, Zeroizing};
+
+use super::{abort, parameters, party_index, Curve, Scalar};
+use crate::frame::{self, single, Tag};
+use crate::machine::Transition;
+use crate::{KeyShare, MpcError, Role};
+
+/// Round 1: the sender's secret polynomial evaluated at the receiver's index.
+/// **Secret**: only for the peer, over an encrypted channel.
+#[derive(Serialize, Deserialize)]
+struct Round1 {
+    fragment: Scalar,
+}
+
+impl Drop for Round1 {
+    fn drop(&mut self) {
+        self.fragment.zeroize();
+    }
+}
+
+/// Round 2: commitment to the sender's proof of its key point (the proof itself is inside and
+/// verified in phase 4), commitment to its zero-share seed, commitment to its chain-code part.
+#[derive(Serialize, Deserialize)]
+struct Round2 {
+    proof_commitment: ProofCommitment<Curve>,
+    zero_share: TransmitInitZeroSharePhase2to4,
+    derivation: BroadcastDerivationPhase2to4,
+}
+
+/// Round 3: the zero-share seed opening, the base-OT setup for multiplication in both
+/// directions, and the chain-code opening.
+#[derive(Serialize, Deserialize)]
+struct Round3 {
+    zero_share: TransmitInitZeroSharePhase3to4,
+    multiplication: TransmitInitMulPhase3to4<Curve>,
+    derivation: BroadcastDerivationPhase3to4,
+}
+
+/// A DKLs DKG in progress, named by the peer frame it waits for.
+pub(crate) enum EcdsaDkg {
+    Round1(Box<AwaitRound1>),
+    Round2(Box<AwaitRound2>),
+    Round3(Box<AwaitRound3>),
+}
+
+/// Sent round 1, waits for the peer's fragment. Holds secrets (`DkgSession` wipes its own).
+pub(crate) struct AwaitRound1 {
+    session: DkgSession<Curve>,
+    role: Role,
+    own_fragment: Zeroizing<Scalar>,
+}
+
+/// Sent round 2, waits for the peer's commitments.
+pub(crate) struct AwaitRound2 {
+    session: DkgSession<Curve>,
+    role: Role,
+    own_proof: ProofCommitment<Curve>,
+    own_derivation: BroadcastDerivationPhase2to4,
+}
+
+/// Sent round 3, waits for the peer's openings and OT setup; then phase 4 ends the DKG.
+pub(crate) struct AwaitRound3 {
+    session: DkgSession<Curve>,
+    role: Role,
+    proofs: Vec<ProofCommitment<Curve>>,
+    peer_zero_share: TransmitInitZeroSharePhase2to4,
+    derivation2: BTreeMap<PartyIndex, BroadcastDerivationPhase2to4>,
+    own_derivation3: BroadcastDerivationPhase3to4,
+}
+
+impl EcdsaDkg {
+    /// Phase 1 (steps 1–2): sample our polynomial and evaluate it at both indices; the peer's
+    /// evaluation is round 1.
+    pub(crate) fn start(role: Role, session_id: &[u8; 32]) -> Result<(Self, Vec<u8>), MpcError> {
+        let session = DkgSession::<Curve>::new(parameters()?, party_index(role)?, session_id.to_vec());
+        let fragments = Zeroizing::new(session.phase1());
+        // Party i keeps p_i(i) and sends p_i(j) to party j (1-based indices).
+        let at = |r: Role| {
+            fragments
+                .get(usize::from(r.index()) - 1)
+                .copied()
+                .ok_or_else(|| MpcError::Protocol("DKG phase 1 gave too few fragments".into()))
+        };
+        let own_fragment = Zeroizing::new(at(role)?);
+        let message = Round1 {
+            fragment: at(role.peer())?,
+        };
+        let out = frame::encode(Tag::EcdsaDkg1, &message)?;
+        let state = AwaitRound1 {
+            session,
+            role,
+            own_fragment,
+        };
+        Ok((EcdsaDkg::Round1(Box::new(state)), out))
+    }
+
+    /// The round whose peer frame this machine waits for.
+    pub(crate) fn round(&self) -> u8 {
+        match self {
+            EcdsaDkg::Round1(_) => 1,
+            EcdsaDkg::Round2(_) => 2,
+            EcdsaDkg::Round3(_) => 3,
+        }
+    }
+
+    pub(crate) fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
+        match self {
+            EcdsaDkg::Round1(s) => {
+                let (next, out) = (*s).receive(frame)?;
+                Ok(Transition::Continue(EcdsaDkg::Round2(Box::new(next)), out))
+            }
+            EcdsaDkg::Round2(s) => {
+                let (next, out) = (*s).receive(frame)?;
+                Ok(Transition::Continue(EcdsaDkg::Round3(Box::new(next)), out))
+            }
+            EcdsaDkg::Round3(s) => Ok(Transition::Done((*s).receive(frame)?)),
+        }
+    }
+}
+
+impl AwaitRound1 {
+    /// Phase 2 (step 3): our key point is the sum of both fragments; commit to its proof, to our
+    /// zero-share seed and to our chain-code part.
+    fn receive(mut self, frame: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
+        let peer: Round1 = frame::decode(Tag::EcdsaDkg1, frame)?;
+        let fragments = Zeroizing::new([*self.own_fragment, peer.fragment]);
+        let (proof_commitment, zero_transmit, derivation) = self.session.phase2(&*fragments).map_err(abort)?;
+        let message = Round2 {
+            proof_commitment,
+            zero_share: single(zero_transmit)?,
+            derivation,
+        };
+        let out = frame::encode(Tag::EcdsaDkg2, &message)?;
+        let next = AwaitRound2 {
+            session: self.session,
+            role: self.role,
+            own_proof: message.proof_commitment,
+            own_derivation: message.derivation,
+        };
+        Ok((next, out))
+    }
+}
+
+impl AwaitRound2 {
+    /// Phase 3: open the zero-share seed and start the base OTs for multiplication.
+    fn receive(mut self, frame: &[u8]) -> Result<(AwaitRound3, Vec<u8>), MpcError> {
+        let peer: Round2 = frame::decode(Tag::EcdsaDkg2, frame)?;
+        let me = party_index(self.role)?;
+        let peer_index = party_index(self.role.peer())?;
+        // Phase 4 looks broadcasts up by index; the peer must not speak for us or an absent party.
+        if peer.proof_commitment.index != peer_index
+            || peer.zero_share.parties.sender != peer_index
+            || peer.derivation.sender_index != peer_index
+        {
+            return Err(wrong_sender());
+        }
+        let (zero_transmit, mul_transmit, derivation) = self.session.phase3().map_err(abort)?;
+        let message = Round3 {
+            zero_share: single(zero_transmit)?,
+            multiplication: single(mul_transmit)?,
+            derivation,
+        };
+        let out = frame::encode(Tag::EcdsaDkg3, &message)?;
+        let next = AwaitRound3 {
+            session: self.session,
+            role: self.role,
+            proofs: vec![self.own_proof, peer.proof_commitment],
+            peer_zero_share: peer.zero_share,
+            derivation2: [(me, self.own_derivation), (peer_index, peer.derivation)].into(),
+            own_derivation3: message.derivation,
+        };
+        Ok((next, out))
+    }
+}
+
+impl AwaitRound3 {
+    /// Phase 4 (steps 5–6): verify both proofs and derive the public key, check the seed and
+    /// chain-code openings, finish the OT setup. The result is this party's share.
+    fn receive(self, frame: &[u8]) -> Result<KeyShare, MpcError> {
+        let peer: Round3 = frame::decode(Tag::EcdsaDkg3, frame)?;
+        let me = party_index(self.role)?;
+        let peer_index = party_index(self.role.peer())?;
+        if peer.derivation.sender_index != peer_index {
+            return Err(wrong_sender());
+        }
+        let derivation3: BTreeMap<_, _> = [(me, self.own_derivation3), (peer_index, peer.derivation)].into();
+        // Addresses are chain formats, which are not this crate's business.
+        let (party, _public_package) = self
+            .session
+            .phase4(
+                &self.proofs,
+                &[self.peer_zero_share],
+                &[peer.zero_share],
+                &[peer.multiplication],
+                &self.derivation2,
+                &derivation3,
+                |_| String::new(),
+            )
+            .map_err(abort)?;
+        KeyShare::from_ecdsa(party)
+    }
+}
+
+fn wrong_sender() -> MpcError {
+    MpcError::Protocol("peer message names the wrong sender".into())
+}

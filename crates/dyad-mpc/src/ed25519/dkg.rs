@@ -1,0 +1,132 @@
+//! FROST distributed key generation for two parties: 2 rounds (Pedersen DKG with proofs of
+//! knowledge, RFC 9591 appendix C / `frost_ed25519::keys::dkg::part1..3`).
+
+use std::collections::BTreeMap;
+
+use frost_ed25519::keys::dkg::{self, round1, round2};
+use frost_ed25519::Identifier;
+use rand_core::OsRng;
+use serde::{Deserialize, Serialize};
+
+use super::{check_session, identifier};
+use crate::frame::{self, Tag};
+use crate::machine::Transition;
+use crate::{KeyShare, MpcError, Role};
+
+/// Round 1: the sender's coefficient commitments and proof of knowledge of its secret.
+#[derive(Serialize, Deserialize)]
+struct Round1 {
+    session: [u8; 32],
+    package: round1::Package,
+}
+
+/// Round 2: the sender's polynomial at the receiver's identifier.
+/// **Secret**: only for the peer, over an encrypted channel.
+#[derive(Serialize, Deserialize)]
+struct Round2 {
+    session: [u8; 32],
+    package: round2::Package,
+}
+
+/// A FROST DKG in progress, named by the peer frame it waits for.
+pub(crate) enum FrostDkg {
+    Round1(Box<AwaitRound1>),
+    Round2(Box<AwaitRound2>),
+}
+
+/// Sent round 1, waits for the peer's commitments. Holds our polynomial: secret (the library
+/// package wipes itself).
+pub(crate) struct AwaitRound1 {
+    role: Role,
+    session: [u8; 32],
+    secret: round1::SecretPackage,
+}
+
+/// Sent round 2, waits for the peer's share of its polynomial.
+pub(crate) struct AwaitRound2 {
+    role: Role,
+    session: [u8; 32],
+    secret: round2::SecretPackage,
+    round1: BTreeMap<Identifier, round1::Package>,
+}
+
+impl FrostDkg {
+    /// Part 1: sample our polynomial, commit to it, prove knowledge of its constant term.
+    pub(crate) fn start(role: Role, session_id: &[u8; 32]) -> Result<(Self, Vec<u8>), MpcError> {
+        let (secret, package) = dkg::part1(identifier(role)?, 2, 2, OsRng).map_err(MpcError::from_frost)?;
+        let out = frame::encode(
+            Tag::Ed25519Dkg1,
+            &Round1 {
+                session: *session_id,
+                package,
+            },
+        )?;
+        let state = AwaitRound1 {
+            role,
+            session: *session_id,
+            secret,
+        };
+        Ok((FrostDkg::Round1(Box::new(state)), out))
+    }
+
+    /// The round whose peer frame this machine waits for.
+    pub(crate) fn round(&self) -> u8 {
+        match self {
+            FrostDkg::Round1(_) => 1,
+            FrostDkg::Round2(_) => 2,
+        }
+    }
+
+    pub(crate) fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
+        match self {
+            FrostDkg::Round1(s) => {
+                let (next, out) = (*s).receive(frame)?;
+                Ok(Transition::Continue(FrostDkg::Round2(Box::new(next)), out))
+            }
+            FrostDkg::Round2(s) => Ok(Transition::Done((*s).receive(frame)?)),
+        }
+    }
+}
+
+impl AwaitRound1 {
+    /// Part 2: verify the peer's proof of knowledge, evaluate our polynomial at its identifier.
+    fn receive(self, frame: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
+        let peer: Round1 = frame::decode(Tag::Ed25519Dkg1, frame)?;
+        check_session(&self.session, &peer.session)?;
+        let peer_id = identifier(self.role.peer())?;
+        let round1: BTreeMap<_, _> = [(peer_id, peer.package)].into();
+        let (secret, mut for_peers) = dkg::part2(self.secret, &round1).map_err(MpcError::from_frost)?;
+        let package = match (for_peers.remove(&peer_id), for_peers.is_empty()) {
+            (Some(package), true) => package,
+            _ => return Err(MpcError::Protocol("expected exactly one message for the peer".into())),
+        };
+        let out = frame::encode(
+            Tag::Ed25519Dkg2,
+            &Round2 {
+                session: self.session,
+                package,
+            },
+        )?;
+        let next = AwaitRound2 {
+            role: self.role,
+            session: self.session,
+            secret,
+            round1,
+        };
+        Ok((next, out))
+    }
+}
+
+impl AwaitRound2 {
+    /// Part 3: verify the peer's share against its commitments; our signing share is the sum of
+    /// both polynomials at our identifier.
+    fn receive(self, frame: &[u8]) -> Result<KeyShare, MpcError> {
+        let peer: Round2 = frame::decode(Tag::Ed25519Dkg2, frame)?;
+        check_session(&self.session, &peer.session)?;
+        let peer_id = identifier(self.role.peer())?;
+        let round2: BTreeMap<_, _> = [(peer_id, peer.package)].into();
+        let (key_package, public_key_package) =
+            dkg::part3(&self.secret, &self.round1, &round2).map_err(MpcError::from_frost)?;
+        KeyShare::from_ed25519(key_package, public_key_package)
+    }
+}

@@ -1,0 +1,159 @@
+//! FROST share refresh for two parties: 2 rounds (a DKG of zero-constant polynomials whose
+//! shares are added to the old ones; `frost_ed25519::keys::refresh::refresh_dkg_*`).
+
+use std::collections::BTreeMap;
+
+use frost_ed25519::keys::dkg::{round1, round2};
+use frost_ed25519::keys::refresh;
+use frost_ed25519::keys::{KeyPackage, PublicKeyPackage};
+use frost_ed25519::Identifier;
+use rand_core::OsRng;
+use serde::{Deserialize, Serialize};
+
+use super::{check_session, identifier};
+use crate::frame::{self, Tag};
+use crate::machine::Transition;
+use crate::{KeyShare, MpcError, PublicKey, Role};
+
+/// Round 1: commitments to the sender's zero-constant polynomial (the constant term is implied,
+/// which is what keeps the group key fixed). The package's proof of knowledge is not checked in
+/// a refresh (the library skips it: it would prove knowledge of the zero constant term); what
+/// binds the sender is the commitment, which its round-2 share is verified against.
+#[derive(Serialize, Deserialize)]
+struct Round1 {
+    session: [u8; 32],
+    package: round1::Package,
+}
+
+/// Round 2: the sender's zero-constant polynomial at the receiver's identifier.
+/// **Secret**: only for the peer, over an encrypted channel.
+#[derive(Serialize, Deserialize)]
+struct Round2 {
+    session: [u8; 32],
+    package: round2::Package,
+}
+
+/// What every step needs: the old share (secret; the key package wipes itself).
+struct Context {
+    role: Role,
+    session: [u8; 32],
+    key_package: Box<KeyPackage>,
+    public_key_package: PublicKeyPackage,
+    public_key: PublicKey,
+}
+
+/// A FROST refresh in progress, named by the peer frame it waits for.
+pub(crate) enum FrostRefresh {
+    Round1(Box<AwaitRound1>),
+    Round2(Box<AwaitRound2>),
+}
+
+/// Sent round 1, waits for the peer's commitments.
+pub(crate) struct AwaitRound1 {
+    ctx: Context,
+    secret: round1::SecretPackage,
+}
+
+/// Sent round 2, waits for the peer's share of its zero polynomial.
+pub(crate) struct AwaitRound2 {
+    ctx: Context,
+    secret: round2::SecretPackage,
+    round1: BTreeMap<Identifier, round1::Package>,
+}
+
+impl FrostRefresh {
+    /// Part 1: sample a polynomial with zero constant term and commit to it.
+    pub(crate) fn start(
+        key_package: &KeyPackage,
+        public_key_package: &PublicKeyPackage,
+        role: Role,
+        public_key: PublicKey,
+        session_id: &[u8; 32],
+    ) -> Result<(Self, Vec<u8>), MpcError> {
+        let (secret, package) =
+            refresh::refresh_dkg_part1(identifier(role)?, 2, 2, OsRng).map_err(MpcError::from_frost)?;
+        let out = frame::encode(
+            Tag::Ed25519Refresh1,
+            &Round1 {
+                session: *session_id,
+                package,
+            },
+        )?;
+        let ctx = Context {
+            role,
+            session: *session_id,
+            key_package: Box::new(key_package.clone()),
+            public_key_package: public_key_package.clone(),
+            public_key,
+        };
+        Ok((FrostRefresh::Round1(Box::new(AwaitRound1 { ctx, secret })), out))
+    }
+
+    /// The round whose peer frame this machine waits for.
+    pub(crate) fn round(&self) -> u8 {
+        match self {
+            FrostRefresh::Round1(_) => 1,
+            FrostRefresh::Round2(_) => 2,
+        }
+    }
+
+    pub(crate) fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
+        match self {
+            FrostRefresh::Round1(s) => {
+                let (next, out) = (*s).receive(frame)?;
+                Ok(Transition::Continue(FrostRefresh::Round2(Box::new(next)), out))
+            }
+            FrostRefresh::Round2(s) => Ok(Transition::Done((*s).receive(frame)?)),
+        }
+    }
+}
+
+impl AwaitRound1 {
+    /// Part 2: evaluate our zero polynomial at the peer's identifier.
+    fn receive(self, frame: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
+        let peer: Round1 = frame::decode(Tag::Ed25519Refresh1, frame)?;
+        let ctx = self.ctx;
+        check_session(&ctx.session, &peer.session)?;
+        let peer_id = identifier(ctx.role.peer())?;
+        let round1: BTreeMap<_, _> = [(peer_id, peer.package)].into();
+        let (secret, mut for_peers) = refresh::refresh_dkg_part2(self.secret, &round1).map_err(MpcError::from_frost)?;
+        let package = match (for_peers.remove(&peer_id), for_peers.is_empty()) {
+            (Some(package), true) => package,
+            _ => return Err(MpcError::Protocol("expected exactly one message for the peer".into())),
+        };
+        let out = frame::encode(
+            Tag::Ed25519Refresh2,
+            &Round2 {
+                session: ctx.session,
+                package,
+            },
+        )?;
+        Ok((AwaitRound2 { ctx, secret, round1 }, out))
+    }
+}
+
+impl AwaitRound2 {
+    /// Refresh shares: verify the peer's share against its commitments and add both zero
+    /// polynomials' values at our identifier to the old share; update the verifying shares.
+    fn receive(self, frame: &[u8]) -> Result<KeyShare, MpcError> {
+        let peer: Round2 = frame::decode(Tag::Ed25519Refresh2, frame)?;
+        let ctx = self.ctx;
+        check_session(&ctx.session, &peer.session)?;
+        let peer_id = identifier(ctx.role.peer())?;
+        let round2: BTreeMap<_, _> = [(peer_id, peer.package)].into();
+        let (key_package, public_key_package) = refresh::refresh_dkg_shares(
+            &self.secret,
+            &self.round1,
+            &round2,
+            ctx.public_key_package,
+            *ctx.key_package,
+        )
+        .map_err(MpcError::from_frost)?;
+        let share = KeyShare::from_ed25519(key_package, public_key_package)?;
+        // The library carries the old group key over; this guards that it stays so.
+        if share.public_key() != ctx.public_key {
+            return Err(MpcError::Protocol("refresh changed the public key".into()));
+        }
+        Ok(share)
+    }
+}

@@ -1,0 +1,173 @@
+//! FROST signing for two parties: 2 rounds (RFC 9591 sections 5.1–5.3).
+//!
+//! There is no coordinator: both parties send their nonce commitments, both build the same
+//! signing package, both send their signature share, and both aggregate (each holds the public
+//! key package, so each can check the other's share).
+
+use std::collections::BTreeMap;
+
+use frost_ed25519::keys::{KeyPackage, PublicKeyPackage};
+use frost_ed25519::round1::{self, SigningCommitments, SigningNonces};
+use frost_ed25519::round2::{self, SignatureShare};
+use frost_ed25519::SigningPackage;
+use rand_core::OsRng;
+use serde::{Deserialize, Serialize};
+
+use super::{check_session, identifier};
+use crate::frame::{self, Tag};
+use crate::machine::Transition;
+use crate::{MpcError, PublicKey, Role, SignInput, Signature};
+
+/// Round 1: the sender's hiding and binding nonce commitments.
+#[derive(Serialize, Deserialize)]
+struct Round1 {
+    session: [u8; 32],
+    commitments: SigningCommitments,
+}
+
+/// Round 2: the sender's signature share.
+#[derive(Serialize, Deserialize)]
+struct Round2 {
+    session: [u8; 32],
+    share: SignatureShare,
+}
+
+/// What every step needs. Secret (the key package wipes itself); not `Clone`.
+struct Context {
+    role: Role,
+    session: [u8; 32],
+    key_package: Box<KeyPackage>,
+    public_key_package: PublicKeyPackage,
+    public_key: PublicKey,
+    message: Vec<u8>,
+}
+
+/// A FROST sign run in progress, named by the peer frame it waits for.
+pub(crate) enum FrostSign {
+    Round1(Box<AwaitRound1>),
+    Round2(Box<AwaitRound2>),
+}
+
+/// Sent our commitments, waits for the peer's. Holds our nonces: secret and single-use (the
+/// library type wipes itself, and this state is consumed by the step that uses them).
+pub(crate) struct AwaitRound1 {
+    ctx: Context,
+    nonces: SigningNonces,
+    own_commitments: SigningCommitments,
+}
+
+/// Sent our signature share, waits for the peer's.
+pub(crate) struct AwaitRound2 {
+    ctx: Context,
+    signing_package: SigningPackage,
+    own_share: SignatureShare,
+}
+
+impl FrostSign {
+    /// Round 1 (commit): fresh nonces for this one signature.
+    pub(crate) fn start(
+        key_package: &KeyPackage,
+        public_key_package: &PublicKeyPackage,
+        role: Role,
+        public_key: PublicKey,
+        session_id: &[u8; 32],
+        message: &[u8],
+    ) -> Result<(Self, Vec<u8>), MpcError> {
+        let (nonces, own_commitments) = round1::commit(key_package.signing_share(), &mut OsRng);
+        let out = frame::encode(
+            Tag::Ed25519Sign1,
+            &Round1 {
+                session: *session_id,
+                commitments: own_commitments,
+            },
+        )?;
+        let ctx = Context {
+            role,
+            session: *session_id,
+            key_package: Box::new(key_package.clone()),
+            public_key_package: public_key_package.clone(),
+            public_key,
+            message: message.to_vec(),
+        };
+        let state = AwaitRound1 {
+            ctx,
+            nonces,
+            own_commitments,
+        };
+        Ok((FrostSign::Round1(Box::new(state)), out))
+    }
+
+    /// The round whose peer frame this machine waits for.
+    pub(crate) fn round(&self) -> u8 {
+        match self {
+            FrostSign::Round1(_) => 1,
+            FrostSign::Round2(_) => 2,
+        }
+    }
+
+    pub(crate) fn receive(self, frame: &[u8]) -> Result<Transition<Self, Signature>, MpcError> {
+        match self {
+            FrostSign::Round1(s) => {
+                let (next, out) = (*s).receive(frame)?;
+                Ok(Transition::Continue(FrostSign::Round2(Box::new(next)), out))
+            }
+            FrostSign::Round2(s) => Ok(Transition::Done((*s).receive(frame)?)),
+        }
+    }
+}
+
+impl AwaitRound1 {
+    /// Round 2 (sign): both parties build the same signing package from both commitments and
+    /// the message; our share uses our nonces, which are dropped right after.
+    fn receive(self, frame: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
+        let peer: Round1 = frame::decode(Tag::Ed25519Sign1, frame)?;
+        let ctx = self.ctx;
+        check_session(&ctx.session, &peer.session)?;
+        let commitments: BTreeMap<_, _> = [
+            (identifier(ctx.role)?, self.own_commitments),
+            (identifier(ctx.role.peer())?, peer.commitments),
+        ]
+        .into();
+        let signing_package = SigningPackage::new(commitments, &ctx.message);
+        let own_share = round2::sign(&signing_package, &self.nonces, &ctx.key_package).map_err(MpcError::from_frost)?;
+        drop(self.nonces);
+        let out = frame::encode(
+            Tag::Ed25519Sign2,
+            &Round2 {
+                session: ctx.session,
+                share: own_share,
+            },
+        )?;
+        let next = AwaitRound2 {
+            ctx,
+            signing_package,
+            own_share,
+        };
+        Ok((next, out))
+    }
+}
+
+impl AwaitRound2 {
+    /// Aggregate: verify the peer's share against its verifying share and combine. The result
+    /// is checked with `verify_strict`, the verifier the chains use.
+    fn receive(self, frame: &[u8]) -> Result<Signature, MpcError> {
+        let peer: Round2 = frame::decode(Tag::Ed25519Sign2, frame)?;
+        let ctx = self.ctx;
+        check_session(&ctx.session, &peer.session)?;
+        let shares: BTreeMap<_, _> = [
+            (identifier(ctx.role)?, self.own_share),
+            (identifier(ctx.role.peer())?, peer.share),
+        ]
+        .into();
+        let signature = frost_ed25519::aggregate(&self.signing_package, &shares, &ctx.public_key_package)
+            .map_err(MpcError::from_frost)?;
+        let bytes: [u8; 64] = signature
+            .serialize()
+            .map_err(MpcError::from_frost)?
+            .try_into()
+            .map_err(|_| MpcError::Protocol("aggregate signature has the wrong length".into()))?;
+        let signature = Signature::Ed25519(bytes);
+        ctx.public_key.verify(&SignInput::Message(ctx.message), &signature)?;
+        Ok(signature)
+    }
+}

@@ -1,0 +1,62 @@
+//! Dyad's two-party (2-of-2) threshold protocols, as sans-IO state machines.
+//!
+//! Every wallet key is split between a **user** share (party 1, the SDK) and a **cloud** share
+//! (party 2, the server). This crate runs the protocols that create, use and rotate those shares
+//! without ever assembling the private key:
+//!
+//! | protocol | [`Scheme::Dkls`] (ECDSA, secp256k1, crate `dkls23`) | [`Scheme::Ed25519`] (FROST, crate `frost-ed25519`) |
+//! |---|---|---|
+//! | [`Dkg`] | DKLs23 DKG, 3 rounds | FROST DKG, 2 rounds |
+//! | [`Sign`] | DKLs23 signing of a 32-byte digest, 3 rounds | FROST signing of the message, 2 rounds |
+//! | [`Refresh`] | DKLs23 *complete* refresh (re-runs the OT setup), 3 rounds | FROST refresh DKG, 2 rounds |
+//!
+//! Each protocol is a [`Machine`]: `start` gives the machine and the first outgoing frame, and
+//! every [`Machine::receive`] consumes the peer's frame for the current round and gives either
+//! the next outgoing frame or the result. Both parties run the same machine; every round is
+//! symmetric (each side sends one frame and receives one). [`run_local`] connects two machines in
+//! one process.
+//!
+//! # What this crate must never do
+//!
+//! - No networking, no storage, no clocks, no chain formats (addresses, transactions, message
+//!   hashing rules belong to `dyad-chains`). Frames are opaque bytes for the transport to move.
+//! - Never assemble a private key, never export one.
+//! - Never let secret material reach a `Debug` output or an error message.
+//! - Never keep or reuse signing nonces or DKLs signing state: machines are consumed by value, so a
+//!   machine that failed (or whose ceremony was abandoned) is gone, and a retry starts afresh.
+//! - Never panic on a frame from the peer: frames are untrusted input and a bad one is an
+//!   [`MpcError`].
+//!
+//! # Transport requirements
+//!
+//! Some frames carry secrets meant for the peer only (DKLs DKG and refresh round 1, FROST DKG and
+//! refresh round 2), and DKLs cannot tell a tampered randomness contribution from an honest one.
+//! Frames must therefore travel on a channel that is encrypted and authenticated end to end,
+//! bound to the ceremony (Dyad uses Noise for this).
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod dkg;
+mod ecdsa;
+mod ed25519;
+mod encoding;
+mod error;
+mod frame;
+mod machine;
+mod public_key;
+mod refresh;
+mod scheme;
+mod share;
+mod sign;
+mod signature;
+
+pub use dkg::Dkg;
+pub use error::MpcError;
+pub use machine::{run_local, Machine, Transition};
+pub use public_key::PublicKey;
+pub use refresh::Refresh;
+pub use scheme::{Role, Scheme};
+pub use share::KeyShare;
+pub use sign::Sign;
+pub use signature::{SignInput, Signature};

@@ -1,0 +1,66 @@
+//! The shape every protocol here has, and a runner that connects two parties in one process.
+
+use crate::MpcError;
+
+/// A sans-IO protocol step machine.
+///
+/// Both parties run the same machine type, and every protocol here is symmetric: each round,
+/// each side sends one frame and receives the peer's frame for that round. `start` (on the
+/// concrete machine) gives the first outgoing frame; each [`receive`](Machine::receive) consumes
+/// the machine, so state that must not be reused (nonces, OT state) cannot be: a machine that
+/// returned an error is gone, and a retry is a new run.
+pub trait Machine: Sized + Send + 'static {
+    /// What the protocol produces for this party.
+    type Output;
+
+    /// Consume the peer's frame for the current round. Gives either the next round's outgoing
+    /// frame (with the machine that waits for the peer's next frame), or the result.
+    fn receive(self, frame: &[u8]) -> Result<Transition<Self, Self::Output>, MpcError>;
+}
+
+/// The result of one [`Machine::receive`] step.
+#[derive(Debug)]
+pub enum Transition<M, O> {
+    /// Send the frame to the peer, then feed the peer's next frame to the machine.
+    Continue(M, Vec<u8>),
+    /// The protocol is over for this party; nothing more to send.
+    Done(O),
+}
+
+/// Runs both parties in one process, exchanging frames directly (tests and benchmarks: the raw
+/// library cost without a network). `a` and `b` are what each party's `start` returned.
+///
+/// Fails with the first party's error, or with [`MpcError::Protocol`] if the two parties do not
+/// finish in the same round (which would mean they are not running the same protocol).
+pub fn run_local<M: Machine>(a: (M, Vec<u8>), b: (M, Vec<u8>)) -> Result<(M::Output, M::Output), MpcError> {
+    let (mut machine_a, mut frame_a) = a;
+    let (mut machine_b, mut frame_b) = b;
+    loop {
+        let step_a = machine_a.receive(&frame_b)?;
+        let step_b = machine_b.receive(&frame_a)?;
+        match (step_a, step_b) {
+            (Transition::Continue(next_a, out_a), Transition::Continue(next_b, out_b)) => {
+                machine_a = next_a;
+                machine_b = next_b;
+                frame_a = out_a;
+                frame_b = out_b;
+            }
+            (Transition::Done(out_a), Transition::Done(out_b)) => return Ok((out_a, out_b)),
+            _ => {
+                return Err(MpcError::Protocol(
+                    "the two parties finished in different rounds".into(),
+                ))
+            }
+        }
+    }
+}
+
+impl<M, O> Transition<M, O> {
+    /// Wraps the machine of a `Continue` (the scheme-dispatching machines wrap their inner one).
+    pub(crate) fn map<N>(self, f: impl FnOnce(M) -> N) -> Transition<N, O> {
+        match self {
+            Transition::Continue(m, frame) => Transition::Continue(f(m), frame),
+            Transition::Done(output) => Transition::Done(output),
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! One party's share of a 2-of-2 key, and its storage encoding.
+
+use std::fmt;
+
+use frost_ed25519::keys::{KeyPackage, PublicKeyPackage};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::ecdsa::{self, Party};
+use crate::{ed25519, encoding, MpcError, PublicKey, Role, Scheme};
+
+/// The storage format version written by [`KeyShare::to_bytes`]. A new layout gets a new
+/// number; old numbers stay readable for as long as shares written with them may exist.
+const FORMAT_V1: u8 = 1;
+
+/// One party's share of a 2-of-2 key.
+///
+/// **Secret**: must not be sent to the other party, logged, or stored unsealed. `Debug` shows
+/// only the scheme, role and public key; the secret parts wipe themselves on drop (the DKLs
+/// `Party` and the FROST `KeyPackage` zeroize their secrets).
+#[derive(Clone)]
+pub struct KeyShare {
+    role: Role,
+    public_key: PublicKey,
+    secret: Secret,
+}
+
+/// The library state behind a share.
+#[derive(Clone)]
+pub(crate) enum Secret {
+    /// DKLs: the secret point plus the OT/multiplication state and zero-share seeds.
+    Ecdsa(Box<Party>),
+    /// FROST: the signing share, and every party's verifying share (to check signature shares).
+    Ed25519 {
+        key_package: Box<KeyPackage>,
+        public_key_package: Box<PublicKeyPackage>,
+    },
+}
+
+/// Storage layout after the version byte, borrowed for writing. The variant order is the
+/// format: it must match [`StoredOwned`].
+#[derive(Serialize)]
+enum StoredRef<'a> {
+    Ecdsa(&'a Party),
+    Ed25519 {
+        key_package: &'a KeyPackage,
+        public_key_package: &'a PublicKeyPackage,
+    },
+}
+
+/// Storage layout after the version byte, owned for reading.
+#[derive(Deserialize)]
+enum StoredOwned {
+    Ecdsa(Box<Party>),
+    Ed25519 {
+        key_package: Box<KeyPackage>,
+        public_key_package: Box<PublicKeyPackage>,
+    },
+}
+
+impl KeyShare {
+    /// The scheme of the key.
+    pub fn scheme(&self) -> Scheme {
+        self.public_key.scheme()
+    }
+
+    /// Which party holds this share.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The group public key (the same for both parties' shares).
+    pub fn public_key(&self) -> PublicKey {
+        self.public_key
+    }
+
+    /// Serializes the share: a 1-byte format version, then postcard. **Secret**: seal it before
+    /// it leaves memory. The buffer wipes itself on drop.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let stored = match &self.secret {
+            Secret::Ecdsa(party) => StoredRef::Ecdsa(party),
+            Secret::Ed25519 {
+                key_package,
+                public_key_package,
+            } => StoredRef::Ed25519 {
+                key_package,
+                public_key_package,
+            },
+        };
+        // Every constructor has already encoded this share once (see `checked`), and encoding
+        // is deterministic, so this cannot fail; the fallback only keeps the path panic-free.
+        encoding::encode(FORMAT_V1, &stored).unwrap_or_default()
+    }
+
+    /// Parses what [`to_bytes`](Self::to_bytes) wrote, and checks that it is a consistent
+    /// 2-of-2 share. Unknown versions, truncated, trailing or garbage bytes, and inconsistent
+    /// contents are all [`MpcError::InvalidShare`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, MpcError> {
+        if bytes.first() != Some(&FORMAT_V1) {
+            return Err(MpcError::InvalidShare);
+        }
+        let (_, stored) = encoding::decode::<StoredOwned>(bytes).ok_or(MpcError::InvalidShare)?;
+        match stored {
+            StoredOwned::Ecdsa(party) => Self::ecdsa(party),
+            StoredOwned::Ed25519 {
+                key_package,
+                public_key_package,
+            } => Self::ed25519(key_package, public_key_package),
+        }
+        .map_err(|_| MpcError::InvalidShare)
+    }
+
+    /// Wraps the result of a DKLs DKG or refresh, after checking it.
+    pub(crate) fn from_ecdsa(party: Party) -> Result<Self, MpcError> {
+        Self::ecdsa(Box::new(party))
+    }
+
+    /// Wraps the result of a FROST DKG or refresh, after checking it.
+    pub(crate) fn from_ed25519(
+        key_package: KeyPackage,
+        public_key_package: PublicKeyPackage,
+    ) -> Result<Self, MpcError> {
+        Self::ed25519(Box::new(key_package), Box::new(public_key_package))
+    }
+
+    fn ecdsa(party: Box<Party>) -> Result<Self, MpcError> {
+        let (role, public_key) = ecdsa::validate(&party)?;
+        KeyShare {
+            role,
+            public_key,
+            secret: Secret::Ecdsa(party),
+        }
+        .checked()
+    }
+
+    fn ed25519(key_package: Box<KeyPackage>, public_key_package: Box<PublicKeyPackage>) -> Result<Self, MpcError> {
+        let (role, public_key) = ed25519::validate(&key_package, &public_key_package)?;
+        KeyShare {
+            role,
+            public_key,
+            secret: Secret::Ed25519 {
+                key_package,
+                public_key_package,
+            },
+        }
+        .checked()
+    }
+
+    /// Makes sure the share can be stored, so that `to_bytes` never has to report a failure
+    /// (which would otherwise surface only when a stored share is read back, too late).
+    fn checked(self) -> Result<Self, MpcError> {
+        if self.to_bytes().is_empty() {
+            return Err(MpcError::InvalidShare);
+        }
+        Ok(self)
+    }
+
+    /// The library state, for the protocol machines.
+    pub(crate) fn secret(&self) -> &Secret {
+        &self.secret
+    }
+}
+
+impl fmt::Debug for KeyShare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyShare")
+            .field("scheme", &format_args!("{}", self.scheme()))
+            .field("role", &self.role)
+            .field("public_key", &self.public_key)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dkls23::protocols::PartyIndex;
+    use dkls23::utilities::hashes::scalar_to_bytes;
+
+    use super::*;
+    use crate::ecdsa::Curve;
+    use crate::{run_local, Dkg};
+
+    fn pair(scheme: Scheme) -> (KeyShare, KeyShare) {
+        let sid = [7u8; 32];
+        run_local(
+            Dkg::start(scheme, Role::User, &sid).unwrap(),
+            Dkg::start(scheme, Role::Cloud, &sid).unwrap(),
+        )
+        .unwrap()
+    }
+
+    /// The hex of the secret scalar itself, which `Debug` must never contain.
+    fn secret_hex(share: &KeyShare) -> String {
+        match share.secret() {
+            Secret::Ecdsa(party) => hex::encode(scalar_to_bytes::<Curve>(&party.poly_point)),
+            Secret::Ed25519 { key_package, .. } => hex::encode(key_package.signing_share().serialize()),
+        }
+    }
+
+    fn encode_raw(stored: &StoredRef<'_>) -> Vec<u8> {
+        encoding::encode(FORMAT_V1, stored).unwrap().to_vec()
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret_scalar() {
+        for scheme in [Scheme::Ed25519, Scheme::Dkls] {
+            let (user, cloud) = pair(scheme);
+            for share in [&user, &cloud] {
+                let secret = secret_hex(share);
+                assert_eq!(secret.len(), 64);
+                let debug = format!("{share:?} {:#?}", share);
+                assert!(!debug.contains(&secret), "{debug}");
+                assert!(debug.contains(scheme.as_str()), "{debug}");
+            }
+        }
+    }
+
+    #[test]
+    fn inconsistent_ed25519_contents_are_invalid() {
+        let (user, _) = pair(Scheme::Ed25519);
+        let (other, other_cloud) = pair(Scheme::Ed25519);
+        let (Secret::Ed25519 { key_package, .. }, Secret::Ed25519 { public_key_package, .. }) =
+            (user.secret(), other.secret())
+        else {
+            unreachable!()
+        };
+        // One key's share with another key's public package.
+        let mixed = encode_raw(&StoredRef::Ed25519 {
+            key_package,
+            public_key_package,
+        });
+        assert!(matches!(KeyShare::from_bytes(&mixed), Err(MpcError::InvalidShare)));
+        // The other key's own pair decodes (the raw encoder is the real format).
+        let Secret::Ed25519 { key_package, .. } = other_cloud.secret() else {
+            unreachable!()
+        };
+        let good = encode_raw(&StoredRef::Ed25519 {
+            key_package,
+            public_key_package,
+        });
+        assert_eq!(KeyShare::from_bytes(&good).unwrap().role(), Role::Cloud);
+    }
+
+    #[test]
+    fn inconsistent_dkls_contents_are_invalid() {
+        let (user, _) = pair(Scheme::Dkls);
+        let Secret::Ecdsa(party) = user.secret() else {
+            unreachable!()
+        };
+        let invalid = |p: &Party| {
+            matches!(
+                KeyShare::from_bytes(&encode_raw(&StoredRef::Ecdsa(p))),
+                Err(MpcError::InvalidShare)
+            )
+        };
+        assert!(!invalid(party), "the untouched party must decode");
+
+        let mut p = (**party).clone();
+        p.party_index = PartyIndex::new(3).unwrap();
+        assert!(invalid(&p), "party index outside the pair");
+
+        let mut p = (**party).clone();
+        p.parameters.share_count = 3;
+        assert!(invalid(&p), "not 2-of-2");
+
+        let mut p = (**party).clone();
+        p.mul_senders.clear();
+        assert!(invalid(&p), "no multiplication state");
+
+        let mut p = (**party).clone();
+        p.party_index = PartyIndex::new(2).unwrap();
+        assert!(invalid(&p), "state for the wrong peer");
+    }
+}

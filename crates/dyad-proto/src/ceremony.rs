@@ -1,0 +1,171 @@
+//! Running a ceremony over any transport that moves whole binary messages (a WebSocket on
+//! either side). The transport only moves bytes; the channel seals frames; the machine from
+//! `dyad-mpc` does the protocol. The same loop runs on the server and in the SDK.
+
+use std::future::Future;
+use std::time::Duration;
+
+use dyad_mpc::{Machine, MpcError, Transition};
+use sha2::{Digest, Sha256};
+
+use crate::channel::{Initiator, Responder, SecureChannel, ServerStaticKey};
+use crate::error::{ErrorCode, ProtoError};
+use crate::frame::Frame;
+use crate::ids::CeremonyId;
+
+/// Moves whole binary messages. Implemented over a WebSocket by the server and by the SDK.
+pub trait FrameTransport: Send {
+    /// Send one binary message.
+    fn send(&mut self, message: Vec<u8>) -> impl Future<Output = Result<(), ProtoError>> + Send;
+    /// Receive the next binary message; `Err(Transport)` when the peer went away.
+    fn recv(&mut self) -> impl Future<Output = Result<Vec<u8>, ProtoError>> + Send;
+}
+
+/// How long either side waits for the peer's next message before giving up. A DKLs DKG round
+/// costs the peer under a second of CPU, so this is generous.
+pub const PEER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The 32-byte session id both parties derive for one protocol run within a ceremony. Binding
+/// the ceremony id means a transcript from one ceremony is useless in another; the label
+/// separates runs within one ceremony (key generation, then the test signature).
+pub fn session_id(ceremony: &CeremonyId, label: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"dyad/v1/session");
+    h.update((label.len() as u32).to_be_bytes());
+    h.update(label.as_bytes());
+    h.update(ceremony.0);
+    h.finalize().into()
+}
+
+/// What the test signature at the end of key generation signs: a value both parties derive from
+/// the ceremony id, so neither can steer it toward a transaction or message hash of its choosing.
+pub fn confirmation_input(scheme: dyad_mpc::Scheme, ceremony: &CeremonyId) -> dyad_mpc::SignInput {
+    let digest = session_id(ceremony, "key-confirmation");
+    match scheme {
+        dyad_mpc::Scheme::Dkls => dyad_mpc::SignInput::Digest(digest),
+        dyad_mpc::Scheme::Ed25519 => dyad_mpc::SignInput::Message(digest.to_vec()),
+    }
+}
+
+/// An encrypted ceremony connection: a transport plus the Noise channel over it.
+pub struct CeremonyChannel<T> {
+    io: T,
+    channel: SecureChannel,
+}
+
+impl<T: FrameTransport> CeremonyChannel<T> {
+    /// Client side: handshake with the server whose ceremony key is `server`.
+    pub async fn connect(mut io: T, server: &[u8; 32], id: &CeremonyId) -> Result<Self, ProtoError> {
+        let (init, m1) = Initiator::start(server, id)?;
+        io.send(m1).await?;
+        let m2 = recv_timeout(&mut io).await?;
+        let channel = init.finish(&m2)?;
+        Ok(Self { io, channel })
+    }
+
+    /// Server side: answer the client's handshake.
+    pub async fn accept(mut io: T, key: &ServerStaticKey, id: &CeremonyId) -> Result<Self, ProtoError> {
+        let m1 = recv_timeout(&mut io).await?;
+        let (channel, m2) = Responder::respond(key, id, &m1)?;
+        io.send(m2).await?;
+        Ok(Self { io, channel })
+    }
+
+    /// Seal and send one frame.
+    pub async fn send(&mut self, frame: &Frame) -> Result<(), ProtoError> {
+        let sealed = self.channel.seal(&frame.to_bytes())?;
+        self.io.send(sealed).await
+    }
+
+    /// Receive and open one frame. A peer's `Abort` becomes `Err(PeerAborted)`.
+    pub async fn recv(&mut self) -> Result<Frame, ProtoError> {
+        let sealed = recv_timeout(&mut self.io).await?;
+        let plain = self.channel.open(&sealed)?;
+        match Frame::from_bytes(&plain)? {
+            Frame::Abort { code, message } => Err(ProtoError::PeerAborted { code, message }),
+            f => Ok(f),
+        }
+    }
+
+    /// Tell the peer the ceremony is over for good (best effort: the peer may be gone already).
+    pub async fn abort(&mut self, code: ErrorCode, message: &str) {
+        let frame = Frame::Abort {
+            code,
+            message: message.to_string(),
+        };
+        let _ = self.send(&frame).await;
+    }
+
+    /// Run one protocol to its end: send the first round, then answer each peer round, until the
+    /// machine yields its output. Protocol steps run on the blocking pool (a DKLs round is
+    /// hundreds of milliseconds of CPU). Any error leaves the machine dropped: there is no resume.
+    pub async fn run<M, F>(&mut self, start: F) -> Result<M::Output, ProtoError>
+    where
+        M: Machine,
+        M::Output: Send + 'static,
+        F: FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static,
+    {
+        let (mut machine, first) = blocking(start).await?;
+        self.send(&Frame::Protocol(first)).await?;
+        loop {
+            let round = match self.recv().await? {
+                Frame::Protocol(bytes) => bytes,
+                _ => return Err(ProtoError::UnexpectedFrame("expected a protocol round")),
+            };
+            match blocking(move || machine.receive(&round)).await? {
+                Transition::Continue(next, out) => {
+                    machine = next;
+                    self.send(&Frame::Protocol(out)).await?;
+                }
+                Transition::Done(output) => return Ok(output),
+            }
+        }
+    }
+
+    /// The transport, e.g. to close it.
+    pub fn into_inner(self) -> T {
+        self.io
+    }
+}
+
+/// Shorthand for [`CeremonyChannel::run`].
+pub async fn run_machine<T, M, F>(channel: &mut CeremonyChannel<T>, start: F) -> Result<M::Output, ProtoError>
+where
+    T: FrameTransport,
+    M: Machine,
+    M::Output: Send + 'static,
+    F: FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static,
+{
+    channel.run(start).await
+}
+
+async fn blocking<R, F>(f: F) -> Result<R, ProtoError>
+where
+    R: Send + 'static,
+    F: FnOnce() -> Result<R, MpcError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| ProtoError::Transport("protocol worker failed".into()))?
+        .map_err(ProtoError::from)
+}
+
+async fn recv_timeout<T: FrameTransport>(io: &mut T) -> Result<Vec<u8>, ProtoError> {
+    tokio::time::timeout(PEER_TIMEOUT, io.recv())
+        .await
+        .map_err(|_| ProtoError::Timeout)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_separate_labels_and_ceremonies() {
+        let a = CeremonyId::random();
+        let b = CeremonyId::random();
+        assert_ne!(session_id(&a, "dkg"), session_id(&a, "confirm"));
+        assert_ne!(session_id(&a, "dkg"), session_id(&b, "dkg"));
+        assert_eq!(session_id(&a, "dkg"), session_id(&a, "dkg"));
+    }
+}

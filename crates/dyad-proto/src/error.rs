@@ -1,0 +1,127 @@
+//! The error body every Dyad endpoint returns, its stable codes, and this crate's own errors.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::WalletId;
+
+/// Stable, machine-readable error codes. The spelling never changes once released; the server
+/// chooses the HTTP status for each in one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// The body was not valid JSON or did not have the expected shape.
+    InvalidJson,
+    /// A field had a value that is not acceptable (see the message).
+    InvalidRequest,
+    /// The pregeneration identifier could not be parsed.
+    InvalidIdentifier,
+    /// The wallet type is not one of EVM, SOLANA, COSMOS, STELLAR.
+    UnsupportedWalletType,
+    /// No or an unknown API key.
+    Unauthenticated,
+    /// Authenticated, but not allowed to do this.
+    Forbidden,
+    /// No such wallet for this app and environment.
+    WalletNotFound,
+    /// A wallet for this type and identifier already exists (its id is in `walletId`).
+    WalletExists,
+    /// A wallet for this type and identifier is being created right now.
+    CeremonyInProgress,
+    /// The ceremony id is unknown, expired or already used.
+    CeremonyNotFound,
+    /// The ceremony stopped: a frame was malformed, tampered with, out of order, or the protocol failed.
+    CeremonyAborted,
+    /// The wallet was claimed and is no longer usable with this share.
+    WalletClaimed,
+    /// The request body or a frame is too large.
+    PayloadTooLarge,
+    /// Something failed inside the server; nothing was changed.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The wire spelling, e.g. `"WALLET_EXISTS"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidJson => "INVALID_JSON",
+            ErrorCode::InvalidRequest => "INVALID_REQUEST",
+            ErrorCode::InvalidIdentifier => "INVALID_IDENTIFIER",
+            ErrorCode::UnsupportedWalletType => "UNSUPPORTED_WALLET_TYPE",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::WalletNotFound => "WALLET_NOT_FOUND",
+            ErrorCode::WalletExists => "WALLET_EXISTS",
+            ErrorCode::CeremonyInProgress => "CEREMONY_IN_PROGRESS",
+            ErrorCode::CeremonyNotFound => "CEREMONY_NOT_FOUND",
+            ErrorCode::CeremonyAborted => "CEREMONY_ABORTED",
+            ErrorCode::WalletClaimed => "WALLET_CLAIMED",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The JSON body of every error response: `{"code": "...", "message": "...", "walletId": "..."}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// Stable code.
+    pub code: ErrorCode,
+    /// What happened and what to do, for a developer. Never contains secrets.
+    pub message: String,
+    /// The existing wallet, for `WALLET_EXISTS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wallet_id: Option<WalletId>,
+}
+
+/// Errors of this crate: parsing wire values, the Noise channel, and running a ceremony.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtoError {
+    /// An id did not parse.
+    #[error("invalid {0}")]
+    InvalidId(&'static str),
+    /// An environment other than BETA or PROD.
+    #[error("invalid environment {0:?}: expected BETA or PROD")]
+    InvalidEnvironment(String),
+    /// A pregeneration identifier did not parse.
+    #[error("invalid identifier: {0}")]
+    InvalidIdentifier(String),
+    /// The Noise handshake failed, or a frame did not decrypt or authenticate (tampered, truncated,
+    /// replayed or reordered).
+    #[error("secure channel: {0}")]
+    Channel(&'static str),
+    /// A frame larger than the ceremony limit.
+    #[error("frame too large")]
+    FrameTooLarge,
+    /// A frame decrypted but did not decode.
+    #[error("malformed ceremony frame")]
+    Decode,
+    /// A frame arrived that does not belong at this point of the ceremony.
+    #[error("unexpected ceremony frame: {0}")]
+    UnexpectedFrame(&'static str),
+    /// The other party aborted the ceremony.
+    #[error("ceremony aborted by peer: {code}: {message}")]
+    PeerAborted {
+        /// The peer's code.
+        code: ErrorCode,
+        /// The peer's message.
+        message: String,
+    },
+    /// The protocol itself failed (bad round message, failed check).
+    #[error("protocol: {0}")]
+    Mpc(#[from] dyad_mpc::MpcError),
+    /// The underlying connection failed or closed early.
+    #[error("transport: {0}")]
+    Transport(String),
+    /// The peer took too long.
+    #[error("ceremony timed out")]
+    Timeout,
+}

@@ -1,0 +1,57 @@
+//! The SDK's one error type.
+
+use dyad_proto::{ErrorCode, ProtoError, WalletId};
+
+/// Everything a client call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum SdkError {
+    /// The server answered with an error.
+    #[error("{code} ({status}): {message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// Stable code.
+        code: ErrorCode,
+        /// The server's explanation.
+        message: String,
+        /// The existing wallet, for `WALLET_EXISTS`.
+        wallet_id: Option<WalletId>,
+    },
+    /// The server could not be reached or answered with something that is not Dyad's.
+    #[error("http: {0}")]
+    Http(String),
+    /// A ceremony failed (the wallet was not created, or nothing was signed).
+    #[error("ceremony failed: {0}")]
+    Ceremony(#[from] ProtoError),
+    /// The user share string is malformed, truncated, or not a Dyad share.
+    #[error("invalid user share: {0}")]
+    InvalidShare(String),
+    /// The user share was made on another Dyad server.
+    #[error("the user share belongs to a different Dyad server (ceremony key {found}, this server's is {expected})")]
+    ForeignShare {
+        /// The key recorded in the share.
+        found: String,
+        /// This server's key.
+        expected: String,
+    },
+    /// The wallet's share is not loaded in this client.
+    #[error("wallet {0} is not loaded in this client: call set_user_share with its share first")]
+    WalletNotLoaded(WalletId),
+    /// A value given to the SDK was not acceptable.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The server's answer disagrees with what this client computed.
+    #[error("server response does not match: {0}")]
+    Mismatch(&'static str),
+}
+
+impl SdkError {
+    /// The server's stable error code, if the server answered with one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            SdkError::Api { code, .. } => Some(*code),
+            SdkError::Ceremony(ProtoError::PeerAborted { code, .. }) => Some(*code),
+            _ => None,
+        }
+    }
+}

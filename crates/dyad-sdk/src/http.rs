@@ -1,0 +1,97 @@
+//! The REST half of the client: JSON calls with the API key, errors decoded into [`SdkError::Api`].
+
+use std::fmt;
+
+use dyad_proto::ErrorBody;
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::error::SdkError;
+
+/// An HTTP client bound to one server and one API key.
+#[derive(Clone)]
+pub struct Api {
+    base: String,
+    key: Zeroizing<String>,
+    http: reqwest::Client,
+}
+
+impl fmt::Debug for Api {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Api").field("base", &self.base).finish_non_exhaustive()
+    }
+}
+
+impl Api {
+    /// `base` like `http://127.0.0.1:8080` (a trailing `/` is fine).
+    pub fn new(base: &str, key: &str, http: reqwest::Client) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_string(),
+            key: Zeroizing::new(key.to_string()),
+            http,
+        }
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The WebSocket URL for a server path.
+    pub fn ws_url(&self, path: &str) -> String {
+        let base = if let Some(rest) = self.base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = self.base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            self.base.clone()
+        };
+        format!("{base}{path}")
+    }
+
+    /// Call `method path` with an optional JSON body and query; decode the JSON answer.
+    pub async fn call<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&B>,
+    ) -> Result<R, SdkError> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("x-api-key", self.key.as_str())
+            .query(query);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| SdkError::Http(e.without_url().to_string()))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| SdkError::Http(e.without_url().to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| SdkError::Http(format!("unexpected response from server: {e}")));
+        }
+        Err(api_error(status, &bytes))
+    }
+}
+
+fn api_error(status: StatusCode, bytes: &[u8]) -> SdkError {
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(b) => SdkError::Api {
+            status: status.as_u16(),
+            code: b.code,
+            message: b.message,
+            wallet_id: b.wallet_id,
+        },
+        Err(_) => SdkError::Http(format!("server answered {status} without a Dyad error body")),
+    }
+}

@@ -1,0 +1,246 @@
+//! The Dyad client: the user party of every 2-of-2 wallet, with the method set of Para's
+//! server SDK (`createPregenWallet`, `getUserShare`, `setUserShare`, `signMessage`, …).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), dyad_sdk::SdkError> {
+//! use dyad_sdk::{Dyad, PregenId, WalletType};
+//! let dyad = Dyad::new("http://127.0.0.1:8080", "dyad_beta_…");
+//! let id = PregenId::parse("email", "user@example.com")?;
+//! let wallet = dyad.create_pregen_wallet(WalletType::Evm, &id).await?;
+//! let share = dyad.get_user_share()?;             // store it, encrypted, in your backend
+//! let fresh = Dyad::new("http://127.0.0.1:8080", "dyad_beta_…");
+//! fresh.set_user_share(share.expose()).await?;
+//! let sig = fresh.sign_message(wallet.id, b"hello").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! A client is cheap: create one per request, because a client holds the shares loaded into
+//! it and handlers serving different users must never share one. It must never send its share
+//! to anyone (only protocol messages leave it, inside the Noise channel), never log it, and never
+//! sign anything the server has not been asked, by an authenticated call, to co-sign.
+
+pub mod ceremony;
+pub mod error;
+pub mod http;
+pub mod share;
+pub mod transport;
+
+use std::sync::Mutex;
+
+use dyad_proto::rest::{
+    CeremonyTicket, CreateWalletRequest, InfoResponse, SignMessageRequest, UpdateWalletRequest, WalletList,
+};
+use reqwest::Method;
+use tokio::sync::OnceCell;
+
+pub use dyad_proto::{ErrorCode, PregenId, WalletId, WalletStatus, WalletType, WalletView};
+pub use error::SdkError;
+pub use share::{LoadedWallet, UserShare};
+
+/// A wallet as the server describes it.
+pub type Wallet = WalletView;
+
+/// What `sign_message` returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignResult {
+    /// The wallet that signed.
+    pub wallet_id: WalletId,
+    /// The chain-encoded signature: EVM 65 bytes `r‖s‖v` (v 27/28, low s); others 64 bytes.
+    pub signature: Vec<u8>,
+}
+
+/// A client of one Dyad server, authenticated by one API key, holding the user shares loaded
+/// into it.
+#[derive(Debug)]
+pub struct Dyad {
+    api: http::Api,
+    server_key: OnceCell<[u8; 32]>,
+    wallets: Mutex<Vec<LoadedWallet>>,
+}
+
+impl Dyad {
+    /// A client for the server at `url` (e.g. `http://127.0.0.1:8080`) with an app's API key.
+    pub fn new(url: &str, api_key: &str) -> Self {
+        Self::with_http(url, api_key, reqwest::Client::new())
+    }
+
+    /// Like [`Dyad::new`] but reusing an HTTP client (connection pool) across many `Dyad`s.
+    pub fn with_http(url: &str, api_key: &str, http: reqwest::Client) -> Self {
+        Self {
+            api: http::Api::new(url, api_key, http),
+            server_key: OnceCell::new(),
+            wallets: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Pin the server's ceremony public key (from `/v1/info` or `dyad info`) instead of
+    /// fetching it on first use.
+    pub fn with_ceremony_key(self, key: [u8; 32]) -> Self {
+        let _ = self.server_key.set(key);
+        self
+    }
+
+    /// `GET /v1/info`.
+    pub async fn info(&self) -> Result<InfoResponse, SdkError> {
+        self.api.call::<(), _>(Method::GET, "/v1/info", &[], None).await
+    }
+
+    async fn server_key(&self) -> Result<[u8; 32], SdkError> {
+        self.server_key
+            .get_or_try_init(|| async {
+                let info = self.info().await?;
+                let mut k = [0u8; 32];
+                hex::decode_to_slice(info.ceremony_public_key.trim_start_matches("0x"), &mut k)
+                    .map_err(|_| SdkError::Http("server sent a malformed ceremony key".into()))?;
+                Ok(k)
+            })
+            .await
+            .copied()
+    }
+
+    fn loaded(&self) -> std::sync::MutexGuard<'_, Vec<LoadedWallet>> {
+        // A panic while holding this lock cannot leave the Vec half-updated (only push/replace).
+        self.wallets.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Does a wallet exist for this identifier (of `wallet_type`, or of any type)?
+    pub async fn has_pregen_wallet(
+        &self,
+        pregen_id: &PregenId,
+        wallet_type: Option<WalletType>,
+    ) -> Result<bool, SdkError> {
+        let wallets = self.get_pregen_wallets(pregen_id).await?;
+        Ok(wallets.iter().any(|w| wallet_type.is_none_or(|t| w.wallet_type == t)))
+    }
+
+    /// Pregenerate a wallet: runs key generation with the server and loads the new user share
+    /// into this client. A second wallet of the same type for the same identifier is refused
+    /// with `WALLET_EXISTS` (the error carries the existing id).
+    pub async fn create_pregen_wallet(
+        &self,
+        wallet_type: WalletType,
+        pregen_id: &PregenId,
+    ) -> Result<Wallet, SdkError> {
+        let server_key = self.server_key().await?;
+        let req = CreateWalletRequest {
+            wallet_type,
+            pregen_id: pregen_id.clone(),
+        };
+        let ticket: CeremonyTicket = self.api.call(Method::POST, "/v1/wallets", &[], Some(&req)).await?;
+        let wallet = ceremony::generate(&self.api, server_key, wallet_type, &ticket).await?;
+        let view = wallet.view.clone();
+        self.loaded().push(wallet);
+        Ok(view)
+    }
+
+    /// Pregenerate one wallet per type for one identifier, one after another; stops at the
+    /// first failure (wallets made before it stay loaded).
+    pub async fn create_pregen_wallet_per_type(
+        &self,
+        types: &[WalletType],
+        pregen_id: &PregenId,
+    ) -> Result<Vec<Wallet>, SdkError> {
+        let mut out = Vec::with_capacity(types.len());
+        for t in types {
+            out.push(self.create_pregen_wallet(*t, pregen_id).await?);
+        }
+        Ok(out)
+    }
+
+    /// The app's wallets for an identifier.
+    pub async fn get_pregen_wallets(&self, pregen_id: &PregenId) -> Result<Vec<Wallet>, SdkError> {
+        let (k, v) = pregen_id.query_pair();
+        let list: WalletList = self
+            .api
+            .call::<(), _>(Method::GET, "/v1/wallets", &[(k, v)], None)
+            .await?;
+        Ok(list.wallets)
+    }
+
+    /// One wallet of the app.
+    pub async fn get_wallet(&self, id: WalletId) -> Result<Wallet, SdkError> {
+        self.api
+            .call::<(), _>(Method::GET, &format!("/v1/wallets/{id}"), &[], None)
+            .await
+    }
+
+    /// The user share string of every wallet loaded in this client. Store it encrypted; if it
+    /// is lost, so are the wallets.
+    pub fn get_user_share(&self) -> Result<UserShare, SdkError> {
+        let wallets = self.loaded();
+        if wallets.is_empty() {
+            return Err(SdkError::InvalidInput("no wallet is loaded in this client".into()));
+        }
+        share::encode(wallets.iter())
+    }
+
+    /// Load a user share string (exactly what `get_user_share` returned), replacing whatever
+    /// was loaded. Rejects malformed, truncated, foreign and other servers' shares.
+    pub async fn set_user_share(&self, user_share: &str) -> Result<(), SdkError> {
+        let wallets = share::decode(user_share)?;
+        let server_key = self.server_key().await?;
+        if let Some(w) = wallets.iter().find(|w| w.server_key != server_key) {
+            return Err(SdkError::ForeignShare {
+                found: format!("0x{}", hex::encode(w.server_key)),
+                expected: format!("0x{}", hex::encode(server_key)),
+            });
+        }
+        *self.loaded() = wallets;
+        Ok(())
+    }
+
+    /// The wallets loaded in this client.
+    pub fn loaded_wallets(&self) -> Vec<Wallet> {
+        self.loaded().iter().map(|w| w.view.clone()).collect()
+    }
+
+    fn loaded_wallet(&self, id: WalletId) -> Result<LoadedWallet, SdkError> {
+        self.loaded()
+            .iter()
+            .find(|w| w.view.id == id)
+            .cloned()
+            .ok_or(SdkError::WalletNotLoaded(id))
+    }
+
+    /// Sign `message` with a loaded wallet (EVM: EIP-191; COSMOS: ADR-036; SOLANA and
+    /// STELLAR: the raw bytes). The signature is verified against the wallet's key before it is
+    /// returned.
+    pub async fn sign_message(&self, wallet_id: WalletId, message: &[u8]) -> Result<SignResult, SdkError> {
+        use base64::Engine;
+        let wallet = self.loaded_wallet(wallet_id)?;
+        let req = SignMessageRequest {
+            message_base64: base64::engine::general_purpose::STANDARD.encode(message),
+        };
+        let ticket: CeremonyTicket = self
+            .api
+            .call(
+                Method::POST,
+                &format!("/v1/wallets/{wallet_id}/sign-message"),
+                &[],
+                Some(&req),
+            )
+            .await?;
+        let signature = ceremony::sign_message(&self.api, &wallet, &ticket, message).await?;
+        Ok(SignResult { wallet_id, signature })
+    }
+
+    /// Change who a pregenerated wallet is for. The loaded share (if this client holds the
+    /// wallet) is updated too, so call `get_user_share` afterwards and store the new string.
+    pub async fn update_pregen_wallet_identifier(
+        &self,
+        wallet_id: WalletId,
+        new_pregen_id: &PregenId,
+    ) -> Result<Wallet, SdkError> {
+        let req = UpdateWalletRequest {
+            pregen_id: new_pregen_id.clone(),
+        };
+        let view: Wallet = self
+            .api
+            .call(Method::PATCH, &format!("/v1/wallets/{wallet_id}"), &[], Some(&req))
+            .await?;
+        if let Some(w) = self.loaded().iter_mut().find(|w| w.view.id == wallet_id) {
+            w.view = view.clone();
+        }
+        Ok(view)
+    }
+}

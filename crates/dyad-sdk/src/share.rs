@@ -1,0 +1,147 @@
+//! The user share string: what `get_user_share` returns and `set_user_share` takes.
+//!
+//! One entry per loaded wallet, each a versioned JSON object (id, type, scheme, address, public
+//! key, identifier, key version, the server's ceremony key, and the serialized share)
+//! base64-encoded; entries are joined with `-` (not in the base64 alphabet). Parsing checks
+//! everything it can offline: the version, that the share is a *user* share, and that it belongs
+//! to the public key it claims.
+
+use std::fmt;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use dyad_mpc::{KeyShare, Role};
+use dyad_proto::WalletView;
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::error::SdkError;
+
+const VERSION: u32 = 1;
+
+/// A user share string. Secret: whoever holds it and an API key of the app can sign with its
+/// wallets. Redacted in `Debug`, wiped on drop.
+#[derive(Clone)]
+pub struct UserShare(Zeroizing<String>);
+
+impl UserShare {
+    /// The string, to store (encrypted) or hand to `set_user_share`.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for UserShare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UserShare({} wallets, ..)", self.0.split('-').count())
+    }
+}
+
+/// One wallet held by a client: what the server says about it, plus this side's key share.
+#[derive(Clone)]
+pub struct LoadedWallet {
+    /// The wallet as the server described it.
+    pub view: WalletView,
+    /// The server ceremony key it was made with.
+    pub server_key: [u8; 32],
+    /// The user party's share. Secret.
+    pub share: KeyShare,
+}
+
+impl fmt::Debug for LoadedWallet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadedWallet")
+            .field("view", &self.view)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Entry {
+    v: u32,
+    #[serde(flatten)]
+    view: WalletView,
+    server_key: String,
+    share: String,
+}
+
+fn entry_error(i: usize, what: &str) -> SdkError {
+    SdkError::InvalidShare(format!("wallet {}: {what}", i + 1))
+}
+
+/// Encode loaded wallets as one share string.
+pub fn encode<'a>(wallets: impl IntoIterator<Item = &'a LoadedWallet>) -> Result<UserShare, SdkError> {
+    let mut parts: Vec<Zeroizing<String>> = Vec::new();
+    for w in wallets {
+        let entry = Entry {
+            v: VERSION,
+            view: w.view.clone(),
+            server_key: format!("0x{}", hex::encode(w.server_key)),
+            share: STANDARD.encode(&*w.share.to_bytes()),
+        };
+        let json =
+            Zeroizing::new(serde_json::to_vec(&entry).map_err(|_| SdkError::InvalidShare("cannot encode".into()))?);
+        let mut entry = entry;
+        entry.share.zeroize();
+        parts.push(Zeroizing::new(STANDARD.encode(&*json)));
+    }
+    let mut out = Zeroizing::new(String::new());
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('-');
+        }
+        out.push_str(p);
+    }
+    Ok(UserShare(out))
+}
+
+/// Parse a share string into wallets, checking each entry offline.
+pub fn decode(s: &str) -> Result<Vec<LoadedWallet>, SdkError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(SdkError::InvalidShare("the share string is empty".into()));
+    }
+    let mut out: Vec<LoadedWallet> = Vec::new();
+    for (i, part) in s.split('-').enumerate() {
+        let json = Zeroizing::new(
+            STANDARD
+                .decode(part)
+                .map_err(|_| entry_error(i, "not base64 (truncated or not a Dyad share?)"))?,
+        );
+        let mut entry: Entry = serde_json::from_slice(&json)
+            .map_err(|_| entry_error(i, "not a Dyad wallet share (truncated, or from another system)"))?;
+        if entry.v != VERSION {
+            return Err(entry_error(i, &format!("unsupported share version {}", entry.v)));
+        }
+        let share_bytes = Zeroizing::new(
+            STANDARD
+                .decode(&entry.share)
+                .map_err(|_| entry_error(i, "share field is not base64"))?,
+        );
+        entry.share.zeroize();
+        let share = KeyShare::from_bytes(&share_bytes).map_err(|_| entry_error(i, "key share does not parse"))?;
+        if share.role() != Role::User {
+            return Err(entry_error(i, "this is not a user share"));
+        }
+        if share.scheme() != entry.view.scheme || entry.view.wallet_type.scheme() != share.scheme() {
+            return Err(entry_error(i, "scheme does not match the wallet type"));
+        }
+        let pk_hex = format!("0x{}", hex::encode(share.public_key().as_bytes()));
+        if pk_hex != entry.view.public_key {
+            return Err(entry_error(i, "key share does not belong to the wallet's public key"));
+        }
+        let mut server_key = [0u8; 32];
+        hex::decode_to_slice(entry.server_key.trim_start_matches("0x"), &mut server_key)
+            .map_err(|_| entry_error(i, "server key is not 32 bytes of hex"))?;
+        if out.iter().any(|w| w.view.id == entry.view.id) {
+            return Err(entry_error(i, "the same wallet appears twice"));
+        }
+        out.push(LoadedWallet {
+            view: entry.view,
+            server_key,
+            share,
+        });
+    }
+    Ok(out)
+}

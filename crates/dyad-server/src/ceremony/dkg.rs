@@ -1,0 +1,89 @@
+//! Key generation, cloud side: DKG, a test signature both sides must agree on, the client's
+//! confirmation that it holds its share, then one transaction that seals the cloud share and
+//! makes the wallet visible.
+
+use dyad_chains::address;
+use dyad_mpc::{Dkg, Role, Sign};
+use dyad_proto::{confirmation_input, session_id, CeremonyChannel, CeremonyId, Frame, Outcome, WalletStatus};
+use serde_json::json;
+
+use super::transport::AxumSocket;
+use crate::audit;
+use crate::error::ServerError;
+use crate::state::AppState;
+use crate::store::{CeremonyRecord, SealedShare};
+
+/// Run the key generation for the pending wallet of `record`.
+pub async fn run(
+    state: &AppState,
+    id: &CeremonyId,
+    record: &CeremonyRecord,
+    channel: &mut CeremonyChannel<AxumSocket>,
+) -> Result<(), ServerError> {
+    let pending = state
+        .store
+        .pending_wallet(record.wallet_id)
+        .await?
+        .ok_or_else(|| ServerError::CeremonyAborted("the pending wallet no longer exists".into()))?;
+    let scheme = pending.scheme;
+
+    let dkg_sid = session_id(id, "dkg");
+    let share = channel.run(move || Dkg::start(scheme, Role::Cloud, &dkg_sid)).await?;
+    let public_key = share.public_key();
+    let address = address(pending.wallet_type, &public_key, &state.config.chain)
+        .map_err(|e| ServerError::Internal(format!("address: {e}")))?;
+
+    // Both parties must be able to sign together before anyone relies on this key.
+    let input = confirmation_input(scheme, id);
+    let confirm_sid = session_id(id, "confirm");
+    let test_share = share.clone();
+    let test_input = input.clone();
+    let signature = channel
+        .run(move || Sign::start(&test_share, &confirm_sid, &test_input))
+        .await?;
+    public_key
+        .verify(&input, &signature)
+        .map_err(|_| ServerError::CeremonyAborted("test signature did not verify".into()))?;
+
+    match channel.recv().await? {
+        Frame::Confirm => {}
+        _ => {
+            return Err(ServerError::CeremonyAborted(
+                "expected the client's confirmation".into(),
+            ))
+        }
+    }
+
+    let sealed = state
+        .data_key
+        .seal_share(&pending.id, pending.key_version, &share.to_bytes())?;
+    drop(share);
+    let entry = audit::entry(
+        record.scope,
+        Some(pending.id),
+        "wallet.created",
+        json!({ "type": pending.wallet_type, "address": address, "pregenId": pending.pregen_id }),
+    );
+    state
+        .store
+        .activate_wallet(
+            pending.id,
+            &public_key,
+            &address,
+            &SealedShare {
+                data_key_id: state.data_key.id(),
+                sealed,
+            },
+            &entry,
+        )
+        .await?;
+
+    let mut wallet = pending;
+    wallet.public_key = Some(public_key);
+    wallet.address = Some(address);
+    wallet.status = WalletStatus::Pregen;
+    channel
+        .send(&Frame::Done(Outcome::WalletCreated(wallet.view()?)))
+        .await?;
+    Ok(())
+}

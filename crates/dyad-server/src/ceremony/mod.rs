@@ -1,0 +1,94 @@
+//! The cloud party's side of ceremonies. Each runs on one WebSocket, inside a Noise channel,
+//! under an overall deadline. Failure of any kind is terminal: the socket gets an `Abort`, a
+//! pending wallet is discarded, and the failure is audited.
+
+mod dkg;
+mod sign;
+mod transport;
+
+use axum::extract::ws::WebSocket;
+use dyad_chains::message_sign_input;
+use dyad_mpc::SignInput;
+use dyad_proto::{CeremonyChannel, CeremonyId, ErrorCode, ProtoError};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::audit;
+use crate::error::ServerError;
+use crate::state::AppState;
+use crate::store::{CeremonyKind, CeremonyRecord, WalletRecord};
+use transport::AxumSocket;
+
+/// Largest WebSocket message accepted (a sealed DKLs round is ~150 KB).
+pub const MAX_WS_MESSAGE: usize = 8 * 1024 * 1024;
+
+/// What the database keeps instead of a ceremony id.
+pub fn ceremony_hash(id: &CeremonyId) -> [u8; 32] {
+    Sha256::digest(id.0).into()
+}
+
+/// What `signMessage` signs for this wallet.
+pub fn sign_input(wallet: &WalletRecord, message: &[u8]) -> Result<SignInput, ServerError> {
+    let address = wallet
+        .address
+        .as_deref()
+        .ok_or_else(|| ServerError::Internal("wallet without an address".into()))?;
+    message_sign_input(wallet.wallet_type, address, message)
+        .map_err(|e| ServerError::InvalidRequest(format!("cannot sign this message: {e}")))
+}
+
+fn code_of(e: &ServerError) -> ErrorCode {
+    e.status_and_code().1
+}
+
+/// Run one ceremony to its end on `socket`, under the ceremony deadline.
+pub async fn run(state: AppState, id: CeremonyId, record: CeremonyRecord, socket: WebSocket) {
+    let deadline = state.config.ceremony_deadline;
+    let served = tokio::time::timeout(deadline, serve(&state, &id, &record, AxumSocket::new(socket))).await;
+    if served.is_err() {
+        fail(&state, &id, &record, &ServerError::from(ProtoError::Timeout)).await;
+    }
+}
+
+async fn serve(state: &AppState, id: &CeremonyId, record: &CeremonyRecord, io: AxumSocket) {
+    let mut channel = match CeremonyChannel::accept(io, &state.ceremony_key, id).await {
+        Ok(c) => c,
+        Err(e) => return fail(state, id, record, &e.into()).await,
+    };
+    let outcome = match &record.kind {
+        CeremonyKind::Dkg => dkg::run(state, id, record, &mut channel).await,
+        CeremonyKind::SignMessage { message } => sign::run(state, id, record, message, &mut channel).await,
+    };
+    if let Err(e) = &outcome {
+        // Record first, then tell the peer: once it hears "aborted", no pending wallet is left.
+        fail(state, id, record, e).await;
+        let code = match e {
+            ServerError::CeremonyAborted(_) => ErrorCode::CeremonyAborted,
+            other => code_of(other),
+        };
+        channel.abort(code, &e.to_string()).await;
+    }
+    channel.into_inner().close().await;
+}
+
+/// A ceremony failed: discard its pending wallet (key generation) and audit the failure.
+async fn fail(state: &AppState, id: &CeremonyId, record: &CeremonyRecord, e: &ServerError) {
+    tracing::info!(ceremony = ?id, wallet = %record.wallet_id, error = %e, "ceremony failed");
+    let action = match record.kind {
+        CeremonyKind::Dkg => "wallet.create_failed",
+        CeremonyKind::SignMessage { .. } => "sign.failed",
+    };
+    let entry = audit::entry(
+        record.scope,
+        Some(record.wallet_id),
+        action,
+        json!({ "error": e.to_string() }),
+    );
+    let stored = match record.kind {
+        CeremonyKind::Dkg => state.store.discard_pending_wallet(record.wallet_id, &entry).await,
+        CeremonyKind::SignMessage { .. } => state.store.audit(&entry).await,
+    };
+    if let Err(e) = stored {
+        tracing::error!(error = %e, "recording a failed ceremony");
+    }
+}

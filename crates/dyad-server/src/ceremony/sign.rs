@@ -1,0 +1,69 @@
+//! Signing, cloud side: open the sealed cloud share, sign exactly the message that was
+//! authorised when the ceremony was started, check the result with the standard verifier, and
+//! report it chain-encoded.
+
+use dyad_chains::encode_signature;
+use dyad_mpc::{KeyShare, Sign};
+use dyad_proto::{session_id, CeremonyChannel, CeremonyId, Frame, Outcome, WalletStatus};
+use serde_json::json;
+
+use super::sign_input;
+use super::transport::AxumSocket;
+use crate::audit;
+use crate::error::ServerError;
+use crate::state::AppState;
+use crate::store::CeremonyRecord;
+
+/// Run a `signMessage` ceremony.
+pub async fn run(
+    state: &AppState,
+    id: &CeremonyId,
+    record: &CeremonyRecord,
+    message: &[u8],
+    channel: &mut CeremonyChannel<AxumSocket>,
+) -> Result<(), ServerError> {
+    let wallet = state
+        .store
+        .wallet(record.scope, record.wallet_id)
+        .await?
+        .ok_or(ServerError::WalletNotFound)?;
+    if wallet.status == WalletStatus::Claimed {
+        return Err(ServerError::WalletClaimed);
+    }
+    let public_key = wallet
+        .public_key
+        .ok_or_else(|| ServerError::Internal("wallet without a key".into()))?;
+    let sealed = state
+        .store
+        .cloud_share(wallet.id, wallet.key_version)
+        .await?
+        .ok_or_else(|| ServerError::Internal("wallet without a cloud share".into()))?;
+    let plain = state
+        .data_key
+        .open_share(&wallet.id, wallet.key_version, &sealed.sealed)?;
+    let share =
+        KeyShare::from_bytes(&plain).map_err(|_| ServerError::Internal("stored cloud share does not parse".into()))?;
+    drop(plain);
+
+    let input = sign_input(&wallet, message)?;
+    let sid = session_id(id, "sign");
+    let machine_input = input.clone();
+    let signature = channel.run(move || Sign::start(&share, &sid, &machine_input)).await?;
+    public_key.verify(&input, &signature).map_err(|_| {
+        ServerError::CeremonyAborted("signature did not verify: the share does not match this wallet".into())
+    })?;
+    let encoded = encode_signature(wallet.wallet_type, &signature)
+        .map_err(|e| ServerError::Internal(format!("encoding signature: {e}")))?;
+
+    state
+        .store
+        .audit(&audit::entry(
+            record.scope,
+            Some(wallet.id),
+            "sign.completed",
+            json!({ "kind": "message", "signature": format!("0x{}", hex::encode(&encoded)) }),
+        ))
+        .await?;
+    channel.send(&Frame::Done(Outcome::Signed(encoded))).await?;
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! The server's one error type, and the one place that maps it to HTTP statuses and codes.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use dyad_proto::{ErrorBody, ErrorCode, ProtoError, WalletId};
+
+/// Everything that can go wrong while serving a request or a ceremony.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The body was not JSON of the expected shape.
+    #[error("{0}")]
+    InvalidJson(String),
+    /// A field's value was not acceptable.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// The pregeneration identifier did not parse.
+    #[error("{0}")]
+    InvalidIdentifier(String),
+    /// Unknown wallet type.
+    #[error("{0}")]
+    UnsupportedWalletType(String),
+    /// No or a wrong API key.
+    #[error("missing or invalid API key: send it in the X-API-Key header")]
+    Unauthenticated,
+    /// Not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such wallet in this app and environment.
+    #[error("wallet not found")]
+    WalletNotFound,
+    /// A wallet for this type and identifier exists.
+    #[error("a wallet of this type already exists for this identifier")]
+    WalletExists(WalletId),
+    /// One is being created right now.
+    #[error("a wallet of this type is being created for this identifier; retry in a few seconds")]
+    CeremonyInProgress(WalletId),
+    /// Unknown, expired or used ceremony id.
+    #[error("ceremony not found, expired or already used; start a new one")]
+    CeremonyNotFound,
+    /// The ceremony broke off.
+    #[error("ceremony aborted: {0}")]
+    CeremonyAborted(String),
+    /// The wallet was claimed.
+    #[error("wallet has been claimed; the pregenerated share no longer works")]
+    WalletClaimed,
+    /// Storage failed.
+    #[error("storage error")]
+    Storage(#[source] sqlx::Error),
+    /// Any other internal failure. The string is for logs and never holds secrets.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ServerError {
+    /// Status and stable code: the single mapping used by every response.
+    pub fn status_and_code(&self) -> (StatusCode, ErrorCode) {
+        use ServerError::*;
+        match self {
+            InvalidJson(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidJson),
+            InvalidRequest(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
+            InvalidIdentifier(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidIdentifier),
+            UnsupportedWalletType(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::UnsupportedWalletType),
+            Unauthenticated => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated),
+            Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+            WalletNotFound => (StatusCode::NOT_FOUND, ErrorCode::WalletNotFound),
+            WalletExists(_) => (StatusCode::CONFLICT, ErrorCode::WalletExists),
+            CeremonyInProgress(_) => (StatusCode::CONFLICT, ErrorCode::CeremonyInProgress),
+            CeremonyNotFound => (StatusCode::NOT_FOUND, ErrorCode::CeremonyNotFound),
+            CeremonyAborted(_) => (StatusCode::BAD_REQUEST, ErrorCode::CeremonyAborted),
+            WalletClaimed => (StatusCode::FORBIDDEN, ErrorCode::WalletClaimed),
+            Storage(_) | Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
+        }
+    }
+
+    /// The body a client sees.
+    pub fn body(&self) -> ErrorBody {
+        let (_, code) = self.status_and_code();
+        let wallet_id = match self {
+            ServerError::WalletExists(id) | ServerError::CeremonyInProgress(id) => Some(*id),
+            _ => None,
+        };
+        ErrorBody {
+            code,
+            message: self.to_string(),
+            wallet_id,
+        }
+    }
+}
+
+impl From<sqlx::Error> for ServerError {
+    fn from(e: sqlx::Error) -> Self {
+        ServerError::Storage(e)
+    }
+}
+
+impl From<ProtoError> for ServerError {
+    fn from(e: ProtoError) -> Self {
+        match e {
+            ProtoError::InvalidIdentifier(m) => ServerError::InvalidIdentifier(m),
+            ProtoError::InvalidId(what) => ServerError::InvalidRequest(format!("invalid {what}")),
+            other => ServerError::CeremonyAborted(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ServerError {
+    fn into_response(self) -> Response {
+        let (status, _) = self.status_and_code();
+        if status.is_server_error() {
+            tracing::error!(error = ?self, "request failed");
+        }
+        (status, Json(self.body())).into_response()
+    }
+}

@@ -1,0 +1,32 @@
+//! `GET /v1/ceremonies/{id}`: the WebSocket a ceremony runs on. The id is consumed before the
+//! upgrade, so a second or late use gets a plain 404.
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use dyad_proto::CeremonyId;
+
+use crate::ceremony::{self, ceremony_hash, MAX_WS_MESSAGE};
+use crate::clock;
+use crate::error::ServerError;
+use crate::state::AppState;
+
+/// Upgrade and hand the socket to the ceremony runner.
+pub async fn connect(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ServerError> {
+    let ws =
+        ws.map_err(|_| ServerError::InvalidRequest("ceremonies run over a WebSocket: send an upgrade request".into()))?;
+    let id: CeremonyId = id.parse().map_err(|_| ServerError::CeremonyNotFound)?;
+    let record = state
+        .store
+        .consume_ceremony(&ceremony_hash(&id), clock::now())
+        .await?
+        .ok_or(ServerError::CeremonyNotFound)?;
+    Ok(ws
+        .max_message_size(MAX_WS_MESSAGE)
+        .on_upgrade(move |socket| ceremony::run(state, id, record, socket)))
+}

@@ -1,0 +1,65 @@
+//! The REST and WebSocket surface under `/v1`. Handlers parse at the edge and return
+//! [`ServerError`], which maps itself to a status and a stable code.
+
+mod ceremony;
+mod info;
+mod sign;
+mod wallets;
+
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::de::DeserializeOwned;
+
+use crate::error::ServerError;
+use crate::state::AppState;
+use crate::store::Scope;
+
+/// The body size limit for REST calls (a `sign-message` of the largest allowed message, base64).
+const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/info", get(info::info))
+        .route("/v1/wallets", post(wallets::create).get(wallets::list))
+        .route("/v1/wallets/{id}", get(wallets::get).patch(wallets::update))
+        .route("/v1/wallets/{id}/sign-message", post(sign::sign_message))
+        .route("/v1/ceremonies/{id}", get(ceremony::connect))
+        .fallback(|| async { ServerError::InvalidRequest("no such endpoint".into()) })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// The app and environment an API key grants, from the `X-API-Key` header.
+pub struct Auth(pub Scope);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let key = parts
+            .headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ServerError::Unauthenticated)?;
+        Ok(Auth(crate::api_key::authenticate(state.store.as_ref(), key).await?))
+    }
+}
+
+/// Parse a JSON body whatever its content type says: a body that is not JSON is
+/// `INVALID_JSON`; JSON of the wrong shape is `INVALID_REQUEST` with serde's explanation.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServerError> {
+    parse_value(json_value(body)?)
+}
+
+/// The body as untyped JSON.
+pub fn json_value(body: &[u8]) -> Result<serde_json::Value, ServerError> {
+    serde_json::from_slice(body).map_err(|e| ServerError::InvalidJson(format!("body is not valid JSON: {e}")))
+}
+
+/// Untyped JSON into the expected shape.
+pub fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ServerError> {
+    serde_json::from_value(value).map_err(|e| ServerError::InvalidRequest(format!("invalid request body: {e}")))
+}

@@ -1,0 +1,220 @@
+//! Sealing cloud shares at rest.
+//!
+//! Key hierarchy: the **master key** (from the environment or a 0600 key file, never stored in the
+//! database) wraps a random **data key** (stored wrapped); the data key seals every cloud share
+//! with AES-256-GCM, with the wallet id and key version as associated data so a sealed row copied
+//! onto another wallet or version fails to open. The server's ceremony (Noise) key is derived from
+//! the master key, so every replica sharing the master key presents the same one.
+
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use dyad_proto::WalletId;
+use rand_core::{OsRng, RngCore};
+use zeroize::Zeroizing;
+
+use crate::error::ServerError;
+
+const NONCE: usize = 12;
+
+/// The root secret of a server. Must not be logged or stored beside the data it protects.
+pub struct MasterKey(Zeroizing<[u8; 32]>);
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey(..)")
+    }
+}
+
+impl MasterKey {
+    /// From 64 hex characters (as in `DYAD_MASTER_KEY`).
+    pub fn from_hex(hex_str: &str) -> Result<Self, ServerError> {
+        let mut k = Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(hex_str.trim(), &mut k[..])
+            .map_err(|_| ServerError::InvalidRequest("master key must be 64 hex characters".into()))?;
+        Ok(Self(k))
+    }
+
+    /// Read a key file holding 64 hex characters.
+    pub fn from_file(path: &Path) -> Result<Self, ServerError> {
+        let text = Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|e| ServerError::Internal(format!("reading master key file {}: {e}", path.display())))?,
+        );
+        Self::from_hex(&text)
+    }
+
+    /// Read the key file, or create it (mode 0600) with a fresh random key if it does not exist.
+    pub fn load_or_create(path: &Path) -> Result<Self, ServerError> {
+        if path.exists() {
+            return Self::from_file(path);
+        }
+        let mut k = Zeroizing::new([0u8; 32]);
+        OsRng.fill_bytes(&mut k[..]);
+        let hex_key = Zeroizing::new(hex::encode(&k[..]));
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts
+            .open(path)
+            .map_err(|e| ServerError::Internal(format!("creating master key file {}: {e}", path.display())))?;
+        f.write_all(hex_key.as_bytes())
+            .and_then(|_| f.sync_all())
+            .map_err(|e| ServerError::Internal(format!("writing master key file: {e}")))?;
+        Ok(Self(k))
+    }
+
+    /// The secret of the server's static ceremony key, derived so that it needs no storage.
+    pub fn ceremony_key_secret(&self) -> [u8; 32] {
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"dyad/v1"), &self.0[..]);
+        let mut out = [0u8; 32];
+        // 32 bytes is far below HKDF-SHA256's output limit.
+        let _ = hk.expand(b"ceremony-static-key", &mut out);
+        out
+    }
+
+    fn cipher(&self) -> Aes256Gcm {
+        Aes256Gcm::new((&*self.0).into())
+    }
+
+    /// Wrap a fresh data key; returns the key and its wrapped form for storage.
+    pub fn new_data_key(&self, id: i64) -> Result<(DataKey, Vec<u8>), ServerError> {
+        let mut k = Zeroizing::new([0u8; 32]);
+        OsRng.fill_bytes(&mut k[..]);
+        let wrapped = seal_with(&self.cipher(), &k[..], &data_key_aad(id))?;
+        Ok((DataKey { id, key: k }, wrapped))
+    }
+
+    /// Unwrap a stored data key.
+    pub fn unwrap_data_key(&self, id: i64, wrapped: &[u8]) -> Result<DataKey, ServerError> {
+        let plain = open_with(&self.cipher(), wrapped, &data_key_aad(id))
+            .map_err(|_| ServerError::Internal("data key does not open with this master key".into()))?;
+        let mut k = Zeroizing::new([0u8; 32]);
+        if plain.len() != 32 {
+            return Err(ServerError::Internal("stored data key has the wrong length".into()));
+        }
+        k.copy_from_slice(&plain);
+        Ok(DataKey { id, key: k })
+    }
+}
+
+fn data_key_aad(id: i64) -> Vec<u8> {
+    [b"dyad/v1/data-key".as_slice(), &id.to_be_bytes()].concat()
+}
+
+fn share_aad(wallet: &WalletId, key_version: u32) -> Vec<u8> {
+    [
+        b"dyad/v1/cloud-share".as_slice(),
+        wallet.0.as_bytes(),
+        &key_version.to_be_bytes(),
+    ]
+    .concat()
+}
+
+/// The key that seals cloud shares. Must not be logged.
+pub struct DataKey {
+    id: i64,
+    key: Zeroizing<[u8; 32]>,
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DataKey {{ id: {}, .. }}", self.id)
+    }
+}
+
+impl DataKey {
+    /// Which stored data key this is.
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn cipher(&self) -> Aes256Gcm {
+        Aes256Gcm::new((&*self.key).into())
+    }
+
+    /// Seal a serialized cloud share for `wallet` at `key_version`: `nonce ‖ ciphertext`.
+    pub fn seal_share(&self, wallet: &WalletId, key_version: u32, share: &[u8]) -> Result<Vec<u8>, ServerError> {
+        seal_with(&self.cipher(), share, &share_aad(wallet, key_version))
+    }
+
+    /// Open a sealed cloud share; fails if it was sealed for another wallet or version, or altered.
+    pub fn open_share(
+        &self,
+        wallet: &WalletId,
+        key_version: u32,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, ServerError> {
+        open_with(&self.cipher(), sealed, &share_aad(wallet, key_version))
+            .map_err(|_| ServerError::Internal("cloud share failed to open (wrong key, wallet or version)".into()))
+    }
+}
+
+fn seal_with(cipher: &Aes256Gcm, plain: &[u8], aad: &[u8]) -> Result<Vec<u8>, ServerError> {
+    let mut nonce = [0u8; NONCE];
+    OsRng.fill_bytes(&mut nonce);
+    let ct = cipher
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad })
+        .map_err(|_| ServerError::Internal("sealing failed".into()))?;
+    Ok([&nonce[..], &ct].concat())
+}
+
+fn open_with(cipher: &Aes256Gcm, sealed: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, ()> {
+    if sealed.len() < NONCE + 16 {
+        return Err(());
+    }
+    let (nonce, ct) = sealed.split_at(NONCE);
+    cipher
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad })
+        .map(Zeroizing::new)
+        .map_err(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_open_only_for_their_wallet_and_version() {
+        let mk = MasterKey::from_hex(&"11".repeat(32)).unwrap();
+        let (dk, wrapped) = mk.new_data_key(1).unwrap();
+        let dk2 = mk.unwrap_data_key(1, &wrapped).unwrap();
+        assert!(mk.unwrap_data_key(2, &wrapped).is_err());
+        let w = WalletId::random();
+        let sealed = dk.seal_share(&w, 1, b"secret share bytes").unwrap();
+        assert!(!sealed.windows(6).any(|x| x == b"secret"));
+        assert_eq!(&dk2.open_share(&w, 1, &sealed).unwrap()[..], b"secret share bytes");
+        assert!(dk2.open_share(&w, 2, &sealed).is_err());
+        assert!(dk2.open_share(&WalletId::random(), 1, &sealed).is_err());
+        let mut bad = sealed.clone();
+        bad[20] ^= 1;
+        assert!(dk2.open_share(&w, 1, &bad).is_err());
+        let other = MasterKey::from_hex(&"22".repeat(32)).unwrap();
+        assert!(other.unwrap_data_key(1, &wrapped).is_err());
+        assert_ne!(mk.ceremony_key_secret(), other.ceremony_key_secret());
+        assert_eq!(format!("{mk:?}"), "MasterKey(..)");
+    }
+
+    #[test]
+    fn key_file_is_created_private_and_reloads() {
+        let dir = std::env::temp_dir().join(format!("dyad-mk-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("master.key");
+        let a = MasterKey::load_or_create(&path).unwrap();
+        let b = MasterKey::load_or_create(&path).unwrap();
+        assert_eq!(a.ceremony_key_secret(), b.ceremony_key_secret());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,72 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use dyad_proto::ServerStaticKey;
+
+use crate::clock;
+use crate::config::ServerConfig;
+use crate::error::ServerError;
+use crate::seal::{DataKey, MasterKey};
+use crate::store::Store;
+
+/// The id of the data key this version seals with.
+const DATA_KEY_ID: i64 = 1;
+
+/// Shared server state: cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The contents of [`AppState`].
+pub struct Inner {
+    /// Persistence.
+    pub store: Arc<dyn Store>,
+    /// Seals and opens cloud shares.
+    pub data_key: DataKey,
+    /// The server's Noise static key.
+    pub ceremony_key: ServerStaticKey,
+    /// Settings.
+    pub config: ServerConfig,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Unwrap (or create, on first run) the data key and derive the ceremony key.
+    pub async fn new(store: Arc<dyn Store>, master: &MasterKey, config: ServerConfig) -> Result<Self, ServerError> {
+        let wrapped = match store.data_key(DATA_KEY_ID).await? {
+            Some(w) => w,
+            None => {
+                let (_, wrapped) = master.new_data_key(DATA_KEY_ID)?;
+                store.put_data_key(DATA_KEY_ID, &wrapped).await?
+            }
+        };
+        let data_key = master.unwrap_data_key(DATA_KEY_ID, &wrapped)?;
+        let ceremony_key = ServerStaticKey::from_secret(master.ceremony_key_secret())
+            .map_err(|e| ServerError::Internal(e.to_string()))?;
+        Ok(Self(Arc::new(Inner {
+            store,
+            data_key,
+            ceremony_key,
+            config,
+        })))
+    }
+
+    /// Delete expired ceremonies and abandoned pending wallets, every `reap_interval`.
+    pub async fn reap_forever(self) {
+        let mut tick = tokio::time::interval(self.config.reap_interval);
+        loop {
+            tick.tick().await;
+            let now = clock::now();
+            let before = now - self.config.pending_ttl.as_secs() as i64;
+            if let Err(e) = self.store.reap(now, before).await {
+                tracing::warn!(error = %e, "reaping failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Persistence behind one trait, so the embedded SQLite file and a shared PostgreSQL serve the
+//! same server code. Implementations see only sealed cloud shares, never plaintext.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use dyad_mpc::{PublicKey, Scheme};
+use dyad_proto::{AppId, Environment, PregenId, WalletId, WalletStatus, WalletType, WalletView};
+
+use crate::error::ServerError;
+
+/// Result alias for storage calls.
+pub type StoreResult<T> = Result<T, ServerError>;
+
+/// The tenant boundary every query runs inside: one app in one environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scope {
+    /// The app.
+    pub app_id: AppId,
+    /// Its environment.
+    pub environment: Environment,
+}
+
+/// An app (tenant).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppRecord {
+    /// Id.
+    pub id: AppId,
+    /// Human name.
+    pub name: String,
+    /// BETA or PROD.
+    pub environment: Environment,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A stored API key: only a hash of its secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    /// The public part that finds the row.
+    pub key_id: String,
+    /// The app it authenticates.
+    pub app_id: AppId,
+    /// SHA-256 of the secret part.
+    pub secret_hash: [u8; 32],
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A wallet row. `public_key` and `address` are set when key generation commits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalletRecord {
+    /// Id.
+    pub id: WalletId,
+    /// Its tenant.
+    pub scope: Scope,
+    /// Chain family.
+    pub wallet_type: WalletType,
+    /// MPC scheme.
+    pub scheme: Scheme,
+    /// Group public key, once generated.
+    pub public_key: Option<PublicKey>,
+    /// Chain address, once generated.
+    pub address: Option<String>,
+    /// Who it is for.
+    pub pregen_id: PregenId,
+    /// Lifecycle.
+    pub status: WalletStatus,
+    /// Current share generation.
+    pub key_version: u32,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl WalletRecord {
+    /// The public view of a committed wallet.
+    pub fn view(&self) -> Result<WalletView, ServerError> {
+        let (Some(pk), Some(address)) = (&self.public_key, &self.address) else {
+            return Err(ServerError::Internal("committed wallet without a key".into()));
+        };
+        Ok(WalletView {
+            id: self.id,
+            wallet_type: self.wallet_type,
+            scheme: self.scheme,
+            address: address.clone(),
+            public_key: format!("0x{}", hex::encode(pk.as_bytes())),
+            pregen_id: self.pregen_id.clone(),
+            status: self.status,
+            key_version: self.key_version,
+        })
+    }
+}
+
+/// What a started ceremony will do, fixed when it is authorised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CeremonyKind {
+    /// Key generation for a pending wallet.
+    Dkg,
+    /// Sign this message with the wallet's `signMessage` convention.
+    SignMessage {
+        /// The message bytes.
+        message: Vec<u8>,
+    },
+}
+
+/// A started, not yet used ceremony.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CeremonyRecord {
+    /// SHA-256 of the ceremony id.
+    pub id_hash: [u8; 32],
+    /// Its tenant.
+    pub scope: Scope,
+    /// The wallet.
+    pub wallet_id: WalletId,
+    /// What it does.
+    pub kind: CeremonyKind,
+    /// Unix seconds after which it is refused.
+    pub expires_at: i64,
+}
+
+/// One audit entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditRecord {
+    /// Unix seconds.
+    pub at: i64,
+    /// Its tenant.
+    pub scope: Scope,
+    /// The wallet concerned, if any.
+    pub wallet_id: Option<WalletId>,
+    /// What happened, e.g. `sign.completed`.
+    pub action: String,
+    /// Details (never secrets).
+    pub detail: serde_json::Value,
+}
+
+/// What `create_pending_wallet` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CreateOutcome {
+    /// The pending wallet and its ceremony were stored.
+    Created,
+    /// A wallet for this (type, identifier) exists already.
+    Exists(WalletId, WalletStatus),
+}
+
+/// A cloud share as stored: sealed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedShare {
+    /// Which data key sealed it.
+    pub data_key_id: i64,
+    /// `nonce ‖ ciphertext`.
+    pub sealed: Vec<u8>,
+}
+
+/// Everything the server persists.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Store a new app and its first API key.
+    async fn create_app(&self, app: &AppRecord, key: &ApiKeyRecord) -> StoreResult<()>;
+    /// Find an API key by its public id.
+    async fn api_key(&self, key_id: &str) -> StoreResult<Option<ApiKeyRecord>>;
+    /// Find an app.
+    async fn app(&self, id: AppId) -> StoreResult<Option<AppRecord>>;
+    /// All apps, oldest first.
+    async fn apps(&self) -> StoreResult<Vec<AppRecord>>;
+
+    /// The wrapped data key with this id, if any.
+    async fn data_key(&self, id: i64) -> StoreResult<Option<Vec<u8>>>;
+    /// Store a wrapped data key unless one with this id exists; returns the stored one (so
+    /// replicas starting together agree on one key).
+    async fn put_data_key(&self, id: i64, wrapped: &[u8]) -> StoreResult<Vec<u8>>;
+
+    /// Atomically: forget a stale pending wallet for the same (scope, type, identifier) created
+    /// before `stale_before`; then either report the existing wallet or insert `wallet` (pending),
+    /// its ceremony and the audit entry.
+    async fn create_pending_wallet(
+        &self,
+        wallet: &WalletRecord,
+        ceremony: &CeremonyRecord,
+        audit: &AuditRecord,
+        stale_before: i64,
+    ) -> StoreResult<CreateOutcome>;
+    /// Commit key generation: set key and address, store the sealed share, mark the wallet
+    /// `pregen`, and audit, in one transaction. Fails unless the wallet is still pending.
+    async fn activate_wallet(
+        &self,
+        id: WalletId,
+        public_key: &PublicKey,
+        address: &str,
+        share: &SealedShare,
+        audit: &AuditRecord,
+    ) -> StoreResult<()>;
+    /// Remove a pending wallet after a failed key generation (no-op for any other status),
+    /// auditing the failure.
+    async fn discard_pending_wallet(&self, id: WalletId, audit: &AuditRecord) -> StoreResult<()>;
+
+    /// Visible (non-pending) wallets in `scope`, optionally for one identifier, oldest first.
+    async fn wallets(&self, scope: Scope, pregen_id: Option<&PregenId>) -> StoreResult<Vec<WalletRecord>>;
+    /// A wallet still waiting for its key generation to commit.
+    async fn pending_wallet(&self, id: WalletId) -> StoreResult<Option<WalletRecord>>;
+    /// One visible wallet in `scope`.
+    async fn wallet(&self, scope: Scope, id: WalletId) -> StoreResult<Option<WalletRecord>>;
+    /// Change the identifier of a `pregen` wallet, auditing it. `Ok(false)` if the wallet is not
+    /// in `pregen` status; `Err(WalletExists)` if another wallet of its type has that identifier.
+    async fn update_pregen_id(
+        &self,
+        scope: Scope,
+        id: WalletId,
+        pregen_id: &PregenId,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool>;
+
+    /// Store a ceremony authorised for a visible wallet, with its audit entry.
+    async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord) -> StoreResult<()>;
+    /// Mark a ceremony used and return it, if it exists, is unused and has not expired at `now`.
+    /// Exactly one caller can win.
+    async fn consume_ceremony(&self, id_hash: &[u8; 32], now: i64) -> StoreResult<Option<CeremonyRecord>>;
+
+    /// The sealed cloud share of a wallet at a key version.
+    async fn cloud_share(&self, id: WalletId, key_version: u32) -> StoreResult<Option<SealedShare>>;
+
+    /// Append to the audit log.
+    async fn audit(&self, record: &AuditRecord) -> StoreResult<()>;
+    /// The audit log of a scope, oldest first.
+    async fn audit_log(&self, scope: Scope) -> StoreResult<Vec<AuditRecord>>;
+
+    /// Delete expired ceremonies and pending wallets created before `pending_before`.
+    async fn reap(&self, now: i64, pending_before: i64) -> StoreResult<u64>;
+}

@@ -1,0 +1,534 @@
+//! The embedded default: one SQLite file (WAL mode).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use dyad_mpc::{PublicKey, Scheme};
+use dyad_proto::{AppId, Environment, PregenId, WalletId, WalletStatus, WalletType};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use super::*;
+
+/// SQLite implementation of [`Store`].
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn corrupt(what: &str) -> ServerError {
+    ServerError::Internal(format!("stored {what} does not parse"))
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database file and bring its schema up to date.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| ServerError::Internal(format!("migrating database: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    fn wallet_from_row(row: &SqliteRow) -> StoreResult<WalletRecord> {
+        let id: String = row.try_get("id")?;
+        let app: String = row.try_get("app_id")?;
+        let env: String = row.try_get("environment")?;
+        let wt: String = row.try_get("wallet_type")?;
+        let scheme: String = row.try_get("scheme")?;
+        let pk: Option<Vec<u8>> = row.try_get("public_key")?;
+        let kind: String = row.try_get("pregen_kind")?;
+        let value: String = row.try_get("pregen_value")?;
+        let status: String = row.try_get("status")?;
+        let version: i64 = row.try_get("key_version")?;
+        let scheme = match scheme.as_str() {
+            "DKLS" => Scheme::Dkls,
+            "ED25519" => Scheme::Ed25519,
+            _ => return Err(corrupt("scheme")),
+        };
+        let public_key = match pk {
+            Some(b) => Some(PublicKey::from_bytes(scheme, &b).map_err(|_| corrupt("public key"))?),
+            None => None,
+        };
+        Ok(WalletRecord {
+            id: id.parse().map_err(|_| corrupt("wallet id"))?,
+            scope: Scope {
+                app_id: app.parse().map_err(|_| corrupt("app id"))?,
+                environment: env.parse().map_err(|_| corrupt("environment"))?,
+            },
+            wallet_type: WalletType::from_str(&wt).map_err(|_| corrupt("wallet type"))?,
+            scheme,
+            public_key,
+            address: row.try_get("address")?,
+            pregen_id: PregenId::parse(&kind, &value).map_err(|_| corrupt("identifier"))?,
+            status: WalletStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
+            key_version: u32::try_from(version).map_err(|_| corrupt("key version"))?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+
+    fn audit_from_row(row: &SqliteRow) -> StoreResult<AuditRecord> {
+        let app: String = row.try_get("app_id")?;
+        let env: String = row.try_get("environment")?;
+        let wallet: Option<String> = row.try_get("wallet_id")?;
+        let detail: String = row.try_get("detail")?;
+        Ok(AuditRecord {
+            at: row.try_get("at")?,
+            scope: Scope {
+                app_id: app.parse().map_err(|_| corrupt("app id"))?,
+                environment: env.parse().map_err(|_| corrupt("environment"))?,
+            },
+            wallet_id: wallet
+                .map(|w| w.parse())
+                .transpose()
+                .map_err(|_| corrupt("wallet id"))?,
+            action: row.try_get("action")?,
+            detail: serde_json::from_str(&detail).map_err(|_| corrupt("audit detail"))?,
+        })
+    }
+}
+
+fn scheme_str(s: Scheme) -> &'static str {
+    match s {
+        Scheme::Dkls => "DKLS",
+        Scheme::Ed25519 => "ED25519",
+    }
+}
+
+fn ceremony_kind(kind: &CeremonyKind) -> (&'static str, &[u8]) {
+    match kind {
+        CeremonyKind::Dkg => ("dkg", &[]),
+        CeremonyKind::SignMessage { message } => ("sign-message", message),
+    }
+}
+
+async fn insert_audit<'e, E>(exec: E, r: &AuditRecord) -> StoreResult<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query(
+        "INSERT INTO audit_log (at, app_id, environment, wallet_id, action, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(r.at)
+    .bind(r.scope.app_id.to_string())
+    .bind(r.scope.environment.as_str())
+    .bind(r.wallet_id.map(|w| w.to_string()))
+    .bind(&r.action)
+    .bind(r.detail.to_string())
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+async fn insert_ceremony_row<'e, E>(exec: E, c: &CeremonyRecord) -> StoreResult<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    let (kind, payload) = ceremony_kind(&c.kind);
+    sqlx::query(
+        "INSERT INTO ceremonies (id_hash, app_id, environment, wallet_id, kind, payload, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&c.id_hash[..])
+    .bind(c.scope.app_id.to_string())
+    .bind(c.scope.environment.as_str())
+    .bind(c.wallet_id.to_string())
+    .bind(kind)
+    .bind(payload)
+    .bind(c.expires_at)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+fn is_unique_violation(e: &ServerError) -> bool {
+    matches!(e, ServerError::Storage(sqlx::Error::Database(d)) if d.is_unique_violation())
+}
+
+const WALLET_COLUMNS: &str = "id, app_id, environment, wallet_type, scheme, public_key, address, pregen_kind, \
+     pregen_value, status, key_version, created_at";
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_app(&self, app: &AppRecord, key: &ApiKeyRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO apps (id, name, environment, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(app.id.to_string())
+            .bind(&app.name)
+            .bind(app.environment.as_str())
+            .bind(app.created_at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO api_keys (key_id, app_id, secret_hash, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&key.key_id)
+            .bind(key.app_id.to_string())
+            .bind(&key.secret_hash[..])
+            .bind(key.created_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn api_key(&self, key_id: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let row = sqlx::query("SELECT key_id, app_id, secret_hash, created_at FROM api_keys WHERE key_id = $1")
+            .bind(key_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let app: String = row.try_get("app_id")?;
+        let hash: Vec<u8> = row.try_get("secret_hash")?;
+        Ok(Some(ApiKeyRecord {
+            key_id: row.try_get("key_id")?,
+            app_id: app.parse().map_err(|_| corrupt("app id"))?,
+            secret_hash: hash.try_into().map_err(|_| corrupt("key hash"))?,
+            created_at: row.try_get("created_at")?,
+        }))
+    }
+
+    async fn app(&self, id: AppId) -> StoreResult<Option<AppRecord>> {
+        Ok(self.apps_where(Some(id)).await?.into_iter().next())
+    }
+
+    async fn apps(&self) -> StoreResult<Vec<AppRecord>> {
+        self.apps_where(None).await
+    }
+
+    async fn data_key(&self, id: i64) -> StoreResult<Option<Vec<u8>>> {
+        Ok(sqlx::query_scalar("SELECT wrapped FROM data_keys WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn put_data_key(&self, id: i64, wrapped: &[u8]) -> StoreResult<Vec<u8>> {
+        sqlx::query("INSERT INTO data_keys (id, wrapped, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+            .bind(id)
+            .bind(wrapped)
+            .bind(crate::clock::now())
+            .execute(&self.pool)
+            .await?;
+        self.data_key(id)
+            .await?
+            .ok_or_else(|| ServerError::Internal("data key vanished".into()))
+    }
+
+    async fn create_pending_wallet(
+        &self,
+        w: &WalletRecord,
+        ceremony: &CeremonyRecord,
+        audit: &AuditRecord,
+        stale_before: i64,
+    ) -> StoreResult<CreateOutcome> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM wallets WHERE app_id = $1 AND environment = $2 AND wallet_type = $3 \
+             AND pregen_kind = $4 AND pregen_value = $5 AND status = 'pending' AND created_at < $6",
+        )
+        .bind(w.scope.app_id.to_string())
+        .bind(w.scope.environment.as_str())
+        .bind(w.wallet_type.as_str())
+        .bind(w.pregen_id.kind())
+        .bind(w.pregen_id.value())
+        .bind(stale_before)
+        .execute(&mut *tx)
+        .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO wallets (id, app_id, environment, wallet_type, scheme, public_key, address, pregen_kind, \
+             pregen_value, status, key_version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7, 'pending', $8, $9, $9)",
+        )
+        .bind(w.id.to_string())
+        .bind(w.scope.app_id.to_string())
+        .bind(w.scope.environment.as_str())
+        .bind(w.wallet_type.as_str())
+        .bind(scheme_str(w.scheme))
+        .bind(w.pregen_id.kind())
+        .bind(w.pregen_id.value())
+        .bind(i64::from(w.key_version))
+        .bind(w.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(ServerError::from);
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                let row = sqlx::query(
+                    "SELECT id, status FROM wallets WHERE app_id = $1 AND environment = $2 AND wallet_type = $3 \
+                     AND pregen_kind = $4 AND pregen_value = $5",
+                )
+                .bind(w.scope.app_id.to_string())
+                .bind(w.scope.environment.as_str())
+                .bind(w.wallet_type.as_str())
+                .bind(w.pregen_id.kind())
+                .bind(w.pregen_id.value())
+                .fetch_one(&mut *tx)
+                .await?;
+                let id: String = row.try_get("id")?;
+                let status: String = row.try_get("status")?;
+                return Ok(CreateOutcome::Exists(
+                    id.parse().map_err(|_| corrupt("wallet id"))?,
+                    WalletStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
+                ));
+            }
+            Err(e) => return Err(e),
+        }
+        insert_ceremony_row(&mut *tx, ceremony).await?;
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(CreateOutcome::Created)
+    }
+
+    async fn activate_wallet(
+        &self,
+        id: WalletId,
+        public_key: &PublicKey,
+        address: &str,
+        share: &SealedShare,
+        audit: &AuditRecord,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let version: Option<i64> = sqlx::query_scalar(
+            "UPDATE wallets SET public_key = $1, address = $2, status = 'pregen', updated_at = $3 \
+             WHERE id = $4 AND status = 'pending' RETURNING key_version",
+        )
+        .bind(public_key.as_bytes())
+        .bind(address)
+        .bind(audit.at)
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(version) = version else {
+            return Err(ServerError::CeremonyAborted(
+                "the pending wallet expired before key generation finished".into(),
+            ));
+        };
+        sqlx::query(
+            "INSERT INTO cloud_shares (wallet_id, key_version, data_key_id, sealed, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.to_string())
+        .bind(version)
+        .bind(share.data_key_id)
+        .bind(&share.sealed)
+        .bind(audit.at)
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn discard_pending_wallet(&self, id: WalletId, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM wallets WHERE id = $1 AND status = 'pending'")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn wallets(&self, scope: Scope, pregen_id: Option<&PregenId>) -> StoreResult<Vec<WalletRecord>> {
+        let (kind, value) = pregen_id.map(|p| (p.kind(), p.value())).unzip();
+        let rows = sqlx::query(&format!(
+            "SELECT {WALLET_COLUMNS} FROM wallets WHERE app_id = $1 AND environment = $2 AND status <> 'pending' \
+             AND ($3 IS NULL OR (pregen_kind = $3 AND pregen_value = $4)) ORDER BY created_at, rowid"
+        ))
+        .bind(scope.app_id.to_string())
+        .bind(scope.environment.as_str())
+        .bind(kind)
+        .bind(value)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Self::wallet_from_row).collect()
+    }
+
+    async fn pending_wallet(&self, id: WalletId) -> StoreResult<Option<WalletRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {WALLET_COLUMNS} FROM wallets WHERE id = $1 AND status = 'pending'"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Self::wallet_from_row).transpose()
+    }
+
+    async fn wallet(&self, scope: Scope, id: WalletId) -> StoreResult<Option<WalletRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {WALLET_COLUMNS} FROM wallets WHERE app_id = $1 AND environment = $2 AND id = $3 AND status <> 'pending'"
+        ))
+        .bind(scope.app_id.to_string())
+        .bind(scope.environment.as_str())
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Self::wallet_from_row).transpose()
+    }
+
+    async fn update_pregen_id(
+        &self,
+        scope: Scope,
+        id: WalletId,
+        p: &PregenId,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE wallets SET pregen_kind = $1, pregen_value = $2, updated_at = $3 \
+             WHERE id = $4 AND app_id = $5 AND environment = $6 AND status = 'pregen'",
+        )
+        .bind(p.kind())
+        .bind(p.value())
+        .bind(audit.at)
+        .bind(id.to_string())
+        .bind(scope.app_id.to_string())
+        .bind(scope.environment.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(ServerError::from);
+        let updated = match updated {
+            Ok(r) => r.rows_affected() == 1,
+            Err(e) if is_unique_violation(&e) => {
+                let other: Option<String> = sqlx::query_scalar(
+                    "SELECT w2.id FROM wallets w1 JOIN wallets w2 ON w2.app_id = w1.app_id \
+                     AND w2.environment = w1.environment AND w2.wallet_type = w1.wallet_type \
+                     WHERE w1.id = $1 AND w2.pregen_kind = $2 AND w2.pregen_value = $3",
+                )
+                .bind(id.to_string())
+                .bind(p.kind())
+                .bind(p.value())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let other = other.and_then(|o| o.parse().ok()).unwrap_or(id);
+                return Err(ServerError::WalletExists(other));
+            }
+            Err(e) => return Err(e),
+        };
+        if updated {
+            insert_audit(&mut *tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        insert_ceremony_row(&mut *tx, ceremony).await?;
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn consume_ceremony(&self, id_hash: &[u8; 32], now: i64) -> StoreResult<Option<CeremonyRecord>> {
+        let row = sqlx::query(
+            "UPDATE ceremonies SET consumed_at = $1 WHERE id_hash = $2 AND consumed_at IS NULL AND expires_at >= $1 \
+             RETURNING app_id, environment, wallet_id, kind, payload, expires_at",
+        )
+        .bind(now)
+        .bind(&id_hash[..])
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let app: String = row.try_get("app_id")?;
+        let env: String = row.try_get("environment")?;
+        let wallet: String = row.try_get("wallet_id")?;
+        let kind: String = row.try_get("kind")?;
+        let payload: Vec<u8> = row.try_get("payload")?;
+        let kind = match kind.as_str() {
+            "dkg" => CeremonyKind::Dkg,
+            "sign-message" => CeremonyKind::SignMessage { message: payload },
+            _ => return Err(corrupt("ceremony kind")),
+        };
+        Ok(Some(CeremonyRecord {
+            id_hash: *id_hash,
+            scope: Scope {
+                app_id: app.parse().map_err(|_| corrupt("app id"))?,
+                environment: env.parse().map_err(|_| corrupt("environment"))?,
+            },
+            wallet_id: wallet.parse().map_err(|_| corrupt("wallet id"))?,
+            kind,
+            expires_at: row.try_get("expires_at")?,
+        }))
+    }
+
+    async fn cloud_share(&self, id: WalletId, key_version: u32) -> StoreResult<Option<SealedShare>> {
+        let row = sqlx::query("SELECT data_key_id, sealed FROM cloud_shares WHERE wallet_id = $1 AND key_version = $2")
+            .bind(id.to_string())
+            .bind(i64::from(key_version))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(SealedShare {
+                data_key_id: r.try_get("data_key_id")?,
+                sealed: r.try_get("sealed")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn audit(&self, record: &AuditRecord) -> StoreResult<()> {
+        insert_audit(&self.pool, record).await
+    }
+
+    async fn audit_log(&self, scope: Scope) -> StoreResult<Vec<AuditRecord>> {
+        let rows = sqlx::query(
+            "SELECT at, app_id, environment, wallet_id, action, detail FROM audit_log \
+             WHERE app_id = $1 AND environment = $2 ORDER BY id",
+        )
+        .bind(scope.app_id.to_string())
+        .bind(scope.environment.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Self::audit_from_row).collect()
+    }
+
+    async fn reap(&self, now: i64, pending_before: i64) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        let a = sqlx::query("DELETE FROM ceremonies WHERE expires_at < $1 OR consumed_at IS NOT NULL")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let b = sqlx::query("DELETE FROM wallets WHERE status = 'pending' AND created_at < $1")
+            .bind(pending_before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(a + b)
+    }
+}
+
+impl SqliteStore {
+    async fn apps_where(&self, id: Option<AppId>) -> StoreResult<Vec<AppRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, name, environment, created_at FROM apps WHERE ($1 IS NULL OR id = $1) ORDER BY created_at, rowid",
+        )
+        .bind(id.map(|i| i.to_string()))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id")?;
+                let env: String = r.try_get("environment")?;
+                Ok(AppRecord {
+                    id: id.parse().map_err(|_| corrupt("app id"))?,
+                    name: r.try_get("name")?,
+                    environment: Environment::from_str(&env).map_err(|_| corrupt("environment"))?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+}
