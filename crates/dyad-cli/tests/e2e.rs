@@ -342,3 +342,74 @@ async fn malformed_truncated_and_foreign_shares_are_refused() {
     // Debug output of a share never shows it.
     assert!(!format!("{share:?}").contains(&s[..20]));
 }
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_holds_no_plaintext_share() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let who = email("secret@example.com");
+    let wallets = dyad
+        .create_pregen_wallet_per_type(&[WalletType::Evm, WalletType::Solana], &who)
+        .await
+        .unwrap();
+    for w in &wallets {
+        dyad.sign_message(w.id, b"leave traces").await.unwrap();
+    }
+
+    // The user side's secret scalars, from the share string the app holds.
+    let mut needles: Vec<Vec<u8>> = dyad_sdk::share::decode(dyad.get_user_share().unwrap().expose())
+        .unwrap()
+        .iter()
+        .map(|w| w.share.danger_secret_scalar().to_vec())
+        .collect();
+
+    // The cloud side's, by opening the sealed rows with the master key file, as only the server can.
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", t.data_dir().join("dyad.db").display()))
+        .await
+        .unwrap();
+    let master = dyad_server::MasterKey::from_file(&t.data_dir().join("master.key")).unwrap();
+    let wrapped: Vec<u8> = sqlx::query_scalar("SELECT wrapped FROM data_keys WHERE id = 1")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let data_key = master.unwrap_data_key(1, &wrapped).unwrap();
+    for w in &wallets {
+        let sealed: Vec<u8> =
+            sqlx::query_scalar("SELECT sealed FROM cloud_shares WHERE wallet_id = $1 AND key_version = 1")
+                .bind(w.id.to_string())
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        let plain = data_key.open_share(&w.id, 1, &sealed).unwrap();
+        let share = dyad_mpc::KeyShare::from_bytes(&plain).unwrap();
+        let scalar = share.danger_secret_scalar().to_vec();
+        // The search below would find a plaintext share: its encoding contains the scalar.
+        let mut reversed = scalar.clone();
+        reversed.reverse();
+        assert!(contains(&plain, &scalar) || contains(&plain, &reversed), "{}", w.wallet_type);
+        needles.push(scalar);
+    }
+    db.close().await;
+    assert_eq!(needles.len(), 4);
+
+    let mut scanned = 0;
+    for entry in std::fs::read_dir(t.data_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|n| n == "master.key") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        scanned += bytes.len();
+        for n in &needles {
+            let mut r = n.clone();
+            r.reverse();
+            assert!(!contains(&bytes, n) && !contains(&bytes, &r), "secret scalar found in {}", path.display());
+        }
+    }
+    assert!(scanned > 10_000, "the database files were not scanned");
+}

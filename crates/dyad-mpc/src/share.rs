@@ -155,6 +155,19 @@ impl KeyShare {
         Ok(self)
     }
 
+    /// The secret scalar in its canonical encoding (secp256k1 big-endian, Ed25519
+    /// little-endian). Exists only so tests can prove the secret is stored nowhere in plaintext;
+    /// never enable the `danger-expose-secret` feature in a build that serves.
+    #[cfg(feature = "danger-expose-secret")]
+    pub fn danger_secret_scalar(&self) -> Zeroizing<Vec<u8>> {
+        match &self.secret {
+            Secret::Ecdsa(party) => Zeroizing::new(
+                dkls23::utilities::hashes::scalar_to_bytes::<crate::ecdsa::Curve>(&party.poly_point).to_vec(),
+            ),
+            Secret::Ed25519 { key_package, .. } => Zeroizing::new(key_package.signing_share().serialize()),
+        }
+    }
+
     /// The library state, for the protocol machines.
     pub(crate) fn secret(&self) -> &Secret {
         &self.secret
