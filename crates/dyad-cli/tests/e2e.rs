@@ -293,6 +293,16 @@ async fn bad_requests_get_codes_and_change_nothing() {
         .unwrap();
     check(400, "INVALID_IDENTIFIER")(r).await;
 
+    let huge = format!(r#"{{"messageBase64":"{}"}}"#, "A".repeat(3 * 1024 * 1024));
+    let r = http
+        .post(format!("{}/v1/wallets/{}/sign-message", t.url(), w.id))
+        .header("x-api-key", &key)
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    check(413, "PAYLOAD_TOO_LARGE")(r).await;
+
     // Nothing but the one good wallet exists, unchanged.
     let all: Value = http
         .get(format!("{}/v1/wallets", t.url()))
@@ -391,7 +401,11 @@ async fn the_database_holds_no_plaintext_share() {
         // The search below would find a plaintext share: its encoding contains the scalar.
         let mut reversed = scalar.clone();
         reversed.reverse();
-        assert!(contains(&plain, &scalar) || contains(&plain, &reversed), "{}", w.wallet_type);
+        assert!(
+            contains(&plain, &scalar) || contains(&plain, &reversed),
+            "{}",
+            w.wallet_type
+        );
         needles.push(scalar);
     }
     db.close().await;
@@ -408,8 +422,38 @@ async fn the_database_holds_no_plaintext_share() {
         for n in &needles {
             let mut r = n.clone();
             r.reverse();
-            assert!(!contains(&bytes, n) && !contains(&bytes, &r), "secret scalar found in {}", path.display());
+            assert!(
+                !contains(&bytes, n) && !contains(&bytes, &r),
+                "secret scalar found in {}",
+                path.display()
+            );
         }
     }
     assert!(scanned > 10_000, "the database files were not scanned");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_wallet_refuses_to_sign() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let w = dyad
+        .create_pregen_wallet(WalletType::Evm, &email("locked@example.com"))
+        .await
+        .unwrap();
+    dyad.sign_message(w.id, b"before").await.unwrap();
+    // What the sign ceremony does when DKLs reports a cheating peer (BanCounterparty).
+    let app = t.store.apps().await.unwrap()[0].clone();
+    let scope = dyad_server::store::Scope {
+        app_id: app.id,
+        environment: app.environment,
+    };
+    let entry = dyad_server::audit::entry(scope, Some(w.id), "wallet.locked", json!({ "reason": "test" }));
+    t.store.lock_wallet(w.id, &entry).await.unwrap();
+    let err = dyad.sign_message(w.id, b"after").await.unwrap_err();
+    assert_eq!(api_code(&err), Some(ErrorCode::WalletLocked));
+    assert!(matches!(err, SdkError::Api { status: 403, .. }));
+    let log = t.store.audit_log(scope).await.unwrap();
+    assert_eq!(log.iter().filter(|r| r.action == "sign.denied").count(), 1);
+    assert_eq!(log.iter().filter(|r| r.action == "sign.completed").count(), 1);
 }

@@ -35,6 +35,8 @@ pub enum ErrorCode {
     CeremonyAborted,
     /// The wallet was claimed and is no longer usable with this share.
     WalletClaimed,
+    /// The wallet's share pair may never sign again (a peer cheated); it needs a refresh.
+    WalletLocked,
     /// The request body or a frame is too large.
     PayloadTooLarge,
     /// Something failed inside the server; nothing was changed.
@@ -57,6 +59,7 @@ impl ErrorCode {
             ErrorCode::CeremonyNotFound => "CEREMONY_NOT_FOUND",
             ErrorCode::CeremonyAborted => "CEREMONY_ABORTED",
             ErrorCode::WalletClaimed => "WALLET_CLAIMED",
+            ErrorCode::WalletLocked => "WALLET_LOCKED",
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             ErrorCode::Internal => "INTERNAL",
         }

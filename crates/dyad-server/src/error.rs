@@ -44,6 +44,12 @@ pub enum ServerError {
     /// The wallet was claimed.
     #[error("wallet has been claimed; the pregenerated share no longer works")]
     WalletClaimed,
+    /// The wallet's share pair may not sign again.
+    #[error("wallet is locked: a signing peer misbehaved; its shares must be refreshed before it can sign")]
+    WalletLocked,
+    /// The body is larger than the limit (bytes).
+    #[error("request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
     /// Storage failed.
     #[error("storage error")]
     Storage(#[source] sqlx::Error),
@@ -69,6 +75,8 @@ impl ServerError {
             CeremonyNotFound => (StatusCode::NOT_FOUND, ErrorCode::CeremonyNotFound),
             CeremonyAborted(_) => (StatusCode::BAD_REQUEST, ErrorCode::CeremonyAborted),
             WalletClaimed => (StatusCode::FORBIDDEN, ErrorCode::WalletClaimed),
+            WalletLocked => (StatusCode::FORBIDDEN, ErrorCode::WalletLocked),
+            PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
             Storage(_) | Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }

@@ -33,6 +33,9 @@ CREATE TABLE wallets (
     pregen_value TEXT NOT NULL,
     status       TEXT NOT NULL CHECK (status IN ('pending', 'pregen', 'claimed')),
     key_version  INTEGER NOT NULL,
+    -- Set when the peer was caught cheating in a DKLs signature (BanCounterparty): this share
+    -- pair must never sign again; only a refresh can make the wallet usable.
+    locked_at    INTEGER,
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL
 );

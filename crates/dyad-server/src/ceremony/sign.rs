@@ -3,8 +3,8 @@
 //! report it chain-encoded.
 
 use dyad_chains::encode_signature;
-use dyad_mpc::{KeyShare, Sign};
-use dyad_proto::{session_id, CeremonyChannel, CeremonyId, Frame, Outcome, WalletStatus};
+use dyad_mpc::{KeyShare, MpcError, Sign};
+use dyad_proto::{session_id, CeremonyChannel, CeremonyId, Frame, Outcome, ProtoError, WalletStatus};
 use serde_json::json;
 
 use super::sign_input;
@@ -30,6 +30,9 @@ pub async fn run(
     if wallet.status == WalletStatus::Claimed {
         return Err(ServerError::WalletClaimed);
     }
+    if wallet.locked {
+        return Err(ServerError::WalletLocked);
+    }
     let public_key = wallet
         .public_key
         .ok_or_else(|| ServerError::Internal("wallet without a key".into()))?;
@@ -48,7 +51,17 @@ pub async fn run(
     let input = sign_input(&wallet, message)?;
     let sid = session_id(id, "sign");
     let machine_input = input.clone();
-    let signature = channel.run(move || Sign::start(&share, &sid, &machine_input)).await?;
+    let signature = match channel.run(move || Sign::start(&share, &sid, &machine_input)).await {
+        Ok(s) => s,
+        // DKLs says: after a cheating peer, never sign with this share pair again (its OT state
+        // may have leaked). Lock before answering so no retry can slip in.
+        Err(ProtoError::Mpc(MpcError::PeerMisbehaved(why))) => {
+            let entry = audit::entry(record.scope, Some(wallet.id), "wallet.locked", json!({ "reason": why }));
+            state.store.lock_wallet(wallet.id, &entry).await?;
+            return Err(ServerError::WalletLocked);
+        }
+        Err(e) => return Err(e.into()),
+    };
     public_key.verify(&input, &signature).map_err(|_| {
         ServerError::CeremonyAborted("signature did not verify: the share does not match this wallet".into())
     })?;

@@ -6,7 +6,8 @@ mod info;
 mod sign;
 mod wallets;
 
-use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::Router;
@@ -45,6 +46,23 @@ impl FromRequestParts<AppState> for Auth {
             .and_then(|v| v.to_str().ok())
             .ok_or(ServerError::Unauthenticated)?;
         Ok(Auth(crate::api_key::authenticate(state.store.as_ref(), key).await?))
+    }
+}
+
+/// A request body within the size limit; an oversized one is `PAYLOAD_TOO_LARGE`.
+pub struct Body(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ServerError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state).await.map(Body).map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ServerError::PayloadTooLarge(BODY_LIMIT)
+            } else {
+                ServerError::InvalidRequest(format!("reading the body: {e}"))
+            }
+        })
     }
 }
 

@@ -1,6 +1,5 @@
 //! `POST /v1/wallets/{id}/sign-message`: authorise, audit, and start a sign ceremony.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -10,7 +9,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::wallets::wallet_id;
-use super::{parse_json, Auth};
+use super::{parse_json, Auth, Body};
 use crate::audit;
 use crate::ceremony::{ceremony_hash, sign_input};
 use crate::clock;
@@ -24,7 +23,7 @@ pub async fn sign_message(
     State(state): State<AppState>,
     Auth(scope): Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<(StatusCode, Json<CeremonyTicket>), ServerError> {
     let id = wallet_id(&id)?;
     let req: SignMessageRequest = parse_json(&body)?;
@@ -52,6 +51,18 @@ pub async fn sign_message(
             ))
             .await?;
         return Err(ServerError::WalletClaimed);
+    }
+    if wallet.locked {
+        state
+            .store
+            .audit(&audit::entry(
+                scope,
+                Some(id),
+                "sign.denied",
+                json!({ "reason": "locked" }),
+            ))
+            .await?;
+        return Err(ServerError::WalletLocked);
     }
     // Computing the input now rejects anything the chain rules refuse before a ceremony exists.
     let input = sign_input(&wallet, &message)?;

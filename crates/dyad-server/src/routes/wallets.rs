@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -11,7 +10,7 @@ use dyad_proto::rest::{CeremonyTicket, CreateWalletRequest, UpdateWalletRequest,
 use dyad_proto::{CeremonyId, PregenId, WalletId, WalletStatus, WalletType, WalletView};
 use serde_json::json;
 
-use super::{json_value, parse_json, parse_value, Auth};
+use super::{json_value, parse_json, parse_value, Auth, Body};
 use crate::audit;
 use crate::ceremony::ceremony_hash;
 use crate::clock;
@@ -49,7 +48,7 @@ fn parse_create(body: &[u8]) -> Result<CreateWalletRequest, ServerError> {
 pub async fn create(
     State(state): State<AppState>,
     Auth(scope): Auth,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<(StatusCode, Json<CeremonyTicket>), ServerError> {
     let req = parse_create(&body)?;
     let now = clock::now();
@@ -66,6 +65,7 @@ pub async fn create(
         pregen_id: req.pregen_id.clone(),
         status: WalletStatus::Pending,
         key_version: 1,
+        locked: false,
         created_at: now,
     };
     let ceremony = CeremonyRecord {
@@ -143,7 +143,7 @@ pub async fn update(
     State(state): State<AppState>,
     Auth(scope): Auth,
     Path(id): Path<String>,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Json<WalletView>, ServerError> {
     let id = wallet_id(&id)?;
     let req: UpdateWalletRequest = parse_json(&body).map_err(|e| match e {

@@ -70,6 +70,8 @@ pub struct WalletRecord {
     pub status: WalletStatus,
     /// Current share generation.
     pub key_version: u32,
+    /// Set when this share pair must never sign again (the peer cheated in a signature).
+    pub locked: bool,
     /// Unix seconds.
     pub created_at: i64,
 }
@@ -210,6 +212,9 @@ pub trait Store: Send + Sync + 'static {
         pregen_id: &PregenId,
         audit: &AuditRecord,
     ) -> StoreResult<bool>;
+
+    /// Lock a wallet's current share pair for good (the peer cheated), auditing it.
+    async fn lock_wallet(&self, id: WalletId, audit: &AuditRecord) -> StoreResult<()>;
 
     /// Store a ceremony authorised for a visible wallet, with its audit entry.
     async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord) -> StoreResult<()>;

@@ -73,6 +73,7 @@ impl SqliteStore {
             pregen_id: PregenId::parse(&kind, &value).map_err(|_| corrupt("identifier"))?,
             status: WalletStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
             key_version: u32::try_from(version).map_err(|_| corrupt("key version"))?,
+            locked: row.try_get::<Option<i64>, _>("locked_at")?.is_some(),
             created_at: row.try_get("created_at")?,
         })
     }
@@ -156,7 +157,7 @@ fn is_unique_violation(e: &ServerError) -> bool {
 }
 
 const WALLET_COLUMNS: &str = "id, app_id, environment, wallet_type, scheme, public_key, address, pregen_kind, \
-     pregen_value, status, key_version, created_at";
+     pregen_value, status, key_version, locked_at, created_at";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -420,6 +421,18 @@ impl Store for SqliteStore {
         }
         tx.commit().await?;
         Ok(updated)
+    }
+
+    async fn lock_wallet(&self, id: WalletId, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE wallets SET locked_at = $1, updated_at = $1 WHERE id = $2 AND locked_at IS NULL")
+            .bind(audit.at)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord) -> StoreResult<()> {
