@@ -73,7 +73,9 @@ impl<T: FrameTransport> CeremonyChannel<T> {
 
     /// Seal and send one frame.
     pub async fn send(&mut self, frame: &Frame) -> Result<(), ProtoError> {
-        let sealed = self.channel.seal(&frame.to_bytes())?;
+        // Some rounds carry secrets (DKLs DKG round 1, FROST DKG round 2): wipe the plaintext.
+        let plain = zeroize::Zeroizing::new(frame.to_bytes());
+        let sealed = self.channel.seal(&plain)?;
         self.io.send(sealed).await
     }
 

@@ -34,11 +34,21 @@ pub use store::{SqliteStore, Store};
 pub struct DataDir(PathBuf);
 
 impl DataDir {
-    /// Use `path`, creating it if needed.
+    /// Use `path`, creating it (mode 0700: it holds the master key and sealed shares) if needed.
     pub fn new(path: impl AsRef<Path>) -> Result<Self, ServerError> {
         let p = path.as_ref().to_path_buf();
-        std::fs::create_dir_all(&p)
-            .map_err(|e| ServerError::Internal(format!("creating data folder {}: {e}", p.display())))?;
+        if !p.exists() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt;
+                builder.mode(0o700);
+            }
+            builder
+                .create(&p)
+                .map_err(|e| ServerError::Internal(format!("creating data folder {}: {e}", p.display())))?;
+        }
         Ok(Self(p))
     }
 

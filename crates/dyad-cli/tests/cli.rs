@@ -1,0 +1,645 @@
+//! The `dyad` binary as a new user runs it from the README: `dyad serve` on port 0 in a
+//! temporary folder, `dyad app create`, then the pregen and sign subcommands with `--json`,
+//! every signature checked with the standard verifiers. Also the error paths a user hits first,
+//! and `dyad demo`.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use dyad_cli::verify::verify_message;
+use dyad_proto::{PregenId, WalletStatus, WalletType, WalletView};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dyad");
+
+/// Variables the binary reads that the test's own environment must not leak into it.
+const SCRUB: &[&str] = &[
+    "DYAD_URL",
+    "DYAD_API_KEY",
+    "DYAD_DATA_DIR",
+    "DYAD_MASTER_KEY",
+    "DATABASE_URL",
+    "RUST_LOG",
+];
+
+/// What one run of `dyad` did.
+struct Run {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// Succeeded; its stdout.
+    fn ok(&self) -> &str {
+        assert!(
+            self.status.success(),
+            "dyad failed ({}): stderr: {}",
+            self.status,
+            self.stderr
+        );
+        self.no_panic();
+        &self.stdout
+    }
+
+    /// Succeeded with one line of JSON on stdout.
+    fn json(&self) -> Value {
+        let out = self.ok();
+        assert_eq!(out.lines().count(), 1, "--json prints one line: {out}");
+        serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+    }
+
+    /// Failed with nothing on stdout and exactly one line on stderr, which it returns.
+    fn fails_with_one_line(&self) -> &str {
+        assert!(!self.status.success(), "expected failure, got stdout: {}", self.stdout);
+        self.no_panic();
+        assert!(self.stdout.is_empty(), "a failure printed to stdout: {}", self.stdout);
+        let lines: Vec<&str> = self.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "expected one stderr line, got: {}", self.stderr);
+        assert!(lines[0].starts_with("error: "), "{}", lines[0]);
+        lines[0]
+    }
+
+    fn no_panic(&self) {
+        assert!(!self.stderr.contains("panicked"), "dyad panicked: {}", self.stderr);
+    }
+}
+
+/// A command line's words (for arguments without spaces).
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+/// `sign message --wallet ID --share-file SHARE HOW WHAT --json` (`HOW`: `--message` or
+/// `--message-base64`).
+fn sign_args<'a>(id: &'a str, share: &'a str, how: &'a str, what: &'a str) -> [&'a str; 9] {
+    [
+        "sign",
+        "message",
+        "--wallet",
+        id,
+        "--share-file",
+        share,
+        how,
+        what,
+        "--json",
+    ]
+}
+
+/// Run `dyad args…` in `cwd` with only the given DYAD_* variables set.
+fn dyad(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(cwd).stdin(Stdio::null());
+    for v in SCRUB {
+        cmd.env_remove(v);
+    }
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().expect("running dyad");
+    Run {
+        status: out.status,
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// A `dyad serve` child process; killed when dropped, so a failing test does not leak it.
+struct Server {
+    child: Child,
+    url: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// `dyad serve --listen 127.0.0.1:0 --data-dir data` in `cwd`; the URL is read from the
+    /// "dyad listening on …" line it prints on stderr.
+    fn start(cwd: &Path) -> Self {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"])
+            .current_dir(cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for v in SCRUB {
+            cmd.env_remove(v);
+        }
+        let mut child = cmd.spawn().expect("spawning dyad serve");
+        let pipe = child.stderr.take().unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        let log = stderr.clone();
+        // Read until the listening line, then keep draining so the server never blocks on a
+        // full pipe; the thread ends when the child exits and the pipe closes.
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(pipe);
+            let mut line = String::new();
+            let mut tx = Some(tx);
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                if let Some(url) = line.trim().strip_prefix("dyad listening on ") {
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(url.to_string());
+                    }
+                }
+                log.lock().unwrap().push_str(&line);
+                line.clear();
+            }
+            let mut rest = String::new();
+            let _ = reader.read_to_string(&mut rest);
+            log.lock().unwrap().push_str(&rest);
+        });
+        let mut server = Server {
+            child,
+            url: String::new(),
+            stderr,
+        };
+        // A generous bound so a broken server fails the test instead of hanging it.
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => server.url = url,
+            Err(_) => panic!(
+                "dyad serve never said where it listens; stderr: {}",
+                server.stderr.lock().unwrap()
+            ),
+        }
+        assert!(server.url.starts_with("http://127.0.0.1:"), "{}", server.url);
+        let port: u16 = server.url.rsplit(':').next().unwrap().parse().unwrap();
+        assert_ne!(port, 0, "the real port, not the requested 0");
+        server
+    }
+
+    /// The server is still running (nothing the test did crashed it); then stop it.
+    fn stop(mut self) {
+        assert!(
+            self.child.try_wait().unwrap().is_none(),
+            "dyad serve exited early; stderr: {}",
+            self.stderr.lock().unwrap()
+        );
+        assert!(!self.stderr.lock().unwrap().contains("panicked"));
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `app create` on the data folder; the API key.
+fn create_app(cwd: &Path, name: &str) -> String {
+    let app = dyad(
+        cwd,
+        &[],
+        &words(&format!("app create --data-dir data --name {name} --env beta --json")),
+    )
+    .json();
+    app["apiKey"].as_str().expect("apiKey").to_string()
+}
+
+fn wallet(v: &Value) -> WalletView {
+    serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("not a wallet ({e}): {v}"))
+}
+
+fn wallets(v: &Value) -> Vec<WalletView> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(wallet)
+        .collect()
+}
+
+fn is_hex(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// `0x`-prefixed hex of exactly `len` hex digits.
+fn assert_0x_hex(s: &str, len: usize) {
+    let body = s.strip_prefix("0x").unwrap_or_else(|| panic!("no 0x: {s}"));
+    assert!(body.len() == len && is_hex(body), "expected 0x + {len} hex digits: {s}");
+}
+
+/// The signature bytes from `sign message --json`, checked to be for `wallet`.
+fn signature(out: &Value, wallet: &WalletView) -> Vec<u8> {
+    assert_eq!(out["walletId"], json!(wallet.id.to_string()), "{out}");
+    let sig = out["signature"].as_str().expect("signature");
+    let bytes = hex::decode(sig.strip_prefix("0x").expect("0x signature")).expect("hex signature");
+    let expected = if wallet.wallet_type == WalletType::Evm { 65 } else { 64 };
+    assert_eq!(bytes.len(), expected, "{} signature length", wallet.wallet_type);
+    bytes
+}
+
+/// The JSON entries of a share file (`-`-separated base64 JSON, one per wallet).
+fn share_entries(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.trim()
+        .split('-')
+        .map(|e| {
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(e)
+                .expect("share entry is base64");
+            serde_json::from_slice(&raw).expect("share entry is JSON")
+        })
+        .collect()
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(not(unix))]
+fn mode(_: &Path) -> u32 {
+    0o600
+}
+
+#[test]
+fn readme_flow_serve_pregen_sign_list_update() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    let server = Server::start(cwd);
+
+    // An app; its key is shown once, at creation, and never by `app list`.
+    let app = dyad(
+        cwd,
+        &[],
+        &words("app create --data-dir data --name shop --env beta --json"),
+    )
+    .json();
+    assert_eq!(app["name"], "shop");
+    assert_eq!(app["environment"], "BETA");
+    let app_id = app["appId"].as_str().expect("appId");
+    uuid::Uuid::parse_str(app_id).expect("appId is a UUID");
+    let key = app["apiKey"].as_str().expect("apiKey").to_string();
+    assert!(
+        key.starts_with("dyad_beta_") && key.len() > "dyad_beta_".len() + 16,
+        "{key}"
+    );
+    let listed = dyad(cwd, &[], &words("app list --data-dir data --json"));
+    let apps = listed.json();
+    let apps = apps.as_array().expect("app list is an array");
+    assert_eq!(apps.len(), 1, "{apps:?}");
+    assert_eq!(apps[0]["appId"], app_id);
+    assert_eq!(apps[0]["name"], "shop");
+    assert_eq!(apps[0]["environment"], "BETA");
+    assert!(!listed.stdout.contains(&key), "app list shows the API key");
+    let table = dyad(cwd, &[], &words("app list --data-dir data"));
+    assert!(
+        table.ok().contains(app_id) && table.stdout.contains("shop"),
+        "{}",
+        table.stdout
+    );
+
+    let env = [("DYAD_URL", server.url.as_str()), ("DYAD_API_KEY", key.as_str())];
+    let run = |args: &[&str]| dyad(cwd, &env, args);
+
+    let has = |who: &str, ty: &str| run(&["pregen", "has", "--email", who, "--type", ty, "--json"]).json();
+    assert_eq!(has("user1@example.com", "EVM"), json!({ "exists": false }));
+
+    // One EVM wallet for user1.
+    let share1 = cwd.join("user1.share");
+    let created = run(&words(
+        "pregen create --email user1@example.com --type EVM --share-file user1.share --json",
+    ))
+    .json();
+    assert_eq!(created["type"], "EVM");
+    assert_eq!(created["scheme"], "DKLS");
+    assert_eq!(created["status"], "pregen");
+    assert_eq!(created["keyVersion"], 1);
+    assert_eq!(created["pregenId"], json!({ "email": "user1@example.com" }));
+    let w1 = wallet(&created);
+    assert_0x_hex(&w1.address, 40);
+    assert_0x_hex(&w1.public_key, 66);
+    assert!(
+        matches!(&w1.public_key[..4], "0x02" | "0x03"),
+        "compressed key: {}",
+        w1.public_key
+    );
+    assert_eq!(w1.status, WalletStatus::Pregen);
+
+    assert_eq!(has("user1@example.com", "EVM"), json!({ "exists": true }));
+    assert_eq!(has("user1@example.com", "SOLANA"), json!({ "exists": false }));
+    // The same, with --url/--api-key instead of the environment.
+    let by_flags = dyad(
+        cwd,
+        &[],
+        &words(&format!(
+            "pregen has --url {} --api-key {key} --email User1@Example.com --json",
+            server.url
+        )),
+    )
+    .json();
+    assert_eq!(by_flags, json!({ "exists": true }), "emails are normalised");
+
+    // The share file: 0600, non-empty, holding this wallet; no temporary file left beside it.
+    assert_eq!(mode(&share1), 0o600, "share file mode");
+    let share1_before = std::fs::read(&share1).unwrap();
+    assert!(!share1_before.is_empty());
+    assert!(!cwd.join(".user1.share.tmp").exists());
+    let entries = share_entries(&share1);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["id"], json!(w1.id.to_string()));
+
+    // A second EVM wallet for user1 is refused, in one line, and the share file is untouched.
+    let dup = run(&words(
+        "pregen create --email user1@example.com --type EVM --share-file user1.share --json",
+    ));
+    let line = dup.fails_with_one_line();
+    assert!(line.contains("WALLET_EXISTS"), "{line}");
+    assert_eq!(std::fs::read(&share1).unwrap(), share1_before, "share file changed");
+
+    // One wallet of each type for user2.
+    let share2 = cwd.join("user2.share");
+    let per_type = run(&words(
+        "pregen create-per-type --email user2@example.com --types EVM,SOLANA,COSMOS,STELLAR \
+         --share-file user2.share --json",
+    ))
+    .json();
+    let w2 = wallets(&per_type);
+    assert_eq!(
+        w2.iter().map(|w| w.wallet_type).collect::<Vec<_>>(),
+        [
+            WalletType::Evm,
+            WalletType::Solana,
+            WalletType::Cosmos,
+            WalletType::Stellar
+        ]
+    );
+    let ids: BTreeSet<_> = w2.iter().map(|w| w.id).collect();
+    assert_eq!(ids.len(), 4);
+    assert!(!ids.contains(&w1.id));
+    for w in &w2 {
+        assert_eq!(w.pregen_id, PregenId::parse("email", "user2@example.com").unwrap());
+        assert_eq!(w.status, WalletStatus::Pregen);
+        assert_eq!(w.key_version, 1);
+        match w.wallet_type {
+            WalletType::Evm => {
+                assert_0x_hex(&w.address, 40);
+                assert_0x_hex(&w.public_key, 66);
+            }
+            WalletType::Cosmos => {
+                assert!(w.address.starts_with("cosmos1"), "{}", w.address);
+                assert_0x_hex(&w.public_key, 66);
+            }
+            WalletType::Solana => assert_0x_hex(&w.public_key, 64),
+            WalletType::Stellar => {
+                assert!(w.address.starts_with('G') && w.address.len() == 56, "{}", w.address);
+                assert_0x_hex(&w.public_key, 64);
+            }
+        }
+    }
+    assert_eq!(mode(&share2), 0o600);
+    assert_eq!(share_entries(&share2).len(), 4);
+
+    // Sign with each of user2's wallets, as text and as base64 of the same bytes.
+    let message = "hello from the dyad cli test";
+    let message_b64 = base64::engine::general_purpose::STANDARD.encode(message);
+    for w in &w2 {
+        let id = w.id.to_string();
+        let sign = |how: &str, what: &str| {
+            let out = run(&sign_args(&id, "user2.share", how, what)).json();
+            signature(&out, w)
+        };
+        let sig = sign("--message", message);
+        verify_message(w, message.as_bytes(), &sig)
+            .unwrap_or_else(|e| panic!("{} signature does not verify: {e}", w.wallet_type));
+        assert!(
+            verify_message(w, b"another message", &sig).is_err(),
+            "{}",
+            w.wallet_type
+        );
+        let sig = sign("--message-base64", &message_b64);
+        verify_message(w, message.as_bytes(), &sig)
+            .unwrap_or_else(|e| panic!("{} base64 signature does not verify: {e}", w.wallet_type));
+        assert!(
+            verify_message(w, b"another message", &sig).is_err(),
+            "{}",
+            w.wallet_type
+        );
+    }
+    // Bytes that are not text go through --message-base64 intact.
+    let binary = [0u8, 0xff, 0x80, b'\n', 0xc3];
+    let sol = &w2[1];
+    let out = run(&sign_args(
+        &sol.id.to_string(),
+        "user2.share",
+        "--message-base64",
+        &base64::engine::general_purpose::STANDARD.encode(binary),
+    ))
+    .json();
+    verify_message(sol, &binary, &signature(&out, sol)).unwrap();
+
+    // List: exactly the four, as created.
+    let listed = wallets(&run(&words("pregen list --email user2@example.com --json")).json());
+    let mut expected = w2.clone();
+    let mut got = listed.clone();
+    expected.sort_by_key(|w| w.id);
+    got.sort_by_key(|w| w.id);
+    assert_eq!(got, expected);
+
+    // Move user1's wallet to a custom id; the list follows, and the share file is rewritten.
+    let updated = run(&words(&format!(
+        "pregen update-id --wallet {} --share-file user1.share --custom-id user-42 --json",
+        w1.id
+    )))
+    .json();
+    assert_eq!(updated["pregenId"], json!({ "customId": "user-42" }));
+    let w1u = wallet(&updated);
+    assert_eq!(
+        (w1u.id, &w1u.address, &w1u.public_key),
+        (w1.id, &w1.address, &w1.public_key)
+    );
+    let by_custom = wallets(&run(&words("pregen list --custom-id user-42 --json")).json());
+    assert_eq!(by_custom, std::slice::from_ref(&w1u));
+    let by_email = run(&words("pregen list --email user1@example.com --json")).json();
+    assert_eq!(by_email, json!([]));
+    assert_eq!(has("user1@example.com", "EVM"), json!({ "exists": false }));
+    let human = run(&words("pregen list --custom-id user-42"));
+    let human = human.ok();
+    assert!(
+        human
+            .lines()
+            .next()
+            .is_some_and(|h| h.contains("ID") && h.contains("ADDRESS")),
+        "{human}"
+    );
+    assert!(human.contains(&w1.address), "{human}");
+
+    assert_ne!(
+        std::fs::read(&share1).unwrap(),
+        share1_before,
+        "share file not rewritten"
+    );
+    assert_eq!(mode(&share1), 0o600);
+    let entries = share_entries(&share1);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["pregenId"], json!({ "customId": "user-42" }));
+    let out = run(&sign_args(
+        &w1.id.to_string(),
+        "user1.share",
+        "--message",
+        "after the update",
+    ))
+    .json();
+    verify_message(&w1u, b"after the update", &signature(&out, &w1u)).unwrap();
+
+    server.stop();
+}
+
+#[test]
+fn errors_are_one_line_and_never_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    let server = Server::start(cwd);
+    let key = create_app(cwd, "errors");
+    let env = [("DYAD_URL", server.url.as_str()), ("DYAD_API_KEY", key.as_str())];
+    let run = |args: &[&str]| dyad(cwd, &env, args);
+
+    // A wallet to have a valid share file (Solana: quick to make).
+    let w = wallet(
+        &run(&words(
+            "pregen create --email errors@example.com --type SOLANA --share-file good.share --json",
+        ))
+        .json(),
+    );
+
+    // An unknown type is a usage error naming the value and the accepted ones. (clap adds its
+    // "For more information, try '--help'." hint below the one error line.)
+    let r = run(&words(
+        "pregen create --email errors@example.com --type BITCOIN --share-file btc.share --json",
+    ));
+    assert!(!r.status.success());
+    r.no_panic();
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    let errors: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{}", r.stderr);
+    assert!(errors[0].contains("BITCOIN") && errors[0].contains("EVM, SOLANA, COSMOS or STELLAR"));
+    assert_eq!(r.stderr.trim_end().lines().count(), 1, "{}", r.stderr);
+    assert!(!cwd.join("btc.share").exists());
+
+    // No API key anywhere.
+    let r = dyad(
+        cwd,
+        &[("DYAD_URL", &server.url)],
+        &words("pregen list --email errors@example.com --json"),
+    );
+    let line = r.fails_with_one_line();
+    assert!(
+        line.contains("no API key") && line.contains("--api-key") && line.contains("DYAD_API_KEY"),
+        "{line}"
+    );
+
+    // A wrong API key: the server's code, and the key is not echoed.
+    let wrong = "dyad_beta_0000000000000000_not-a-real-key";
+    let r = dyad(
+        cwd,
+        &[("DYAD_URL", &server.url), ("DYAD_API_KEY", wrong)],
+        &words("pregen list --email errors@example.com --json"),
+    );
+    let line = r.fails_with_one_line();
+    assert!(line.contains("UNAUTHENTICATED"), "{line}");
+    assert!(!line.contains(wrong), "the API key is echoed: {line}");
+
+    // A share file that is not a share.
+    std::fs::write(cwd.join("garbage.share"), "this is not a share\n").unwrap();
+    let id = w.id.to_string();
+    let sign_with = |share: &str| run(&sign_args(&id, share, "--message", "hi"));
+    let r = sign_with("garbage.share");
+    let line = r.fails_with_one_line();
+    assert!(line.contains("invalid user share"), "{line}");
+    assert_eq!(
+        std::fs::read_to_string(cwd.join("garbage.share")).unwrap(),
+        "this is not a share\n"
+    );
+
+    // A share file that does not exist.
+    let r = sign_with("missing.share");
+    let line = r.fails_with_one_line();
+    assert!(line.contains("missing.share"), "{line}");
+    assert!(!cwd.join("missing.share").exists());
+
+    // A wallet id the share file does not hold.
+    let other = uuid::Uuid::new_v4().to_string();
+    let r = run(&sign_args(&other, "good.share", "--message", "hi"));
+    let line = r.fails_with_one_line();
+    assert!(line.contains(&other) && line.contains("not loaded"), "{line}");
+
+    // --message-base64 that is not base64.
+    let r = run(&sign_args(&id, "good.share", "--message-base64", "***"));
+    let line = r.fails_with_one_line();
+    assert!(line.contains("--message-base64"), "{line}");
+
+    // No server there.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let r = dyad(
+        cwd,
+        &[("DYAD_URL", &closed), ("DYAD_API_KEY", &key)],
+        &words("pregen has --email errors@example.com --json"),
+    );
+    let line = r.fails_with_one_line();
+    assert!(!line.contains(&key), "the API key is echoed: {line}");
+
+    // After all that, the good share still signs.
+    let out = sign_with("good.share").json();
+    verify_message(&w, b"hi", &signature(&out, &w)).unwrap();
+
+    server.stop();
+}
+
+#[test]
+fn demo_signs_and_verifies_every_type() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    let data: PathBuf = cwd.join("demo-data");
+
+    let out = dyad(cwd, &[], &words("demo --data-dir demo-data --json")).json();
+    assert_eq!(out["message"], "Hello from Dyad");
+    uuid::Uuid::parse_str(out["appId"].as_str().expect("appId")).unwrap();
+    let list = out["wallets"].as_array().expect("wallets");
+    assert_eq!(list.len(), 4, "{out}");
+    let types: BTreeSet<&str> = list.iter().map(|w| w["type"].as_str().unwrap()).collect();
+    assert_eq!(types, BTreeSet::from(["EVM", "SOLANA", "COSMOS", "STELLAR"]));
+    for w in list {
+        assert_eq!(w["verified"], true, "{w}");
+        uuid::Uuid::parse_str(w["walletId"].as_str().unwrap()).unwrap();
+        assert!(!w["address"].as_str().unwrap().is_empty(), "{w}");
+        let sig = w["signature"].as_str().unwrap();
+        let len = if w["type"] == "EVM" { 130 } else { 128 };
+        assert_0x_hex(sig, len);
+    }
+
+    assert!(data.join("dyad.db").is_file());
+    let key_file = data.join("master.key");
+    assert_eq!(mode(&key_file), 0o600, "master.key mode");
+    let master = std::fs::read_to_string(&key_file).unwrap();
+    assert!(
+        master.trim().len() == 64 && is_hex(master.trim()),
+        "master.key is 64 hex digits"
+    );
+
+    // Again, human-readable, on the same data folder: a table with four verified rows, and the
+    // master key is reused, not replaced.
+    let human = dyad(cwd, &[], &words("demo --data-dir demo-data"));
+    let stdout = human.ok();
+    let header = stdout
+        .lines()
+        .find(|l| l.starts_with("TYPE"))
+        .unwrap_or_else(|| panic!("no table header: {stdout}"));
+    for col in ["TYPE", "ADDRESS", "SIGNATURE", "VERIFIED"] {
+        assert!(header.contains(col), "{header}");
+    }
+    let yes = stdout.lines().filter(|l| l.trim_end().ends_with(" yes")).count();
+    assert_eq!(yes, 4, "{stdout}");
+    for ty in ["EVM", "SOLANA", "COSMOS", "STELLAR"] {
+        assert!(stdout.lines().any(|l| l.starts_with(ty)), "no {ty} row: {stdout}");
+    }
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), master);
+    let apps = dyad(cwd, &[], &words("app list --data-dir demo-data --json")).json();
+    assert_eq!(apps.as_array().map(Vec::len), Some(2), "{apps}");
+}
