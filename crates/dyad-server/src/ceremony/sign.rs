@@ -4,7 +4,7 @@
 
 use dyad_chains::encode_signature;
 use dyad_mpc::{KeyShare, MpcError, Sign};
-use dyad_proto::{session_id, CeremonyChannel, CeremonyId, Frame, Outcome, ProtoError, WalletStatus};
+use dyad_proto::{session_id, CeremonyChannel, CeremonyId, Frame, Outcome, ProtoError};
 use serde_json::json;
 
 use super::sign_input;
@@ -27,11 +27,8 @@ pub async fn run(
         .wallet(record.scope, record.wallet_id)
         .await?
         .ok_or(ServerError::WalletNotFound)?;
-    if wallet.status == WalletStatus::Claimed {
-        return Err(ServerError::WalletClaimed);
-    }
-    if wallet.locked {
-        return Err(ServerError::WalletLocked);
+    if let Some(refusal) = wallet.signing_refusal() {
+        return Err(refusal);
     }
     let public_key = wallet
         .public_key

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use dyad_proto::rest::{decode_base64, CeremonyTicket, SignMessageRequest};
-use dyad_proto::{CeremonyId, WalletStatus};
+use dyad_proto::CeremonyId;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -40,29 +40,8 @@ pub async fn sign_message(
         .wallet(scope, id)
         .await?
         .ok_or(ServerError::WalletNotFound)?;
-    if wallet.status == WalletStatus::Claimed {
-        state
-            .store
-            .audit(&audit::entry(
-                scope,
-                Some(id),
-                "sign.denied",
-                json!({ "reason": "claimed" }),
-            ))
-            .await?;
-        return Err(ServerError::WalletClaimed);
-    }
-    if wallet.locked {
-        state
-            .store
-            .audit(&audit::entry(
-                scope,
-                Some(id),
-                "sign.denied",
-                json!({ "reason": "locked" }),
-            ))
-            .await?;
-        return Err(ServerError::WalletLocked);
+    if let Some(refusal) = wallet.signing_refusal() {
+        return Err(audit::denied(state.store.as_ref(), scope, id, "sign.denied", refusal).await);
     }
     // Computing the input now rejects anything the chain rules refuse before a ceremony exists.
     let input = sign_input(&wallet, &message)?;

@@ -156,16 +156,15 @@ pub async fn update(
         .await?
         .ok_or(ServerError::WalletNotFound)?;
     if before.status == WalletStatus::Claimed {
-        state
-            .store
-            .audit(&audit::entry(
-                scope,
-                Some(id),
-                "wallet.identifier_change_denied",
-                json!({ "reason": "claimed" }),
-            ))
-            .await?;
-        return Err(ServerError::WalletClaimed);
+        let denied = ServerError::WalletClaimed;
+        return Err(audit::denied(
+            state.store.as_ref(),
+            scope,
+            id,
+            "wallet.identifier_change_denied",
+            denied,
+        )
+        .await);
     }
     let entry = audit::entry(
         scope,

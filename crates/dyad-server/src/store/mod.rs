@@ -77,6 +77,17 @@ pub struct WalletRecord {
 }
 
 impl WalletRecord {
+    /// Why this wallet may not sign now, if it may not.
+    pub fn signing_refusal(&self) -> Option<ServerError> {
+        if self.status == WalletStatus::Claimed {
+            Some(ServerError::WalletClaimed)
+        } else if self.locked {
+            Some(ServerError::WalletLocked)
+        } else {
+            None
+        }
+    }
+
     /// The public view of a committed wallet.
     pub fn view(&self) -> Result<WalletView, ServerError> {
         let (Some(pk), Some(address)) = (&self.public_key, &self.address) else {
