@@ -25,6 +25,34 @@ pub enum ChainError {
     /// A message the wallet type cannot sign in a verifiable way.
     #[error("invalid message: {0}")]
     InvalidMessage(String),
+    /// A transaction that does not decode, or whose content is inconsistent; the text says
+    /// where (never the whole input).
+    #[error("invalid transaction: {0}")]
+    InvalidTransaction(String),
+    /// A well-formed transaction of a kind Dyad does not sign (e.g. EIP-4844 blobs).
+    #[error("unsupported transaction: {0}")]
+    UnsupportedTransaction(String),
+    /// The EVM transaction names another chain than the one requested.
+    #[error("chain id mismatch: requested {requested}, the transaction says {found}")]
+    ChainIdMismatch {
+        /// What the caller asked for.
+        requested: u64,
+        /// What the transaction carries.
+        found: u64,
+    },
+    /// The wallet is not a signer the transaction asks for (Solana signer slots, Stellar
+    /// source accounts, Cosmos signer infos).
+    #[error("the wallet is not a signer of this transaction: {0}")]
+    NotASigner(String),
+    /// A request parameter the wallet type needs is missing or does not apply.
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// EIP-712 typed data that does not parse or hash.
+    #[error("invalid typed data: {0}")]
+    InvalidTypedData(String),
+    /// This operation does not exist for the wallet type (e.g. typed data on Solana).
+    #[error("{0}")]
+    UnsupportedOperation(String),
     /// A [`ChainConfig`](crate::ChainConfig) value that cannot be used.
     #[error("invalid chain configuration: {0}")]
     InvalidConfig(String),

@@ -37,6 +37,7 @@ mod error;
 pub mod evm;
 pub mod solana;
 pub mod stellar;
+pub mod transaction;
 mod wallet_type;
 
 pub use config::ChainConfig;

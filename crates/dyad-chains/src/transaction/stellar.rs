@@ -1,0 +1,22 @@
+//! STELLAR transactions. (Being written.)
+
+use crate::transaction::{Prepared, SignedTransaction, Signer, TransactionRequest};
+use crate::{ChainError, Signature};
+
+/// Decode an unsigned STELLAR transaction for `signer`.
+pub fn prepare(_signer: Signer<'_>, _request: &TransactionRequest) -> Result<Prepared, ChainError> {
+    Err(ChainError::UnsupportedOperation(
+        "STELLAR transactions are not built yet".into(),
+    ))
+}
+
+/// Assemble the signed STELLAR transaction.
+pub fn assemble(
+    _signer: Signer<'_>,
+    _request: &TransactionRequest,
+    _signature: &Signature,
+) -> Result<SignedTransaction, ChainError> {
+    Err(ChainError::UnsupportedOperation(
+        "STELLAR transactions are not built yet".into(),
+    ))
+}
