@@ -1,6 +1,8 @@
 //! The shape every protocol here has, and a runner that connects two parties in one process.
 
-use crate::MpcError;
+use std::fmt;
+
+use crate::{MpcError, Scheme};
 
 /// A sans-IO protocol step machine.
 ///
@@ -62,5 +64,50 @@ impl<M, O> Transition<M, O> {
             Transition::Continue(m, frame) => Transition::Continue(f(m), frame),
             Transition::Done(output) => Transition::Done(output),
         }
+    }
+}
+
+/// One scheme's run of a protocol, as the scheme-dispatching machines drive it.
+pub(crate) trait SchemeRun: Sized {
+    /// What the protocol produces for this party.
+    type Output;
+
+    /// The round whose peer frame this run waits for.
+    fn round(&self) -> u8;
+
+    /// Consume the peer's frame for the current round (as [`Machine::receive`]).
+    fn receive(self, frame: &[u8]) -> Result<Transition<Self, Self::Output>, MpcError>;
+}
+
+/// The run behind a scheme-dispatching machine ([`Dkg`](crate::Dkg), [`Sign`](crate::Sign),
+/// [`Refresh`](crate::Refresh)): a DKLs run or a FROST run of the same protocol.
+pub(crate) enum ByScheme<E, F> {
+    Ecdsa(E),
+    Ed25519(F),
+}
+
+impl<E, F> ByScheme<E, F>
+where
+    E: SchemeRun,
+    F: SchemeRun<Output = E::Output>,
+{
+    /// Feeds the frame to whichever run this is.
+    pub(crate) fn receive(self, frame: &[u8]) -> Result<Transition<Self, E::Output>, MpcError> {
+        Ok(match self {
+            ByScheme::Ecdsa(m) => m.receive(frame)?.map(ByScheme::Ecdsa),
+            ByScheme::Ed25519(m) => m.receive(frame)?.map(ByScheme::Ed25519),
+        })
+    }
+
+    /// `Debug` for the machine called `name`: the scheme and the awaited round, never the state.
+    pub(crate) fn fmt_debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (scheme, round) = match self {
+            ByScheme::Ecdsa(m) => (Scheme::Dkls, m.round()),
+            ByScheme::Ed25519(m) => (Scheme::Ed25519, m.round()),
+        };
+        f.debug_struct(name)
+            .field("scheme", &format_args!("{scheme}"))
+            .field("awaiting_round", &round)
+            .finish_non_exhaustive()
     }
 }

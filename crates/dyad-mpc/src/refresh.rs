@@ -4,8 +4,9 @@ use std::fmt;
 
 use crate::ecdsa::refresh::EcdsaRefresh;
 use crate::ed25519::refresh::FrostRefresh;
+use crate::machine::ByScheme;
 use crate::share::Secret;
-use crate::{KeyShare, Machine, MpcError, Scheme, Transition};
+use crate::{KeyShare, Machine, MpcError, PublicKey, Transition};
 
 /// Share refresh. Output: this party's new [`KeyShare`] for the same public key. The old and
 /// new shares do not combine: once both parties hold new shares and have destroyed the old
@@ -13,12 +14,7 @@ use crate::{KeyShare, Machine, MpcError, Scheme, Transition};
 ///
 /// Holds secret round state: it must not be sent, persisted or cloned. Dropping it aborts the
 /// run; the old shares stay valid until the new ones are committed.
-pub struct Refresh(State);
-
-enum State {
-    Ecdsa(EcdsaRefresh),
-    Ed25519(FrostRefresh),
-}
+pub struct Refresh(ByScheme<EcdsaRefresh, FrostRefresh>);
 
 impl Refresh {
     /// Starts refreshing `share`. Both parties must use the same `session_id`, fresh for every
@@ -27,7 +23,7 @@ impl Refresh {
         let (state, frame) = match share.secret() {
             Secret::Ecdsa(party) => {
                 let (m, f) = EcdsaRefresh::start(party, share.role(), share.public_key(), session_id)?;
-                (State::Ecdsa(m), f)
+                (ByScheme::Ecdsa(m), f)
             }
             Secret::Ed25519 {
                 key_package,
@@ -40,7 +36,7 @@ impl Refresh {
                     share.public_key(),
                     session_id,
                 )?;
-                (State::Ed25519(m), f)
+                (ByScheme::Ed25519(m), f)
             }
         };
         Ok((Refresh(state), frame))
@@ -51,22 +47,20 @@ impl Machine for Refresh {
     type Output = KeyShare;
 
     fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
-        Ok(match self.0 {
-            State::Ecdsa(m) => m.receive(frame)?.map(|m| Refresh(State::Ecdsa(m))),
-            State::Ed25519(m) => m.receive(frame)?.map(|m| Refresh(State::Ed25519(m))),
-        })
+        Ok(self.0.receive(frame)?.map(Refresh))
     }
 }
 
 impl fmt::Debug for Refresh {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (scheme, round) = match &self.0 {
-            State::Ecdsa(m) => (Scheme::Dkls, m.round()),
-            State::Ed25519(m) => (Scheme::Ed25519, m.round()),
-        };
-        f.debug_struct("Refresh")
-            .field("scheme", &format_args!("{scheme}"))
-            .field("awaiting_round", &round)
-            .finish_non_exhaustive()
+        self.0.fmt_debug("Refresh", f)
     }
+}
+
+/// The last check of either scheme's refresh: the new share must be for the old public key.
+pub(crate) fn check_same_key(share: &KeyShare, old: PublicKey) -> Result<(), MpcError> {
+    if share.public_key() != old {
+        return Err(MpcError::Protocol("refresh changed the public key".into()));
+    }
+    Ok(())
 }

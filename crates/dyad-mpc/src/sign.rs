@@ -4,20 +4,16 @@ use std::fmt;
 
 use crate::ecdsa::sign::EcdsaSign;
 use crate::ed25519::sign::FrostSign;
+use crate::machine::ByScheme;
 use crate::share::Secret;
-use crate::{KeyShare, Machine, MpcError, Scheme, SignInput, Signature, Transition};
+use crate::{KeyShare, Machine, MpcError, SignInput, Signature, Transition};
 
 /// Two-party signing. Output: the [`Signature`], which both parties compute and which has been
 /// checked with the standard verifier before it is returned.
 ///
 /// Holds this run's nonces: it must not be sent, persisted or cloned, and a run is never
 /// resumed. Dropping it aborts the run for good; a retry is a new run with a new session id.
-pub struct Sign(State);
-
-enum State {
-    Ecdsa(EcdsaSign),
-    Ed25519(FrostSign),
-}
+pub struct Sign(ByScheme<EcdsaSign, FrostSign>);
 
 impl Sign {
     /// Starts signing `input` with `share`. Both parties must use the same `session_id` (fresh
@@ -27,7 +23,7 @@ impl Sign {
         let (state, frame) = match (share.secret(), input) {
             (Secret::Ecdsa(party), SignInput::Digest(digest)) => {
                 let (m, f) = EcdsaSign::start(party, share.role(), share.public_key(), session_id, *digest)?;
-                (State::Ecdsa(m), f)
+                (ByScheme::Ecdsa(m), f)
             }
             (
                 Secret::Ed25519 {
@@ -44,7 +40,7 @@ impl Sign {
                     session_id,
                     message,
                 )?;
-                (State::Ed25519(m), f)
+                (ByScheme::Ed25519(m), f)
             }
             _ => return Err(MpcError::InputMismatch),
         };
@@ -56,22 +52,12 @@ impl Machine for Sign {
     type Output = Signature;
 
     fn receive(self, frame: &[u8]) -> Result<Transition<Self, Signature>, MpcError> {
-        Ok(match self.0 {
-            State::Ecdsa(m) => m.receive(frame)?.map(|m| Sign(State::Ecdsa(m))),
-            State::Ed25519(m) => m.receive(frame)?.map(|m| Sign(State::Ed25519(m))),
-        })
+        Ok(self.0.receive(frame)?.map(Sign))
     }
 }
 
 impl fmt::Debug for Sign {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (scheme, round) = match &self.0 {
-            State::Ecdsa(m) => (Scheme::Dkls, m.round()),
-            State::Ed25519(m) => (Scheme::Ed25519, m.round()),
-        };
-        f.debug_struct("Sign")
-            .field("scheme", &format_args!("{scheme}"))
-            .field("awaiting_round", &round)
-            .finish_non_exhaustive()
+        self.0.fmt_debug("Sign", f)
     }
 }

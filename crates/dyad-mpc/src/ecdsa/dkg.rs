@@ -13,25 +13,12 @@ use dkls23::protocols::dkg::{
 use dkls23::protocols::PartyIndex;
 use dkls23::DkgSession;
 use serde::{Deserialize, Serialize};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
-use super::{abort, parameters, party_index, Curve, Scalar};
+use super::{abort, check_senders, parameters, party_index, receive_fragment, send_fragment, Curve, Scalar};
 use crate::frame::{self, single, Tag};
-use crate::machine::Transition;
+use crate::machine::{SchemeRun, Transition};
 use crate::{KeyShare, MpcError, Role};
-
-/// Round 1: the sender's secret polynomial evaluated at the receiver's index.
-/// **Secret**: only for the peer, over an encrypted channel.
-#[derive(Serialize, Deserialize)]
-struct Round1 {
-    fragment: Scalar,
-}
-
-impl Drop for Round1 {
-    fn drop(&mut self) {
-        self.fragment.zeroize();
-    }
-}
 
 /// Round 2: commitment to the sender's proof of its key point (the proof itself is inside and
 /// verified in phase 4), commitment to its zero-share seed, commitment to its chain-code part.
@@ -89,18 +76,7 @@ impl EcdsaDkg {
     pub(crate) fn start(role: Role, session_id: &[u8; 32]) -> Result<(Self, Vec<u8>), MpcError> {
         let session = DkgSession::<Curve>::new(parameters()?, party_index(role)?, session_id.to_vec());
         let fragments = Zeroizing::new(session.phase1());
-        // Party i keeps p_i(i) and sends p_i(j) to party j (1-based indices).
-        let at = |r: Role| {
-            fragments
-                .get(usize::from(r.index()) - 1)
-                .copied()
-                .ok_or_else(|| MpcError::Protocol("DKG phase 1 gave too few fragments".into()))
-        };
-        let own_fragment = Zeroizing::new(at(role)?);
-        let message = Round1 {
-            fragment: at(role.peer())?,
-        };
-        let out = frame::encode(Tag::EcdsaDkg1, &message)?;
+        let (own_fragment, out) = send_fragment(Tag::EcdsaDkg1, &fragments, role, "DKG")?;
         let state = AwaitRound1 {
             session,
             role,
@@ -108,9 +84,12 @@ impl EcdsaDkg {
         };
         Ok((EcdsaDkg::Round1(Box::new(state)), out))
     }
+}
 
-    /// The round whose peer frame this machine waits for.
-    pub(crate) fn round(&self) -> u8 {
+impl SchemeRun for EcdsaDkg {
+    type Output = KeyShare;
+
+    fn round(&self) -> u8 {
         match self {
             EcdsaDkg::Round1(_) => 1,
             EcdsaDkg::Round2(_) => 2,
@@ -118,7 +97,7 @@ impl EcdsaDkg {
         }
     }
 
-    pub(crate) fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
+    fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
         match self {
             EcdsaDkg::Round1(s) => {
                 let (next, out) = (*s).receive(frame)?;
@@ -137,8 +116,7 @@ impl AwaitRound1 {
     /// Phase 2 (step 3): our key point is the sum of both fragments; commit to its proof, to our
     /// zero-share seed and to our chain-code part.
     fn receive(mut self, frame: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
-        let peer: Round1 = frame::decode(Tag::EcdsaDkg1, frame)?;
-        let fragments = Zeroizing::new([*self.own_fragment, peer.fragment]);
+        let fragments = receive_fragment(Tag::EcdsaDkg1, frame, &self.own_fragment)?;
         let (proof_commitment, zero_transmit, derivation) = self.session.phase2(&*fragments).map_err(abort)?;
         let message = Round2 {
             proof_commitment,
@@ -163,12 +141,14 @@ impl AwaitRound2 {
         let me = party_index(self.role)?;
         let peer_index = party_index(self.role.peer())?;
         // Phase 4 looks broadcasts up by index; the peer must not speak for us or an absent party.
-        if peer.proof_commitment.index != peer_index
-            || peer.zero_share.parties.sender != peer_index
-            || peer.derivation.sender_index != peer_index
-        {
-            return Err(wrong_sender());
-        }
+        check_senders(
+            peer_index,
+            &[
+                peer.proof_commitment.index,
+                peer.zero_share.parties.sender,
+                peer.derivation.sender_index,
+            ],
+        )?;
         let (zero_transmit, mul_transmit, derivation) = self.session.phase3().map_err(abort)?;
         let message = Round3 {
             zero_share: single(zero_transmit)?,
@@ -195,9 +175,7 @@ impl AwaitRound3 {
         let peer: Round3 = frame::decode(Tag::EcdsaDkg3, frame)?;
         let me = party_index(self.role)?;
         let peer_index = party_index(self.role.peer())?;
-        if peer.derivation.sender_index != peer_index {
-            return Err(wrong_sender());
-        }
+        check_senders(peer_index, &[peer.derivation.sender_index])?;
         let derivation3: BTreeMap<_, _> = [(me, self.own_derivation3), (peer_index, peer.derivation)].into();
         // Addresses are chain formats, which are not this crate's business.
         let (party, _public_package) = self
@@ -214,8 +192,4 @@ impl AwaitRound3 {
             .map_err(abort)?;
         KeyShare::from_ecdsa(party)
     }
-}
-
-fn wrong_sender() -> MpcError {
-    MpcError::Protocol("peer message names the wrong sender".into())
 }

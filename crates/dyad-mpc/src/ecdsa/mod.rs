@@ -7,8 +7,10 @@
 use dkls23::curve::DklsCurve;
 use dkls23::protocols::PartyIndex;
 use dkls23::utilities::hashes::{point_to_bytes, scalar_to_bytes};
-use zeroize::Zeroizing;
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, Zeroizing};
 
+use crate::frame::{self, Tag};
 use crate::{MpcError, PublicKey, Role, Scheme};
 
 pub(crate) mod dkg;
@@ -80,6 +82,64 @@ pub(crate) fn validate(party: &Party) -> Result<(Role, PublicKey), MpcError> {
 
     let public_key = public_key(party).map_err(|_| MpcError::InvalidShare)?;
     Ok((role, public_key))
+}
+
+/// Round 1 of the DKG and of the refresh: the sender's polynomial (a zero-constant one in a
+/// refresh) evaluated at the receiver's index.
+/// **Secret**: only for the peer, over an encrypted channel.
+#[derive(Serialize, Deserialize)]
+struct Fragment {
+    fragment: Scalar,
+}
+
+impl Drop for Fragment {
+    fn drop(&mut self) {
+        self.fragment.zeroize();
+    }
+}
+
+/// Splits the fragments phase 1 of the DKG or refresh (`protocol`, for the error) gave: party
+/// i keeps p_i(i) and sends p_i(j) to party j (1-based indices). Gives our fragment and the
+/// round-1 frame carrying the peer's.
+pub(crate) fn send_fragment(
+    tag: Tag,
+    fragments: &[Scalar],
+    role: Role,
+    protocol: &str,
+) -> Result<(Zeroizing<Scalar>, Vec<u8>), MpcError> {
+    let at = |r: Role| {
+        fragments
+            .get(usize::from(r.index()) - 1)
+            .copied()
+            .ok_or_else(|| MpcError::Protocol(format!("{protocol} phase 1 gave too few fragments")))
+    };
+    let own_fragment = Zeroizing::new(at(role)?);
+    let out = frame::encode(
+        tag,
+        &Fragment {
+            fragment: at(role.peer())?,
+        },
+    )?;
+    Ok((own_fragment, out))
+}
+
+/// Decodes the peer's round-1 frame: both fragments at our index, ours first, as phase 2 takes
+/// them.
+pub(crate) fn receive_fragment(
+    tag: Tag,
+    frame: &[u8],
+    own_fragment: &Scalar,
+) -> Result<Zeroizing<[Scalar; 2]>, MpcError> {
+    let peer: Fragment = frame::decode(tag, frame)?;
+    Ok(Zeroizing::new([*own_fragment, peer.fragment]))
+}
+
+/// Refuses a peer message in which any of the `named` senders is not the peer.
+pub(crate) fn check_senders(peer: PartyIndex, named: &[PartyIndex]) -> Result<(), MpcError> {
+    if named.iter().any(|&sender| sender != peer) {
+        return Err(MpcError::Protocol("peer message names the wrong sender".into()));
+    }
+    Ok(())
 }
 
 /// Maps the library's abort type.

@@ -17,23 +17,11 @@ use dkls23::protocols::PartyIndex;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::{abort, party_index, Curve, Party, Scalar};
+use super::{abort, check_senders, party_index, receive_fragment, send_fragment, Curve, Party, Scalar};
 use crate::frame::{self, single, Tag};
-use crate::machine::Transition;
+use crate::machine::{SchemeRun, Transition};
+use crate::refresh::check_same_key;
 use crate::{KeyShare, MpcError, PublicKey, Role};
-
-/// Round 1: the sender's zero-constant polynomial at the receiver's index.
-/// **Secret**: only for the peer, over an encrypted channel.
-#[derive(Serialize, Deserialize)]
-struct Round1 {
-    fragment: Scalar,
-}
-
-impl Drop for Round1 {
-    fn drop(&mut self) {
-        self.fragment.zeroize();
-    }
-}
 
 /// Round 2: commitment to the proof of the sender's correction point, commitment to its new
 /// zero-share seed.
@@ -100,19 +88,7 @@ impl EcdsaRefresh {
     ) -> Result<(Self, Vec<u8>), MpcError> {
         let party = Box::new(party.clone());
         let fragments = Zeroizing::new(party.refresh_complete_phase1());
-        let at = |r: Role| {
-            fragments
-                .get(usize::from(r.index()) - 1)
-                .copied()
-                .ok_or_else(|| MpcError::Protocol("refresh phase 1 gave too few fragments".into()))
-        };
-        let own_fragment = Zeroizing::new(at(role)?);
-        let out = frame::encode(
-            Tag::EcdsaRefresh1,
-            &Round1 {
-                fragment: at(role.peer())?,
-            },
-        )?;
+        let (own_fragment, out) = send_fragment(Tag::EcdsaRefresh1, &fragments, role, "refresh")?;
         let ctx = Context {
             party,
             role,
@@ -121,9 +97,12 @@ impl EcdsaRefresh {
         };
         Ok((EcdsaRefresh::Round1(Box::new(AwaitRound1 { ctx, own_fragment })), out))
     }
+}
 
-    /// The round whose peer frame this machine waits for.
-    pub(crate) fn round(&self) -> u8 {
+impl SchemeRun for EcdsaRefresh {
+    type Output = KeyShare;
+
+    fn round(&self) -> u8 {
         match self {
             EcdsaRefresh::Round1(_) => 1,
             EcdsaRefresh::Round2(_) => 2,
@@ -131,7 +110,7 @@ impl EcdsaRefresh {
         }
     }
 
-    pub(crate) fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
+    fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
         match self {
             EcdsaRefresh::Round1(s) => {
                 let (next, out) = (*s).receive(frame)?;
@@ -150,9 +129,8 @@ impl AwaitRound1 {
     /// Phase 2 (DKG phase 2 without the chain code): our correction is the sum of both
     /// fragments; commit to its proof and to a fresh zero-share seed.
     fn receive(self, frame: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
-        let peer: Round1 = frame::decode(Tag::EcdsaRefresh1, frame)?;
+        let fragments = receive_fragment(Tag::EcdsaRefresh1, frame, &self.own_fragment)?;
         let ctx = self.ctx;
-        let fragments = Zeroizing::new([*self.own_fragment, peer.fragment]);
         let (correction, proof_commitment, zero_kept, zero_transmit) =
             ctx.party.refresh_complete_phase2(&ctx.refresh_sid, &*fragments);
         let correction = Zeroizing::new(correction);
@@ -178,9 +156,10 @@ impl AwaitRound2 {
         let peer: Round2 = frame::decode(Tag::EcdsaRefresh2, frame)?;
         let ctx = self.ctx;
         let peer_index = party_index(ctx.role.peer())?;
-        if peer.proof_commitment.index != peer_index || peer.zero_share.parties.sender != peer_index {
-            return Err(MpcError::Protocol("peer message names the wrong sender".into()));
-        }
+        check_senders(
+            peer_index,
+            &[peer.proof_commitment.index, peer.zero_share.parties.sender],
+        )?;
         let (zero_kept, zero_transmit, mul_kept, mul_transmit) =
             ctx.party.refresh_complete_phase3(&ctx.refresh_sid, &self.zero_kept.0);
         let zero_kept = ZeroKept3(zero_kept);
@@ -225,9 +204,7 @@ impl AwaitRound3 {
             .map_err(abort)?;
         let share = KeyShare::from_ecdsa(party)?;
         // Phase 4 already forces this; a refresh that moved the key would be a silent disaster.
-        if share.public_key() != ctx.public_key {
-            return Err(MpcError::Protocol("refresh changed the public key".into()));
-        }
+        check_same_key(&share, ctx.public_key)?;
         Ok(share)
     }
 }

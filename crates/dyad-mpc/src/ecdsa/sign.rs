@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{abort, party_index, Curve, Party};
 use crate::frame::{self, single, Tag};
-use crate::machine::Transition;
+use crate::machine::{SchemeRun, Transition};
 use crate::{MpcError, PublicKey, Role, SignInput, Signature};
 
 /// Round 1: commitment to our instance point, the first OT-extension message of the
@@ -106,9 +106,12 @@ impl EcdsaSign {
         };
         Ok((EcdsaSign::Round1(Box::new(AwaitRound1 { ctx, unique, kept })), out))
     }
+}
 
-    /// The round whose peer frame this machine waits for.
-    pub(crate) fn round(&self) -> u8 {
+impl SchemeRun for EcdsaSign {
+    type Output = Signature;
+
+    fn round(&self) -> u8 {
         match self {
             EcdsaSign::Round1(_) => 1,
             EcdsaSign::Round2(_) => 2,
@@ -116,7 +119,7 @@ impl EcdsaSign {
         }
     }
 
-    pub(crate) fn receive(self, frame: &[u8]) -> Result<Transition<Self, Signature>, MpcError> {
+    fn receive(self, frame: &[u8]) -> Result<Transition<Self, Signature>, MpcError> {
         match self {
             EcdsaSign::Round1(s) => {
                 let (next, out) = (*s).receive(frame)?;

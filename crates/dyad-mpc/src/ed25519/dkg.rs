@@ -6,27 +6,11 @@ use std::collections::BTreeMap;
 use frost_ed25519::keys::dkg::{self, round1, round2};
 use frost_ed25519::Identifier;
 use rand_core::OsRng;
-use serde::{Deserialize, Serialize};
 
-use super::{check_session, identifier};
-use crate::frame::{self, Tag};
-use crate::machine::Transition;
+use super::{decode_frame, encode_frame, identifier, only_for};
+use crate::frame::Tag;
+use crate::machine::{SchemeRun, Transition};
 use crate::{KeyShare, MpcError, Role};
-
-/// Round 1: the sender's coefficient commitments and proof of knowledge of its secret.
-#[derive(Serialize, Deserialize)]
-struct Round1 {
-    session: [u8; 32],
-    package: round1::Package,
-}
-
-/// Round 2: the sender's polynomial at the receiver's identifier.
-/// **Secret**: only for the peer, over an encrypted channel.
-#[derive(Serialize, Deserialize)]
-struct Round2 {
-    session: [u8; 32],
-    package: round2::Package,
-}
 
 /// A FROST DKG in progress, named by the peer frame it waits for.
 pub(crate) enum FrostDkg {
@@ -54,13 +38,8 @@ impl FrostDkg {
     /// Part 1: sample our polynomial, commit to it, prove knowledge of its constant term.
     pub(crate) fn start(role: Role, session_id: &[u8; 32]) -> Result<(Self, Vec<u8>), MpcError> {
         let (secret, package) = dkg::part1(identifier(role)?, 2, 2, OsRng).map_err(MpcError::from_frost)?;
-        let out = frame::encode(
-            Tag::Ed25519Dkg1,
-            &Round1 {
-                session: *session_id,
-                package,
-            },
-        )?;
+        // Round 1: our coefficient commitments and proof of knowledge of our secret.
+        let out = encode_frame(Tag::Ed25519Dkg1, session_id, package)?;
         let state = AwaitRound1 {
             role,
             session: *session_id,
@@ -68,16 +47,19 @@ impl FrostDkg {
         };
         Ok((FrostDkg::Round1(Box::new(state)), out))
     }
+}
 
-    /// The round whose peer frame this machine waits for.
-    pub(crate) fn round(&self) -> u8 {
+impl SchemeRun for FrostDkg {
+    type Output = KeyShare;
+
+    fn round(&self) -> u8 {
         match self {
             FrostDkg::Round1(_) => 1,
             FrostDkg::Round2(_) => 2,
         }
     }
 
-    pub(crate) fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
+    fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
         match self {
             FrostDkg::Round1(s) => {
                 let (next, out) = (*s).receive(frame)?;
@@ -91,22 +73,13 @@ impl FrostDkg {
 impl AwaitRound1 {
     /// Part 2: verify the peer's proof of knowledge, evaluate our polynomial at its identifier.
     fn receive(self, frame: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
-        let peer: Round1 = frame::decode(Tag::Ed25519Dkg1, frame)?;
-        check_session(&self.session, &peer.session)?;
+        let peer: round1::Package = decode_frame(Tag::Ed25519Dkg1, &self.session, frame)?;
         let peer_id = identifier(self.role.peer())?;
-        let round1: BTreeMap<_, _> = [(peer_id, peer.package)].into();
-        let (secret, mut for_peers) = dkg::part2(self.secret, &round1).map_err(MpcError::from_frost)?;
-        let package = match (for_peers.remove(&peer_id), for_peers.is_empty()) {
-            (Some(package), true) => package,
-            _ => return Err(MpcError::Protocol("expected exactly one message for the peer".into())),
-        };
-        let out = frame::encode(
-            Tag::Ed25519Dkg2,
-            &Round2 {
-                session: self.session,
-                package,
-            },
-        )?;
+        let round1: BTreeMap<_, _> = [(peer_id, peer)].into();
+        let (secret, for_peers) = dkg::part2(self.secret, &round1).map_err(MpcError::from_frost)?;
+        // Round 2: our polynomial at the peer's identifier.
+        // **Secret**: only for the peer, over an encrypted channel.
+        let out = encode_frame(Tag::Ed25519Dkg2, &self.session, only_for(for_peers, &peer_id)?)?;
         let next = AwaitRound2 {
             role: self.role,
             session: self.session,
@@ -121,10 +94,9 @@ impl AwaitRound2 {
     /// Part 3: verify the peer's share against its commitments; our signing share is the sum of
     /// both polynomials at our identifier.
     fn receive(self, frame: &[u8]) -> Result<KeyShare, MpcError> {
-        let peer: Round2 = frame::decode(Tag::Ed25519Dkg2, frame)?;
-        check_session(&self.session, &peer.session)?;
+        let peer: round2::Package = decode_frame(Tag::Ed25519Dkg2, &self.session, frame)?;
         let peer_id = identifier(self.role.peer())?;
-        let round2: BTreeMap<_, _> = [(peer_id, peer.package)].into();
+        let round2: BTreeMap<_, _> = [(peer_id, peer)].into();
         let (key_package, public_key_package) =
             dkg::part3(&self.secret, &self.round1, &round2).map_err(MpcError::from_frost)?;
         KeyShare::from_ed25519(key_package, public_key_package)

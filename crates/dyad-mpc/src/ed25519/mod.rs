@@ -4,9 +4,14 @@
 //! call. The library has no session context in its DKG or signing, so every frame here carries
 //! the session id and a frame from another session is refused before it reaches the library.
 
+use std::collections::BTreeMap;
+
 use frost_ed25519::keys::{KeyPackage, PublicKeyPackage, VerifyingShare};
 use frost_ed25519::Identifier;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
+use crate::frame::{self, Tag};
 use crate::{MpcError, PublicKey, Role, Scheme};
 
 pub(crate) mod dkg;
@@ -18,12 +23,40 @@ pub(crate) fn identifier(role: Role) -> Result<Identifier, MpcError> {
     Identifier::try_from(u16::from(role.index())).map_err(MpcError::from_frost)
 }
 
-/// Refuses a frame that belongs to another run.
-pub(crate) fn check_session(expected: &[u8; 32], got: &[u8; 32]) -> Result<(), MpcError> {
-    if expected != got {
+/// What every frame here carries after its tag: the session id, then the round's message.
+#[derive(Serialize, Deserialize)]
+struct Sessioned<M> {
+    session: [u8; 32],
+    message: M,
+}
+
+/// Encodes our `message` for a round as a frame of this session.
+pub(crate) fn encode_frame<M: Serialize>(tag: Tag, session: &[u8; 32], message: M) -> Result<Vec<u8>, MpcError> {
+    frame::encode(
+        tag,
+        &Sessioned {
+            session: *session,
+            message,
+        },
+    )
+}
+
+/// Decodes the peer's message for a round, and refuses a frame that belongs to another run.
+pub(crate) fn decode_frame<M: DeserializeOwned>(tag: Tag, session: &[u8; 32], frame: &[u8]) -> Result<M, MpcError> {
+    let peer: Sessioned<M> = frame::decode(tag, frame)?;
+    if peer.session != *session {
         return Err(MpcError::Protocol("frame belongs to a different session".into()));
     }
-    Ok(())
+    Ok(peer.message)
+}
+
+/// Takes the package the library built for `peer` out of its per-recipient map. With one peer
+/// there is exactly one; anything else means our own state is wrong.
+pub(crate) fn only_for<T>(mut packages: BTreeMap<Identifier, T>, peer: &Identifier) -> Result<T, MpcError> {
+    match (packages.remove(peer), packages.is_empty()) {
+        (Some(package), true) => Ok(package),
+        _ => Err(MpcError::Protocol("expected exactly one message for the peer".into())),
+    }
 }
 
 /// Checks that a key package and public key package (just produced by a protocol, or just

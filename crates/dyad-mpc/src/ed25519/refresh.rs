@@ -8,30 +8,12 @@ use frost_ed25519::keys::refresh;
 use frost_ed25519::keys::{KeyPackage, PublicKeyPackage};
 use frost_ed25519::Identifier;
 use rand_core::OsRng;
-use serde::{Deserialize, Serialize};
 
-use super::{check_session, identifier};
-use crate::frame::{self, Tag};
-use crate::machine::Transition;
+use super::{decode_frame, encode_frame, identifier, only_for};
+use crate::frame::Tag;
+use crate::machine::{SchemeRun, Transition};
+use crate::refresh::check_same_key;
 use crate::{KeyShare, MpcError, PublicKey, Role};
-
-/// Round 1: commitments to the sender's zero-constant polynomial (the constant term is implied,
-/// which is what keeps the group key fixed). The package's proof of knowledge is not checked in
-/// a refresh (the library skips it: it would prove knowledge of the zero constant term); what
-/// binds the sender is the commitment, which its round-2 share is verified against.
-#[derive(Serialize, Deserialize)]
-struct Round1 {
-    session: [u8; 32],
-    package: round1::Package,
-}
-
-/// Round 2: the sender's zero-constant polynomial at the receiver's identifier.
-/// **Secret**: only for the peer, over an encrypted channel.
-#[derive(Serialize, Deserialize)]
-struct Round2 {
-    session: [u8; 32],
-    package: round2::Package,
-}
 
 /// What every step needs: the old share (secret; the key package wipes itself).
 struct Context {
@@ -72,13 +54,12 @@ impl FrostRefresh {
     ) -> Result<(Self, Vec<u8>), MpcError> {
         let (secret, package) =
             refresh::refresh_dkg_part1(identifier(role)?, 2, 2, OsRng).map_err(MpcError::from_frost)?;
-        let out = frame::encode(
-            Tag::Ed25519Refresh1,
-            &Round1 {
-                session: *session_id,
-                package,
-            },
-        )?;
+        // Round 1: commitments to our zero-constant polynomial (the constant term is implied,
+        // which is what keeps the group key fixed). The package's proof of knowledge is not
+        // checked in a refresh (the library skips it: it would prove knowledge of the zero
+        // constant term); what binds the sender is the commitment, which its round-2 share is
+        // verified against.
+        let out = encode_frame(Tag::Ed25519Refresh1, session_id, package)?;
         let ctx = Context {
             role,
             session: *session_id,
@@ -88,16 +69,19 @@ impl FrostRefresh {
         };
         Ok((FrostRefresh::Round1(Box::new(AwaitRound1 { ctx, secret })), out))
     }
+}
 
-    /// The round whose peer frame this machine waits for.
-    pub(crate) fn round(&self) -> u8 {
+impl SchemeRun for FrostRefresh {
+    type Output = KeyShare;
+
+    fn round(&self) -> u8 {
         match self {
             FrostRefresh::Round1(_) => 1,
             FrostRefresh::Round2(_) => 2,
         }
     }
 
-    pub(crate) fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
+    fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
         match self {
             FrostRefresh::Round1(s) => {
                 let (next, out) = (*s).receive(frame)?;
@@ -111,23 +95,14 @@ impl FrostRefresh {
 impl AwaitRound1 {
     /// Part 2: evaluate our zero polynomial at the peer's identifier.
     fn receive(self, frame: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
-        let peer: Round1 = frame::decode(Tag::Ed25519Refresh1, frame)?;
         let ctx = self.ctx;
-        check_session(&ctx.session, &peer.session)?;
+        let peer: round1::Package = decode_frame(Tag::Ed25519Refresh1, &ctx.session, frame)?;
         let peer_id = identifier(ctx.role.peer())?;
-        let round1: BTreeMap<_, _> = [(peer_id, peer.package)].into();
-        let (secret, mut for_peers) = refresh::refresh_dkg_part2(self.secret, &round1).map_err(MpcError::from_frost)?;
-        let package = match (for_peers.remove(&peer_id), for_peers.is_empty()) {
-            (Some(package), true) => package,
-            _ => return Err(MpcError::Protocol("expected exactly one message for the peer".into())),
-        };
-        let out = frame::encode(
-            Tag::Ed25519Refresh2,
-            &Round2 {
-                session: ctx.session,
-                package,
-            },
-        )?;
+        let round1: BTreeMap<_, _> = [(peer_id, peer)].into();
+        let (secret, for_peers) = refresh::refresh_dkg_part2(self.secret, &round1).map_err(MpcError::from_frost)?;
+        // Round 2: our zero-constant polynomial at the peer's identifier.
+        // **Secret**: only for the peer, over an encrypted channel.
+        let out = encode_frame(Tag::Ed25519Refresh2, &ctx.session, only_for(for_peers, &peer_id)?)?;
         Ok((AwaitRound2 { ctx, secret, round1 }, out))
     }
 }
@@ -136,11 +111,10 @@ impl AwaitRound2 {
     /// Refresh shares: verify the peer's share against its commitments and add both zero
     /// polynomials' values at our identifier to the old share; update the verifying shares.
     fn receive(self, frame: &[u8]) -> Result<KeyShare, MpcError> {
-        let peer: Round2 = frame::decode(Tag::Ed25519Refresh2, frame)?;
         let ctx = self.ctx;
-        check_session(&ctx.session, &peer.session)?;
+        let peer: round2::Package = decode_frame(Tag::Ed25519Refresh2, &ctx.session, frame)?;
         let peer_id = identifier(ctx.role.peer())?;
-        let round2: BTreeMap<_, _> = [(peer_id, peer.package)].into();
+        let round2: BTreeMap<_, _> = [(peer_id, peer)].into();
         let (key_package, public_key_package) = refresh::refresh_dkg_shares(
             &self.secret,
             &self.round1,
@@ -151,9 +125,7 @@ impl AwaitRound2 {
         .map_err(MpcError::from_frost)?;
         let share = KeyShare::from_ed25519(key_package, public_key_package)?;
         // The library carries the old group key over; this guards that it stays so.
-        if share.public_key() != ctx.public_key {
-            return Err(MpcError::Protocol("refresh changed the public key".into()));
-        }
+        check_same_key(&share, ctx.public_key)?;
         Ok(share)
     }
 }

@@ -11,26 +11,11 @@ use frost_ed25519::round1::{self, SigningCommitments, SigningNonces};
 use frost_ed25519::round2::{self, SignatureShare};
 use frost_ed25519::SigningPackage;
 use rand_core::OsRng;
-use serde::{Deserialize, Serialize};
 
-use super::{check_session, identifier};
-use crate::frame::{self, Tag};
-use crate::machine::Transition;
+use super::{decode_frame, encode_frame, identifier};
+use crate::frame::Tag;
+use crate::machine::{SchemeRun, Transition};
 use crate::{MpcError, PublicKey, Role, SignInput, Signature};
-
-/// Round 1: the sender's hiding and binding nonce commitments.
-#[derive(Serialize, Deserialize)]
-struct Round1 {
-    session: [u8; 32],
-    commitments: SigningCommitments,
-}
-
-/// Round 2: the sender's signature share.
-#[derive(Serialize, Deserialize)]
-struct Round2 {
-    session: [u8; 32],
-    share: SignatureShare,
-}
 
 /// What every step needs. Secret (the key package wipes itself); not `Clone`.
 struct Context {
@@ -74,13 +59,8 @@ impl FrostSign {
         message: &[u8],
     ) -> Result<(Self, Vec<u8>), MpcError> {
         let (nonces, own_commitments) = round1::commit(key_package.signing_share(), &mut OsRng);
-        let out = frame::encode(
-            Tag::Ed25519Sign1,
-            &Round1 {
-                session: *session_id,
-                commitments: own_commitments,
-            },
-        )?;
+        // Round 1: our hiding and binding nonce commitments.
+        let out = encode_frame(Tag::Ed25519Sign1, session_id, own_commitments)?;
         let ctx = Context {
             role,
             session: *session_id,
@@ -96,16 +76,19 @@ impl FrostSign {
         };
         Ok((FrostSign::Round1(Box::new(state)), out))
     }
+}
 
-    /// The round whose peer frame this machine waits for.
-    pub(crate) fn round(&self) -> u8 {
+impl SchemeRun for FrostSign {
+    type Output = Signature;
+
+    fn round(&self) -> u8 {
         match self {
             FrostSign::Round1(_) => 1,
             FrostSign::Round2(_) => 2,
         }
     }
 
-    pub(crate) fn receive(self, frame: &[u8]) -> Result<Transition<Self, Signature>, MpcError> {
+    fn receive(self, frame: &[u8]) -> Result<Transition<Self, Signature>, MpcError> {
         match self {
             FrostSign::Round1(s) => {
                 let (next, out) = (*s).receive(frame)?;
@@ -120,24 +103,18 @@ impl AwaitRound1 {
     /// Round 2 (sign): both parties build the same signing package from both commitments and
     /// the message; our share uses our nonces, which are dropped right after.
     fn receive(self, frame: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
-        let peer: Round1 = frame::decode(Tag::Ed25519Sign1, frame)?;
         let ctx = self.ctx;
-        check_session(&ctx.session, &peer.session)?;
+        let peer: SigningCommitments = decode_frame(Tag::Ed25519Sign1, &ctx.session, frame)?;
         let commitments: BTreeMap<_, _> = [
             (identifier(ctx.role)?, self.own_commitments),
-            (identifier(ctx.role.peer())?, peer.commitments),
+            (identifier(ctx.role.peer())?, peer),
         ]
         .into();
         let signing_package = SigningPackage::new(commitments, &ctx.message);
         let own_share = round2::sign(&signing_package, &self.nonces, &ctx.key_package).map_err(MpcError::from_frost)?;
         drop(self.nonces);
-        let out = frame::encode(
-            Tag::Ed25519Sign2,
-            &Round2 {
-                session: ctx.session,
-                share: own_share,
-            },
-        )?;
+        // Round 2: our signature share.
+        let out = encode_frame(Tag::Ed25519Sign2, &ctx.session, own_share)?;
         let next = AwaitRound2 {
             ctx,
             signing_package,
@@ -151,12 +128,11 @@ impl AwaitRound2 {
     /// Aggregate: verify the peer's share against its verifying share and combine. The result
     /// is checked with `verify_strict`, the verifier the chains use.
     fn receive(self, frame: &[u8]) -> Result<Signature, MpcError> {
-        let peer: Round2 = frame::decode(Tag::Ed25519Sign2, frame)?;
         let ctx = self.ctx;
-        check_session(&ctx.session, &peer.session)?;
+        let peer: SignatureShare = decode_frame(Tag::Ed25519Sign2, &ctx.session, frame)?;
         let shares: BTreeMap<_, _> = [
             (identifier(ctx.role)?, self.own_share),
-            (identifier(ctx.role.peer())?, peer.share),
+            (identifier(ctx.role.peer())?, peer),
         ]
         .into();
         let signature = frost_ed25519::aggregate(&self.signing_package, &shares, &ctx.public_key_package)
