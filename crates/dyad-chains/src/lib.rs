@@ -35,6 +35,7 @@ pub mod cosmos;
 mod ecdsa;
 mod error;
 pub mod evm;
+mod request;
 pub mod solana;
 pub mod stellar;
 pub mod transaction;
@@ -44,6 +45,8 @@ pub use config::ChainConfig;
 pub use cosmos::adr036_sign_doc;
 pub use dyad_mpc::{PublicKey, Scheme, SignInput, Signature};
 pub use error::ChainError;
+pub use request::{describe_input, SignRequest};
+pub use transaction::{CosmosSignMode, Prepared, SignedTransaction, Signer, TransactionRequest, TxSummary};
 pub use wallet_type::WalletType;
 
 /// The address of the wallet of `wallet_type` whose group public key is `public_key`.

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use dyad_chains::CosmosSignMode;
 use dyad_proto::{Environment, PregenId, WalletId, WalletType};
 
 use crate::CliError;
@@ -48,7 +49,7 @@ pub struct Storage {
     pub data_dir: PathBuf,
     /// A database URL instead of the data folder's SQLite file (`sqlite://path`; PostgreSQL is
     /// not built yet).
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DYAD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 }
 
@@ -100,8 +101,8 @@ pub enum AppCommand {
     },
 }
 
-/// How to reach a server.
-#[derive(Debug, Args)]
+/// How to reach a server. `Debug` leaves the API key out.
+#[derive(Args)]
 pub struct Conn {
     /// Server URL.
     #[arg(long, env = "DYAD_URL", default_value = "http://127.0.0.1:8080")]
@@ -109,6 +110,12 @@ pub struct Conn {
     /// The app's API key.
     #[arg(long, env = "DYAD_API_KEY", hide_env_values = true, default_value = "")]
     pub api_key: String,
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conn").field("url", &self.url).finish_non_exhaustive()
+    }
 }
 
 /// Exactly one identifier.
@@ -225,13 +232,7 @@ pub enum SignCommand {
     /// Sign a message (EVM: EIP-191; COSMOS: ADR-036; SOLANA, STELLAR: raw bytes).
     Message {
         #[command(flatten)]
-        conn: Conn,
-        /// Wallet id.
-        #[arg(long, value_parser = parse_wallet)]
-        wallet: WalletId,
-        /// File holding the user share.
-        #[arg(long)]
-        share_file: PathBuf,
+        target: SignTarget,
         /// The message as text.
         #[arg(long, conflicts_with = "message_base64", required_unless_present = "message_base64")]
         message: Option<String>,
@@ -239,11 +240,65 @@ pub enum SignCommand {
         #[arg(long)]
         message_base64: Option<String>,
     },
+    /// Sign an unsigned transaction; prints the signature and the signed transaction.
+    Transaction {
+        #[command(flatten)]
+        target: SignTarget,
+        /// The unsigned transaction: 0x-prefixed hex, or base64.
+        #[arg(long)]
+        tx: String,
+        /// EVM: the chain id to sign for.
+        #[arg(long)]
+        chain_id: Option<u64>,
+        /// STELLAR: the network passphrase.
+        #[arg(long)]
+        network_passphrase: Option<String>,
+        /// COSMOS: direct (a protobuf SignDoc) or amino (the amino JSON sign doc).
+        #[arg(long, value_parser = parse_sign_mode)]
+        sign_mode: Option<CosmosSignMode>,
+    },
+    /// Sign EIP-712 typed data from a JSON file (EVM).
+    TypedData {
+        #[command(flatten)]
+        target: SignTarget,
+        /// The typed data, as eth_signTypedData_v4 takes it.
+        #[arg(long)]
+        json_file: PathBuf,
+    },
+    /// Sign a 32-byte digest as is (EVM, COSMOS). Dangerous: it can be any transaction's hash.
+    Raw {
+        #[command(flatten)]
+        target: SignTarget,
+        /// The digest, 0x-prefixed hex.
+        #[arg(long)]
+        digest: String,
+    },
+}
+
+/// The shared arguments of every sign command.
+#[derive(Debug, Args)]
+pub struct SignTarget {
+    #[command(flatten)]
+    pub conn: Conn,
+    /// Wallet id.
+    #[arg(long, value_parser = parse_wallet)]
+    pub wallet: WalletId,
+    /// File holding the user share.
+    #[arg(long)]
+    pub share_file: PathBuf,
 }
 
 fn parse_type(s: &str) -> Result<WalletType, String> {
     s.parse()
         .map_err(|_| format!("unknown wallet type {s:?}: expected EVM, SOLANA, COSMOS or STELLAR"))
+}
+
+fn parse_sign_mode(s: &str) -> Result<CosmosSignMode, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "direct" => Ok(CosmosSignMode::Direct),
+        "amino" => Ok(CosmosSignMode::Amino),
+        _ => Err(format!("unknown sign mode {s:?}: expected direct or amino")),
+    }
 }
 
 fn parse_env(s: &str) -> Result<Environment, String> {

@@ -6,7 +6,11 @@ use dyad_sdk::{Dyad, WalletView};
 use dyad_server::{AppState, DataDir, MasterKey, ServerConfig, SqliteStore, Store};
 use serde_json::json;
 
-use crate::args::{AppCommand, Cli, Command, Conn, PregenCommand, SignCommand, Storage};
+use base64::Engine;
+use dyad_proto::WalletType;
+use dyad_sdk::TransactionRequest;
+
+use crate::args::{AppCommand, Cli, Command, Conn, PregenCommand, SignCommand, SignTarget, Storage};
 use crate::{demo, output, share_file, CliError};
 
 /// Open the store and master key a storage argument names.
@@ -24,7 +28,8 @@ pub async fn open_storage(storage: &Storage) -> Result<(Arc<dyn Store>, MasterKe
                         .into(),
                 ));
             } else {
-                return Err(CliError::Usage(format!("unsupported database URL scheme in {url:?}")));
+                let scheme = url.split(':').next().unwrap_or("");
+                return Err(CliError::Usage(format!("unsupported database URL scheme {scheme:?}")));
             }
         }
     };
@@ -123,31 +128,97 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Pregen(cmd) => pregen(cmd, j).await,
-        Command::Sign(SignCommand::Message {
-            conn,
-            wallet,
-            share_file,
+        Command::Sign(cmd) => sign(cmd, j).await,
+    }
+}
+
+/// A client with the target's share file loaded.
+async fn signer(target: &SignTarget) -> Result<Dyad, CliError> {
+    let dyad = client(&target.conn)?;
+    load_share(&dyad, &target.share_file, true).await?;
+    Ok(dyad)
+}
+
+fn hex0x(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+async fn sign(cmd: SignCommand, j: bool) -> Result<(), CliError> {
+    // `signed_tx` is Some for the transaction command (itself None where the chain has no
+    // signed form, e.g. Cosmos amino), None for the others.
+    let (wallet, signature, signed_tx): (_, _, Option<Option<String>>) = match cmd {
+        SignCommand::Message {
+            target,
             message,
             message_base64,
-        }) => {
+        } => {
             let bytes = match (message, message_base64) {
                 (Some(m), None) => m.into_bytes(),
                 (None, Some(b)) => dyad_proto::rest::decode_base64(&b)
                     .ok_or_else(|| CliError::Usage("--message-base64 is not valid base64".into()))?,
                 _ => return Err(CliError::Usage("give --message or --message-base64".into())),
             };
-            let dyad = client(&conn)?;
-            load_share(&dyad, &share_file, true).await?;
-            let r = dyad.sign_message(wallet, &bytes).await?;
-            let sig = format!("0x{}", hex::encode(&r.signature));
-            if j {
-                output::json(&json!({ "walletId": r.wallet_id, "signature": sig }));
-            } else {
-                println!("{sig}");
-            }
-            Ok(())
+            let r = signer(&target).await?.sign_message(target.wallet, &bytes).await?;
+            (r.wallet_id, r.signature, None)
+        }
+        SignCommand::Transaction {
+            target,
+            tx,
+            chain_id,
+            network_passphrase,
+            sign_mode,
+        } => {
+            let bytes = dyad_proto::rest::decode_hex_or_base64(&tx)
+                .ok_or_else(|| CliError::Usage("--tx must be 0x-prefixed hex or base64".into()))?;
+            let dyad = signer(&target).await?;
+            let wallet_type = dyad
+                .loaded_wallets()
+                .iter()
+                .find(|w| w.id == target.wallet)
+                .map(|w| w.wallet_type);
+            let request = TransactionRequest {
+                bytes,
+                chain_id,
+                network_passphrase,
+                cosmos_sign_mode: sign_mode,
+            };
+            let r = dyad.sign_transaction(target.wallet, &request).await?;
+            // EVM tooling passes raw transactions as hex; the others as base64.
+            let encoded = r.signed_transaction.map(|t| match wallet_type {
+                Some(WalletType::Evm) => hex0x(&t),
+                _ => base64::engine::general_purpose::STANDARD.encode(t),
+            });
+            (r.wallet_id, r.signature, Some(encoded))
+        }
+        SignCommand::TypedData { target, json_file } => {
+            let text = std::fs::read_to_string(&json_file)
+                .map_err(|e| CliError::Io(format!("reading {}: {e}", json_file.display())))?;
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| CliError::Usage(format!("{} is not JSON: {e}", json_file.display())))?;
+            let r = signer(&target).await?.sign_typed_data(target.wallet, &value).await?;
+            (r.wallet_id, r.signature, None)
+        }
+        SignCommand::Raw { target, digest } => {
+            let digest: [u8; 32] = dyad_proto::rest::decode_hex_or_base64(&digest)
+                .and_then(|d| d.try_into().ok())
+                .ok_or_else(|| CliError::Usage("--digest must be 32 bytes of 0x-prefixed hex".into()))?;
+            let r = signer(&target).await?.sign_raw(target.wallet, digest).await?;
+            (r.wallet_id, r.signature, None)
+        }
+    };
+    if j {
+        let mut out = json!({ "walletId": wallet, "signature": hex0x(&signature) });
+        if let Some(t) = &signed_tx {
+            out["signedTransaction"] = json!(t);
+        }
+        output::json(&out);
+    } else {
+        println!("{}", hex0x(&signature));
+        if let Some(Some(t)) = signed_tx {
+            println!("{t}");
         }
     }
+    Ok(())
 }
 
 async fn pregen(cmd: PregenCommand, j: bool) -> Result<(), CliError> {
@@ -168,8 +239,12 @@ async fn pregen(cmd: PregenCommand, j: bool) -> Result<(), CliError> {
         } => {
             let dyad = client(&conn)?;
             load_share(&dyad, &share_file, false).await?;
-            let w = dyad.create_pregen_wallet(wallet_type, &id.parse()?).await?;
-            save_share(&dyad, &share_file)?;
+            let result = dyad.create_pregen_wallet(wallet_type, &id.parse()?).await;
+            // An unconfirmed wallet's share is loaded too: save it before reporting anything.
+            if !dyad.loaded_wallets().is_empty() {
+                save_share(&dyad, &share_file)?;
+            }
+            let w = result?;
             print_wallet(j, &w);
         }
         PregenCommand::CreatePerType {

@@ -1,7 +1,7 @@
 //! Share files: exactly the string `get_user_share` returns, written atomically with mode 0600.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use dyad_sdk::UserShare;
 use zeroize::Zeroizing;
@@ -23,28 +23,65 @@ pub fn read_required(path: &Path) -> Result<Zeroizing<String>, CliError> {
     read(path)?.ok_or_else(|| CliError::Usage(format!("share file {} is missing or empty", path.display())))
 }
 
-/// Replace `path` with `share` (write a temporary file beside it, then rename).
-pub fn write(path: &Path, share: &UserShare) -> Result<(), CliError> {
-    let dir = path
-        .parent()
+fn folder(path: &Path) -> &Path {
+    path.parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+        .unwrap_or(Path::new("."))
+}
+
+/// A fresh temporary file beside `path`, created exclusively (never through an existing file or
+/// symlink) with mode 0600.
+fn create_temp(path: &Path) -> Result<(std::fs::File, PathBuf), CliError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let io = |e: std::io::Error| CliError::Io(format!("writing {}: {e}", path.display()));
+    let tmp = folder(path).join(format!(".{name}.{}.tmp", uuid_like()));
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    opts.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(&tmp).map_err(io)?;
-    f.write_all(share.expose().as_bytes())
+    let f = opts
+        .open(&tmp)
+        .map_err(|e| CliError::Io(format!("cannot write beside {}: {e}", path.display())))?;
+    Ok((f, tmp))
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{}-{nanos}", std::process::id())
+}
+
+/// Check, before a wallet is created, that its share can be saved at `path`: a wallet whose
+/// share cannot be written would be lost.
+pub fn check_writable(path: &Path) -> Result<(), CliError> {
+    let (f, tmp) = create_temp(path)?;
+    drop(f);
+    std::fs::remove_file(&tmp).map_err(|e| CliError::Io(format!("cleaning up {}: {e}", tmp.display())))
+}
+
+/// Replace `path` with `share`: write a fresh 0600 temporary file beside it, sync, rename over,
+/// sync the folder. A failure leaves the old file as it was and no temporary file behind.
+pub fn write(path: &Path, share: &UserShare) -> Result<(), CliError> {
+    let (mut f, tmp) = create_temp(path)?;
+    let io = |e: std::io::Error| CliError::Io(format!("writing {}: {e}", path.display()));
+    let written = f
+        .write_all(share.expose().as_bytes())
         .and_then(|_| f.sync_all())
-        .map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+        .and_then(|_| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
+    if let Ok(dir) = std::fs::File::open(folder(path)) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
 }

@@ -23,6 +23,10 @@ pub enum ErrorCode {
     Unauthenticated,
     /// Authenticated, but not allowed to do this.
     Forbidden,
+    /// No such endpoint.
+    NotFound,
+    /// The endpoint does not take this HTTP method.
+    MethodNotAllowed,
     /// No such wallet for this app and environment.
     WalletNotFound,
     /// A wallet for this type and identifier already exists (its id is in `walletId`).
@@ -35,6 +39,18 @@ pub enum ErrorCode {
     CeremonyAborted,
     /// The wallet was claimed and is no longer usable with this share.
     WalletClaimed,
+    /// A transaction that does not decode or is inconsistent.
+    InvalidTransaction,
+    /// A well-formed transaction of a kind Dyad does not sign (EIP-4844, EIP-7702, …).
+    UnsupportedTransaction,
+    /// The EVM transaction's chain id is not the requested one.
+    ChainIdMismatch,
+    /// The wallet is not a signer of the transaction.
+    NotASigner,
+    /// EIP-712 typed data that does not parse or hash.
+    InvalidTypedData,
+    /// The operation does not exist for this wallet type (e.g. typed data on Solana).
+    UnsupportedOperation,
     /// The wallet's share pair may never sign again (a peer cheated); it needs a refresh.
     WalletLocked,
     /// The request body or a frame is too large.
@@ -53,12 +69,20 @@ impl ErrorCode {
             ErrorCode::UnsupportedWalletType => "UNSUPPORTED_WALLET_TYPE",
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::WalletNotFound => "WALLET_NOT_FOUND",
             ErrorCode::WalletExists => "WALLET_EXISTS",
             ErrorCode::CeremonyInProgress => "CEREMONY_IN_PROGRESS",
             ErrorCode::CeremonyNotFound => "CEREMONY_NOT_FOUND",
             ErrorCode::CeremonyAborted => "CEREMONY_ABORTED",
             ErrorCode::WalletClaimed => "WALLET_CLAIMED",
+            ErrorCode::InvalidTransaction => "INVALID_TRANSACTION",
+            ErrorCode::UnsupportedTransaction => "UNSUPPORTED_TRANSACTION",
+            ErrorCode::ChainIdMismatch => "CHAIN_ID_MISMATCH",
+            ErrorCode::NotASigner => "NOT_A_SIGNER",
+            ErrorCode::InvalidTypedData => "INVALID_TYPED_DATA",
+            ErrorCode::UnsupportedOperation => "UNSUPPORTED_OPERATION",
             ErrorCode::WalletLocked => "WALLET_LOCKED",
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             ErrorCode::Internal => "INTERNAL",

@@ -5,9 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorCode;
 use crate::wallet::WalletView;
+use dyad_chains::SignedTransaction;
 
-/// One frame of a ceremony.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One frame of a ceremony. `Debug` shows a protocol round's length only: some rounds carry
+/// secrets (DKLs DKG round 1, FROST DKG round 2).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Frame {
     /// An opaque round message of the MPC protocol.
     Protocol(Vec<u8>),
@@ -30,8 +32,23 @@ pub enum Frame {
 pub enum Outcome {
     /// Key generation committed: the wallet is live.
     WalletCreated(WalletView),
-    /// A signature, chain-encoded (see `dyad_chains::encode_signature`).
-    Signed(Vec<u8>),
+    /// The signature in the chain's forms (and the signed transaction, where there is one).
+    Signed(SignedTransaction),
+}
+
+impl std::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Frame::Protocol(bytes) => write!(f, "Protocol({} bytes)", bytes.len()),
+            Frame::Confirm => f.write_str("Confirm"),
+            Frame::Done(outcome) => f.debug_tuple("Done").field(outcome).finish(),
+            Frame::Abort { code, message } => f
+                .debug_struct("Abort")
+                .field("code", code)
+                .field("message", message)
+                .finish(),
+        }
+    }
 }
 
 impl Frame {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{CeremonyId, WalletId};
 use crate::pregen::PregenId;
 use crate::wallet::WalletView;
-use dyad_chains::WalletType;
+use dyad_chains::{CosmosSignMode, TxSummary, WalletType};
 
 /// `GET /v1/info`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +46,39 @@ pub struct SignMessageRequest {
     pub message_base64: String,
 }
 
+/// `POST /v1/wallets/{id}/sign-transaction`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignTransactionRequest {
+    /// The unsigned transaction: `0x`-prefixed hex, or base64.
+    pub transaction: String,
+    /// EVM: the chain to sign for (required there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_id: Option<u64>,
+    /// STELLAR: the network passphrase (required there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_passphrase: Option<String>,
+    /// COSMOS: `direct` (a protobuf SignDoc, default) or `amino` (the amino JSON sign doc).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_mode: Option<CosmosSignMode>,
+}
+
+/// `POST /v1/wallets/{id}/sign-typed-data`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignTypedDataRequest {
+    /// EIP-712 typed data as `eth_signTypedData_v4` takes it: a JSON object (or a string of it).
+    pub typed_data: serde_json::Value,
+}
+
+/// `POST /v1/wallets/{id}/sign-raw`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignRawRequest {
+    /// The 32-byte digest, `0x` hex.
+    pub digest: String,
+}
+
 /// What starting a ceremony returns: connect a WebSocket to `/v1/ceremonies/{ceremonyId}` before
 /// `expiresAt` (unix seconds) and run it there; the id works once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +90,9 @@ pub struct CeremonyTicket {
     pub wallet_id: WalletId,
     /// Unix seconds after which the id is refused.
     pub expires_at: i64,
+    /// For sign ceremonies: what is being signed, as decoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<TxSummary>,
 }
 
 /// `GET /v1/wallets?email=…` (one identifier) or without a filter: the app's wallets.
@@ -78,4 +114,22 @@ pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
     use base64::Engine;
     let s = s.trim();
     STANDARD.decode(s).or_else(|_| STANDARD_NO_PAD.decode(s)).ok()
+}
+
+/// Decode `0x`-prefixed hex, or else base64 (standard, padding optional): how transactions
+/// travel in JSON and on the command line.
+pub fn decode_hex_or_base64(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim();
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => hex::decode(h).ok(),
+        None => decode_base64(s),
+    }
+}
+
+/// The canonical text of typed data: a JSON string is taken as the document it contains.
+pub fn typed_data_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }

@@ -1,11 +1,14 @@
 //! The user party's side of ceremonies: connect the WebSocket, open the Noise channel to the
 //! server's ceremony key, and run the same machines the server runs, as party 1.
 
-use dyad_chains::{encode_signature, message_sign_input};
+use dyad_chains::{SignRequest, SignedTransaction, Signer};
 use dyad_mpc::{Dkg, KeyShare, Role, Sign};
 use dyad_proto::rest::{ceremony_path, CeremonyTicket};
+use std::time::Duration;
+
 use dyad_proto::{
-    confirmation_input, session_id, CeremonyChannel, ErrorCode, Frame, Outcome, ProtoError, WalletType, WalletView,
+    confirmation_input, session_id, CeremonyChannel, ErrorCode, Frame, Outcome, PregenId, ProtoError, WalletStatus,
+    WalletType, WalletView,
 };
 
 use crate::error::SdkError;
@@ -22,34 +25,79 @@ async fn open(
     Ok(CeremonyChannel::connect(socket, server_key, &ticket.ceremony_id).await?)
 }
 
+/// How long one whole ceremony may take on this side (the server's own deadline is 120 s).
+const CEREMONY_DEADLINE: Duration = Duration::from_secs(150);
+
 /// Generate a key with the server for a freshly started wallet; returns the loaded wallet once
 /// the server has committed it.
+///
+/// If the connection fails after this side confirmed it holds its share, the server may have
+/// committed the wallet: the share is then returned inside [`SdkError::Unconfirmed`] rather than
+/// dropped, since it may be the only copy.
 pub async fn generate(
     api: &Api,
     server_key: [u8; 32],
     wallet_type: WalletType,
+    pregen_id: &PregenId,
     ticket: &CeremonyTicket,
 ) -> Result<LoadedWallet, SdkError> {
-    let mut channel = open(api, &server_key, ticket).await?;
-    let result = generate_on(&mut channel, wallet_type, ticket).await;
-    if let Err(e) = &result {
-        if !matches!(e, SdkError::Ceremony(ProtoError::PeerAborted { .. })) {
-            channel.abort(ErrorCode::CeremonyAborted, &e.to_string()).await;
+    let mut confirmed: Option<KeyShare> = None;
+    let result = tokio::time::timeout(CEREMONY_DEADLINE, async {
+        let mut channel = open(api, &server_key, ticket).await?;
+        let result = generate_on(&mut channel, wallet_type, ticket, &mut confirmed).await;
+        if let Err(e) = &result {
+            abort_unless_peer_did(&mut channel, e).await;
+        }
+        channel.into_inner().close().await;
+        result
+    })
+    .await
+    .unwrap_or(Err(SdkError::Ceremony(ProtoError::Timeout)));
+    match (result, confirmed) {
+        (Ok((view, share)), _) => Ok(LoadedWallet {
+            view,
+            server_key,
+            share,
+        }),
+        (Err(e @ SdkError::Ceremony(ProtoError::PeerAborted { .. })), _) | (Err(e), None) => Err(e),
+        (Err(e), Some(share)) => {
+            let public_key = share.public_key();
+            let address = dyad_chains::address(wallet_type, &public_key, &dyad_chains::ChainConfig::default())
+                .map_err(SdkError::Chain)?;
+            let view = WalletView {
+                id: ticket.wallet_id,
+                wallet_type,
+                scheme: wallet_type.scheme(),
+                address,
+                public_key: format!("0x{}", hex::encode(public_key.as_bytes())),
+                pregen_id: pregen_id.clone(),
+                status: WalletStatus::Pregen,
+                key_version: 1,
+            };
+            Err(SdkError::Unconfirmed {
+                wallet_id: ticket.wallet_id,
+                reason: e.to_string(),
+                wallet: Box::new(LoadedWallet {
+                    view,
+                    server_key,
+                    share,
+                }),
+            })
         }
     }
-    channel.into_inner().close().await;
-    let (view, share) = result?;
-    Ok(LoadedWallet {
-        view,
-        server_key,
-        share,
-    })
+}
+
+async fn abort_unless_peer_did(channel: &mut CeremonyChannel<ClientSocket>, e: &SdkError) {
+    if !matches!(e, SdkError::Ceremony(ProtoError::PeerAborted { .. })) {
+        channel.abort(ErrorCode::CeremonyAborted, &e.to_string()).await;
+    }
 }
 
 async fn generate_on(
     channel: &mut CeremonyChannel<ClientSocket>,
     wallet_type: WalletType,
     ticket: &CeremonyTicket,
+    confirmed: &mut Option<KeyShare>,
 ) -> Result<(WalletView, KeyShare), SdkError> {
     let id = ticket.ceremony_id;
     let scheme = wallet_type.scheme();
@@ -65,6 +113,7 @@ async fn generate_on(
         .verify(&input, &signature)
         .map_err(|_| SdkError::Mismatch("test signature did not verify"))?;
 
+    *confirmed = Some(share.clone());
     channel.send(&Frame::Confirm).await?;
     let view = match channel.recv().await? {
         Frame::Done(Outcome::WalletCreated(view)) => view,
@@ -79,36 +128,48 @@ async fn generate_on(
     Ok((view, share))
 }
 
-/// Sign `message` with a loaded wallet under the `signMessage` convention of its type; returns
-/// the chain-encoded signature, checked against the wallet's public key.
-pub async fn sign_message(
+/// Sign `request` with a loaded wallet: this side decodes the request itself (so it signs only
+/// what it understood), runs the protocol, checks the signature against the wallet's key and
+/// assembles the chain forms, which must equal what the server reports.
+pub async fn sign(
     api: &Api,
     wallet: &LoadedWallet,
     ticket: &CeremonyTicket,
-    message: &[u8],
-) -> Result<Vec<u8>, SdkError> {
+    request: &SignRequest,
+) -> Result<SignedTransaction, SdkError> {
     let view = &wallet.view;
-    let input = message_sign_input(view.wallet_type, &view.address, message)
-        .map_err(|e| SdkError::InvalidInput(format!("cannot sign this message: {e}")))?;
-    let mut channel = open(api, &wallet.server_key, ticket).await?;
+    if ticket.wallet_id != view.id {
+        return Err(SdkError::Mismatch("the server started a ceremony for another wallet"));
+    }
+    let public_key = wallet.share.public_key();
+    let signer = Signer {
+        wallet_type: view.wallet_type,
+        public_key: &public_key,
+        address: &view.address,
+    };
+    let prepared = request.prepare(signer).map_err(SdkError::Chain)?;
+    let mut channel = tokio::time::timeout(CEREMONY_DEADLINE, open(api, &wallet.server_key, ticket))
+        .await
+        .map_err(|_| SdkError::Ceremony(ProtoError::Timeout))??;
     let sid = session_id(&ticket.ceremony_id, "sign");
-    let (share, machine_input) = (wallet.share.clone(), input.clone());
-    let result = async {
+    let (share, machine_input) = (wallet.share.clone(), prepared.input.clone());
+    let result = tokio::time::timeout(CEREMONY_DEADLINE, async {
         let signature = channel.run(move || Sign::start(&share, &sid, &machine_input)).await?;
-        wallet
-            .share
-            .public_key()
-            .verify(&input, &signature)
+        public_key
+            .verify(&prepared.input, &signature)
             .map_err(|_| SdkError::Mismatch("signature did not verify"))?;
-        let encoded = encode_signature(view.wallet_type, &signature)
-            .map_err(|e| SdkError::InvalidInput(format!("encoding signature: {e}")))?;
+        let signed = request.finish(signer, &signature).map_err(SdkError::Chain)?;
         match channel.recv().await? {
-            Frame::Done(Outcome::Signed(s)) if s == encoded => Ok(encoded),
+            Frame::Done(Outcome::Signed(s)) if s == signed => Ok(signed),
             Frame::Done(Outcome::Signed(_)) => Err(SdkError::Mismatch("server reported a different signature")),
             _ => Err(ProtoError::UnexpectedFrame("expected the signature").into()),
         }
+    })
+    .await
+    .unwrap_or(Err(SdkError::Ceremony(ProtoError::Timeout)));
+    if let Err(e) = &result {
+        abort_unless_peer_did(&mut channel, e).await;
     }
-    .await;
     channel.into_inner().close().await;
     result
 }

@@ -34,9 +34,25 @@ pub enum SdkError {
         /// This server's key.
         expected: String,
     },
+    /// Key generation finished on this side but the server's confirmation never arrived: the
+    /// wallet may exist. Its user share is kept (loaded into the client by
+    /// `create_pregen_wallet`, so `get_user_share` includes it): check with `get_wallet`.
+    #[error("wallet {wallet_id} may have been created but the server's confirmation was lost ({reason}); its user share is loaded in this client: check with get_wallet and store get_user_share()")]
+    Unconfirmed {
+        /// The wallet that may exist.
+        wallet_id: WalletId,
+        /// What failed.
+        reason: String,
+        /// The wallet and its share (secret).
+        wallet: Box<crate::share::LoadedWallet>,
+    },
     /// The wallet's share is not loaded in this client.
     #[error("wallet {0} is not loaded in this client: call set_user_share with its share first")]
     WalletNotLoaded(WalletId),
+    /// What was to be signed does not decode or does not concern this wallet (checked locally,
+    /// before anything is sent).
+    #[error(transparent)]
+    Chain(dyad_chains::ChainError),
     /// A value given to the SDK was not acceptable.
     #[error("{0}")]
     InvalidInput(String),

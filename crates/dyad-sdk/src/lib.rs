@@ -27,12 +27,15 @@ pub mod transport;
 
 use std::sync::Mutex;
 
+use dyad_chains::SignRequest;
 use dyad_proto::rest::{
-    CeremonyTicket, CreateWalletRequest, InfoResponse, SignMessageRequest, UpdateWalletRequest, WalletList,
+    typed_data_text, CeremonyTicket, CreateWalletRequest, InfoResponse, SignMessageRequest, SignRawRequest,
+    SignTransactionRequest, SignTypedDataRequest, UpdateWalletRequest, WalletList,
 };
 use reqwest::Method;
 use tokio::sync::OnceCell;
 
+pub use dyad_chains::{CosmosSignMode, TransactionRequest, TxSummary};
 pub use dyad_proto::{ErrorCode, PregenId, WalletId, WalletStatus, WalletType, WalletView};
 pub use error::SdkError;
 pub use share::{LoadedWallet, UserShare};
@@ -49,6 +52,17 @@ pub struct SignResult {
     pub signature: Vec<u8>,
 }
 
+/// What `sign_transaction` returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedTransactionResult {
+    /// The wallet that signed.
+    pub wallet_id: WalletId,
+    /// The chain-encoded signature (EVM 65 bytes `r‖s‖v`, v 27/28; others 64 bytes).
+    pub signature: Vec<u8>,
+    /// The signed transaction, ready to broadcast (none for Cosmos amino).
+    pub signed_transaction: Option<Vec<u8>>,
+}
+
 /// A client of one Dyad server, authenticated by one API key, holding the user shares loaded
 /// into it.
 #[derive(Debug)]
@@ -61,10 +75,12 @@ pub struct Dyad {
 impl Dyad {
     /// A client for the server at `url` (e.g. `http://127.0.0.1:8080`) with an app's API key.
     pub fn new(url: &str, api_key: &str) -> Self {
-        Self::with_http(url, api_key, reqwest::Client::new())
+        Self::with_http(url, api_key, http::default_client())
     }
 
     /// Like [`Dyad::new`] but reusing an HTTP client (connection pool) across many `Dyad`s.
+    /// Build it like [`http::default_client`]: no redirects (the API key must not follow one to
+    /// another host) and timeouts.
     pub fn with_http(url: &str, api_key: &str, http: reqwest::Client) -> Self {
         Self {
             api: http::Api::new(url, api_key, http),
@@ -127,10 +143,27 @@ impl Dyad {
             pregen_id: pregen_id.clone(),
         };
         let ticket: CeremonyTicket = self.api.call(Method::POST, "/v1/wallets", &[], Some(&req)).await?;
-        let wallet = ceremony::generate(&self.api, server_key, wallet_type, &ticket).await?;
-        let view = wallet.view.clone();
-        self.loaded().push(wallet);
-        Ok(view)
+        match ceremony::generate(&self.api, server_key, wallet_type, pregen_id, &ticket).await {
+            Ok(wallet) => {
+                let view = wallet.view.clone();
+                self.loaded().push(wallet);
+                Ok(view)
+            }
+            Err(SdkError::Unconfirmed {
+                wallet_id,
+                reason,
+                wallet,
+            }) => {
+                // Possibly the only copy of a live wallet's share: keep it loaded.
+                self.loaded().push((*wallet).clone());
+                Err(SdkError::Unconfirmed {
+                    wallet_id,
+                    reason,
+                    wallet,
+                })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Pregenerate one wallet per type for one identifier, one after another; stops at the
@@ -207,21 +240,103 @@ impl Dyad {
     /// returned.
     pub async fn sign_message(&self, wallet_id: WalletId, message: &[u8]) -> Result<SignResult, SdkError> {
         use base64::Engine;
-        let wallet = self.loaded_wallet(wallet_id)?;
-        let req = SignMessageRequest {
+        let body = SignMessageRequest {
             message_base64: base64::engine::general_purpose::STANDARD.encode(message),
         };
+        let signed = self
+            .sign(wallet_id, "sign-message", &body, SignRequest::Message(message.to_vec()))
+            .await?;
+        Ok(SignResult {
+            wallet_id,
+            signature: signed.signature,
+        })
+    }
+
+    /// Sign an unsigned transaction (EVM: legacy/EIP-2930/EIP-1559 RLP with `chain_id`; SOLANA:
+    /// a message or wire transaction; COSMOS: a SignDoc (direct) or amino JSON; STELLAR: an
+    /// envelope with `network_passphrase`). Returns the signature and the signed transaction.
+    pub async fn sign_transaction(
+        &self,
+        wallet_id: WalletId,
+        request: &TransactionRequest,
+    ) -> Result<SignedTransactionResult, SdkError> {
+        use base64::Engine;
+        let body = SignTransactionRequest {
+            transaction: base64::engine::general_purpose::STANDARD.encode(&request.bytes),
+            chain_id: request.chain_id,
+            network_passphrase: request.network_passphrase.clone(),
+            sign_mode: request.cosmos_sign_mode,
+        };
+        let signed = self
+            .sign(
+                wallet_id,
+                "sign-transaction",
+                &body,
+                SignRequest::Transaction(request.clone()),
+            )
+            .await?;
+        Ok(SignedTransactionResult {
+            wallet_id,
+            signature: signed.signature,
+            signed_transaction: signed.signed_transaction,
+        })
+    }
+
+    /// Sign EIP-712 typed data (the JSON `eth_signTypedData_v4` takes). EVM wallets only.
+    pub async fn sign_typed_data(
+        &self,
+        wallet_id: WalletId,
+        typed_data: &serde_json::Value,
+    ) -> Result<SignResult, SdkError> {
+        let text = typed_data_text(typed_data);
+        let body = SignTypedDataRequest {
+            typed_data: serde_json::Value::String(text.clone()),
+        };
+        let signed = self
+            .sign(wallet_id, "sign-typed-data", &body, SignRequest::TypedData(text))
+            .await?;
+        Ok(SignResult {
+            wallet_id,
+            signature: signed.signature,
+        })
+    }
+
+    /// Sign a 32-byte digest as is (EVM and COSMOS wallets). Dangerous: a digest can be the
+    /// hash of anything, so servers may refuse it by policy.
+    pub async fn sign_raw(&self, wallet_id: WalletId, digest: [u8; 32]) -> Result<SignResult, SdkError> {
+        let body = SignRawRequest {
+            digest: format!("0x{}", hex::encode(digest)),
+        };
+        let signed = self
+            .sign(wallet_id, "sign-raw", &body, SignRequest::Raw(digest))
+            .await?;
+        Ok(SignResult {
+            wallet_id,
+            signature: signed.signature,
+        })
+    }
+
+    /// Start a sign ceremony at `/v1/wallets/{id}/{endpoint}` and run it for `request`.
+    async fn sign<B: serde::Serialize>(
+        &self,
+        wallet_id: WalletId,
+        endpoint: &str,
+        body: &B,
+        request: SignRequest,
+    ) -> Result<dyad_chains::SignedTransaction, SdkError> {
+        let wallet = self.loaded_wallet(wallet_id)?;
+        // The server decodes first (refusals get a stable code and an audit entry); this side
+        // decodes again with the same code before its share takes part.
         let ticket: CeremonyTicket = self
             .api
             .call(
                 Method::POST,
-                &format!("/v1/wallets/{wallet_id}/sign-message"),
+                &format!("/v1/wallets/{wallet_id}/{endpoint}"),
                 &[],
-                Some(&req),
+                Some(body),
             )
             .await?;
-        let signature = ceremony::sign_message(&self.api, &wallet, &ticket, message).await?;
-        Ok(SignResult { wallet_id, signature })
+        ceremony::sign(&self.api, &wallet, &ticket, &request).await
     }
 
     /// Change who a pregenerated wallet is for. The loaded share (if this client holds the

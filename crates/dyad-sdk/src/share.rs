@@ -13,7 +13,7 @@ use base64::Engine;
 use dyad_mpc::{KeyShare, Role};
 use dyad_proto::WalletView;
 use serde::{Deserialize, Serialize};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::error::SdkError;
 
@@ -63,7 +63,8 @@ struct Entry {
     #[serde(flatten)]
     view: WalletView,
     server_key: String,
-    share: String,
+    /// Secret: wiped on drop whichever way parsing ends.
+    share: Zeroizing<String>,
 }
 
 fn entry_error(i: usize, what: &str) -> SdkError {
@@ -78,12 +79,10 @@ pub fn encode<'a>(wallets: impl IntoIterator<Item = &'a LoadedWallet>) -> Result
             v: VERSION,
             view: w.view.clone(),
             server_key: format!("0x{}", hex::encode(w.server_key)),
-            share: STANDARD.encode(&*w.share.to_bytes()),
+            share: Zeroizing::new(STANDARD.encode(&*w.share.to_bytes())),
         };
         let json =
             Zeroizing::new(serde_json::to_vec(&entry).map_err(|_| SdkError::InvalidShare("cannot encode".into()))?);
-        let mut entry = entry;
-        entry.share.zeroize();
         parts.push(Zeroizing::new(STANDARD.encode(&*json)));
     }
     let mut out = Zeroizing::new(String::new());
@@ -109,7 +108,7 @@ pub fn decode(s: &str) -> Result<Vec<LoadedWallet>, SdkError> {
                 .decode(part)
                 .map_err(|_| entry_error(i, "not base64 (truncated or not a Dyad share?)"))?,
         );
-        let mut entry: Entry = serde_json::from_slice(&json)
+        let entry: Entry = serde_json::from_slice(&json)
             .map_err(|_| entry_error(i, "not a Dyad wallet share (truncated, or from another system)"))?;
         if entry.v != VERSION {
             return Err(entry_error(i, &format!("unsupported share version {}", entry.v)));
@@ -119,7 +118,6 @@ pub fn decode(s: &str) -> Result<Vec<LoadedWallet>, SdkError> {
                 .decode(&entry.share)
                 .map_err(|_| entry_error(i, "share field is not base64"))?,
         );
-        entry.share.zeroize();
         let share = KeyShare::from_bytes(&share_bytes).map_err(|_| entry_error(i, "key share does not parse"))?;
         if share.role() != Role::User {
             return Err(entry_error(i, "this is not a user share"));

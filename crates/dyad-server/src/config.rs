@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use dyad_chains::ChainConfig;
 
+use crate::error::ServerError;
+use crate::store::Abandoned;
+
 /// Server settings. `Default` is what the embedded server uses.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -31,6 +34,27 @@ impl Default for ServerConfig {
             pending_ttl: Duration::from_secs(300),
             reap_interval: Duration::from_secs(30),
             max_message_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Refuse settings under which a running ceremony could be reaped.
+    pub fn check(&self) -> Result<(), ServerError> {
+        if self.pending_ttl <= self.ceremony_ttl + self.ceremony_deadline {
+            return Err(ServerError::InvalidRequest(
+                "pending_ttl must be longer than ceremony_ttl + ceremony_deadline".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Which pending wallets are abandoned at `now`: never connected once the ticket expired,
+    /// or older than any ceremony can run.
+    pub fn abandoned(&self, now: i64) -> Abandoned {
+        Abandoned {
+            unstarted_before: now - self.ceremony_ttl.as_secs() as i64,
+            before: now - self.pending_ttl.as_secs() as i64,
         }
     }
 }

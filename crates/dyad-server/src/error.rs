@@ -26,6 +26,12 @@ pub enum ServerError {
     /// Not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// No route for the path.
+    #[error("no such endpoint")]
+    NoSuchEndpoint,
+    /// The path exists, the method does not.
+    #[error("method not allowed on this endpoint")]
+    MethodNotAllowed,
     /// No such wallet in this app and environment.
     #[error("wallet not found")]
     WalletNotFound,
@@ -50,6 +56,9 @@ pub enum ServerError {
     /// The body is larger than the limit (bytes).
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// What was to be signed does not decode or does not concern this wallet.
+    #[error(transparent)]
+    Chain(#[from] dyad_chains::ChainError),
     /// Storage failed.
     #[error("storage error")]
     Storage(#[source] sqlx::Error),
@@ -70,6 +79,8 @@ impl ServerError {
             Unauthenticated => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated),
             Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             WalletNotFound => (StatusCode::NOT_FOUND, ErrorCode::WalletNotFound),
+            NoSuchEndpoint => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
             WalletExists(_) => (StatusCode::CONFLICT, ErrorCode::WalletExists),
             CeremonyInProgress(_) => (StatusCode::CONFLICT, ErrorCode::CeremonyInProgress),
             CeremonyNotFound => (StatusCode::NOT_FOUND, ErrorCode::CeremonyNotFound),
@@ -77,6 +88,7 @@ impl ServerError {
             WalletClaimed => (StatusCode::FORBIDDEN, ErrorCode::WalletClaimed),
             WalletLocked => (StatusCode::FORBIDDEN, ErrorCode::WalletLocked),
             PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+            Chain(e) => chain_status(e),
             Storage(_) | Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }
@@ -93,6 +105,24 @@ impl ServerError {
             message: self.to_string(),
             wallet_id,
         }
+    }
+}
+
+fn chain_status(e: &dyad_chains::ChainError) -> (StatusCode, ErrorCode) {
+    use dyad_chains::ChainError as C;
+    match e {
+        C::InvalidTransaction(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidTransaction),
+        C::UnsupportedTransaction(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::UnsupportedTransaction),
+        C::ChainIdMismatch { .. } => (StatusCode::BAD_REQUEST, ErrorCode::ChainIdMismatch),
+        C::NotASigner(_) => (StatusCode::BAD_REQUEST, ErrorCode::NotASigner),
+        C::InvalidTypedData(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidTypedData),
+        C::UnsupportedOperation(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::UnsupportedOperation),
+        C::UnknownWalletType(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::UnsupportedWalletType),
+        C::InvalidMessage(_) | C::InvalidParameter(_) | C::InvalidAddress(_) => {
+            (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest)
+        }
+        // Keys, signatures and configuration come from the server itself, not the caller.
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
     }
 }
 

@@ -48,13 +48,37 @@ impl MasterKey {
     }
 
     /// Read the key file, or create it (mode 0600) with a fresh random key if it does not exist.
+    /// Creation writes a temporary file and links it into place, so a crash never leaves a
+    /// half-written key and two processes starting together end up with the same key. A key file
+    /// that others can read is refused.
     pub fn load_or_create(path: &Path) -> Result<Self, ServerError> {
-        if path.exists() {
-            return Self::from_file(path);
+        if !path.exists() {
+            Self::create(path)?;
         }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path)
+                .map_err(|e| ServerError::Internal(format!("reading master key file {}: {e}", path.display())))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                return Err(ServerError::Internal(format!(
+                    "master key file {} is readable by others (mode {:o}); chmod 600 it",
+                    path.display(),
+                    mode & 0o777
+                )));
+            }
+        }
+        Self::from_file(path)
+    }
+
+    fn create(path: &Path) -> Result<(), ServerError> {
         let mut k = Zeroizing::new([0u8; 32]);
         OsRng.fill_bytes(&mut k[..]);
         let hex_key = Zeroizing::new(hex::encode(&k[..]));
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        let io = |e: std::io::Error| ServerError::Internal(format!("creating master key file {}: {e}", path.display()));
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
         #[cfg(unix)]
@@ -62,13 +86,17 @@ impl MasterKey {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let mut f = opts
-            .open(path)
-            .map_err(|e| ServerError::Internal(format!("creating master key file {}: {e}", path.display())))?;
-        f.write_all(hex_key.as_bytes())
-            .and_then(|_| f.sync_all())
-            .map_err(|e| ServerError::Internal(format!("writing master key file: {e}")))?;
-        Ok(Self(k))
+        let written = opts.open(&tmp).and_then(|mut f| {
+            f.write_all(hex_key.as_bytes())?;
+            f.sync_all()
+        });
+        let linked = written.and_then(|_| match std::fs::hard_link(&tmp, path) {
+            // Another process won the race: its key is the key.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            other => other,
+        });
+        let _ = std::fs::remove_file(&tmp);
+        linked.map_err(io)
     }
 
     /// The secret of the server's static ceremony key, derived so that it needs no storage.

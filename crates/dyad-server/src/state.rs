@@ -39,6 +39,7 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// Unwrap (or create, on first run) the data key and derive the ceremony key.
     pub async fn new(store: Arc<dyn Store>, master: &MasterKey, config: ServerConfig) -> Result<Self, ServerError> {
+        config.check()?;
         let wrapped = match store.data_key(DATA_KEY_ID).await? {
             Some(w) => w,
             None => {
@@ -63,8 +64,7 @@ impl AppState {
         loop {
             tick.tick().await;
             let now = clock::now();
-            let before = now - self.config.pending_ttl.as_secs() as i64;
-            if let Err(e) = self.store.reap(now, before).await {
+            if let Err(e) = self.store.reap(now, self.config.abandoned(now)).await {
                 tracing::warn!(error = %e, "reaping failed");
             }
         }

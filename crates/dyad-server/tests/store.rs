@@ -2,7 +2,9 @@
 //! append-only audit log.
 
 use dyad_proto::{Environment, PregenId, WalletId, WalletStatus, WalletType};
-use dyad_server::store::{CeremonyKind, CeremonyRecord, CreateOutcome, Scope, SqliteStore, Store, WalletRecord};
+use dyad_server::store::{
+    Abandoned, CeremonyKind, CeremonyRecord, CreateOutcome, Scope, SqliteStore, Store, WalletRecord,
+};
 use serde_json::json;
 
 async fn setup() -> (tempfile::TempDir, SqliteStore, Scope) {
@@ -47,37 +49,48 @@ fn ceremony(scope: Scope, wallet: WalletId, expires_at: i64, tag: u8) -> Ceremon
     }
 }
 
+/// The server's rule with a 60 s ticket and a 300 s ceiling, at `now`.
+fn rule(now: i64) -> Abandoned {
+    Abandoned {
+        unstarted_before: now - 60,
+        before: now - 300,
+    }
+}
+
 #[tokio::test]
-async fn stale_pending_wallets_are_replaced_and_reaped_fresh_ones_conflict() {
+async fn abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict() {
     let (_dir, store, scope) = setup().await;
     let now = dyad_server::clock::now();
     let audit = dyad_server::audit::entry(scope, None, "test", json!({}));
 
-    let old = pending(scope, now - 1000);
-    let c = ceremony(scope, old.id, now - 900, 1);
-    assert_eq!(
-        store.create_pending_wallet(&old, &c, &audit, now - 300).await.unwrap(),
-        CreateOutcome::Created
-    );
-
-    // A fresh attempt replaces the stale one.
-    let fresh = pending(scope, now);
-    let c2 = ceremony(scope, fresh.id, now + 60, 2);
+    // Never connected, ticket expired: abandoned after a minute.
+    let unstarted = pending(scope, now - 100);
+    let c = ceremony(scope, unstarted.id, now - 40, 1);
     assert_eq!(
         store
-            .create_pending_wallet(&fresh, &c2, &audit, now - 300)
+            .create_pending_wallet(&unstarted, &c, &audit, rule(now))
             .await
             .unwrap(),
         CreateOutcome::Created
     );
-    assert!(store.pending_wallet(old.id).await.unwrap().is_none());
-
-    // A third, while the fresh one is pending, is told who holds the identifier.
-    let third = pending(scope, now);
-    let c3 = ceremony(scope, third.id, now + 60, 3);
+    let fresh = pending(scope, now);
+    let c2 = ceremony(scope, fresh.id, now + 60, 2);
     assert_eq!(
         store
-            .create_pending_wallet(&third, &c3, &audit, now - 300)
+            .create_pending_wallet(&fresh, &c2, &audit, rule(now))
+            .await
+            .unwrap(),
+        CreateOutcome::Created
+    );
+    assert!(store.pending_wallet(unstarted.id).await.unwrap().is_none());
+
+    // Connected (its ceremony consumed): it runs, so it holds the identifier for longer.
+    assert!(store.consume_ceremony(&[2; 32], now).await.unwrap().is_some());
+    let third = pending(scope, now + 100);
+    let c3 = ceremony(scope, third.id, now + 160, 3);
+    assert_eq!(
+        store
+            .create_pending_wallet(&third, &c3, &audit, rule(now + 100))
             .await
             .unwrap(),
         CreateOutcome::Exists(fresh.id, WalletStatus::Pending)
@@ -87,13 +100,27 @@ async fn stale_pending_wallets_are_replaced_and_reaped_fresh_ones_conflict() {
     assert!(store.wallets(scope, None).await.unwrap().is_empty());
     assert!(store.wallet(scope, fresh.id).await.unwrap().is_none());
 
-    // The reaper leaves the fresh one, then removes it once it is old enough.
-    store.reap(now, now - 300).await.unwrap();
+    // The reaper leaves the running one, then removes it past the ceiling.
+    store.reap(now + 100, rule(now + 100)).await.unwrap();
     assert!(store.pending_wallet(fresh.id).await.unwrap().is_some());
-    store.reap(now + 1000, now + 700).await.unwrap();
+    store.reap(now + 301, rule(now + 301)).await.unwrap();
     assert!(store.pending_wallet(fresh.id).await.unwrap().is_none());
-    // Its ceremony went with it.
-    assert!(store.consume_ceremony(&[2; 32], now).await.unwrap().is_none());
+
+    // An unstarted one is reaped once its ticket is past.
+    let idle = pending(scope, now);
+    let c4 = ceremony(scope, idle.id, now + 60, 4);
+    assert_eq!(
+        store
+            .create_pending_wallet(&idle, &c4, &audit, rule(now))
+            .await
+            .unwrap(),
+        CreateOutcome::Created
+    );
+    store.reap(now + 30, rule(now + 30)).await.unwrap();
+    assert!(store.pending_wallet(idle.id).await.unwrap().is_some());
+    store.reap(now + 61, rule(now + 61)).await.unwrap();
+    assert!(store.pending_wallet(idle.id).await.unwrap().is_none());
+    assert!(store.consume_ceremony(&[4; 32], now).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -103,7 +130,7 @@ async fn a_ceremony_is_consumed_once_and_not_after_expiry() {
     let audit = dyad_server::audit::entry(scope, None, "test", json!({}));
     let w = pending(scope, now);
     store
-        .create_pending_wallet(&w, &ceremony(scope, w.id, now + 60, 7), &audit, now - 300)
+        .create_pending_wallet(&w, &ceremony(scope, w.id, now + 60, 7), &audit, rule(now))
         .await
         .unwrap();
     assert!(

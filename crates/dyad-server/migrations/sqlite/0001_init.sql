@@ -36,6 +36,9 @@ CREATE TABLE wallets (
     -- Set when the peer was caught cheating in a DKLs signature (BanCounterparty): this share
     -- pair must never sign again; only a refresh can make the wallet usable.
     locked_at    INTEGER,
+    -- When the key generation's WebSocket connected (pending wallets only): a pending wallet
+    -- whose ceremony never started is abandoned once its ticket expires.
+    started_at   INTEGER,
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL
 );

@@ -7,8 +7,6 @@ mod sign;
 mod transport;
 
 use axum::extract::ws::WebSocket;
-use dyad_chains::message_sign_input;
-use dyad_mpc::SignInput;
 use dyad_proto::{CeremonyChannel, CeremonyId, ErrorCode, ProtoError};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -16,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::audit;
 use crate::error::ServerError;
 use crate::state::AppState;
-use crate::store::{CeremonyKind, CeremonyRecord, WalletRecord};
+use crate::store::{CeremonyKind, CeremonyRecord};
 use transport::AxumSocket;
 
 /// Largest WebSocket message accepted (a sealed DKLs round is ~150 KB).
@@ -25,16 +23,6 @@ pub const MAX_WS_MESSAGE: usize = 8 * 1024 * 1024;
 /// What the database keeps instead of a ceremony id.
 pub fn ceremony_hash(id: &CeremonyId) -> [u8; 32] {
     Sha256::digest(id.0).into()
-}
-
-/// What `signMessage` signs for this wallet.
-pub fn sign_input(wallet: &WalletRecord, message: &[u8]) -> Result<SignInput, ServerError> {
-    let address = wallet
-        .address
-        .as_deref()
-        .ok_or_else(|| ServerError::Internal("wallet without an address".into()))?;
-    message_sign_input(wallet.wallet_type, address, message)
-        .map_err(|e| ServerError::InvalidRequest(format!("cannot sign this message: {e}")))
 }
 
 fn code_of(e: &ServerError) -> ErrorCode {
@@ -57,7 +45,7 @@ async fn serve(state: &AppState, id: &CeremonyId, record: &CeremonyRecord, io: A
     };
     let outcome = match &record.kind {
         CeremonyKind::Dkg => dkg::run(state, id, record, &mut channel).await,
-        CeremonyKind::SignMessage { message } => sign::run(state, id, record, message, &mut channel).await,
+        CeremonyKind::Sign(request) => sign::run(state, id, record, request, &mut channel).await,
     };
     if let Err(e) = &outcome {
         // Record first, then tell the peer: once it hears "aborted", no pending wallet is left.
@@ -71,12 +59,20 @@ async fn serve(state: &AppState, id: &CeremonyId, record: &CeremonyRecord, io: A
     channel.into_inner().close().await;
 }
 
+/// The WebSocket upgrade of a consumed ceremony failed: the ceremony is over before it began.
+pub fn upgrade_failed(state: AppState, id: CeremonyId, record: CeremonyRecord) {
+    tokio::spawn(async move {
+        let e = ServerError::CeremonyAborted("the WebSocket upgrade failed".into());
+        fail(&state, &id, &record, &e).await;
+    });
+}
+
 /// A ceremony failed: discard its pending wallet (key generation) and audit the failure.
 async fn fail(state: &AppState, id: &CeremonyId, record: &CeremonyRecord, e: &ServerError) {
     tracing::info!(ceremony = ?id, wallet = %record.wallet_id, error = %e, "ceremony failed");
     let action = match record.kind {
         CeremonyKind::Dkg => "wallet.create_failed",
-        CeremonyKind::SignMessage { .. } => "sign.failed",
+        CeremonyKind::Sign(_) => "sign.failed",
     };
     let entry = audit::entry(
         record.scope,
@@ -85,8 +81,18 @@ async fn fail(state: &AppState, id: &CeremonyId, record: &CeremonyRecord, e: &Se
         json!({ "error": e.to_string() }),
     );
     let stored = match record.kind {
+        // Committed already (only the final `Done` failed): the wallet stands; say so instead.
+        CeremonyKind::Dkg if matches!(state.store.wallet(record.scope, record.wallet_id).await, Ok(Some(_))) => {
+            let entry = audit::entry(
+                record.scope,
+                Some(record.wallet_id),
+                "wallet.created_unacknowledged",
+                json!({ "error": e.to_string() }),
+            );
+            state.store.audit(&entry).await
+        }
         CeremonyKind::Dkg => state.store.discard_pending_wallet(record.wallet_id, &entry).await,
-        CeremonyKind::SignMessage { .. } => state.store.audit(&entry).await,
+        CeremonyKind::Sign(_) => state.store.audit(&entry).await,
     };
     if let Err(e) = stored {
         tracing::error!(error = %e, "recording a failed ceremony");

@@ -1,25 +1,25 @@
-//! Signing, cloud side: open the sealed cloud share, sign exactly the message that was
-//! authorised when the ceremony was started, check the result with the standard verifier, and
-//! report it chain-encoded.
+//! Signing, cloud side: open the sealed cloud share, sign exactly the request that was
+//! authorised when the ceremony was started (decoded again here by the same code), check the
+//! result with the standard verifier, and report it in the chain's forms.
 
-use dyad_chains::encode_signature;
+use dyad_chains::SignRequest;
 use dyad_mpc::{KeyShare, MpcError, Sign};
 use dyad_proto::{session_id, CeremonyChannel, CeremonyId, Frame, Outcome, ProtoError};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
-use super::sign_input;
 use super::transport::AxumSocket;
 use crate::audit;
 use crate::error::ServerError;
 use crate::state::AppState;
 use crate::store::CeremonyRecord;
 
-/// Run a `signMessage` ceremony.
+/// Run a sign ceremony for `request`.
 pub async fn run(
     state: &AppState,
     id: &CeremonyId,
     record: &CeremonyRecord,
-    message: &[u8],
+    request: &SignRequest,
     channel: &mut CeremonyChannel<AxumSocket>,
 ) -> Result<(), ServerError> {
     let wallet = state
@@ -30,9 +30,8 @@ pub async fn run(
     if let Some(refusal) = wallet.signing_refusal() {
         return Err(refusal);
     }
-    let public_key = wallet
-        .public_key
-        .ok_or_else(|| ServerError::Internal("wallet without a key".into()))?;
+    let signer = wallet.signer()?;
+    let prepared = request.prepare(signer)?;
     let sealed = state
         .store
         .cloud_share(wallet.id, wallet.key_version)
@@ -45,9 +44,8 @@ pub async fn run(
         KeyShare::from_bytes(&plain).map_err(|_| ServerError::Internal("stored cloud share does not parse".into()))?;
     drop(plain);
 
-    let input = sign_input(&wallet, message)?;
     let sid = session_id(id, "sign");
-    let machine_input = input.clone();
+    let machine_input = prepared.input.clone();
     let signature = match channel.run(move || Sign::start(&share, &sid, &machine_input)).await {
         Ok(s) => s,
         // DKLs says: after a cheating peer, never sign with this share pair again (its OT state
@@ -59,11 +57,10 @@ pub async fn run(
         }
         Err(e) => return Err(e.into()),
     };
-    public_key.verify(&input, &signature).map_err(|_| {
+    signer.public_key.verify(&prepared.input, &signature).map_err(|_| {
         ServerError::CeremonyAborted("signature did not verify: the share does not match this wallet".into())
     })?;
-    let encoded = encode_signature(wallet.wallet_type, &signature)
-        .map_err(|e| ServerError::Internal(format!("encoding signature: {e}")))?;
+    let signed = request.finish(signer, &signature)?;
 
     state
         .store
@@ -71,9 +68,16 @@ pub async fn run(
             record.scope,
             Some(wallet.id),
             "sign.completed",
-            json!({ "kind": "message", "signature": format!("0x{}", hex::encode(&encoded)) }),
+            json!({
+                "operation": request.operation(),
+                "signature": format!("0x{}", hex::encode(&signed.signature)),
+                "signedTransactionSha256": signed
+                    .signed_transaction
+                    .as_ref()
+                    .map(|t| format!("0x{}", hex::encode(Sha256::digest(t)))),
+            }),
         ))
         .await?;
-    channel.send(&Frame::Done(Outcome::Signed(encoded))).await?;
+    channel.send(&Frame::Done(Outcome::Signed(signed))).await?;
     Ok(())
 }

@@ -3,10 +3,11 @@
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use dyad_proto::CeremonyId;
 
+use super::Segment;
 use crate::ceremony::{self, ceremony_hash, MAX_WS_MESSAGE};
 use crate::clock;
 use crate::error::ServerError;
@@ -15,7 +16,7 @@ use crate::state::AppState;
 /// Upgrade and hand the socket to the ceremony runner.
 pub async fn connect(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ServerError> {
     let ws =
@@ -26,7 +27,9 @@ pub async fn connect(
         .consume_ceremony(&ceremony_hash(&id), clock::now())
         .await?
         .ok_or(ServerError::CeremonyNotFound)?;
+    let (on_fail_state, on_fail_record) = (state.clone(), record.clone());
     Ok(ws
         .max_message_size(MAX_WS_MESSAGE)
+        .on_failed_upgrade(move |_| ceremony::upgrade_failed(on_fail_state, id, on_fail_record))
         .on_upgrade(move |socket| ceremony::run(state, id, record, socket)))
 }

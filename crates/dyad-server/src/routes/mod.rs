@@ -27,8 +27,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/wallets", post(wallets::create).get(wallets::list))
         .route("/v1/wallets/{id}", get(wallets::get).patch(wallets::update))
         .route("/v1/wallets/{id}/sign-message", post(sign::sign_message))
+        .route("/v1/wallets/{id}/sign-transaction", post(sign::sign_transaction))
+        .route("/v1/wallets/{id}/sign-typed-data", post(sign::sign_typed_data))
+        .route("/v1/wallets/{id}/sign-raw", post(sign::sign_raw))
         .route("/v1/ceremonies/{id}", get(ceremony::connect))
-        .fallback(|| async { ServerError::InvalidRequest("no such endpoint".into()) })
+        .fallback(|| async { ServerError::NoSuchEndpoint })
+        .method_not_allowed_fallback(|| async { ServerError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
@@ -46,6 +50,21 @@ impl FromRequestParts<AppState> for Auth {
             .and_then(|v| v.to_str().ok())
             .ok_or(ServerError::Unauthenticated)?;
         Ok(Auth(crate::api_key::authenticate(state.store.as_ref(), key).await?))
+    }
+}
+
+/// One path segment (an id) as text; a malformed path is `INVALID_REQUEST`, not a plain-text
+/// rejection.
+pub struct Segment(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Segment {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|p| Segment(p.0))
+            .map_err(|_| ServerError::InvalidRequest("malformed path".into()))
     }
 }
 

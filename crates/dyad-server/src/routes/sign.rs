@@ -1,30 +1,39 @@
-//! `POST /v1/wallets/{id}/sign-message`: authorise, audit, and start a sign ceremony.
+//! Starting sign ceremonies: `sign-message`, `sign-transaction`, `sign-typed-data`, `sign-raw`.
+//! Each parses its body into a [`SignRequest`], and one path authorises, decodes, audits and
+//! stores it. What the ceremony will sign is fixed here: it signs exactly what was decoded and
+//! audited, and input that does not decode is refused (and the refusal audited) before any
+//! ceremony exists.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use dyad_proto::rest::{decode_base64, CeremonyTicket, SignMessageRequest};
-use dyad_proto::CeremonyId;
+use dyad_chains::{describe_input, SignRequest, TransactionRequest};
+use dyad_proto::rest::{
+    decode_base64, decode_hex_or_base64, typed_data_text, CeremonyTicket, SignMessageRequest, SignRawRequest,
+    SignTransactionRequest, SignTypedDataRequest,
+};
+use dyad_proto::{CeremonyId, WalletId};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::wallets::wallet_id;
-use super::{parse_json, Auth, Body};
+use super::{parse_json, Auth, Body, Segment};
 use crate::audit;
-use crate::ceremony::{ceremony_hash, sign_input};
+use crate::ceremony::ceremony_hash;
 use crate::clock;
 use crate::error::ServerError;
 use crate::state::AppState;
-use crate::store::{CeremonyKind, CeremonyRecord};
+use crate::store::{CeremonyKind, CeremonyRecord, Scope};
 
-/// Start signing a message with the wallet's `signMessage` convention. The message is fixed
-/// here, before any ceremony runs: the ceremony signs exactly what was authorised and audited.
+type Started = Result<(StatusCode, Json<CeremonyTicket>), ServerError>;
+
+/// `POST /v1/wallets/{id}/sign-message {messageBase64}`.
 pub async fn sign_message(
     State(state): State<AppState>,
     Auth(scope): Auth,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     Body(body): Body,
-) -> Result<(StatusCode, Json<CeremonyTicket>), ServerError> {
+) -> Started {
     let id = wallet_id(&id)?;
     let req: SignMessageRequest = parse_json(&body)?;
     let message = decode_base64(&req.message_base64)
@@ -35,6 +44,65 @@ pub async fn sign_message(
             state.config.max_message_bytes
         )));
     }
+    start(&state, scope, id, SignRequest::Message(message)).await
+}
+
+/// `POST /v1/wallets/{id}/sign-transaction {transaction, chainId?, networkPassphrase?, signMode?}`.
+pub async fn sign_transaction(
+    State(state): State<AppState>,
+    Auth(scope): Auth,
+    Segment(id): Segment,
+    Body(body): Body,
+) -> Started {
+    let id = wallet_id(&id)?;
+    let req: SignTransactionRequest = parse_json(&body)?;
+    let bytes = decode_hex_or_base64(&req.transaction)
+        .ok_or_else(|| ServerError::InvalidRequest("transaction must be 0x-prefixed hex or base64".into()))?;
+    let request = TransactionRequest {
+        bytes,
+        chain_id: req.chain_id,
+        network_passphrase: req.network_passphrase,
+        cosmos_sign_mode: req.sign_mode,
+    };
+    start(&state, scope, id, SignRequest::Transaction(request)).await
+}
+
+/// `POST /v1/wallets/{id}/sign-typed-data {typedData}`.
+pub async fn sign_typed_data(
+    State(state): State<AppState>,
+    Auth(scope): Auth,
+    Segment(id): Segment,
+    Body(body): Body,
+) -> Started {
+    let id = wallet_id(&id)?;
+    let req: SignTypedDataRequest = parse_json(&body)?;
+    start(
+        &state,
+        scope,
+        id,
+        SignRequest::TypedData(typed_data_text(&req.typed_data)),
+    )
+    .await
+}
+
+/// `POST /v1/wallets/{id}/sign-raw {digest}`: kept apart because a raw digest can be anything's
+/// hash, so policy can refuse it on its own.
+pub async fn sign_raw(
+    State(state): State<AppState>,
+    Auth(scope): Auth,
+    Segment(id): Segment,
+    Body(body): Body,
+) -> Started {
+    let id = wallet_id(&id)?;
+    let req: SignRawRequest = parse_json(&body)?;
+    let digest: [u8; 32] = decode_hex_or_base64(&req.digest)
+        .and_then(|d| d.try_into().ok())
+        .ok_or_else(|| ServerError::InvalidRequest("digest must be 32 bytes of 0x-prefixed hex".into()))?;
+    start(&state, scope, id, SignRequest::Raw(digest)).await
+}
+
+/// Authorise, decode, audit and store a sign request; the ticket for its ceremony.
+async fn start(state: &AppState, scope: Scope, id: WalletId, request: SignRequest) -> Started {
     let wallet = state
         .store
         .wallet(scope, id)
@@ -43,35 +111,31 @@ pub async fn sign_message(
     if let Some(refusal) = wallet.signing_refusal() {
         return Err(audit::denied(state.store.as_ref(), scope, id, "sign.denied", refusal).await);
     }
-    // Computing the input now rejects anything the chain rules refuse before a ceremony exists.
-    let input = sign_input(&wallet, &message)?;
+    let prepared = match request.prepare(wallet.signer()?) {
+        Ok(p) => p,
+        Err(e) => return Err(audit::denied(state.store.as_ref(), scope, id, "sign.denied", e.into()).await),
+    };
     let ceremony_id = CeremonyId::random();
     let expires_at = clock::now() + state.config.ceremony_ttl.as_secs() as i64;
-    let record = CeremonyRecord {
-        id_hash: ceremony_hash(&ceremony_id),
-        scope,
-        wallet_id: id,
-        kind: CeremonyKind::SignMessage {
-            message: message.clone(),
-        },
-        expires_at,
-    };
-    let signed = match &input {
-        dyad_mpc::SignInput::Digest(d) => format!("0x{}", hex::encode(d)),
-        dyad_mpc::SignInput::Message(m) => format!("0x{}", hex::encode(Sha256::digest(m))),
-    };
     let entry = audit::entry(
         scope,
         Some(id),
         "sign.requested",
         json!({
-            "kind": "message",
+            "operation": request.operation(),
             "type": wallet.wallet_type,
-            "bytes": message.len(),
-            "messageSha256": format!("0x{}", hex::encode(Sha256::digest(&message))),
-            "signs": signed,
+            "summary": prepared.summary,
+            "signs": describe_input(&prepared.input),
+            "requestSha256": format!("0x{}", hex::encode(Sha256::digest(request_bytes(&request)))),
         }),
     );
+    let record = CeremonyRecord {
+        id_hash: ceremony_hash(&ceremony_id),
+        scope,
+        wallet_id: id,
+        kind: CeremonyKind::Sign(request),
+        expires_at,
+    };
     state.store.insert_ceremony(&record, &entry).await?;
     Ok((
         StatusCode::CREATED,
@@ -79,6 +143,17 @@ pub async fn sign_message(
             ceremony_id,
             wallet_id: id,
             expires_at,
+            summary: Some(prepared.summary),
         }),
     ))
+}
+
+/// The bytes the app sent, for the audit line's fingerprint.
+fn request_bytes(request: &SignRequest) -> Vec<u8> {
+    match request {
+        SignRequest::Message(m) => m.clone(),
+        SignRequest::Transaction(t) => t.bytes.clone(),
+        SignRequest::TypedData(s) => s.as_bytes().to_vec(),
+        SignRequest::Raw(d) => d.to_vec(),
+    }
 }

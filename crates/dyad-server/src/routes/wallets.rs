@@ -1,16 +1,15 @@
 //! Pregenerated wallets: create (starts key generation), list, read, change identifier.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
 use dyad_proto::rest::{CeremonyTicket, CreateWalletRequest, UpdateWalletRequest, WalletList};
 use dyad_proto::{CeremonyId, PregenId, WalletId, WalletStatus, WalletType, WalletView};
 use serde_json::json;
 
-use super::{json_value, parse_json, parse_value, Auth, Body};
+use super::{json_value, parse_json, parse_value, Auth, Body, Segment};
 use crate::audit;
 use crate::ceremony::ceremony_hash;
 use crate::clock;
@@ -81,10 +80,9 @@ pub async fn create(
         "wallet.create_requested",
         json!({ "type": req.wallet_type, "pregenId": req.pregen_id }),
     );
-    let stale_before = now - state.config.pending_ttl.as_secs() as i64;
     match state
         .store
-        .create_pending_wallet(&wallet, &ceremony, &entry, stale_before)
+        .create_pending_wallet(&wallet, &ceremony, &entry, state.config.abandoned(now))
         .await?
     {
         CreateOutcome::Created => Ok((
@@ -93,6 +91,7 @@ pub async fn create(
                 ceremony_id,
                 wallet_id: id,
                 expires_at,
+                summary: None,
             }),
         )),
         CreateOutcome::Exists(existing, WalletStatus::Pending) => Err(ServerError::CeremonyInProgress(existing)),
@@ -104,14 +103,14 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     Auth(scope): Auth,
-    Query(query): Query<HashMap<String, String>>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<WalletList>, ServerError> {
-    let filter = match query.len() {
-        0 => None,
-        1 => {
-            let (kind, value) = query.iter().next().ok_or(ServerError::Internal("empty query".into()))?;
-            Some(PregenId::parse(kind, value)?)
-        }
+    // A list of pairs, not a map: `?email=a&email=b` must be refused, not half-read.
+    let query: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
+        .map_err(|_| ServerError::InvalidRequest("malformed query string".into()))?;
+    let filter = match query.as_slice() {
+        [] => None,
+        [(kind, value)] => Some(PregenId::parse(kind, value)?),
         _ => {
             return Err(ServerError::InvalidRequest(
                 "give at most one identifier (email, phone, telegramUserId, farcasterUsername, xUsername, discordUsername, customId)".into(),
@@ -128,7 +127,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     Auth(scope): Auth,
-    Path(id): Path<String>,
+    Segment(id): Segment,
 ) -> Result<Json<WalletView>, ServerError> {
     let w = state
         .store
@@ -142,7 +141,7 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     Auth(scope): Auth,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     Body(body): Body,
 ) -> Result<Json<WalletView>, ServerError> {
     let id = wallet_id(&id)?;

@@ -6,6 +6,7 @@ mod sqlite;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
+use dyad_chains::SignRequest;
 use dyad_mpc::{PublicKey, Scheme};
 use dyad_proto::{AppId, Environment, PregenId, WalletId, WalletStatus, WalletType, WalletView};
 
@@ -88,6 +89,18 @@ impl WalletRecord {
         }
     }
 
+    /// The chain view of this wallet as a signer; fails for a wallet whose key is not committed.
+    pub fn signer(&self) -> Result<dyad_chains::Signer<'_>, ServerError> {
+        match (&self.public_key, &self.address) {
+            (Some(public_key), Some(address)) => Ok(dyad_chains::Signer {
+                wallet_type: self.wallet_type,
+                public_key,
+                address,
+            }),
+            _ => Err(ServerError::Internal("wallet without a committed key".into())),
+        }
+    }
+
     /// The public view of a committed wallet.
     pub fn view(&self) -> Result<WalletView, ServerError> {
         let (Some(pk), Some(address)) = (&self.public_key, &self.address) else {
@@ -111,11 +124,8 @@ impl WalletRecord {
 pub enum CeremonyKind {
     /// Key generation for a pending wallet.
     Dkg,
-    /// Sign this message with the wallet's `signMessage` convention.
-    SignMessage {
-        /// The message bytes.
-        message: Vec<u8>,
-    },
+    /// Sign exactly this request (fixed, decoded and audited when it was authorised).
+    Sign(SignRequest),
 }
 
 /// A started, not yet used ceremony.
@@ -157,6 +167,15 @@ pub enum CreateOutcome {
     Exists(WalletId, WalletStatus),
 }
 
+/// When a pending wallet counts as abandoned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Abandoned {
+    /// Its ceremony never connected and it was created before this (the ticket expired).
+    pub unstarted_before: i64,
+    /// Created before this, started or not (longer than any ceremony can run).
+    pub before: i64,
+}
+
 /// A cloud share as stored: sealed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SealedShare {
@@ -184,15 +203,15 @@ pub trait Store: Send + Sync + 'static {
     /// replicas starting together agree on one key).
     async fn put_data_key(&self, id: i64, wrapped: &[u8]) -> StoreResult<Vec<u8>>;
 
-    /// Atomically: forget a stale pending wallet for the same (scope, type, identifier) created
-    /// before `stale_before`; then either report the existing wallet or insert `wallet` (pending),
-    /// its ceremony and the audit entry.
+    /// Atomically: forget an abandoned pending wallet for the same (scope, type, identifier);
+    /// then either report the existing wallet or insert `wallet` (pending), its ceremony and the
+    /// audit entry.
     async fn create_pending_wallet(
         &self,
         wallet: &WalletRecord,
         ceremony: &CeremonyRecord,
         audit: &AuditRecord,
-        stale_before: i64,
+        abandoned: Abandoned,
     ) -> StoreResult<CreateOutcome>;
     /// Commit key generation: set key and address, store the sealed share, mark the wallet
     /// `pregen`, and audit, in one transaction. Fails unless the wallet is still pending.
@@ -229,8 +248,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Store a ceremony authorised for a visible wallet, with its audit entry.
     async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord) -> StoreResult<()>;
-    /// Mark a ceremony used and return it, if it exists, is unused and has not expired at `now`.
-    /// Exactly one caller can win.
+    /// Mark a ceremony used and return it, if it exists, is unused and has not expired at `now`
+    /// (for key generation, also mark its pending wallet started). Exactly one caller can win.
     async fn consume_ceremony(&self, id_hash: &[u8; 32], now: i64) -> StoreResult<Option<CeremonyRecord>>;
 
     /// The sealed cloud share of a wallet at a key version.
@@ -241,6 +260,6 @@ pub trait Store: Send + Sync + 'static {
     /// The audit log of a scope, oldest first.
     async fn audit_log(&self, scope: Scope) -> StoreResult<Vec<AuditRecord>>;
 
-    /// Delete expired ceremonies and pending wallets created before `pending_before`.
-    async fn reap(&self, now: i64, pending_before: i64) -> StoreResult<u64>;
+    /// Delete spent and expired ceremonies and abandoned pending wallets.
+    async fn reap(&self, now: i64, abandoned: Abandoned) -> StoreResult<u64>;
 }

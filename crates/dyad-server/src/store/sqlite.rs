@@ -106,11 +106,14 @@ fn scheme_str(s: Scheme) -> &'static str {
     }
 }
 
-fn ceremony_kind(kind: &CeremonyKind) -> (&'static str, &[u8]) {
-    match kind {
-        CeremonyKind::Dkg => ("dkg", &[]),
-        CeremonyKind::SignMessage { message } => ("sign-message", message),
-    }
+fn ceremony_kind(kind: &CeremonyKind) -> StoreResult<(&'static str, Vec<u8>)> {
+    Ok(match kind {
+        CeremonyKind::Dkg => ("dkg", Vec::new()),
+        CeremonyKind::Sign(request) => (
+            "sign",
+            postcard::to_allocvec(request).map_err(|_| ServerError::Internal("encoding a sign request".into()))?,
+        ),
+    })
 }
 
 async fn insert_audit<'e, E>(exec: E, r: &AuditRecord) -> StoreResult<()>
@@ -135,7 +138,7 @@ async fn insert_ceremony_row<'e, E>(exec: E, c: &CeremonyRecord) -> StoreResult<
 where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
 {
-    let (kind, payload) = ceremony_kind(&c.kind);
+    let (kind, payload) = ceremony_kind(&c.kind)?;
     sqlx::query(
         "INSERT INTO ceremonies (id_hash, app_id, environment, wallet_id, kind, payload, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -229,19 +232,21 @@ impl Store for SqliteStore {
         w: &WalletRecord,
         ceremony: &CeremonyRecord,
         audit: &AuditRecord,
-        stale_before: i64,
+        abandoned: Abandoned,
     ) -> StoreResult<CreateOutcome> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "DELETE FROM wallets WHERE app_id = $1 AND environment = $2 AND wallet_type = $3 \
-             AND pregen_kind = $4 AND pregen_value = $5 AND status = 'pending' AND created_at < $6",
+             AND pregen_kind = $4 AND pregen_value = $5 AND status = 'pending' \
+             AND (created_at < $6 OR (started_at IS NULL AND created_at < $7))",
         )
         .bind(w.scope.app_id.to_string())
         .bind(w.scope.environment.as_str())
         .bind(w.wallet_type.as_str())
         .bind(w.pregen_id.kind())
         .bind(w.pregen_id.value())
-        .bind(stale_before)
+        .bind(abandoned.before)
+        .bind(abandoned.unstarted_before)
         .execute(&mut *tx)
         .await?;
         let inserted = sqlx::query(
@@ -444,13 +449,14 @@ impl Store for SqliteStore {
     }
 
     async fn consume_ceremony(&self, id_hash: &[u8; 32], now: i64) -> StoreResult<Option<CeremonyRecord>> {
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "UPDATE ceremonies SET consumed_at = $1 WHERE id_hash = $2 AND consumed_at IS NULL AND expires_at >= $1 \
              RETURNING app_id, environment, wallet_id, kind, payload, expires_at",
         )
         .bind(now)
         .bind(&id_hash[..])
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else { return Ok(None) };
         let app: String = row.try_get("app_id")?;
@@ -460,9 +466,17 @@ impl Store for SqliteStore {
         let payload: Vec<u8> = row.try_get("payload")?;
         let kind = match kind.as_str() {
             "dkg" => CeremonyKind::Dkg,
-            "sign-message" => CeremonyKind::SignMessage { message: payload },
+            "sign" => CeremonyKind::Sign(postcard::from_bytes(&payload).map_err(|_| corrupt("sign request"))?),
             _ => return Err(corrupt("ceremony kind")),
         };
+        if kind == CeremonyKind::Dkg {
+            sqlx::query("UPDATE wallets SET started_at = $1 WHERE id = $2 AND status = 'pending'")
+                .bind(now)
+                .bind(&wallet)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(Some(CeremonyRecord {
             id_hash: *id_hash,
             scope: Scope {
@@ -506,18 +520,22 @@ impl Store for SqliteStore {
         rows.iter().map(Self::audit_from_row).collect()
     }
 
-    async fn reap(&self, now: i64, pending_before: i64) -> StoreResult<u64> {
+    async fn reap(&self, now: i64, abandoned: Abandoned) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await?;
         let a = sqlx::query("DELETE FROM ceremonies WHERE expires_at < $1 OR consumed_at IS NOT NULL")
             .bind(now)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        let b = sqlx::query("DELETE FROM wallets WHERE status = 'pending' AND created_at < $1")
-            .bind(pending_before)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let b = sqlx::query(
+            "DELETE FROM wallets WHERE status = 'pending' \
+             AND (created_at < $1 OR (started_at IS NULL AND created_at < $2))",
+        )
+        .bind(abandoned.before)
+        .bind(abandoned.unstarted_before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         tx.commit().await?;
         Ok(a + b)
     }

@@ -1,0 +1,72 @@
+//! One type for everything a wallet can be asked to sign, so that the server (when the request
+//! arrives, and again inside the ceremony) and the SDK derive the signed bytes the same way.
+
+use serde::{Deserialize, Serialize};
+
+use crate::transaction::{self, Prepared, SignedTransaction, Signer, TransactionRequest, TxSummary};
+use crate::{encode_signature, message_sign_input, ChainError, SignInput, Signature};
+
+/// A request to sign, as authorised. The variant is the operation, so policy can tell a message
+/// from a transaction from a raw digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignRequest {
+    /// `signMessage`: the wallet type's message convention (EIP-191, ADR-036, raw bytes).
+    Message(Vec<u8>),
+    /// `signTransaction`.
+    Transaction(TransactionRequest),
+    /// `signTypedData`: EIP-712 JSON.
+    TypedData(String),
+    /// `signRaw`: a 32-byte digest signed as is.
+    Raw([u8; 32]),
+}
+
+impl SignRequest {
+    /// The operation's name, as audit entries and policies spell it.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            SignRequest::Message(_) => "message",
+            SignRequest::Transaction(_) => "transaction",
+            SignRequest::TypedData(_) => "typed-data",
+            SignRequest::Raw(_) => "raw",
+        }
+    }
+
+    /// Decode the request for `signer`: what to sign and what it is about. Fails on anything
+    /// that does not decode or does not concern this wallet, before any ceremony.
+    pub fn prepare(&self, signer: Signer<'_>) -> Result<Prepared, ChainError> {
+        match self {
+            SignRequest::Message(m) => Ok(Prepared {
+                input: message_sign_input(signer.wallet_type, signer.address, m)?,
+                summary: TxSummary {
+                    chain: Some(signer.wallet_type),
+                    kind: "message".into(),
+                    ..TxSummary::default()
+                },
+            }),
+            SignRequest::Transaction(t) => transaction::prepare(signer, t),
+            SignRequest::TypedData(json) => transaction::prepare_typed_data(signer, json),
+            SignRequest::Raw(digest) => transaction::prepare_raw(signer, *digest),
+        }
+    }
+
+    /// The chain forms of `signature`, made over [`SignRequest::prepare`]'s input.
+    pub fn finish(&self, signer: Signer<'_>, signature: &Signature) -> Result<SignedTransaction, ChainError> {
+        match self {
+            SignRequest::Transaction(t) => transaction::assemble(signer, t, signature),
+            _ => Ok(SignedTransaction {
+                signature: encode_signature(signer.wallet_type, signature)?,
+                signed_transaction: None,
+            }),
+        }
+    }
+}
+
+/// What the ceremony signs, for audit lines: a digest as `0x` hex; message bytes (Ed25519) as
+/// `sha256:0x…` of them, so a large message does not bloat the log.
+pub fn describe_input(input: &SignInput) -> String {
+    use sha2::{Digest, Sha256};
+    match input {
+        SignInput::Digest(d) => format!("0x{}", hex::encode(d)),
+        SignInput::Message(m) => format!("sha256:0x{}", hex::encode(Sha256::digest(m))),
+    }
+}
