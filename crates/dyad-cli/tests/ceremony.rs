@@ -5,7 +5,7 @@ mod support;
 
 use dyad_mpc::{Dkg, Role, Scheme};
 use dyad_proto::rest::{ceremony_path, CeremonyTicket};
-use dyad_proto::{session_id, ErrorCode, Frame, Initiator, SecureChannel};
+use dyad_proto::{session_id, ErrorCode, Frame, Initiator, SecureChannel, WalletType};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use support::TestServer;
@@ -206,4 +206,61 @@ async fn an_unfinished_keygen_is_a_conflict_until_it_fails() {
         .await
         .unwrap();
     assert_eq!(got.status().as_u16(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampered_frame_aborts_signing_without_a_signature() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let dyad = dyad_sdk::Dyad::new(&t.url(), &key);
+    let w = dyad
+        .create_pregen_wallet(
+            WalletType::Evm,
+            &dyad_proto::PregenId::parse("email", "sig@example.com").unwrap(),
+        )
+        .await
+        .unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/wallets/{}/sign-message", t.url(), w.id))
+        .header("x-api-key", &key)
+        .json(&json!({ "messageBase64": "aGVsbG8=" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let ticket: CeremonyTicket = resp.json().await.unwrap();
+    assert_eq!(ticket.summary.as_ref().map(|s| s.kind.as_str()), Some("message"));
+
+    let (mut ws, mut channel) = handshake(&t, &ticket).await;
+    let mut sealed = channel.seal(&Frame::Protocol(vec![7; 64]).to_bytes()).unwrap();
+    sealed[10] ^= 0x80;
+    ws.send(Message::Binary(sealed.into())).await.unwrap();
+    assert_eq!(abort_code(&mut ws, &mut channel).await, ErrorCode::CeremonyAborted);
+
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", t.data_dir().join("dyad.db").display()))
+        .await
+        .unwrap();
+    let n = |a: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_log WHERE action = $1")
+                .bind(a)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(n("sign.requested").await, 1);
+    assert_eq!(n("sign.failed").await, 1);
+    assert_eq!(n("sign.completed").await, 0);
+    let url = format!(
+        "{}{}",
+        t.url().replace("http://", "ws://"),
+        ceremony_path(&ticket.ceremony_id)
+    );
+    let again = tokio_tungstenite::connect_async(url).await;
+    assert!(matches!(&again, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 404));
+    // The wallet itself is untouched and still signs.
+    let sig = dyad.sign_message(w.id, b"hello").await.unwrap();
+    dyad_cli::verify::verify_message(&w, b"hello", &sig.signature).unwrap();
 }

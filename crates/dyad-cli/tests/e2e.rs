@@ -251,6 +251,24 @@ async fn bad_requests_get_codes_and_change_nothing() {
         .unwrap();
     check(400, "INVALID_REQUEST")(r).await;
     let r = http
+        .get(format!("{}/v1/wallets?email=a@b.co&email=c@d.co", t.url()))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    check(400, "INVALID_REQUEST")(r).await;
+    let r = http.get(format!("{}/v1/nothing-here", t.url())).send().await.unwrap();
+    check(404, "NOT_FOUND")(r).await;
+    let r = http.delete(format!("{}/v1/wallets", t.url())).send().await.unwrap();
+    check(405, "METHOD_NOT_ALLOWED")(r).await;
+    let r = http
+        .get(format!("{}/v1/wallets/%FF", t.url()))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    check(400, "INVALID_REQUEST")(r).await;
+    let r = http
         .get(format!("{}/v1/wallets/not-a-uuid", t.url()))
         .header("x-api-key", &key)
         .send()

@@ -46,6 +46,10 @@ const XDR_DEPTH_LIMIT: u32 = 500;
 /// An envelope holds at most 20 signatures (`DecoratedSignature signatures<20>`).
 const MAX_SIGNATURES: usize = 20;
 
+/// The XDR length of one `DecoratedSignature`: a 4-byte hint, then the 64-byte signature as
+/// variable-length opaque (4-byte length first).
+const DECORATED_SIGNATURE_LEN: usize = 4 + 4 + 64;
+
 /// Decode a STELLAR transaction envelope for `signer`: [`SignInput::Message`] with the 32-byte
 /// transaction hash for `request.network_passphrase` (required, [`ChainError::InvalidParameter`]
 /// if missing or empty), and a [`TxSummary`]:
@@ -115,7 +119,7 @@ pub fn assemble(
     *signatures = VecM::try_from(all).map_err(|_| full())?;
     let envelope = decoded
         .envelope
-        .to_xdr(limits(MAX_ENVELOPE_BYTES + MAX_SIGNATURES * 72))
+        .to_xdr(limits(request.bytes.len() + DECORATED_SIGNATURE_LEN))
         .map_err(|e| invalid(&format!("the signed envelope does not encode: {e}")))?;
     Ok(SignedTransaction {
         signature: bytes.to_vec(),

@@ -1,0 +1,188 @@
+//! Transactions, typed data and raw digests through a real server, and the refusals that must
+//! happen before any ceremony: each a coded 400/422, only a `sign.denied` audit entry written.
+
+mod support;
+
+use dyad_proto::{ErrorCode, PregenId, WalletType};
+use dyad_sdk::{Dyad, SdkError, TransactionRequest};
+use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+use serde_json::json;
+use sha3::{Digest, Keccak256};
+use support::TestServer;
+
+/// EIP-155's own example, unsigned, in its 9-field form (`chainId, 0, 0`) for chain 1.
+const EIP155_UNSIGNED: &str =
+    "ec098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080018080";
+
+fn recover(digest: &[u8; 32], sig65: &[u8]) -> String {
+    assert_eq!(sig65.len(), 65);
+    let sig = Signature::from_slice(&sig65[..64]).unwrap();
+    assert!(sig.normalize_s().is_none(), "high s");
+    let rid = RecoveryId::from_byte(sig65[64] - 27).unwrap();
+    let vk = VerifyingKey::recover_from_prehash(digest, &sig, rid).unwrap();
+    dyad_cli::verify::evm_address(&vk)
+}
+
+fn code(e: &SdkError) -> Option<ErrorCode> {
+    e.code()
+}
+
+async fn count(t: &TestServer, sql: &str) -> i64 {
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", t.data_dir().join("dyad.db").display()))
+        .await
+        .unwrap();
+    let n = sqlx::query_scalar(sql).fetch_one(&db).await.unwrap();
+    db.close().await;
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evm_transaction_typed_data_and_raw_digest_sign_and_recover() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let w = dyad
+        .create_pregen_wallet(WalletType::Evm, &PregenId::parse("customId", "agent-7").unwrap())
+        .await
+        .unwrap();
+
+    let unsigned = hex::decode(EIP155_UNSIGNED).unwrap();
+    let req = TransactionRequest {
+        bytes: unsigned.clone(),
+        chain_id: Some(1),
+        network_passphrase: None,
+        cosmos_sign_mode: None,
+    };
+    let r = dyad.sign_transaction(w.id, &req).await.unwrap();
+    // The EIP-155 signing hash of a 9-field legacy tx is keccak256 of those very bytes.
+    let hash: [u8; 32] = Keccak256::digest(&unsigned).into();
+    assert!(recover(&hash, &r.signature).eq_ignore_ascii_case(&w.address));
+    let signed = r.signed_transaction.expect("a signed raw transaction");
+    assert!(
+        signed.windows(32).any(|x| x == &r.signature[..32]),
+        "r is in the signed tx"
+    );
+    assert!(
+        signed.windows(32).any(|x| x == &r.signature[32..64]),
+        "s is in the signed tx"
+    );
+    assert_ne!(signed, unsigned);
+
+    // EIP-712 "Mail" from the EIP: its digest is published.
+    let mail = json!({
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}
+            ],
+            "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
+            "Mail": [{"name": "from", "type": "Person"}, {"name": "to", "type": "Person"}, {"name": "contents", "type": "string"}]
+        },
+        "primaryType": "Mail",
+        "domain": {"name": "Ether Mail", "version": "1", "chainId": 1, "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
+        "message": {
+            "from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
+            "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
+            "contents": "Hello, Bob!"
+        }
+    });
+    let digest: [u8; 32] = hex::decode("be609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let r = dyad.sign_typed_data(w.id, &mail).await.unwrap();
+    assert!(recover(&digest, &r.signature).eq_ignore_ascii_case(&w.address));
+
+    let raw = [0x5au8; 32];
+    let r = dyad.sign_raw(w.id, raw).await.unwrap();
+    assert!(recover(&raw, &r.signature).eq_ignore_ascii_case(&w.address));
+
+    // The audit names each operation and what it decoded.
+    let app = t.store.apps().await.unwrap()[0].clone();
+    let log = t
+        .store
+        .audit_log(dyad_server::store::Scope {
+            app_id: app.id,
+            environment: app.environment,
+        })
+        .await
+        .unwrap();
+    let requested: Vec<_> = log.iter().filter(|r| r.action == "sign.requested").collect();
+    assert_eq!(requested.len(), 3);
+    assert_eq!(requested[0].detail["operation"], "transaction");
+    assert_eq!(requested[0].detail["summary"]["kind"], "legacy");
+    assert_eq!(
+        requested[0].detail["summary"]["recipients"][0],
+        "0x3535353535353535353535353535353535353535"
+    );
+    assert_eq!(requested[0].detail["summary"]["value"], "1000000000000000000");
+    assert_eq!(requested[1].detail["operation"], "typed-data");
+    assert_eq!(requested[1].detail["signs"], format!("0x{}", hex::encode(digest)));
+    assert_eq!(requested[2].detail["operation"], "raw");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undecodable_or_foreign_requests_are_refused_before_any_ceremony() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let who = PregenId::parse("email", "bad-tx@example.com").unwrap();
+    let evm = dyad.create_pregen_wallet(WalletType::Evm, &who).await.unwrap();
+    let sol = dyad.create_pregen_wallet(WalletType::Solana, &who).await.unwrap();
+    let ceremonies_before = count(&t, "SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'").await;
+
+    let unsigned = hex::decode(EIP155_UNSIGNED).unwrap();
+    let tx = |bytes: Vec<u8>, chain_id: Option<u64>| TransactionRequest {
+        bytes,
+        chain_id,
+        network_passphrase: None,
+        cosmos_sign_mode: None,
+    };
+    let cases: Vec<(TransactionRequest, ErrorCode, u16)> = vec![
+        (tx(unsigned.clone(), Some(5)), ErrorCode::ChainIdMismatch, 400),
+        (
+            tx(unsigned[..unsigned.len() - 4].to_vec(), Some(1)),
+            ErrorCode::InvalidTransaction,
+            400,
+        ),
+        (tx(vec![0x03, 0xc0], Some(1)), ErrorCode::UnsupportedTransaction, 422),
+        (tx(vec![0x04, 0xc0], Some(1)), ErrorCode::UnsupportedTransaction, 422),
+        (
+            tx(vec![0xde, 0xad, 0xbe, 0xef], Some(1)),
+            ErrorCode::InvalidTransaction,
+            400,
+        ),
+        (tx(unsigned.clone(), None), ErrorCode::InvalidRequest, 400),
+    ];
+    let n = cases.len();
+    for (req, want, status) in cases {
+        let err = dyad.sign_transaction(evm.id, &req).await.unwrap_err();
+        assert_eq!(code(&err), Some(want), "{err}");
+        assert!(matches!(err, SdkError::Api { status: s, .. } if s == status), "{err}");
+    }
+    let err = dyad.sign_typed_data(sol.id, &json!({"types": {}})).await.unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::UnsupportedOperation));
+    let err = dyad.sign_raw(sol.id, [1; 32]).await.unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::UnsupportedOperation));
+    let err = dyad.sign_typed_data(evm.id, &json!({"types": 5})).await.unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::InvalidTypedData));
+    let err = dyad
+        .sign_transaction(sol.id, &tx(vec![1, 2, 3], None))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::InvalidTransaction));
+
+    // Nothing was started; each refusal is in the audit log.
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'").await,
+        ceremonies_before
+    );
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) FROM audit_log WHERE action = 'sign.requested'").await,
+        0
+    );
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) FROM audit_log WHERE action = 'sign.denied'").await,
+        n as i64 + 4
+    );
+}
