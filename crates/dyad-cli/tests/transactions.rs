@@ -7,6 +7,7 @@ use dyad_proto::{ErrorCode, PregenId, WalletType};
 use dyad_sdk::{Dyad, SdkError, TransactionRequest};
 use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
 use serde_json::json;
+use sha2::Digest as _;
 use sha3::{Digest, Keccak256};
 use support::TestServer;
 
@@ -185,4 +186,123 @@ async fn undecodable_or_foreign_requests_are_refused_before_any_ceremony() {
         count(&t, "SELECT COUNT(*) FROM audit_log WHERE action = 'sign.denied'").await,
         n as i64 + 4
     );
+}
+
+fn stellar_envelope(source: [u8; 32]) -> Vec<u8> {
+    use stellar_xdr::{
+        Asset, Limits, Memo, MuxedAccount, Operation, OperationBody, PaymentOp, Preconditions, SequenceNumber,
+        Transaction, TransactionEnvelope, TransactionExt, TransactionV1Envelope, Uint256, WriteXdr,
+    };
+    let op = Operation {
+        source_account: None,
+        body: OperationBody::Payment(PaymentOp {
+            destination: MuxedAccount::Ed25519(Uint256([9; 32])),
+            asset: Asset::Native,
+            amount: 10_000_000,
+        }),
+    };
+    let tx = Transaction {
+        source_account: MuxedAccount::Ed25519(Uint256(source)),
+        fee: 100,
+        seq_num: SequenceNumber(1),
+        cond: Preconditions::None,
+        memo: Memo::None,
+        operations: vec![op].try_into().unwrap(),
+        ext: TransactionExt::V0,
+    };
+    TransactionEnvelope::Tx(TransactionV1Envelope {
+        tx,
+        signatures: vec![].try_into().unwrap(),
+    })
+    .to_xdr(Limits::none())
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn solana_and_stellar_requests_that_do_not_need_the_wallet_are_refused() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let who = PregenId::parse("email", "ed@example.com").unwrap();
+    let sol = dyad.create_pregen_wallet(WalletType::Solana, &who).await.unwrap();
+    let xlm = dyad.create_pregen_wallet(WalletType::Stellar, &who).await.unwrap();
+
+    // Trust Wallet wallet-core's published 42-lamport transfer: signed by someone else.
+    let message = hex::decode(concat!(
+        "0100010353f9d600fe925083bb399907ea648d23a6a081fc7e9059202fd725f7edd281dd3cc1ff9ba3c7a876c8",
+        "082df2f8a36ea9342ce3819dd4b6fa72d4a18e04a5363a00000000000000000000000000000000000000000000",
+        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000010202",
+        "00010c020000002a00000000000000"
+    ))
+    .unwrap();
+    let sol_tx = |bytes: Vec<u8>| TransactionRequest {
+        bytes,
+        chain_id: None,
+        network_passphrase: None,
+        cosmos_sign_mode: None,
+    };
+    let err = dyad
+        .sign_transaction(sol.id, &sol_tx(message.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::NotASigner), "{err}");
+    let err = dyad
+        .sign_transaction(sol.id, &sol_tx(message[..message.len() - 5].to_vec()))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::InvalidTransaction), "{err}");
+
+    let testnet = Some("Test SDF Network ; September 2015".to_string());
+    let xlm_tx = |bytes: Vec<u8>| TransactionRequest {
+        bytes,
+        chain_id: None,
+        network_passphrase: testnet.clone(),
+        cosmos_sign_mode: None,
+    };
+    let err = dyad
+        .sign_transaction(xlm.id, &xlm_tx(stellar_envelope([3; 32])))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::NotASigner), "{err}");
+    let own: [u8; 32] = hex::decode(xlm.public_key.trim_start_matches("0x"))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let good = stellar_envelope(own);
+    let err = dyad
+        .sign_transaction(xlm.id, &xlm_tx(good[..good.len() - 3].to_vec()))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::InvalidTransaction), "{err}");
+
+    // The same envelope with the wallet as source signs; the signature verifies over the
+    // network-bound hash, computed here independently.
+    let r = dyad.sign_transaction(xlm.id, &xlm_tx(good.clone())).await.unwrap();
+    let network_id = sha2::Sha256::digest(b"Test SDF Network ; September 2015");
+    let tx_xdr = &good[4..good.len() - 4]; // envelope = type ‖ tx ‖ empty signature list
+    let payload = [&network_id[..], &[0, 0, 0, 2], tx_xdr].concat();
+    let hash = sha2::Sha256::digest(&payload);
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&own).unwrap();
+    let sig = ed25519_dalek::Signature::from_slice(&r.signature).unwrap();
+    vk.verify_strict(&hash, &sig).unwrap();
+    let signed = r.signed_transaction.unwrap();
+    assert!(
+        signed.windows(64).any(|w| w == &r.signature[..]),
+        "signature is in the envelope"
+    );
+    assert!(signed.windows(4).any(|w| w == &own[28..]), "hint is in the envelope");
+
+    let app = t.store.apps().await.unwrap()[0].clone();
+    let log = t
+        .store
+        .audit_log(dyad_server::store::Scope {
+            app_id: app.id,
+            environment: app.environment,
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.iter().filter(|r| r.action == "sign.denied").count(), 4);
+    let req = log.iter().find(|r| r.action == "sign.requested").unwrap();
+    assert_eq!(req.detail["summary"]["kind"], "stellar-tx");
+    assert_eq!(req.detail["summary"]["value"], "10000000");
 }
