@@ -7,7 +7,6 @@ use dyad_proto::{ErrorCode, PregenId, WalletType};
 use dyad_sdk::{Dyad, SdkError, TransactionRequest};
 use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
 use serde_json::json;
-use sha2::Digest as _;
 use sha3::{Digest, Keccak256};
 use support::TestServer;
 
