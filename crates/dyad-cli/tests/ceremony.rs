@@ -264,3 +264,40 @@ async fn tampered_frame_aborts_signing_without_a_signature() {
     let sig = dyad.sign_message(w.id, b"hello").await.unwrap();
     dyad_cli::verify::verify_message(&w, b"hello", &sig.signature).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_client_is_cut_off_at_the_deadline_and_leaves_no_wallet() {
+    let config = dyad_server::ServerConfig {
+        ceremony_deadline: std::time::Duration::from_secs(1),
+        ..dyad_server::ServerConfig::default()
+    };
+    let t = TestServer::start_with(config).await;
+    let key = t.app("shop").await;
+    let resp = start_dkg(&t, &key, "silent@example.com", "SOLANA").await;
+    let ticket: CeremonyTicket = resp.json().await.unwrap();
+    let (mut ws, mut channel) = handshake(&t, &ticket).await;
+    // Say nothing. The server must give up on its own: read until the socket ends.
+    let mut frames = 0;
+    while let Some(Ok(msg)) = ws.next().await {
+        if let Message::Binary(b) = msg {
+            if let Ok(plain) = channel.open(&b) {
+                assert!(matches!(Frame::from_bytes(&plain), Ok(Frame::Protocol(_))));
+                frames += 1;
+            }
+        }
+    }
+    assert!(frames <= 1, "the server only sent its first round");
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", t.data_dir().join("dyad.db").display()))
+        .await
+        .unwrap();
+    let wallets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wallets")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(wallets, 0);
+    let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'wallet.create_failed'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(failed, 1);
+}

@@ -16,19 +16,26 @@ pub struct TestServer {
 
 /// Start a server on `dir` (its SQLite file and master key are created on first use).
 pub async fn serve(dir: &Path) -> (RunningServer, Arc<dyn Store>) {
+    serve_with(dir, ServerConfig::default()).await
+}
+
+/// The same with other settings.
+pub async fn serve_with(dir: &Path, config: ServerConfig) -> (RunningServer, Arc<dyn Store>) {
     let data = DataDir::new(dir).unwrap();
     let store = data.open_store().await.unwrap();
     let master = data.master_key_from_env_or_file().unwrap();
-    let state = AppState::new(store.clone(), &master, ServerConfig::default())
-        .await
-        .unwrap();
+    let state = AppState::new(store.clone(), &master, config).await.unwrap();
     (dyad_server::spawn(state, "127.0.0.1:0").await.unwrap(), store)
 }
 
 impl TestServer {
     pub async fn start() -> Self {
+        Self::start_with(ServerConfig::default()).await
+    }
+
+    pub async fn start_with(config: ServerConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let (server, store) = serve(dir.path()).await;
+        let (server, store) = serve_with(dir.path(), config).await;
         Self { server, store, dir }
     }
 
