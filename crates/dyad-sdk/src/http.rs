@@ -47,6 +47,16 @@ impl Api {
         }
     }
 
+    /// The same server and API key through another HTTP client.
+    #[cfg(feature = "solana")]
+    pub(crate) fn with_http(&self, http: reqwest::Client) -> Self {
+        Self {
+            base: self.base.clone(),
+            key: self.key.clone(),
+            http,
+        }
+    }
+
     /// The base URL.
     pub fn base(&self) -> &str {
         &self.base

@@ -19,10 +19,14 @@
 //! to anyone (only protocol messages leave it, inside the Noise channel), never log it, and never
 //! sign anything the server has not been asked, by an authenticated call, to co-sign.
 
+#[cfg(feature = "alloy")]
+pub mod alloy;
 pub mod ceremony;
 pub mod error;
 pub mod http;
 pub mod share;
+#[cfg(feature = "solana")]
+pub mod solana;
 pub mod transport;
 
 use std::sync::Mutex;
@@ -233,6 +237,32 @@ impl Dyad {
             .find(|w| w.view.id == id)
             .cloned()
             .ok_or(SdkError::WalletNotLoaded(id))
+    }
+
+    /// A loaded wallet's description and group public key (no secret leaves the lock).
+    #[cfg_attr(not(any(feature = "alloy", feature = "solana")), allow(dead_code))]
+    fn loaded_public_key(&self, id: WalletId) -> Result<(Wallet, dyad_chains::PublicKey), SdkError> {
+        self.loaded()
+            .iter()
+            .find(|w| w.view.id == id)
+            .map(|w| (w.view.clone(), w.share.public_key()))
+            .ok_or(SdkError::WalletNotLoaded(id))
+    }
+
+    /// A client of the same server and app, with its own HTTP client and only `id` loaded (for
+    /// a signer that runs its calls on a runtime of its own).
+    #[cfg(feature = "solana")]
+    fn detached(&self, id: WalletId, http: reqwest::Client) -> Result<Dyad, SdkError> {
+        let wallet = self.loaded_wallet(id)?;
+        let server_key = OnceCell::new();
+        if let Some(key) = self.server_key.get() {
+            let _ = server_key.set(*key);
+        }
+        Ok(Dyad {
+            api: self.api.with_http(http),
+            server_key,
+            wallets: Mutex::new(vec![wallet]),
+        })
     }
 
     /// Sign `message` with a loaded wallet (EVM: EIP-191; COSMOS: ADR-036; SOLANA and
