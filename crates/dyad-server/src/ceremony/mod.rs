@@ -29,35 +29,49 @@ fn code_of(e: &ServerError) -> ErrorCode {
     e.status_and_code().1
 }
 
-/// Run one ceremony to its end on `socket`, under the ceremony deadline.
+/// Run one ceremony to its end on `socket`, under the ceremony deadline. Whatever ends it
+/// (a bad frame, a failed check, the deadline), the failure is recorded *before* the peer hears
+/// of it or the socket closes, so a client that sees the end finds no pending wallet left.
 pub async fn run(state: AppState, id: CeremonyId, record: CeremonyRecord, socket: WebSocket) {
-    let deadline = state.config.ceremony_deadline;
-    let served = tokio::time::timeout(deadline, serve(&state, &id, &record, AxumSocket::new(socket))).await;
-    if served.is_err() {
-        fail(&state, &id, &record, &ServerError::from(ProtoError::Timeout)).await;
+    let deadline = tokio::time::Instant::now() + state.config.ceremony_deadline;
+    let timed_out = || ServerError::from(ProtoError::Timeout);
+    let accepted = tokio::time::timeout_at(
+        deadline,
+        CeremonyChannel::accept(AxumSocket::new(socket), &state.ceremony_key, &id),
+    );
+    let mut channel = match accepted.await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return fail(&state, &id, &record, &e.into()).await,
+        Err(_) => return fail(&state, &id, &record, &timed_out()).await,
+    };
+    let ceremony = async {
+        match &record.kind {
+            CeremonyKind::Dkg => dkg::run(&state, &id, &record, &mut channel).await,
+            CeremonyKind::Sign(request) => sign::run(&state, &id, &record, request, &mut channel).await,
+        }
+    };
+    let outcome = tokio::time::timeout_at(deadline, ceremony)
+        .await
+        .unwrap_or_else(|_| Err(timed_out()));
+    if let Err(e) = &outcome {
+        fail(&state, &id, &record, e).await;
     }
+    // Saying goodbye must not hang on a peer that stopped reading.
+    let goodbye = async {
+        if let Err(e) = &outcome {
+            let code = match e {
+                ServerError::CeremonyAborted(_) => ErrorCode::CeremonyAborted,
+                other => code_of(other),
+            };
+            channel.abort(code, &e.to_string()).await;
+        }
+        channel.into_inner().close().await;
+    };
+    let _ = tokio::time::timeout(GOODBYE, goodbye).await;
 }
 
-async fn serve(state: &AppState, id: &CeremonyId, record: &CeremonyRecord, io: AxumSocket) {
-    let mut channel = match CeremonyChannel::accept(io, &state.ceremony_key, id).await {
-        Ok(c) => c,
-        Err(e) => return fail(state, id, record, &e.into()).await,
-    };
-    let outcome = match &record.kind {
-        CeremonyKind::Dkg => dkg::run(state, id, record, &mut channel).await,
-        CeremonyKind::Sign(request) => sign::run(state, id, record, request, &mut channel).await,
-    };
-    if let Err(e) = &outcome {
-        // Record first, then tell the peer: once it hears "aborted", no pending wallet is left.
-        fail(state, id, record, e).await;
-        let code = match e {
-            ServerError::CeremonyAborted(_) => ErrorCode::CeremonyAborted,
-            other => code_of(other),
-        };
-        channel.abort(code, &e.to_string()).await;
-    }
-    channel.into_inner().close().await;
-}
+/// How long the server spends telling a peer the ceremony is over.
+const GOODBYE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The WebSocket upgrade of a consumed ceremony failed: the ceremony is over before it began.
 pub fn upgrade_failed(state: AppState, id: CeremonyId, record: CeremonyRecord) {
