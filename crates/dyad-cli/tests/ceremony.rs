@@ -121,24 +121,17 @@ async fn attack(attack: Attack, wallet_type: &str, scheme: Scheme) {
         .await
         .unwrap();
     assert_eq!(list["wallets"], json!([]));
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", t.data_dir().join("dyad.db").display()))
-        .await
-        .unwrap();
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wallets")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    assert_eq!(rows, 0, "{attack:?} left a wallet row");
-    let shares: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cloud_shares")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    assert_eq!(shares, 0);
-    let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'wallet.create_failed'")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    assert_eq!(failed, 1);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM wallets").await,
+        0,
+        "{attack:?} left a wallet row"
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM cloud_shares").await, 0);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM audit_log WHERE action = 'wallet.create_failed'")
+            .await,
+        1
+    );
 
     // The ceremony id is spent: a second connection is refused.
     let url = format!(
@@ -237,22 +230,10 @@ async fn tampered_frame_aborts_signing_without_a_signature() {
     ws.send(Message::Binary(sealed.into())).await.unwrap();
     assert_eq!(abort_code(&mut ws, &mut channel).await, ErrorCode::CeremonyAborted);
 
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", t.data_dir().join("dyad.db").display()))
-        .await
-        .unwrap();
-    let n = |a: &'static str| {
-        let db = db.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_log WHERE action = $1")
-                .bind(a)
-                .fetch_one(&db)
-                .await
-                .unwrap()
-        }
-    };
-    assert_eq!(n("sign.requested").await, 1);
-    assert_eq!(n("sign.failed").await, 1);
-    assert_eq!(n("sign.completed").await, 0);
+    let n = |action: &str| format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'");
+    assert_eq!(t.count(&n("sign.requested")).await, 1);
+    assert_eq!(t.count(&n("sign.failed")).await, 1);
+    assert_eq!(t.count(&n("sign.completed")).await, 0);
     let url = format!(
         "{}{}",
         t.url().replace("http://", "ws://"),
@@ -278,17 +259,10 @@ async fn a_silent_client_is_cut_off_at_the_deadline_and_leaves_no_wallet() {
     let (mut ws, mut channel) = handshake(&t, &ticket).await;
     // Say nothing. The server must give up on its own, say so, and have cleaned up by then.
     assert_eq!(abort_code(&mut ws, &mut channel).await, ErrorCode::CeremonyAborted);
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", t.data_dir().join("dyad.db").display()))
-        .await
-        .unwrap();
-    let wallets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wallets")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    assert_eq!(wallets, 0);
-    let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'wallet.create_failed'")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    assert_eq!(failed, 1);
+    assert_eq!(t.count("SELECT COUNT(*) FROM wallets").await, 0);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM audit_log WHERE action = 'wallet.create_failed'")
+            .await,
+        1
+    );
 }

@@ -87,15 +87,7 @@ async fn pregenerate_all_types_then_sign_from_a_fresh_client() {
     );
 
     // Every sign was audited with what it signed.
-    let scope = t.store.apps().await.unwrap()[0].clone();
-    let log = t
-        .store
-        .audit_log(dyad_server::store::Scope {
-            app_id: scope.id,
-            environment: scope.environment,
-        })
-        .await
-        .unwrap();
+    let log = t.audit_log().await;
     let count = |a: &str| log.iter().filter(|r| r.action == a).count();
     assert_eq!(count("wallet.created"), 4);
     assert_eq!(count("sign.requested"), 4);
@@ -461,11 +453,7 @@ async fn a_locked_wallet_refuses_to_sign() {
         .unwrap();
     dyad.sign_message(w.id, b"before").await.unwrap();
     // What the sign ceremony does when DKLs reports a cheating peer (BanCounterparty).
-    let app = t.store.apps().await.unwrap()[0].clone();
-    let scope = dyad_server::store::Scope {
-        app_id: app.id,
-        environment: app.environment,
-    };
+    let scope = t.first_scope().await;
     let entry = dyad_server::audit::entry(scope, Some(w.id), "wallet.locked", json!({ "reason": "test" }));
     t.store.lock_wallet(w.id, &entry).await.unwrap();
     let err = dyad.sign_message(w.id, b"after").await.unwrap_err();

@@ -27,15 +27,6 @@ fn code(e: &SdkError) -> Option<ErrorCode> {
     e.code()
 }
 
-async fn count(t: &TestServer, sql: &str) -> i64 {
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", t.data_dir().join("dyad.db").display()))
-        .await
-        .unwrap();
-    let n = sqlx::query_scalar(sql).fetch_one(&db).await.unwrap();
-    db.close().await;
-    n
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evm_transaction_typed_data_and_raw_digest_sign_and_recover() {
     let t = TestServer::start().await;
@@ -98,15 +89,7 @@ async fn evm_transaction_typed_data_and_raw_digest_sign_and_recover() {
     assert!(recover(&raw, &r.signature).eq_ignore_ascii_case(&w.address));
 
     // The audit names each operation and what it decoded.
-    let app = t.store.apps().await.unwrap()[0].clone();
-    let log = t
-        .store
-        .audit_log(dyad_server::store::Scope {
-            app_id: app.id,
-            environment: app.environment,
-        })
-        .await
-        .unwrap();
+    let log = t.audit_log().await;
     let requested: Vec<_> = log.iter().filter(|r| r.action == "sign.requested").collect();
     assert_eq!(requested.len(), 3);
     assert_eq!(requested[0].detail["operation"], "transaction");
@@ -129,7 +112,7 @@ async fn undecodable_or_foreign_requests_are_refused_before_any_ceremony() {
     let who = PregenId::parse("email", "bad-tx@example.com").unwrap();
     let evm = dyad.create_pregen_wallet(WalletType::Evm, &who).await.unwrap();
     let sol = dyad.create_pregen_wallet(WalletType::Solana, &who).await.unwrap();
-    let ceremonies_before = count(&t, "SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'").await;
+    let ceremonies_before = t.count("SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'").await;
 
     let unsigned = hex::decode(EIP155_UNSIGNED).unwrap();
     let tx = |bytes: Vec<u8>, chain_id: Option<u64>| TransactionRequest {
@@ -174,15 +157,17 @@ async fn undecodable_or_foreign_requests_are_refused_before_any_ceremony() {
 
     // Nothing was started; each refusal is in the audit log.
     assert_eq!(
-        count(&t, "SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'").await,
+        t.count("SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'").await,
         ceremonies_before
     );
     assert_eq!(
-        count(&t, "SELECT COUNT(*) FROM audit_log WHERE action = 'sign.requested'").await,
+        t.count("SELECT COUNT(*) FROM audit_log WHERE action = 'sign.requested'")
+            .await,
         0
     );
     assert_eq!(
-        count(&t, "SELECT COUNT(*) FROM audit_log WHERE action = 'sign.denied'").await,
+        t.count("SELECT COUNT(*) FROM audit_log WHERE action = 'sign.denied'")
+            .await,
         n as i64 + 4
     );
 }
@@ -291,15 +276,7 @@ async fn solana_and_stellar_requests_that_do_not_need_the_wallet_are_refused() {
     );
     assert!(signed.windows(4).any(|w| w == &own[28..]), "hint is in the envelope");
 
-    let app = t.store.apps().await.unwrap()[0].clone();
-    let log = t
-        .store
-        .audit_log(dyad_server::store::Scope {
-            app_id: app.id,
-            environment: app.environment,
-        })
-        .await
-        .unwrap();
+    let log = t.audit_log().await;
     assert_eq!(log.iter().filter(|r| r.action == "sign.denied").count(), 4);
     let req = log.iter().find(|r| r.action == "sign.requested").unwrap();
     assert_eq!(req.detail["summary"]["kind"], "stellar-tx");

@@ -47,6 +47,30 @@ impl TestServer {
         self.dir.path().to_path_buf()
     }
 
+    /// The scope of the first app created on this server.
+    pub async fn first_scope(&self) -> dyad_server::store::Scope {
+        let app = self.store.apps().await.unwrap()[0].clone();
+        dyad_server::store::Scope {
+            app_id: app.id,
+            environment: app.environment,
+        }
+    }
+
+    /// The audit log of the first app.
+    pub async fn audit_log(&self) -> Vec<dyad_server::store::AuditRecord> {
+        self.store.audit_log(self.first_scope().await).await.unwrap()
+    }
+
+    /// A `SELECT COUNT(*) …` straight against the SQLite file, as an outside reader sees it.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", self.data_dir().join("dyad.db").display()))
+            .await
+            .unwrap();
+        let n = sqlx::query_scalar(sql).fetch_one(&db).await.unwrap();
+        db.close().await;
+        n
+    }
+
     /// A new BETA app; its API key.
     pub async fn app(&self, name: &str) -> String {
         let (_, key) = dyad_server::api_key::create_app(self.store.as_ref(), name, Environment::Beta)
