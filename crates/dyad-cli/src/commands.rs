@@ -199,8 +199,7 @@ async fn sign(cmd: SignCommand, j: bool) -> Result<(), CliError> {
             (r.wallet_id, r.signature, None)
         }
         SignCommand::Raw { target, digest } => {
-            let digest: [u8; 32] = dyad_proto::rest::decode_hex_or_base64(&digest)
-                .and_then(|d| d.try_into().ok())
+            let digest = dyad_proto::rest::decode_digest(&digest)
                 .ok_or_else(|| CliError::Usage("--digest must be 32 bytes of 0x-prefixed hex".into()))?;
             let r = signer(&target).await?.sign_raw(target.wallet, digest).await?;
             (r.wallet_id, r.signature, None)
@@ -239,6 +238,8 @@ async fn pregen(cmd: PregenCommand, j: bool) -> Result<(), CliError> {
         } => {
             let dyad = client(&conn)?;
             load_share(&dyad, &share_file, false).await?;
+            // A wallet whose share cannot be saved would be lost: check before creating it.
+            share_file::check_writable(&share_file)?;
             let result = dyad.create_pregen_wallet(wallet_type, &id.parse()?).await;
             // An unconfirmed wallet's share is loaded too: save it before reporting anything.
             if !dyad.loaded_wallets().is_empty() {
@@ -255,6 +256,8 @@ async fn pregen(cmd: PregenCommand, j: bool) -> Result<(), CliError> {
         } => {
             let dyad = client(&conn)?;
             load_share(&dyad, &share_file, false).await?;
+            // A wallet whose share cannot be saved would be lost: check before creating it.
+            share_file::check_writable(&share_file)?;
             let result = dyad.create_pregen_wallet_per_type(&types, &id.parse()?).await;
             // Whatever was created before a failure must not be lost with the error.
             if !dyad.loaded_wallets().is_empty() {

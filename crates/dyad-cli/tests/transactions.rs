@@ -155,6 +155,16 @@ async fn undecodable_or_foreign_requests_are_refused_before_any_ceremony() {
         .unwrap_err();
     assert_eq!(code(&err), Some(ErrorCode::InvalidTransaction));
 
+    // A body that does not even decode, for a real wallet, is refused and audited the same way.
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/wallets/{}/sign-transaction", t.url(), evm.id))
+        .header("x-api-key", &key)
+        .json(&json!({ "transaction": "***", "chainId": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+
     // Nothing was started; each refusal is in the audit log.
     assert_eq!(
         t.count("SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'").await,
@@ -168,7 +178,7 @@ async fn undecodable_or_foreign_requests_are_refused_before_any_ceremony() {
     assert_eq!(
         t.count("SELECT COUNT(*) FROM audit_log WHERE action = 'sign.denied'")
             .await,
-        n as i64 + 4
+        n as i64 + 5
     );
 }
 

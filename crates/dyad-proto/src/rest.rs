@@ -126,6 +126,11 @@ pub fn decode_hex_or_base64(s: &str) -> Option<Vec<u8>> {
     }
 }
 
+/// A 32-byte digest given as `0x` hex (or base64).
+pub fn decode_digest(s: &str) -> Option<[u8; 32]> {
+    decode_hex_or_base64(s).and_then(|d| d.try_into().ok())
+}
+
 /// The canonical text of typed data: a JSON string is taken as the document it contains.
 pub fn typed_data_text(value: &serde_json::Value) -> String {
     match value {

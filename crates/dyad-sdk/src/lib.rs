@@ -290,9 +290,9 @@ impl Dyad {
         wallet_id: WalletId,
         request: &TransactionRequest,
     ) -> Result<SignedTransactionResult, SdkError> {
-        use base64::Engine;
         let body = SignTransactionRequest {
-            transaction: base64::engine::general_purpose::STANDARD.encode(&request.bytes),
+            // `0x` hex: base64 can itself start with "0x" and would be read as hex.
+            transaction: format!("0x{}", hex::encode(&request.bytes)),
             chain_id: request.chain_id,
             network_passphrase: request.network_passphrase.clone(),
             sign_mode: request.cosmos_sign_mode,

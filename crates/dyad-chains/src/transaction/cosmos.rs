@@ -77,6 +77,13 @@ const AMINO_SIGNER_FIELDS: [&str; 6] = [
 /// The longest piece of caller input (a JSON key) an error message quotes.
 const MAX_QUOTED_CHARS: usize = 64;
 
+/// The largest sign doc accepted (a chain's own limit is usually about 1 MiB of tx bytes).
+pub const MAX_SIGN_DOC_BYTES: usize = 1024 * 1024;
+
+/// The most messages one transaction may carry here: the summary compares them pairwise, and no
+/// real transaction needs more.
+pub const MAX_MESSAGES: usize = 256;
+
 /// Decode an unsigned COSMOS transaction for `signer` (see the module documentation):
 /// [`SignInput::Digest`] of sha256 of the request bytes and a [`TxSummary`].
 ///
@@ -208,6 +215,12 @@ fn decode_request(signer: Signer<'_>, request: &TransactionRequest) -> Result<De
             "networkPassphrase does not apply to COSMOS transactions".into(),
         ));
     }
+    if request.bytes.len() > MAX_SIGN_DOC_BYTES {
+        return Err(invalid(format!(
+            "{} bytes; at most {MAX_SIGN_DOC_BYTES} are accepted",
+            request.bytes.len()
+        )));
+    }
     match request.cosmos_sign_mode.unwrap_or_default() {
         CosmosSignMode::Direct => decode_direct(compressed, &request.bytes),
         CosmosSignMode::Amino => decode_amino(signer.address, &request.bytes),
@@ -236,6 +249,9 @@ fn decode_direct(wallet_key: &[u8; 33], bytes: &[u8]) -> Result<Decoded, ChainEr
         .map_err(|e| invalid(format!("body_bytes is not a protobuf TxBody: {e}")))?;
     let auth_info = proto::AuthInfo::decode(doc.auth_info_bytes.as_slice())
         .map_err(|e| invalid(format!("auth_info_bytes is not a protobuf AuthInfo: {e}")))?;
+    if body.messages.len() > MAX_MESSAGES {
+        return Err(invalid(format!("more than {MAX_MESSAGES} messages")));
+    }
     if body.messages.is_empty() {
         return Err(invalid("the transaction has no messages"));
     }
@@ -375,6 +391,9 @@ fn decode_amino(wallet_address: &str, bytes: &[u8]) -> Result<Decoded, ChainErro
     let Some(msgs) = required(doc, "msgs", "the amino sign doc")?.as_array() else {
         return Err(invalid("msgs must be an array"));
     };
+    if msgs.len() > MAX_MESSAGES {
+        return Err(invalid(format!("more than {MAX_MESSAGES} messages")));
+    }
     if msgs.is_empty() {
         return Err(invalid("the transaction has no messages"));
     }

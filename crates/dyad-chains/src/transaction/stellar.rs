@@ -39,9 +39,10 @@ use crate::{ChainError, PublicKey, SignInput, Signature, WalletType};
 /// decoding cheap.
 pub const MAX_ENVELOPE_BYTES: usize = 256 * 1024;
 
-/// How deeply nested XDR may be (Soroban values nest); the same bound the Soroban host uses,
-/// well within the stack.
-const XDR_DEPTH_LIMIT: u32 = 500;
+/// How deeply nested XDR may be. Soroban values nest, and decoding, re-encoding and dropping all
+/// recurse on a server worker's stack, several depth units per level: 100 keeps that shallow
+/// while ordinary payments and contract calls need far less.
+const XDR_DEPTH_LIMIT: u32 = 100;
 
 /// An envelope holds at most 20 signatures (`DecoratedSignature signatures<20>`).
 const MAX_SIGNATURES: usize = 20;

@@ -41,8 +41,14 @@ pub async fn run(state: AppState, id: CeremonyId, record: CeremonyRecord, socket
     );
     let mut channel = match accepted.await {
         Ok(Ok(c)) => c,
-        Ok(Err(e)) => return fail(&state, &id, &record, &e.into()).await,
-        Err(_) => return fail(&state, &id, &record, &timed_out()).await,
+        Ok(Err(e)) => {
+            fail(&state, &id, &record, &e.into()).await;
+            return;
+        }
+        Err(_) => {
+            fail(&state, &id, &record, &timed_out()).await;
+            return;
+        }
     };
     let ceremony = async {
         match &record.kind {
@@ -53,12 +59,15 @@ pub async fn run(state: AppState, id: CeremonyId, record: CeremonyRecord, socket
     let outcome = tokio::time::timeout_at(deadline, ceremony)
         .await
         .unwrap_or_else(|_| Err(timed_out()));
-    if let Err(e) = &outcome {
-        fail(&state, &id, &record, e).await;
-    }
+    // A wallet committed before the failure (the deadline hit after the commit) stands: the peer
+    // must not hear "aborted", or it would throw away the only copy of its share.
+    let committed = match &outcome {
+        Err(e) => fail(&state, &id, &record, e).await,
+        Ok(()) => false,
+    };
     // Saying goodbye must not hang on a peer that stopped reading.
     let goodbye = async {
-        if let Err(e) = &outcome {
+        if let (Err(e), false) = (&outcome, committed) {
             let code = match e {
                 ServerError::CeremonyAborted(_) => ErrorCode::CeremonyAborted,
                 other => code_of(other),
@@ -82,7 +91,8 @@ pub fn upgrade_failed(state: AppState, id: CeremonyId, record: CeremonyRecord) {
 }
 
 /// A ceremony failed: discard its pending wallet (key generation) and audit the failure.
-async fn fail(state: &AppState, id: &CeremonyId, record: &CeremonyRecord, e: &ServerError) {
+/// `true` if the key generation had already committed its wallet (which then stands).
+async fn fail(state: &AppState, id: &CeremonyId, record: &CeremonyRecord, e: &ServerError) -> bool {
     tracing::info!(ceremony = ?id, wallet = %record.wallet_id, error = %e, "ceremony failed");
     let action = match record.kind {
         CeremonyKind::Dkg => "wallet.create_failed",
@@ -94,9 +104,11 @@ async fn fail(state: &AppState, id: &CeremonyId, record: &CeremonyRecord, e: &Se
         action,
         json!({ "error": e.to_string() }),
     );
+    let committed = matches!(record.kind, CeremonyKind::Dkg)
+        && matches!(state.store.wallet(record.scope, record.wallet_id).await, Ok(Some(_)));
     let stored = match record.kind {
-        // Committed already (only the final `Done` failed): the wallet stands; say so instead.
-        CeremonyKind::Dkg if matches!(state.store.wallet(record.scope, record.wallet_id).await, Ok(Some(_))) => {
+        // Committed already (only the end failed): the wallet stands; say so instead.
+        CeremonyKind::Dkg if committed => {
             let entry = audit::entry(
                 record.scope,
                 Some(record.wallet_id),
@@ -111,4 +123,5 @@ async fn fail(state: &AppState, id: &CeremonyId, record: &CeremonyRecord, e: &Se
     if let Err(e) = stored {
         tracing::error!(error = %e, "recording a failed ceremony");
     }
+    committed
 }

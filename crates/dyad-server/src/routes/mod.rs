@@ -93,10 +93,22 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServerError> {
 
 /// The body as untyped JSON.
 pub fn json_value(body: &[u8]) -> Result<serde_json::Value, ServerError> {
-    serde_json::from_slice(body).map_err(|e| ServerError::InvalidJson(format!("body is not valid JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| ServerError::InvalidJson(format!("body is not valid JSON: {}", short(&e))))
+}
+
+/// serde's explanation, cut short: it can quote the offending value whole.
+fn short(e: &serde_json::Error) -> String {
+    const MAX: usize = 200;
+    let text = e.to_string();
+    if text.chars().count() <= MAX {
+        return text;
+    }
+    let cut: String = text.chars().take(MAX).collect();
+    format!("{cut}…")
 }
 
 /// Untyped JSON into the expected shape.
 pub fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ServerError> {
-    serde_json::from_value(value).map_err(|e| ServerError::InvalidRequest(format!("invalid request body: {e}")))
+    serde_json::from_value(value)
+        .map_err(|e| ServerError::InvalidRequest(format!("invalid request body: {}", short(&e))))
 }

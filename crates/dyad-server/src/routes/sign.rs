@@ -9,10 +9,10 @@ use axum::http::StatusCode;
 use axum::Json;
 use dyad_chains::{describe_input, SignRequest, TransactionRequest};
 use dyad_proto::rest::{
-    decode_base64, decode_hex_or_base64, typed_data_text, CeremonyTicket, SignMessageRequest, SignRawRequest,
-    SignTransactionRequest, SignTypedDataRequest,
+    decode_base64, decode_digest, decode_hex_or_base64, typed_data_text, CeremonyTicket, SignMessageRequest,
+    SignRawRequest, SignTransactionRequest, SignTypedDataRequest,
 };
-use dyad_proto::{CeremonyId, WalletId};
+use dyad_proto::CeremonyId;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -34,17 +34,19 @@ pub async fn sign_message(
     Segment(id): Segment,
     Body(body): Body,
 ) -> Started {
-    let id = wallet_id(&id)?;
-    let req: SignMessageRequest = parse_json(&body)?;
-    let message = decode_base64(&req.message_base64)
-        .ok_or_else(|| ServerError::InvalidRequest("messageBase64 is not valid base64".into()))?;
-    if message.len() > state.config.max_message_bytes {
-        return Err(ServerError::InvalidRequest(format!(
-            "message is larger than {} bytes",
-            state.config.max_message_bytes
-        )));
-    }
-    start(&state, scope, id, SignRequest::Message(message)).await
+    let max = state.config.max_message_bytes;
+    start(&state, scope, &id, move || {
+        let req: SignMessageRequest = parse_json(&body)?;
+        let message = decode_base64(&req.message_base64)
+            .ok_or_else(|| ServerError::InvalidRequest("messageBase64 is not valid base64".into()))?;
+        if message.len() > max {
+            return Err(ServerError::InvalidRequest(format!(
+                "message is larger than {max} bytes"
+            )));
+        }
+        Ok(SignRequest::Message(message))
+    })
+    .await
 }
 
 /// `POST /v1/wallets/{id}/sign-transaction {transaction, chainId?, networkPassphrase?, signMode?}`.
@@ -54,17 +56,18 @@ pub async fn sign_transaction(
     Segment(id): Segment,
     Body(body): Body,
 ) -> Started {
-    let id = wallet_id(&id)?;
-    let req: SignTransactionRequest = parse_json(&body)?;
-    let bytes = decode_hex_or_base64(&req.transaction)
-        .ok_or_else(|| ServerError::InvalidRequest("transaction must be 0x-prefixed hex or base64".into()))?;
-    let request = TransactionRequest {
-        bytes,
-        chain_id: req.chain_id,
-        network_passphrase: req.network_passphrase,
-        cosmos_sign_mode: req.sign_mode,
-    };
-    start(&state, scope, id, SignRequest::Transaction(request)).await
+    start(&state, scope, &id, move || {
+        let req: SignTransactionRequest = parse_json(&body)?;
+        let bytes = decode_hex_or_base64(&req.transaction)
+            .ok_or_else(|| ServerError::InvalidRequest("transaction must be 0x-prefixed hex or base64".into()))?;
+        Ok(SignRequest::Transaction(TransactionRequest {
+            bytes,
+            chain_id: req.chain_id,
+            network_passphrase: req.network_passphrase,
+            cosmos_sign_mode: req.sign_mode,
+        }))
+    })
+    .await
 }
 
 /// `POST /v1/wallets/{id}/sign-typed-data {typedData}`.
@@ -74,14 +77,10 @@ pub async fn sign_typed_data(
     Segment(id): Segment,
     Body(body): Body,
 ) -> Started {
-    let id = wallet_id(&id)?;
-    let req: SignTypedDataRequest = parse_json(&body)?;
-    start(
-        &state,
-        scope,
-        id,
-        SignRequest::TypedData(typed_data_text(&req.typed_data)),
-    )
+    start(&state, scope, &id, move || {
+        let req: SignTypedDataRequest = parse_json(&body)?;
+        Ok(SignRequest::TypedData(typed_data_text(&req.typed_data)))
+    })
     .await
 }
 
@@ -93,27 +92,41 @@ pub async fn sign_raw(
     Segment(id): Segment,
     Body(body): Body,
 ) -> Started {
-    let id = wallet_id(&id)?;
-    let req: SignRawRequest = parse_json(&body)?;
-    let digest: [u8; 32] = decode_hex_or_base64(&req.digest)
-        .and_then(|d| d.try_into().ok())
-        .ok_or_else(|| ServerError::InvalidRequest("digest must be 32 bytes of 0x-prefixed hex".into()))?;
-    start(&state, scope, id, SignRequest::Raw(digest)).await
+    start(&state, scope, &id, move || {
+        let req: SignRawRequest = parse_json(&body)?;
+        let digest = decode_digest(&req.digest)
+            .ok_or_else(|| ServerError::InvalidRequest("digest must be 32 bytes of 0x-prefixed hex".into()))?;
+        Ok(SignRequest::Raw(digest))
+    })
+    .await
 }
 
-/// Authorise, decode, audit and store a sign request; the ticket for its ceremony.
-async fn start(state: &AppState, scope: Scope, id: WalletId, request: SignRequest) -> Started {
+/// Authorise, decode, audit and store a sign request; the ticket for its ceremony. `parse`
+/// turns the body into the request once the wallet is known, so that every refusal of a real
+/// wallet's request, down to a malformed body, is audited.
+async fn start(
+    state: &AppState,
+    scope: Scope,
+    id: &str,
+    parse: impl FnOnce() -> Result<SignRequest, ServerError>,
+) -> Started {
+    let id = wallet_id(id)?;
     let wallet = state
         .store
         .wallet(scope, id)
         .await?
         .ok_or(ServerError::WalletNotFound)?;
+    let deny = |e: ServerError| audit::denied(state.store.as_ref(), scope, id, "sign.denied", e);
     if let Some(refusal) = wallet.signing_refusal() {
-        return Err(audit::denied(state.store.as_ref(), scope, id, "sign.denied", refusal).await);
+        return Err(deny(refusal).await);
     }
+    let request = match parse() {
+        Ok(r) => r,
+        Err(e) => return Err(deny(e).await),
+    };
     let prepared = match request.prepare(wallet.signer()?) {
         Ok(p) => p,
-        Err(e) => return Err(audit::denied(state.store.as_ref(), scope, id, "sign.denied", e.into()).await),
+        Err(e) => return Err(deny(e.into()).await),
     };
     let ceremony_id = CeremonyId::random();
     let expires_at = clock::now() + state.config.ceremony_ttl.as_secs() as i64;
