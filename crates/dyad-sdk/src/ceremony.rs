@@ -148,6 +148,11 @@ pub async fn sign(
         address: &view.address,
     };
     let prepared = request.prepare(signer).map_err(SdkError::Chain)?;
+    // The server said what it decoded and audited; both sides must have read the same thing
+    // before this share takes part.
+    if ticket.summary.as_ref().is_some_and(|s| *s != prepared.summary) {
+        return Err(SdkError::Mismatch("the server decoded this request differently"));
+    }
     let mut channel = tokio::time::timeout(CEREMONY_DEADLINE, open(api, &wallet.server_key, ticket))
         .await
         .map_err(|_| SdkError::Ceremony(ProtoError::Timeout))??;

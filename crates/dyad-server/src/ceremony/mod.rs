@@ -53,7 +53,7 @@ pub async fn run(state: AppState, id: CeremonyId, record: CeremonyRecord, socket
     let ceremony = async {
         match &record.kind {
             CeremonyKind::Dkg => dkg::run(&state, &id, &record, &mut channel).await,
-            CeremonyKind::Sign(request) => sign::run(&state, &id, &record, request, &mut channel).await,
+            CeremonyKind::Sign(authorised) => sign::run(&state, &id, &record, authorised, &mut channel).await,
         }
     };
     let outcome = tokio::time::timeout_at(deadline, ceremony)

@@ -2,7 +2,7 @@
 //! authorised when the ceremony was started (decoded again here by the same code), check the
 //! result with the standard verifier, and report it in the chain's forms.
 
-use dyad_chains::SignRequest;
+use dyad_chains::describe_input;
 use dyad_mpc::{KeyShare, MpcError, Sign};
 use dyad_proto::{session_id, CeremonyChannel, CeremonyId, Frame, Outcome, ProtoError};
 use serde_json::json;
@@ -12,16 +12,17 @@ use super::transport::AxumSocket;
 use crate::audit;
 use crate::error::ServerError;
 use crate::state::AppState;
-use crate::store::CeremonyRecord;
+use crate::store::{AuthorisedSign, CeremonyRecord};
 
 /// Run a sign ceremony for `request`.
 pub async fn run(
     state: &AppState,
     id: &CeremonyId,
     record: &CeremonyRecord,
-    request: &SignRequest,
+    authorised: &AuthorisedSign,
     channel: &mut CeremonyChannel<AxumSocket>,
 ) -> Result<(), ServerError> {
+    let request = &authorised.request;
     let wallet = state
         .store
         .wallet(record.scope, record.wallet_id)
@@ -32,6 +33,11 @@ pub async fn run(
     }
     let signer = wallet.signer()?;
     let prepared = request.prepare(signer)?;
+    if describe_input(&prepared.input) != authorised.signs {
+        return Err(ServerError::CeremonyAborted(
+            "the request no longer decodes to what was authorised; start a new one".into(),
+        ));
+    }
     let sealed = state
         .store
         .cloud_share(wallet.id, wallet.key_version)

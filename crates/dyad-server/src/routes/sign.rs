@@ -23,7 +23,7 @@ use crate::ceremony::ceremony_hash;
 use crate::clock;
 use crate::error::ServerError;
 use crate::state::AppState;
-use crate::store::{CeremonyKind, CeremonyRecord, Scope};
+use crate::store::{AuthorisedSign, CeremonyKind, CeremonyRecord, Scope};
 
 type Started = Result<(StatusCode, Json<CeremonyTicket>), ServerError>;
 
@@ -128,6 +128,7 @@ async fn start(
         Ok(p) => p,
         Err(e) => return Err(deny(e.into()).await),
     };
+    let signs = describe_input(&prepared.input);
     let ceremony_id = CeremonyId::random();
     let expires_at = clock::now() + state.config.ceremony_ttl.as_secs() as i64;
     let entry = audit::entry(
@@ -138,7 +139,7 @@ async fn start(
             "operation": request.operation(),
             "type": wallet.wallet_type,
             "summary": prepared.summary,
-            "signs": describe_input(&prepared.input),
+            "signs": signs,
             "requestSha256": format!("0x{}", hex::encode(Sha256::digest(request_bytes(&request)))),
         }),
     );
@@ -146,7 +147,7 @@ async fn start(
         id_hash: ceremony_hash(&ceremony_id),
         scope,
         wallet_id: id,
-        kind: CeremonyKind::Sign(request),
+        kind: CeremonyKind::Sign(AuthorisedSign { request, signs }),
         expires_at,
     };
     state.store.insert_ceremony(&record, &entry).await?;

@@ -125,7 +125,18 @@ pub enum CeremonyKind {
     /// Key generation for a pending wallet.
     Dkg,
     /// Sign exactly this request (fixed, decoded and audited when it was authorised).
-    Sign(SignRequest),
+    Sign(AuthorisedSign),
+}
+
+/// A sign request as it was authorised: the request, and what it decoded to then (as the
+/// `sign.requested` audit entry records it). The ceremony refuses to sign if the request now
+/// decodes to anything else (say, a replica running other chain code).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuthorisedSign {
+    /// The request.
+    pub request: SignRequest,
+    /// `dyad_chains::describe_input` of what it decoded to when authorised.
+    pub signs: String,
 }
 
 /// A started, not yet used ceremony.

@@ -109,9 +109,9 @@ fn scheme_str(s: Scheme) -> &'static str {
 fn ceremony_kind(kind: &CeremonyKind) -> StoreResult<(&'static str, Vec<u8>)> {
     Ok(match kind {
         CeremonyKind::Dkg => ("dkg", Vec::new()),
-        CeremonyKind::Sign(request) => (
+        CeremonyKind::Sign(authorised) => (
             "sign",
-            postcard::to_allocvec(request).map_err(|_| ServerError::Internal("encoding a sign request".into()))?,
+            postcard::to_allocvec(authorised).map_err(|_| ServerError::Internal("encoding a sign request".into()))?,
         ),
     })
 }
