@@ -22,6 +22,21 @@ pub(crate) fn low_s(r: &[u8; 32], s: &[u8; 32], y_parity: bool) -> Result<alloy_
     Ok(signature.normalized_s())
 }
 
+/// A finished MPC signature as the chain's canonical ECDSA signature: it must be ECDSA
+/// ([`ChainError::KeyMismatch`] otherwise) with recovery id 0 or 1 (2 and 3 mean `r` overflowed
+/// the group order, which neither `v` nor `yParity` can express), then [`low_s`].
+pub(crate) fn canonical(signature: &crate::Signature) -> Result<alloy_primitives::Signature, ChainError> {
+    let crate::Signature::Ecdsa { r, s, recovery_id } = signature else {
+        return Err(ChainError::KeyMismatch);
+    };
+    let y_parity = match recovery_id {
+        0 => false,
+        1 => true,
+        _ => return Err(ChainError::InvalidSignature("a secp256k1 recovery id is 0 or 1".into())),
+    };
+    low_s(r, s, y_parity)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,16 +53,8 @@ pub fn personal_message_hash(message: &[u8]) -> [u8; 32] {
 /// scalars out of range or a recovery id other than 0 or 1 (ids 2 and 3 mean `r` overflowed
 /// the group order, which `v` cannot express).
 pub fn encode_signature(signature: &Signature) -> Result<[u8; 65], ChainError> {
-    let Signature::Ecdsa { r, s, recovery_id } = signature else {
-        return Err(ChainError::KeyMismatch);
-    };
-    let y_parity = match recovery_id {
-        0 => false,
-        1 => true,
-        _ => return Err(ChainError::InvalidSignature("an EVM recovery id is 0 or 1".into())),
-    };
     // as_bytes writes r ‖ s ‖ (27 + parity).
-    Ok(ecdsa::low_s(r, s, y_parity)?.as_bytes())
+    Ok(ecdsa::canonical(signature)?.as_bytes())
 }
 
 #[cfg(test)]

@@ -116,15 +116,7 @@ pub fn assemble(
     signature: &Signature,
 ) -> Result<SignedTransaction, ChainError> {
     let decoded = decode_request(signer, request)?;
-    let Signature::Ecdsa { r, s, recovery_id } = signature else {
-        return Err(ChainError::KeyMismatch);
-    };
-    let y_parity = match recovery_id {
-        0 => false,
-        1 => true,
-        _ => return Err(ChainError::InvalidSignature("a secp256k1 recovery id is 0 or 1".into())),
-    };
-    let canonical = ecdsa::low_s(r, s, y_parity)?;
+    let canonical = ecdsa::canonical(signature)?;
     let r_bytes: [u8; 32] = canonical.r().to_be_bytes();
     let s_bytes: [u8; 32] = canonical.s().to_be_bytes();
     let on_chain = Signature::Ecdsa {

@@ -73,15 +73,7 @@ pub fn assemble(
     signature: &Signature,
 ) -> Result<SignedTransaction, ChainError> {
     let tx = decode_request(signer, request)?;
-    let Signature::Ecdsa { r, s, recovery_id } = signature else {
-        return Err(ChainError::KeyMismatch);
-    };
-    let y_parity = match recovery_id {
-        0 => false,
-        1 => true,
-        _ => return Err(ChainError::InvalidSignature("an EVM recovery id is 0 or 1".into())),
-    };
-    let canonical = ecdsa::low_s(r, s, y_parity)?;
+    let canonical = ecdsa::canonical(signature)?;
     let digest = tx.signing_hash();
     // Check the exact (r, s, parity) that goes on chain, so the sender the network recovers is
     // this wallet and nobody else.
