@@ -186,27 +186,10 @@ fn invalid(message: impl Into<String>) -> ChainError {
 
 /// Checks the signer and the request parameters, then decodes the sign doc in its mode.
 fn decode_request(signer: Signer<'_>, request: &TransactionRequest) -> Result<Decoded, ChainError> {
-    if signer.wallet_type != WalletType::Cosmos {
-        return Err(ChainError::UnsupportedOperation(format!(
-            "COSMOS transactions are signed by COSMOS wallets, not {}",
-            signer.wallet_type
-        )));
-    }
+    super::check_request(signer, request, WalletType::Cosmos)?;
     let PublicKey::Secp256k1(compressed) = signer.public_key else {
         return Err(ChainError::KeyMismatch);
     };
-    // Parameters of other chains mean the caller has mixed something up; refuse rather than
-    // guess which part of the request was meant.
-    if request.chain_id.is_some() {
-        return Err(ChainError::InvalidParameter(
-            "chainId (a number) is for EVM transactions; a Cosmos chain id is inside the sign doc".into(),
-        ));
-    }
-    if request.network_passphrase.is_some() {
-        return Err(ChainError::InvalidParameter(
-            "networkPassphrase does not apply to COSMOS transactions".into(),
-        ));
-    }
     if request.bytes.len() > MAX_SIGN_DOC_BYTES {
         return Err(invalid(format!(
             "{} bytes; at most {MAX_SIGN_DOC_BYTES} are accepted",

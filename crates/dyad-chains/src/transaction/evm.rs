@@ -31,7 +31,7 @@ use alloy_primitives::{TxKind, U256};
 use alloy_rlp::{Decodable, Header};
 
 use crate::transaction::{Prepared, SignedTransaction, Signer, TransactionRequest, TxSummary};
-use crate::{ecdsa, ChainError, PublicKey, SignInput, Signature, WalletType};
+use crate::{ecdsa, ChainError, SignInput, Signature, WalletType};
 
 /// The EIP-2718 type byte of an EIP-2930 (access list) transaction.
 const TYPE_EIP2930: u8 = 0x01;
@@ -168,27 +168,7 @@ fn summarize<T: Transaction>(tx: &T, kind: &str) -> TxSummary {
 
 /// Checks the signer and the request parameters, then decodes the transaction.
 fn decode_request(signer: Signer<'_>, request: &TransactionRequest) -> Result<UnsignedTx, ChainError> {
-    if signer.wallet_type != WalletType::Evm {
-        return Err(ChainError::UnsupportedOperation(format!(
-            "EVM transactions are signed by EVM wallets, not {}",
-            signer.wallet_type
-        )));
-    }
-    if !matches!(signer.public_key, PublicKey::Secp256k1(_)) {
-        return Err(ChainError::KeyMismatch);
-    }
-    // Parameters of other chains mean the caller has mixed something up; refuse rather than
-    // guess which part of the request was meant.
-    if request.network_passphrase.is_some() {
-        return Err(ChainError::InvalidParameter(
-            "networkPassphrase does not apply to EVM transactions".into(),
-        ));
-    }
-    if request.cosmos_sign_mode.is_some() {
-        return Err(ChainError::InvalidParameter(
-            "the Cosmos sign mode does not apply to EVM transactions".into(),
-        ));
-    }
+    super::check_request(signer, request, WalletType::Evm)?;
     let chain_id = match request.chain_id {
         None => {
             return Err(ChainError::InvalidParameter(

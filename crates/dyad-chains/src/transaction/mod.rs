@@ -106,6 +106,45 @@ pub struct Signer<'a> {
     pub address: &'a str,
 }
 
+/// Refuse a request for a chain module that is not the wallet's, or one carrying another
+/// chain's parameters: the caller has mixed something up, and guessing which part was meant
+/// could sign the wrong thing.
+pub(crate) fn check_request(
+    signer: Signer<'_>,
+    request: &TransactionRequest,
+    chain: WalletType,
+) -> Result<(), ChainError> {
+    if signer.wallet_type != chain {
+        return Err(ChainError::UnsupportedOperation(format!(
+            "{chain} transactions are signed by {chain} wallets, not {}",
+            signer.wallet_type
+        )));
+    }
+    if signer.public_key.scheme() != chain.scheme() {
+        return Err(ChainError::KeyMismatch);
+    }
+    let foreign = [
+        (
+            request.chain_id.is_some() && chain != WalletType::Evm,
+            "chainId (an EVM chain id)",
+        ),
+        (
+            request.network_passphrase.is_some() && chain != WalletType::Stellar,
+            "networkPassphrase (Stellar)",
+        ),
+        (
+            request.cosmos_sign_mode.is_some() && chain != WalletType::Cosmos,
+            "the sign mode (Cosmos)",
+        ),
+    ];
+    match foreign.iter().find(|(present, _)| *present) {
+        Some((_, what)) => Err(ChainError::InvalidParameter(format!(
+            "{what} does not apply to {chain} transactions"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Decode an unsigned transaction for `signer`: reject what does not decode, is unsupported,
 /// names another chain, or does not need this wallet's signature.
 pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {

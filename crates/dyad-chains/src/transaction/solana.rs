@@ -154,32 +154,10 @@ impl Rejection {
 
 /// Checks the request's parameters and the wallet, then decodes the bytes.
 fn decode_request(signer: Signer<'_>, request: &TransactionRequest) -> Result<Decoded, ChainError> {
-    if signer.wallet_type != WalletType::Solana {
-        return Err(ChainError::UnsupportedOperation(format!(
-            "SOLANA transactions are signed by SOLANA wallets, not {}",
-            signer.wallet_type
-        )));
-    }
+    super::check_request(signer, request, WalletType::Solana)?;
     let PublicKey::Ed25519(key) = signer.public_key else {
         return Err(ChainError::KeyMismatch);
     };
-    // Parameters of other chains mean the caller has mixed something up; refuse rather than
-    // guess which part of the request was meant.
-    if request.chain_id.is_some() {
-        return Err(ChainError::InvalidParameter(
-            "chainId does not apply to SOLANA transactions".into(),
-        ));
-    }
-    if request.network_passphrase.is_some() {
-        return Err(ChainError::InvalidParameter(
-            "networkPassphrase does not apply to SOLANA transactions".into(),
-        ));
-    }
-    if request.cosmos_sign_mode.is_some() {
-        return Err(ChainError::InvalidParameter(
-            "the Cosmos sign mode does not apply to SOLANA transactions".into(),
-        ));
-    }
     decode(&request.bytes, key)
 }
 

@@ -142,27 +142,10 @@ struct Decoded {
 
 /// Checks the request's parameters and the wallet, then decodes the envelope.
 fn decode_request(signer: Signer<'_>, request: &TransactionRequest) -> Result<Decoded, ChainError> {
-    if signer.wallet_type != WalletType::Stellar {
-        return Err(ChainError::UnsupportedOperation(format!(
-            "STELLAR transactions are signed by STELLAR wallets, not {}",
-            signer.wallet_type
-        )));
-    }
+    super::check_request(signer, request, WalletType::Stellar)?;
     let PublicKey::Ed25519(key) = signer.public_key else {
         return Err(ChainError::KeyMismatch);
     };
-    // Parameters of other chains mean the caller has mixed something up; refuse rather than
-    // guess which part of the request was meant.
-    if request.chain_id.is_some() {
-        return Err(ChainError::InvalidParameter(
-            "chainId does not apply to STELLAR transactions; the network is networkPassphrase".into(),
-        ));
-    }
-    if request.cosmos_sign_mode.is_some() {
-        return Err(ChainError::InvalidParameter(
-            "the Cosmos sign mode does not apply to STELLAR transactions".into(),
-        ));
-    }
     // The passphrase is part of the signed hash: without it the signature would be for no
     // network, or for one the caller did not choose.
     let passphrase =
