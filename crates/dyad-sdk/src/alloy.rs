@@ -84,22 +84,9 @@ impl DyadSigner {
     /// claims ([`SdkError::InvalidShare`] otherwise).
     pub fn new(dyad: impl Into<Arc<Dyad>>, wallet_id: WalletId) -> Result<Self, SdkError> {
         let dyad = dyad.into();
-        let (view, public_key) = dyad.loaded_public_key(wallet_id)?;
-        if view.wallet_type != WalletType::Evm {
-            return Err(SdkError::InvalidInput(format!(
-                "wallet {wallet_id} is a {} wallet; the alloy signer needs an EVM wallet",
-                view.wallet_type
-            )));
-        }
-        let derived = dyad_chains::evm::address(&public_key).map_err(SdkError::Chain)?;
-        let address = Address::from_str(&derived)
+        let (view, _) = dyad.loaded_key_of(wallet_id, WalletType::Evm)?;
+        let address = Address::from_str(&view.address)
             .map_err(|_| SdkError::InvalidShare(format!("wallet {wallet_id}: malformed address")))?;
-        let claimed = Address::from_str(&view.address).ok();
-        if claimed != Some(address) {
-            return Err(SdkError::InvalidShare(format!(
-                "wallet {wallet_id}: its address does not belong to its key"
-            )));
-        }
         Ok(Self {
             dyad,
             wallet_id,

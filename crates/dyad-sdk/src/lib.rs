@@ -239,14 +239,35 @@ impl Dyad {
             .ok_or(SdkError::WalletNotLoaded(id))
     }
 
-    /// A loaded wallet's description and group public key (no secret leaves the lock).
+    /// A loaded wallet of `wallet_type` and its group public key (no secret leaves the lock),
+    /// checked: the address it claims is its key's, so a signer built on it answers to that
+    /// address.
     #[cfg_attr(not(any(feature = "alloy", feature = "solana")), allow(dead_code))]
-    fn loaded_public_key(&self, id: WalletId) -> Result<(Wallet, dyad_chains::PublicKey), SdkError> {
-        self.loaded()
+    fn loaded_key_of(
+        &self,
+        id: WalletId,
+        wallet_type: WalletType,
+    ) -> Result<(Wallet, dyad_chains::PublicKey), SdkError> {
+        let (view, public_key) = self
+            .loaded()
             .iter()
             .find(|w| w.view.id == id)
             .map(|w| (w.view.clone(), w.share.public_key()))
-            .ok_or(SdkError::WalletNotLoaded(id))
+            .ok_or(SdkError::WalletNotLoaded(id))?;
+        if view.wallet_type != wallet_type {
+            return Err(SdkError::InvalidInput(format!(
+                "wallet {id} is a {} wallet; this signer needs a {wallet_type} wallet",
+                view.wallet_type
+            )));
+        }
+        let derived = dyad_chains::address(wallet_type, &public_key, &dyad_chains::ChainConfig::default())
+            .map_err(SdkError::Chain)?;
+        if derived != view.address {
+            return Err(SdkError::InvalidShare(format!(
+                "wallet {id}: its address does not belong to its key"
+            )));
+        }
+        Ok((view, public_key))
     }
 
     /// A client of the same server and app, with its own HTTP client and only `id` loaded (for

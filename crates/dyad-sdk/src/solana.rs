@@ -88,23 +88,12 @@ impl DyadSolanaSigner {
     /// The public key is the wallet's key share's and must match the address the wallet claims
     /// ([`SdkError::InvalidShare`] otherwise). Starts the signer's worker thread.
     pub fn new(dyad: &Dyad, wallet_id: WalletId) -> Result<Self, SdkError> {
-        let (view, public_key) = dyad.loaded_public_key(wallet_id)?;
-        if view.wallet_type != WalletType::Solana {
-            return Err(SdkError::InvalidInput(format!(
-                "wallet {wallet_id} is a {} wallet; the Solana signer needs a SOLANA wallet",
-                view.wallet_type
-            )));
-        }
+        let (_, public_key) = dyad.loaded_key_of(wallet_id, WalletType::Solana)?;
         let PublicKey::Ed25519(key) = public_key else {
             return Err(SdkError::InvalidShare(format!(
                 "wallet {wallet_id}: a SOLANA wallet has an Ed25519 key"
             )));
         };
-        if dyad_chains::solana::address(&public_key).ok().as_deref() != Some(view.address.as_str()) {
-            return Err(SdkError::InvalidShare(format!(
-                "wallet {wallet_id}: its address does not belong to its key"
-            )));
-        }
         let client = dyad.detached(wallet_id, worker_http_client())?;
         let (jobs, inbox) = mpsc::channel::<Job>();
         std::thread::Builder::new()
