@@ -66,6 +66,11 @@ async fn solana_signer_signs_transfers_for_the_solana_crates() {
     let signature = payer_signer.try_sign_message(&bytes).unwrap();
     verify_strict(&payer, &bytes, signature.as_ref());
 
+    // A wire transaction (signature slots first) is not a message: refused before any ceremony.
+    let wire = [&[1u8][..], &[0u8; 64][..], &bytes[..]].concat();
+    let err = payer_signer.try_sign_message(&wire).unwrap_err();
+    assert!(matches!(err, solana_signer::SignerError::InvalidInput(_)), "{err:?}");
+
     // Not a transaction message: refused, not signed.
     let err = payer_signer.try_sign_message(b"not a solana message").unwrap_err();
     assert!(matches!(err, solana_signer::SignerError::InvalidInput(_)), "{err:?}");

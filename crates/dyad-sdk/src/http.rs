@@ -13,14 +13,19 @@ use crate::error::SdkError;
 /// The HTTP client `Dyad::new` uses: redirects are not followed (the `X-API-Key` header would
 /// go along to whatever host a redirect names), and every call has a timeout.
 pub fn default_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .timeout(std::time::Duration::from_secs(60))
+    client_builder()
         .build()
         // Building fails only if the TLS backend cannot start, and then `Client::new` fails
         // the same way; there is no client to fall back to.
         .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// The settings every Dyad HTTP client has: no redirects, timeouts.
+pub(crate) fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(60))
 }
 
 /// An HTTP client bound to one server and one API key.

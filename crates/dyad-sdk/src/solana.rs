@@ -116,6 +116,26 @@ impl DyadSolanaSigner {
     /// Sign a Solana message (legacy or v0, as `Message::serialize` produces it) and return the
     /// 64-byte signature; the same as [`Signer::try_sign_message`] with the SDK's error.
     pub fn sign_message_bytes(&self, message: &[u8]) -> Result<Signature, SdkError> {
+        // Decode here first: a wire transaction would be signed (its message) by the server and
+        // then fail the check below, after a ceremony and an audit entry for nothing.
+        let address = dyad_chains::solana::address(&self.public_key).map_err(SdkError::Chain)?;
+        let signer = dyad_chains::Signer {
+            wallet_type: WalletType::Solana,
+            public_key: &self.public_key,
+            address: &address,
+        };
+        let request = TransactionRequest {
+            bytes: message.to_vec(),
+            chain_id: None,
+            network_passphrase: None,
+            cosmos_sign_mode: None,
+        };
+        let prepared = dyad_chains::transaction::prepare(signer, &request).map_err(SdkError::Chain)?;
+        if prepared.input != SignInput::Message(message.to_vec()) {
+            return Err(SdkError::InvalidInput(
+                "try_sign_message takes a message's bytes, not a wire transaction".into(),
+            ));
+        }
         let (reply, answer) = mpsc::sync_channel(1);
         self.jobs
             .send(Job {
@@ -151,7 +171,9 @@ impl Signer for DyadSolanaSigner {
         self.sign_message_bytes(message).map_err(|e| match e {
             SdkError::Http(reason) => SignerError::Connection(reason),
             // Refused as input: not a message this wallet signs (by the server or this side).
-            SdkError::Api { status: 400 | 422, .. } | SdkError::Chain(_) => SignerError::InvalidInput(e.to_string()),
+            SdkError::Api { status: 400 | 422, .. } | SdkError::Chain(_) | SdkError::InvalidInput(_) => {
+                SignerError::InvalidInput(e.to_string())
+            }
             other => SignerError::Custom(other.to_string()),
         })
     }
@@ -164,10 +186,7 @@ impl Signer for DyadSolanaSigner {
 /// Like [`crate::http::default_client`], without idle connections kept between calls (the
 /// worker's runtime only runs while a call is in flight).
 fn worker_http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
+    crate::http::client_builder()
         .pool_max_idle_per_host(0)
         .build()
         .unwrap_or_else(|_| reqwest::Client::new())
