@@ -58,3 +58,22 @@ impl ServerConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_running_ceremony_can_never_count_as_abandoned() {
+        let ok = ServerConfig::default();
+        assert!(ok.check().is_ok());
+        let bad = ServerConfig {
+            pending_ttl: ok.ceremony_ttl + ok.ceremony_deadline,
+            ..ok.clone()
+        };
+        assert!(bad.check().is_err());
+        let rule = ok.abandoned(1_000);
+        assert_eq!(rule.unstarted_before, 1_000 - 60);
+        assert_eq!(rule.before, 1_000 - 300);
+    }
+}
