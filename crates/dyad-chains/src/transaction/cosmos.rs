@@ -124,14 +124,12 @@ pub fn assemble(
         s: s_bytes,
         recovery_id: u8::from(canonical.v()),
     };
-    signer
-        .public_key
-        .verify(&SignInput::Digest(digest(&request.bytes)), &on_chain)
-        .map_err(|_| {
-            ChainError::InvalidSignature(
-                "the signature does not verify for this sign doc under the wallet's key".into(),
-            )
-        })?;
+    super::check_signature(
+        signer,
+        &SignInput::Digest(digest(&request.bytes)),
+        &on_chain,
+        "sign doc",
+    )?;
     let mut signature = Vec::with_capacity(64);
     signature.extend_from_slice(&r_bytes);
     signature.extend_from_slice(&s_bytes);

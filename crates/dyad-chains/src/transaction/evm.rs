@@ -82,14 +82,7 @@ pub fn assemble(
         s: canonical.s().to_be_bytes(),
         recovery_id: u8::from(canonical.v()),
     };
-    signer
-        .public_key
-        .verify(&SignInput::Digest(digest), &on_chain)
-        .map_err(|_| {
-            ChainError::InvalidSignature(
-                "the signature does not verify for this transaction under the wallet's key".into(),
-            )
-        })?;
+    super::check_signature(signer, &SignInput::Digest(digest), &on_chain, "transaction")?;
     Ok(SignedTransaction {
         signature: canonical.as_bytes().to_vec(),
         signed_transaction: Some(tx.encode_signed(canonical)),

@@ -145,6 +145,22 @@ pub(crate) fn check_request(
     }
 }
 
+/// Check `signature` against the wallet's key for `input` before it goes into a signed
+/// transaction, so a wrong signature is caught here and never reaches a broadcast. `what` names
+/// the signed object in the error ("transaction", "sign doc", "message").
+pub(crate) fn check_signature(
+    signer: Signer<'_>,
+    input: &SignInput,
+    signature: &Signature,
+    what: &str,
+) -> Result<(), ChainError> {
+    signer.public_key.verify(input, signature).map_err(|_| {
+        ChainError::InvalidSignature(format!(
+            "the signature does not verify for this {what} under the wallet's key"
+        ))
+    })
+}
+
 /// Decode an unsigned transaction for `signer`: reject what does not decode, is unsupported,
 /// names another chain, or does not need this wallet's signature.
 pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {

@@ -92,12 +92,12 @@ pub fn assemble(
     let Signature::Ed25519(bytes) = signature else {
         return Err(ChainError::KeyMismatch);
     };
-    signer
-        .public_key
-        .verify(&SignInput::Message(decoded.message_bytes.clone()), signature)
-        .map_err(|_| {
-            ChainError::InvalidSignature("the signature does not verify for this message under the wallet's key".into())
-        })?;
+    super::check_signature(
+        signer,
+        &SignInput::Message(decoded.message_bytes.clone()),
+        signature,
+        "message",
+    )?;
     let slot = decoded
         .signatures
         .get_mut(decoded.slot)

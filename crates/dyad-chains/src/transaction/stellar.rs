@@ -93,14 +93,12 @@ pub fn assemble(
     let Signature::Ed25519(bytes) = signature else {
         return Err(ChainError::KeyMismatch);
     };
-    signer
-        .public_key
-        .verify(&SignInput::Message(decoded.hash.to_vec()), signature)
-        .map_err(|_| {
-            ChainError::InvalidSignature(
-                "the signature does not verify for this transaction under the wallet's key".into(),
-            )
-        })?;
+    super::check_signature(
+        signer,
+        &SignInput::Message(decoded.hash.to_vec()),
+        signature,
+        "transaction",
+    )?;
     let decorated = DecoratedSignature {
         hint: hint(&decoded.key),
         signature: stellar_xdr::Signature(
