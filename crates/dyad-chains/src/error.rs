@@ -53,6 +53,14 @@ pub enum ChainError {
     /// This operation does not exist for the wallet type (e.g. typed data on Solana).
     #[error("{0}")]
     UnsupportedOperation(String),
+    /// Bytes given as a message that decode as a transaction or a transaction's message: a
+    /// message signature over them would authorise that transaction.
+    #[error("message is a transaction: {0}; sign it with sign-transaction")]
+    MessageIsTransaction(String),
+    /// Input over one of the decoding limits (coin count, EIP-712 types, depth, lengths); the
+    /// text names the limit.
+    #[error("request too complex: {0}")]
+    TooComplex(String),
     /// A [`ChainConfig`](crate::ChainConfig) value that cannot be used.
     #[error("invalid chain configuration: {0}")]
     InvalidConfig(String),

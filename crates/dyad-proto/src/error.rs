@@ -55,6 +55,16 @@ pub enum ErrorCode {
     WalletLocked,
     /// The request body or a frame is too large.
     PayloadTooLarge,
+    /// `sign-message` was given bytes that decode as a transaction (or a transaction's message):
+    /// a message signature must never be able to authorise one. Use `sign-transaction`.
+    MessageIsTransaction,
+    /// `sign-raw` is off for this app (the default): a raw digest can be the hash of anything.
+    RawSigningDisabled,
+    /// What was to be signed is over one of the decoding limits (coins, types, depth, lengths).
+    RequestTooComplex,
+    /// The server cheated in a protocol run or failed a proof (reported by the SDK, never sent
+    /// by a server): the wallet must not sign with this share again until its keys are refreshed.
+    ServerMisbehaved,
     /// Something failed inside the server; nothing was changed.
     Internal,
 }
@@ -85,6 +95,10 @@ impl ErrorCode {
             ErrorCode::UnsupportedOperation => "UNSUPPORTED_OPERATION",
             ErrorCode::WalletLocked => "WALLET_LOCKED",
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::MessageIsTransaction => "MESSAGE_IS_TRANSACTION",
+            ErrorCode::RawSigningDisabled => "RAW_SIGNING_DISABLED",
+            ErrorCode::RequestTooComplex => "REQUEST_TOO_COMPLEX",
+            ErrorCode::ServerMisbehaved => "SERVER_MISBEHAVED",
             ErrorCode::Internal => "INTERNAL",
         }
     }

@@ -53,6 +53,9 @@ pub enum ServerError {
     /// The wallet's share pair may not sign again.
     #[error("wallet is locked: a signing peer misbehaved; its shares must be refreshed before it can sign")]
     WalletLocked,
+    /// `sign-raw` is off for this app.
+    #[error("raw digest signing is disabled for this app: a digest can be the hash of anything (a transaction, an EIP-7702 authorization); an operator can enable it with `dyad app update --allow-raw-signing true`")]
+    RawSigningDisabled,
     /// The body is larger than the limit (bytes).
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -88,6 +91,7 @@ impl ServerError {
             WalletClaimed => (StatusCode::FORBIDDEN, ErrorCode::WalletClaimed),
             WalletLocked => (StatusCode::FORBIDDEN, ErrorCode::WalletLocked),
             PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+            RawSigningDisabled => (StatusCode::FORBIDDEN, ErrorCode::RawSigningDisabled),
             Chain(e) => chain_status(e),
             Storage(_) | Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
@@ -118,6 +122,8 @@ fn chain_status(e: &dyad_chains::ChainError) -> (StatusCode, ErrorCode) {
         C::InvalidTypedData(_) => (StatusCode::BAD_REQUEST, ErrorCode::InvalidTypedData),
         C::UnsupportedOperation(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::UnsupportedOperation),
         C::UnknownWalletType(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::UnsupportedWalletType),
+        C::MessageIsTransaction(_) => (StatusCode::BAD_REQUEST, ErrorCode::MessageIsTransaction),
+        C::TooComplex(_) => (StatusCode::BAD_REQUEST, ErrorCode::RequestTooComplex),
         C::InvalidMessage(_) | C::InvalidParameter(_) | C::InvalidAddress(_) => {
             (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest)
         }
