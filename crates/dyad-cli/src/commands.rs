@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use dyad_sdk::{Dyad, WalletView};
+use dyad_sdk::{Dyad, SdkError, WalletView};
 use dyad_server::{AppState, DataDir, MasterKey, ServerConfig, SqliteStore, Store};
 use serde_json::json;
 
@@ -139,6 +139,17 @@ async fn signer(target: &SignTarget) -> Result<Dyad, CliError> {
     Ok(dyad)
 }
 
+/// A server that cheated retires the wallet in the client; the share file keeps that, so no
+/// later run of the CLI lets this share take part again.
+fn retire_on_misbehaviour<T>(dyad: &Dyad, target: &SignTarget, result: Result<T, SdkError>) -> Result<T, CliError> {
+    if let Err(SdkError::ServerMisbehaved { .. }) = &result {
+        if let Err(e) = save_share(dyad, &target.share_file) {
+            eprintln!("warning: could not mark the wallet retired in its share file: {e}");
+        }
+    }
+    Ok(result?)
+}
+
 fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
@@ -158,7 +169,8 @@ async fn sign(cmd: SignCommand, j: bool) -> Result<(), CliError> {
                     .ok_or_else(|| CliError::Usage("--message-base64 is not valid base64".into()))?,
                 _ => return Err(CliError::Usage("give --message or --message-base64".into())),
             };
-            let r = signer(&target).await?.sign_message(target.wallet, &bytes).await?;
+            let dyad = signer(&target).await?;
+            let r = retire_on_misbehaviour(&dyad, &target, dyad.sign_message(target.wallet, &bytes).await)?;
             (r.wallet_id, r.signature, None)
         }
         SignCommand::Transaction {
@@ -182,7 +194,7 @@ async fn sign(cmd: SignCommand, j: bool) -> Result<(), CliError> {
                 network_passphrase,
                 cosmos_sign_mode: sign_mode,
             };
-            let r = dyad.sign_transaction(target.wallet, &request).await?;
+            let r = retire_on_misbehaviour(&dyad, &target, dyad.sign_transaction(target.wallet, &request).await)?;
             // EVM tooling passes raw transactions as hex; the others as base64.
             let encoded = r.signed_transaction.map(|t| match wallet_type {
                 Some(WalletType::Evm) => hex0x(&t),
@@ -195,13 +207,15 @@ async fn sign(cmd: SignCommand, j: bool) -> Result<(), CliError> {
                 .map_err(|e| CliError::Io(format!("reading {}: {e}", json_file.display())))?;
             let value: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|e| CliError::Usage(format!("{} is not JSON: {e}", json_file.display())))?;
-            let r = signer(&target).await?.sign_typed_data(target.wallet, &value).await?;
+            let dyad = signer(&target).await?;
+            let r = retire_on_misbehaviour(&dyad, &target, dyad.sign_typed_data(target.wallet, &value).await)?;
             (r.wallet_id, r.signature, None)
         }
         SignCommand::Raw { target, digest } => {
             let digest = dyad_proto::rest::decode_digest(&digest)
                 .ok_or_else(|| CliError::Usage("--digest must be 32 bytes of 0x-prefixed hex".into()))?;
-            let r = signer(&target).await?.sign_raw(target.wallet, digest).await?;
+            let dyad = signer(&target).await?;
+            let r = retire_on_misbehaviour(&dyad, &target, dyad.sign_raw(target.wallet, digest).await)?;
             (r.wallet_id, r.signature, None)
         }
     };

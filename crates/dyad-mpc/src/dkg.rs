@@ -38,6 +38,10 @@ impl Machine for Dkg {
     fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
         Ok(self.0.receive(frame)?.map(Dkg))
     }
+
+    fn awaits_last_round(&self) -> bool {
+        self.0.awaits_last_round()
+    }
 }
 
 impl fmt::Debug for Dkg {

@@ -18,6 +18,12 @@ pub trait Machine: Sized + Send + 'static {
     /// Consume the peer's frame for the current round. Gives either the next round's outgoing
     /// frame (with the machine that waits for the peer's next frame), or the result.
     fn receive(self, frame: &[u8]) -> Result<Transition<Self, Self::Output>, MpcError>;
+
+    /// Whether the peer frame this machine waits for is the protocol's last: the next
+    /// [`receive`](Machine::receive) gives [`Transition::Done`]. A party that must decide before
+    /// its peer can finish (the server audits a signature before the client can assemble it)
+    /// holds back the frame it sent last until then.
+    fn awaits_last_round(&self) -> bool;
 }
 
 /// The result of one [`Machine::receive`] step.
@@ -72,6 +78,10 @@ pub(crate) trait SchemeRun: Sized {
     /// What the protocol produces for this party.
     type Output;
 
+    /// How many rounds the protocol has: the run that waits for the peer frame of this round
+    /// finishes on it.
+    const ROUNDS: u8;
+
     /// The round whose peer frame this run waits for.
     fn round(&self) -> u8;
 
@@ -97,6 +107,14 @@ where
             ByScheme::Ecdsa(m) => m.receive(frame)?.map(ByScheme::Ecdsa),
             ByScheme::Ed25519(m) => m.receive(frame)?.map(ByScheme::Ed25519),
         })
+    }
+
+    /// Whether the awaited peer frame is the last one (see [`Machine::awaits_last_round`]).
+    pub(crate) fn awaits_last_round(&self) -> bool {
+        match self {
+            ByScheme::Ecdsa(m) => m.round() == E::ROUNDS,
+            ByScheme::Ed25519(m) => m.round() == F::ROUNDS,
+        }
     }
 
     /// `Debug` for the machine called `name`: the scheme and the awaited round, never the state.

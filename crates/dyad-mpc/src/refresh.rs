@@ -49,6 +49,10 @@ impl Machine for Refresh {
     fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
         Ok(self.0.receive(frame)?.map(Refresh))
     }
+
+    fn awaits_last_round(&self) -> bool {
+        self.0.awaits_last_round()
+    }
 }
 
 impl fmt::Debug for Refresh {

@@ -54,6 +54,10 @@ impl Machine for Sign {
     fn receive(self, frame: &[u8]) -> Result<Transition<Self, Signature>, MpcError> {
         Ok(self.0.receive(frame)?.map(Sign))
     }
+
+    fn awaits_last_round(&self) -> bool {
+        self.0.awaits_last_round()
+    }
 }
 
 impl fmt::Debug for Sign {

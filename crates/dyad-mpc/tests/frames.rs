@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use dyad_mpc::{Dkg, Machine, MpcError, Refresh, Role, Scheme, Sign, SignInput};
+use dyad_mpc::{Dkg, Machine, MpcError, Refresh, Role, Scheme, Sign, SignInput, Transition};
 
 /// Feeds `bad` to a machine waiting for round 1 and expects `Decode`.
 fn expect_decode<M: Machine>(fresh: &impl Fn() -> (M, Vec<u8>), bad: &[u8], what: &str) {
@@ -217,4 +217,77 @@ fn dkls_dkg_tampering_is_detected() {
         |len| vec![1, len / 2, len - 1],
         &[0x01],
     );
+}
+
+#[test]
+fn dkls_tampered_multiplication_data_is_cheating_not_a_mere_failure() {
+    // The middle of a signing round-1 frame is the OT-extension matrix of the multiplication;
+    // a peer that changes it under the right session binding is the cheater DKLs asks to ban.
+    let (user, cloud) = dkls_pair();
+    let sid = sid();
+    let input = input_for(Scheme::Dkls);
+    for (name, a, b) in [("cloud", cloud, user), ("user", user, cloud)] {
+        let result = run_tampered(
+            Sign::start(a, &sid, &input).unwrap(),
+            Sign::start(b, &sid, &input).unwrap(),
+            0,
+            |f| {
+                let mid = f.len() / 2;
+                f[mid] ^= 0x01;
+            },
+        );
+        assert!(
+            matches!(result, Err(MpcError::PeerMisbehaved(_))),
+            "tampering by the {name}: {result:?}"
+        );
+    }
+}
+
+/// Runs both parties, checking at every step that `awaits_last_round` says exactly whether the
+/// next frame ends the protocol.
+fn check_last_round<M: Machine>(name: &str, a: (M, Vec<u8>), b: (M, Vec<u8>)) {
+    let (mut ma, mut fa) = a;
+    let (mut mb, mut fb) = b;
+    loop {
+        let last = ma.awaits_last_round();
+        assert_eq!(last, mb.awaits_last_round(), "{name}: the parties disagree");
+        match (ma.receive(&fb).unwrap(), mb.receive(&fa).unwrap()) {
+            (Transition::Continue(na, oa), Transition::Continue(nb, ob)) => {
+                assert!(!last, "{name}: went on past the announced last round");
+                (ma, mb, fa, fb) = (na, nb, oa, ob);
+            }
+            (Transition::Done(_), Transition::Done(_)) => {
+                assert!(last, "{name}: ended on a round not announced as the last");
+                return;
+            }
+            _ => panic!("{name}: parties finished in different rounds"),
+        }
+    }
+}
+
+#[test]
+fn every_machine_knows_its_last_round() {
+    let sid = sid();
+    for scheme in [Scheme::Dkls, Scheme::Ed25519] {
+        let (user, cloud) = match scheme {
+            Scheme::Dkls => dkls_pair(),
+            Scheme::Ed25519 => ed25519_pair(),
+        };
+        let input = input_for(scheme);
+        check_last_round(
+            "sign",
+            Sign::start(user, &sid, &input).unwrap(),
+            Sign::start(cloud, &sid, &input).unwrap(),
+        );
+        check_last_round(
+            "refresh",
+            Refresh::start(user, &sid).unwrap(),
+            Refresh::start(cloud, &sid).unwrap(),
+        );
+        check_last_round(
+            "dkg",
+            Dkg::start(scheme, Role::User, &sid).unwrap(),
+            Dkg::start(scheme, Role::Cloud, &sid).unwrap(),
+        );
+    }
 }

@@ -110,10 +110,7 @@ impl<T: FrameTransport> CeremonyChannel<T> {
         let (mut machine, first) = blocking(start).await?;
         self.send(&Frame::Protocol(first)).await?;
         loop {
-            let round = match self.recv().await? {
-                Frame::Protocol(bytes) => bytes,
-                _ => return Err(ProtoError::UnexpectedFrame("expected a protocol round")),
-            };
+            let round = self.recv_protocol().await?;
             match blocking(move || machine.receive(&round)).await? {
                 Transition::Continue(next, out) => {
                     machine = next;
@@ -124,9 +121,68 @@ impl<T: FrameTransport> CeremonyChannel<T> {
         }
     }
 
+    /// Like [`run`](Self::run), but the frame that would let the peer finish is held back: the
+    /// peer's last frame is received and the output computed first, and the held frame is
+    /// returned beside it for the caller to [`release`](Self::release) once it has decided (the
+    /// server verifies and audits a signature before the client can assemble it, so no
+    /// signature exists that the audit log calls failed). Dropping the held frame instead ends
+    /// the run without the peer ever finishing.
+    pub async fn run_holding_last<M, F>(&mut self, start: F) -> Result<(M::Output, HeldFrame), ProtoError>
+    where
+        M: Machine,
+        M::Output: Send + 'static,
+        F: FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static,
+    {
+        let (mut machine, mut out) = blocking(start).await?;
+        loop {
+            if machine.awaits_last_round() {
+                let round = self.recv_protocol().await?;
+                return match blocking(move || machine.receive(&round)).await? {
+                    Transition::Done(output) => Ok((output, HeldFrame(out))),
+                    Transition::Continue(..) => {
+                        Err(ProtoError::UnexpectedFrame("the protocol went on past its last round"))
+                    }
+                };
+            }
+            self.send(&Frame::Protocol(out)).await?;
+            let round = self.recv_protocol().await?;
+            match blocking(move || machine.receive(&round)).await? {
+                Transition::Continue(next, next_out) => {
+                    machine = next;
+                    out = next_out;
+                }
+                Transition::Done(_) => {
+                    return Err(ProtoError::UnexpectedFrame("the protocol ended before its last round"))
+                }
+            }
+        }
+    }
+
+    /// Send a frame that [`run_holding_last`](Self::run_holding_last) held back.
+    pub async fn release(&mut self, held: HeldFrame) -> Result<(), ProtoError> {
+        self.send(&Frame::Protocol(held.0)).await
+    }
+
+    async fn recv_protocol(&mut self) -> Result<Vec<u8>, ProtoError> {
+        match self.recv().await? {
+            Frame::Protocol(bytes) => Ok(bytes),
+            _ => Err(ProtoError::UnexpectedFrame("expected a protocol round")),
+        }
+    }
+
     /// The transport, e.g. to close it.
     pub fn into_inner(self) -> T {
         self.io
+    }
+}
+
+/// This party's last protocol frame, held back by [`CeremonyChannel::run_holding_last`] until
+/// the caller lets the peer finish. `Debug` shows its length only.
+pub struct HeldFrame(Vec<u8>);
+
+impl std::fmt::Debug for HeldFrame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HeldFrame({} bytes)", self.0.len())
     }
 }
 

@@ -16,7 +16,7 @@ pub mod pregen;
 pub mod rest;
 pub mod wallet;
 
-pub use ceremony::{confirmation_input, run_machine, session_id, CeremonyChannel, FrameTransport};
+pub use ceremony::{confirmation_input, run_machine, session_id, CeremonyChannel, FrameTransport, HeldFrame};
 pub use channel::{Initiator, Responder, SecureChannel, ServerStaticKey};
 pub use error::{ErrorBody, ErrorCode, ProtoError};
 pub use frame::{Frame, Outcome};

@@ -2,7 +2,7 @@
 //! server's ceremony key, and run the same machines the server runs, as party 1.
 
 use dyad_chains::{SignRequest, SignedTransaction, Signer};
-use dyad_mpc::{Dkg, KeyShare, Role, Sign};
+use dyad_mpc::{Dkg, KeyShare, MpcError, Role, Sign};
 use dyad_proto::rest::{ceremony_path, CeremonyTicket};
 use std::time::Duration;
 
@@ -58,8 +58,11 @@ pub async fn generate(
             view,
             server_key,
             share,
+            server_misbehaved: false,
         }),
-        (Err(e @ SdkError::Ceremony(ProtoError::PeerAborted { .. })), _) | (Err(e), None) => Err(e),
+        (Err(e), None) => Err(e),
+        // Confirmed: the server may have committed the wallet, whatever it says now, so the
+        // share is never thrown away.
         (Err(e), Some(share)) => {
             let public_key = share.public_key();
             let address = dyad_chains::address(wallet_type, &public_key, &dyad_chains::ChainConfig::default())
@@ -81,9 +84,17 @@ pub async fn generate(
                     view,
                     server_key,
                     share,
+                    server_misbehaved: false,
                 }),
             })
         }
+    }
+}
+
+fn misbehaved(wallet_id: dyad_proto::WalletId, reason: &str) -> SdkError {
+    SdkError::ServerMisbehaved {
+        wallet_id,
+        reason: reason.to_string(),
     }
 }
 
@@ -159,7 +170,17 @@ pub async fn sign(
     let sid = session_id(&ticket.ceremony_id, "sign");
     let (share, machine_input) = (wallet.share.clone(), prepared.input.clone());
     let result = tokio::time::timeout(CEREMONY_DEADLINE, async {
-        let signature = channel.run(move || Sign::start(&share, &sid, &machine_input)).await?;
+        let signature = channel
+            .run(move || Sign::start(&share, &sid, &machine_input))
+            .await
+            .map_err(|e| match e {
+                // The channel is authenticated end to end: a round that fails the protocol's
+                // checks came from the server itself.
+                ProtoError::Mpc(m @ (MpcError::PeerMisbehaved(_) | MpcError::Protocol(_))) => {
+                    misbehaved(view.id, &m.to_string())
+                }
+                other => SdkError::Ceremony(other),
+            })?;
         public_key
             .verify(&prepared.input, &signature)
             .map_err(|_| SdkError::Mismatch("signature did not verify"))?;

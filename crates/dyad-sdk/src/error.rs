@@ -46,6 +46,17 @@ pub enum SdkError {
         /// The wallet and its share (secret).
         wallet: Box<crate::share::LoadedWallet>,
     },
+    /// The server cheated in a signing ceremony of this wallet or failed one of the protocol's
+    /// checks (for DKLs, a `BanCounterparty`: repeated sessions with a cheater can extract this
+    /// share). The wallet is marked unusable in this client and in every share string exported
+    /// from it; it must not sign again until its keys are refreshed.
+    #[error("SERVER_MISBEHAVED: the server misbehaved in a ceremony of wallet {wallet_id} ({reason}); this share must not sign with it again: the wallet needs a key refresh")]
+    ServerMisbehaved {
+        /// The wallet.
+        wallet_id: WalletId,
+        /// What the protocol found (never a secret).
+        reason: String,
+    },
     /// The wallet's share is not loaded in this client.
     #[error("wallet {0} is not loaded in this client: call set_user_share with its share first")]
     WalletNotLoaded(WalletId),
@@ -67,6 +78,7 @@ impl SdkError {
         match self {
             SdkError::Api { code, .. } => Some(*code),
             SdkError::Ceremony(ProtoError::PeerAborted { code, .. }) => Some(*code),
+            SdkError::ServerMisbehaved { .. } => Some(ErrorCode::ServerMisbehaved),
             _ => None,
         }
     }

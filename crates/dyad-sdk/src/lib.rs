@@ -376,6 +376,12 @@ impl Dyad {
         request: SignRequest,
     ) -> Result<dyad_chains::SignedTransaction, SdkError> {
         let wallet = self.loaded_wallet(wallet_id)?;
+        if wallet.server_misbehaved {
+            return Err(SdkError::ServerMisbehaved {
+                wallet_id,
+                reason: "the server misbehaved in an earlier ceremony of this wallet".into(),
+            });
+        }
         // The server decodes first (refusals get a stable code and an audit entry); this side
         // decodes again with the same code before its share takes part.
         let ticket: CeremonyTicket = self
@@ -387,7 +393,13 @@ impl Dyad {
                 Some(body),
             )
             .await?;
-        ceremony::sign(&self.api, &wallet, &ticket, &request).await
+        let signed = ceremony::sign(&self.api, &wallet, &ticket, &request).await;
+        if let Err(SdkError::ServerMisbehaved { .. }) = &signed {
+            if let Some(w) = self.loaded().iter_mut().find(|w| w.view.id == wallet_id) {
+                w.server_misbehaved = true;
+            }
+        }
+        signed
     }
 
     /// Change who a pregenerated wallet is for. The loaded share (if this client holds the

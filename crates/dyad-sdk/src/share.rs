@@ -46,12 +46,16 @@ pub struct LoadedWallet {
     pub server_key: [u8; 32],
     /// The user party's share. Secret.
     pub share: KeyShare,
+    /// Set for good once the server misbehaved in a ceremony of this wallet: this share must
+    /// not take part in another one (see [`SdkError::ServerMisbehaved`]).
+    pub server_misbehaved: bool,
 }
 
 impl fmt::Debug for LoadedWallet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LoadedWallet")
             .field("view", &self.view)
+            .field("server_misbehaved", &self.server_misbehaved)
             .finish_non_exhaustive()
     }
 }
@@ -63,8 +67,15 @@ struct Entry {
     #[serde(flatten)]
     view: WalletView,
     server_key: String,
+    /// Written only when set, so shares of healthy wallets read as before.
+    #[serde(default, skip_serializing_if = "is_false")]
+    server_misbehaved: bool,
     /// Secret: wiped on drop whichever way parsing ends.
     share: Zeroizing<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn entry_error(i: usize, what: &str) -> SdkError {
@@ -79,6 +90,7 @@ pub fn encode<'a>(wallets: impl IntoIterator<Item = &'a LoadedWallet>) -> Result
             v: VERSION,
             view: w.view.clone(),
             server_key: format!("0x{}", hex::encode(w.server_key)),
+            server_misbehaved: w.server_misbehaved,
             share: Zeroizing::new(STANDARD.encode(&*w.share.to_bytes())),
         };
         let json =
@@ -139,6 +151,7 @@ pub fn decode(s: &str) -> Result<Vec<LoadedWallet>, SdkError> {
             view: entry.view,
             server_key,
             share,
+            server_misbehaved: entry.server_misbehaved,
         });
     }
     Ok(out)

@@ -14,6 +14,7 @@ pub mod ceremony;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod lease;
 pub mod routes;
 pub mod seal;
 pub mod state;

@@ -7,6 +7,7 @@ use dyad_proto::ServerStaticKey;
 use crate::clock;
 use crate::config::ServerConfig;
 use crate::error::ServerError;
+use crate::lease::Leases;
 use crate::seal::{DataKey, MasterKey};
 use crate::store::Store;
 
@@ -27,6 +28,8 @@ pub struct Inner {
     pub ceremony_key: ServerStaticKey,
     /// Settings.
     pub config: ServerConfig,
+    /// Who may run a ceremony on which share pair now.
+    pub leases: Leases,
 }
 
 impl std::ops::Deref for AppState {
@@ -55,6 +58,7 @@ impl AppState {
             data_key,
             ceremony_key,
             config,
+            leases: Leases::default(),
         })))
     }
 

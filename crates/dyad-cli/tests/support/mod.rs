@@ -71,6 +71,15 @@ impl TestServer {
         n
     }
 
+    /// Run one statement straight against the SQLite file (to make the server's writes fail).
+    pub async fn execute(&self, sql: &str) {
+        let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", self.data_dir().join("dyad.db").display()))
+            .await
+            .unwrap();
+        sqlx::query(sql).execute(&db).await.unwrap();
+        db.close().await;
+    }
+
     /// A new BETA app; its API key.
     pub async fn app(&self, name: &str) -> String {
         let (_, key) = dyad_server::api_key::create_app(self.store.as_ref(), name, Environment::Beta)

@@ -88,6 +88,7 @@ impl EcdsaDkg {
 
 impl SchemeRun for EcdsaDkg {
     type Output = KeyShare;
+    const ROUNDS: u8 = 3;
 
     fn round(&self) -> u8 {
         match self {

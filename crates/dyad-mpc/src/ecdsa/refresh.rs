@@ -101,6 +101,7 @@ impl EcdsaRefresh {
 
 impl SchemeRun for EcdsaRefresh {
     type Output = KeyShare;
+    const ROUNDS: u8 = 3;
 
     fn round(&self) -> u8 {
         match self {

@@ -110,6 +110,7 @@ impl EcdsaSign {
 
 impl SchemeRun for EcdsaSign {
     type Output = Signature;
+    const ROUNDS: u8 = 3;
 
     fn round(&self) -> u8 {
         match self {

@@ -51,6 +51,7 @@ impl FrostDkg {
 
 impl SchemeRun for FrostDkg {
     type Output = KeyShare;
+    const ROUNDS: u8 = 2;
 
     fn round(&self) -> u8 {
         match self {

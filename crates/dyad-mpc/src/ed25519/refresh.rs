@@ -73,6 +73,7 @@ impl FrostRefresh {
 
 impl SchemeRun for FrostRefresh {
     type Output = KeyShare;
+    const ROUNDS: u8 = 2;
 
     fn round(&self) -> u8 {
         match self {

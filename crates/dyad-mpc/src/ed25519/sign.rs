@@ -80,6 +80,7 @@ impl FrostSign {
 
 impl SchemeRun for FrostSign {
     type Output = Signature;
+    const ROUNDS: u8 = 2;
 
     fn round(&self) -> u8 {
         match self {

@@ -1,9 +1,12 @@
 //! Key generation, cloud side: DKG, a test signature both sides must agree on, the client's
 //! confirmation that it holds its share, then one transaction that seals the cloud share and
 //! makes the wallet visible.
+//!
+//! The commit runs outside the ceremony deadline, and once it has been attempted the client is
+//! never told "aborted": it may already hold the only copy of a live wallet's share.
 
 use dyad_chains::address;
-use dyad_mpc::{Dkg, Role, Sign};
+use dyad_mpc::{Dkg, PublicKey, Role, Sign};
 use dyad_proto::{confirmation_input, session_id, CeremonyChannel, CeremonyId, Frame, Outcome, WalletStatus};
 use serde_json::json;
 
@@ -11,15 +14,23 @@ use super::transport::AxumSocket;
 use crate::audit;
 use crate::error::ServerError;
 use crate::state::AppState;
-use crate::store::{CeremonyRecord, SealedShare};
+use crate::store::{CeremonyRecord, SealedShare, WalletRecord};
 
-/// Run the key generation for the pending wallet of `record`.
-pub async fn run(
+/// A key generation both sides finished and the client confirmed: what the commit writes.
+pub(super) struct Commit {
+    pending: WalletRecord,
+    public_key: PublicKey,
+    address: String,
+    sealed: SealedShare,
+}
+
+/// Run the key generation for the pending wallet of `record`, up to the client's confirmation.
+pub(super) async fn run(
     state: &AppState,
     id: &CeremonyId,
     record: &CeremonyRecord,
     channel: &mut CeremonyChannel<AxumSocket>,
-) -> Result<(), ServerError> {
+) -> Result<Commit, ServerError> {
     let pending = state
         .store
         .pending_wallet(record.wallet_id)
@@ -57,33 +68,76 @@ pub async fn run(
     let sealed = state
         .data_key
         .seal_share(&pending.id, pending.key_version, &share.to_bytes())?;
-    drop(share);
+    Ok(Commit {
+        pending,
+        public_key,
+        address,
+        sealed: SealedShare {
+            data_key_id: state.data_key.id(),
+            sealed,
+        },
+    })
+}
+
+/// Commit a confirmed key generation and tell the client. Never answers `Abort`: whatever
+/// fails is audited, and the client (which keeps its share once it has confirmed) finds out
+/// with `get_wallet`.
+pub(super) async fn commit(
+    state: &AppState,
+    record: &CeremonyRecord,
+    channel: &mut CeremonyChannel<AxumSocket>,
+    commit: Commit,
+) {
+    let Commit {
+        pending,
+        public_key,
+        address,
+        sealed,
+    } = commit;
     let entry = audit::entry(
         record.scope,
         Some(pending.id),
         "wallet.created",
         json!({ "type": pending.wallet_type, "address": address, "pregenId": pending.pregen_id }),
     );
-    state
+    if let Err(e) = state
         .store
-        .activate_wallet(
-            pending.id,
-            &public_key,
-            &address,
-            &SealedShare {
-                data_key_id: state.data_key.id(),
-                sealed,
-            },
-            &entry,
-        )
-        .await?;
-
+        .activate_wallet(pending.id, &public_key, &address, &sealed, &entry)
+        .await
+    {
+        // Left pending: the reaper removes it unless it did commit after all.
+        tracing::error!(wallet = %pending.id, error = %e, "committing a wallet failed");
+        let entry = audit::entry(
+            record.scope,
+            Some(pending.id),
+            "wallet.commit_failed",
+            json!({ "error": e.to_string() }),
+        );
+        if let Err(e) = state.store.audit(&entry).await {
+            tracing::error!(error = %e, "recording a failed commit");
+        }
+        return;
+    }
     let mut wallet = pending;
     wallet.public_key = Some(public_key);
     wallet.address = Some(address);
     wallet.status = WalletStatus::Pregen;
-    channel
-        .send(&Frame::Done(Outcome::WalletCreated(wallet.view()?)))
-        .await?;
-    Ok(())
+    let sent = match wallet.view() {
+        Ok(view) => channel
+            .send(&Frame::Done(Outcome::WalletCreated(view)))
+            .await
+            .map_err(ServerError::from),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
+        let entry = audit::entry(
+            record.scope,
+            Some(wallet.id),
+            "wallet.created_unacknowledged",
+            json!({ "error": e.to_string() }),
+        );
+        if let Err(e) = state.store.audit(&entry).await {
+            tracing::error!(error = %e, "recording an unacknowledged wallet");
+        }
+    }
 }

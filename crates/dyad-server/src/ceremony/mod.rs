@@ -1,6 +1,10 @@
 //! The cloud party's side of ceremonies. Each runs on one WebSocket, inside a Noise channel,
-//! under an overall deadline. Failure of any kind is terminal: the socket gets an `Abort`, a
-//! pending wallet is discarded, and the failure is audited.
+//! under an overall deadline. Failure of any kind is terminal: the failure is recorded, then the
+//! socket gets an `Abort` (never once a key generation's commit was attempted: the client may
+//! hold the only copy of a live wallet's share).
+//!
+//! A sign ceremony runs only while it holds its wallet's lease ([`crate::lease`]): it waits its
+//! turn after the handshake, and gives the lease back only once its outcome is written.
 
 mod dkg;
 mod sign;
@@ -10,77 +14,138 @@ use axum::extract::ws::WebSocket;
 use dyad_proto::{CeremonyChannel, CeremonyId, ErrorCode, ProtoError};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use tokio::time::Instant;
 
 use crate::audit;
 use crate::error::ServerError;
 use crate::state::AppState;
 use crate::store::{CeremonyKind, CeremonyRecord};
-use transport::AxumSocket;
+pub use transport::AxumSocket;
 
 /// Largest WebSocket message accepted (a sealed DKLs round is ~150 KB).
 pub const MAX_WS_MESSAGE: usize = 8 * 1024 * 1024;
+
+/// How long the server spends telling a peer the ceremony is over.
+const GOODBYE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What the database keeps instead of a ceremony id.
 pub fn ceremony_hash(id: &CeremonyId) -> [u8; 32] {
     Sha256::digest(id.0).into()
 }
 
-fn code_of(e: &ServerError) -> ErrorCode {
-    e.status_and_code().1
+fn timed_out() -> ServerError {
+    ServerError::from(ProtoError::Timeout)
 }
 
-/// Run one ceremony to its end on `socket`, under the ceremony deadline. Whatever ends it
-/// (a bad frame, a failed check, the deadline), the failure is recorded *before* the peer hears
-/// of it or the socket closes, so a client that sees the end finds no pending wallet left.
+/// Run one ceremony to its end on `socket`. Whatever ends it (a bad frame, a failed check, the
+/// deadline), the failure is recorded *before* the peer hears of it or the socket closes, so a
+/// client that sees the end finds the state it implies (no pending wallet, a `sign.failed`).
 pub async fn run(state: AppState, id: CeremonyId, record: CeremonyRecord, socket: WebSocket) {
-    let deadline = tokio::time::Instant::now() + state.config.ceremony_deadline;
-    let timed_out = || ServerError::from(ProtoError::Timeout);
+    let deadline = Instant::now() + state.config.ceremony_deadline;
     let accepted = tokio::time::timeout_at(
         deadline,
         CeremonyChannel::accept(AxumSocket::new(socket), &state.ceremony_key, &id),
-    );
-    let mut channel = match accepted.await {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => {
+    )
+    .await
+    .unwrap_or_else(|_| Err(ProtoError::Timeout));
+    let mut channel = match accepted {
+        Ok(c) => c,
+        Err(e) => {
             fail(&state, &id, &record, &e.into()).await;
             return;
         }
-        Err(_) => {
-            fail(&state, &id, &record, &timed_out()).await;
-            return;
-        }
     };
-    let ceremony = async {
-        match &record.kind {
-            CeremonyKind::Dkg => dkg::run(&state, &id, &record, &mut channel).await,
-            CeremonyKind::Sign(authorised) => sign::run(&state, &id, &record, authorised, &mut channel).await,
+    // What the peer is told; the failure behind it is recorded by then.
+    let told = match &record.kind {
+        CeremonyKind::Dkg => {
+            let prepared = tokio::time::timeout_at(deadline, dkg::run(&state, &id, &record, &mut channel))
+                .await
+                .unwrap_or_else(|_| Err(timed_out()));
+            match prepared {
+                // Past this point the wallet may be committed: no Abort, whatever happens.
+                Ok(commit) => {
+                    dkg::commit(&state, &record, &mut channel, commit).await;
+                    None
+                }
+                Err(e) => {
+                    fail(&state, &id, &record, &e).await;
+                    Some(e)
+                }
+            }
         }
-    };
-    let outcome = tokio::time::timeout_at(deadline, ceremony)
-        .await
-        .unwrap_or_else(|_| Err(timed_out()));
-    // A wallet committed before the failure (the deadline hit after the commit) stands: the peer
-    // must not hear "aborted", or it would throw away the only copy of its share.
-    let committed = match &outcome {
-        Err(e) => fail(&state, &id, &record, e).await,
-        Ok(()) => false,
+        CeremonyKind::Sign(authorised) => sign_in_turn(&state, &id, &record, authorised, &mut channel, deadline).await,
     };
     // Saying goodbye must not hang on a peer that stopped reading.
     let goodbye = async {
-        if let (Err(e), false) = (&outcome, committed) {
-            let code = match e {
-                ServerError::CeremonyAborted(_) => ErrorCode::CeremonyAborted,
-                other => code_of(other),
-            };
-            channel.abort(code, &e.to_string()).await;
+        if let Some(e) = &told {
+            channel.abort(abort_code(e), &e.to_string()).await;
         }
         channel.into_inner().close().await;
     };
     let _ = tokio::time::timeout(GOODBYE, goodbye).await;
 }
 
-/// How long the server spends telling a peer the ceremony is over.
-const GOODBYE: std::time::Duration = std::time::Duration::from_secs(5);
+/// A lease outlives the longest a ceremony holding it can run by this much.
+const LEASE_MARGIN: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Wait for the wallet's lease (bounded by the deadline), then sign with a full deadline of its
+/// own. The outcome is recorded before the lease goes back: the signature's audit entry, the
+/// failure's, or the lock after a cheating peer. Gives what the peer is to be told.
+async fn sign_in_turn(
+    state: &AppState,
+    id: &CeremonyId,
+    record: &CeremonyRecord,
+    authorised: &crate::store::AuthorisedSign,
+    channel: &mut CeremonyChannel<AxumSocket>,
+    wait_until: Instant,
+) -> Option<ServerError> {
+    let hold_for = state.config.ceremony_deadline + GOODBYE + LEASE_MARGIN;
+    let lease = match state
+        .leases
+        .acquire(&state.store, record.wallet_id, hold_for, wait_until)
+        .await
+    {
+        Ok(lease) => lease,
+        Err(e) => {
+            fail(state, id, record, &e).await;
+            return Some(e);
+        }
+    };
+    let deadline = Instant::now() + state.config.ceremony_deadline;
+    let ended = tokio::time::timeout_at(deadline, sign::run(state, id, record, authorised, channel, &lease))
+        .await
+        .unwrap_or_else(|_| sign::Ended::Failed(timed_out()));
+    match ended {
+        sign::Ended::Signed => {
+            lease.release().await;
+            None
+        }
+        sign::Ended::Failed(e) => {
+            fail(state, id, record, &e).await;
+            lease.release().await;
+            Some(e)
+        }
+        sign::Ended::PeerCheated(reason) => {
+            let e = ServerError::WalletLocked;
+            fail(state, id, record, &e).await;
+            let entry = audit::entry(
+                record.scope,
+                Some(record.wallet_id),
+                "wallet.locked",
+                json!({ "reason": reason }),
+            );
+            state.leases.lock(lease, entry).await;
+            Some(e)
+        }
+    }
+}
+
+fn abort_code(e: &ServerError) -> ErrorCode {
+    match e {
+        ServerError::CeremonyAborted(_) => ErrorCode::CeremonyAborted,
+        other => other.status_and_code().1,
+    }
+}
 
 /// The WebSocket upgrade of a consumed ceremony failed: the ceremony is over before it began.
 pub fn upgrade_failed(state: AppState, id: CeremonyId, record: CeremonyRecord) {
@@ -91,37 +156,29 @@ pub fn upgrade_failed(state: AppState, id: CeremonyId, record: CeremonyRecord) {
 }
 
 /// A ceremony failed: discard its pending wallet (key generation) and audit the failure.
-/// `true` if the key generation had already committed its wallet (which then stands).
-async fn fail(state: &AppState, id: &CeremonyId, record: &CeremonyRecord, e: &ServerError) -> bool {
+async fn fail(state: &AppState, id: &CeremonyId, record: &CeremonyRecord, e: &ServerError) {
     tracing::info!(ceremony = ?id, wallet = %record.wallet_id, error = %e, "ceremony failed");
-    let action = match record.kind {
-        CeremonyKind::Dkg => "wallet.create_failed",
-        CeremonyKind::Sign(_) => "sign.failed",
-    };
-    let entry = audit::entry(
-        record.scope,
-        Some(record.wallet_id),
-        action,
-        json!({ "error": e.to_string() }),
-    );
-    let committed = matches!(record.kind, CeremonyKind::Dkg)
-        && matches!(state.store.wallet(record.scope, record.wallet_id).await, Ok(Some(_)));
     let stored = match record.kind {
-        // Committed already (only the end failed): the wallet stands; say so instead.
-        CeremonyKind::Dkg if committed => {
+        CeremonyKind::Dkg => {
             let entry = audit::entry(
                 record.scope,
                 Some(record.wallet_id),
-                "wallet.created_unacknowledged",
+                "wallet.create_failed",
                 json!({ "error": e.to_string() }),
+            );
+            state.store.discard_pending_wallet(record.wallet_id, &entry).await
+        }
+        CeremonyKind::Sign(_) => {
+            let entry = audit::entry(
+                record.scope,
+                Some(record.wallet_id),
+                "sign.failed",
+                json!({ "error": e.to_string(), "code": abort_code(e) }),
             );
             state.store.audit(&entry).await
         }
-        CeremonyKind::Dkg => state.store.discard_pending_wallet(record.wallet_id, &entry).await,
-        CeremonyKind::Sign(_) => state.store.audit(&entry).await,
     };
     if let Err(e) = stored {
         tracing::error!(error = %e, "recording a failed ceremony");
     }
-    committed
 }

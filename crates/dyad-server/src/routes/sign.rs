@@ -103,12 +103,14 @@ pub async fn sign_raw(
 
 /// Authorise, decode, audit and store a sign request; the ticket for its ceremony. `parse`
 /// turns the body into the request once the wallet is known, so that every refusal of a real
-/// wallet's request, down to a malformed body, is audited.
+/// wallet's request, down to a malformed body, is audited. Parsing and decoding run on the
+/// blocking pool: a large Cosmos document or EIP-712 payload must not hold up an async worker
+/// that other tenants' requests share.
 async fn start(
     state: &AppState,
     scope: Scope,
     id: &str,
-    parse: impl FnOnce() -> Result<SignRequest, ServerError>,
+    parse: impl FnOnce() -> Result<SignRequest, ServerError> + Send + 'static,
 ) -> Started {
     let id = wallet_id(id)?;
     let wallet = state
@@ -117,16 +119,25 @@ async fn start(
         .await?
         .ok_or(ServerError::WalletNotFound)?;
     let deny = |e: ServerError| audit::denied(state.store.as_ref(), scope, id, "sign.denied", e);
-    if let Some(refusal) = wallet.signing_refusal() {
+    let refusal = match wallet.signing_refusal() {
+        Some(refusal) => Some(refusal),
+        None if state.leases.is_locked_here(id) => Some(ServerError::WalletLocked),
+        None => None,
+    };
+    if let Some(refusal) = refusal {
         return Err(deny(refusal).await);
     }
-    let request = match parse() {
-        Ok(r) => r,
+    let decoding = wallet.clone();
+    let decoded = tokio::task::spawn_blocking(move || {
+        let request = parse()?;
+        let prepared = request.prepare(decoding.signer()?)?;
+        Ok::<_, ServerError>((request, prepared))
+    })
+    .await
+    .map_err(|_| ServerError::Internal("decoding a sign request failed".into()))?;
+    let (request, prepared) = match decoded {
+        Ok(d) => d,
         Err(e) => return Err(deny(e).await),
-    };
-    let prepared = match request.prepare(wallet.signer()?) {
-        Ok(p) => p,
-        Err(e) => return Err(deny(e.into()).await),
     };
     let signs = describe_input(&prepared.input);
     let ceremony_id = CeremonyId::random();

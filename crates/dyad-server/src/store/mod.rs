@@ -187,6 +187,30 @@ pub struct Abandoned {
     pub before: i64,
 }
 
+/// A ceremony lease as a holder asks for it (see [`Store::acquire_lease`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeaseRequest {
+    /// Random, names the holder: only it can give the lease back.
+    pub token: [u8; 16],
+    /// Unix seconds now: a lease whose `until` is before this has expired.
+    pub now: i64,
+    /// Unix seconds until which the lease holds unless given back first.
+    pub until: i64,
+}
+
+/// What [`Store::acquire_lease`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaseAttempt {
+    /// The lease is the caller's.
+    Acquired,
+    /// Another ceremony of this share pair holds it.
+    Busy,
+    /// The share pair is locked for good: no ceremony may run.
+    Locked,
+    /// No such live wallet.
+    Gone,
+}
+
 /// A cloud share as stored: sealed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SealedShare {
@@ -256,6 +280,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Lock a wallet's current share pair for good (the peer cheated), auditing it.
     async fn lock_wallet(&self, id: WalletId, audit: &AuditRecord) -> StoreResult<()>;
+    /// Take the ceremony lease of a live wallet's share pair, if it is free or expired and the
+    /// wallet is not locked, in one atomic step: at most one holder at a time.
+    async fn acquire_lease(&self, id: WalletId, lease: &LeaseRequest) -> StoreResult<LeaseAttempt>;
+    /// Give a lease back; a no-op if `token` no longer holds it (it expired and was taken).
+    async fn release_lease(&self, id: WalletId, token: &[u8; 16]) -> StoreResult<()>;
 
     /// Store a ceremony authorised for a visible wallet, with its audit entry.
     async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord) -> StoreResult<()>;

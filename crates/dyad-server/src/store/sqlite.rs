@@ -440,6 +440,43 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn acquire_lease(&self, id: WalletId, lease: &LeaseRequest) -> StoreResult<LeaseAttempt> {
+        // One statement: SQLite runs it under its single writer lock, PostgreSQL re-checks the
+        // WHERE clause on the locked row, so two callers can never both see the lease free.
+        let taken = sqlx::query(
+            "UPDATE wallets SET lease_token = $1, lease_until = $2 WHERE id = $3 AND status <> 'pending' \
+             AND locked_at IS NULL AND (lease_until IS NULL OR lease_until < $4)",
+        )
+        .bind(&lease.token[..])
+        .bind(lease.until)
+        .bind(id.to_string())
+        .bind(lease.now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if taken == 1 {
+            return Ok(LeaseAttempt::Acquired);
+        }
+        let row = sqlx::query("SELECT locked_at FROM wallets WHERE id = $1 AND status <> 'pending'")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            None => LeaseAttempt::Gone,
+            Some(r) if r.try_get::<Option<i64>, _>("locked_at")?.is_some() => LeaseAttempt::Locked,
+            Some(_) => LeaseAttempt::Busy,
+        })
+    }
+
+    async fn release_lease(&self, id: WalletId, token: &[u8; 16]) -> StoreResult<()> {
+        sqlx::query("UPDATE wallets SET lease_token = NULL, lease_until = NULL WHERE id = $1 AND lease_token = $2")
+            .bind(id.to_string())
+            .bind(&token[..])
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         insert_ceremony_row(&mut *tx, ceremony).await?;

@@ -1,0 +1,543 @@
+//! Signing under attack: one ceremony per share pair at a time, a cheating client locks the
+//! wallet before anyone queued behind it can sign, a cheating server makes the SDK retire the
+//! wallet, the server lets the client finish only what it has recorded, and a key generation
+//! whose commit was attempted never tells the client "aborted".
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use dyad_mpc::{KeyShare, Machine, Sign, SignInput, Transition};
+use dyad_proto::rest::{ceremony_path, CeremonyTicket};
+use dyad_proto::{
+    session_id, CeremonyChannel, CeremonyId, ErrorCode, Frame, Initiator, PregenId, SecureChannel, WalletType,
+};
+use dyad_sdk::{Dyad, SdkError, Wallet};
+use dyad_server::{AppState, DataDir, ServerConfig};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use support::TestServer;
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+fn email(s: &str) -> PregenId {
+    PregenId::parse("email", s).unwrap()
+}
+
+/// A wallet made through the SDK, and its user share as the app would keep it.
+async fn wallet(t: &TestServer, key: &str, wallet_type: WalletType, who: &str) -> (Dyad, Wallet, String) {
+    let dyad = Dyad::new(&t.url(), key);
+    let w = dyad.create_pregen_wallet(wallet_type, &email(who)).await.unwrap();
+    let share = dyad.get_user_share().unwrap().expose().to_string();
+    (dyad, w, share)
+}
+
+fn user_share(share: &str) -> KeyShare {
+    dyad_sdk::share::decode(share).unwrap().remove(0).share
+}
+
+/// `POST /v1/wallets/{id}/sign-message` by hand: the ticket.
+async fn sign_ticket(t: &TestServer, key: &str, w: &Wallet, message: &[u8]) -> CeremonyTicket {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/wallets/{}/sign-message", t.url(), w.id))
+        .header("x-api-key", key)
+        .json(&json!({ "messageBase64": base64_of(message) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    resp.json().await.unwrap()
+}
+
+fn base64_of(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// A client's side of a ceremony driven by hand: the socket and the open Noise channel.
+struct Manual {
+    ws: Ws,
+    channel: SecureChannel,
+}
+
+impl Manual {
+    async fn connect(url: &str, server_key: &[u8; 32], ticket: &CeremonyTicket) -> Self {
+        let url = format!(
+            "{}{}",
+            url.replace("http://", "ws://"),
+            ceremony_path(&ticket.ceremony_id)
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let (init, m1) = Initiator::start(server_key, &ticket.ceremony_id).unwrap();
+        ws.send(Message::Binary(m1.into())).await.unwrap();
+        let m2 = match ws.next().await.unwrap().unwrap() {
+            Message::Binary(b) => b,
+            other => panic!("expected the handshake, got {other:?}"),
+        };
+        Self {
+            ws,
+            channel: init.finish(&m2).unwrap(),
+        }
+    }
+
+    async fn send(&mut self, frame: &Frame) {
+        let sealed = self.channel.seal(&frame.to_bytes()).unwrap();
+        self.ws.send(Message::Binary(sealed.into())).await.unwrap();
+    }
+
+    /// The next frame, or `None` once the server closed without one.
+    async fn recv(&mut self) -> Option<Frame> {
+        while let Some(msg) = self.ws.next().await {
+            match msg {
+                Ok(Message::Binary(b)) => return Some(Frame::from_bytes(&self.channel.open(&b).unwrap()).unwrap()),
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+        None
+    }
+
+    async fn recv_protocol(&mut self) -> Vec<u8> {
+        match self.recv().await {
+            Some(Frame::Protocol(b)) => b,
+            other => panic!("expected a protocol round, got {other:?}"),
+        }
+    }
+
+    /// Read until the server's `Abort`; its code. Fails if a protocol round comes first.
+    async fn abort_code(&mut self) -> ErrorCode {
+        match self.recv().await {
+            Some(Frame::Abort { code, .. }) => code,
+            other => panic!("expected an Abort, got {other:?}"),
+        }
+    }
+}
+
+async fn server_key(t: &TestServer) -> [u8; 32] {
+    let info = Dyad::new(&t.url(), "none").info().await.unwrap();
+    let mut k = [0u8; 32];
+    hex::decode_to_slice(info.ceremony_public_key.trim_start_matches("0x"), &mut k).unwrap();
+    k
+}
+
+/// What `sign-message` signs for an EVM wallet, computed here the way the server does.
+fn evm_message_input(w: &Wallet, message: &[u8]) -> SignInput {
+    dyad_chains::message_sign_input(WalletType::Evm, &w.address, message).unwrap()
+}
+
+/// Start a client ceremony that cheats in the multiplication: its round-1 OT-extension data is
+/// tampered with (under the right session binding), which DKLs reports as `BanCounterparty`.
+/// Returns once the server holds the wallet's lease (its round 1 arrived) and the cheat is sent.
+async fn cheat_in_multiplication(t: &TestServer, key: &str, w: &Wallet, share: &KeyShare) -> Manual {
+    let message = b"cheat";
+    let ticket = sign_ticket(t, key, w, message).await;
+    let mut client = Manual::connect(&t.url(), &server_key(t).await, &ticket).await;
+    let sid = session_id(&ticket.ceremony_id, "sign");
+    let (_machine, mut first) = Sign::start(share, &sid, &evm_message_input(w, message)).unwrap();
+    // The server's round 1 proves it took the lease.
+    let _ = client.recv_protocol().await;
+    let mid = first.len() / 2;
+    first[mid] ^= 0x01;
+    client.send(&Frame::Protocol(first)).await;
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_signatures_on_one_wallet_all_succeed_one_at_a_time() {
+    let t = TestServer::start().await;
+    let key = t.app("bot").await;
+    let (dyad, w, _) = wallet(&t, &key, WalletType::Evm, "bot@example.com").await;
+    let dyad = Arc::new(dyad);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let (dyad, id) = (dyad.clone(), w.id);
+        tasks.spawn(async move {
+            let message = format!("airdrop {i}").into_bytes();
+            let signed = dyad.sign_message(id, &message).await;
+            (message, signed)
+        });
+    }
+    let mut signed = 0;
+    while let Some(done) = tasks.join_next().await {
+        let (message, result) = done.unwrap();
+        let sig = result.unwrap_or_else(|e| panic!("a concurrent signature failed: {e}"));
+        dyad_cli::verify::verify_message(&w, &message, &sig.signature).unwrap();
+        signed += 1;
+    }
+    assert_eq!(signed, 50);
+
+    // The recorded turns of the 50 ceremonies never overlap.
+    let mut turns: Vec<(i64, i64)> = t
+        .audit_log()
+        .await
+        .iter()
+        .filter(|r| r.action == "sign.completed")
+        .map(|r| {
+            (
+                r.detail["startedAtMicros"].as_i64().unwrap(),
+                r.detail["finishedAtMicros"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(turns.len(), 50);
+    turns.sort_unstable();
+    for (start, end) in &turns {
+        assert!(start <= end);
+    }
+    for pair in turns.windows(2) {
+        assert!(
+            pair[0].1 <= pair[1].0,
+            "two ceremonies of one wallet overlapped: {:?} and {:?}",
+            pair[0],
+            pair[1]
+        );
+    }
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM wallets WHERE lease_token IS NOT NULL")
+            .await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cheating_client_locks_the_wallet_and_every_ceremony_queued_behind_it_is_refused() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let (dyad, w, share) = wallet(&t, &key, WalletType::Evm, "victim@example.com").await;
+    let user = user_share(&share);
+
+    // Honest ceremonies, authorised before the cheat.
+    let mut queued = Vec::new();
+    for i in 0..3 {
+        queued.push(sign_ticket(&t, &key, &w, format!("honest {i}").as_bytes()).await);
+    }
+    let mut cheat = cheat_in_multiplication(&t, &key, &w, &user).await;
+    let skey = server_key(&t).await;
+    let mut waiting = Vec::new();
+    for ticket in &queued {
+        waiting.push(Manual::connect(&t.url(), &skey, ticket).await);
+    }
+    assert_eq!(cheat.abort_code().await, ErrorCode::WalletLocked);
+    for mut client in waiting {
+        // Refused before a single protocol round: nothing of this share pair runs again.
+        assert_eq!(client.abort_code().await, ErrorCode::WalletLocked);
+    }
+
+    let err = dyad.sign_message(w.id, b"after").await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::WalletLocked));
+    let log = t.audit_log().await;
+    assert_eq!(log.iter().filter(|r| r.action == "wallet.locked").count(), 1);
+    assert_eq!(log.iter().filter(|r| r.action == "sign.completed").count(), 0);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM wallets WHERE locked_at IS NOT NULL")
+            .await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_that_cannot_be_written_locks_the_wallet_anyway() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let (dyad, w, share) = wallet(&t, &key, WalletType::Evm, "victim@example.com").await;
+    let user = user_share(&share);
+    t.execute(
+        "CREATE TRIGGER refuse_locks BEFORE UPDATE OF locked_at ON wallets BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    )
+    .await;
+
+    let mut cheat = cheat_in_multiplication(&t, &key, &w, &user).await;
+    assert_eq!(cheat.abort_code().await, ErrorCode::WalletLocked);
+    // The lock is not in the database, and the wallet is refused all the same.
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM wallets WHERE locked_at IS NOT NULL")
+            .await,
+        0
+    );
+    let err = dyad.sign_message(w.id, b"after").await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::WalletLocked));
+    assert!(matches!(err, SdkError::Api { status: 403, .. }));
+    assert_eq!(
+        t.audit_log()
+            .await
+            .iter()
+            .filter(|r| r.action == "sign.completed")
+            .count(),
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cannot_finish_a_signature_the_server_did_not_record() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let (_, w, share) = wallet(&t, &key, WalletType::Evm, "user@example.com").await;
+    let user = user_share(&share);
+    let message = b"hello";
+    let ticket = sign_ticket(&t, &key, &w, message).await;
+    let mut client = Manual::connect(&t.url(), &server_key(&t).await, &ticket).await;
+    let sid = session_id(&ticket.ceremony_id, "sign");
+    let (mut machine, first) = Sign::start(&user, &sid, &evm_message_input(&w, message)).unwrap();
+    client.send(&Frame::Protocol(first)).await;
+    // Rounds 1 and 2 honestly; the server's frame for each arrives as usual.
+    let mut last = None;
+    for _ in 0..2 {
+        let theirs = client.recv_protocol().await;
+        match machine.receive(&theirs).unwrap() {
+            Transition::Continue(next, ours) => {
+                machine = next;
+                last = Some(ours);
+            }
+            Transition::Done(_) => panic!("signing ended early"),
+        }
+        if machine.awaits_last_round() {
+            break;
+        }
+        client.send(&Frame::Protocol(last.take().unwrap())).await;
+    }
+    assert!(machine.awaits_last_round());
+    // The client's last round, spoiled: had the server sent its own last round first, the client
+    // could assemble the signature from it and its own true values.
+    let mut spoiled = last.unwrap();
+    let end = spoiled.len() - 1;
+    spoiled[end] ^= 0x01;
+    client.send(&Frame::Protocol(spoiled)).await;
+    assert_eq!(client.abort_code().await, ErrorCode::CeremonyAborted);
+
+    let log = t.audit_log().await;
+    assert_eq!(log.iter().filter(|r| r.action == "sign.failed").count(), 1);
+    assert_eq!(log.iter().filter(|r| r.action == "sign.completed").count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_generation_whose_commit_failed_keeps_the_share_and_is_never_aborted() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    t.execute("CREATE TRIGGER refuse_commits BEFORE UPDATE OF public_key ON wallets BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        .await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let err = dyad
+        .create_pregen_wallet(WalletType::Solana, &email("new@example.com"))
+        .await
+        .unwrap_err();
+    let SdkError::Unconfirmed { wallet_id, .. } = &err else {
+        panic!("expected Unconfirmed, got {err}");
+    };
+    // The share is kept, loaded in the client, in case the wallet exists.
+    assert_eq!(dyad.loaded_wallets().len(), 1);
+    assert_eq!(dyad.loaded_wallets()[0].id, *wallet_id);
+    assert!(dyad.get_user_share().is_ok());
+    let log = t.audit_log().await;
+    assert_eq!(log.iter().filter(|r| r.action == "wallet.commit_failed").count(), 1);
+    assert_eq!(log.iter().filter(|r| r.action == "wallet.create_failed").count(), 0);
+}
+
+/// A stand-in Dyad server that holds a wallet's real cloud share and cheats with it: its
+/// protocol rounds go through `tamper` (round index from 0, frame) before they are sent.
+#[derive(Clone)]
+struct CheatingServer {
+    state: AppState,
+    wallet: Wallet,
+    share: Arc<KeyShare>,
+    tamper: fn(usize, &mut Vec<u8>),
+    ceremony: Arc<Mutex<Option<(CeremonyId, SignInput)>>>,
+    calls: Arc<AtomicUsize>,
+}
+
+impl CheatingServer {
+    /// Everything the real server of `t` has for `w`: its master key, so its ceremony key and
+    /// the cloud share.
+    async fn steal(t: &TestServer, w: &Wallet, tamper: fn(usize, &mut Vec<u8>)) -> (Self, String) {
+        let data = DataDir::new(t.data_dir()).unwrap();
+        let master = data.master_key_from_env_or_file().unwrap();
+        let state = AppState::new(t.store.clone(), &master, ServerConfig::default())
+            .await
+            .unwrap();
+        let sealed = t.store.cloud_share(w.id, w.key_version).await.unwrap().unwrap();
+        let plain = state.data_key.open_share(&w.id, w.key_version, &sealed.sealed).unwrap();
+        let cheater = CheatingServer {
+            state,
+            wallet: w.clone(),
+            share: Arc::new(KeyShare::from_bytes(&plain).unwrap()),
+            tamper,
+            ceremony: Arc::new(Mutex::new(None)),
+            calls: Arc::new(AtomicUsize::new(0)),
+        };
+        let app = Router::new()
+            .route("/v1/wallets/{id}/{operation}", post(cheating_ticket))
+            .route("/v1/ceremonies/{id}", get(cheating_ceremony))
+            .with_state(cheater.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (cheater, url)
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+/// Decodes the request as the real server would (so both sides sign the same input).
+async fn cheating_ticket(
+    State(s): State<CheatingServer>,
+    Path((_, operation)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    use base64::Engine;
+    s.calls.fetch_add(1, Ordering::SeqCst);
+    let request = match operation.as_str() {
+        "sign-message" => dyad_chains::SignRequest::Message(
+            base64::engine::general_purpose::STANDARD
+                .decode(body["messageBase64"].as_str().unwrap())
+                .unwrap(),
+        ),
+        "sign-transaction" => dyad_chains::SignRequest::Transaction(dyad_chains::TransactionRequest {
+            bytes: hex::decode(body["transaction"].as_str().unwrap().trim_start_matches("0x")).unwrap(),
+            chain_id: None,
+            network_passphrase: None,
+            cosmos_sign_mode: None,
+        }),
+        other => panic!("the cheater does not serve {other}"),
+    };
+    let public_key = s.share.public_key();
+    let signer = dyad_chains::Signer {
+        wallet_type: s.wallet.wallet_type,
+        public_key: &public_key,
+        address: &s.wallet.address,
+    };
+    let input = request.prepare(signer).unwrap().input;
+    let ceremony = CeremonyId::random();
+    *s.ceremony.lock().unwrap() = Some((ceremony, input));
+    let ticket = json!({ "ceremonyId": ceremony, "walletId": s.wallet.id, "expiresAt": i64::MAX });
+    (StatusCode::CREATED, Json(ticket))
+}
+
+async fn cheating_ceremony(State(s): State<CheatingServer>, ws: WebSocketUpgrade) -> axum::response::Response {
+    ws.on_upgrade(move |socket| async move {
+        let Some((id, input)) = s.ceremony.lock().unwrap().clone() else {
+            return;
+        };
+        let transport = dyad_server::ceremony::AxumSocket::new(socket);
+        let Ok(mut channel) = CeremonyChannel::accept(transport, &s.state.ceremony_key, &id).await else {
+            return;
+        };
+        let Ok((mut machine, mut out)) = Sign::start(&s.share, &session_id(&id, "sign"), &input) else {
+            return;
+        };
+        for round in 0.. {
+            (s.tamper)(round, &mut out);
+            if channel.send(&Frame::Protocol(out)).await.is_err() {
+                return;
+            }
+            let Ok(Frame::Protocol(theirs)) = channel.recv().await else {
+                return;
+            };
+            match machine.receive(&theirs) {
+                Ok(Transition::Continue(next, next_out)) => (machine, out) = (next, next_out),
+                _ => return,
+            }
+        }
+    })
+}
+
+/// DKLs: flips a bit of the OT-extension data of the multiplication (round 1): `BanCounterparty`.
+fn tamper_multiplication(round: usize, frame: &mut Vec<u8>) {
+    if round == 0 {
+        let mid = frame.len() / 2;
+        frame[mid] ^= 0x01;
+    }
+}
+
+/// FROST: changes the server's signature share (round 2, a scalar at the end of the frame) by
+/// one, so it stays a well-formed scalar but fails the share check.
+fn tamper_signature_share(round: usize, frame: &mut Vec<u8>) {
+    if round == 1 {
+        let at = frame.len() - 32;
+        frame[at] ^= 0x01;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cheating_server_gets_the_wallet_retired_in_the_sdk() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let (_, w, share) = wallet(&t, &key, WalletType::Evm, "user@example.com").await;
+    let (cheater, fake) = CheatingServer::steal(&t, &w, tamper_multiplication).await;
+
+    let client = Arc::new(Dyad::new(&fake, &key).with_ceremony_key(server_key(&t).await));
+    client.set_user_share(&share).await.unwrap();
+    let err = client.sign_message(w.id, b"please sign").await.unwrap_err();
+    assert!(
+        matches!(&err, SdkError::ServerMisbehaved { wallet_id, .. } if *wallet_id == w.id),
+        "{err}"
+    );
+    assert_eq!(err.code(), Some(ErrorCode::ServerMisbehaved));
+    assert!(err.to_string().contains("key refresh"));
+
+    // Retired in this client: refused before the server is asked again.
+    let again = client.sign_message(w.id, b"once more").await.unwrap_err();
+    assert_eq!(again.code(), Some(ErrorCode::ServerMisbehaved));
+    assert_eq!(cheater.calls(), 1);
+    // The alloy signer on the same client surfaces the same error.
+    let signer = dyad_sdk::alloy::DyadSigner::new(client.clone(), w.id).unwrap();
+    let alloy_err = alloy_signer::Signer::sign_message(&signer, b"via alloy")
+        .await
+        .unwrap_err();
+    assert!(alloy_err.to_string().contains("SERVER_MISBEHAVED"), "{alloy_err}");
+    assert_eq!(cheater.calls(), 1);
+
+    // And in every share string exported from it: even the real server is not asked.
+    let exported = client.get_user_share().unwrap();
+    let fresh = Dyad::new(&t.url(), &key);
+    fresh.set_user_share(exported.expose()).await.unwrap();
+    let err = fresh.sign_message(w.id, b"real server").await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::ServerMisbehaved));
+    assert_eq!(
+        t.audit_log()
+            .await
+            .iter()
+            .filter(|r| r.action == "sign.requested")
+            .count(),
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cheating_server_is_reported_by_the_solana_signer() {
+    use solana_signer::Signer;
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let (_, w, share) = wallet(&t, &key, WalletType::Solana, "sol@example.com").await;
+    let (cheater, fake) = CheatingServer::steal(&t, &w, tamper_signature_share).await;
+    let client = Dyad::new(&fake, &key).with_ceremony_key(server_key(&t).await);
+    client.set_user_share(&share).await.unwrap();
+    let signer = dyad_sdk::solana::DyadSolanaSigner::new(&client, w.id).unwrap();
+
+    let payer = signer.try_pubkey().unwrap();
+    let blockhash = solana_hash::Hash::new_from_array([42; 32]);
+    let transfer =
+        solana_system_interface::instruction::transfer(&payer, &solana_message::Address::new_from_array([7; 32]), 5);
+    let message = solana_message::Message::new_with_blockhash(&[transfer], Some(&payer), &blockhash).serialize();
+    let (signer, results) = tokio::task::spawn_blocking(move || {
+        let first = signer.try_sign_message(&message);
+        let second = signer.try_sign_message(&message);
+        (signer, [first, second])
+    })
+    .await
+    .unwrap();
+    drop(signer);
+    for result in results {
+        let err = result.unwrap_err();
+        assert!(err.to_string().contains("SERVER_MISBEHAVED"), "{err:?}");
+    }
+    // The second refusal came from the signer itself.
+    assert_eq!(cheater.calls(), 1);
+}
