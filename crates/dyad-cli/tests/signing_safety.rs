@@ -346,7 +346,7 @@ struct CheatingServer {
     state: AppState,
     wallet: Wallet,
     share: Arc<KeyShare>,
-    tamper: fn(usize, &mut Vec<u8>),
+    tamper: fn(usize, &mut [u8]),
     ceremony: Arc<Mutex<Option<(CeremonyId, SignInput)>>>,
     calls: Arc<AtomicUsize>,
 }
@@ -354,7 +354,7 @@ struct CheatingServer {
 impl CheatingServer {
     /// Everything the real server of `t` has for `w`: its master key, so its ceremony key and
     /// the cloud share.
-    async fn steal(t: &TestServer, w: &Wallet, tamper: fn(usize, &mut Vec<u8>)) -> (Self, String) {
+    async fn steal(t: &TestServer, w: &Wallet, tamper: fn(usize, &mut [u8])) -> (Self, String) {
         let data = DataDir::new(t.data_dir()).unwrap();
         let master = data.master_key_from_env_or_file().unwrap();
         let state = AppState::new(t.store.clone(), &master, ServerConfig::default())
@@ -449,7 +449,7 @@ async fn cheating_ceremony(State(s): State<CheatingServer>, ws: WebSocketUpgrade
 }
 
 /// DKLs: flips a bit of the OT-extension data of the multiplication (round 1): `BanCounterparty`.
-fn tamper_multiplication(round: usize, frame: &mut Vec<u8>) {
+fn tamper_multiplication(round: usize, frame: &mut [u8]) {
     if round == 0 {
         let mid = frame.len() / 2;
         frame[mid] ^= 0x01;
@@ -458,7 +458,7 @@ fn tamper_multiplication(round: usize, frame: &mut Vec<u8>) {
 
 /// FROST: changes the server's signature share (round 2, a scalar at the end of the frame) by
 /// one, so it stays a well-formed scalar but fails the share check.
-fn tamper_signature_share(round: usize, frame: &mut Vec<u8>) {
+fn tamper_signature_share(round: usize, frame: &mut [u8]) {
     if round == 1 {
         let at = frame.len() - 32;
         frame[at] ^= 0x01;

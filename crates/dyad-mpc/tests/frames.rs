@@ -291,3 +291,23 @@ fn every_machine_knows_its_last_round() {
         );
     }
 }
+
+#[test]
+fn ed25519_a_changed_signature_share_fails_the_share_check() {
+    // The round-2 frame ends with the signature share (a little-endian scalar); changing its
+    // lowest bit keeps it a well-formed scalar, so what catches it is FROST's share check,
+    // a protocol failure the SDK treats as a cheating server, not a decoding error.
+    let (user, cloud) = ed25519_pair();
+    let sid = sid();
+    let input = input_for(Scheme::Ed25519);
+    let result = run_tampered(
+        Sign::start(cloud, &sid, &input).unwrap(),
+        Sign::start(user, &sid, &input).unwrap(),
+        1,
+        |f| {
+            let at = f.len() - 32;
+            f[at] ^= 0x01;
+        },
+    );
+    assert!(matches!(result, Err(MpcError::Protocol(_))), "{result:?}");
+}

@@ -3,7 +3,8 @@
 
 use dyad_proto::{Environment, PregenId, WalletId, WalletStatus, WalletType};
 use dyad_server::store::{
-    Abandoned, CeremonyKind, CeremonyRecord, CreateOutcome, Scope, SqliteStore, Store, WalletRecord,
+    Abandoned, CeremonyKind, CeremonyRecord, CreateOutcome, LeaseAttempt, LeaseRequest, Scope, SealedShare,
+    SqliteStore, Store, WalletRecord,
 };
 use serde_json::json;
 
@@ -169,4 +170,81 @@ async fn the_audit_log_is_append_only() {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].action, "first");
     assert_eq!(log[0].detail, json!({ "n": 1 }));
+}
+
+/// A committed wallet (its sealed share is a stand-in: the store never looks inside).
+async fn live(store: &SqliteStore, scope: Scope, now: i64) -> WalletId {
+    let audit = dyad_server::audit::entry(scope, None, "test", json!({}));
+    let w = pending(scope, now);
+    let c = ceremony(scope, w.id, now + 60, 9);
+    store.create_pending_wallet(&w, &c, &audit, rule(now)).await.unwrap();
+    store.put_data_key(1, &[0; 60]).await.unwrap();
+    let generator = hex::decode("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798").unwrap();
+    let key = dyad_mpc::PublicKey::from_bytes(dyad_mpc::Scheme::Dkls, &generator).unwrap();
+    let share = SealedShare {
+        data_key_id: 1,
+        sealed: vec![1; 48],
+    };
+    store
+        .activate_wallet(w.id, &key, "0xabc", &share, &audit)
+        .await
+        .unwrap();
+    w.id
+}
+
+fn lease(tag: u8, now: i64, until: i64) -> LeaseRequest {
+    LeaseRequest {
+        token: [tag; 16],
+        now,
+        until,
+    }
+}
+
+#[tokio::test]
+async fn a_ceremony_lease_has_one_holder_expires_on_its_own_and_a_lock_ends_it() {
+    let (_dir, store, scope) = setup().await;
+    let now = dyad_server::clock::now();
+    let id = live(&store, scope, now).await;
+
+    assert_eq!(
+        store.acquire_lease(id, &lease(1, now, now + 10)).await.unwrap(),
+        LeaseAttempt::Acquired
+    );
+    assert_eq!(
+        store.acquire_lease(id, &lease(2, now, now + 10)).await.unwrap(),
+        LeaseAttempt::Busy
+    );
+    // Its holder died: once the lease's time is up, the next one takes it.
+    assert_eq!(
+        store.acquire_lease(id, &lease(2, now + 11, now + 20)).await.unwrap(),
+        LeaseAttempt::Acquired
+    );
+    // The first holder, late, cannot give back a lease that is no longer its own.
+    store.release_lease(id, &[1; 16]).await.unwrap();
+    assert_eq!(
+        store.acquire_lease(id, &lease(3, now + 12, now + 20)).await.unwrap(),
+        LeaseAttempt::Busy
+    );
+    store.release_lease(id, &[2; 16]).await.unwrap();
+    assert_eq!(
+        store.acquire_lease(id, &lease(3, now + 12, now + 20)).await.unwrap(),
+        LeaseAttempt::Acquired
+    );
+    store.release_lease(id, &[3; 16]).await.unwrap();
+
+    // A locked share pair has no lease to give, free or not.
+    let audit = dyad_server::audit::entry(scope, Some(id), "wallet.locked", json!({}));
+    store.lock_wallet(id, &audit).await.unwrap();
+    assert_eq!(
+        store.acquire_lease(id, &lease(4, now, now + 10)).await.unwrap(),
+        LeaseAttempt::Locked
+    );
+    // Pending or unknown wallets have none either.
+    assert_eq!(
+        store
+            .acquire_lease(WalletId::random(), &lease(5, now, now + 10))
+            .await
+            .unwrap(),
+        LeaseAttempt::Gone
+    );
 }
