@@ -5,13 +5,9 @@ mod support;
 
 use dyad_mpc::{Dkg, Role, Scheme};
 use dyad_proto::rest::{ceremony_path, CeremonyTicket};
-use dyad_proto::{session_id, ErrorCode, Frame, Initiator, SecureChannel, WalletType};
-use futures_util::{SinkExt, StreamExt};
+use dyad_proto::{session_id, ErrorCode, Frame, WalletType};
 use serde_json::{json, Value};
-use support::TestServer;
-use tokio_tungstenite::tungstenite::Message;
-
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use support::{Manual, TestServer};
 
 #[derive(Clone, Copy, Debug)]
 enum Attack {
@@ -31,51 +27,6 @@ async fn start_dkg(t: &TestServer, key: &str, who: &str, wallet_type: &str) -> r
         .unwrap()
 }
 
-async fn handshake(t: &TestServer, ticket: &CeremonyTicket) -> (Ws, SecureChannel) {
-    let info: Value = reqwest::get(format!("{}/v1/info", t.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut server_key = [0u8; 32];
-    hex::decode_to_slice(
-        info["ceremonyPublicKey"].as_str().unwrap().trim_start_matches("0x"),
-        &mut server_key,
-    )
-    .unwrap();
-    let url = format!(
-        "{}{}",
-        t.url().replace("http://", "ws://"),
-        ceremony_path(&ticket.ceremony_id)
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let (init, m1) = Initiator::start(&server_key, &ticket.ceremony_id).unwrap();
-    ws.send(Message::Binary(m1.into())).await.unwrap();
-    let m2 = match ws.next().await.unwrap().unwrap() {
-        Message::Binary(b) => b,
-        other => panic!("expected handshake, got {other:?}"),
-    };
-    (ws, init.finish(&m2).unwrap())
-}
-
-/// Read frames until the server's Abort; its code.
-async fn abort_code(ws: &mut Ws, channel: &mut SecureChannel) -> ErrorCode {
-    while let Some(msg) = ws.next().await {
-        if let Message::Binary(b) = msg.unwrap() {
-            match Frame::from_bytes(&channel.open(&b).unwrap()).unwrap() {
-                Frame::Abort { code, message } => {
-                    assert!(!message.is_empty());
-                    return code;
-                }
-                Frame::Protocol(_) => continue,
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-    }
-    panic!("server closed without an Abort frame")
-}
-
 async fn attack(attack: Attack, wallet_type: &str, scheme: Scheme) {
     let t = TestServer::start().await;
     let key = t.app("shop").await;
@@ -84,30 +35,29 @@ async fn attack(attack: Attack, wallet_type: &str, scheme: Scheme) {
     assert_eq!(resp.status().as_u16(), 201);
     let ticket: CeremonyTicket = resp.json().await.unwrap();
 
-    let (mut ws, mut channel) = handshake(&t, &ticket).await;
+    let mut client = Manual::connect(&t.url(), &ticket).await;
     let sid = session_id(&ticket.ceremony_id, "dkg");
     let (_, first) = Dkg::start(scheme, Role::User, &sid).unwrap();
     let sealed = match attack {
         Attack::FlipBit => {
-            let mut s = channel.seal(&Frame::Protocol(first).to_bytes()).unwrap();
+            let mut s = client.channel.seal(&Frame::Protocol(first).to_bytes()).unwrap();
             let mid = s.len() / 2;
             s[mid] ^= 0x01;
             s
         }
         Attack::Truncate => {
-            let s = channel.seal(&Frame::Protocol(first).to_bytes()).unwrap();
+            let s = client.channel.seal(&Frame::Protocol(first).to_bytes()).unwrap();
             s[..s.len() - 7].to_vec()
         }
         // Properly encrypted, but not a round message: a malicious client, not a broken network.
-        Attack::GarbageRound => channel.seal(&Frame::Protocol(vec![0xff; 40]).to_bytes()).unwrap(),
-        Attack::WrongRoundMessage => channel.seal(&Frame::Confirm.to_bytes()).unwrap(),
+        Attack::GarbageRound => client
+            .channel
+            .seal(&Frame::Protocol(vec![0xff; 40]).to_bytes())
+            .unwrap(),
+        Attack::WrongRoundMessage => client.channel.seal(&Frame::Confirm.to_bytes()).unwrap(),
     };
-    ws.send(Message::Binary(sealed.into())).await.unwrap();
-    assert_eq!(
-        abort_code(&mut ws, &mut channel).await,
-        ErrorCode::CeremonyAborted,
-        "{attack:?}"
-    );
+    client.send_sealed(sealed).await;
+    assert_eq!(client.abort_code().await, ErrorCode::CeremonyAborted, "{attack:?}");
 
     // No wallet, visible or pending: the identifier is free again at once.
     let http = reqwest::Client::new();
@@ -224,11 +174,11 @@ async fn tampered_frame_aborts_signing_without_a_signature() {
     let ticket: CeremonyTicket = resp.json().await.unwrap();
     assert_eq!(ticket.summary.as_ref().map(|s| s.kind.as_str()), Some("message"));
 
-    let (mut ws, mut channel) = handshake(&t, &ticket).await;
-    let mut sealed = channel.seal(&Frame::Protocol(vec![7; 64]).to_bytes()).unwrap();
+    let mut client = Manual::connect(&t.url(), &ticket).await;
+    let mut sealed = client.channel.seal(&Frame::Protocol(vec![7; 64]).to_bytes()).unwrap();
     sealed[10] ^= 0x80;
-    ws.send(Message::Binary(sealed.into())).await.unwrap();
-    assert_eq!(abort_code(&mut ws, &mut channel).await, ErrorCode::CeremonyAborted);
+    client.send_sealed(sealed).await;
+    assert_eq!(client.abort_code().await, ErrorCode::CeremonyAborted);
 
     let n = |action: &str| format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'");
     assert_eq!(t.count(&n("sign.requested")).await, 1);
@@ -256,9 +206,9 @@ async fn a_silent_client_is_cut_off_at_the_deadline_and_leaves_no_wallet() {
     let key = t.app("shop").await;
     let resp = start_dkg(&t, &key, "silent@example.com", "SOLANA").await;
     let ticket: CeremonyTicket = resp.json().await.unwrap();
-    let (mut ws, mut channel) = handshake(&t, &ticket).await;
+    let mut client = Manual::connect(&t.url(), &ticket).await;
     // Say nothing. The server must give up on its own, say so, and have cleaned up by then.
-    assert_eq!(abort_code(&mut ws, &mut channel).await, ErrorCode::CeremonyAborted);
+    assert_eq!(client.abort_code().await, ErrorCode::CeremonyAborted);
     assert_eq!(t.count("SELECT COUNT(*) FROM wallets").await, 0);
     assert_eq!(
         t.count("SELECT COUNT(*) FROM audit_log WHERE action = 'wallet.create_failed'")

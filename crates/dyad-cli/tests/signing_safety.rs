@@ -14,18 +14,12 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dyad_mpc::{KeyShare, Machine, Sign, SignInput, Transition};
-use dyad_proto::rest::{ceremony_path, CeremonyTicket};
-use dyad_proto::{
-    session_id, CeremonyChannel, CeremonyId, ErrorCode, Frame, Initiator, PregenId, SecureChannel, WalletType,
-};
+use dyad_proto::rest::CeremonyTicket;
+use dyad_proto::{session_id, CeremonyChannel, CeremonyId, ErrorCode, Frame, PregenId, WalletType};
 use dyad_sdk::{Dyad, SdkError, Wallet};
 use dyad_server::{AppState, DataDir, ServerConfig};
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use support::TestServer;
-use tokio_tungstenite::tungstenite::Message;
-
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use support::{server_key, Manual, TestServer};
 
 fn email(s: &str) -> PregenId {
     PregenId::parse("email", s).unwrap()
@@ -61,92 +55,35 @@ fn base64_of(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
 }
 
-/// A client's side of a ceremony driven by hand: the socket and the open Noise channel.
-struct Manual {
-    ws: Ws,
-    channel: SecureChannel,
-}
-
-impl Manual {
-    async fn connect(url: &str, server_key: &[u8; 32], ticket: &CeremonyTicket) -> Self {
-        let url = format!(
-            "{}{}",
-            url.replace("http://", "ws://"),
-            ceremony_path(&ticket.ceremony_id)
-        );
-        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-        let (init, m1) = Initiator::start(server_key, &ticket.ceremony_id).unwrap();
-        ws.send(Message::Binary(m1.into())).await.unwrap();
-        let m2 = match ws.next().await.unwrap().unwrap() {
-            Message::Binary(b) => b,
-            other => panic!("expected the handshake, got {other:?}"),
-        };
-        Self {
-            ws,
-            channel: init.finish(&m2).unwrap(),
-        }
-    }
-
-    async fn send(&mut self, frame: &Frame) {
-        let sealed = self.channel.seal(&frame.to_bytes()).unwrap();
-        self.ws.send(Message::Binary(sealed.into())).await.unwrap();
-    }
-
-    /// The next frame, or `None` once the server closed without one.
-    async fn recv(&mut self) -> Option<Frame> {
-        while let Some(msg) = self.ws.next().await {
-            match msg {
-                Ok(Message::Binary(b)) => return Some(Frame::from_bytes(&self.channel.open(&b).unwrap()).unwrap()),
-                Ok(Message::Close(_)) | Err(_) => return None,
-                Ok(_) => continue,
-            }
-        }
-        None
-    }
-
-    async fn recv_protocol(&mut self) -> Vec<u8> {
-        match self.recv().await {
-            Some(Frame::Protocol(b)) => b,
-            other => panic!("expected a protocol round, got {other:?}"),
-        }
-    }
-
-    /// Read until the server's `Abort`; its code. Fails if a protocol round comes first.
-    async fn abort_code(&mut self) -> ErrorCode {
-        match self.recv().await {
-            Some(Frame::Abort { code, .. }) => code,
-            other => panic!("expected an Abort, got {other:?}"),
-        }
-    }
-}
-
-async fn server_key(t: &TestServer) -> [u8; 32] {
-    let info = Dyad::new(&t.url(), "none").info().await.unwrap();
-    let mut k = [0u8; 32];
-    hex::decode_to_slice(info.ceremony_public_key.trim_start_matches("0x"), &mut k).unwrap();
-    k
-}
-
 /// What `sign-message` signs for an EVM wallet, computed here the way the server does.
 fn evm_message_input(w: &Wallet, message: &[u8]) -> SignInput {
     dyad_chains::message_sign_input(WalletType::Evm, &w.address, message).unwrap()
 }
 
-/// Start a client ceremony that cheats in the multiplication: its round-1 OT-extension data is
-/// tampered with (under the right session binding), which DKLs reports as `BanCounterparty`.
-/// Returns once the server holds the wallet's lease (its round 1 arrived) and the cheat is sent.
-async fn cheat_in_multiplication(t: &TestServer, key: &str, w: &Wallet, share: &KeyShare) -> Manual {
+/// A client ceremony about to cheat in the multiplication: its round-1 OT-extension data,
+/// tampered with under the right session binding (which DKLs reports as `BanCounterparty`),
+/// ready to send. Returns once the server holds the wallet's lease (its round 1 arrived).
+async fn prepare_cheat(t: &TestServer, key: &str, w: &Wallet, share: &KeyShare) -> (Manual, Frame) {
     let message = b"cheat";
     let ticket = sign_ticket(t, key, w, message).await;
-    let mut client = Manual::connect(&t.url(), &server_key(t).await, &ticket).await;
+    let mut client = Manual::connect(&t.url(), &ticket).await;
     let sid = session_id(&ticket.ceremony_id, "sign");
     let (_machine, mut first) = Sign::start(share, &sid, &evm_message_input(w, message)).unwrap();
-    // The server's round 1 proves it took the lease.
     let _ = client.recv_protocol().await;
     let mid = first.len() / 2;
     first[mid] ^= 0x01;
-    client.send(&Frame::Protocol(first)).await;
-    client
+    (client, Frame::Protocol(first))
+}
+
+/// Honest ceremonies of `w`, authorised and connected (so queued behind whatever holds the
+/// wallet's turn), that never get to send a round.
+async fn queue_behind(t: &TestServer, key: &str, w: &Wallet, n: usize) -> Vec<Manual> {
+    let mut queued = Vec::new();
+    for i in 0..n {
+        let ticket = sign_ticket(t, key, w, format!("honest {i}").as_bytes()).await;
+        queued.push(Manual::connect(&t.url(), &ticket).await);
+    }
+    queued
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,21 +150,15 @@ async fn a_cheating_client_locks_the_wallet_and_every_ceremony_queued_behind_it_
     let (dyad, w, share) = wallet(&t, &key, WalletType::Evm, "victim@example.com").await;
     let user = user_share(&share);
 
-    // Honest ceremonies, authorised before the cheat.
-    let mut queued = Vec::new();
-    for i in 0..3 {
-        queued.push(sign_ticket(&t, &key, &w, format!("honest {i}").as_bytes()).await);
-    }
-    let mut cheat = cheat_in_multiplication(&t, &key, &w, &user).await;
-    let skey = server_key(&t).await;
-    let mut waiting = Vec::new();
-    for ticket in &queued {
-        waiting.push(Manual::connect(&t.url(), &skey, ticket).await);
-    }
-    assert_eq!(cheat.abort_code().await, ErrorCode::WalletLocked);
+    let (mut cheat, tampered) = prepare_cheat(&t, &key, &w, &user).await;
+    // Queued behind the cheater's turn before it cheats: without the lease they would be sent
+    // the server's first round right away.
+    let waiting = queue_behind(&t, &key, &w, 3).await;
+    cheat.send(&tampered).await;
+    assert_eq!(cheat.abort_code_at_once().await, ErrorCode::WalletLocked);
     for mut client in waiting {
         // Refused before a single protocol round: nothing of this share pair runs again.
-        assert_eq!(client.abort_code().await, ErrorCode::WalletLocked);
+        assert_eq!(client.abort_code_at_once().await, ErrorCode::WalletLocked);
     }
 
     let err = dyad.sign_message(w.id, b"after").await.unwrap_err();
@@ -253,13 +184,24 @@ async fn a_lock_that_cannot_be_written_locks_the_wallet_anyway() {
     )
     .await;
 
-    let mut cheat = cheat_in_multiplication(&t, &key, &w, &user).await;
-    assert_eq!(cheat.abort_code().await, ErrorCode::WalletLocked);
-    // The lock is not in the database, and the wallet is refused all the same.
+    let (mut cheat, tampered) = prepare_cheat(&t, &key, &w, &user).await;
+    let waiting = queue_behind(&t, &key, &w, 1).await;
+    cheat.send(&tampered).await;
+    assert_eq!(cheat.abort_code_at_once().await, ErrorCode::WalletLocked);
+    for mut client in waiting {
+        assert_eq!(client.abort_code_at_once().await, ErrorCode::WalletLocked);
+    }
+    // The lock is not in the database; the cheater's lease is kept (so no other replica starts
+    // a ceremony), and the wallet is refused all the same.
     assert_eq!(
         t.count("SELECT COUNT(*) FROM wallets WHERE locked_at IS NOT NULL")
             .await,
         0
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM wallets WHERE lease_token IS NOT NULL")
+            .await,
+        1
     );
     let err = dyad.sign_message(w.id, b"after").await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::WalletLocked));
@@ -282,7 +224,7 @@ async fn a_client_cannot_finish_a_signature_the_server_did_not_record() {
     let user = user_share(&share);
     let message = b"hello";
     let ticket = sign_ticket(&t, &key, &w, message).await;
-    let mut client = Manual::connect(&t.url(), &server_key(&t).await, &ticket).await;
+    let mut client = Manual::connect(&t.url(), &ticket).await;
     let sid = session_id(&ticket.ceremony_id, "sign");
     let (mut machine, first) = Sign::start(&user, &sid, &evm_message_input(&w, message)).unwrap();
     client.send(&Frame::Protocol(first)).await;
@@ -309,7 +251,7 @@ async fn a_client_cannot_finish_a_signature_the_server_did_not_record() {
     let end = spoiled.len() - 1;
     spoiled[end] ^= 0x01;
     client.send(&Frame::Protocol(spoiled)).await;
-    assert_eq!(client.abort_code().await, ErrorCode::CeremonyAborted);
+    assert_eq!(client.abort_code_at_once().await, ErrorCode::CeremonyAborted);
 
     let log = t.audit_log().await;
     assert_eq!(log.iter().filter(|r| r.action == "sign.failed").count(), 1);
@@ -472,7 +414,7 @@ async fn a_cheating_server_gets_the_wallet_retired_in_the_sdk() {
     let (_, w, share) = wallet(&t, &key, WalletType::Evm, "user@example.com").await;
     let (cheater, fake) = CheatingServer::steal(&t, &w, tamper_multiplication).await;
 
-    let client = Arc::new(Dyad::new(&fake, &key).with_ceremony_key(server_key(&t).await));
+    let client = Arc::new(Dyad::new(&fake, &key).with_ceremony_key(server_key(&t.url()).await));
     client.set_user_share(&share).await.unwrap();
     let err = client.sign_message(w.id, b"please sign").await.unwrap_err();
     assert!(
@@ -496,10 +438,17 @@ async fn a_cheating_server_gets_the_wallet_retired_in_the_sdk() {
 
     // And in every share string exported from it: even the real server is not asked.
     let exported = client.get_user_share().unwrap();
+    assert!(dyad_sdk::share::decode(exported.expose()).unwrap()[0].server_misbehaved);
     let fresh = Dyad::new(&t.url(), &key);
     fresh.set_user_share(exported.expose()).await.unwrap();
     let err = fresh.sign_message(w.id, b"real server").await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::ServerMisbehaved));
+    // Nor does the share string the app saved before the cheat bring it back in this process.
+    let stale = Dyad::new(&t.url(), &key);
+    stale.set_user_share(&share).await.unwrap();
+    let err = stale.sign_message(w.id, b"old share").await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::ServerMisbehaved));
+    assert!(dyad_sdk::share::decode(stale.get_user_share().unwrap().expose()).unwrap()[0].server_misbehaved);
     assert_eq!(
         t.audit_log()
             .await
@@ -517,7 +466,7 @@ async fn a_cheating_server_is_reported_by_the_solana_signer() {
     let key = t.app("shop").await;
     let (_, w, share) = wallet(&t, &key, WalletType::Solana, "sol@example.com").await;
     let (cheater, fake) = CheatingServer::steal(&t, &w, tamper_signature_share).await;
-    let client = Dyad::new(&fake, &key).with_ceremony_key(server_key(&t).await);
+    let client = Dyad::new(&fake, &key).with_ceremony_key(server_key(&t.url()).await);
     client.set_user_share(&share).await.unwrap();
     let signer = dyad_sdk::solana::DyadSolanaSigner::new(&client, w.id).unwrap();
 
@@ -540,4 +489,100 @@ async fn a_cheating_server_is_reported_by_the_solana_signer() {
     }
     // The second refusal came from the signer itself.
     assert_eq!(cheater.calls(), 1);
+    // The client the signer was made from exports the wallet retired too.
+    let exported = dyad_sdk::share::decode(client.get_user_share().unwrap().expose()).unwrap();
+    assert!(exported[0].server_misbehaved);
+}
+
+/// A stand-in server that runs key generation honestly up to the client's confirmation, then
+/// says "aborted".
+#[derive(Clone)]
+struct AbortsAfterConfirm {
+    key: Arc<dyad_proto::ServerStaticKey>,
+    ceremony: Arc<Mutex<Option<(CeremonyId, dyad_proto::WalletId)>>>,
+}
+
+async fn aborting_create(State(s): State<AbortsAfterConfirm>) -> (StatusCode, Json<Value>) {
+    let (ceremony, wallet) = (CeremonyId::random(), dyad_proto::WalletId::random());
+    *s.ceremony.lock().unwrap() = Some((ceremony, wallet));
+    let ticket = json!({ "ceremonyId": ceremony, "walletId": wallet, "expiresAt": i64::MAX });
+    (StatusCode::CREATED, Json(ticket))
+}
+
+async fn aborting_ceremony(State(s): State<AbortsAfterConfirm>, ws: WebSocketUpgrade) -> axum::response::Response {
+    ws.on_upgrade(move |socket| async move {
+        let Some((id, _)) = *s.ceremony.lock().unwrap() else {
+            return;
+        };
+        let transport = dyad_server::ceremony::AxumSocket::new(socket);
+        let Ok(mut channel) = CeremonyChannel::accept(transport, &s.key, &id).await else {
+            return;
+        };
+        let sid = session_id(&id, "dkg");
+        let Ok(share) = channel
+            .run(move || dyad_mpc::Dkg::start(dyad_mpc::Scheme::Ed25519, dyad_mpc::Role::Cloud, &sid))
+            .await
+        else {
+            return;
+        };
+        let input = dyad_proto::confirmation_input(dyad_mpc::Scheme::Ed25519, &id);
+        let sid = session_id(&id, "confirm");
+        if channel.run(move || Sign::start(&share, &sid, &input)).await.is_err() {
+            return;
+        }
+        if let Ok(Frame::Confirm) = channel.recv().await {
+            channel.abort(ErrorCode::CeremonyAborted, "changed my mind").await;
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmed_share_is_kept_even_when_the_server_then_says_aborted() {
+    let key = dyad_proto::ServerStaticKey::from_secret([7; 32]).unwrap();
+    let public = key.public();
+    let server = AbortsAfterConfirm {
+        key: Arc::new(key),
+        ceremony: Arc::new(Mutex::new(None)),
+    };
+    let app = Router::new()
+        .route("/v1/wallets", post(aborting_create))
+        .route("/v1/ceremonies/{id}", get(aborting_ceremony))
+        .with_state(server.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let dyad = Dyad::new(&url, "dyad_beta_x_y").with_ceremony_key(public);
+    let err = dyad
+        .create_pregen_wallet(WalletType::Solana, &email("kept@example.com"))
+        .await
+        .unwrap_err();
+    let SdkError::Unconfirmed { wallet_id, .. } = &err else {
+        panic!("expected Unconfirmed, got {err}");
+    };
+    let (_, created) = server.ceremony.lock().unwrap().unwrap();
+    assert_eq!(*wallet_id, created);
+    assert_eq!(dyad.loaded_wallets().len(), 1);
+    assert!(dyad.get_user_share().is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_waits_for_its_turn_only_so_long() {
+    let config = ServerConfig {
+        turn_wait: std::time::Duration::from_secs(1),
+        ..ServerConfig::default()
+    };
+    let t = TestServer::start_with(config).await;
+    let key = t.app("shop").await;
+    let (_, w, _) = wallet(&t, &key, WalletType::Evm, "slow@example.com").await;
+    // A client that takes its turn and then stalls.
+    let ticket = sign_ticket(&t, &key, &w, b"stall").await;
+    let mut slow = Manual::connect(&t.url(), &ticket).await;
+    let _ = slow.recv_protocol().await;
+    let mut waiting = queue_behind(&t, &key, &w, 1).await;
+    assert_eq!(waiting[0].abort_code_at_once().await, ErrorCode::WalletBusy);
+    let log = t.audit_log().await;
+    assert!(log
+        .iter()
+        .any(|r| r.action == "sign.failed" && r.detail["code"] == "WALLET_BUSY"));
 }

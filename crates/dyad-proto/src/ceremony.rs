@@ -51,6 +51,7 @@ pub fn confirmation_input(scheme: dyad_mpc::Scheme, ceremony: &CeremonyId) -> dy
 pub struct CeremonyChannel<T> {
     io: T,
     channel: SecureChannel,
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl<T: FrameTransport> CeremonyChannel<T> {
@@ -58,17 +59,32 @@ impl<T: FrameTransport> CeremonyChannel<T> {
     pub async fn connect(mut io: T, server: &[u8; 32], id: &CeremonyId) -> Result<Self, ProtoError> {
         let (init, m1) = Initiator::start(server, id)?;
         io.send(m1).await?;
-        let m2 = recv_timeout(&mut io).await?;
+        let m2 = recv_timeout(&mut io, None).await?;
         let channel = init.finish(&m2)?;
-        Ok(Self { io, channel })
+        Ok(Self {
+            io,
+            channel,
+            deadline: None,
+        })
     }
 
     /// Server side: answer the client's handshake.
     pub async fn accept(mut io: T, key: &ServerStaticKey, id: &CeremonyId) -> Result<Self, ProtoError> {
-        let m1 = recv_timeout(&mut io).await?;
+        let m1 = recv_timeout(&mut io, None).await?;
         let (channel, m2) = Responder::respond(key, id, &m1)?;
         io.send(m2).await?;
-        Ok(Self { io, channel })
+        Ok(Self {
+            io,
+            channel,
+            deadline: None,
+        })
+    }
+
+    /// From now on, waiting for any peer message ends with [`ProtoError::Timeout`] at
+    /// `deadline`. Only waiting is cut short: a peer frame that arrived in time is always
+    /// processed to its end, so a cheat it carries is never lost to the clock.
+    pub fn set_deadline(&mut self, deadline: tokio::time::Instant) {
+        self.deadline = Some(deadline);
     }
 
     /// Seal and send one frame.
@@ -81,7 +97,7 @@ impl<T: FrameTransport> CeremonyChannel<T> {
 
     /// Receive and open one frame. A peer's `Abort` becomes `Err(PeerAborted)`.
     pub async fn recv(&mut self) -> Result<Frame, ProtoError> {
-        let sealed = recv_timeout(&mut self.io).await?;
+        let sealed = recv_timeout(&mut self.io, self.deadline).await?;
         let plain = self.channel.open(&sealed)?;
         match Frame::from_bytes(&plain)? {
             Frame::Abort { code, message } => Err(ProtoError::PeerAborted { code, message }),
@@ -107,18 +123,8 @@ impl<T: FrameTransport> CeremonyChannel<T> {
         M::Output: Send + 'static,
         F: FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static,
     {
-        let (mut machine, first) = blocking(start).await?;
-        self.send(&Frame::Protocol(first)).await?;
-        loop {
-            let round = self.recv_protocol().await?;
-            match blocking(move || machine.receive(&round)).await? {
-                Transition::Continue(next, out) => {
-                    machine = next;
-                    self.send(&Frame::Protocol(out)).await?;
-                }
-                Transition::Done(output) => return Ok(output),
-            }
-        }
+        let (output, _) = self.drive(start, false).await?;
+        Ok(output)
     }
 
     /// Like [`run`](Self::run), but the frame that would let the peer finish is held back: the
@@ -126,34 +132,48 @@ impl<T: FrameTransport> CeremonyChannel<T> {
     /// returned beside it for the caller to [`release`](Self::release) once it has decided (the
     /// server verifies and audits a signature before the client can assemble it, so no
     /// signature exists that the audit log calls failed). Dropping the held frame instead ends
-    /// the run without the peer ever finishing.
+    /// the run without the peer ever finishing. Only one side of a run may hold back, or both
+    /// would wait for ever.
     pub async fn run_holding_last<M, F>(&mut self, start: F) -> Result<(M::Output, HeldFrame), ProtoError>
     where
         M: Machine,
         M::Output: Send + 'static,
         F: FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static,
     {
-        let (mut machine, mut out) = blocking(start).await?;
+        match self.drive(start, true).await? {
+            (output, Some(held)) => Ok((output, held)),
+            (_, None) => Err(ProtoError::UnexpectedFrame("the protocol ended before its last round")),
+        }
+    }
+
+    /// The one loop behind `run` and `run_holding_last`.
+    async fn drive<M, F>(&mut self, start: F, hold_last: bool) -> Result<(M::Output, Option<HeldFrame>), ProtoError>
+    where
+        M: Machine,
+        M::Output: Send + 'static,
+        F: FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static,
+    {
+        let (mut machine, mut out) = blocking(start).await.map_err(ProtoError::Mpc)?;
         loop {
-            if machine.awaits_last_round() {
-                let round = self.recv_protocol().await?;
-                return match blocking(move || machine.receive(&round)).await? {
-                    Transition::Done(output) => Ok((output, HeldFrame(out))),
-                    Transition::Continue(..) => {
-                        Err(ProtoError::UnexpectedFrame("the protocol went on past its last round"))
-                    }
-                };
-            }
-            self.send(&Frame::Protocol(out)).await?;
+            let held = if hold_last && machine.awaits_last_round() {
+                Some(HeldFrame(out))
+            } else {
+                self.send(&Frame::Protocol(out)).await?;
+                None
+            };
             let round = self.recv_protocol().await?;
-            match blocking(move || machine.receive(&round)).await? {
-                Transition::Continue(next, next_out) => {
+            match blocking(move || machine.receive(&round))
+                .await
+                .map_err(ProtoError::PeerRound)?
+            {
+                Transition::Continue(next, next_out) if held.is_none() => {
                     machine = next;
                     out = next_out;
                 }
-                Transition::Done(_) => {
-                    return Err(ProtoError::UnexpectedFrame("the protocol ended before its last round"))
+                Transition::Continue(..) => {
+                    return Err(ProtoError::UnexpectedFrame("the protocol went on past its last round"))
                 }
+                Transition::Done(output) => return Ok((output, held)),
             }
         }
     }
@@ -197,19 +217,28 @@ where
     channel.run(start).await
 }
 
-async fn blocking<R, F>(f: F) -> Result<R, ProtoError>
+/// Runs a protocol step on the blocking pool. Its error is the step's own, for the caller to
+/// attribute (our step, or the peer's frame).
+async fn blocking<R, F>(f: F) -> Result<R, MpcError>
 where
     R: Send + 'static,
     F: FnOnce() -> Result<R, MpcError> + Send + 'static,
 {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|_| ProtoError::Transport("protocol worker failed".into()))?
-        .map_err(ProtoError::from)
+        .map_err(|_| MpcError::Protocol("protocol worker failed".into()))?
 }
 
-async fn recv_timeout<T: FrameTransport>(io: &mut T) -> Result<Vec<u8>, ProtoError> {
-    tokio::time::timeout(PEER_TIMEOUT, io.recv())
+/// The next message, waiting at most `PEER_TIMEOUT` and never past `deadline`.
+async fn recv_timeout<T: FrameTransport>(
+    io: &mut T,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<Vec<u8>, ProtoError> {
+    let mut until = tokio::time::Instant::now() + PEER_TIMEOUT;
+    if let Some(d) = deadline {
+        until = until.min(d);
+    }
+    tokio::time::timeout_at(until, io.recv())
         .await
         .map_err(|_| ProtoError::Timeout)?
 }

@@ -60,6 +60,8 @@ pub enum ErrorCode {
     MessageIsTransaction,
     /// `sign-raw` is off for this app (the default): a raw digest can be the hash of anything.
     RawSigningDisabled,
+    /// Another ceremony of this wallet held it for longer than a request may wait; retry.
+    WalletBusy,
     /// What was to be signed is over one of the decoding limits (coins, types, depth, lengths).
     RequestTooComplex,
     /// The server cheated in a protocol run or failed a proof (reported by the SDK, never sent
@@ -98,6 +100,7 @@ impl ErrorCode {
             ErrorCode::MessageIsTransaction => "MESSAGE_IS_TRANSACTION",
             ErrorCode::RawSigningDisabled => "RAW_SIGNING_DISABLED",
             ErrorCode::RequestTooComplex => "REQUEST_TOO_COMPLEX",
+            ErrorCode::WalletBusy => "WALLET_BUSY",
             ErrorCode::ServerMisbehaved => "SERVER_MISBEHAVED",
             ErrorCode::Internal => "INTERNAL",
         }
@@ -156,9 +159,14 @@ pub enum ProtoError {
         /// The peer's message.
         message: String,
     },
-    /// The protocol itself failed (bad round message, failed check).
+    /// This party's own protocol step failed (starting a run, a local check).
     #[error("protocol: {0}")]
     Mpc(#[from] dyad_mpc::MpcError),
+    /// The peer's round message failed the protocol's checks (or did not decode). On an
+    /// authenticated channel it came from the peer itself: `PeerMisbehaved` means the peer
+    /// cheated and these shares must not meet again.
+    #[error("peer's protocol round: {0}")]
+    PeerRound(dyad_mpc::MpcError),
     /// The underlying connection failed or closed early.
     #[error("transport: {0}")]
     Transport(String),

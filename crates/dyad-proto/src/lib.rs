@@ -14,14 +14,18 @@ pub mod frame;
 pub mod ids;
 pub mod pregen;
 pub mod rest;
+pub mod turns;
 pub mod wallet;
 
-pub use ceremony::{confirmation_input, run_machine, session_id, CeremonyChannel, FrameTransport, HeldFrame};
+pub use ceremony::{
+    confirmation_input, run_machine, session_id, CeremonyChannel, FrameTransport, HeldFrame, PEER_TIMEOUT,
+};
 pub use channel::{Initiator, Responder, SecureChannel, ServerStaticKey};
 pub use error::{ErrorBody, ErrorCode, ProtoError};
 pub use frame::{Frame, Outcome};
 pub use ids::{AppId, CeremonyId, Environment, WalletId};
 pub use pregen::PregenId;
+pub use turns::{Turn, Turns};
 pub use wallet::{WalletStatus, WalletView};
 
 pub use dyad_chains::WalletType;

@@ -25,8 +25,9 @@ async fn open(
     Ok(CeremonyChannel::connect(socket, server_key, &ticket.ceremony_id).await?)
 }
 
-/// How long one whole ceremony may take on this side (the server's own deadline is 120 s).
-const CEREMONY_DEADLINE: Duration = Duration::from_secs(150);
+/// How long one whole ceremony may take on this side: longer than the server may make it wait
+/// for its wallet's turn (45 s) plus the server's own deadline (120 s).
+const CEREMONY_DEADLINE: Duration = Duration::from_secs(180);
 
 /// Generate a key with the server for a freshly started wallet; returns the loaded wallet once
 /// the server has committed it.
@@ -88,13 +89,6 @@ pub async fn generate(
                 }),
             })
         }
-    }
-}
-
-fn misbehaved(wallet_id: dyad_proto::WalletId, reason: &str) -> SdkError {
-    SdkError::ServerMisbehaved {
-        wallet_id,
-        reason: reason.to_string(),
     }
 }
 
@@ -176,9 +170,9 @@ pub async fn sign(
             .map_err(|e| match e {
                 // The channel is authenticated end to end: a round that fails the protocol's
                 // checks came from the server itself.
-                ProtoError::Mpc(m @ (MpcError::PeerMisbehaved(_) | MpcError::Protocol(_))) => {
-                    misbehaved(view.id, &m.to_string())
-                }
+                ProtoError::PeerRound(
+                    m @ (MpcError::PeerMisbehaved(_) | MpcError::Protocol(_) | MpcError::BadSignature),
+                ) => SdkError::server_misbehaved(view.id, &m.to_string()),
                 other => SdkError::Ceremony(other),
             })?;
         public_key

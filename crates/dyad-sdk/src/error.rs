@@ -50,7 +50,7 @@ pub enum SdkError {
     /// checks (for DKLs, a `BanCounterparty`: repeated sessions with a cheater can extract this
     /// share). The wallet is marked unusable in this client and in every share string exported
     /// from it; it must not sign again until its keys are refreshed.
-    #[error("SERVER_MISBEHAVED: the server misbehaved in a ceremony of wallet {wallet_id} ({reason}); this share must not sign with it again: the wallet needs a key refresh")]
+    #[error("SERVER_MISBEHAVED: the server misbehaved in a ceremony of wallet {wallet_id} ({reason}); this share must not sign with it again: the wallet needs a key refresh (store get_user_share() again: it now records this)")]
     ServerMisbehaved {
         /// The wallet.
         wallet_id: WalletId,
@@ -73,6 +73,14 @@ pub enum SdkError {
 }
 
 impl SdkError {
+    /// [`SdkError::ServerMisbehaved`] for `wallet_id`.
+    pub(crate) fn server_misbehaved(wallet_id: WalletId, reason: &str) -> Self {
+        SdkError::ServerMisbehaved {
+            wallet_id,
+            reason: reason.to_string(),
+        }
+    }
+
     /// The server's stable error code, if the server answered with one.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {

@@ -25,6 +25,7 @@ pub mod ceremony;
 pub mod error;
 pub mod http;
 pub mod share;
+mod share_guard;
 #[cfg(feature = "solana")]
 pub mod solana;
 pub mod transport;
@@ -204,9 +205,13 @@ impl Dyad {
     /// The user share string of every wallet loaded in this client. Store it encrypted; if it
     /// is lost, so are the wallets.
     pub fn get_user_share(&self) -> Result<UserShare, SdkError> {
-        let wallets = self.loaded();
+        let mut wallets = self.loaded();
         if wallets.is_empty() {
             return Err(SdkError::InvalidInput("no wallet is loaded in this client".into()));
+        }
+        // Retired through another client of this process (a signer's, say): export it so.
+        for w in wallets.iter_mut() {
+            w.server_misbehaved |= share_guard::is_retired(&w.server_key, w.view.id);
         }
         share::encode(wallets.iter())
     }
@@ -214,8 +219,16 @@ impl Dyad {
     /// Load a user share string (exactly what `get_user_share` returned), replacing whatever
     /// was loaded. Rejects malformed, truncated, foreign and other servers' shares.
     pub async fn set_user_share(&self, user_share: &str) -> Result<(), SdkError> {
-        let wallets = share::decode(user_share)?;
+        let mut wallets = share::decode(user_share)?;
         let server_key = self.server_key().await?;
+        // Retirement sticks: a share string saved before the server was caught cheating does
+        // not bring the wallet back in this process, and one saved after retires it here.
+        for w in wallets.iter_mut() {
+            if w.server_misbehaved {
+                share_guard::retire(&w.server_key, w.view.id);
+            }
+            w.server_misbehaved |= share_guard::is_retired(&w.server_key, w.view.id);
+        }
         if let Some(w) = wallets.iter().find(|w| w.server_key != server_key) {
             return Err(SdkError::ForeignShare {
                 found: format!("0x{}", hex::encode(w.server_key)),
@@ -367,7 +380,9 @@ impl Dyad {
         })
     }
 
-    /// Start a sign ceremony at `/v1/wallets/{id}/{endpoint}` and run it for `request`.
+    /// Start a sign ceremony at `/v1/wallets/{id}/{endpoint}` and run it for `request`. One
+    /// ceremony of a share at a time in this process, and none once its server was caught
+    /// cheating.
     async fn sign<B: serde::Serialize>(
         &self,
         wallet_id: WalletId,
@@ -376,11 +391,13 @@ impl Dyad {
         request: SignRequest,
     ) -> Result<dyad_chains::SignedTransaction, SdkError> {
         let wallet = self.loaded_wallet(wallet_id)?;
-        if wallet.server_misbehaved {
-            return Err(SdkError::ServerMisbehaved {
+        let _turn = share_guard::turn(&wallet.server_key, wallet_id).await;
+        if wallet.server_misbehaved || share_guard::is_retired(&wallet.server_key, wallet_id) {
+            self.retire(&wallet);
+            return Err(SdkError::server_misbehaved(
                 wallet_id,
-                reason: "the server misbehaved in an earlier ceremony of this wallet".into(),
-            });
+                "the server misbehaved in an earlier ceremony of this wallet",
+            ));
         }
         // The server decodes first (refusals get a stable code and an audit entry); this side
         // decodes again with the same code before its share takes part.
@@ -395,11 +412,17 @@ impl Dyad {
             .await?;
         let signed = ceremony::sign(&self.api, &wallet, &ticket, &request).await;
         if let Err(SdkError::ServerMisbehaved { .. }) = &signed {
-            if let Some(w) = self.loaded().iter_mut().find(|w| w.view.id == wallet_id) {
-                w.server_misbehaved = true;
-            }
+            self.retire(&wallet);
         }
         signed
+    }
+
+    /// Retire a wallet for good: in this process, and in every share string this client exports.
+    fn retire(&self, wallet: &LoadedWallet) {
+        share_guard::retire(&wallet.server_key, wallet.view.id);
+        if let Some(w) = self.loaded().iter_mut().find(|w| w.view.id == wallet.view.id) {
+            w.server_misbehaved = true;
+        }
     }
 
     /// Change who a pregenerated wallet is for. The loaded share (if this client holds the

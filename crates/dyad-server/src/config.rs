@@ -14,8 +14,11 @@ pub struct ServerConfig {
     pub chain: ChainConfig,
     /// How long a ceremony id stays valid before its WebSocket connects.
     pub ceremony_ttl: Duration,
-    /// The longest a ceremony may run once connected.
+    /// The longest a ceremony may run once connected (and once it has its wallet's turn).
     pub ceremony_deadline: Duration,
+    /// The longest a sign ceremony waits for its wallet's previous ceremony to end. Shorter
+    /// than the peer timeout, so a queued client hears `WALLET_BUSY` before it gives up.
+    pub turn_wait: Duration,
     /// A pending wallet older than this is abandoned and reaped.
     pub pending_ttl: Duration,
     /// How often the reaper runs.
@@ -30,6 +33,7 @@ impl Default for ServerConfig {
             chain: ChainConfig::default(),
             ceremony_ttl: Duration::from_secs(60),
             ceremony_deadline: Duration::from_secs(120),
+            turn_wait: Duration::from_secs(45),
             // Longer than a ceremony can live (ttl + deadline), so a running one is never reaped.
             pending_ttl: Duration::from_secs(300),
             reap_interval: Duration::from_secs(30),
@@ -44,6 +48,11 @@ impl ServerConfig {
         if self.pending_ttl <= self.ceremony_ttl + self.ceremony_deadline {
             return Err(ServerError::InvalidRequest(
                 "pending_ttl must be longer than ceremony_ttl + ceremony_deadline".into(),
+            ));
+        }
+        if self.turn_wait >= dyad_proto::PEER_TIMEOUT {
+            return Err(ServerError::InvalidRequest(
+                "turn_wait must be shorter than the peer timeout".into(),
             ));
         }
         Ok(())

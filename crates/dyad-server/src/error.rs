@@ -53,6 +53,9 @@ pub enum ServerError {
     /// The wallet's share pair may not sign again.
     #[error("wallet is locked: a signing peer misbehaved; its shares must be refreshed before it can sign")]
     WalletLocked,
+    /// The wallet's previous ceremony held it for longer than a request may wait.
+    #[error("another ceremony of this wallet is still running; retry")]
+    WalletBusy,
     /// `sign-raw` is off for this app.
     #[error("raw digest signing is disabled for this app: a digest can be the hash of anything (a transaction, an EIP-7702 authorization); an operator can enable it with `dyad app update --allow-raw-signing true`")]
     RawSigningDisabled,
@@ -92,6 +95,7 @@ impl ServerError {
             WalletLocked => (StatusCode::FORBIDDEN, ErrorCode::WalletLocked),
             PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
             RawSigningDisabled => (StatusCode::FORBIDDEN, ErrorCode::RawSigningDisabled),
+            WalletBusy => (StatusCode::CONFLICT, ErrorCode::WalletBusy),
             Chain(e) => chain_status(e),
             Storage(_) | Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }

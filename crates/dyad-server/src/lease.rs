@@ -12,16 +12,16 @@
 //! the queue asks the database; across processes the database's lease decides, with a short
 //! back-off. A lease carries an expiry so that one held by a process that died frees itself.
 //!
-//! If writing a lock fails, the wallet is locked anyway in this process (fail closed), its lease
-//! is kept until it expires, and the lock is written again in the background until it sticks.
+//! Fail closed: if writing a lock fails, the wallet is locked anyway in this process, and its
+//! lease is renewed while the lock is written again in the background until it sticks; a lease
+//! whose holder vanished without writing its outcome is kept until it expires.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, Weak};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dyad_proto::WalletId;
+use dyad_proto::{Turn, Turns, WalletId};
 use rand_core::{OsRng, RngCore};
-use tokio::sync::OwnedMutexGuard;
 use tokio::time::Instant;
 
 use crate::clock;
@@ -33,24 +33,26 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(2);
 const MAX_BACKOFF: Duration = Duration::from_millis(50);
 /// How often a lock that failed to write is written again.
 const LOCK_RETRY: Duration = Duration::from_secs(2);
+/// How long each renewal keeps the lease of a wallet whose lock is still to be written.
+const LOCK_HOLD: Duration = Duration::from_secs(60);
 
 /// The ceremony leases of this process: its wait queues and the wallets it locked without
 /// managing to write the lock.
 #[derive(Default)]
 pub struct Leases {
-    queues: Mutex<HashMap<WalletId, Weak<tokio::sync::Mutex<()>>>>,
+    turns: Turns<WalletId>,
     locked: Mutex<HashSet<WalletId>>,
 }
 
 /// A held lease. Give it back with [`LeaseGuard::release`] once the ceremony's outcome is
-/// written; dropped without that, it is given back in the background.
+/// written. Dropped without that (a panic, a cancelled task) it is *not* given back: the wallet
+/// stays unusable until the lease expires, since the outcome — perhaps a lock — may be missing.
 pub struct LeaseGuard {
     store: Arc<dyn Store>,
     wallet_id: WalletId,
     token: [u8; 16],
     acquired_at_micros: i64,
-    released: bool,
-    _turn: OwnedMutexGuard<()>,
+    _turn: Turn,
 }
 
 impl std::fmt::Debug for LeaseGuard {
@@ -68,30 +70,10 @@ impl LeaseGuard {
     }
 
     /// Give the lease back: the next waiter may start.
-    pub async fn release(mut self) {
-        self.released = true;
+    pub async fn release(self) {
         if let Err(e) = self.store.release_lease(self.wallet_id, &self.token).await {
             // It expires on its own; until then the wallet's next ceremony waits.
             tracing::warn!(wallet = %self.wallet_id, error = %e, "giving back a ceremony lease failed");
-        }
-    }
-
-    /// Keep the lease until it expires (the wallet's lock could not be written).
-    fn keep_until_expiry(mut self) {
-        self.released = true;
-    }
-}
-
-impl Drop for LeaseGuard {
-    fn drop(&mut self) {
-        if self.released {
-            return;
-        }
-        let (store, id, token) = (self.store.clone(), self.wallet_id, self.token);
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move {
-                let _ = store.release_lease(id, &token).await;
-            });
         }
     }
 }
@@ -107,8 +89,7 @@ impl Leases {
         hold_for: Duration,
         wait_until: Instant,
     ) -> Result<LeaseGuard, ServerError> {
-        let queue = self.queue(wallet_id);
-        let turn = tokio::time::timeout_at(wait_until, queue.lock_owned())
+        let turn = tokio::time::timeout_at(wait_until, self.turns.take(&wallet_id))
             .await
             .map_err(|_| waited_too_long())?;
         let mut token = [0u8; 16];
@@ -131,7 +112,6 @@ impl Leases {
                         wallet_id,
                         token,
                         acquired_at_micros: clock::now_micros(),
-                        released: false,
                         _turn: turn,
                     })
                 }
@@ -149,28 +129,34 @@ impl Leases {
     }
 
     /// Lock the wallet's share pair for good while holding its lease, then give the lease back.
-    /// If the lock cannot be written, the wallet is locked in this process all the same, the
-    /// lease is kept until it expires, and the write is retried in the background.
+    /// If the lock cannot be written, the wallet is locked in this process all the same, and a
+    /// background task keeps renewing the lease (so no other replica starts a ceremony with the
+    /// cheater) and writing the lock until it sticks; only then is the lease given back.
     pub async fn lock(&self, lease: LeaseGuard, audit: AuditRecord) {
         let id = lease.wallet_id;
-        match lease.store.lock_wallet(id, &audit).await {
-            Ok(()) => lease.release().await,
-            Err(e) => {
-                tracing::error!(wallet = %id, error = %e, "writing a wallet lock failed: locked in this process, retrying");
-                self.locked_here().insert(id);
-                let store = lease.store.clone();
-                lease.keep_until_expiry();
-                tokio::spawn(async move {
-                    loop {
-                        tokio::time::sleep(LOCK_RETRY).await;
-                        match store.lock_wallet(id, &audit).await {
-                            Ok(()) => break,
-                            Err(e) => tracing::error!(wallet = %id, error = %e, "writing a wallet lock failed again"),
-                        }
+        if let Err(e) = lease.store.lock_wallet(id, &audit).await {
+            tracing::error!(wallet = %id, error = %e, "writing a wallet lock failed: locked in this process, retrying");
+            self.locked_here().insert(id);
+            let LeaseGuard { store, token, .. } = lease;
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(LOCK_RETRY).await;
+                    let until = clock::now() + LOCK_HOLD.as_secs() as i64;
+                    if let Err(e) = store.extend_lease(id, &token, until).await {
+                        tracing::error!(wallet = %id, error = %e, "renewing the lease of a wallet to lock failed");
                     }
-                });
-            }
+                    match store.lock_wallet(id, &audit).await {
+                        Ok(()) => {
+                            let _ = store.release_lease(id, &token).await;
+                            break;
+                        }
+                        Err(e) => tracing::error!(wallet = %id, error = %e, "writing a wallet lock failed again"),
+                    }
+                }
+            });
+            return;
         }
+        lease.release().await;
     }
 
     /// Whether this process locked the wallet without managing to write the lock yet.
@@ -182,20 +168,8 @@ impl Leases {
         // Only inserts and lookups happen under this lock: a panic cannot leave it half-updated.
         self.locked.lock().unwrap_or_else(|p| p.into_inner())
     }
-
-    fn queue(&self, id: WalletId) -> Arc<tokio::sync::Mutex<()>> {
-        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(q) = queues.get(&id).and_then(Weak::upgrade) {
-            return q;
-        }
-        // Forget the queues nobody waits in any more before adding one.
-        queues.retain(|_, q| q.strong_count() > 0);
-        let q = Arc::new(tokio::sync::Mutex::new(()));
-        queues.insert(id, Arc::downgrade(&q));
-        q
-    }
 }
 
 fn waited_too_long() -> ServerError {
-    ServerError::CeremonyAborted("waited too long for this wallet's previous ceremony to finish; retry".into())
+    ServerError::WalletBusy
 }

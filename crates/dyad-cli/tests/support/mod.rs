@@ -5,8 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use dyad_proto::Environment;
+use dyad_proto::rest::{ceremony_path, CeremonyTicket};
+use dyad_proto::{Environment, ErrorCode, Frame, Initiator, SecureChannel};
 use dyad_server::{AppState, DataDir, RunningServer, ServerConfig, Store};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
 
 pub struct TestServer {
     pub server: RunningServer,
@@ -86,5 +89,108 @@ impl TestServer {
             .await
             .unwrap();
         key.expose().to_string()
+    }
+}
+
+/// A client WebSocket.
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The server's ceremony key, as `/v1/info` gives it.
+pub async fn server_key(url: &str) -> [u8; 32] {
+    let info: serde_json::Value = reqwest::get(format!("{url}/v1/info"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut k = [0u8; 32];
+    hex::decode_to_slice(
+        info["ceremonyPublicKey"].as_str().unwrap().trim_start_matches("0x"),
+        &mut k,
+    )
+    .unwrap();
+    k
+}
+
+/// A client's side of a ceremony driven by hand (to misbehave): the socket and the open Noise
+/// channel.
+pub struct Manual {
+    pub ws: Ws,
+    pub channel: SecureChannel,
+}
+
+impl Manual {
+    /// Connect to the ceremony of `ticket` on the server at `url` and finish the handshake.
+    pub async fn connect(url: &str, ticket: &CeremonyTicket) -> Self {
+        let server_key = server_key(url).await;
+        let ws_url = format!(
+            "{}{}",
+            url.replace("http://", "ws://"),
+            ceremony_path(&ticket.ceremony_id)
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+        let (init, m1) = Initiator::start(&server_key, &ticket.ceremony_id).unwrap();
+        ws.send(Message::Binary(m1.into())).await.unwrap();
+        let m2 = match ws.next().await.unwrap().unwrap() {
+            Message::Binary(b) => b,
+            other => panic!("expected the handshake, got {other:?}"),
+        };
+        Self {
+            ws,
+            channel: init.finish(&m2).unwrap(),
+        }
+    }
+
+    /// Seal and send a frame.
+    pub async fn send(&mut self, frame: &Frame) {
+        let sealed = self.channel.seal(&frame.to_bytes()).unwrap();
+        self.send_sealed(sealed).await;
+    }
+
+    /// Send bytes as they are (tampered, truncated, ...).
+    pub async fn send_sealed(&mut self, sealed: Vec<u8>) {
+        self.ws.send(Message::Binary(sealed.into())).await.unwrap();
+    }
+
+    /// The next frame, or `None` once the server closed without one.
+    pub async fn recv(&mut self) -> Option<Frame> {
+        while let Some(msg) = self.ws.next().await {
+            match msg {
+                Ok(Message::Binary(b)) => return Some(Frame::from_bytes(&self.channel.open(&b).unwrap()).unwrap()),
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+        None
+    }
+
+    /// The next frame, which must be a protocol round.
+    pub async fn recv_protocol(&mut self) -> Vec<u8> {
+        match self.recv().await {
+            Some(Frame::Protocol(b)) => b,
+            other => panic!("expected a protocol round, got {other:?}"),
+        }
+    }
+
+    /// Read until the server's `Abort`, skipping protocol rounds; its code.
+    pub async fn abort_code(&mut self) -> ErrorCode {
+        loop {
+            match self.recv().await {
+                Some(Frame::Abort { code, message }) => {
+                    assert!(!message.is_empty());
+                    return code;
+                }
+                Some(Frame::Protocol(_)) => continue,
+                other => panic!("expected an Abort, got {other:?}"),
+            }
+        }
+    }
+
+    /// The very next frame must be the server's `Abort` (no protocol round before it); its code.
+    pub async fn abort_code_at_once(&mut self) -> ErrorCode {
+        match self.recv().await {
+            Some(Frame::Abort { code, .. }) => code,
+            other => panic!("expected an Abort at once, got {other:?}"),
+        }
     }
 }

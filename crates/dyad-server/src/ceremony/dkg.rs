@@ -123,9 +123,9 @@ pub(super) async fn commit(
     wallet.address = Some(address);
     wallet.status = WalletStatus::Pregen;
     let sent = match wallet.view() {
-        Ok(view) => channel
-            .send(&Frame::Done(Outcome::WalletCreated(view)))
+        Ok(view) => tokio::time::timeout(super::GOODBYE, channel.send(&Frame::Done(Outcome::WalletCreated(view))))
             .await
+            .unwrap_or(Err(dyad_proto::ProtoError::Timeout))
             .map_err(ServerError::from),
         Err(e) => Err(e),
     };

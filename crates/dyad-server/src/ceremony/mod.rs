@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use crate::audit;
+use crate::clock;
 use crate::error::ServerError;
 use crate::state::AppState;
 use crate::store::{CeremonyKind, CeremonyRecord};
@@ -88,7 +89,7 @@ pub async fn run(state: AppState, id: CeremonyId, record: CeremonyRecord, socket
 /// A lease outlives the longest a ceremony holding it can run by this much.
 const LEASE_MARGIN: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Wait for the wallet's lease (bounded by the deadline), then sign with a full deadline of its
+/// Wait for the wallet's lease (bounded by the turn wait), then sign with a deadline of its
 /// own. The outcome is recorded before the lease goes back: the signature's audit entry, the
 /// failure's, or the lock after a cheating peer. Gives what the peer is to be told.
 async fn sign_in_turn(
@@ -100,6 +101,7 @@ async fn sign_in_turn(
     wait_until: Instant,
 ) -> Option<ServerError> {
     let hold_for = state.config.ceremony_deadline + GOODBYE + LEASE_MARGIN;
+    let wait_until = wait_until.min(Instant::now() + state.config.turn_wait);
     let lease = match state
         .leases
         .acquire(&state.store, record.wallet_id, hold_for, wait_until)
@@ -111,13 +113,27 @@ async fn sign_in_turn(
             return Some(e);
         }
     };
-    let deadline = Instant::now() + state.config.ceremony_deadline;
-    let ended = tokio::time::timeout_at(deadline, sign::run(state, id, record, authorised, channel, &lease))
-        .await
-        .unwrap_or_else(|_| sign::Ended::Failed(timed_out()));
-    match ended {
-        sign::Ended::Signed => {
+    // Only waiting for the client is cut short by the deadline: a frame that arrived is always
+    // processed, so a cheat found in it is acted on.
+    channel.set_deadline(Instant::now() + state.config.ceremony_deadline);
+    match sign::run(state, id, record, authorised, channel).await {
+        sign::Ended::Decided(decided) => {
+            let finished = clock::now_micros();
+            let entry = decided.completed(lease.acquired_at_micros(), finished);
+            if let Err(e) = state.store.audit(&entry).await {
+                // Not recorded, so not made: the held frame is never sent.
+                fail(state, id, record, &e).await;
+                lease.release().await;
+                return Some(e);
+            }
             lease.release().await;
+            // Recorded as made: from here on, a lost connection loses only the client's copy.
+            if let Err(e) = tokio::time::timeout(GOODBYE, decided.deliver(channel))
+                .await
+                .unwrap_or(Err(ProtoError::Timeout))
+            {
+                tracing::info!(wallet = %record.wallet_id, error = %e, "a signature was made but not delivered");
+            }
             None
         }
         sign::Ended::Failed(e) => {
@@ -126,15 +142,16 @@ async fn sign_in_turn(
             Some(e)
         }
         sign::Ended::PeerCheated(reason) => {
-            let e = ServerError::WalletLocked;
-            fail(state, id, record, &e).await;
             let entry = audit::entry(
                 record.scope,
                 Some(record.wallet_id),
                 "wallet.locked",
                 json!({ "reason": reason }),
             );
+            // The lock first: it is what must survive a crash.
             state.leases.lock(lease, entry).await;
+            let e = ServerError::WalletLocked;
+            fail(state, id, record, &e).await;
             Some(e)
         }
     }

@@ -6,24 +6,22 @@
 //! verified the signature and has audited `sign.completed`: the client cannot assemble a
 //! signature that the audit log does not record as made.
 
-use dyad_chains::describe_input;
+use dyad_chains::{describe_input, SignedTransaction};
 use dyad_mpc::{KeyShare, MpcError, Sign};
-use dyad_proto::{session_id, CeremonyChannel, CeremonyId, Frame, Outcome, ProtoError};
+use dyad_proto::{session_id, CeremonyChannel, CeremonyId, Frame, HeldFrame, Outcome, ProtoError};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::transport::AxumSocket;
 use crate::audit;
-use crate::clock;
 use crate::error::ServerError;
-use crate::lease::LeaseGuard;
 use crate::state::AppState;
-use crate::store::{AuthorisedSign, CeremonyRecord};
+use crate::store::{AuditRecord, AuthorisedSign, CeremonyRecord};
 
 /// How a sign ceremony ended, for its caller to record.
 pub(super) enum Ended {
-    /// Signed, audited and reported.
-    Signed,
+    /// Signed and verified; the client cannot finish until [`Decided::deliver`].
+    Decided(Box<Decided>),
     /// Failed; nothing was signed (or nothing the client can assemble).
     Failed(ServerError),
     /// DKLs caught the peer cheating in the multiplication (`BanCounterparty`): the share pair
@@ -31,16 +29,52 @@ pub(super) enum Ended {
     PeerCheated(String),
 }
 
-/// Run a sign ceremony for `authorised`, holding the wallet's `lease`.
+/// A verified signature, not yet recorded or delivered.
+pub(super) struct Decided {
+    record: CeremonyRecord,
+    operation: &'static str,
+    signed: SignedTransaction,
+    held: HeldFrame,
+}
+
+impl Decided {
+    /// The `sign.completed` entry for it, with the ceremony's turn (microseconds).
+    pub(super) fn completed(&self, started_at: i64, finished_at: i64) -> AuditRecord {
+        audit::entry(
+            self.record.scope,
+            Some(self.record.wallet_id),
+            "sign.completed",
+            json!({
+                "operation": self.operation,
+                "signature": format!("0x{}", hex::encode(&self.signed.signature)),
+                "signedTransactionSha256": self
+                    .signed
+                    .signed_transaction
+                    .as_ref()
+                    .map(|t| format!("0x{}", hex::encode(Sha256::digest(t)))),
+                "startedAtMicros": started_at,
+                "finishedAtMicros": finished_at,
+            }),
+        )
+    }
+
+    /// Let the client finish: our last round, then the signature in the chain's forms.
+    pub(super) async fn deliver(self, channel: &mut CeremonyChannel<AxumSocket>) -> Result<(), ProtoError> {
+        channel.release(self.held).await?;
+        channel.send(&Frame::Done(Outcome::Signed(self.signed))).await
+    }
+}
+
+/// Run a sign ceremony for `authorised` (its caller holds the wallet's lease), up to a verified
+/// signature.
 pub(super) async fn run(
     state: &AppState,
     id: &CeremonyId,
     record: &CeremonyRecord,
     authorised: &AuthorisedSign,
     channel: &mut CeremonyChannel<AxumSocket>,
-    lease: &LeaseGuard,
 ) -> Ended {
-    match sign(state, id, record, authorised, channel, lease).await {
+    match sign(state, id, record, authorised, channel).await {
         Ok(ended) => ended,
         Err(e) => Ended::Failed(e),
     }
@@ -52,7 +86,6 @@ async fn sign(
     record: &CeremonyRecord,
     authorised: &AuthorisedSign,
     channel: &mut CeremonyChannel<AxumSocket>,
-    lease: &LeaseGuard,
 ) -> Result<Ended, ServerError> {
     let request = &authorised.request;
     // Read after the lease was taken: a lock decided while this ceremony waited is seen here.
@@ -92,40 +125,17 @@ async fn sign(
         Ok(done) => done,
         // DKLs says: after a cheating peer, never sign with this share pair again (its OT state
         // may have leaked).
-        Err(ProtoError::Mpc(MpcError::PeerMisbehaved(why))) => return Ok(Ended::PeerCheated(why)),
+        Err(ProtoError::PeerRound(MpcError::PeerMisbehaved(why))) => return Ok(Ended::PeerCheated(why)),
         Err(e) => return Err(e.into()),
     };
     signer.public_key.verify(&prepared.input, &signature).map_err(|_| {
         ServerError::CeremonyAborted("signature did not verify: the share does not match this wallet".into())
     })?;
     let signed = request.finish(signer, &signature)?;
-
-    state
-        .store
-        .audit(&audit::entry(
-            record.scope,
-            Some(wallet.id),
-            "sign.completed",
-            json!({
-                "operation": request.operation(),
-                "signature": format!("0x{}", hex::encode(&signed.signature)),
-                "signedTransactionSha256": signed
-                    .signed_transaction
-                    .as_ref()
-                    .map(|t| format!("0x{}", hex::encode(Sha256::digest(t)))),
-                // The ceremony's turn: from taking the wallet's lease to this record.
-                "startedAtMicros": lease.acquired_at_micros(),
-                "finishedAtMicros": clock::now_micros(),
-            }),
-        ))
-        .await?;
-    // Recorded as made: from here on, a lost connection loses only the client's copy.
-    let delivered = async {
-        channel.release(held).await?;
-        channel.send(&Frame::Done(Outcome::Signed(signed))).await
-    };
-    if let Err(e) = delivered.await {
-        tracing::info!(wallet = %wallet.id, error = %e, "a signature was made but not delivered");
-    }
-    Ok(Ended::Signed)
+    Ok(Ended::Decided(Box::new(Decided {
+        record: record.clone(),
+        operation: request.operation(),
+        signed,
+        held,
+    })))
 }

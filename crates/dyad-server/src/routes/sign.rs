@@ -134,7 +134,7 @@ async fn start(
         Ok::<_, ServerError>((request, prepared))
     })
     .await
-    .map_err(|_| ServerError::Internal("decoding a sign request failed".into()))?;
+    .unwrap_or_else(|_| Err(ServerError::Internal("decoding a sign request failed".into())));
     let (request, prepared) = match decoded {
         Ok(d) => d,
         Err(e) => return Err(deny(e).await),

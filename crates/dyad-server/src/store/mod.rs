@@ -283,6 +283,8 @@ pub trait Store: Send + Sync + 'static {
     /// Take the ceremony lease of a live wallet's share pair, if it is free or expired and the
     /// wallet is not locked, in one atomic step: at most one holder at a time.
     async fn acquire_lease(&self, id: WalletId, lease: &LeaseRequest) -> StoreResult<LeaseAttempt>;
+    /// Push back the expiry of a lease `token` holds; `false` if it no longer holds it.
+    async fn extend_lease(&self, id: WalletId, token: &[u8; 16], until: i64) -> StoreResult<bool>;
     /// Give a lease back; a no-op if `token` no longer holds it (it expired and was taken).
     async fn release_lease(&self, id: WalletId, token: &[u8; 16]) -> StoreResult<()>;
 

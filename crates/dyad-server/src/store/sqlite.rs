@@ -468,6 +468,17 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn extend_lease(&self, id: WalletId, token: &[u8; 16], until: i64) -> StoreResult<bool> {
+        let n = sqlx::query("UPDATE wallets SET lease_until = $1 WHERE id = $2 AND lease_token = $3")
+            .bind(until)
+            .bind(id.to_string())
+            .bind(&token[..])
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
     async fn release_lease(&self, id: WalletId, token: &[u8; 16]) -> StoreResult<()> {
         sqlx::query("UPDATE wallets SET lease_token = NULL, lease_until = NULL WHERE id = $1 AND lease_token = $2")
             .bind(id.to_string())
