@@ -43,8 +43,9 @@ pub enum Command {
 /// Where the server keeps its data.
 #[derive(Debug, Args)]
 pub struct Storage {
-    /// Data folder: SQLite file `dyad.db` and `master.key` (created on first run). The master
-    /// key can come from DYAD_MASTER_KEY (64 hex characters) instead.
+    /// Data folder: SQLite file `dyad.db` and `master.key` (created on first run, 0700 / 0600;
+    /// refused if group or others can use it). The master key can come from DYAD_MASTER_KEY (64
+    /// hex characters) instead.
     #[arg(long, env = "DYAD_DATA_DIR", default_value = "./dyad-data")]
     pub data_dir: PathBuf,
     /// A database URL instead of the data folder's SQLite file (`sqlite://path`; PostgreSQL is

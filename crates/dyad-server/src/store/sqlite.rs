@@ -132,6 +132,9 @@ impl SqliteStore {
 /// A missing database file is created empty with mode 0600 before SQLite opens it (an empty
 /// file is an empty database), so nothing is ever created wider.
 fn make_private(path: &Path) -> StoreResult<()> {
+    if path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
