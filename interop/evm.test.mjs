@@ -285,6 +285,8 @@ describe('EVM with anvil and viem', () => {
 
   test('viem recovers the wallet from a raw digest signature', async () => {
     const digest = keccak256(toHex('interop raw digest'));
+    await assert.rejects(dyad.signRaw(wallet.id, digest), /RAW_SIGNING_DISABLED/);
+    await dyad.allowRawSigning(true);
     const { signature } = await dyad.signRaw(wallet.id, digest);
     assert.ok(isAddressEqual(await recoverAddress({ hash: digest, signature }), wallet.address));
   });

@@ -46,7 +46,7 @@ export async function startDyad() {
     const [, url] = await waitForOutput(server, /dyad listening on (http:\/\/127\.0\.0\.1:\d+)/, {
       what: 'the "dyad listening" line',
     });
-    return new DyadHandle({ dir, dataDir, server, url, apiKey: app.apiKey, forget });
+    return new DyadHandle({ dir, dataDir, server, url, appId: app.appId, apiKey: app.apiKey, forget });
   } catch (e) {
     if (server) await stop(server);
     await rm(dir, { recursive: true, force: true });
@@ -56,12 +56,13 @@ export async function startDyad() {
 }
 
 class DyadHandle {
-  constructor({ dir, dataDir, server, url, apiKey, forget }) {
+  constructor({ dir, dataDir, server, url, appId, apiKey, forget }) {
     this.forget = forget;
     this.dir = dir;
     this.dataDir = dataDir;
     this.server = server;
     this.url = url;
+    this.appId = appId;
     this.apiKey = apiKey;
     this.shareFile = path.join(dir, 'user.share');
     this.files = 0;
@@ -101,7 +102,19 @@ class DyadHandle {
     return this.cli(['sign', 'typed-data', '--wallet', walletId, '--share-file', this.shareFile, '--json-file', file]);
   }
 
-  /** `dyad sign raw --digest 0x…`. */
+  /**
+   * `dyad app update --allow-raw-signing VALUE` on the data folder, as an operator would: raw
+   * digest signing is off for every app until enabled. The running server sees it at once.
+   */
+  async allowRawSigning(value = true) {
+    const stdout = await run(DYAD_BIN, [
+      'app', 'update', '--data-dir', this.dataDir, '--app', this.appId,
+      '--allow-raw-signing', String(value), '--json',
+    ]);
+    return parseJson(stdout, 'dyad app update');
+  }
+
+  /** `dyad sign raw --digest 0x…` (needs `allowRawSigning()` first). */
   signRaw(walletId, digest) {
     return this.cli(['sign', 'raw', '--wallet', walletId, '--share-file', this.shareFile, '--digest', digest]);
   }

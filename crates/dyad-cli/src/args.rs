@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
 use dyad_chains::CosmosSignMode;
-use dyad_proto::{Environment, PregenId, WalletId, WalletType};
+use dyad_proto::{AppId, Environment, PregenId, WalletId, WalletType};
 
 use crate::CliError;
 
@@ -43,8 +43,9 @@ pub enum Command {
 /// Where the server keeps its data.
 #[derive(Debug, Args)]
 pub struct Storage {
-    /// Data folder: SQLite file `dyad.db` and `master.key` (created on first run). The master
-    /// key can come from DYAD_MASTER_KEY (64 hex characters) instead.
+    /// Data folder: SQLite file `dyad.db` and `master.key` (created on first run, 0700 / 0600;
+    /// refused if group or others can use it). The master key can come from DYAD_MASTER_KEY (64
+    /// hex characters) instead.
     #[arg(long, env = "DYAD_DATA_DIR", default_value = "./dyad-data")]
     pub data_dir: PathBuf,
     /// A database URL instead of the data folder's SQLite file (`sqlite://path`; PostgreSQL is
@@ -99,6 +100,57 @@ pub enum AppCommand {
         #[command(flatten)]
         storage: Storage,
     },
+    /// Change an app's settings (audited as `app.updated`).
+    Update {
+        /// Storage.
+        #[command(flatten)]
+        storage: Storage,
+        /// App id.
+        #[arg(long, value_parser = parse_app)]
+        app: AppId,
+        /// Allow `sign-raw` (a bare 32-byte digest, which can be the hash of any transaction or
+        /// authorization): true or false. Off for every new app.
+        #[arg(long, action = ArgAction::Set, required = true)]
+        allow_raw_signing: bool,
+    },
+    /// An app's API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+/// `dyad app key …`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create another API key for the app (shown once, stored hashed; audited).
+    Create {
+        /// Storage.
+        #[command(flatten)]
+        storage: Storage,
+        /// App id.
+        #[arg(long, value_parser = parse_app)]
+        app: AppId,
+    },
+    /// List the app's keys: id, created, revoked (never a secret).
+    List {
+        /// Storage.
+        #[command(flatten)]
+        storage: Storage,
+        /// App id.
+        #[arg(long, value_parser = parse_app)]
+        app: AppId,
+    },
+    /// Revoke a key: it gets 401 from the next request on (audited).
+    Revoke {
+        /// Storage.
+        #[command(flatten)]
+        storage: Storage,
+        /// App id.
+        #[arg(long, value_parser = parse_app)]
+        app: AppId,
+        /// The key id (16 hex digits, as `dyad app key list` shows it).
+        #[arg(long)]
+        key: String,
+    },
 }
 
 /// How to reach a server. `Debug` leaves the API key out.
@@ -110,11 +162,19 @@ pub struct Conn {
     /// The app's API key.
     #[arg(long, env = "DYAD_API_KEY", hide_env_values = true, default_value = "")]
     pub api_key: String,
+    /// Pin the server's ceremony key (0x + 64 hex digits, as `dyad serve` prints it): a server
+    /// presenting another is refused before any share is used. Without it the key is taken from
+    /// the server's /v1/info.
+    #[arg(long, env = "DYAD_SERVER_KEY")]
+    pub server_key: Option<String>,
 }
 
 impl std::fmt::Debug for Conn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Conn").field("url", &self.url).finish_non_exhaustive()
+        f.debug_struct("Conn")
+            .field("url", &self.url)
+            .field("server_key", &self.server_key)
+            .finish_non_exhaustive()
     }
 }
 
@@ -303,6 +363,11 @@ fn parse_sign_mode(s: &str) -> Result<CosmosSignMode, String> {
 
 fn parse_env(s: &str) -> Result<Environment, String> {
     s.parse().map_err(|e: dyad_proto::ProtoError| e.to_string())
+}
+
+fn parse_app(s: &str) -> Result<AppId, String> {
+    s.parse()
+        .map_err(|_| format!("{s:?} is not an app id (see `dyad app list`)"))
 }
 
 fn parse_wallet(s: &str) -> Result<WalletId, String> {

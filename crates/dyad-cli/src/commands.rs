@@ -10,7 +10,7 @@ use base64::Engine;
 use dyad_proto::WalletType;
 use dyad_sdk::TransactionRequest;
 
-use crate::args::{AppCommand, Cli, Command, Conn, PregenCommand, SignCommand, SignTarget, Storage};
+use crate::args::{AppCommand, Cli, Command, Conn, KeyCommand, PregenCommand, SignCommand, SignTarget, Storage};
 use crate::{demo, output, share_file, CliError};
 
 /// Open the store and master key a storage argument names.
@@ -40,7 +40,19 @@ fn client(conn: &Conn) -> Result<Dyad, CliError> {
     if conn.api_key.trim().is_empty() {
         return Err(CliError::Usage("no API key: pass --api-key or set DYAD_API_KEY".into()));
     }
-    Ok(Dyad::new(&conn.url, &conn.api_key))
+    pinned(conn, Dyad::new(&conn.url, &conn.api_key))
+}
+
+/// Pin the ceremony key `--server-key` / `DYAD_SERVER_KEY` names, if any.
+fn pinned(conn: &Conn, dyad: Dyad) -> Result<Dyad, CliError> {
+    let Some(text) = conn.server_key.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(dyad);
+    };
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(text.strip_prefix("0x").unwrap_or(text), &mut key).map_err(|_| {
+        CliError::Usage("--server-key / DYAD_SERVER_KEY must be 0x and 64 hex digits, as `dyad serve` prints it".into())
+    })?;
+    Ok(dyad.with_ceremony_key(key))
 }
 
 fn print_wallet(json_out: bool, w: &WalletView) {
@@ -76,9 +88,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let (store, master) = open_storage(&args.storage).await?;
             let state = AppState::new(store, &master, ServerConfig::default()).await?;
             drop(master);
+            let ceremony_key = hex0x(&state.ceremony_key.public());
             let server = dyad_server::spawn(state, &args.listen)
                 .await
                 .map_err(|e| CliError::Io(format!("listening on {}: {e}", args.listen)))?;
+            eprintln!("dyad ceremony key {ceremony_key} (clients pin it with DYAD_SERVER_KEY)");
             eprintln!("dyad listening on {}", server.url());
             tokio::select! {
                 r = server.wait() => r.map_err(|e| CliError::Io(e.to_string()))?,
@@ -106,20 +120,62 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             if j {
                 let list: Vec<_> = apps
                     .iter()
-                    .map(|a| json!({ "appId": a.id, "name": a.name, "environment": a.environment, "createdAt": a.created_at }))
+                    .map(|a| {
+                        json!({
+                            "appId": a.id, "name": a.name, "environment": a.environment, "createdAt": a.created_at,
+                            "allowRawSigning": a.settings.allow_raw_signing,
+                        })
+                    })
                     .collect();
                 output::json(&list);
             } else {
                 let rows: Vec<Vec<String>> = apps
                     .iter()
-                    .map(|a| vec![a.id.to_string(), a.name.clone(), a.environment.to_string()])
+                    .map(|a| {
+                        vec![
+                            a.id.to_string(),
+                            a.name.clone(),
+                            a.environment.to_string(),
+                            on_off(a.settings.allow_raw_signing),
+                        ]
+                    })
                     .collect();
-                output::table(&["APP", "NAME", "ENV"], &rows);
+                output::table(&["APP", "NAME", "ENV", "RAW SIGNING"], &rows);
             }
             Ok(())
         }
+        Command::App(AppCommand::Update {
+            storage,
+            app,
+            allow_raw_signing,
+        }) => {
+            let (store, _master) = open_storage(&storage).await?;
+            let (app, old) =
+                dyad_server::api_key::set_allow_raw_signing(store.as_ref(), app, allow_raw_signing).await?;
+            if j {
+                output::json(&json!({
+                    "appId": app.id, "name": app.name, "environment": app.environment,
+                    "allowRawSigning": app.settings.allow_raw_signing, "previous": { "allowRawSigning": old },
+                }));
+            } else {
+                println!(
+                    "app {} ({}): raw signing {} (was {})",
+                    app.name,
+                    app.id,
+                    on_off(app.settings.allow_raw_signing),
+                    on_off(old)
+                );
+            }
+            Ok(())
+        }
+        Command::App(AppCommand::Key(cmd)) => app_key(cmd, j).await,
         Command::Info(conn) => {
-            let info = Dyad::new(&conn.url, &conn.api_key).info().await?;
+            let dyad = pinned(&conn, Dyad::new(&conn.url, &conn.api_key))?;
+            let info = dyad.info().await?;
+            // With a pin, say so if the server presents another key.
+            if conn.server_key.is_some() {
+                dyad.verify_ceremony_key().await?;
+            }
             if j {
                 output::json(&info);
             } else {
@@ -130,6 +186,61 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Pregen(cmd) => pregen(cmd, j).await,
         Command::Sign(cmd) => sign(cmd, j).await,
     }
+}
+
+fn on_off(b: bool) -> String {
+    if b { "on" } else { "off" }.to_string()
+}
+
+fn key_json(k: &dyad_server::store::ApiKeyRecord) -> serde_json::Value {
+    json!({ "appId": k.app_id, "keyId": k.key_id, "createdAt": k.created_at, "revokedAt": k.revoked_at })
+}
+
+async fn app_key(cmd: KeyCommand, j: bool) -> Result<(), CliError> {
+    use dyad_server::api_key;
+    match cmd {
+        KeyCommand::Create { storage, app } => {
+            let (store, _master) = open_storage(&storage).await?;
+            let (record, key) = api_key::create_key(store.as_ref(), app).await?;
+            if j {
+                let mut out = key_json(&record);
+                out["apiKey"] = json!(key.expose());
+                output::json(&out);
+            } else {
+                println!("key {} created for app {}", record.key_id, record.app_id);
+                println!("API key (shown once, store it now): {}", key.expose());
+            }
+        }
+        KeyCommand::List { storage, app } => {
+            let (store, _master) = open_storage(&storage).await?;
+            let keys = api_key::list_keys(store.as_ref(), app).await?;
+            if j {
+                output::json(&keys.iter().map(key_json).collect::<Vec<_>>());
+            } else {
+                let rows: Vec<Vec<String>> = keys
+                    .iter()
+                    .map(|k| {
+                        vec![
+                            k.key_id.clone(),
+                            output::time(k.created_at),
+                            k.revoked_at.map(output::time).unwrap_or_else(|| "-".into()),
+                        ]
+                    })
+                    .collect();
+                output::table(&["KEY", "CREATED", "REVOKED"], &rows);
+            }
+        }
+        KeyCommand::Revoke { storage, app, key } => {
+            let (store, _master) = open_storage(&storage).await?;
+            let record = api_key::revoke_key(store.as_ref(), app, &key).await?;
+            if j {
+                output::json(&key_json(&record));
+            } else {
+                println!("key {} of app {} revoked", record.key_id, record.app_id);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A client with the target's share file loaded.

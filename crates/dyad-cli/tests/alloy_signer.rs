@@ -85,7 +85,8 @@ fn start_anvil(binary: &Path) -> Anvil {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alloy_signer_signs_messages_and_sends_transactions_on_anvil() {
     let t = TestServer::start().await;
-    let key = t.app("alloy").await;
+    // sign_hash is a raw digest signature: enabled for this app.
+    let key = t.app_allowing_raw_signing("alloy").await;
     let dyad = Dyad::new(&t.url(), &key);
     let wallet = dyad
         .create_pregen_wallet(WalletType::Evm, &PregenId::parse("customId", "alloy-1").unwrap())

@@ -23,6 +23,8 @@ const SCRUB: &[&str] = &[
     "DYAD_API_KEY",
     "DYAD_DATA_DIR",
     "DYAD_MASTER_KEY",
+    "DYAD_SERVER_KEY",
+    "DYAD_DATABASE_URL",
     "DATABASE_URL",
     "RUST_LOG",
 ];
@@ -642,4 +644,308 @@ fn demo_signs_and_verifies_every_type() {
     assert_eq!(std::fs::read_to_string(&key_file).unwrap(), master);
     let apps = dyad(cwd, &[], &words("app list --data-dir demo-data --json")).json();
     assert_eq!(apps.as_array().map(Vec::len), Some(2), "{apps}");
+}
+
+/// `SELECT COUNT(*) …` on `cwd/data/dyad.db`, as an outside reader sees it.
+fn count(cwd: &Path, sql: &str) -> i64 {
+    let db = format!("sqlite://{}", cwd.join("data").join("dyad.db").display());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+            let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            n
+        })
+}
+
+/// `app create` on the data folder; its id and API key.
+fn create_app_with_id(cwd: &Path, name: &str) -> (String, String) {
+    let app = dyad(
+        cwd,
+        &[],
+        &words(&format!("app create --data-dir data --name {name} --env beta --json")),
+    )
+    .json();
+    (
+        app["appId"].as_str().expect("appId").to_string(),
+        app["apiKey"].as_str().expect("apiKey").to_string(),
+    )
+}
+
+/// The EVM address that signed `digest` (65-byte r‖s‖v, low s).
+fn recover(digest: &[u8; 32], sig65: &[u8]) -> String {
+    use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+    let sig = Signature::from_slice(&sig65[..64]).unwrap();
+    assert!(sig.normalize_s().is_none(), "high s");
+    let rid = RecoveryId::from_byte(sig65[64] - 27).unwrap();
+    dyad_cli::verify::evm_address(&VerifyingKey::recover_from_prehash(digest, &sig, rid).unwrap())
+}
+
+#[test]
+fn raw_signing_is_off_until_the_operator_turns_it_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    let server = Server::start(cwd);
+    let (app_id, key) = create_app_with_id(cwd, "raw");
+    let env = [("DYAD_URL", server.url.as_str()), ("DYAD_API_KEY", key.as_str())];
+    let run = |args: &[&str]| dyad(cwd, &env, args);
+    let w = wallet(
+        &run(&words(
+            "pregen create --email raw@example.com --type EVM --share-file raw.share --json",
+        ))
+        .json(),
+    );
+    let id = w.id.to_string();
+    let digest = [0x5au8; 32];
+    let digest_hex = format!("0x{}", hex::encode(digest));
+    let sign_raw = || {
+        run(&[
+            "sign",
+            "raw",
+            "--wallet",
+            &id,
+            "--share-file",
+            "raw.share",
+            "--digest",
+            &digest_hex,
+            "--json",
+        ])
+    };
+    let update = |value: &str| {
+        dyad(
+            cwd,
+            &[],
+            &[
+                "app",
+                "update",
+                "--data-dir",
+                "data",
+                "--app",
+                &app_id,
+                "--allow-raw-signing",
+                value,
+                "--json",
+            ],
+        )
+    };
+    let denied = "SELECT COUNT(*) FROM audit_log WHERE action = 'sign.denied'";
+    let sign_ceremonies = "SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'";
+
+    // A fresh app: refused with its code, one sign.denied entry, no ceremony.
+    let r = sign_raw();
+    let line = r.fails_with_one_line();
+    assert!(line.contains("RAW_SIGNING_DISABLED") && line.contains("403"), "{line}");
+    assert_eq!(count(cwd, denied), 1);
+    assert_eq!(count(cwd, sign_ceremonies), 0);
+
+    // Enabled by the operator (audited with old and new value): it signs.
+    let up = update("true").json();
+    assert_eq!(up["allowRawSigning"], true, "{up}");
+    assert_eq!(up["previous"]["allowRawSigning"], false, "{up}");
+    let apps = dyad(cwd, &[], &words("app list --data-dir data --json")).json();
+    assert_eq!(apps[0]["allowRawSigning"], true, "{apps}");
+    let out = sign_raw().json();
+    let sig = signature(&out, &w);
+    assert!(recover(&digest, &sig).eq_ignore_ascii_case(&w.address));
+
+    // Disabled again: refused again, at once.
+    assert_eq!(update("false").json()["allowRawSigning"], false);
+    let r = sign_raw();
+    assert!(r.fails_with_one_line().contains("RAW_SIGNING_DISABLED"));
+    assert_eq!(count(cwd, denied), 2);
+    let updated = "SELECT COUNT(*) FROM audit_log WHERE action = 'app.updated' AND wallet_id IS NULL";
+    assert_eq!(count(cwd, updated), 2);
+
+    // Bad values and unknown apps change nothing.
+    let r = update("maybe");
+    assert!(!r.status.success());
+    let r = dyad(
+        cwd,
+        &[],
+        &words(&format!(
+            "app update --data-dir data --app {} --allow-raw-signing true",
+            uuid::Uuid::new_v4()
+        )),
+    );
+    assert!(r.fails_with_one_line().contains("dyad app list"));
+    assert_eq!(count(cwd, updated), 2);
+
+    // While the server runs, the database and its WAL and shared-memory files are private.
+    for name in ["dyad.db", "dyad.db-wal", "dyad.db-shm"] {
+        assert_eq!(mode(&cwd.join("data").join(name)), 0o600, "{name}");
+    }
+    server.stop();
+}
+
+#[test]
+fn api_keys_are_created_listed_and_revoked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    let server = Server::start(cwd);
+    let (app_id, first) = create_app_with_id(cwd, "keys");
+    let admin = |args: &str| {
+        dyad(
+            cwd,
+            &[],
+            &words(&format!("app key {args} --data-dir data --app {app_id}")),
+        )
+    };
+    let list_as = |key: &str| {
+        dyad(
+            cwd,
+            &[("DYAD_URL", server.url.as_str()), ("DYAD_API_KEY", key)],
+            &words("pregen list --email keys@example.com --json"),
+        )
+    };
+
+    let created = admin("create --json").json();
+    let second = created["apiKey"].as_str().expect("apiKey").to_string();
+    let second_id = created["keyId"].as_str().expect("keyId").to_string();
+    assert!(
+        second.starts_with("dyad_beta_") && second.contains(&second_id),
+        "{created}"
+    );
+    assert_eq!(created["appId"], json!(app_id));
+    assert!(created["revokedAt"].is_null());
+
+    let listed = admin("list --json").json();
+    let keys = listed.as_array().expect("array");
+    assert_eq!(keys.len(), 2, "{listed}");
+    for k in keys {
+        let fields: BTreeSet<&str> = k.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            fields,
+            BTreeSet::from(["appId", "keyId", "createdAt", "revokedAt"]),
+            "{k}"
+        );
+    }
+    assert_eq!(keys[1]["keyId"], json!(second_id));
+    for secret in [&first, &second] {
+        let tail = secret.rsplit('_').next().unwrap();
+        assert!(!listed.to_string().contains(tail), "a secret is listed");
+    }
+    list_as(&second).json();
+
+    // Revoked: the running server refuses it on the very next request; the other key works.
+    let revoked = admin(&format!("revoke --key {second_id} --json")).json();
+    assert!(revoked["revokedAt"].is_i64(), "{revoked}");
+    let line = list_as(&second).fails_with_one_line().to_string();
+    assert!(line.contains("UNAUTHENTICATED") && line.contains("401"), "{line}");
+    list_as(&first).json();
+    let listed = admin("list --json").json();
+    assert!(
+        listed[0]["revokedAt"].is_null() && listed[1]["revokedAt"].is_i64(),
+        "{listed}"
+    );
+
+    // Again, an unknown id, or the whole key instead of its id: refused, no secret echoed.
+    let r = admin(&format!("revoke --key {second_id}"));
+    assert!(r.fails_with_one_line().contains("revoked already"));
+    let r = admin("revoke --key 0123456789abcdef");
+    assert!(r.fails_with_one_line().contains("no API key"));
+    let r = admin(&format!("revoke --key {first}"));
+    let line = r.fails_with_one_line();
+    assert!(!line.contains(&first) && line.contains("key id"), "{line}");
+    list_as(&first).json();
+
+    // The table: ids and times, no secret.
+    let table = admin("list").ok().to_string();
+    let header = table.lines().next().unwrap_or_default();
+    for col in ["KEY", "CREATED", "REVOKED"] {
+        assert!(header.contains(col), "{table}");
+    }
+    assert!(table.contains(&second_id) && table.contains(" UTC"), "{table}");
+
+    let n = |action: &str| {
+        count(
+            cwd,
+            &format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'"),
+        )
+    };
+    assert_eq!(n("api_key.created"), 2);
+    assert_eq!(n("api_key.revoked"), 1);
+    server.stop();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_data_folder_others_can_read_is_refused_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    let data = cwd.join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o750)).unwrap();
+    for args in [
+        "app create --data-dir data --name open --json",
+        "serve --listen 127.0.0.1:0 --data-dir data",
+    ] {
+        let r = dyad(cwd, &[], &words(args));
+        let line = r.fails_with_one_line();
+        assert!(line.contains("chmod 700") && line.contains("data"), "{line}");
+    }
+    assert!(
+        std::fs::read_dir(&data).unwrap().next().is_none(),
+        "nothing was written"
+    );
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    create_app(cwd, "closed");
+    for name in ["dyad.db", "master.key"] {
+        assert_eq!(mode(&data.join(name)), 0o600, "{name}");
+    }
+}
+
+#[test]
+fn serve_prints_its_ceremony_key_and_a_client_pinned_to_another_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    let server = Server::start(cwd);
+    let printed = server.stderr.lock().unwrap().clone();
+    let real = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("dyad ceremony key "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no ceremony key line: {printed}"))
+        .to_string();
+    assert_0x_hex(&real, 64);
+    let key = create_app(cwd, "pinning");
+    let with_pin = |pin: &str, args: &[&str]| {
+        dyad(
+            cwd,
+            &[
+                ("DYAD_URL", server.url.as_str()),
+                ("DYAD_API_KEY", key.as_str()),
+                ("DYAD_SERVER_KEY", pin),
+            ],
+            args,
+        )
+    };
+    let info = with_pin(&real, &words("info --json")).json();
+    assert_eq!(info["ceremonyPublicKey"], json!(real));
+
+    let wrong = format!("0x{}", "42".repeat(32));
+    let create = "pregen create --email pin@example.com --type SOLANA --share-file pin.share --json";
+    for args in ["info --json", create] {
+        let r = with_pin(&wrong, &words(args));
+        let line = r.fails_with_one_line();
+        assert!(
+            line.contains("pinned") && line.contains(&wrong) && line.contains(&real),
+            "{line}"
+        );
+    }
+    assert!(!cwd.join("pin.share").exists());
+    let r = with_pin("0x1234", &words(create));
+    assert!(r.fails_with_one_line().contains("DYAD_SERVER_KEY"));
+
+    // The right pin: created and signed.
+    let w = wallet(&with_pin(&real, &words(create)).json());
+    let out = with_pin(&real, &sign_args(&w.id.to_string(), "pin.share", "--message", "pinned")).json();
+    verify_message(&w, b"pinned", &signature(&out, &w)).unwrap();
+    // The share is not for a client pinned to another key.
+    let r = with_pin(&wrong, &sign_args(&w.id.to_string(), "pin.share", "--message", "x"));
+    assert!(r.fails_with_one_line().contains("different Dyad server"));
+    server.stop();
 }

@@ -463,3 +463,255 @@ async fn a_locked_wallet_refuses_to_sign() {
     assert_eq!(log.iter().filter(|r| r.action == "sign.denied").count(), 1);
     assert_eq!(log.iter().filter(|r| r.action == "sign.completed").count(), 1);
 }
+
+/// The server's ceremony key as `/v1/info` names it.
+async fn ceremony_key(url: &str) -> [u8; 32] {
+    let info = Dyad::new(url, "").info().await.unwrap();
+    let mut k = [0u8; 32];
+    hex::decode_to_slice(info.ceremony_public_key.trim_start_matches("0x"), &mut k).unwrap();
+    k
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_pinned_to_another_key_is_refused_before_any_share_is_used() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let real = ceremony_key(&t.url()).await;
+    let maker = Dyad::new(&t.url(), &key).with_ceremony_key(real);
+    let w = maker
+        .create_pregen_wallet(WalletType::Evm, &email("pin@example.com"))
+        .await
+        .unwrap();
+    let share = maker.get_user_share().unwrap();
+    let rows = || async {
+        (
+            t.count("SELECT COUNT(*) FROM wallets").await,
+            t.count("SELECT COUNT(*) FROM ceremonies").await,
+            t.count("SELECT COUNT(*) FROM audit_log").await,
+        )
+    };
+    let before = rows().await;
+
+    let wrong = [0x42u8; 32];
+    let pinned = Dyad::new(&t.url(), &key).with_ceremony_key(wrong);
+    // /v1/info disagrees with the pin: refused before any request that starts a ceremony.
+    let err = pinned
+        .create_pregen_wallet(WalletType::Evm, &email("pin2@example.com"))
+        .await
+        .unwrap_err();
+    match &err {
+        SdkError::ServerKeyMismatch { pinned, presented } => {
+            assert_eq!(pinned, &format!("0x{}", hex::encode(wrong)));
+            assert_eq!(presented, &format!("0x{}", hex::encode(real)));
+        }
+        other => panic!("expected ServerKeyMismatch, got {other:?}"),
+    }
+    assert!(err.to_string().contains("pinned"), "{err}");
+    assert!(matches!(
+        pinned.verify_ceremony_key().await,
+        Err(SdkError::ServerKeyMismatch { .. })
+    ));
+    // A share made with the real key is not for a client pinned to another one (checked offline).
+    let err = pinned.set_user_share(share.expose()).await.unwrap_err();
+    assert!(matches!(err, SdkError::ForeignShare { .. }), "{err:?}");
+    assert!(pinned.loaded_wallets().is_empty());
+    assert_eq!(rows().await, before, "nothing reached the database");
+
+    // Pinned to the right key: loads and signs.
+    let right = Dyad::new(&t.url(), &key).with_ceremony_key(real);
+    right.set_user_share(share.expose()).await.unwrap();
+    let r = right.sign_message(w.id, b"pinned").await.unwrap();
+    verify_message(&w, b"pinned", &r.signature).unwrap();
+}
+
+/// A server that answers `/v1/info` with `claimed` (another server's ceremony key) and starts
+/// ceremonies, but holds a different Noise key: what an impostor in front of the API can do.
+/// Counts the handshakes it could not answer.
+async fn impostor(
+    claimed: [u8; 32],
+) -> (
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    tokio::task::JoinHandle<()>,
+) {
+    use axum::extract::ws::{Message as WsMessage, WebSocketUpgrade};
+    use axum::extract::Path;
+    use axum::http::StatusCode;
+    use axum::routing::{get, post};
+    use axum::Json;
+    use dyad_proto::rest::{CeremonyTicket, InfoResponse};
+    use dyad_proto::{CeremonyId, Responder, ServerStaticKey, WalletId};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let own = Arc::new(ServerStaticKey::from_secret([9u8; 32]).unwrap());
+    assert_ne!(own.public(), claimed);
+    let failed = Arc::new(AtomicUsize::new(0));
+    let ticket = |wallet_id: WalletId| CeremonyTicket {
+        ceremony_id: CeremonyId::random(),
+        wallet_id,
+        expires_at: 0,
+        summary: None,
+    };
+    let counter = failed.clone();
+    let app = axum::Router::new()
+        .route(
+            "/v1/info",
+            get(move || async move {
+                Json(InfoResponse {
+                    version: "0.1.0".into(),
+                    ceremony_public_key: format!("0x{}", hex::encode(claimed)),
+                    wallet_types: WalletType::ALL.to_vec(),
+                })
+            }),
+        )
+        .route(
+            "/v1/wallets",
+            post(move || async move { (StatusCode::CREATED, Json(ticket(WalletId::random()))) }),
+        )
+        .route(
+            "/v1/wallets/{id}/{op}",
+            post(move |Path((id, _op)): Path<(String, String)>| async move {
+                (StatusCode::CREATED, Json(ticket(id.parse().unwrap())))
+            }),
+        )
+        .route(
+            "/v1/ceremonies/{id}",
+            get(move |Path(id): Path<String>, ws: WebSocketUpgrade| {
+                let (own, counter) = (own.clone(), counter.clone());
+                async move {
+                    ws.on_upgrade(move |mut socket| async move {
+                        let id: CeremonyId = id.parse().unwrap();
+                        if let Some(Ok(WsMessage::Binary(m1))) = socket.recv().await {
+                            if Responder::respond(&own, &id, &m1).is_err() {
+                                counter.fetch_add(1, Ordering::SeqCst);
+                            }
+                        }
+                        // As the real server does on a failed handshake: hang up.
+                    })
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (url, failed, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_the_ceremony_key_fails_the_handshake_with_a_clear_error() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let real = ceremony_key(&t.url()).await;
+    let maker = Dyad::new(&t.url(), &key);
+    let w = maker
+        .create_pregen_wallet(WalletType::Evm, &email("mitm@example.com"))
+        .await
+        .unwrap();
+    let share = maker.get_user_share().unwrap();
+
+    let (url, failed, task) = impostor(real).await;
+    let expected = format!("0x{}", hex::encode(real));
+    // Pinned or not, the impostor passes the /v1/info check and fails the Noise handshake.
+    for client in [Dyad::new(&url, &key).with_ceremony_key(real), Dyad::new(&url, &key)] {
+        let err = client
+            .create_pregen_wallet(WalletType::Evm, &email("mitm2@example.com"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, SdkError::HandshakeFailed { expected: e } if *e == expected),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("Noise handshake"), "{err}");
+        assert!(client.loaded_wallets().is_empty());
+
+        client.set_user_share(share.expose()).await.unwrap();
+        let err = client.sign_message(w.id, b"to the impostor").await.unwrap_err();
+        assert!(matches!(&err, SdkError::HandshakeFailed { .. }), "{err:?}");
+    }
+    assert_eq!(failed.load(std::sync::atomic::Ordering::SeqCst), 4);
+    task.abort();
+
+    // The real server still signs with the same share.
+    let back = Dyad::new(&t.url(), &key).with_ceremony_key(real);
+    back.set_user_share(share.expose()).await.unwrap();
+    back.sign_message(w.id, b"home").await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_signing_is_refused_until_enabled_and_a_revoked_key_is_refused_at_once() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let scope = t.first_scope().await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let w = dyad
+        .create_pregen_wallet(WalletType::Evm, &email("raw@example.com"))
+        .await
+        .unwrap();
+    let signs = || t.count("SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'");
+    let err = dyad.sign_raw(w.id, [7; 32]).await.unwrap_err();
+    assert_eq!(api_code(&err), Some(ErrorCode::RawSigningDisabled));
+    assert!(matches!(err, SdkError::Api { status: 403, .. }), "{err}");
+    assert!(err.to_string().contains("--allow-raw-signing"), "{err}");
+    assert_eq!(signs().await, 0);
+    // Another app's wallet is still a 404, not a hint that it exists.
+    let other = t.app("other").await;
+    let stranger = reqwest::Client::new()
+        .post(format!("{}/v1/wallets/{}/sign-raw", t.url(), w.id))
+        .header("x-api-key", &other)
+        .json(&json!({ "digest": format!("0x{}", "07".repeat(32)) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status().as_u16(), 404);
+
+    dyad_server::api_key::set_allow_raw_signing(t.store.as_ref(), scope.app_id, true)
+        .await
+        .unwrap();
+    dyad.sign_raw(w.id, [7; 32]).await.unwrap();
+    dyad_server::api_key::set_allow_raw_signing(t.store.as_ref(), scope.app_id, false)
+        .await
+        .unwrap();
+    let err = dyad.sign_raw(w.id, [7; 32]).await.unwrap_err();
+    assert_eq!(api_code(&err), Some(ErrorCode::RawSigningDisabled));
+    let log = t.store.audit_log(scope).await.unwrap();
+    let denied: Vec<_> = log.iter().filter(|r| r.action == "sign.denied").collect();
+    assert_eq!(denied.len(), 2);
+    assert_eq!(denied[0].detail["reason"], "RAW_SIGNING_DISABLED");
+    assert_eq!(log.iter().filter(|r| r.action == "app.updated").count(), 2);
+
+    // A second key works until it is revoked, then gets 401 on the very next request.
+    let (second, second_key) = dyad_server::api_key::create_key(t.store.as_ref(), scope.app_id)
+        .await
+        .unwrap();
+    let by_second = Dyad::new(&t.url(), second_key.expose());
+    by_second.get_wallet(w.id).await.unwrap();
+    dyad_server::api_key::revoke_key(t.store.as_ref(), scope.app_id, &second.key_id)
+        .await
+        .unwrap();
+    let err = by_second.get_wallet(w.id).await.unwrap_err();
+    assert_eq!(api_code(&err), Some(ErrorCode::Unauthenticated));
+    assert!(matches!(err, SdkError::Api { status: 401, .. }));
+    // The first key is untouched.
+    dyad.get_wallet(w.id).await.unwrap();
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_and_its_wal_and_shm_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    Dyad::new(&t.url(), &key)
+        .create_pregen_wallet(WalletType::Solana, &email("files@example.com"))
+        .await
+        .unwrap();
+    let dir = t.data_dir();
+    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    for name in ["dyad.db", "dyad.db-wal", "dyad.db-shm", "master.key"] {
+        let mode = std::fs::metadata(dir.join(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name}");
+    }
+}

@@ -315,7 +315,8 @@ impl CheatingServer {
         let app = Router::new()
             .route("/v1/wallets/{id}/{operation}", post(cheating_ticket))
             .route("/v1/ceremonies/{id}", get(cheating_ceremony))
-            .with_state(cheater.clone());
+            .with_state(cheater.clone())
+            .route("/v1/info", info_route(cheater.state.ceremony_key.public()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -388,6 +389,16 @@ async fn cheating_ceremony(State(s): State<CheatingServer>, ws: WebSocketUpgrade
             }
         }
     })
+}
+
+/// `GET /v1/info` of a stand-in server whose ceremony key is `key`: a pinned client checks it.
+fn info_route(key: [u8; 32]) -> axum::routing::MethodRouter<()> {
+    let info = json!({
+        "version": "stand-in",
+        "ceremonyPublicKey": format!("0x{}", hex::encode(key)),
+        "walletTypes": ["EVM", "SOLANA", "COSMOS", "STELLAR"],
+    });
+    get(move || async move { Json(info) })
 }
 
 /// DKLs: flips a bit of the OT-extension data of the multiplication (round 1): `BanCounterparty`.
@@ -547,7 +558,8 @@ async fn a_confirmed_share_is_kept_even_when_the_server_then_says_aborted() {
     let app = Router::new()
         .route("/v1/wallets", post(aborting_create))
         .route("/v1/ceremonies/{id}", get(aborting_ceremony))
-        .with_state(server.clone());
+        .with_state(server.clone())
+        .route("/v1/info", info_route(public));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });

@@ -30,7 +30,7 @@ fn code(e: &SdkError) -> Option<ErrorCode> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evm_transaction_typed_data_and_raw_digest_sign_and_recover() {
     let t = TestServer::start().await;
-    let key = t.app("shop").await;
+    let key = t.app_allowing_raw_signing("shop").await;
     let dyad = Dyad::new(&t.url(), &key);
     let w = dyad
         .create_pregen_wallet(WalletType::Evm, &PregenId::parse("customId", "agent-7").unwrap())
@@ -107,7 +107,8 @@ async fn evm_transaction_typed_data_and_raw_digest_sign_and_recover() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undecodable_or_foreign_requests_are_refused_before_any_ceremony() {
     let t = TestServer::start().await;
-    let key = t.app("shop").await;
+    // Raw signing on, so a raw digest for a Solana wallet meets the chain check.
+    let key = t.app_allowing_raw_signing("shop").await;
     let dyad = Dyad::new(&t.url(), &key);
     let who = PregenId::parse("email", "bad-tx@example.com").unwrap();
     let evm = dyad.create_pregen_wallet(WalletType::Evm, &who).await.unwrap();

@@ -34,6 +34,23 @@ pub enum SdkError {
         /// This server's key.
         expected: String,
     },
+    /// The server's `/v1/info` names another ceremony key than the one this client is pinned
+    /// to: refused before any ceremony starts.
+    #[error("the server presents ceremony key {presented}, but this client is pinned to {pinned}: refusing it (another server or an impostor, or the wrong DYAD_SERVER_KEY); no share was used")]
+    ServerKeyMismatch {
+        /// The key this client was pinned to.
+        pinned: String,
+        /// The key the server's `/v1/info` names.
+        presented: String,
+    },
+    /// The server did not complete the Noise handshake for the ceremony key this client
+    /// encrypts to: it does not hold that key's secret (another server, a replica with another
+    /// master key, an impostor), or the connection broke during the handshake. No share was used.
+    #[error("the server failed the Noise handshake for ceremony key {expected}: it does not hold that key (another server, a replica with another master key, or an impostor) or the connection broke; no share was used")]
+    HandshakeFailed {
+        /// The key this client encrypted to.
+        expected: String,
+    },
     /// Key generation finished on this side but the server's confirmation never arrived: the
     /// wallet may exist. Its user share is kept (loaded into the client by
     /// `create_pregen_wallet`, so `get_user_share` includes it): check with `get_wallet`.

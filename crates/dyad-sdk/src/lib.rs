@@ -68,11 +68,34 @@ pub struct SignedTransactionResult {
     pub signed_transaction: Option<Vec<u8>>,
 }
 
+fn hex0x(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+/// A ceremony that failed in its Noise handshake becomes [`SdkError::HandshakeFailed`]: the
+/// server could not answer for the key the client encrypted to, and no share took part.
+fn handshake_failure(e: SdkError, key: &[u8; 32]) -> SdkError {
+    use dyad_proto::ProtoError;
+    let in_handshake = match &e {
+        SdkError::Ceremony(ProtoError::Channel(m)) => m.starts_with("handshake failed"),
+        SdkError::Ceremony(ProtoError::Transport(m)) => m == transport::CLOSED_DURING_HANDSHAKE,
+        _ => false,
+    };
+    if in_handshake {
+        SdkError::HandshakeFailed { expected: hex0x(key) }
+    } else {
+        e
+    }
+}
+
 /// A client of one Dyad server, authenticated by one API key, holding the user shares loaded
 /// into it.
 #[derive(Debug)]
 pub struct Dyad {
     api: http::Api,
+    /// The ceremony key the operator pinned, if any.
+    pinned: Option<[u8; 32]>,
+    /// The key `/v1/info` names, once fetched (and, if pinned, found equal to the pin).
     server_key: OnceCell<[u8; 32]>,
     wallets: Mutex<Vec<LoadedWallet>>,
 }
@@ -89,16 +112,28 @@ impl Dyad {
     pub fn with_http(url: &str, api_key: &str, http: reqwest::Client) -> Self {
         Self {
             api: http::Api::new(url, api_key, http),
+            pinned: None,
             server_key: OnceCell::new(),
             wallets: Mutex::new(Vec::new()),
         }
     }
 
-    /// Pin the server's ceremony public key (from `/v1/info` or `dyad info`) instead of
-    /// fetching it on first use.
-    pub fn with_ceremony_key(self, key: [u8; 32]) -> Self {
-        let _ = self.server_key.set(key);
+    /// Pin the server's ceremony public key (as `dyad serve` prints it) instead of trusting
+    /// what `/v1/info` says. Ceremonies are encrypted to this key only, so a server that does
+    /// not hold it cannot take part ([`SdkError::HandshakeFailed`]); before its first ceremony
+    /// the client also checks once that `/v1/info` names the same key
+    /// ([`SdkError::ServerKeyMismatch`] otherwise), and `set_user_share` refuses shares made
+    /// with another key. Without a pin, the key `/v1/info` names on first use is trusted: trust
+    /// on first use, over the same TLS as the API.
+    pub fn with_ceremony_key(mut self, key: [u8; 32]) -> Self {
+        self.pinned = Some(key);
         self
+    }
+
+    /// The ceremony key this client encrypts to: the one `/v1/info` names, which must equal the
+    /// pinned key if there is one. Fetched once per client.
+    pub async fn verify_ceremony_key(&self) -> Result<[u8; 32], SdkError> {
+        self.server_key().await
     }
 
     /// `GET /v1/info`.
@@ -113,10 +148,25 @@ impl Dyad {
                 let mut k = [0u8; 32];
                 hex::decode_to_slice(info.ceremony_public_key.trim_start_matches("0x"), &mut k)
                     .map_err(|_| SdkError::Http("server sent a malformed ceremony key".into()))?;
-                Ok(k)
+                match self.pinned {
+                    Some(pinned) if pinned != k => Err(SdkError::ServerKeyMismatch {
+                        pinned: hex0x(&pinned),
+                        presented: hex0x(&k),
+                    }),
+                    _ => Ok(k),
+                }
             })
             .await
             .copied()
+    }
+
+    /// A pinned client checks, once, that `/v1/info` names its pin before its first ceremony
+    /// (loaded shares were checked against the pin when they were loaded).
+    async fn check_before_ceremony(&self) -> Result<(), SdkError> {
+        if self.pinned.is_some() {
+            self.server_key().await?;
+        }
+        Ok(())
     }
 
     fn loaded(&self) -> std::sync::MutexGuard<'_, Vec<LoadedWallet>> {
@@ -148,7 +198,8 @@ impl Dyad {
             pregen_id: pregen_id.clone(),
         };
         let ticket: CeremonyTicket = self.api.call(Method::POST, "/v1/wallets", &[], Some(&req)).await?;
-        match ceremony::generate(&self.api, server_key, wallet_type, pregen_id, &ticket).await {
+        let generated = ceremony::generate(&self.api, server_key, wallet_type, pregen_id, &ticket).await;
+        match generated.map_err(|e| handshake_failure(e, &server_key)) {
             Ok(wallet) => {
                 let view = wallet.view.clone();
                 self.loaded().push(wallet);
@@ -220,7 +271,11 @@ impl Dyad {
     /// was loaded. Rejects malformed, truncated, foreign and other servers' shares.
     pub async fn set_user_share(&self, user_share: &str) -> Result<(), SdkError> {
         let mut wallets = share::decode(user_share)?;
-        let server_key = self.server_key().await?;
+        // A pinned client compares against its pin (no network); others against `/v1/info`.
+        let server_key = match self.pinned {
+            Some(pinned) => pinned,
+            None => self.server_key().await?,
+        };
         // Retirement sticks: a share string saved before the server was caught cheating does
         // not bring the wallet back in this process, and one saved after retires it here.
         for w in wallets.iter_mut() {
@@ -294,6 +349,7 @@ impl Dyad {
         }
         Ok(Dyad {
             api: self.api.with_http(http),
+            pinned: self.pinned,
             server_key,
             wallets: Mutex::new(vec![wallet]),
         })
@@ -399,6 +455,7 @@ impl Dyad {
                 "the server misbehaved in an earlier ceremony of this wallet",
             ));
         }
+        self.check_before_ceremony().await?;
         // The server decodes first (refusals get a stable code and an audit entry); this side
         // decodes again with the same code before its share takes part.
         let ticket: CeremonyTicket = self
@@ -410,7 +467,9 @@ impl Dyad {
                 Some(body),
             )
             .await?;
-        let signed = ceremony::sign(&self.api, &wallet, &ticket, &request).await;
+        let signed = ceremony::sign(&self.api, &wallet, &ticket, &request)
+            .await
+            .map_err(|e| handshake_failure(e, &wallet.server_key));
         if let Err(SdkError::ServerMisbehaved { .. }) = &signed {
             self.retire(&wallet);
         }

@@ -6,8 +6,17 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+/// Why a ceremony socket failed when it closed before the server's first message, which is
+/// always its Noise handshake answer: the server could not answer the handshake (it does not
+/// hold the ceremony key the client encrypted to), or the connection broke then.
+pub const CLOSED_DURING_HANDSHAKE: &str = "the server closed the connection during the Noise handshake";
+
 /// The client end of a ceremony socket.
-pub struct ClientSocket(WebSocketStream<MaybeTlsStream<TcpStream>>);
+pub struct ClientSocket {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// A message arrived from the server (so the handshake was answered).
+    answered: bool,
+}
 
 impl ClientSocket {
     /// Connect to a `ws://` or `wss://` URL.
@@ -23,35 +32,42 @@ impl ClientSocket {
             }
             other => ProtoError::Transport(other.to_string()),
         })?;
-        Ok(Self(ws))
+        Ok(Self { ws, answered: false })
     }
 
     /// Close politely (best effort).
     pub async fn close(mut self) {
-        let _ = self.0.close(None).await;
+        let _ = self.ws.close(None).await;
+    }
+
+    fn closed(&self, what: String) -> ProtoError {
+        if self.answered {
+            ProtoError::Transport(what)
+        } else {
+            ProtoError::Transport(CLOSED_DURING_HANDSHAKE.into())
+        }
     }
 }
 
 impl FrameTransport for ClientSocket {
     async fn send(&mut self, message: Vec<u8>) -> Result<(), ProtoError> {
-        self.0
-            .send(Message::Binary(message.into()))
-            .await
-            .map_err(|e| ProtoError::Transport(e.to_string()))
+        let sent = self.ws.send(Message::Binary(message.into())).await;
+        sent.map_err(|e| self.closed(e.to_string()))
     }
 
     async fn recv(&mut self) -> Result<Vec<u8>, ProtoError> {
         loop {
-            match self.0.next().await {
-                Some(Ok(Message::Binary(b))) => return Ok(b.to_vec()),
+            match self.ws.next().await {
+                Some(Ok(Message::Binary(b))) => {
+                    self.answered = true;
+                    return Ok(b.to_vec());
+                }
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
                 Some(Ok(Message::Text(_))) => {
                     return Err(ProtoError::UnexpectedFrame("text message on a ceremony socket"))
                 }
-                Some(Ok(Message::Close(_))) | None => {
-                    return Err(ProtoError::Transport("server closed the connection".into()))
-                }
-                Some(Err(e)) => return Err(ProtoError::Transport(e.to_string())),
+                Some(Ok(Message::Close(_))) | None => return Err(self.closed("server closed the connection".into())),
+                Some(Err(e)) => return Err(self.closed(e.to_string())),
             }
         }
     }

@@ -1,5 +1,7 @@
 //! API keys: `dyad_<env>_<key id>_<secret>`. The key id finds the row; only SHA-256 of the
-//! secret is stored, compared in constant time. The full key is shown once, at creation.
+//! secret is stored, compared in constant time. The full key is shown once, at creation. Also the
+//! operator's actions on apps (run against the store directly by `dyad app …`): creating apps,
+//! creating, listing and revoking their keys, switching settings; each change is audited.
 
 use std::fmt;
 
@@ -9,9 +11,11 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::clock;
+use serde_json::json;
+
 use crate::error::ServerError;
-use crate::store::{ApiKeyRecord, AppRecord, Scope, Store};
+use crate::store::{ApiKeyRecord, AppRecord, AppSettings, Scope, Store};
+use crate::{audit, clock};
 
 /// A full API key as the app holds it. Secret: redacted in `Debug`.
 pub struct ApiKey(Zeroizing<String>);
@@ -44,7 +48,35 @@ fn hash(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
+/// A fresh key for `app`: the record to store and the full key to show once.
+fn new_key(app: &AppRecord, now: i64) -> (ApiKeyRecord, ApiKey) {
+    let mut id = [0u8; 8];
+    OsRng.fill_bytes(&mut id);
+    let mut secret = Zeroizing::new([0u8; 32]);
+    OsRng.fill_bytes(&mut secret[..]);
+    let key_id = hex::encode(id);
+    let secret = Zeroizing::new(hex::encode(&secret[..]));
+    let env = app.environment.as_str().to_ascii_lowercase();
+    let full = ApiKey(Zeroizing::new(format!("dyad_{env}_{key_id}_{}", secret.as_str())));
+    let record = ApiKeyRecord {
+        key_id,
+        app_id: app.id,
+        secret_hash: hash(&secret),
+        created_at: now,
+        revoked_at: None,
+    };
+    (record, full)
+}
+
+fn scope_of(app: &AppRecord) -> Scope {
+    Scope {
+        app_id: app.id,
+        environment: app.environment,
+    }
+}
+
 /// Create an app with its first API key (admin operation, run against the store directly).
+/// Audited: `app.created` and `api_key.created`.
 pub async fn create_app(
     store: &dyn Store,
     name: &str,
@@ -56,46 +88,136 @@ pub async fn create_app(
             "app name must be 1 to 100 characters".into(),
         ));
     }
-    let mut id = [0u8; 8];
-    OsRng.fill_bytes(&mut id);
-    let mut secret = Zeroizing::new([0u8; 32]);
-    OsRng.fill_bytes(&mut secret[..]);
-    let key_id = hex::encode(id);
-    let secret = Zeroizing::new(hex::encode(&secret[..]));
-    let env = environment.as_str().to_ascii_lowercase();
-    let full = ApiKey(Zeroizing::new(format!("dyad_{env}_{key_id}_{}", secret.as_str())));
     let now = clock::now();
     let app = AppRecord {
         id: AppId::random(),
         name: name.to_string(),
         environment,
         created_at: now,
+        settings: AppSettings::default(),
     };
-    let record = ApiKeyRecord {
-        key_id,
-        app_id: app.id,
-        secret_hash: hash(&secret),
-        created_at: now,
-    };
-    store.create_app(&app, &record).await?;
+    let (record, full) = new_key(&app, now);
+    let entries = [
+        audit::entry(
+            scope_of(&app),
+            None,
+            "app.created",
+            json!({ "name": app.name, "allowRawSigning": app.settings.allow_raw_signing }),
+        ),
+        audit::entry(
+            scope_of(&app),
+            None,
+            "api_key.created",
+            json!({ "keyId": record.key_id }),
+        ),
+    ];
+    store.create_app(&app, &record, &entries).await?;
     Ok((app, full))
 }
 
-/// Check an API key; the scope it grants.
+/// The app with this id, or an error an operator can act on.
+pub async fn find_app(store: &dyn Store, id: AppId) -> Result<AppRecord, ServerError> {
+    store
+        .app(id)
+        .await?
+        .ok_or_else(|| ServerError::InvalidRequest(format!("no app {id} in this database (see `dyad app list`)")))
+}
+
+/// Another API key for an app (shown once), audited as `api_key.created`.
+pub async fn create_key(store: &dyn Store, app_id: AppId) -> Result<(ApiKeyRecord, ApiKey), ServerError> {
+    let app = find_app(store, app_id).await?;
+    let (record, full) = new_key(&app, clock::now());
+    let entry = audit::entry(
+        scope_of(&app),
+        None,
+        "api_key.created",
+        json!({ "keyId": record.key_id }),
+    );
+    store.create_api_key(&record, &entry).await?;
+    Ok((record, full))
+}
+
+/// An app's keys, revoked ones too (ids and times only: the store holds no secret).
+pub async fn list_keys(store: &dyn Store, app_id: AppId) -> Result<Vec<ApiKeyRecord>, ServerError> {
+    find_app(store, app_id).await?;
+    store.api_keys(app_id).await
+}
+
+/// Revoke one of an app's keys, audited as `api_key.revoked`. From the next request on, the key
+/// gets 401 (keys are checked against the store on every request). An unknown or already
+/// revoked key is refused and nothing changes.
+pub async fn revoke_key(store: &dyn Store, app_id: AppId, key_id: &str) -> Result<ApiKeyRecord, ServerError> {
+    let app = find_app(store, app_id).await?;
+    let key_id = key_id.trim();
+    // Never echo what was given unless it is a key id: it could be a whole key, secret and all.
+    if key_id.len() != 16 || !key_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ServerError::InvalidRequest(
+            "a key id is 16 hex digits, as `dyad app key list` shows it (not the API key itself)".into(),
+        ));
+    }
+    let existing = store.api_key(key_id).await?.filter(|k| k.app_id == app.id);
+    let Some(existing) = existing else {
+        return Err(ServerError::InvalidRequest(format!(
+            "app {app_id} has no API key with id {key_id:?} (see `dyad app key list`)"
+        )));
+    };
+    if let Some(at) = existing.revoked_at {
+        return Err(ServerError::InvalidRequest(format!(
+            "API key {key_id} was revoked already (at {at})"
+        )));
+    }
+    let now = clock::now();
+    let entry = audit::entry(scope_of(&app), None, "api_key.revoked", json!({ "keyId": key_id }));
+    if !store.revoke_api_key(app.id, key_id, now, &entry).await? {
+        return Err(ServerError::InvalidRequest(format!(
+            "API key {key_id} was revoked meanwhile"
+        )));
+    }
+    Ok(ApiKeyRecord {
+        revoked_at: Some(now),
+        ..existing
+    })
+}
+
+/// Switch `sign-raw` on or off for an app, audited as `app.updated` with the old and new value.
+/// Returns the app as it is now and the old value.
+pub async fn set_allow_raw_signing(
+    store: &dyn Store,
+    app_id: AppId,
+    allow: bool,
+) -> Result<(AppRecord, bool), ServerError> {
+    let app = find_app(store, app_id).await?;
+    let old = app.settings;
+    let new = AppSettings {
+        allow_raw_signing: allow,
+    };
+    let entry = audit::entry(
+        scope_of(&app),
+        None,
+        "app.updated",
+        json!({ "allowRawSigning": { "old": old.allow_raw_signing, "new": allow } }),
+    );
+    if !store.update_app_settings(app.id, &old, &new, &entry).await? {
+        return Err(ServerError::InvalidRequest(format!(
+            "app {app_id} changed meanwhile; run the command again"
+        )));
+    }
+    Ok((AppRecord { settings: new, ..app }, old.allow_raw_signing))
+}
+
+/// Check an API key; the scope it grants. Looked up on every call (nothing is cached), so a
+/// revoked key is refused from the next request on.
 pub async fn authenticate(store: &dyn Store, key: &str) -> Result<Scope, ServerError> {
     let parsed = parse(key).ok_or(ServerError::Unauthenticated)?;
     let record = store
         .api_key(parsed.key_id)
         .await?
         .ok_or(ServerError::Unauthenticated)?;
-    if !bool::from(hash(parsed.secret).ct_eq(&record.secret_hash)) {
+    if !bool::from(hash(parsed.secret).ct_eq(&record.secret_hash)) || record.revoked_at.is_some() {
         return Err(ServerError::Unauthenticated);
     }
     let app = store.app(record.app_id).await?.ok_or(ServerError::Unauthenticated)?;
-    Ok(Scope {
-        app_id: app.id,
-        environment: app.environment,
-    })
+    Ok(scope_of(&app))
 }
 
 #[cfg(test)]

@@ -71,6 +71,10 @@ pub enum ServerError {
     /// Any other internal failure. The string is for logs and never holds secrets.
     #[error("internal error")]
     Internal(String),
+    /// The server cannot start on this data (folder or file permissions, master key, database):
+    /// a one-line explanation with what to do, for the operator. Never holds secrets.
+    #[error("{0}")]
+    Setup(String),
 }
 
 impl ServerError {
@@ -97,7 +101,7 @@ impl ServerError {
             RawSigningDisabled => (StatusCode::FORBIDDEN, ErrorCode::RawSigningDisabled),
             WalletBusy => (StatusCode::CONFLICT, ErrorCode::WalletBusy),
             Chain(e) => chain_status(e),
-            Storage(_) | Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
+            Storage(_) | Internal(_) | Setup(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }
 

@@ -36,6 +36,8 @@ pub struct DataDir(PathBuf);
 
 impl DataDir {
     /// Use `path`, creating it (mode 0700: it holds the master key and sealed shares) if needed.
+    /// A folder that group or others can read, write or enter is refused, with the `chmod` that
+    /// fixes it.
     pub fn new(path: impl AsRef<Path>) -> Result<Self, ServerError> {
         let p = path.as_ref().to_path_buf();
         if !p.exists() {
@@ -48,7 +50,28 @@ impl DataDir {
             }
             builder
                 .create(&p)
-                .map_err(|e| ServerError::Internal(format!("creating data folder {}: {e}", p.display())))?;
+                .map_err(|e| ServerError::Setup(format!("creating data folder {}: {e}", p.display())))?;
+        }
+        let meta = std::fs::metadata(&p)
+            .map_err(|e| ServerError::Setup(format!("reading data folder {}: {e}", p.display())))?;
+        if !meta.is_dir() {
+            return Err(ServerError::Setup(format!(
+                "data folder {} is not a folder",
+                p.display()
+            )));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(ServerError::Setup(format!(
+                    "data folder {} is open to group or others (mode {mode:o}) and holds the master key and sealed \
+                     shares: run `chmod 700 {}`",
+                    p.display(),
+                    p.display()
+                )));
+            }
         }
         Ok(Self(p))
     }

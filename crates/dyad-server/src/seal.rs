@@ -1,10 +1,12 @@
 //! Sealing cloud shares at rest.
 //!
 //! Key hierarchy: the **master key** (from the environment or a 0600 key file, never stored in the
-//! database) wraps a random **data key** (stored wrapped); the data key seals every cloud share
-//! with AES-256-GCM, with the wallet id and key version as associated data so a sealed row copied
-//! onto another wallet or version fails to open. The server's ceremony (Noise) key is derived from
-//! the master key, so every replica sharing the master key presents the same one.
+//! database) is never used as a key itself. HKDF-SHA256 (salt `dyad/v1`) derives one subkey per
+//! job, each under its own label: the **wrapping key** (`data-key-wrapping`) wraps a random
+//! **data key** (stored wrapped), and the **ceremony key** (`ceremony-static-key`) is the server's
+//! Noise static key, so every replica sharing the master key presents the same one. The data key
+//! seals every cloud share with AES-256-GCM, with the wallet id and key version as associated
+//! data so a sealed row copied onto another wallet or version fails to open.
 
 use std::fmt;
 use std::io::Write;
@@ -20,6 +22,17 @@ use crate::error::ServerError;
 
 const NONCE: usize = 12;
 
+/// HKDF salt of every subkey of the master key.
+const KDF_SALT: &[u8] = b"dyad/v1";
+/// HKDF label of the key that wraps data keys.
+const WRAPPING_LABEL: &[u8] = b"data-key-wrapping";
+/// HKDF label of the Noise static key (unchanged since the first version: user shares record the
+/// ceremony public key, so changing it would orphan them).
+const CEREMONY_LABEL: &[u8] = b"ceremony-static-key";
+
+/// What data keys this version makes are wrapped with (stored beside each wrapped key).
+pub const WRAPPING: &str = "hkdf-sha256:data-key-wrapping";
+
 /// The root secret of a server. Must not be logged or stored beside the data it protects.
 pub struct MasterKey(Zeroizing<[u8; 32]>);
 
@@ -34,7 +47,7 @@ impl MasterKey {
     pub fn from_hex(hex_str: &str) -> Result<Self, ServerError> {
         let mut k = Zeroizing::new([0u8; 32]);
         hex::decode_to_slice(hex_str.trim(), &mut k[..])
-            .map_err(|_| ServerError::InvalidRequest("master key must be 64 hex characters".into()))?;
+            .map_err(|_| ServerError::Setup("the master key must be 64 hex characters".into()))?;
         Ok(Self(k))
     }
 
@@ -42,7 +55,7 @@ impl MasterKey {
     pub fn from_file(path: &Path) -> Result<Self, ServerError> {
         let text = Zeroizing::new(
             std::fs::read_to_string(path)
-                .map_err(|e| ServerError::Internal(format!("reading master key file {}: {e}", path.display())))?,
+                .map_err(|e| ServerError::Setup(format!("reading master key file {}: {e}", path.display())))?,
         );
         Self::from_hex(&text)
     }
@@ -59,14 +72,15 @@ impl MasterKey {
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(path)
-                .map_err(|e| ServerError::Internal(format!("reading master key file {}: {e}", path.display())))?
+                .map_err(|e| ServerError::Setup(format!("reading master key file {}: {e}", path.display())))?
                 .permissions()
                 .mode();
             if mode & 0o077 != 0 {
-                return Err(ServerError::Internal(format!(
-                    "master key file {} is readable by others (mode {:o}); chmod 600 it",
+                return Err(ServerError::Setup(format!(
+                    "master key file {} is open to group or others (mode {:o}): run `chmod 600 {}`",
                     path.display(),
-                    mode & 0o777
+                    mode & 0o777,
+                    path.display()
                 )));
             }
         }
@@ -78,7 +92,7 @@ impl MasterKey {
         OsRng.fill_bytes(&mut k[..]);
         let hex_key = Zeroizing::new(hex::encode(&k[..]));
         let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-        let io = |e: std::io::Error| ServerError::Internal(format!("creating master key file {}: {e}", path.display()));
+        let io = |e: std::io::Error| ServerError::Setup(format!("creating master key file {}: {e}", path.display()));
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
         #[cfg(unix)]
@@ -99,34 +113,46 @@ impl MasterKey {
         linked.map_err(io)
     }
 
-    /// The secret of the server's static ceremony key, derived so that it needs no storage.
-    pub fn ceremony_key_secret(&self) -> [u8; 32] {
-        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"dyad/v1"), &self.0[..]);
-        let mut out = [0u8; 32];
+    /// A 32-byte subkey for one job: HKDF-SHA256 of the master key under its own label.
+    fn subkey(&self, label: &[u8]) -> Zeroizing<[u8; 32]> {
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(KDF_SALT), &self.0[..]);
+        let mut out = Zeroizing::new([0u8; 32]);
         // 32 bytes is far below HKDF-SHA256's output limit.
-        let _ = hk.expand(b"ceremony-static-key", &mut out);
+        let _ = hk.expand(label, &mut out[..]);
         out
     }
 
-    fn cipher(&self) -> Aes256Gcm {
-        Aes256Gcm::new((&*self.0).into())
+    /// The secret of the server's static ceremony key, derived so that it needs no storage.
+    pub fn ceremony_key_secret(&self) -> [u8; 32] {
+        *self.subkey(CEREMONY_LABEL)
+    }
+
+    fn wrapping_cipher(&self) -> Aes256Gcm {
+        Aes256Gcm::new((&*self.subkey(WRAPPING_LABEL)).into())
     }
 
     /// Wrap a fresh data key; returns the key and its wrapped form for storage.
     pub fn new_data_key(&self, id: i64) -> Result<(DataKey, Vec<u8>), ServerError> {
         let mut k = Zeroizing::new([0u8; 32]);
         OsRng.fill_bytes(&mut k[..]);
-        let wrapped = seal_with(&self.cipher(), &k[..], &data_key_aad(id))?;
+        let wrapped = seal_with(&self.wrapping_cipher(), &k[..], &data_key_aad(id))?;
         Ok((DataKey { id, key: k }, wrapped))
     }
 
     /// Unwrap a stored data key.
     pub fn unwrap_data_key(&self, id: i64, wrapped: &[u8]) -> Result<DataKey, ServerError> {
-        let plain = open_with(&self.cipher(), wrapped, &data_key_aad(id))
-            .map_err(|_| ServerError::Internal("data key does not open with this master key".into()))?;
+        let plain = open_with(&self.wrapping_cipher(), wrapped, &data_key_aad(id)).map_err(|_| {
+            ServerError::Setup(
+                "the database's data key does not open with this master key: the database was made with another \
+                 master key (check DYAD_MASTER_KEY and master.key)"
+                    .into(),
+            )
+        })?;
         let mut k = Zeroizing::new([0u8; 32]);
         if plain.len() != 32 {
-            return Err(ServerError::Internal("stored data key has the wrong length".into()));
+            return Err(ServerError::Setup(
+                "the database's data key has the wrong length".into(),
+            ));
         }
         k.copy_from_slice(&plain);
         Ok(DataKey { id, key: k })
@@ -228,6 +254,37 @@ mod tests {
         assert!(other.unwrap_data_key(1, &wrapped).is_err());
         assert_ne!(mk.ceremony_key_secret(), other.ceremony_key_secret());
         assert_eq!(format!("{mk:?}"), "MasterKey(..)");
+    }
+
+    #[test]
+    fn subkeys_differ_from_each_other_and_from_the_master_key() {
+        let master = [0x11u8; 32];
+        let mk = MasterKey::from_hex(&hex::encode(master)).unwrap();
+        let wrapping = *mk.subkey(WRAPPING_LABEL);
+        let ceremony = mk.ceremony_key_secret();
+        assert_ne!(wrapping, ceremony);
+        assert_ne!(wrapping, master);
+        assert_ne!(ceremony, master);
+        // The ceremony key's derivation is the first version's: existing user shares, which
+        // record the ceremony public key, keep working.
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"dyad/v1"), &master);
+        let mut first_version = [0u8; 32];
+        hk.expand(b"ceremony-static-key", &mut first_version).unwrap();
+        assert_eq!(ceremony, first_version);
+    }
+
+    #[test]
+    fn a_data_key_wrapped_by_the_master_key_itself_does_not_open() {
+        let mk = MasterKey::from_hex(&"11".repeat(32)).unwrap();
+        // The first version's scheme: AES-256-GCM under the master key directly.
+        let direct = Aes256Gcm::new((&*mk.0).into());
+        let legacy = seal_with(&direct, &[7u8; 32], &data_key_aad(1)).unwrap();
+        let err = mk.unwrap_data_key(1, &legacy).unwrap_err();
+        assert!(matches!(err, ServerError::Setup(_)), "{err:?}");
+        assert!(err.to_string().contains("does not open"), "{err}");
+        // And a key wrapped now does not open under the old scheme.
+        let (_, wrapped) = mk.new_data_key(1).unwrap();
+        assert!(open_with(&direct, &wrapped, &data_key_aad(1)).is_err());
     }
 
     #[test]

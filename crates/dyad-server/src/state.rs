@@ -8,8 +8,8 @@ use crate::clock;
 use crate::config::ServerConfig;
 use crate::error::ServerError;
 use crate::lease::Leases;
-use crate::seal::{DataKey, MasterKey};
-use crate::store::Store;
+use crate::seal::{DataKey, MasterKey, WRAPPING};
+use crate::store::{Store, StoredDataKey};
 
 /// The id of the data key this version seals with.
 const DATA_KEY_ID: i64 = 1;
@@ -40,19 +40,36 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Unwrap (or create, on first run) the data key and derive the ceremony key.
+    /// Unwrap (or create, on first run) the data key and derive the ceremony key. A database
+    /// whose data key an earlier version wrapped with the master key itself is refused, with a
+    /// message saying so.
     pub async fn new(store: Arc<dyn Store>, master: &MasterKey, config: ServerConfig) -> Result<Self, ServerError> {
         config.check()?;
-        let wrapped = match store.data_key(DATA_KEY_ID).await? {
-            Some(w) => w,
+        let stored = match store.data_key(DATA_KEY_ID).await? {
+            Some(k) => k,
             None => {
                 let (_, wrapped) = master.new_data_key(DATA_KEY_ID)?;
-                store.put_data_key(DATA_KEY_ID, &wrapped).await?
+                let key = StoredDataKey {
+                    wrapped,
+                    wrapped_with: WRAPPING.to_string(),
+                };
+                store.put_data_key(DATA_KEY_ID, &key).await?
             }
         };
-        let data_key = master.unwrap_data_key(DATA_KEY_ID, &wrapped)?;
+        if stored.wrapped_with != WRAPPING {
+            return Err(ServerError::Setup(format!(
+                "this database was made by an earlier Dyad version, whose data key is wrapped {}; this version \
+                 wraps data keys with a subkey derived from the master key and cannot open it: start on a new \
+                 data folder",
+                match stored.wrapped_with.as_str() {
+                    "master-key" => "by the master key itself".to_string(),
+                    other => format!("with {other:?}"),
+                }
+            )));
+        }
+        let data_key = master.unwrap_data_key(DATA_KEY_ID, &stored.wrapped)?;
         let ceremony_key = ServerStaticKey::from_secret(master.ceremony_key_secret())
-            .map_err(|e| ServerError::Internal(e.to_string()))?;
+            .map_err(|e| ServerError::Setup(format!("deriving the ceremony key: {e}")))?;
         Ok(Self(Arc::new(Inner {
             store,
             data_key,

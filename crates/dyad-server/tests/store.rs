@@ -1,11 +1,12 @@
-//! The SQLite store on a real file: pending wallets, single-use ceremonies, reaping, and the
-//! append-only audit log.
+//! The SQLite store on a real file: pending wallets, single-use ceremonies, reaping, the
+//! append-only audit log, app settings, API keys, data keys and file permissions.
 
-use dyad_proto::{Environment, PregenId, WalletId, WalletStatus, WalletType};
+use dyad_proto::{AppId, Environment, PregenId, WalletId, WalletStatus, WalletType};
 use dyad_server::store::{
-    Abandoned, CeremonyKind, CeremonyRecord, CreateOutcome, LeaseAttempt, LeaseRequest, Scope, SealedShare,
-    SqliteStore, Store, WalletRecord,
+    Abandoned, AppSettings, CeremonyKind, CeremonyRecord, CreateOutcome, LeaseAttempt, LeaseRequest, Scope,
+    SealedShare, SqliteStore, Store, StoredDataKey, WalletRecord,
 };
+use dyad_server::ServerError;
 use serde_json::json;
 
 async fn setup() -> (tempfile::TempDir, SqliteStore, Scope) {
@@ -167,9 +168,174 @@ async fn the_audit_log_is_append_only() {
         .is_err());
     assert!(sqlx::query("DELETE FROM audit_log").execute(&pool).await.is_err());
     let log = store.audit_log(scope).await.unwrap();
-    assert_eq!(log.len(), 1);
-    assert_eq!(log[0].action, "first");
-    assert_eq!(log[0].detail, json!({ "n": 1 }));
+    let actions: Vec<&str> = log.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["app.created", "api_key.created", "first"]);
+    assert_eq!(log[2].detail, json!({ "n": 1 }));
+}
+
+#[tokio::test]
+async fn settings_change_only_from_what_was_read_and_are_audited() {
+    let (_dir, store, scope) = setup().await;
+    let off = AppSettings::default();
+    let on = AppSettings {
+        allow_raw_signing: true,
+    };
+    assert!(!off.allow_raw_signing, "a new app may not sign raw digests");
+    let entry = dyad_server::audit::entry(scope, None, "app.updated", json!({}));
+    // Someone else's view (it was on) is stale: nothing changes, nothing is audited.
+    assert!(!store
+        .update_app_settings(scope.app_id, &on, &off, &entry)
+        .await
+        .unwrap());
+    assert!(store
+        .update_app_settings(scope.app_id, &off, &on, &entry)
+        .await
+        .unwrap());
+    assert_eq!(store.app(scope.app_id).await.unwrap().unwrap().settings, on);
+    let (app, old) = dyad_server::api_key::set_allow_raw_signing(&store, scope.app_id, false)
+        .await
+        .unwrap();
+    assert!(old && !app.settings.allow_raw_signing);
+    let log = store.audit_log(scope).await.unwrap();
+    let updates: Vec<_> = log.iter().filter(|r| r.action == "app.updated").collect();
+    assert_eq!(updates.len(), 2);
+    assert_eq!(
+        updates[1].detail,
+        json!({ "allowRawSigning": { "old": true, "new": false } })
+    );
+    let unknown = dyad_server::api_key::set_allow_raw_signing(&store, AppId::random(), true).await;
+    assert!(unknown.unwrap_err().to_string().contains("dyad app list"));
+}
+
+#[tokio::test]
+async fn revoked_keys_stop_authenticating_at_once() {
+    let (_dir, store, scope) = setup().await;
+    let (second, key) = dyad_server::api_key::create_key(&store, scope.app_id).await.unwrap();
+    assert_eq!(
+        dyad_server::api_key::authenticate(&store, key.expose()).await.unwrap(),
+        scope
+    );
+    let listed = dyad_server::api_key::list_keys(&store, scope.app_id).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[1].key_id, second.key_id);
+    assert!(listed.iter().all(|k| k.revoked_at.is_none()));
+
+    let revoked = dyad_server::api_key::revoke_key(&store, scope.app_id, &second.key_id)
+        .await
+        .unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert!(matches!(
+        dyad_server::api_key::authenticate(&store, key.expose()).await,
+        Err(ServerError::Unauthenticated)
+    ));
+    // Twice, unknown, another app's, or a whole key: refused, nothing changes, no secret echoed.
+    let again = dyad_server::api_key::revoke_key(&store, scope.app_id, &second.key_id).await;
+    assert!(again.unwrap_err().to_string().contains("revoked already"));
+    let unknown = dyad_server::api_key::revoke_key(&store, scope.app_id, "0123456789abcdef").await;
+    assert!(unknown.unwrap_err().to_string().contains("no API key"));
+    let (other, _) = dyad_server::api_key::create_app(&store, "other", Environment::Beta)
+        .await
+        .unwrap();
+    let first = &listed[0].key_id;
+    assert!(dyad_server::api_key::revoke_key(&store, other.id, first).await.is_err());
+    let whole = dyad_server::api_key::revoke_key(&store, scope.app_id, key.expose()).await;
+    let msg = whole.unwrap_err().to_string();
+    assert!(!msg.contains(key.expose()) && msg.contains("16 hex digits"), "{msg}");
+
+    let log = store.audit_log(scope).await.unwrap();
+    let count = |a: &str| log.iter().filter(|r| r.action == a).count();
+    assert_eq!(count("api_key.created"), 2);
+    assert_eq!(count("api_key.revoked"), 1);
+    let listed = dyad_server::api_key::list_keys(&store, scope.app_id).await.unwrap();
+    assert!(listed[0].revoked_at.is_none() && listed[1].revoked_at.is_some());
+}
+
+#[tokio::test]
+async fn a_database_from_the_direct_wrapping_scheme_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dyad.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    // A data key row as the first version wrote it: no scheme column, so the migration marks it
+    // as wrapped by the master key itself.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO data_keys (id, wrapped, created_at) VALUES (1, $1, 0)")
+        .bind(vec![0u8; 60])
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let master = dyad_server::MasterKey::from_hex(&"11".repeat(32)).unwrap();
+    let state = dyad_server::AppState::new(
+        std::sync::Arc::new(store.clone()),
+        &master,
+        dyad_server::ServerConfig::default(),
+    )
+    .await;
+    let err = state.err().expect("refused");
+    let msg = err.to_string();
+    assert!(matches!(err, ServerError::Setup(_)), "{err:?}");
+    assert!(
+        msg.contains("earlier Dyad version") && msg.contains("master key itself"),
+        "{msg}"
+    );
+
+    // A current database under another master key: also a clear refusal.
+    let dir2 = tempfile::tempdir().unwrap();
+    let store2 = std::sync::Arc::new(SqliteStore::open(&dir2.path().join("dyad.db")).await.unwrap());
+    dyad_server::AppState::new(store2.clone(), &master, dyad_server::ServerConfig::default())
+        .await
+        .unwrap();
+    let other = dyad_server::MasterKey::from_hex(&"22".repeat(32)).unwrap();
+    let err = dyad_server::AppState::new(store2, &other, dyad_server::ServerConfig::default())
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("another master key"), "{err}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn database_files_are_private_and_an_existing_one_is_tightened() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dyad.db");
+    std::fs::write(&path, b"").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = SqliteStore::open(&path).await.unwrap();
+    store
+        .audit(&dyad_server::audit::entry(
+            Scope {
+                app_id: AppId::random(),
+                environment: Environment::Beta,
+            },
+            None,
+            "write",
+            json!({}),
+        ))
+        .await
+        .unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let p = dir.path().join(format!("dyad.db{suffix}"));
+        assert!(p.exists(), "{} exists while open", p.display());
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_data_folder_others_can_read_is_refused_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("new");
+    dyad_server::DataDir::new(&fresh).unwrap();
+    assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o700);
+    std::fs::set_permissions(&fresh, std::fs::Permissions::from_mode(0o750)).unwrap();
+    let msg = dyad_server::DataDir::new(&fresh).unwrap_err().to_string();
+    assert!(msg.contains("chmod 700") && msg.contains("mode 750"), "{msg}");
+    assert_eq!(msg.lines().count(), 1);
 }
 
 /// A committed wallet (its sealed share is a stand-in: the store never looks inside).
@@ -178,7 +344,11 @@ async fn live(store: &SqliteStore, scope: Scope, now: i64) -> WalletId {
     let w = pending(scope, now);
     let c = ceremony(scope, w.id, now + 60, 9);
     store.create_pending_wallet(&w, &c, &audit, rule(now)).await.unwrap();
-    store.put_data_key(1, &[0; 60]).await.unwrap();
+    let stand_in = StoredDataKey {
+        wrapped: vec![0; 60],
+        wrapped_with: "test".into(),
+    };
+    store.put_data_key(1, &stand_in).await.unwrap();
     let generator = hex::decode("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798").unwrap();
     let key = dyad_mpc::PublicKey::from_bytes(dyad_mpc::Scheme::Dkls, &generator).unwrap();
     let share = SealedShare {

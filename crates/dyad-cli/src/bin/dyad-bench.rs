@@ -1,15 +1,20 @@
 //! `dyad-bench`: what a ceremony costs through the service (SDK ↔ server over loopback
 //! WebSocket + Noise, SQLite, sealing, audit) beside the raw library cost of the same protocol
-//! with both parties in one process. Prints a Markdown table; `--runs N` (default 10).
+//! with both parties in one process. The service is measured twice, on a SQLite store with
+//! `synchronous=NORMAL` and with `synchronous=FULL` (what the server uses), each on a fresh data
+//! folder, to show what syncing every commit costs. Prints a Markdown table; `--runs N`
+//! (default 10); `--sync normal|full|both` (default both).
 //!
 //! `cargo run --release --bin dyad-bench -- --runs 10`
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dyad_mpc::{run_local, Dkg, Role, Scheme, Sign, SignInput};
 use dyad_proto::{Environment, PregenId, WalletType};
 use dyad_sdk::Dyad;
-use dyad_server::{AppState, DataDir, ServerConfig};
+use dyad_server::store::Durability;
+use dyad_server::{AppState, DataDir, ServerConfig, SqliteStore, Store};
 
 fn stats(mut v: Vec<Duration>) -> (f64, f64) {
     v.sort();
@@ -53,17 +58,24 @@ fn raw(scheme: Scheme, runs: usize) -> (Vec<Duration>, Vec<Duration>) {
     (dkg, sign)
 }
 
-#[tokio::main]
-async fn main() {
-    let runs: usize = std::env::args()
-        .skip_while(|a| a != "--runs")
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10)
-        .max(1);
-    let dir = std::env::temp_dir().join(format!("dyad-bench-{}", std::process::id()));
+/// Per wallet type: key generation and signing times through the service.
+struct ServiceRuns {
+    dkg: Vec<Duration>,
+    sign: Vec<Duration>,
+}
+
+const TYPES: [(WalletType, Scheme); 2] = [(WalletType::Evm, Scheme::Dkls), (WalletType::Solana, Scheme::Ed25519)];
+
+/// Start a server on a fresh data folder whose store syncs as `durability` says, and time
+/// `runs` key generations and signatures per wallet type through the SDK.
+async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
+    let dir = std::env::temp_dir().join(format!("dyad-bench-{}-{durability:?}", std::process::id()));
     let data = DataDir::new(&dir).expect("data dir");
-    let store = data.open_store().await.expect("store");
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open_with(&data.database(), durability)
+            .await
+            .expect("store"),
+    );
     let master = data.master_key_from_env_or_file().expect("master key");
     let state = AppState::new(store.clone(), &master, ServerConfig::default())
         .await
@@ -72,12 +84,8 @@ async fn main() {
     let (_, key) = dyad_server::api_key::create_app(store.as_ref(), "bench", Environment::Beta)
         .await
         .expect("app");
-
-    println!(
-        "| protocol | via service (SDK ↔ server, loopback) median / p99 | raw library, one process median / p99 |"
-    );
-    println!("|---|---|---|");
-    for (wt, scheme) in [(WalletType::Evm, Scheme::Dkls), (WalletType::Solana, Scheme::Ed25519)] {
+    let mut out = Vec::new();
+    for (wt, _) in TYPES {
         let dyad = Dyad::new(&server.url(), key.expose());
         let mut dkg = Vec::new();
         let mut ids = Vec::new();
@@ -93,20 +101,66 @@ async fn main() {
             dyad.sign_message(ids[0], b"benchmark").await.expect("sign");
             sign.push(t.elapsed());
         }
+        out.push(ServiceRuns { dkg, sign });
+    }
+    let _ = server.shutdown().await;
+    drop(store);
+    let _ = std::fs::remove_dir_all(dir);
+    out
+}
+
+fn arg(name: &str) -> Option<String> {
+    std::env::args().skip_while(|a| a != name).nth(1)
+}
+
+fn cell(v: &[Duration]) -> String {
+    let (m, p) = stats(v.to_vec());
+    format!("{m:.1} ms / {p:.1} ms")
+}
+
+#[tokio::main]
+async fn main() {
+    let runs: usize = arg("--runs").and_then(|s| s.parse().ok()).unwrap_or(10).max(1);
+    let modes: Vec<Durability> = match arg("--sync").as_deref() {
+        None | Some("both") => vec![Durability::Normal, Durability::Full],
+        Some("normal") => vec![Durability::Normal],
+        Some("full") => vec![Durability::Full],
+        Some(other) => {
+            eprintln!("error: --sync takes normal, full or both, not {other:?}");
+            std::process::exit(2);
+        }
+    };
+    // One unmeasured round first, so neither setting pays for a cold start.
+    service(Durability::Full, 1).await;
+    let mut measured = Vec::new();
+    for d in &modes {
+        measured.push(service(*d, runs).await);
+    }
+
+    let mut header = String::from("| protocol |");
+    for d in &modes {
+        let name = match d {
+            Durability::Normal => "NORMAL",
+            Durability::Full => "FULL",
+        };
+        header.push_str(&format!(" via service, synchronous={name}, median / p99 |"));
+    }
+    header.push_str(" raw library, one process, median / p99 |");
+    println!("{header}");
+    println!("|---|{}---|", "---|".repeat(modes.len()));
+    for (i, (_, scheme)) in TYPES.into_iter().enumerate() {
         let (raw_dkg, raw_sign) = raw(scheme, runs);
-        let (sm, sp) = stats(dkg);
-        let (rm, rp) = stats(raw_dkg);
+        let dkg: Vec<String> = measured.iter().map(|m| cell(&m[i].dkg)).collect();
+        let sign: Vec<String> = measured.iter().map(|m| cell(&m[i].sign)).collect();
         println!(
-            "| {scheme:?} DKG (+ test signature via service) | {sm:.1} ms / {sp:.1} ms | {rm:.1} ms / {rp:.1} ms |"
+            "| {scheme:?} DKG (+ test signature via service) | {} | {} |",
+            dkg.join(" | "),
+            cell(&raw_dkg)
         );
-        let (sm, sp) = stats(sign);
-        let (rm, rp) = stats(raw_sign);
-        println!("| {scheme:?} sign | {sm:.1} ms / {sp:.1} ms | {rm:.1} ms / {rp:.1} ms |");
+        println!("| {scheme:?} sign | {} | {} |", sign.join(" | "), cell(&raw_sign));
     }
     println!(
         "\nruns per row: {runs}; machine: {} cores",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
     );
-    let _ = server.shutdown().await;
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -17,6 +17,18 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
 }
 
+/// A temporary folder only its owner can use (the server refuses a data folder others can read;
+/// `tempfile` creates them 0755 here).
+pub fn private_tempdir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    dir
+}
+
 /// Start a server on `dir` (its SQLite file and master key are created on first use).
 pub async fn serve(dir: &Path) -> (RunningServer, Arc<dyn Store>) {
     serve_with(dir, ServerConfig::default()).await
@@ -37,7 +49,7 @@ impl TestServer {
     }
 
     pub async fn start_with(config: ServerConfig) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = private_tempdir();
         let (server, store) = serve_with(dir.path(), config).await;
         Self { server, store, dir }
     }
@@ -86,6 +98,17 @@ impl TestServer {
     /// A new BETA app; its API key.
     pub async fn app(&self, name: &str) -> String {
         let (_, key) = dyad_server::api_key::create_app(self.store.as_ref(), name, Environment::Beta)
+            .await
+            .unwrap();
+        key.expose().to_string()
+    }
+
+    /// A new BETA app on which an operator enabled `sign-raw` (off by default); its API key.
+    pub async fn app_allowing_raw_signing(&self, name: &str) -> String {
+        let (app, key) = dyad_server::api_key::create_app(self.store.as_ref(), name, Environment::Beta)
+            .await
+            .unwrap();
+        dyad_server::api_key::set_allow_raw_signing(self.store.as_ref(), app.id, true)
             .await
             .unwrap();
         key.expose().to_string()

@@ -85,14 +85,24 @@ pub async fn sign_typed_data(
 }
 
 /// `POST /v1/wallets/{id}/sign-raw {digest}`: kept apart because a raw digest can be anything's
-/// hash, so policy can refuse it on its own.
+/// hash (a transaction the decoders would refuse, an EIP-7702 authorization), so it is off unless
+/// an operator enabled it for the app; otherwise `RAW_SIGNING_DISABLED`, audited as `sign.denied`.
 pub async fn sign_raw(
     State(state): State<AppState>,
     Auth(scope): Auth,
     Segment(id): Segment,
     Body(body): Body,
 ) -> Started {
+    // Read on every request: switching it off takes effect at once.
+    let allowed = state
+        .store
+        .app(scope.app_id)
+        .await?
+        .is_some_and(|app| app.settings.allow_raw_signing);
     start(&state, scope, &id, move || {
+        if !allowed {
+            return Err(ServerError::RawSigningDisabled);
+        }
         let req: SignRawRequest = parse_json(&body)?;
         let digest = decode_digest(&req.digest)
             .ok_or_else(|| ServerError::InvalidRequest("digest must be 32 bytes of 0x-prefixed hex".into()))?;

@@ -3,7 +3,7 @@
 
 mod sqlite;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{Durability, SqliteStore};
 
 use async_trait::async_trait;
 use dyad_chains::SignRequest;
@@ -35,6 +35,15 @@ pub struct AppRecord {
     pub environment: Environment,
     /// Unix seconds.
     pub created_at: i64,
+    /// What an operator has switched on or off for it.
+    pub settings: AppSettings,
+}
+
+/// An app's operator settings. `Default` is what a new app gets: everything risky off.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AppSettings {
+    /// `sign-raw` (a bare 32-byte digest, which can be the hash of anything) is allowed.
+    pub allow_raw_signing: bool,
 }
 
 /// A stored API key: only a hash of its secret.
@@ -48,6 +57,18 @@ pub struct ApiKeyRecord {
     pub secret_hash: [u8; 32],
     /// Unix seconds.
     pub created_at: i64,
+    /// When it was revoked (Unix seconds); a revoked key authenticates nothing.
+    pub revoked_at: Option<i64>,
+}
+
+/// A data key as stored: wrapped, and what it is wrapped with (`seal::WRAPPING` for keys this
+/// version made; `"master-key"` for keys an earlier version wrapped with the master key itself).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredDataKey {
+    /// `nonce ‖ ciphertext` of the 32-byte key.
+    pub wrapped: Vec<u8>,
+    /// The wrapping scheme's name.
+    pub wrapped_with: String,
 }
 
 /// A wallet row. `public_key` and `address` are set when key generation commits.
@@ -223,20 +244,37 @@ pub struct SealedShare {
 /// Everything the server persists.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Store a new app and its first API key.
-    async fn create_app(&self, app: &AppRecord, key: &ApiKeyRecord) -> StoreResult<()>;
+    /// Store a new app and its first API key, with their audit entries.
+    async fn create_app(&self, app: &AppRecord, key: &ApiKeyRecord, audit: &[AuditRecord]) -> StoreResult<()>;
     /// Find an API key by its public id.
     async fn api_key(&self, key_id: &str) -> StoreResult<Option<ApiKeyRecord>>;
     /// Find an app.
     async fn app(&self, id: AppId) -> StoreResult<Option<AppRecord>>;
     /// All apps, oldest first.
     async fn apps(&self) -> StoreResult<Vec<AppRecord>>;
+    /// Change an app's settings from `expected` to `new`, auditing it, in one transaction.
+    /// `Ok(false)` (and nothing written) if the app does not exist or its settings are no longer
+    /// `expected` (changed meanwhile).
+    async fn update_app_settings(
+        &self,
+        id: AppId,
+        expected: &AppSettings,
+        new: &AppSettings,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool>;
+    /// Store another API key for an existing app, auditing it.
+    async fn create_api_key(&self, key: &ApiKeyRecord, audit: &AuditRecord) -> StoreResult<()>;
+    /// An app's API keys (revoked ones too), oldest first.
+    async fn api_keys(&self, app: AppId) -> StoreResult<Vec<ApiKeyRecord>>;
+    /// Revoke an app's key at `at`, auditing it. `Ok(false)` (and nothing written) if the app has
+    /// no such key or it is revoked already.
+    async fn revoke_api_key(&self, app: AppId, key_id: &str, at: i64, audit: &AuditRecord) -> StoreResult<bool>;
 
-    /// The wrapped data key with this id, if any.
-    async fn data_key(&self, id: i64) -> StoreResult<Option<Vec<u8>>>;
-    /// Store a wrapped data key unless one with this id exists; returns the stored one (so
-    /// replicas starting together agree on one key).
-    async fn put_data_key(&self, id: i64, wrapped: &[u8]) -> StoreResult<Vec<u8>>;
+    /// The data key with this id, if any.
+    async fn data_key(&self, id: i64) -> StoreResult<Option<StoredDataKey>>;
+    /// Store a data key unless one with this id exists; returns the stored one (so replicas
+    /// starting together agree on one key).
+    async fn put_data_key(&self, id: i64, key: &StoredDataKey) -> StoreResult<StoredDataKey>;
 
     /// Atomically: forget an abandoned pending wallet for the same (scope, type, identifier);
     /// then either report the existing wallet or insert `wallet` (pending), its ceremony and the

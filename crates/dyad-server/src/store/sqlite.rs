@@ -22,21 +22,50 @@ fn corrupt(what: &str) -> ServerError {
     ServerError::Internal(format!("stored {what} does not parse"))
 }
 
+/// How long a commit waits for the disk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: the WAL is synced on every commit, so a wallet answered as created
+    /// survives power loss. What the server always uses.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: a power loss can drop the last commits. Only for measuring what
+    /// `Full` costs (`dyad-bench`); nothing in the server or the CLI selects it.
+    Normal,
+}
+
 impl SqliteStore {
-    /// Open (creating if needed) the database file and bring its schema up to date.
+    /// Open (creating if needed) the database file and bring its schema up to date, with
+    /// `synchronous=FULL`. The file is created 0600 (SQLite gives its `-wal` and `-shm` files the
+    /// same mode), and an existing file and its `-wal`/`-shm` are tightened to 0600.
     pub async fn open(path: &Path) -> StoreResult<Self> {
+        Self::open_with(path, Durability::Full).await
+    }
+
+    /// [`SqliteStore::open`] with a chosen [`Durability`] (benchmarks only).
+    pub async fn open_with(path: &Path, durability: Durability) -> StoreResult<Self> {
+        make_private(path)?;
         let opts = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(match durability {
+                Durability::Full => SqliteSynchronous::Full,
+                Durability::Normal => SqliteSynchronous::Normal,
+            })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await
+            .map_err(|e| ServerError::Setup(format!("opening database {}: {e}", path.display())))?;
         sqlx::migrate!("migrations/sqlite")
             .run(&pool)
             .await
-            .map_err(|e| ServerError::Internal(format!("migrating database: {e}")))?;
+            .map_err(|e| ServerError::Setup(format!("migrating database {}: {e}", path.display())))?;
+        // SQLite made -wal/-shm now, with the database file's mode; tighten any left from before.
+        make_private(path)?;
         Ok(Self { pool })
     }
 
@@ -99,6 +128,51 @@ impl SqliteStore {
     }
 }
 
+/// The database file and its `-wal`/`-shm`/`-journal` companions: readable by the owner only.
+/// A missing database file is created empty with mode 0600 before SQLite opens it (an empty
+/// file is an empty database), so nothing is ever created wider.
+fn make_private(path: &Path) -> StoreResult<()> {
+    if path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let io =
+            |e: std::io::Error, p: &Path| ServerError::Setup(format!("securing database file {}: {e}", p.display()));
+        if !path.exists() {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+            {
+                Ok(_) => {}
+                // Another process created it meanwhile: tightened below like any existing file.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io(e, path)),
+            }
+        }
+        let name = path.as_os_str().to_owned();
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut p = name.clone();
+            p.push(suffix);
+            let p = std::path::PathBuf::from(p);
+            let mode = match std::fs::metadata(&p) {
+                Ok(m) => m.permissions().mode(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(e, &p)),
+            };
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).map_err(|e| io(e, &p))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 fn scheme_str(s: Scheme) -> &'static str {
     match s {
         Scheme::Dkls => "DKLS",
@@ -159,45 +233,68 @@ fn is_unique_violation(e: &ServerError) -> bool {
     matches!(e, ServerError::Storage(sqlx::Error::Database(d)) if d.is_unique_violation())
 }
 
+const API_KEY_COLUMNS: &str = "key_id, app_id, secret_hash, created_at, revoked_at";
+
+fn api_key_from_row(row: &SqliteRow) -> StoreResult<ApiKeyRecord> {
+    let app: String = row.try_get("app_id")?;
+    let hash: Vec<u8> = row.try_get("secret_hash")?;
+    Ok(ApiKeyRecord {
+        key_id: row.try_get("key_id")?,
+        app_id: app.parse().map_err(|_| corrupt("app id"))?,
+        secret_hash: hash.try_into().map_err(|_| corrupt("key hash"))?,
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+async fn insert_api_key<'e, E>(exec: E, key: &ApiKeyRecord) -> StoreResult<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query(
+        "INSERT INTO api_keys (key_id, app_id, secret_hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&key.key_id)
+    .bind(key.app_id.to_string())
+    .bind(&key.secret_hash[..])
+    .bind(key.created_at)
+    .bind(key.revoked_at)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
 const WALLET_COLUMNS: &str = "id, app_id, environment, wallet_type, scheme, public_key, address, pregen_kind, \
      pregen_value, status, key_version, locked_at, created_at";
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn create_app(&self, app: &AppRecord, key: &ApiKeyRecord) -> StoreResult<()> {
+    async fn create_app(&self, app: &AppRecord, key: &ApiKeyRecord, audit: &[AuditRecord]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO apps (id, name, environment, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(app.id.to_string())
-            .bind(&app.name)
-            .bind(app.environment.as_str())
-            .bind(app.created_at)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO api_keys (key_id, app_id, secret_hash, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&key.key_id)
-            .bind(key.app_id.to_string())
-            .bind(&key.secret_hash[..])
-            .bind(key.created_at)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO apps (id, name, environment, created_at, allow_raw_signing) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(app.id.to_string())
+        .bind(&app.name)
+        .bind(app.environment.as_str())
+        .bind(app.created_at)
+        .bind(app.settings.allow_raw_signing)
+        .execute(&mut *tx)
+        .await?;
+        insert_api_key(&mut *tx, key).await?;
+        for entry in audit {
+            insert_audit(&mut *tx, entry).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
 
     async fn api_key(&self, key_id: &str) -> StoreResult<Option<ApiKeyRecord>> {
-        let row = sqlx::query("SELECT key_id, app_id, secret_hash, created_at FROM api_keys WHERE key_id = $1")
+        let row = sqlx::query(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_id = $1"))
             .bind(key_id)
             .fetch_optional(&self.pool)
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        let app: String = row.try_get("app_id")?;
-        let hash: Vec<u8> = row.try_get("secret_hash")?;
-        Ok(Some(ApiKeyRecord {
-            key_id: row.try_get("key_id")?,
-            app_id: app.parse().map_err(|_| corrupt("app id"))?,
-            secret_hash: hash.try_into().map_err(|_| corrupt("key hash"))?,
-            created_at: row.try_get("created_at")?,
-        }))
+        row.as_ref().map(api_key_from_row).transpose()
     }
 
     async fn app(&self, id: AppId) -> StoreResult<Option<AppRecord>> {
@@ -208,20 +305,90 @@ impl Store for SqliteStore {
         self.apps_where(None).await
     }
 
-    async fn data_key(&self, id: i64) -> StoreResult<Option<Vec<u8>>> {
-        Ok(sqlx::query_scalar("SELECT wrapped FROM data_keys WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?)
+    async fn update_app_settings(
+        &self,
+        id: AppId,
+        expected: &AppSettings,
+        new: &AppSettings,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query("UPDATE apps SET allow_raw_signing = $1 WHERE id = $2 AND allow_raw_signing = $3")
+            .bind(new.allow_raw_signing)
+            .bind(id.to_string())
+            .bind(expected.allow_raw_signing)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if updated {
+            insert_audit(&mut *tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(updated)
     }
 
-    async fn put_data_key(&self, id: i64, wrapped: &[u8]) -> StoreResult<Vec<u8>> {
-        sqlx::query("INSERT INTO data_keys (id, wrapped, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+    async fn create_api_key(&self, key: &ApiKeyRecord, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        insert_api_key(&mut *tx, key).await?;
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn api_keys(&self, app: AppId) -> StoreResult<Vec<ApiKeyRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE app_id = $1 ORDER BY created_at, rowid"
+        ))
+        .bind(app.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(api_key_from_row).collect()
+    }
+
+    async fn revoke_api_key(&self, app: AppId, key_id: &str, at: i64, audit: &AuditRecord) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let revoked =
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE app_id = $2 AND key_id = $3 AND revoked_at IS NULL")
+                .bind(at)
+                .bind(app.to_string())
+                .bind(key_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+        if revoked {
+            insert_audit(&mut *tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    async fn data_key(&self, id: i64) -> StoreResult<Option<StoredDataKey>> {
+        let row = sqlx::query("SELECT wrapped, wrapped_with FROM data_keys WHERE id = $1")
             .bind(id)
-            .bind(wrapped)
-            .bind(crate::clock::now())
-            .execute(&self.pool)
+            .fetch_optional(&self.pool)
             .await?;
+        row.map(|r| {
+            Ok(StoredDataKey {
+                wrapped: r.try_get("wrapped")?,
+                wrapped_with: r.try_get("wrapped_with")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn put_data_key(&self, id: i64, key: &StoredDataKey) -> StoreResult<StoredDataKey> {
+        sqlx::query(
+            "INSERT INTO data_keys (id, wrapped, wrapped_with, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(&key.wrapped)
+        .bind(&key.wrapped_with)
+        .bind(crate::clock::now())
+        .execute(&self.pool)
+        .await?;
         self.data_key(id)
             .await?
             .ok_or_else(|| ServerError::Internal("data key vanished".into()))
@@ -592,7 +759,8 @@ impl Store for SqliteStore {
 impl SqliteStore {
     async fn apps_where(&self, id: Option<AppId>) -> StoreResult<Vec<AppRecord>> {
         let rows = sqlx::query(
-            "SELECT id, name, environment, created_at FROM apps WHERE ($1 IS NULL OR id = $1) ORDER BY created_at, rowid",
+            "SELECT id, name, environment, created_at, allow_raw_signing FROM apps WHERE ($1 IS NULL OR id = $1) \
+             ORDER BY created_at, rowid",
         )
         .bind(id.map(|i| i.to_string()))
         .fetch_all(&self.pool)
@@ -606,8 +774,40 @@ impl SqliteStore {
                     name: r.try_get("name")?,
                     environment: Environment::from_str(&env).map_err(|_| corrupt("environment"))?,
                     created_at: r.try_get("created_at")?,
+                    settings: AppSettings {
+                        allow_raw_signing: r.try_get("allow_raw_signing")?,
+                    },
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn synchronous(store: &SqliteStore) -> i64 {
+        sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn commits_are_synced_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("dyad.db")).await.unwrap();
+        // 2 = FULL: the WAL is synced at every commit.
+        assert_eq!(synchronous(&store).await, 2);
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let bench = SqliteStore::open_with(&dir.path().join("bench.db"), Durability::Normal)
+            .await
+            .unwrap();
+        assert_eq!(synchronous(&bench).await, 1);
     }
 }
