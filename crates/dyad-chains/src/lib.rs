@@ -32,7 +32,7 @@
 //! | what | limit |
 //! |---|---|
 //! | Cosmos sign doc | [`transaction::cosmos::MAX_SIGN_DOC_BYTES`] (1 MiB), [`transaction::cosmos::MAX_MESSAGES`] (256) messages, [`transaction::cosmos::MAX_COINS`] (1024) coins in amounts and fee together |
-//! | EIP-712 typed data | [`transaction::typed_data::MAX_TYPES`] (64) types, [`transaction::typed_data::MAX_DEPTH`] (32) levels of struct and array nesting, [`transaction::typed_data::MAX_ARRAY_LEN`] (1024) elements per array, [`transaction::typed_data::MAX_TYPE_FIELDS`] (1024) fields in a type with its struct fields expanded, [`transaction::typed_data::MAX_VALUES`] (65 536) values and [`transaction::typed_data::MAX_STRUCTS`] (4096) struct values in the message |
+//! | EIP-712 typed data | [`transaction::typed_data::MAX_TYPES`] (64) types, [`transaction::typed_data::MAX_DEPTH`] (32) levels of struct and array nesting, [`transaction::typed_data::MAX_ARRAY_LEN`] (1024) elements per array, [`transaction::typed_data::MAX_TYPE_FIELDS`] (1024) fields in a type with its struct fields expanded, [`transaction::typed_data::MAX_VALUES`] (65 536) values and [`transaction::typed_data::MAX_STRUCTS`] (4096) struct values in the message, [`transaction::typed_data::MAX_STRUCT_WORK`] (65 536) struct values × type definitions |
 //! | Stellar envelope | [`transaction::stellar::MAX_ENVELOPE_BYTES`] (256 KiB), XDR depth 100 |
 //! | Solana transaction | one packet, [`transaction::solana::PACKET_DATA_SIZE`] (1232 bytes) |
 //!

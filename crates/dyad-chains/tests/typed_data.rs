@@ -3,7 +3,7 @@
 //! hashes, and the signature made with the spec's key `cow` = keccak256("cow").
 
 use dyad_chains::transaction::typed_data::{
-    MAX_ARRAY_LEN, MAX_DEPTH, MAX_STRUCTS, MAX_TYPES, MAX_TYPE_FIELDS, MAX_VALUES,
+    MAX_ARRAY_LEN, MAX_DEPTH, MAX_STRUCTS, MAX_STRUCT_WORK, MAX_TYPES, MAX_TYPE_FIELDS, MAX_VALUES,
 };
 use dyad_chains::transaction::{self, typed_data, Signer};
 use dyad_chains::{address, encode_signature, ChainConfig, ChainError, PublicKey, SignInput, Signature, WalletType};
@@ -505,15 +505,23 @@ fn messages_with_more_values_or_structs_than_the_limits_are_too_complex() {
     assert_accepted(&values(rows));
     assert_too_complex(&values(rows + 1), "MAX_VALUES");
 
-    // Root { items: Item[][] }: the root and `n` items are objects.
-    let structs = |n: usize| {
+    // Root { items: Item[][] } and `unused` more types: the root and `n` items are objects.
+    let structs = |n: usize, unused: usize| {
         let items: Vec<Value> = (0..n).map(|i| json!({ "a": i % 200 })).collect();
         let rows: Vec<Value> = items.chunks(MAX_ARRAY_LEN).map(|c| Value::Array(c.to_vec())).collect();
-        typed(
-            json!({ "Root": [field("items", "Item[][]")], "Item": [field("a", "uint8")] }),
-            json!({ "items": rows }),
-        )
+        let mut types = serde_json::Map::new();
+        types.insert("Root".into(), json!([field("items", "Item[][]")]));
+        types.insert("Item".into(), json!([field("a", "uint8")]));
+        for i in 0..unused {
+            types.insert(format!("Unused{i}"), json!([field("y", "uint8")]));
+        }
+        typed(Value::Object(types), json!({ "items": rows }))
     };
-    assert_accepted(&structs(MAX_STRUCTS - 1));
-    assert_too_complex(&structs(MAX_STRUCTS), "MAX_STRUCTS");
+    assert_accepted(&structs(MAX_STRUCTS - 1, 0));
+    assert_too_complex(&structs(MAX_STRUCTS, 0), "MAX_STRUCTS");
+
+    // With the most type definitions, fewer struct values: (1 + items) × 64 at most.
+    let per_type = MAX_STRUCT_WORK / MAX_TYPES;
+    assert_accepted(&structs(per_type - 1, MAX_TYPES - 2));
+    assert_too_complex(&structs(per_type, MAX_TYPES - 2), "MAX_STRUCT_WORK");
 }

@@ -25,8 +25,12 @@
 //!   fields once its struct fields are expanded, or nested deeper than [`MAX_DEPTH`] (32)
 //!   levels of structs and arrays (a fixed array size over [`MAX_ARRAY_LEN`] counts too);
 //! - a message nested deeper than [`MAX_DEPTH`], with an array of more than [`MAX_ARRAY_LEN`]
-//!   (1024) elements, more than [`MAX_VALUES`] values (every object, array, string, number,
-//!   boolean and null counts) or more than [`MAX_STRUCTS`] objects (struct values).
+//!   (1024) elements, more than [`MAX_VALUES`] (65 536) values (every object, array, string,
+//!   number, boolean and null counts) or more than [`MAX_STRUCTS`] (4096) objects (struct
+//!   values);
+//! - more than [`MAX_STRUCT_WORK`] (65 536) struct values times type definitions: each struct
+//!   value costs up to one `encodeType` of every type, so 4096 struct values come with at most
+//!   16 types, and 64 types with at most 1024 struct values.
 //!
 //! Real payloads are far below these: a Permit2 batch or a Seaport order has a handful of
 //! types, depth 3 to 5 and some hundred values; a Seaport bulk order of 2^h orders nests h
@@ -66,9 +70,12 @@ pub const MAX_TYPE_FIELDS: usize = 1024;
 /// The most JSON values in the message, counting every object, array and scalar.
 pub const MAX_VALUES: usize = 65_536;
 
-/// The most objects (struct values) in the message: each one is hashed with the `encodeType`
-/// of every type it refers to.
+/// The most objects (struct values) in the message.
 pub const MAX_STRUCTS: usize = 4096;
+
+/// The most struct values (objects in the message) times type definitions: the library hashes
+/// each struct value with the `encodeType` of every type it refers to, rebuilt each time.
+pub const MAX_STRUCT_WORK: usize = 65_536;
 
 /// Hash typed data JSON (as `eth_signTypedData_v4` takes it) into the digest to sign.
 ///
@@ -104,8 +111,14 @@ pub fn prepare(json: &str) -> Result<Prepared, ChainError> {
         None => return Err(invalid("message is missing")),
     };
     let domain_declared = types.get(DOMAIN_TYPE).is_some();
-    check_types(&types, &primary_type)?;
-    check_message(&message)?;
+    let definitions = check_types(&types, &primary_type)?;
+    let structs = check_message(&message)?;
+    if structs.saturating_mul(definitions) > MAX_STRUCT_WORK {
+        return Err(too_complex(format!(
+            "{structs} struct values with {definitions} type definitions, more than \
+             {MAX_STRUCT_WORK} together (MAX_STRUCT_WORK)"
+        )));
+    }
     let resolver: Resolver = serde_json::from_value(types).map_err(|e| invalid(format!("types: {}", short(&e))))?;
     let domain: Eip712Domain =
         serde_json::from_value(domain_json.clone()).map_err(|e| invalid(format!("domain: {}", short(&e))))?;
@@ -169,11 +182,12 @@ fn too_complex(reason: impl Into<String>) -> ChainError {
 }
 
 /// Checks `types` against [`MAX_TYPES`], and the primary type and `EIP712Domain` against
-/// [`MAX_TYPE_FIELDS`] and [`MAX_DEPTH`]. Shapes this cannot read are left for the library to
-/// refuse; it never reads a definition twice, so it is linear in the size of `types`.
-fn check_types(types: &Value, primary_type: &str) -> Result<(), ChainError> {
+/// [`MAX_TYPE_FIELDS`] and [`MAX_DEPTH`]; the number of definitions. Shapes this cannot read are
+/// left for the library to refuse; it never reads a definition twice, so it is linear in the
+/// size of `types`.
+fn check_types(types: &Value, primary_type: &str) -> Result<usize, ChainError> {
     let Value::Object(definitions) = types else {
-        return Ok(());
+        return Ok(0);
     };
     if definitions.len() > MAX_TYPES {
         return Err(too_complex(format!(
@@ -206,7 +220,7 @@ fn check_types(types: &Value, primary_type: &str) -> Result<(), ChainError> {
             }
         }
     }
-    Ok(())
+    Ok(definitions.len())
 }
 
 /// A type's size as the library resolves it.
@@ -314,8 +328,8 @@ fn split_type(field_type: &str) -> Result<(&str, usize), ChainError> {
 }
 
 /// Checks the message against [`MAX_DEPTH`], [`MAX_ARRAY_LEN`], [`MAX_VALUES`] and
-/// [`MAX_STRUCTS`], without recursion.
-fn check_message(message: &Value) -> Result<(), ChainError> {
+/// [`MAX_STRUCTS`], without recursion; the number of objects (struct values).
+fn check_message(message: &Value) -> Result<usize, ChainError> {
     let mut values = 0usize;
     let mut structs = 0usize;
     // Each value with the number of objects and arrays it is inside.
@@ -361,7 +375,7 @@ fn check_message(message: &Value) -> Result<(), ChainError> {
             _ => {}
         }
     }
-    Ok(())
+    Ok(structs)
 }
 
 /// A library error's text, cut to [`MAX_REASON_CHARS`] (serde and alloy quote bits of the input,

@@ -124,7 +124,7 @@ mod decode {
     use std::time::{Duration, Instant};
 
     use dyad_chains::transaction::cosmos::{MAX_COINS, MAX_MESSAGES, MAX_SIGN_DOC_BYTES};
-    use dyad_chains::transaction::typed_data::{MAX_ARRAY_LEN, MAX_STRUCTS, MAX_TYPES, MAX_VALUES};
+    use dyad_chains::transaction::typed_data::{MAX_ARRAY_LEN, MAX_STRUCTS, MAX_STRUCT_WORK, MAX_TYPES, MAX_VALUES};
     use dyad_chains::{ChainConfig, CosmosSignMode, PublicKey, SignRequest, Signer, TransactionRequest, WalletType};
     use serde_json::{json, Value};
 
@@ -289,11 +289,12 @@ mod decode {
         .to_string()
     }
 
-    /// MAX_STRUCTS - 1 struct values of a type reaching all MAX_TYPES - 1 other types (a binary
-    /// tree of types linked by arrays, so each value is `{"l":[],"r":[]}`): the library rebuilds
-    /// the full encodeType for every one of them.
-    fn eip712_structs() -> String {
-        let tree = MAX_TYPES - 1;
+    /// `types_count` type definitions and `structs` struct values (the root included): the
+    /// values are of a type that reaches every other type (a binary tree of types linked by
+    /// arrays, so each value is `{"l":[],"r":[]}`), and the library rebuilds the full
+    /// encodeType for each.
+    fn eip712_structs(types_count: usize, structs: usize) -> String {
+        let tree = types_count - 1;
         let mut types = serde_json::Map::new();
         for i in 0..tree {
             let (l, r) = (2 * i + 1, 2 * i + 2);
@@ -310,7 +311,7 @@ mod decode {
         } else {
             json!({ "v": 1 })
         };
-        let items: Vec<Value> = vec![node; MAX_STRUCTS - 1];
+        let items: Vec<Value> = vec![node; structs - 1];
         let rows: Vec<Value> = items.chunks(MAX_ARRAY_LEN).map(|c| Value::Array(c.to_vec())).collect();
         typed(Value::Object(types), json!({ "items": rows }))
     }
@@ -378,11 +379,19 @@ mod decode {
             ),
             (
                 format!(
-                    "EIP-712: {} struct values, each reaching {MAX_TYPES} types",
-                    MAX_STRUCTS - 1
+                    "EIP-712: {} struct values of a type reaching all {MAX_TYPES} types",
+                    MAX_STRUCT_WORK / MAX_TYPES
                 ),
                 evm,
-                SignRequest::TypedData(eip712_structs()),
+                SignRequest::TypedData(eip712_structs(MAX_TYPES, MAX_STRUCT_WORK / MAX_TYPES)),
+            ),
+            (
+                format!(
+                    "EIP-712: {MAX_STRUCTS} struct values of a type reaching all {} types",
+                    MAX_STRUCT_WORK / MAX_STRUCTS
+                ),
+                evm,
+                SignRequest::TypedData(eip712_structs(MAX_STRUCT_WORK / MAX_STRUCTS, MAX_STRUCTS)),
             ),
             (
                 "EIP-712: the most values (string[][], 24-character strings)".to_string(),
