@@ -1,6 +1,7 @@
 // Solana: transfers built with @solana/kit (the library LiteSVM's JS API uses), signed by a
 // pregenerated Dyad wallet, executed by LiteSVM with signature verification on; a tampered
-// signature is refused.
+// signature is refused. `sign message` refuses a transfer's message or wire form, and signs a
+// kit off-chain message envelope that kit then verifies.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -8,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { getTransferSolInstruction } from '@solana-program/system';
 import {
   appendTransactionMessageInstruction,
+  compileOffchainMessageV0Envelope,
   compileTransaction,
   createNoopSigner,
   createTransactionMessage,
@@ -17,8 +19,11 @@ import {
   getTransactionDecoder,
   getTransactionEncoder,
   lamports,
+  offchainMessageApplicationDomain,
+  offchainMessageContentRestrictedAsciiOf1232BytesMax,
   pipe,
   setTransactionMessageFeePayer,
+  verifyOffchainMessageEnvelope,
   verifySignature,
 } from '@solana/kit';
 import { FailedTransactionMetadata, LiteSVM } from 'litesvm';
@@ -131,6 +136,39 @@ describe('Solana with LiteSVM and @solana/kit', () => {
     // The untampered transaction still goes through, so the refusal was the flipped byte.
     assertSucceeded(svm.sendTransaction(signed));
     assert.equal(svm.getBalance(to), amount);
+  });
+
+  test('sign message refuses a transfer message and its wire form, and nothing moves', async () => {
+    const to = (await generateKeyPairSigner()).address;
+    for (const version of ['legacy', 0]) {
+      const tx = transfer(to, 777n, version);
+      for (const bytes of [tx.messageBytes, getTransactionEncoder().encode(tx)]) {
+        await assert.rejects(dyad.signMessageBase64(wallet.id, toBase64(bytes)), (e) => {
+          assert.notEqual(e.code, 0);
+          assert.match(e.stderr, /MESSAGE_IS_TRANSACTION/);
+          return true;
+        });
+      }
+    }
+    assert.equal(svm.getBalance(to), null);
+  });
+
+  test('sign message signs a kit off-chain message, and kit verifies the envelope', async () => {
+    const envelope = compileOffchainMessageV0Envelope({
+      version: 0,
+      applicationDomain: offchainMessageApplicationDomain(wallet.address),
+      content: offchainMessageContentRestrictedAsciiOf1232BytesMax('Sign in to interop.example, nonce 8d1f'),
+      requiredSignatories: [{ address: wallet.address }],
+    });
+    const content = new Uint8Array(envelope.content);
+    assert.deepEqual(Array.from(content.slice(0, 16)), [0xff, ...Buffer.from('solana offchain')]);
+    const out = await dyad.signMessageBase64(wallet.id, toBase64(content));
+    const signed = { ...envelope, signatures: { [wallet.address]: fromHex(out.signature) } };
+    await verifyOffchainMessageEnvelope(signed);
+    // The check can fail: a flipped byte of the signature is refused.
+    const tampered = fromHex(out.signature);
+    tampered[5] ^= 1;
+    await assert.rejects(verifyOffchainMessageEnvelope({ ...envelope, signatures: { [wallet.address]: tampered } }));
   });
 
   test('a transaction the wallet does not have to sign is refused before signing', async () => {

@@ -1,6 +1,7 @@
 // Stellar: payment envelopes built offline with @stellar/stellar-sdk (TransactionBuilder on
 // testnet, an Account with a made-up sequence number), signed by a pregenerated Dyad wallet
-// and checked with the SDK's own Keypair.verify and envelope parsing.
+// and checked with the SDK's own Keypair.verify and envelope parsing; message signatures
+// checked with the SDK's SEP-53 Keypair.verifyMessage.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -108,6 +109,25 @@ describe('Stellar with @stellar/stellar-sdk', () => {
     // The inner transaction's own signature is untouched.
     assert.equal(signed.innerTransaction.signatures.length, 1);
     assert.equal(inner.verify(signed.innerTransaction.hash(), signed.innerTransaction.signatures[0].signature()), true);
+  });
+
+  test('sign message is SEP-53: Keypair.verifyMessage accepts the signature', async () => {
+    const message = 'Sign in to interop.example\nNonce: 8d1f ✓';
+    const out = await dyad.signMessage(wallet.id, message);
+    const signature = Buffer.from(fromHex(out.signature));
+    assert.equal(keypair.verifyMessage(message, signature), true);
+    assert.equal(keypair.verifyMessage(Buffer.from(message, 'utf8'), signature), true);
+    // The check can fail: another message, and the bare bytes (what Dyad used to sign).
+    assert.equal(keypair.verifyMessage(`${message}.`, signature), false);
+    assert.equal(keypair.verify(Buffer.from(message, 'utf8'), signature), false);
+  });
+
+  test('a transaction hash given to sign message does not yield its signature', async () => {
+    const tx = payment({ destination: Keypair.random().publicKey(), amount: '3' });
+    const out = await dyad.signMessageBase64(wallet.id, tx.hash().toString('base64'));
+    const signature = Buffer.from(fromHex(out.signature));
+    assert.equal(keypair.verifyMessage(tx.hash(), signature), true);
+    assert.equal(keypair.verify(tx.hash(), signature), false);
   });
 
   test('a transaction the wallet does not have to sign is refused before signing', async () => {

@@ -95,6 +95,11 @@ class DyadHandle {
     return this.cli(['sign', 'message', '--wallet', walletId, '--share-file', this.shareFile, '--message', message]);
   }
 
+  /** `dyad sign message --message-base64 B64` (bytes that are not text). */
+  signMessageBase64(walletId, base64) {
+    return this.cli(['sign', 'message', '--wallet', walletId, '--share-file', this.shareFile, '--message-base64', base64]);
+  }
+
   /** `dyad sign typed-data` with `typedData` (eth_signTypedData_v4 JSON) written to a file. */
   async signTypedData(walletId, typedData) {
     const file = path.join(this.dir, `typed-${this.files++}.json`);

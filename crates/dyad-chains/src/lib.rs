@@ -4,8 +4,9 @@
 //!
 //! 1. **Which address** belongs to a public key ([`address`], [`is_valid_address`]).
 //! 2. **What exactly gets signed** for a request ([`message_sign_input`]: the EIP-191 hash, the
-//!    ADR-036 sign doc hash, or the raw bytes). Every sign ceremony asks this crate, so the
-//!    policy check and the audit log see the same bytes the MPC protocol signs.
+//!    ADR-036 sign doc hash, the SEP-53 hash, or Solana bytes that are no transaction). Every
+//!    sign ceremony asks this crate, so the policy check and the audit log see the same bytes
+//!    the MPC protocol signs.
 //! 3. **How a finished signature is encoded** for the chain ([`encode_signature`]), and later how
 //!    a signed transaction is assembled.
 //!
@@ -13,8 +14,27 @@
 //! |---|---|---|---|
 //! | EVM | DKLS | EIP-55 `0x…` | [`SignInput::Digest`] of the EIP-191 personal message |
 //! | COSMOS | DKLS | bech32 `cosmos1…` (prefix from [`ChainConfig`]) | [`SignInput::Digest`] of the ADR-036 sign doc |
-//! | SOLANA | ED25519 | base58 | [`SignInput::Message`] with the raw bytes |
-//! | STELLAR | ED25519 | strkey `G…` | [`SignInput::Message`] with the raw bytes |
+//! | SOLANA | ED25519 | base58 | [`SignInput::Message`] with the bytes as given, refused ([`ChainError::MessageIsTransaction`]) when they decode as a transaction message or wire transaction; the off-chain message format (`\xffsolana offchain…`) is signed as is |
+//! | STELLAR | ED25519 | strkey `G…` | [`SignInput::Message`] with the SEP-53 hash sha256("Stellar Signed Message:\n" ‖ message) |
+//!
+//! A message signature is never a transaction signature: EVM, COSMOS and STELLAR put a prefix
+//! or envelope around the message that no transaction's signed bytes have, and SOLANA (which
+//! signs transaction messages bare) refuses message bytes that a transaction could be signed
+//! over. See [`solana`] for the exact rule.
+//!
+//! # Decoding limits
+//!
+//! Decoding a sign request takes time about linear in its size, and sizes are bounded, so one
+//! caller cannot stall a server with a crafted request. Over a Cosmos or EIP-712 limit is
+//! [`ChainError::TooComplex`], naming it; Stellar and Solana input over its bounds is
+//! [`ChainError::InvalidTransaction`] (no real transaction is that large):
+//!
+//! | what | limit |
+//! |---|---|
+//! | Cosmos sign doc | [`transaction::cosmos::MAX_SIGN_DOC_BYTES`] (1 MiB), [`transaction::cosmos::MAX_MESSAGES`] (256) messages, [`transaction::cosmos::MAX_COINS`] (1024) coins in amounts and fee together |
+//! | EIP-712 typed data | [`transaction::typed_data::MAX_TYPES`] (64) types, [`transaction::typed_data::MAX_DEPTH`] (32) levels of struct and array nesting, [`transaction::typed_data::MAX_ARRAY_LEN`] (1024) elements per array, [`transaction::typed_data::MAX_TYPE_FIELDS`] (1024) fields in a type with its struct fields expanded, [`transaction::typed_data::MAX_VALUES`] (65 536) values and [`transaction::typed_data::MAX_STRUCTS`] (4096) struct values in the message, [`transaction::typed_data::MAX_STRUCT_WORK`] (65 536) struct values × type definitions |
+//! | Stellar envelope | [`transaction::stellar::MAX_ENVELOPE_BYTES`] (256 KiB), XDR depth 100 |
+//! | Solana transaction | one packet, [`transaction::solana::PACKET_DATA_SIZE`] (1232 bytes) |
 //!
 //! Each chain lives in its own module ([`evm`], [`cosmos`], [`solana`], [`stellar`]); the
 //! functions at the crate root dispatch on [`WalletType`]. Transaction parsing (EVM RLP, Solana
@@ -88,14 +108,20 @@ pub fn is_valid_address(wallet_type: WalletType, address: &str, config: &ChainCo
 ///   account address, because verifiers rebuild the doc from the signer they expect and
 ///   compare strings; `message` must not be empty, because ADR-036 verifiers (Keplr's
 ///   `verifyADR36Amino`) reject a sign doc with empty data.
-/// - SOLANA, STELLAR: [`SignInput::Message`] with the raw bytes (Ed25519 hashes internally).
+/// - SOLANA: [`SignInput::Message`] with the bytes as given; [`ChainError::MessageIsTransaction`]
+///   if they decode as a legacy or versioned transaction message or as a wire transaction
+///   (a signature over them would be that transaction's signature), except that bytes in the
+///   off-chain message format are signed as they are ([`solana::message_sign_input`]).
+/// - STELLAR: [`SignInput::Message`] with the 32-byte SEP-53 hash
+///   sha256("Stellar Signed Message:\n" ‖ message) ([`stellar::message_sign_input`]).
 ///
 /// `address` is only read for COSMOS, where it is part of the signed bytes.
 pub fn message_sign_input(wallet_type: WalletType, address: &str, message: &[u8]) -> Result<SignInput, ChainError> {
     match wallet_type {
         WalletType::Evm => Ok(SignInput::Digest(evm::personal_message_hash(message))),
         WalletType::Cosmos => cosmos::adr036_sign_input(address, message),
-        WalletType::Solana | WalletType::Stellar => Ok(SignInput::Message(message.to_vec())),
+        WalletType::Solana => solana::message_sign_input(message),
+        WalletType::Stellar => Ok(stellar::message_sign_input(message)),
     }
 }
 

@@ -10,7 +10,8 @@ use crate::{encode_signature, message_sign_input, ChainError, SignInput, Signatu
 /// from a transaction from a raw digest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SignRequest {
-    /// `signMessage`: the wallet type's message convention (EIP-191, ADR-036, raw bytes).
+    /// `signMessage`: the wallet type's message convention (EIP-191, ADR-036, SEP-53, Solana
+    /// bytes that are no transaction; see [`crate::message_sign_input`]).
     Message(Vec<u8>),
     /// `signTransaction`.
     Transaction(TransactionRequest),

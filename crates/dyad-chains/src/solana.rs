@@ -1,6 +1,30 @@
-//! SOLANA: base58 addresses and 64-byte Ed25519 signatures.
+//! SOLANA: base58 addresses, what `signMessage` signs, and 64-byte Ed25519 signatures.
+//!
+//! # Messages
+//!
+//! Solana signs a transaction by signing its serialized message with Ed25519, with no prefix or
+//! hash in between: a signature over bytes that are a transaction's message *is* that
+//! transaction's signature. So [`message_sign_input`] signs the bytes as given only when they
+//! cannot be one:
+//!
+//! - bytes in the **off-chain message format** of the [off-chain message signing proposal]
+//!   (starting with its signing domain [`OFFCHAIN_MESSAGE_HEADER`], `0xff` then
+//!   `"solana offchain"`) are signed as they are: the proposal chose `0xff` because no
+//!   transaction message can start with it (a legacy message starts with its signer count,
+//!   below 128; a versioned one with `0x80 | version`, and 127 is not a message version);
+//! - bytes that decode as a legacy, v0 or other versioned message, or as a wire transaction
+//!   (`compact-u16 count ‖ signatures ‖ message`), are refused with
+//!   [`ChainError::MessageIsTransaction`]: sign them with `sign-transaction`, which decodes,
+//!   checks and summarises them;
+//! - anything else (text, JSON, nonces, binary data that is no message) is signed as it is.
+//!
+//! [off-chain message signing proposal]: https://docs.anza.xyz/proposals/off-chain-message-signing
 
-use crate::{ChainError, PublicKey, Signature};
+use crate::{ChainError, PublicKey, SignInput, Signature};
+
+/// The first 16 bytes of a Solana off-chain message: the signing domain `0xff` and
+/// `"solana offchain"`.
+pub const OFFCHAIN_MESSAGE_HEADER: &[u8] = b"\xffsolana offchain";
 
 /// Longest base58 text of 32 bytes (58^44 > 2^256); longer input is rejected before decoding,
 /// since base58 decoding is quadratic in the input length.
@@ -29,6 +53,21 @@ pub fn decode_address(address: &str) -> Result<[u8; 32], ChainError> {
         .map_err(|e| ChainError::InvalidAddress(format!("not base58: {e}")))?;
     <[u8; 32]>::try_from(bytes)
         .map_err(|bytes| ChainError::InvalidAddress(format!("a Solana address holds 32 bytes, not {}", bytes.len())))
+}
+
+/// What a SOLANA `signMessage` signs: [`SignInput::Message`] with `message` as given, unless
+/// it decodes as a transaction's message or a wire transaction
+/// ([`ChainError::MessageIsTransaction`], naming which); bytes in the off-chain message format
+/// are signed as they are (see the module documentation).
+pub fn message_sign_input(message: &[u8]) -> Result<SignInput, ChainError> {
+    if !message.starts_with(OFFCHAIN_MESSAGE_HEADER) {
+        if let Some(what) = crate::transaction::solana::transaction_reading(message) {
+            return Err(ChainError::MessageIsTransaction(format!(
+                "SOLANA: the bytes decode as {what}"
+            )));
+        }
+    }
+    Ok(SignInput::Message(message.to_vec()))
 }
 
 /// The 64-byte Ed25519 signature `R ‖ S`, as Solana transactions carry it.

@@ -1,6 +1,15 @@
-//! STELLAR: strkey `G…` account ids (SEP-23) and 64-byte Ed25519 signatures.
+//! STELLAR: strkey `G…` account ids (SEP-23), SEP-53 message signing and 64-byte Ed25519
+//! signatures.
 
-use crate::{ChainError, PublicKey, Signature};
+use sha2::{Digest, Sha256};
+
+use crate::{ChainError, PublicKey, SignInput, Signature};
+
+/// The SEP-53 prefix of a signed message. A transaction is signed over
+/// `sha256(network id ‖ envelope type ‖ transaction)` where the network id is itself a SHA-256
+/// hash: for a message to share a transaction's signed hash, a network id would have to start
+/// with these 24 bytes (or SHA-256 collide), so a message signature never signs a transaction.
+pub const SEP53_PREFIX: &[u8] = b"Stellar Signed Message:\n";
 
 /// The account id of an Ed25519 public key: the SEP-23 strkey with version byte `G`.
 ///
@@ -24,6 +33,22 @@ pub fn decode_address(address: &str) -> Result<[u8; 32], ChainError> {
     stellar_strkey::ed25519::PublicKey::from_string(address)
         .map(|key| key.0)
         .map_err(|e| ChainError::InvalidAddress(format!("not a Stellar G... account id: {e}")))
+}
+
+/// The SEP-53 hash of `message`: `sha256("Stellar Signed Message:\n" ‖ message)`. Any bytes are a
+/// message, text or not.
+pub fn message_hash(message: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(SEP53_PREFIX);
+    hasher.update(message);
+    hasher.finalize().into()
+}
+
+/// What a STELLAR `signMessage` signs (SEP-53): [`SignInput::Message`] holding the 32-byte
+/// [`message_hash`], which Ed25519 signs as its message, as Stellar SDKs'
+/// `Keypair.signMessage` does.
+pub fn message_sign_input(message: &[u8]) -> SignInput {
+    SignInput::Message(message_hash(message).to_vec())
 }
 
 /// The 64-byte Ed25519 signature, as a Stellar `DecoratedSignature` carries it.

@@ -21,8 +21,9 @@ use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, Fee, ModeInfo, SignDoc, SignerInfo, TxBody, TxRaw};
 use cosmos_sdk_proto::prost::Message;
 use cosmos_sdk_proto::Any;
+use dyad_chains::transaction::cosmos::{MAX_COINS, MAX_MESSAGES, MAX_SIGN_DOC_BYTES};
 use dyad_chains::transaction::{self, CosmosSignMode, Signer, TransactionRequest};
-use dyad_chains::{address, ChainConfig, ChainError, PublicKey, SignInput, Signature, WalletType};
+use dyad_chains::{address, message_sign_input, ChainConfig, ChainError, PublicKey, SignInput, Signature, WalletType};
 use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use k256::ecdsa::{RecoveryId, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
@@ -849,4 +850,209 @@ fn amino_not_a_signer() {
     // Messages that name no signer field leave the check to the chain.
     let unnamed = r#"{"account_number":"1","chain_id":"c","fee":{"amount":[],"gas":"1"},"memo":"","msgs":[{"type":"x/Msg","value":{"foo":"bar"}}],"sequence":"0"}"#;
     transaction::prepare(wallet.signer(), &amino(unnamed)).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// A message signature is not a transaction signature
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_sign_doc_or_its_hash_signed_as_a_message_is_no_transaction_signature() {
+    let wallet = Wallet::ours();
+    let doc = simple_doc(&wallet);
+    let req = request(doc.encode_to_vec(), None);
+    let tx_input = transaction::prepare(wallet.signer(), &req).unwrap().input;
+    let SignInput::Digest(tx_digest) = tx_input else {
+        panic!("COSMOS signs digests");
+    };
+    let key = VerifyingKey::from_sec1_bytes(&wallet.compressed()).unwrap();
+    // What an app might pass to signMessage hoping for a transaction signature: the sign doc
+    // itself, or the hash a transaction signature is made over.
+    for message in [doc.encode_to_vec(), tx_digest.to_vec()] {
+        let input = message_sign_input(WalletType::Cosmos, &wallet.address, &message).unwrap();
+        assert_ne!(input, tx_input);
+        let SignInput::Digest(message_digest) = input else {
+            panic!("COSMOS signs digests");
+        };
+        let signature = wallet.sign(&input);
+        let Signature::Ecdsa { r, s, .. } = signature else {
+            panic!("COSMOS signs with ECDSA");
+        };
+        let sig = k256::ecdsa::Signature::from_scalars(r, s).unwrap();
+        // It is a good signature of the ADR-036 doc, and none of the transaction.
+        key.verify_prehash(&message_digest, &sig).unwrap();
+        assert!(key.verify_prehash(&tx_digest, &sig).is_err());
+        let tx_raw = TxRaw {
+            body_bytes: doc.body_bytes.clone(),
+            auth_info_bytes: doc.auth_info_bytes.clone(),
+            signatures: vec![[r, s].concat()],
+        };
+        assert!(!node_verifies(&tx_raw, 0, "cosmoshub-4", 42, &wallet.compressed()));
+        assert!(matches!(
+            transaction::assemble(wallet.signer(), &req, &signature),
+            Err(ChainError::InvalidSignature(_))
+        ));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits
+// ---------------------------------------------------------------------------------------------
+
+fn denom(i: usize) -> String {
+    format!("coin{i:04}")
+}
+
+fn is_too_complex(err: &ChainError, limit: &str) -> bool {
+    matches!(err, ChainError::TooComplex(text) if text.contains(limit))
+}
+
+/// A direct sign doc with one bank send per entry of `sends` and `fee` as the fee.
+fn doc_with_coins(wallet: &Wallet, sends: Vec<Vec<Coin>>, fee: Vec<Coin>) -> Vec<u8> {
+    let auth = auth_info(
+        vec![signer_info(
+            Some(secp_pubkey_any(&wallet.compressed())),
+            SignMode::Direct,
+            0,
+        )],
+        fee,
+    );
+    let messages = sends
+        .into_iter()
+        .map(|amount| msg_send(&wallet.address, RECIPIENT, amount))
+        .collect();
+    sign_doc(messages, &auth, "cosmoshub-4", 1).encode_to_vec()
+}
+
+#[test]
+fn direct_coins_are_summed_per_denom_up_to_the_coin_limit() {
+    let wallet = Wallet::ours();
+    // MAX_COINS coins: two sends of 500 coins over 500 denoms each, and 24 fee coins.
+    let send = || (0..500).map(|i| coin("1", &denom(i))).collect::<Vec<_>>();
+    let fee = || vec![coin("1", "ufee"); MAX_COINS - 1000];
+    let bytes = doc_with_coins(&wallet, vec![send(), send()], fee());
+    let summary = transaction::prepare(wallet.signer(), &request(bytes, None))
+        .unwrap()
+        .summary;
+    let value = summary.value.unwrap();
+    let totals: Vec<&str> = value.split(',').collect();
+    assert_eq!(totals.len(), 500);
+    assert_eq!(totals[0], "2coin0000");
+    assert_eq!(totals[499], "2coin0499");
+    assert_eq!(summary.fee.as_deref(), Some(&*format!("{}ufee", MAX_COINS - 1000)));
+
+    // One coin more, in the fee or in a send, is over the limit.
+    let mut over_fee = fee();
+    over_fee.push(coin("1", "ufee"));
+    let mut over_send = send();
+    over_send.push(coin("1", "uatom"));
+    for bytes in [
+        doc_with_coins(&wallet, vec![send(), send()], over_fee),
+        doc_with_coins(&wallet, vec![send(), over_send], fee()),
+    ] {
+        let err = prepare_err(&wallet, bytes, None);
+        assert!(is_too_complex(&err, "MAX_COINS"), "{err}");
+    }
+}
+
+/// A canonical amino doc from `wallet` with one `cosmos-sdk/MsgSend` per entry of `sends` (each
+/// that many coins, over distinct denoms) and `fee_coins` fee coins.
+fn amino_with_coins(wallet: &Wallet, sends: &[usize], fee_coins: usize) -> String {
+    let coins = |n: usize| {
+        (0..n)
+            .map(|i| format!(r#"{{"amount":"1","denom":"{}"}}"#, denom(i)))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let msgs: Vec<String> = sends
+        .iter()
+        .map(|n| {
+            format!(
+                r#"{{"type":"cosmos-sdk/MsgSend","value":{{"amount":[{}],"from_address":"{}","to_address":"{RECIPIENT}"}}}}"#,
+                coins(*n),
+                wallet.address
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"account_number":"1","chain_id":"cosmoshub-4","fee":{{"amount":[{}],"gas":"200000"}},"memo":"","msgs":[{}],"sequence":"0"}}"#,
+        coins(fee_coins),
+        msgs.join(",")
+    )
+}
+
+#[test]
+fn amino_coins_are_limited_too() {
+    let wallet = Wallet::ours();
+    let at_limit = amino_with_coins(&wallet, &[500, 500], MAX_COINS - 1000);
+    let summary = transaction::prepare(wallet.signer(), &amino(at_limit)).unwrap().summary;
+    assert_eq!(summary.value.unwrap().split(',').count(), 500);
+    for over in [
+        amino_with_coins(&wallet, &[500, 500], MAX_COINS - 999),
+        amino_with_coins(&wallet, &[500, 501], MAX_COINS - 1000),
+    ] {
+        let err = transaction::prepare(wallet.signer(), &amino(over)).unwrap_err();
+        assert!(is_too_complex(&err, "MAX_COINS"), "{err}");
+    }
+}
+
+#[test]
+fn more_messages_than_the_limit_are_too_complex_in_both_modes() {
+    let wallet = Wallet::ours();
+    let one_coin = |n: usize| vec![vec![coin("1", "uatom")]; n];
+    let direct = |n: usize| doc_with_coins(&wallet, one_coin(n), vec![]);
+    let summary = transaction::prepare(wallet.signer(), &request(direct(MAX_MESSAGES), None))
+        .unwrap()
+        .summary;
+    assert_eq!(summary.value.as_deref(), Some(&*format!("{MAX_MESSAGES}uatom")));
+    let err = prepare_err(&wallet, direct(MAX_MESSAGES + 1), None);
+    assert!(is_too_complex(&err, "MAX_MESSAGES"), "{err}");
+
+    let amino_doc = |n: usize| amino_with_coins(&wallet, &vec![1; n], 1);
+    transaction::prepare(wallet.signer(), &amino(amino_doc(MAX_MESSAGES))).unwrap();
+    let err = transaction::prepare(wallet.signer(), &amino(amino_doc(MAX_MESSAGES + 1))).unwrap_err();
+    assert!(is_too_complex(&err, "MAX_MESSAGES"), "{err}");
+}
+
+#[test]
+fn a_sign_doc_over_the_size_limit_is_too_complex_before_it_is_decoded() {
+    let wallet = Wallet::ours();
+    // A valid doc padded with a memo to just over the limit.
+    let auth = auth_info(
+        vec![signer_info(
+            Some(secp_pubkey_any(&wallet.compressed())),
+            SignMode::Direct,
+            0,
+        )],
+        vec![],
+    );
+    let body = |memo_len: usize| TxBody {
+        messages: vec![msg_send(&wallet.address, RECIPIENT, vec![coin("1", "uatom")])],
+        memo: "m".repeat(memo_len),
+        ..Default::default()
+    };
+    let doc = |memo_len: usize| {
+        SignDoc {
+            body_bytes: body(memo_len).encode_to_vec(),
+            auth_info_bytes: auth.encode_to_vec(),
+            chain_id: "cosmoshub-4".into(),
+            account_number: 1,
+        }
+        .encode_to_vec()
+    };
+    let base = doc(0).len();
+    // Each memo byte adds one byte; the length prefixes grow by a few bytes on the way.
+    let mut memo = MAX_SIGN_DOC_BYTES - base - 16;
+    while doc(memo + 1).len() <= MAX_SIGN_DOC_BYTES {
+        memo += 1;
+    }
+    assert_eq!(doc(memo).len(), MAX_SIGN_DOC_BYTES);
+    transaction::prepare(wallet.signer(), &request(doc(memo), None)).unwrap();
+    let over = doc(memo + 1);
+    assert!(over.len() > MAX_SIGN_DOC_BYTES);
+    let err = prepare_err(&wallet, over, None);
+    assert!(is_too_complex(&err, "MAX_SIGN_DOC_BYTES"), "{err}");
+    // Garbage of that size is refused for its size, not decoded.
+    let err = prepare_err(&wallet, vec![0xff; MAX_SIGN_DOC_BYTES + 1], Some(CosmosSignMode::Amino));
+    assert!(is_too_complex(&err, "MAX_SIGN_DOC_BYTES"), "{err}");
 }

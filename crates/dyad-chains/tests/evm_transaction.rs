@@ -12,7 +12,7 @@
 //!   mainnet EIP-1559 transaction (hash 0x0ec0b6a2…), its signing hash, signature and sender.
 
 use dyad_chains::transaction::{self, evm, Signer, TransactionRequest, TxSummary};
-use dyad_chains::{address, ChainConfig, ChainError, PublicKey, SignInput, Signature, WalletType};
+use dyad_chains::{address, message_sign_input, ChainConfig, ChainError, PublicKey, SignInput, Signature, WalletType};
 use k256::ecdsa::{RecoveryId, Signature as K256Signature, SigningKey, VerifyingKey};
 use sha3::{Digest, Keccak256};
 
@@ -820,4 +820,47 @@ fn non_evm_signers_are_refused() {
         address: ANVIL_1,
     };
     assert_eq!(evm::prepare(mismatched, &req), Err(ChainError::KeyMismatch));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A message signature is not a transaction signature
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_transaction_or_its_signing_hash_signed_as_a_message_is_no_transaction_signature() {
+    let wallet = Wallet::from_secret(ANVIL_0_SECRET);
+    let req = request(hex::decode(OX_1559_UNSIGNED).unwrap(), 1);
+    let tx_input = transaction::prepare(wallet.signer(), &req).unwrap().input;
+    let SignInput::Digest(tx_hash) = tx_input else {
+        panic!("EVM signs digests");
+    };
+    for message in [tx_hash.to_vec(), req.bytes.clone()] {
+        let input = message_sign_input(WalletType::Evm, &wallet.address, &message).unwrap();
+        assert_ne!(input, tx_input);
+        // EIP-191, rebuilt here: keccak256("\x19Ethereum Signed Message:\n" ‖ len ‖ message).
+        let mut prefixed = format!("\x19Ethereum Signed Message:\n{}", message.len()).into_bytes();
+        prefixed.extend_from_slice(&message);
+        let eip191: [u8; 32] = Keccak256::digest(&prefixed).into();
+        assert_eq!(input, SignInput::Digest(eip191));
+
+        let signature = wallet.sign(&input);
+        let Signature::Ecdsa { r, s, recovery_id } = signature else {
+            panic!("EVM signs with ECDSA");
+        };
+        let sig = K256Signature::from_scalars(r, s).unwrap();
+        let id = RecoveryId::from_byte(recovery_id).unwrap();
+        // It recovers to the wallet over the message digest; over the transaction's signing
+        // hash it verifies for no key, or recovers some other address.
+        let signer = VerifyingKey::recover_from_prehash(&eip191, &sig, id).unwrap();
+        assert_eq!(signer, *wallet.signing.verifying_key());
+        use k256::ecdsa::signature::hazmat::PrehashVerifier;
+        assert!(wallet.signing.verifying_key().verify_prehash(&tx_hash, &sig).is_err());
+        if let Ok(other) = VerifyingKey::recover_from_prehash(&tx_hash, &sig, id) {
+            assert_ne!(other, *wallet.signing.verifying_key());
+        }
+        assert!(matches!(
+            transaction::assemble(wallet.signer(), &req, &signature),
+            Err(ChainError::InvalidSignature(_))
+        ));
+    }
 }

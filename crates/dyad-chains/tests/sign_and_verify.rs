@@ -180,7 +180,16 @@ fn ed25519_round_trip(wallet_type: WalletType) {
 
     let message = b"Sign in to example.com\nNonce: 1234";
     let input = message_sign_input(wallet_type, &addr, message).unwrap();
-    assert_eq!(input, SignInput::Message(message.to_vec()));
+    // What the chain's verifiers check the signature over: Solana the bytes themselves, Stellar
+    // the SEP-53 hash (rebuilt here).
+    let signed: Vec<u8> = match wallet_type {
+        WalletType::Solana => message.to_vec(),
+        _ => {
+            use sha2::Digest;
+            sha2::Sha256::digest([b"Stellar Signed Message:\n".as_slice(), message].concat()).to_vec()
+        }
+    };
+    assert_eq!(input, SignInput::Message(signed.clone()));
     let SignInput::Message(bytes) = &input else {
         unreachable!()
     };
@@ -197,7 +206,7 @@ fn ed25519_round_trip(wallet_type: WalletType) {
     };
     let key = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes).unwrap();
     let sig = ed25519_dalek::Signature::from_slice(&encoded).unwrap();
-    key.verify_strict(message, &sig).unwrap();
+    key.verify_strict(&signed, &sig).unwrap();
     assert!(key.verify_strict(b"another message", &sig).is_err());
 }
 
@@ -222,12 +231,14 @@ fn message_sign_input_variants_per_type() {
         message_sign_input(WalletType::Cosmos, cosmos_addr, b"m").unwrap(),
         SignInput::Digest(_)
     ));
-    for t in [WalletType::Solana, WalletType::Stellar] {
-        assert_eq!(
-            message_sign_input(t, "", b"m").unwrap(),
-            SignInput::Message(b"m".to_vec())
-        );
-    }
+    assert_eq!(
+        message_sign_input(WalletType::Solana, "", b"m").unwrap(),
+        SignInput::Message(b"m".to_vec())
+    );
+    assert_eq!(
+        message_sign_input(WalletType::Stellar, "", b"m").unwrap(),
+        SignInput::Message(dyad_chains::stellar::message_hash(b"m").to_vec())
+    );
     // The same message under two signers is two different digests: the signer is signed.
     assert_ne!(
         message_sign_input(WalletType::Cosmos, cosmos_addr, b"m").unwrap(),

@@ -3,8 +3,9 @@
 //! Trust Wallet's wallet-core, and signatures checked with ed25519-dalek `verify_strict` over the
 //! message bytes.
 
+use dyad_chains::solana::OFFCHAIN_MESSAGE_HEADER;
 use dyad_chains::transaction::{self, Signer, TransactionRequest};
-use dyad_chains::{ChainError, PublicKey, SignInput, Signature, WalletType};
+use dyad_chains::{message_sign_input, ChainError, PublicKey, SignInput, Signature, WalletType};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use solana_message::compiled_instruction::CompiledInstruction;
 use solana_message::{
@@ -546,4 +547,131 @@ fn wallet_core_mainnet_token_transfer_vector() {
     let signature = Signature::Ed25519(published_signature.try_into().unwrap());
     let signed = transaction::assemble(signer, &req, &signature).unwrap();
     assert_eq!(signed.signed_transaction, Some(published));
+}
+
+// ---------------------------------------------------------------------------------------------
+// signMessage: never a transaction's message
+// ---------------------------------------------------------------------------------------------
+
+fn message_input(bytes: &[u8]) -> Result<SignInput, ChainError> {
+    message_sign_input(WalletType::Solana, "", bytes)
+}
+
+fn assert_refused_as(bytes: &[u8], what: &str) {
+    match message_input(bytes) {
+        Err(ChainError::MessageIsTransaction(text)) => assert!(text.contains(what), "{what}: {text}"),
+        other => panic!("{what}: expected MessageIsTransaction, got {other:?}"),
+    }
+}
+
+#[test]
+fn transaction_messages_and_wire_transactions_are_refused_as_messages() {
+    let wallet = Wallet::new(20);
+    let legacy = transfer_message(&wallet, &address(9), 1_000);
+    let legacy_bare = legacy_bytes(&legacy);
+    let v0 = VersionedMessage::V0(
+        v0::Message::try_compile(
+            &wallet.pubkey(),
+            &[system::transfer(&wallet.pubkey(), &address(9), 1_000)],
+            &[],
+            blockhash(),
+        )
+        .unwrap(),
+    );
+    let v0_bare = bincode::serialize(&v0).unwrap();
+    assert_eq!(v0_bare[0], 0x80);
+    // The runtime's own decoder reads each of these, so a signature over them would be (or
+    // contain) a signature of a transaction.
+    let signed_wire = bincode::serialize(&VersionedTransaction {
+        signatures: vec![wallet.key.sign(&legacy_bare).to_bytes().into()],
+        message: VersionedMessage::Legacy(legacy.clone()),
+    })
+    .unwrap();
+    // Refused whether or not the wallet signs it or the runtime would sanitize it: the bytes
+    // being a message is enough.
+    let foreign = legacy_bytes(&transfer_message(&Wallet::new(21), &address(9), 1));
+    let mut unsanitized = legacy.clone();
+    unsanitized.instructions[0].program_id_index = 200;
+    // 37 zero bytes: a legacy message with no keys and no instructions.
+    let zeros = vec![0u8; 37];
+    bincode::deserialize::<VersionedMessage>(&zeros).unwrap();
+
+    for (bytes, what) in [
+        (legacy_bare.clone(), "a legacy message"),
+        (v0_bare.clone(), "a v0 message"),
+        (
+            unsigned_wire(VersionedMessage::Legacy(legacy.clone())),
+            "a wire transaction",
+        ),
+        (unsigned_wire(v0.clone()), "a wire transaction"),
+        (signed_wire, "a wire transaction"),
+        (foreign, "a legacy message"),
+        (legacy_bytes(&unsanitized), "a legacy message"),
+        (zeros, "a legacy message"),
+    ] {
+        assert_refused_as(&bytes, what);
+    }
+    // And through SignRequest, as the server and the SDK call it.
+    let err = dyad_chains::SignRequest::Message(legacy_bare)
+        .prepare(wallet.signer())
+        .unwrap_err();
+    assert!(matches!(err, ChainError::MessageIsTransaction(_)), "{err:?}");
+}
+
+#[test]
+fn a_transaction_message_larger_than_a_packet_is_still_refused() {
+    let wallet = Wallet::new(22);
+    let memo = Instruction::new_with_bytes(
+        MEMO_PROGRAM.parse().unwrap(),
+        &[b'x'; 2000],
+        vec![AccountMeta::new_readonly(wallet.pubkey(), true)],
+    );
+    let message = Message::new_with_blockhash(&[memo], Some(&wallet.pubkey()), &blockhash());
+    let bytes = legacy_bytes(&message);
+    assert!(bytes.len() > transaction::solana::PACKET_DATA_SIZE);
+    // Too large to send today, but not to sign as a message.
+    assert_invalid(&wallet, bytes.clone(), "a message over a packet");
+    assert_refused_as(&bytes, "a legacy message");
+    assert_refused_as(&unsigned_wire(VersionedMessage::Legacy(message)), "a wire transaction");
+}
+
+#[test]
+fn off_chain_messages_text_and_near_misses_are_signed_as_given() {
+    let wallet = Wallet::new(23);
+    // An off-chain message v0 (header, version 0, application domain, format 0, one signer,
+    // length, text), as `solana sign-offchain-message` lays it out.
+    let text = b"Sign in to example.com";
+    let mut offchain = OFFCHAIN_MESSAGE_HEADER.to_vec();
+    assert_eq!(offchain, b"\xffsolana offchain");
+    offchain.push(0);
+    offchain.extend_from_slice(&[7; 32]);
+    offchain.push(0);
+    offchain.push(1);
+    offchain.extend_from_slice(&wallet.key.verifying_key().to_bytes());
+    offchain.extend_from_slice(&(text.len() as u16).to_le_bytes());
+    offchain.extend_from_slice(text);
+
+    // A transaction message with one byte more or less is not a message the runtime reads.
+    let bare = legacy_bytes(&transfer_message(&wallet, &address(9), 1));
+    let mut longer = bare.clone();
+    longer.push(0);
+    let shorter = bare[..bare.len() - 1].to_vec();
+    for bytes in [
+        offchain,
+        OFFCHAIN_MESSAGE_HEADER.to_vec(),
+        text.to_vec(),
+        b"{\"nonce\":\"8d1f\"}".to_vec(),
+        vec![0, 0xff, 0x80, b'\n', 0xc3],
+        longer.clone(),
+        shorter,
+        vec![],
+    ] {
+        assert_eq!(message_input(&bytes).unwrap(), SignInput::Message(bytes));
+    }
+
+    // The signature of the longer bytes is no signature of the transaction message.
+    let signature = wallet.key.sign(&longer);
+    let key = VerifyingKey::from_bytes(&wallet.key.verifying_key().to_bytes()).unwrap();
+    key.verify_strict(&longer, &signature).unwrap();
+    assert!(key.verify_strict(&bare, &signature).is_err());
 }

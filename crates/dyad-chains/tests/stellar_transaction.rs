@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 use dyad_chains::transaction::{self, Signer, TransactionRequest};
-use dyad_chains::{ChainError, PublicKey, SignInput, Signature, WalletType};
+use dyad_chains::{message_sign_input, ChainError, PublicKey, SignInput, Signature, WalletType};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use stellar_xdr::{
@@ -540,4 +540,91 @@ fn js_stellar_base_published_hash() {
         transaction::prepare(signer, &request(expected, PUBNET)),
         Err(ChainError::InvalidTransaction(_))
     ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// signMessage: SEP-53
+// ---------------------------------------------------------------------------------------------
+
+/// SEP-53 (stellar/stellar-protocol ecosystem/sep-0053.md, v1.0.0) "Test cases": one seed, its
+/// address, and the signatures of three messages (ASCII, Japanese, binary given as base64).
+const SEP53_SEED: &str = "SAKICEVQLYWGSOJS4WW7HZJWAHZVEEBS527LHK5V4MLJALYKICQCJXMW";
+const SEP53_ADDRESS: &str = "GBXFXNDLV4LSWA4VB7YIL5GBD7BVNR22SGBTDKMO2SBZZHDXSKZYCP7L";
+
+fn sep53_cases() -> [(Vec<u8>, &'static str); 3] {
+    [
+        (
+            b"Hello, World!".to_vec(),
+            "7cee5d6d885752104c85eea421dfdcb95abf01f1271d11c4bec3fcbd7874dccd6e2e98b97b8eb23b643cac4073bb77de5d07b0710139180ae9f3cbba78f2ba04",
+        ),
+        (
+            "こんにちは、世界！".as_bytes().to_vec(),
+            "083536eb95ecf32dce59b07fe7a1fd8cf814b2ce46f40d2a16e4ea1f6cecd980e04e6fbef9d21f98011c785a81edb85f3776a6e7d942b435eb0adc07da4d4604",
+        ),
+        (
+            base64::engine::general_purpose::STANDARD
+                .decode("2zZDP1sa1BVBfLP7TeeMk3sUbaxAkUhBhDiNdrksaFo=")
+                .unwrap(),
+            "540d7eee179f370bf634a49c1fa9fe4a58e3d7990b0207be336c04edfcc539ff8bd0c31bb2c0359b07c9651cb2ae104e4504657b5d17d43c69c7e50e23811b0d",
+        ),
+    ]
+}
+
+#[test]
+fn sign_message_follows_sep53_and_reproduces_its_published_signatures() {
+    let seed = stellar_strkey::ed25519::PrivateKey::from_string(SEP53_SEED).unwrap().0;
+    let key = SigningKey::from_bytes(&seed);
+    let public_key = PublicKey::Ed25519(key.verifying_key().to_bytes());
+    let address = dyad_chains::stellar::address(&public_key).unwrap();
+    assert_eq!(address, SEP53_ADDRESS);
+    let verifying = VerifyingKey::from_bytes(&key.verifying_key().to_bytes()).unwrap();
+
+    for (message, published) in sep53_cases() {
+        let input = message_sign_input(WalletType::Stellar, &address, &message).unwrap();
+        // The hash, rebuilt here from the SEP's rule.
+        let mut payload = b"Stellar Signed Message:\n".to_vec();
+        payload.extend_from_slice(&message);
+        let hash: [u8; 32] = Sha256::digest(&payload).into();
+        assert_eq!(input, SignInput::Message(hash.to_vec()));
+        assert_eq!(dyad_chains::stellar::message_hash(&message), hash);
+
+        // Ed25519 is deterministic: the same key over the same input gives the SEP's bytes.
+        let SignInput::Message(signed) = &input else {
+            unreachable!()
+        };
+        assert_eq!(hex::encode(key.sign(signed).to_bytes()), published);
+        let published = ed25519_dalek::Signature::from_slice(&hex::decode(published).unwrap()).unwrap();
+        verifying.verify_strict(&hash, &published).unwrap();
+        // Not a signature of the bare message.
+        assert!(verifying.verify_strict(&message, &published).is_err());
+        public_key
+            .verify(&input, &Signature::Ed25519(published.to_bytes()))
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_transaction_hash_or_envelope_signed_as_a_message_is_no_transaction_signature() {
+    let wallet = Wallet::new(40);
+    let bytes = envelope(tx(wallet.account(), vec![payment(key(41), 5)]), vec![]);
+    let req = request(bytes.clone(), TESTNET);
+    let tx_input = transaction::prepare(wallet.signer(), &req).unwrap().input;
+    let SignInput::Message(tx_hash) = &tx_input else {
+        panic!("Stellar signs the hash");
+    };
+    let verifying = VerifyingKey::from_bytes(&wallet.bytes()).unwrap();
+    for message in [tx_hash.clone(), bytes] {
+        let input = message_sign_input(WalletType::Stellar, &wallet.address, &message).unwrap();
+        assert_ne!(input, tx_input);
+        let signature = wallet.sign(&input);
+        let Signature::Ed25519(sig) = signature else {
+            unreachable!()
+        };
+        let sig = ed25519_dalek::Signature::from_bytes(&sig);
+        assert!(verifying.verify_strict(tx_hash, &sig).is_err());
+        assert!(matches!(
+            transaction::assemble(wallet.signer(), &req, &signature),
+            Err(ChainError::InvalidSignature(_))
+        ));
+    }
 }

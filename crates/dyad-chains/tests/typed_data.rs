@@ -2,6 +2,9 @@
 //! (ethereum/EIPs, EIPS/eip-712.md and assets/eip-712/Example.js): its digest, intermediate
 //! hashes, and the signature made with the spec's key `cow` = keccak256("cow").
 
+use dyad_chains::transaction::typed_data::{
+    MAX_ARRAY_LEN, MAX_DEPTH, MAX_STRUCTS, MAX_STRUCT_WORK, MAX_TYPES, MAX_TYPE_FIELDS, MAX_VALUES,
+};
 use dyad_chains::transaction::{self, typed_data, Signer};
 use dyad_chains::{address, encode_signature, ChainConfig, ChainError, PublicKey, SignInput, Signature, WalletType};
 use k256::ecdsa::SigningKey;
@@ -283,6 +286,20 @@ fn malformed_typed_data_is_refused() {
             with(mail(), |d| d["types"]["Person"][1]["type"] = json!("Person")),
         ),
         ("bad chainId", with(mail(), |d| d["domain"]["chainId"] = json!("one"))),
+        (
+            "mutually recursive types",
+            with(mail(), |d| {
+                d["types"]["Person"][1]["type"] = json!("Mail");
+            }),
+        ),
+        (
+            "a tuple type",
+            with(mail(), |d| d["types"]["Mail"][2]["type"] = json!("(string,Person)")),
+        ),
+        (
+            "an unclosed array",
+            with(mail(), |d| d["types"]["Mail"][2]["type"] = json!("string[")),
+        ),
     ];
     for (what, json) in cases {
         match typed_data::prepare(&json) {
@@ -324,4 +341,187 @@ fn without(mut data: Value, key: &str) -> String {
 fn with(mut data: Value, edit: impl FnOnce(&mut Value)) -> String {
     edit(&mut data);
     data.to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits
+// ---------------------------------------------------------------------------------------------
+
+fn assert_too_complex(json: &str, limit: &str) {
+    match typed_data::prepare(json) {
+        Err(ChainError::TooComplex(reason)) => assert!(reason.contains(limit), "{limit}: {reason}"),
+        other => panic!("expected TooComplex naming {limit}, got {other:?}"),
+    }
+}
+
+fn assert_accepted(json: &str) {
+    if let Err(e) = typed_data::prepare(json) {
+        panic!("expected the typed data to hash, got {e:?}");
+    }
+}
+
+/// Typed data whose primary type is `Root`, with `types` as given and `message`.
+fn typed(types: Value, message: Value) -> String {
+    json!({
+        "types": types,
+        "primaryType": "Root",
+        "domain": { "name": "limits", "chainId": 1 },
+        "message": message,
+    })
+    .to_string()
+}
+
+fn field(name: &str, ty: &str) -> Value {
+    json!({ "name": name, "type": ty })
+}
+
+#[test]
+fn more_type_definitions_than_the_limit_are_too_complex() {
+    let with_types = |n: usize| {
+        let mut types = serde_json::Map::new();
+        types.insert("Root".into(), json!([field("x", "uint8")]));
+        for i in 1..n {
+            types.insert(format!("Unused{i}"), json!([field("y", "uint8")]));
+        }
+        typed(Value::Object(types), json!({ "x": 1 }))
+    };
+    assert_accepted(&with_types(MAX_TYPES));
+    assert_too_complex(&with_types(MAX_TYPES + 1), "MAX_TYPES");
+}
+
+#[test]
+fn a_type_that_expands_past_the_field_limit_is_too_complex() {
+    // Root has n uint8 fields: exactly at the limit it hashes.
+    let flat = |n: usize| {
+        let fields: Vec<Value> = (0..n).map(|i| field(&format!("f{i}"), "uint8")).collect();
+        let message: serde_json::Map<String, Value> = (0..n).map(|i| (format!("f{i}"), json!(i % 200))).collect();
+        typed(json!({ "Root": fields }), Value::Object(message))
+    };
+    assert_accepted(&flat(MAX_TYPE_FIELDS));
+    assert_too_complex(&flat(MAX_TYPE_FIELDS + 1), "MAX_TYPE_FIELDS");
+
+    // Twenty types of two fields each of the next: a kilobyte of types that the library would
+    // expand into 2^21 fields (nested 21 deep, within MAX_DEPTH). Refused before it gets there.
+    let mut types = serde_json::Map::new();
+    types.insert("Root".into(), json!([field("a", "T0"), field("b", "T0")]));
+    for i in 0..20 {
+        let next = if i == 19 {
+            "uint8".to_string()
+        } else {
+            format!("T{}", i + 1)
+        };
+        types.insert(format!("T{i}"), json!([field("a", &next), field("b", &next)]));
+    }
+    let json = typed(Value::Object(types), json!({}));
+    assert!(json.len() < 4096);
+    assert_too_complex(&json, "MAX_TYPE_FIELDS");
+}
+
+#[test]
+fn nesting_deeper_than_the_limit_is_too_complex() {
+    // Root holds an array of `dims` dimensions: Root is one level, each dimension one more.
+    let arrays = |dims: usize| {
+        let mut value = json!(1);
+        for _ in 0..dims {
+            value = json!([value]);
+        }
+        typed(
+            json!({ "Root": [field("x", &format!("uint8{}", "[]".repeat(dims)))] }),
+            json!({ "x": value }),
+        )
+    };
+    assert_accepted(&arrays(MAX_DEPTH - 1));
+    assert_too_complex(&arrays(MAX_DEPTH), "MAX_DEPTH");
+
+    // A chain of structs: Root → S1 → … → S(n-1), each one level.
+    let chain = |n: usize| {
+        let mut types = serde_json::Map::new();
+        let mut message = json!({ "v": 1 });
+        for i in (0..n).rev() {
+            let name = if i == 0 { "Root".to_string() } else { format!("S{i}") };
+            let fields = if i == n - 1 {
+                json!([field("v", "uint8")])
+            } else {
+                message = json!({ "next": message });
+                json!([field("next", &format!("S{}", i + 1))])
+            };
+            types.insert(name, fields);
+        }
+        typed(Value::Object(types), message)
+    };
+    assert_accepted(&chain(MAX_DEPTH));
+    assert_too_complex(&chain(MAX_DEPTH + 1), "MAX_DEPTH");
+
+    // The message itself nested too deep, even where no field reads it.
+    let mut deep = json!(1);
+    for _ in 0..MAX_DEPTH {
+        deep = json!([deep]);
+    }
+    assert_too_complex(
+        &typed(
+            json!({ "Root": [field("x", "uint8")] }),
+            json!({ "x": 1, "extra": deep }),
+        ),
+        "MAX_DEPTH",
+    );
+}
+
+#[test]
+fn arrays_longer_than_the_limit_are_too_complex() {
+    let dynamic = |n: usize| typed(json!({ "Root": [field("x", "uint8[]")] }), json!({ "x": vec![7; n] }));
+    assert_accepted(&dynamic(MAX_ARRAY_LEN));
+    assert_too_complex(&dynamic(MAX_ARRAY_LEN + 1), "MAX_ARRAY_LEN");
+
+    let fixed = |n: usize| {
+        typed(
+            json!({ "Root": [field("x", &format!("uint8[{n}]"))] }),
+            json!({ "x": vec![7; n.min(MAX_ARRAY_LEN + 1)] }),
+        )
+    };
+    assert_accepted(&fixed(MAX_ARRAY_LEN));
+    assert_too_complex(&fixed(MAX_ARRAY_LEN + 1), "MAX_ARRAY_LEN");
+    // A size that does not even fit in 64 bits, with an empty message.
+    assert_too_complex(
+        &typed(
+            json!({ "Root": [field("x", "uint8[99999999999999999999999]")] }),
+            json!({}),
+        ),
+        "MAX_ARRAY_LEN",
+    );
+}
+
+#[test]
+fn messages_with_more_values_or_structs_than_the_limits_are_too_complex() {
+    // Root { x: uint8[][] }: the root object, the outer array, `rows` inner arrays, `rows` × 1024
+    // numbers.
+    let values = |rows: usize| {
+        typed(
+            json!({ "Root": [field("x", "uint8[][]")] }),
+            json!({ "x": vec![vec![1; MAX_ARRAY_LEN]; rows] }),
+        )
+    };
+    let rows = (MAX_VALUES - 2) / (MAX_ARRAY_LEN + 1);
+    assert!(2 + rows * (MAX_ARRAY_LEN + 1) <= MAX_VALUES);
+    assert_accepted(&values(rows));
+    assert_too_complex(&values(rows + 1), "MAX_VALUES");
+
+    // Root { items: Item[][] } and `unused` more types: the root and `n` items are objects.
+    let structs = |n: usize, unused: usize| {
+        let items: Vec<Value> = (0..n).map(|i| json!({ "a": i % 200 })).collect();
+        let rows: Vec<Value> = items.chunks(MAX_ARRAY_LEN).map(|c| Value::Array(c.to_vec())).collect();
+        let mut types = serde_json::Map::new();
+        types.insert("Root".into(), json!([field("items", "Item[][]")]));
+        types.insert("Item".into(), json!([field("a", "uint8")]));
+        for i in 0..unused {
+            types.insert(format!("Unused{i}"), json!([field("y", "uint8")]));
+        }
+        typed(Value::Object(types), json!({ "items": rows }))
+    };
+    assert_accepted(&structs(MAX_STRUCTS - 1, 0));
+    assert_too_complex(&structs(MAX_STRUCTS, 0), "MAX_STRUCTS");
+
+    // With the most type definitions, fewer struct values: (1 + items) × 64 at most.
+    let per_type = MAX_STRUCT_WORK / MAX_TYPES;
+    assert_accepted(&structs(per_type - 1, MAX_TYPES - 2));
+    assert_too_complex(&structs(per_type, MAX_TYPES - 2), "MAX_STRUCT_WORK");
 }

@@ -289,7 +289,8 @@ pub enum PregenCommand {
 /// `dyad sign …`.
 #[derive(Debug, Subcommand)]
 pub enum SignCommand {
-    /// Sign a message (EVM: EIP-191; COSMOS: ADR-036; SOLANA, STELLAR: raw bytes).
+    /// Sign a message (EVM: EIP-191; COSMOS: ADR-036; STELLAR: SEP-53; SOLANA: the bytes,
+    /// unless they decode as a transaction).
     Message {
         #[command(flatten)]
         target: SignTarget,

@@ -2,6 +2,9 @@
 //! the digest is rebuilt here from the chain's published rule, and the signature is checked with
 //! the standard verifiers (k256 with public-key recovery for EVM, k256 for Cosmos, ed25519-dalek
 //! `verify_strict` for Solana and Stellar). The demo and the tests use it.
+//!
+//! Message rules: EVM EIP-191, Cosmos ADR-036, Solana the bytes themselves, Stellar SEP-53
+//! (sha256("Stellar Signed Message:\n" ‖ message), signed as the Ed25519 message).
 
 use base64::Engine;
 use dyad_proto::{WalletType, WalletView};
@@ -46,6 +49,14 @@ pub fn adr036_doc(signer: &str, message: &[u8]) -> Vec<u8> {
     });
     // serde_json without `preserve_order` writes object keys sorted, as amino JSON wants.
     doc.to_string().into_bytes()
+}
+
+/// SEP-53: sha256("Stellar Signed Message:\n" ‖ message), what a Stellar key signs for a message.
+pub fn sep53_hash(message: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"Stellar Signed Message:\n");
+    h.update(message);
+    h.finalize().into()
 }
 
 /// EVM address (EIP-55 not required: compared case-insensitively) of a SEC1 public key.
@@ -113,7 +124,14 @@ pub fn verify_message(wallet: &WalletView, message: &[u8], signature: &[u8]) -> 
                 .map_err(|_| VerifyError::Malformed("Ed25519 signature must be 64 bytes"))?;
             let vk =
                 ed25519_dalek::VerifyingKey::from_bytes(&pk).map_err(|_| VerifyError::Malformed("bad public key"))?;
-            vk.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&sig))
+            let sep53;
+            let signed: &[u8] = if wallet.wallet_type == WalletType::Stellar {
+                sep53 = sep53_hash(message);
+                &sep53
+            } else {
+                message
+            };
+            vk.verify_strict(signed, &ed25519_dalek::Signature::from_bytes(&sig))
                 .map_err(|_| VerifyError::Invalid("ed25519 verify_strict failed"))?;
             let from_address: [u8; 32] = if wallet.wallet_type == WalletType::Solana {
                 bs58::decode(&wallet.address)

@@ -293,3 +293,145 @@ async fn solana_and_stellar_requests_that_do_not_need_the_wallet_are_refused() {
     assert_eq!(req.detail["summary"]["kind"], "stellar-tx");
     assert_eq!(req.detail["summary"]["value"], "10000000");
 }
+
+/// The audit entries of the first app with `action`.
+async fn audit_count(t: &TestServer, action: &str) -> usize {
+    t.audit_log().await.iter().filter(|r| r.action == action).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn solana_sign_message_refuses_transactions_and_signs_off_chain_messages() {
+    use solana_message::{Address, Message};
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let sol = dyad
+        .create_pregen_wallet(
+            WalletType::Solana,
+            &PregenId::parse("email", "msg@example.com").unwrap(),
+        )
+        .await
+        .unwrap();
+    let own: [u8; 32] = hex::decode(sol.public_key.trim_start_matches("0x"))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let from = Address::new_from_array(own);
+    let transfer = solana_system_interface::instruction::transfer(&from, &Address::new_from_array([9; 32]), 5_000);
+    let message = Message::new_with_blockhash(&[transfer], Some(&from), &solana_hash::Hash::new_from_array([4; 32]));
+    let message_bytes = message.serialize();
+    // The wire form web3.js sends: one empty signature slot, then the message.
+    let wire = [&[1u8][..], &[0u8; 64], &message_bytes].concat();
+
+    for bytes in [message_bytes.clone(), wire] {
+        let ceremonies = t.count("SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'").await;
+        let denied = audit_count(&t, "sign.denied").await;
+        let err = dyad.sign_message(sol.id, &bytes).await.unwrap_err();
+        assert_eq!(code(&err), Some(ErrorCode::MessageIsTransaction), "{err}");
+        assert!(matches!(err, SdkError::Api { status: 400, .. }), "{err}");
+        assert_eq!(audit_count(&t, "sign.denied").await, denied + 1);
+        assert_eq!(
+            t.count("SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'").await,
+            ceremonies
+        );
+    }
+    assert_eq!(audit_count(&t, "sign.requested").await, 0);
+    for entry in t.audit_log().await.iter().filter(|r| r.action == "sign.denied") {
+        assert_eq!(entry.detail["reason"], "MESSAGE_IS_TRANSACTION");
+        assert_eq!(entry.wallet_id, Some(sol.id));
+    }
+
+    // The same words as an off-chain message (header, version 0, application domain, format,
+    // one signer, length, text) sign, over exactly those bytes.
+    let text = b"Sign in to example.com";
+    let offchain = [
+        &b"\xffsolana offchain"[..],
+        &[0],
+        &[7; 32],
+        &[0, 1],
+        &own,
+        &(text.len() as u16).to_le_bytes(),
+        text,
+    ]
+    .concat();
+    let r = dyad.sign_message(sol.id, &offchain).await.unwrap();
+    dyad_cli::verify::verify_message(&sol, &offchain, &r.signature).unwrap();
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&own).unwrap();
+    let sig = ed25519_dalek::Signature::from_slice(&r.signature).unwrap();
+    vk.verify_strict(&offchain, &sig).unwrap();
+    assert!(vk.verify_strict(&message_bytes, &sig).is_err());
+    assert_eq!(audit_count(&t, "sign.requested").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stellar_sign_message_signs_the_sep53_hash() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let xlm = dyad
+        .create_pregen_wallet(
+            WalletType::Stellar,
+            &PregenId::parse("email", "sep53@example.com").unwrap(),
+        )
+        .await
+        .unwrap();
+    let message = "Hello, World!".as_bytes();
+    let r = dyad.sign_message(xlm.id, message).await.unwrap();
+    // The independent verifier rebuilds sha256("Stellar Signed Message:\n" ‖ message).
+    dyad_cli::verify::verify_message(&xlm, message, &r.signature).unwrap();
+    assert!(dyad_cli::verify::verify_message(&xlm, b"Hello, World?", &r.signature).is_err());
+    let own: [u8; 32] = hex::decode(xlm.public_key.trim_start_matches("0x"))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&own).unwrap();
+    let sig = ed25519_dalek::Signature::from_slice(&r.signature).unwrap();
+    // Over the hash, not over the bare message.
+    vk.verify_strict(&dyad_cli::verify::sep53_hash(message), &sig).unwrap();
+    assert!(vk.verify_strict(message, &sig).is_err());
+    let log = t.audit_log().await;
+    let requested = log.iter().find(|r| r.action == "sign.requested").unwrap();
+    assert_eq!(requested.detail["operation"], "message");
+    let signs = sha2::Sha256::digest(dyad_cli::verify::sep53_hash(message));
+    assert_eq!(requested.detail["signs"], format!("sha256:0x{}", hex::encode(signs)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_over_a_decoding_limit_is_refused_as_too_complex() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let evm = dyad
+        .create_pregen_wallet(
+            WalletType::Evm,
+            &PregenId::parse("email", "limits@example.com").unwrap(),
+        )
+        .await
+        .unwrap();
+    // One type definition more than dyad_chains accepts.
+    let mut types = serde_json::Map::new();
+    types.insert("Root".into(), json!([{ "name": "x", "type": "uint8" }]));
+    for i in 0..dyad_chains::transaction::typed_data::MAX_TYPES {
+        types.insert(format!("Unused{i}"), json!([{ "name": "y", "type": "uint8" }]));
+    }
+    let typed = json!({
+        "types": types,
+        "primaryType": "Root",
+        "domain": { "name": "limits" },
+        "message": { "x": 1 }
+    });
+    let ceremonies = t.count("SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'").await;
+    let err = dyad.sign_typed_data(evm.id, &typed).await.unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::RequestTooComplex), "{err}");
+    assert!(matches!(err, SdkError::Api { status: 400, .. }), "{err}");
+    assert!(err.to_string().contains("MAX_TYPES"), "{err}");
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'").await,
+        ceremonies
+    );
+    let log = t.audit_log().await;
+    let denied: Vec<_> = log.iter().filter(|r| r.action == "sign.denied").collect();
+    assert_eq!(denied.len(), 1);
+    assert_eq!(denied[0].detail["reason"], "REQUEST_TOO_COMPLEX");
+    assert_eq!(audit_count(&t, "sign.requested").await, 0);
+}

@@ -355,8 +355,9 @@ impl Dyad {
         })
     }
 
-    /// Sign `message` with a loaded wallet (EVM: EIP-191; COSMOS: ADR-036; SOLANA and
-    /// STELLAR: the raw bytes). The signature is verified against the wallet's key before it is
+    /// Sign `message` with a loaded wallet (EVM: EIP-191; COSMOS: ADR-036; STELLAR: the SEP-53
+    /// hash; SOLANA: the bytes, refused with `MESSAGE_IS_TRANSACTION` when they decode as a
+    /// transaction message or wire transaction, off-chain messages as they are). The signature is verified against the wallet's key before it is
     /// returned.
     pub async fn sign_message(&self, wallet_id: WalletId, message: &[u8]) -> Result<SignResult, SdkError> {
         use base64::Engine;

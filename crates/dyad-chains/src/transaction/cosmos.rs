@@ -47,6 +47,15 @@
 //! each once; `fee` the fee coins in the same form. `value` and `fee` are `None` when there are
 //! no coins. Other messages (delegations, contract calls, IBC transfers) move value the summary
 //! does not count: policy should look at `programs`.
+//!
+//! # Limits
+//!
+//! Decoding is linear in the sign doc's size (coins are summed through a map), and bounded:
+//! at most [`MAX_SIGN_DOC_BYTES`] (1 MiB), [`MAX_MESSAGES`] (256) messages and [`MAX_COINS`]
+//! (1024) coins in the bank sends' amounts and the fee together. Over a limit is
+//! [`ChainError::TooComplex`], naming it.
+
+use std::collections::HashMap;
 
 use alloy_primitives::U256;
 use prost::Message as _;
@@ -83,6 +92,10 @@ pub const MAX_SIGN_DOC_BYTES: usize = 1024 * 1024;
 /// The most messages one transaction may carry here: the summary compares them pairwise, and no
 /// real transaction needs more.
 pub const MAX_MESSAGES: usize = 256;
+
+/// The most coins the summary adds up in one sign doc: the bank sends' amounts and the fee
+/// together. A send rarely carries more than a handful of denoms.
+pub const MAX_COINS: usize = 1024;
 
 /// Decode an unsigned COSMOS transaction for `signer` (see the module documentation):
 /// [`SignInput::Digest`] of sha256 of the request bytes and a [`TxSummary`].
@@ -173,6 +186,16 @@ struct SignatureSlot {
     index: usize,
 }
 
+/// Refuses a transaction with more than [`MAX_MESSAGES`] messages.
+fn check_message_count(count: usize) -> Result<(), ChainError> {
+    if count > MAX_MESSAGES {
+        return Err(ChainError::TooComplex(format!(
+            "COSMOS: {count} messages, more than {MAX_MESSAGES} (MAX_MESSAGES)"
+        )));
+    }
+    Ok(())
+}
+
 /// The sha256 a Cosmos secp256k1 key signs, in both sign modes.
 fn digest(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
@@ -189,8 +212,8 @@ fn decode_request(signer: Signer<'_>, request: &TransactionRequest) -> Result<De
         return Err(ChainError::KeyMismatch);
     };
     if request.bytes.len() > MAX_SIGN_DOC_BYTES {
-        return Err(invalid(format!(
-            "{} bytes; at most {MAX_SIGN_DOC_BYTES} are accepted",
+        return Err(ChainError::TooComplex(format!(
+            "COSMOS: the sign doc is {} bytes, more than {MAX_SIGN_DOC_BYTES} (MAX_SIGN_DOC_BYTES)",
             request.bytes.len()
         )));
     }
@@ -222,21 +245,21 @@ fn decode_direct(wallet_key: &[u8; 33], bytes: &[u8]) -> Result<Decoded, ChainEr
         .map_err(|e| invalid(format!("body_bytes is not a protobuf TxBody: {e}")))?;
     let auth_info = proto::AuthInfo::decode(doc.auth_info_bytes.as_slice())
         .map_err(|e| invalid(format!("auth_info_bytes is not a protobuf AuthInfo: {e}")))?;
-    if body.messages.len() > MAX_MESSAGES {
-        return Err(invalid(format!("more than {MAX_MESSAGES} messages")));
-    }
+    check_message_count(body.messages.len())?;
     if body.messages.is_empty() {
         return Err(invalid("the transaction has no messages"));
     }
     let index = wallet_signer_index(wallet_key, &auth_info.signer_infos)?;
 
     let mut summary = SummaryBuilder::default();
+    let mut coins = CoinBudget::default();
     for (i, message) in body.messages.iter().enumerate() {
         summary.program(&message.type_url);
         if message.type_url == MSG_SEND_TYPE_URL {
             let send = proto::MsgSend::decode(message.value.as_slice())
                 .map_err(|e| invalid(format!("message {i} is not a MsgSend: {e}")))?;
             summary.recipient(&send.to_address);
+            coins.take(send.amount.len())?;
             for (j, coin) in send.amount.iter().enumerate() {
                 summary
                     .value
@@ -246,6 +269,7 @@ fn decode_direct(wallet_key: &[u8; 33], bytes: &[u8]) -> Result<Decoded, ChainEr
     }
     let mut fee = CoinTotals::default();
     if let Some(f) = &auth_info.fee {
+        coins.take(f.amount.len())?;
         for (j, coin) in f.amount.iter().enumerate() {
             fee.add(&coin.denom, &coin.amount, &format!("fee amount {j}"))?;
         }
@@ -358,15 +382,14 @@ fn decode_amino(wallet_address: &str, bytes: &[u8]) -> Result<Decoded, ChainErro
             string(fee_doc, optional, "fee")?;
         }
     }
+    let mut coins = CoinBudget::default();
     let mut fee = CoinTotals::default();
-    add_amino_coins(&mut fee, fee_doc, "fee")?;
+    add_amino_coins(&mut fee, &mut coins, fee_doc, "fee")?;
 
     let Some(msgs) = required(doc, "msgs", "the amino sign doc")?.as_array() else {
         return Err(invalid("msgs must be an array"));
     };
-    if msgs.len() > MAX_MESSAGES {
-        return Err(invalid(format!("more than {MAX_MESSAGES} messages")));
-    }
+    check_message_count(msgs.len())?;
     if msgs.is_empty() {
         return Err(invalid("the transaction has no messages"));
     }
@@ -389,7 +412,7 @@ fn decode_amino(wallet_address: &str, bytes: &[u8]) -> Result<Decoded, ChainErro
         }
         if kind == AMINO_MSG_SEND_TYPE {
             summary.recipient(string(value, "to_address", &value_what)?);
-            add_amino_coins(&mut summary.value, value, &value_what)?;
+            add_amino_coins(&mut summary.value, &mut coins, value, &value_what)?;
         }
     }
     if named_signers > 0 && !wallet_named {
@@ -511,11 +534,18 @@ fn only_keys(parent: &JsonObject, allowed: &[&str], what: &str) -> Result<(), Ch
     }
 }
 
-/// Adds `parent.amount`, an array of amino coins `{ amount, denom }`, to `totals`.
-fn add_amino_coins(totals: &mut CoinTotals, parent: &JsonObject, what: &str) -> Result<(), ChainError> {
+/// Adds `parent.amount`, an array of amino coins `{ amount, denom }`, to `totals`, counting
+/// them against `budget`.
+fn add_amino_coins(
+    totals: &mut CoinTotals,
+    budget: &mut CoinBudget,
+    parent: &JsonObject,
+    what: &str,
+) -> Result<(), ChainError> {
     let Some(coins) = required(parent, "amount", what)?.as_array() else {
         return Err(invalid(format!("{what}: amount must be an array of coins")));
     };
+    budget.take(coins.len())?;
     for (j, coin) in coins.iter().enumerate() {
         let coin_what = format!("{what}.amount[{j}]");
         let coin = object(coin, &coin_what)?;
@@ -569,10 +599,32 @@ impl SummaryBuilder {
     }
 }
 
+/// How many coins one sign doc has shown so far, against [`MAX_COINS`].
+#[derive(Default)]
+struct CoinBudget {
+    seen: usize,
+}
+
+impl CoinBudget {
+    /// Counts `n` more coins, refusing the doc once they are over [`MAX_COINS`] (before they
+    /// are read).
+    fn take(&mut self, n: usize) -> Result<(), ChainError> {
+        self.seen = self.seen.saturating_add(n);
+        if self.seen > MAX_COINS {
+            return Err(ChainError::TooComplex(format!(
+                "COSMOS: more than {MAX_COINS} coins in the amounts and fee (MAX_COINS)"
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Coin amounts summed per denom, in the order denoms first appear.
 #[derive(Default)]
 struct CoinTotals {
     totals: Vec<(String, U256)>,
+    /// Where each denom's total is in `totals`, so adding a coin does not scan them.
+    index: HashMap<String, usize>,
 }
 
 impl CoinTotals {
@@ -591,13 +643,17 @@ impl CoinTotals {
             return Err(bad_amount());
         }
         let amount = U256::from_str_radix(amount, 10).map_err(|_| bad_amount())?;
-        match self.totals.iter_mut().find(|(d, _)| d == denom) {
+        let existing = self.index.get(denom).copied();
+        match existing.and_then(|i| self.totals.get_mut(i)) {
             Some((_, total)) => {
                 *total = total
                     .checked_add(amount)
                     .ok_or_else(|| invalid(format!("{what}: the {denom} total does not fit in 256 bits")))?;
             }
-            None => self.totals.push((denom.to_owned(), amount)),
+            None => {
+                self.index.insert(denom.to_owned(), self.totals.len());
+                self.totals.push((denom.to_owned(), amount));
+            }
         }
         Ok(())
     }

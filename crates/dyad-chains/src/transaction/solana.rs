@@ -201,12 +201,12 @@ fn candidate(bytes: &[u8], form: Form, key: &[u8; 32]) -> Result<Decoded, Reject
             if let Some(first) = bytes.first() {
                 check_version(*first).map_err(Rejection::content)?;
             }
-            let message: VersionedMessage = decode_canonical(bytes).map_err(Rejection::malformed)?;
+            let message: VersionedMessage = decode_canonical(bytes, PACKET_LIMIT).map_err(Rejection::malformed)?;
             (message, bytes.to_vec(), None)
         }
         Form::Wire => {
-            let tx: VersionedTransaction = decode_canonical(bytes).map_err(Rejection::malformed)?;
-            let message_bytes = wire_options()
+            let tx: VersionedTransaction = decode_canonical(bytes, PACKET_LIMIT).map_err(Rejection::malformed)?;
+            let message_bytes = wire_options(PACKET_LIMIT)
                 .serialize(&tx.message)
                 .map_err(|_| Rejection::malformed(invalid("the message does not re-encode")))?;
             let signatures: Vec<[u8; SIGNATURE_LEN]> = tx.signatures.into_iter().map(<[u8; 64]>::from).collect();
@@ -416,28 +416,56 @@ fn system_funding(instruction: &CompiledInstruction) -> Option<(u64, u8)> {
     instruction.accounts.get(position).map(|index| (lamports, *index))
 }
 
+/// What a transaction to sign may hold: one packet.
+const PACKET_LIMIT: u64 = PACKET_DATA_SIZE as u64;
+
 /// bincode as Solana's wire format uses it (fixed-width integers; lengths are the types' own
-/// compact-u16), refusing trailing bytes and reading no more than a packet.
-fn wire_options() -> impl Options {
+/// compact-u16), refusing trailing bytes and reading no more than `limit` bytes.
+fn wire_options(limit: u64) -> impl Options {
     bincode::DefaultOptions::new()
         .with_fixint_encoding()
         .reject_trailing_bytes()
-        .with_limit(PACKET_DATA_SIZE as u64)
+        .with_limit(limit)
 }
 
-/// Decodes `bytes` as a `T` and checks that they are exactly `T`'s encoding, so that what is
-/// signed and shown is what the bytes say.
-fn decode_canonical<T>(bytes: &[u8]) -> Result<T, ChainError>
+/// Decodes `bytes` (at most `limit` of them) as a `T` and checks that they are exactly `T`'s
+/// encoding, so that what is signed and shown is what the bytes say.
+fn decode_canonical<T>(bytes: &[u8], limit: u64) -> Result<T, ChainError>
 where
     T: serde::de::DeserializeOwned + serde::Serialize,
 {
-    let value: T = wire_options()
+    let value: T = wire_options(limit)
         .deserialize(bytes)
         .map_err(|e| invalid(&format!("does not decode: {}", bincode_reason(&e))))?;
-    match wire_options().serialize(&value) {
+    match wire_options(limit).serialize(&value) {
         Ok(again) if again == bytes => Ok(value),
         _ => Err(invalid("not the canonical encoding")),
     }
+}
+
+/// What `bytes` are, if they are something the Solana runtime could take as a transaction's
+/// message or as a transaction: a legacy, v0 (or any other versioned) message, or a wire
+/// transaction. `None` for anything else.
+///
+/// The readings are the ones [`prepare`] uses, without its checks on content (sanitizing, the
+/// wallet's slot) and without its one-packet bound: a message the runtime refuses today, or
+/// larger than today's packets, is still not signed as a message, so the rule does not depend
+/// on the runtime's current limits. The runtime verifies a signature over the message's exact
+/// encoding (it refuses trailing bytes), so bytes that are not exactly one message cannot carry
+/// a signature it accepts.
+pub(crate) fn transaction_reading(bytes: &[u8]) -> Option<&'static str> {
+    // Nothing is read beyond the input, so its own length is the bound.
+    let limit = bytes.len() as u64;
+    if let Ok(message) = decode_canonical::<VersionedMessage>(bytes, limit) {
+        return Some(match message {
+            VersionedMessage::Legacy(_) => "a legacy message",
+            VersionedMessage::V0(_) => "a v0 message",
+            _ => "a versioned message",
+        });
+    }
+    decode_canonical::<VersionedTransaction>(bytes, limit)
+        .ok()
+        .map(|_| "a wire transaction")
 }
 
 /// A short description of a bincode error, without the input.

@@ -6,6 +6,10 @@
 //! (default 10); `--sync normal|full|both` (default both).
 //!
 //! `cargo run --release --bin dyad-bench -- --runs 10`
+//!
+//! With `--decode`, instead: how long `SignRequest::prepare` takes on the largest sign requests
+//! `dyad-chains` accepts (Cosmos sign docs at every limit, EIP-712 payloads at every limit), no
+//! server involved: `cargo run --release --bin dyad-bench -- --decode --runs 10`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -121,6 +125,10 @@ fn cell(v: &[Duration]) -> String {
 #[tokio::main]
 async fn main() {
     let runs: usize = arg("--runs").and_then(|s| s.parse().ok()).unwrap_or(10).max(1);
+    if std::env::args().any(|a| a == "--decode") {
+        decode::run(runs);
+        return;
+    }
     let modes: Vec<Durability> = match arg("--sync").as_deref() {
         None | Some("both") => vec![Durability::Normal, Durability::Full],
         Some("normal") => vec![Durability::Normal],
@@ -163,4 +171,310 @@ async fn main() {
         "\nruns per row: {runs}; machine: {} cores",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
     );
+}
+
+/// `--decode`: `SignRequest::prepare` on the largest requests each decoding limit admits.
+mod decode {
+    use std::time::{Duration, Instant};
+
+    use dyad_chains::transaction::cosmos::{MAX_COINS, MAX_MESSAGES, MAX_SIGN_DOC_BYTES};
+    use dyad_chains::transaction::typed_data::{MAX_ARRAY_LEN, MAX_STRUCTS, MAX_STRUCT_WORK, MAX_TYPES, MAX_VALUES};
+    use dyad_chains::{ChainConfig, CosmosSignMode, PublicKey, SignRequest, Signer, TransactionRequest, WalletType};
+    use serde_json::{json, Value};
+
+    /// A fixed secp256k1 key for the wallet that signs (its secret does not matter here).
+    fn wallet_key() -> PublicKey {
+        let secret = k256::ecdsa::SigningKey::from_slice(&[0x42; 32]).expect("a valid scalar");
+        let point = secret.verifying_key().to_encoded_point(true);
+        PublicKey::Secp256k1(point.as_bytes().try_into().expect("33 bytes"))
+    }
+
+    // Protobuf, by hand: only what a SignDoc needs (varints and length-delimited fields).
+    fn varint(out: &mut Vec<u8>, mut n: u64) {
+        while n >= 0x80 {
+            out.push((n as u8 & 0x7f) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    }
+
+    fn bytes_field(out: &mut Vec<u8>, tag: u64, bytes: &[u8]) {
+        varint(out, tag << 3 | 2);
+        varint(out, bytes.len() as u64);
+        out.extend_from_slice(bytes);
+    }
+
+    fn varint_field(out: &mut Vec<u8>, tag: u64, n: u64) {
+        varint(out, tag << 3);
+        varint(out, n);
+    }
+
+    fn coin(denom: &str, amount: &str) -> Vec<u8> {
+        let mut c = Vec::new();
+        bytes_field(&mut c, 1, denom.as_bytes());
+        bytes_field(&mut c, 2, amount.as_bytes());
+        c
+    }
+
+    fn denom(i: usize) -> String {
+        format!("ibc/{i:060}")
+    }
+
+    /// A direct SignDoc: MAX_MESSAGES bank sends carrying MAX_COINS coins of distinct denoms
+    /// between them, and a memo filling the document up to MAX_SIGN_DOC_BYTES.
+    fn cosmos_direct(key: &[u8; 33], from: &str) -> Vec<u8> {
+        let per_send = MAX_COINS / MAX_MESSAGES;
+        let doc = |memo_len: usize| {
+            let mut body = Vec::new();
+            for m in 0..MAX_MESSAGES {
+                let mut send = Vec::new();
+                bytes_field(&mut send, 1, from.as_bytes());
+                bytes_field(&mut send, 2, format!("cosmos1recipient{m:05}").as_bytes());
+                for c in 0..per_send {
+                    bytes_field(&mut send, 3, &coin(&denom(m * per_send + c), "1000000"));
+                }
+                let mut any = Vec::new();
+                bytes_field(&mut any, 1, b"/cosmos.bank.v1beta1.MsgSend");
+                bytes_field(&mut any, 2, &send);
+                bytes_field(&mut body, 1, &any);
+            }
+            bytes_field(&mut body, 2, "m".repeat(memo_len).as_bytes());
+            let mut pubkey = Vec::new();
+            bytes_field(&mut pubkey, 1, key);
+            let mut pubkey_any = Vec::new();
+            bytes_field(&mut pubkey_any, 1, b"/cosmos.crypto.secp256k1.PubKey");
+            bytes_field(&mut pubkey_any, 2, &pubkey);
+            let mut single = Vec::new();
+            varint_field(&mut single, 1, 1); // SIGN_MODE_DIRECT
+            let mut mode = Vec::new();
+            bytes_field(&mut mode, 1, &single);
+            let mut signer = Vec::new();
+            bytes_field(&mut signer, 1, &pubkey_any);
+            bytes_field(&mut signer, 2, &mode);
+            let mut fee = Vec::new();
+            varint_field(&mut fee, 2, 200_000);
+            let mut auth = Vec::new();
+            bytes_field(&mut auth, 1, &signer);
+            bytes_field(&mut auth, 2, &fee);
+            let mut sign_doc = Vec::new();
+            bytes_field(&mut sign_doc, 1, &body);
+            bytes_field(&mut sign_doc, 2, &auth);
+            bytes_field(&mut sign_doc, 3, b"cosmoshub-4");
+            varint_field(&mut sign_doc, 4, 7);
+            sign_doc
+        };
+        fill(doc)
+    }
+
+    /// The longest document `doc(n)` builds within MAX_SIGN_DOC_BYTES.
+    fn fill(doc: impl Fn(usize) -> Vec<u8>) -> Vec<u8> {
+        let mut n = MAX_SIGN_DOC_BYTES.saturating_sub(doc(0).len());
+        while doc(n).len() > MAX_SIGN_DOC_BYTES {
+            n -= 1;
+        }
+        doc(n)
+    }
+
+    /// An amino doc at the same limits, whose sends also carry large objects of small keys
+    /// (every key sorted and compared for the canonical check), filling MAX_SIGN_DOC_BYTES.
+    fn cosmos_amino(from: &str) -> Vec<u8> {
+        let per_send = MAX_COINS / MAX_MESSAGES;
+        let doc = |keys: usize| {
+            let msgs: Vec<Value> = (0..MAX_MESSAGES)
+                .map(|m| {
+                    let amount: Vec<Value> = (0..per_send)
+                        .map(|c| json!({ "amount": "1000000", "denom": denom(m * per_send + c) }))
+                        .collect();
+                    let extra: serde_json::Map<String, Value> =
+                        (0..keys).map(|k| (format!("{k:x}"), json!(0))).collect();
+                    json!({
+                        "type": "cosmos-sdk/MsgSend",
+                        "value": {
+                            "amount": amount,
+                            "extra": extra,
+                            "from_address": from,
+                            "to_address": format!("cosmos1recipient{m:05}"),
+                        }
+                    })
+                })
+                .collect();
+            let value = json!({
+                "account_number": "7",
+                "chain_id": "cosmoshub-4",
+                "fee": { "amount": [], "gas": "200000" },
+                "memo": "",
+                "msgs": msgs,
+                "sequence": "0",
+            });
+            canonical(&value).into_bytes()
+        };
+        // Each key adds about 8 bytes per message; find the most that fit.
+        let mut keys = MAX_SIGN_DOC_BYTES / MAX_MESSAGES / 8;
+        while doc(keys).len() > MAX_SIGN_DOC_BYTES {
+            keys -= 1;
+        }
+        doc(keys)
+    }
+
+    /// Keys sorted (the keys here are ASCII, so byte order is UTF-16 order), no whitespace.
+    fn canonical(value: &Value) -> String {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                let inner: Vec<String> = entries
+                    .into_iter()
+                    .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical(v)))
+                    .collect();
+                format!("{{{}}}", inner.join(","))
+            }
+            Value::Array(items) => format!("[{}]", items.iter().map(canonical).collect::<Vec<_>>().join(",")),
+            other => other.to_string(),
+        }
+    }
+
+    fn typed(types: Value, message: Value) -> String {
+        json!({
+            "types": types,
+            "primaryType": "Root",
+            "domain": { "name": "bench", "version": "1", "chainId": 1 },
+            "message": message,
+        })
+        .to_string()
+    }
+
+    /// `types_count` type definitions and `structs` struct values (the root included): the
+    /// values are of a type that reaches every other type (a binary tree of types linked by
+    /// arrays, so each value is `{"l":[],"r":[]}`), and the library rebuilds the full
+    /// encodeType for each.
+    fn eip712_structs(types_count: usize, structs: usize) -> String {
+        let tree = types_count - 1;
+        let mut types = serde_json::Map::new();
+        for i in 0..tree {
+            let (l, r) = (2 * i + 1, 2 * i + 2);
+            let fields = if r < tree {
+                json!([{ "name": "l", "type": format!("T{l}[]") }, { "name": "r", "type": format!("T{r}[]") }])
+            } else {
+                json!([{ "name": "v", "type": "uint256" }])
+            };
+            types.insert(format!("T{i}"), fields);
+        }
+        types.insert("Root".into(), json!([{ "name": "items", "type": "T0[][]" }]));
+        let node = if tree > 2 {
+            json!({ "l": [], "r": [] })
+        } else {
+            json!({ "v": 1 })
+        };
+        let items: Vec<Value> = vec![node; structs - 1];
+        let rows: Vec<Value> = items.chunks(MAX_ARRAY_LEN).map(|c| Value::Array(c.to_vec())).collect();
+        typed(Value::Object(types), json!({ "items": rows }))
+    }
+
+    /// As many values as MAX_VALUES allows, each a 24-character string (hashed one by one).
+    fn eip712_values() -> String {
+        let rows = (MAX_VALUES - 2) / (MAX_ARRAY_LEN + 1);
+        let message = json!({ "x": vec![vec!["dyad decode benchmark ok"; MAX_ARRAY_LEN]; rows] });
+        typed(json!({ "Root": [{ "name": "x", "type": "string[][]" }] }), message)
+    }
+
+    fn time(runs: usize, mut f: impl FnMut()) -> (f64, f64) {
+        let mut times: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        (ms(times[times.len() / 2]), ms(times[times.len() - 1]))
+    }
+
+    pub fn run(runs: usize) {
+        let key = wallet_key();
+        let PublicKey::Secp256k1(compressed) = &key else {
+            unreachable!("a secp256k1 key")
+        };
+        let config = ChainConfig::default();
+        let cosmos_address = dyad_chains::address(WalletType::Cosmos, &key, &config).expect("address");
+        let evm_address = dyad_chains::address(WalletType::Evm, &key, &config).expect("address");
+        let cosmos = Signer {
+            wallet_type: WalletType::Cosmos,
+            public_key: &key,
+            address: &cosmos_address,
+        };
+        let evm = Signer {
+            wallet_type: WalletType::Evm,
+            public_key: &key,
+            address: &evm_address,
+        };
+        let tx = |bytes: Vec<u8>, mode| {
+            SignRequest::Transaction(TransactionRequest {
+                bytes,
+                chain_id: None,
+                network_passphrase: None,
+                cosmos_sign_mode: Some(mode),
+            })
+        };
+        let cases = [
+            (
+                format!(
+                    "Cosmos direct: {MAX_MESSAGES} sends, {MAX_COINS} coins of distinct denoms, memo to the size limit"
+                ),
+                cosmos,
+                tx(cosmos_direct(compressed, &cosmos_address), CosmosSignMode::Direct),
+            ),
+            (
+                format!(
+                    "Cosmos amino: {MAX_MESSAGES} sends, {MAX_COINS} coins, objects of small keys to the size limit"
+                ),
+                cosmos,
+                tx(cosmos_amino(&cosmos_address), CosmosSignMode::Amino),
+            ),
+            (
+                format!(
+                    "EIP-712: {} struct values of a type reaching all {MAX_TYPES} types",
+                    MAX_STRUCT_WORK / MAX_TYPES
+                ),
+                evm,
+                SignRequest::TypedData(eip712_structs(MAX_TYPES, MAX_STRUCT_WORK / MAX_TYPES)),
+            ),
+            (
+                format!(
+                    "EIP-712: {MAX_STRUCTS} struct values of a type reaching all {} types",
+                    MAX_STRUCT_WORK / MAX_STRUCTS
+                ),
+                evm,
+                SignRequest::TypedData(eip712_structs(MAX_STRUCT_WORK / MAX_STRUCTS, MAX_STRUCTS)),
+            ),
+            (
+                "EIP-712: the most values (string[][], 24-character strings)".to_string(),
+                evm,
+                SignRequest::TypedData(eip712_values()),
+            ),
+        ];
+        println!("| request (largest accepted) | size | `prepare` median / max |");
+        println!("|---|---|---|");
+        for (what, signer, request) in cases {
+            let size = match &request {
+                SignRequest::Transaction(t) => t.bytes.len(),
+                SignRequest::TypedData(json) => json.len(),
+                _ => 0,
+            };
+            if let Err(e) = request.prepare(signer) {
+                panic!("{what}: refused: {e}");
+            }
+            let (median, max) = time(runs, || {
+                let _ = std::hint::black_box(request.prepare(signer));
+            });
+            println!(
+                "| {what} | {:.0} KiB | {median:.1} ms / {max:.1} ms |",
+                size as f64 / 1024.0
+            );
+        }
+        println!(
+            "\nruns per row: {runs}; machine: {} cores",
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+        );
+    }
 }
