@@ -163,9 +163,8 @@ async fn a_cheating_client_locks_the_wallet_and_every_ceremony_queued_behind_it_
 
     let err = dyad.sign_message(w.id, b"after").await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::WalletLocked));
-    let log = t.audit_log().await;
-    assert_eq!(log.iter().filter(|r| r.action == "wallet.locked").count(), 1);
-    assert_eq!(log.iter().filter(|r| r.action == "sign.completed").count(), 0);
+    assert_eq!(t.audited("wallet.locked").await, 1);
+    assert_eq!(t.audited("sign.completed").await, 0);
     assert_eq!(
         t.count("SELECT COUNT(*) FROM wallets WHERE locked_at IS NOT NULL")
             .await,
@@ -206,14 +205,7 @@ async fn a_lock_that_cannot_be_written_locks_the_wallet_anyway() {
     let err = dyad.sign_message(w.id, b"after").await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::WalletLocked));
     assert!(matches!(err, SdkError::Api { status: 403, .. }));
-    assert_eq!(
-        t.audit_log()
-            .await
-            .iter()
-            .filter(|r| r.action == "sign.completed")
-            .count(),
-        0
-    );
+    assert_eq!(t.audited("sign.completed").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -253,9 +245,8 @@ async fn a_client_cannot_finish_a_signature_the_server_did_not_record() {
     client.send(&Frame::Protocol(spoiled)).await;
     assert_eq!(client.abort_code_at_once().await, ErrorCode::CeremonyAborted);
 
-    let log = t.audit_log().await;
-    assert_eq!(log.iter().filter(|r| r.action == "sign.failed").count(), 1);
-    assert_eq!(log.iter().filter(|r| r.action == "sign.completed").count(), 0);
+    assert_eq!(t.audited("sign.failed").await, 1);
+    assert_eq!(t.audited("sign.completed").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -276,9 +267,8 @@ async fn a_key_generation_whose_commit_failed_keeps_the_share_and_is_never_abort
     assert_eq!(dyad.loaded_wallets().len(), 1);
     assert_eq!(dyad.loaded_wallets()[0].id, *wallet_id);
     assert!(dyad.get_user_share().is_ok());
-    let log = t.audit_log().await;
-    assert_eq!(log.iter().filter(|r| r.action == "wallet.commit_failed").count(), 1);
-    assert_eq!(log.iter().filter(|r| r.action == "wallet.create_failed").count(), 0);
+    assert_eq!(t.audited("wallet.commit_failed").await, 1);
+    assert_eq!(t.audited("wallet.create_failed").await, 0);
 }
 
 /// A stand-in Dyad server that holds a wallet's real cloud share and cheats with it: its
@@ -460,14 +450,7 @@ async fn a_cheating_server_gets_the_wallet_retired_in_the_sdk() {
     let err = stale.sign_message(w.id, b"old share").await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::ServerMisbehaved));
     assert!(dyad_sdk::share::decode(stale.get_user_share().unwrap().expose()).unwrap()[0].server_misbehaved);
-    assert_eq!(
-        t.audit_log()
-            .await
-            .iter()
-            .filter(|r| r.action == "sign.requested")
-            .count(),
-        0
-    );
+    assert_eq!(t.audited("sign.requested").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -76,6 +76,11 @@ impl TestServer {
         self.store.audit_log(self.first_scope().await).await.unwrap()
     }
 
+    /// How many entries of the first app's audit log have `action`.
+    pub async fn audited(&self, action: &str) -> usize {
+        self.audit_log().await.iter().filter(|r| r.action == action).count()
+    }
+
     /// A `SELECT COUNT(*) …` straight against the SQLite file, as an outside reader sees it.
     pub async fn count(&self, sql: &str) -> i64 {
         let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", self.data_dir().join("dyad.db").display()))
