@@ -192,7 +192,7 @@ fn on_off(b: bool) -> String {
     if b { "on" } else { "off" }.to_string()
 }
 
-fn key_json(k: &dyad_server::store::ApiKeyRecord) -> serde_json::Value {
+fn key_json(k: &dyad_server::model::ApiKeyRecord) -> serde_json::Value {
     json!({ "appId": k.app_id, "keyId": k.key_id, "createdAt": k.created_at, "revokedAt": k.revoked_at })
 }
 

@@ -21,6 +21,12 @@ pub enum CliError {
     /// From the embedded server.
     #[error(transparent)]
     Server(#[from] dyad_server::ServerError),
+    /// The embedded server cannot start on this data.
+    #[error(transparent)]
+    Setup(#[from] dyad_server::SetupError),
+    /// The embedded server's storage (operator commands run against it directly).
+    #[error(transparent)]
+    Store(#[from] dyad_server::StoreError),
     /// Bad arguments the parser could not catch.
     #[error("{0}")]
     Usage(String),

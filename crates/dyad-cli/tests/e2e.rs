@@ -454,7 +454,12 @@ async fn a_locked_wallet_refuses_to_sign() {
     dyad.sign_message(w.id, b"before").await.unwrap();
     // What the sign ceremony does when DKLs reports a cheating peer (BanCounterparty).
     let scope = t.first_scope().await;
-    let entry = dyad_server::audit::entry(scope, Some(w.id), "wallet.locked", json!({ "reason": "test" }));
+    let entry = dyad_server::audit::entry(
+        scope,
+        Some(w.id),
+        dyad_server::audit::AuditAction::WalletLocked,
+        json!({ "reason": "test" }),
+    );
     t.store.lock_wallet(w.id, &entry).await.unwrap();
     let err = dyad.sign_message(w.id, b"after").await.unwrap_err();
     assert_eq!(api_code(&err), Some(ErrorCode::WalletLocked));

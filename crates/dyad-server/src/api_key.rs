@@ -13,9 +13,11 @@ use zeroize::Zeroizing;
 
 use serde_json::json;
 
+use crate::audit::{self, AuditAction};
+use crate::clock;
 use crate::error::ServerError;
-use crate::store::{ApiKeyRecord, AppRecord, AppSettings, Scope, Store};
-use crate::{audit, clock};
+use crate::model::{ApiKeyRecord, AppRecord, AppSettings, Scope};
+use crate::store::Store;
 
 /// A full API key as the app holds it. Secret: redacted in `Debug`.
 pub struct ApiKey(Zeroizing<String>);
@@ -69,10 +71,7 @@ fn new_key(app: &AppRecord, now: i64) -> (ApiKeyRecord, ApiKey) {
 }
 
 fn scope_of(app: &AppRecord) -> Scope {
-    Scope {
-        app_id: app.id,
-        environment: app.environment,
-    }
+    app.scope()
 }
 
 /// Create an app with its first API key (admin operation, run against the store directly).
@@ -101,13 +100,13 @@ pub async fn create_app(
         audit::entry(
             scope_of(&app),
             None,
-            "app.created",
+            AuditAction::AppCreated,
             json!({ "name": app.name, "allowRawSigning": app.settings.allow_raw_signing }),
         ),
         audit::entry(
             scope_of(&app),
             None,
-            "api_key.created",
+            AuditAction::ApiKeyCreated,
             json!({ "keyId": record.key_id }),
         ),
     ];
@@ -130,7 +129,7 @@ pub async fn create_key(store: &dyn Store, app_id: AppId) -> Result<(ApiKeyRecor
     let entry = audit::entry(
         scope_of(&app),
         None,
-        "api_key.created",
+        AuditAction::ApiKeyCreated,
         json!({ "keyId": record.key_id }),
     );
     store.create_api_key(&record, &entry).await?;
@@ -140,7 +139,7 @@ pub async fn create_key(store: &dyn Store, app_id: AppId) -> Result<(ApiKeyRecor
 /// An app's keys, revoked ones too (ids and times only: the store holds no secret).
 pub async fn list_keys(store: &dyn Store, app_id: AppId) -> Result<Vec<ApiKeyRecord>, ServerError> {
     find_app(store, app_id).await?;
-    store.api_keys(app_id).await
+    Ok(store.api_keys(app_id).await?)
 }
 
 /// Revoke one of an app's keys, audited as `api_key.revoked`. From the next request on, the key
@@ -167,7 +166,12 @@ pub async fn revoke_key(store: &dyn Store, app_id: AppId, key_id: &str) -> Resul
         )));
     }
     let now = clock::now();
-    let entry = audit::entry(scope_of(&app), None, "api_key.revoked", json!({ "keyId": key_id }));
+    let entry = audit::entry(
+        scope_of(&app),
+        None,
+        AuditAction::ApiKeyRevoked,
+        json!({ "keyId": key_id }),
+    );
     if !store.revoke_api_key(app.id, key_id, now, &entry).await? {
         return Err(ServerError::InvalidRequest(format!(
             "API key {key_id} was revoked meanwhile"
@@ -194,7 +198,7 @@ pub async fn set_allow_raw_signing(
     let entry = audit::entry(
         scope_of(&app),
         None,
-        "app.updated",
+        AuditAction::AppUpdated,
         json!({ "allowRawSigning": { "old": old.allow_raw_signing, "new": allow } }),
     );
     if !store.update_app_settings(app.id, &old, &new, &entry).await? {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use dyad_chains::ChainConfig;
 
-use crate::error::ServerError;
+use crate::setup::SetupError;
 use crate::store::Abandoned;
 
 /// Server settings. `Default` is what the embedded server uses.
@@ -44,16 +44,14 @@ impl Default for ServerConfig {
 
 impl ServerConfig {
     /// Refuse settings under which a running ceremony could be reaped.
-    pub fn check(&self) -> Result<(), ServerError> {
+    pub fn check(&self) -> Result<(), SetupError> {
         if self.pending_ttl <= self.ceremony_ttl + self.ceremony_deadline {
-            return Err(ServerError::InvalidRequest(
-                "pending_ttl must be longer than ceremony_ttl + ceremony_deadline".into(),
+            return Err(SetupError::Config(
+                "pending_ttl must be longer than ceremony_ttl + ceremony_deadline",
             ));
         }
         if self.turn_wait >= dyad_proto::PEER_TIMEOUT {
-            return Err(ServerError::InvalidRequest(
-                "turn_wait must be shorter than the peer timeout".into(),
-            ));
+            return Err(SetupError::Config("turn_wait must be shorter than the peer timeout"));
         }
         Ok(())
     }

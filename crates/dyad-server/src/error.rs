@@ -1,9 +1,16 @@
-//! The server's one error type, and the one place that maps it to HTTP statuses and codes.
+//! The one place that knows HTTP: [`ServerError`] is what a request or a ceremony can end
+//! with, and [`ServerError::status_and_code`] maps each to a status and a stable code. The
+//! layers below answer in their own types ([`StoreError`], [`SealError`],
+//! `dyad_chains::ChainError`, `dyad_proto::ProtoError`), converted here; start-up failures
+//! ([`crate::SetupError`]) never reach a client.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dyad_proto::{ErrorBody, ErrorCode, ProtoError, WalletId};
+
+use crate::seal::SealError;
+use crate::store::StoreError;
 
 /// Everything that can go wrong while serving a request or a ceremony.
 #[derive(Debug, thiserror::Error)]
@@ -67,14 +74,13 @@ pub enum ServerError {
     Chain(#[from] dyad_chains::ChainError),
     /// Storage failed.
     #[error("storage error")]
-    Storage(#[source] sqlx::Error),
+    Storage(#[from] StoreError),
+    /// A cloud share did not seal or open.
+    #[error("internal error")]
+    Seal(#[from] SealError),
     /// Any other internal failure. The string is for logs and never holds secrets.
     #[error("internal error")]
     Internal(String),
-    /// The server cannot start on this data (folder or file permissions, master key, database):
-    /// a one-line explanation with what to do, for the operator. Never holds secrets.
-    #[error("{0}")]
-    Setup(String),
 }
 
 impl ServerError {
@@ -101,7 +107,7 @@ impl ServerError {
             RawSigningDisabled => (StatusCode::FORBIDDEN, ErrorCode::RawSigningDisabled),
             WalletBusy => (StatusCode::CONFLICT, ErrorCode::WalletBusy),
             Chain(e) => chain_status(e),
-            Storage(_) | Internal(_) | Setup(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
+            Storage(_) | Seal(_) | Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }
 
@@ -137,12 +143,6 @@ fn chain_status(e: &dyad_chains::ChainError) -> (StatusCode, ErrorCode) {
         }
         // Keys, signatures and configuration come from the server itself, not the caller.
         _ => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
-    }
-}
-
-impl From<sqlx::Error> for ServerError {
-    fn from(e: sqlx::Error) -> Self {
-        ServerError::Storage(e)
     }
 }
 

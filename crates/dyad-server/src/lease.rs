@@ -24,9 +24,10 @@ use dyad_proto::{Turn, Turns, WalletId};
 use rand_core::{OsRng, RngCore};
 use tokio::time::Instant;
 
+use crate::audit::AuditRecord;
 use crate::clock;
 use crate::error::ServerError;
-use crate::store::{AuditRecord, LeaseAttempt, LeaseRequest, Store};
+use crate::store::{LeaseAttempt, LeaseRequest, Store};
 
 /// Back-off bounds while another process holds a wallet's lease.
 const FIRST_BACKOFF: Duration = Duration::from_millis(2);

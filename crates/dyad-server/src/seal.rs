@@ -18,7 +18,18 @@ use dyad_proto::WalletId;
 use rand_core::{OsRng, RngCore};
 use zeroize::Zeroizing;
 
-use crate::error::ServerError;
+use crate::setup::SetupError;
+
+/// Sealing or opening failed. Says which, never why in terms of key material.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// AES-GCM refused to seal (never expected).
+    #[error("sealing failed")]
+    Seal,
+    /// A sealed value did not open: wrong key, wallet or version, or tampered.
+    #[error("a sealed value failed to open (wrong key, wallet or version)")]
+    Open,
+}
 
 const NONCE: usize = 12;
 
@@ -44,18 +55,18 @@ impl fmt::Debug for MasterKey {
 
 impl MasterKey {
     /// From 64 hex characters (as in `DYAD_MASTER_KEY`).
-    pub fn from_hex(hex_str: &str) -> Result<Self, ServerError> {
+    pub fn from_hex(hex_str: &str) -> Result<Self, SetupError> {
         let mut k = Zeroizing::new([0u8; 32]);
         hex::decode_to_slice(hex_str.trim(), &mut k[..])
-            .map_err(|_| ServerError::Setup("the master key must be 64 hex characters".into()))?;
+            .map_err(|_| SetupError::MasterKey("the master key must be 64 hex characters".into()))?;
         Ok(Self(k))
     }
 
     /// Read a key file holding 64 hex characters.
-    pub fn from_file(path: &Path) -> Result<Self, ServerError> {
+    pub fn from_file(path: &Path) -> Result<Self, SetupError> {
         let text = Zeroizing::new(
             std::fs::read_to_string(path)
-                .map_err(|e| ServerError::Setup(format!("reading master key file {}: {e}", path.display())))?,
+                .map_err(|e| SetupError::MasterKey(format!("reading master key file {}: {e}", path.display())))?,
         );
         Self::from_hex(&text)
     }
@@ -64,7 +75,7 @@ impl MasterKey {
     /// Creation writes a temporary file and links it into place, so a crash never leaves a
     /// half-written key and two processes starting together end up with the same key. A key file
     /// that others can read is refused.
-    pub fn load_or_create(path: &Path) -> Result<Self, ServerError> {
+    pub fn load_or_create(path: &Path) -> Result<Self, SetupError> {
         if !path.exists() {
             Self::create(path)?;
         }
@@ -72,11 +83,11 @@ impl MasterKey {
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(path)
-                .map_err(|e| ServerError::Setup(format!("reading master key file {}: {e}", path.display())))?
+                .map_err(|e| SetupError::MasterKey(format!("reading master key file {}: {e}", path.display())))?
                 .permissions()
                 .mode();
             if mode & 0o077 != 0 {
-                return Err(ServerError::Setup(format!(
+                return Err(SetupError::MasterKey(format!(
                     "master key file {} is open to group or others (mode {:o}): run `chmod 600 {}`",
                     path.display(),
                     mode & 0o777,
@@ -87,12 +98,12 @@ impl MasterKey {
         Self::from_file(path)
     }
 
-    fn create(path: &Path) -> Result<(), ServerError> {
+    fn create(path: &Path) -> Result<(), SetupError> {
         let mut k = Zeroizing::new([0u8; 32]);
         OsRng.fill_bytes(&mut k[..]);
         let hex_key = Zeroizing::new(hex::encode(&k[..]));
         let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-        let io = |e: std::io::Error| ServerError::Setup(format!("creating master key file {}: {e}", path.display()));
+        let io = |e: std::io::Error| SetupError::MasterKey(format!("creating master key file {}: {e}", path.display()));
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
         #[cfg(unix)]
@@ -132,7 +143,7 @@ impl MasterKey {
     }
 
     /// Wrap a fresh data key; returns the key and its wrapped form for storage.
-    pub fn new_data_key(&self, id: i64) -> Result<(DataKey, Vec<u8>), ServerError> {
+    pub fn new_data_key(&self, id: i64) -> Result<(DataKey, Vec<u8>), SealError> {
         let mut k = Zeroizing::new([0u8; 32]);
         OsRng.fill_bytes(&mut k[..]);
         let wrapped = seal_with(&self.wrapping_cipher(), &k[..], &data_key_aad(id))?;
@@ -140,9 +151,9 @@ impl MasterKey {
     }
 
     /// Unwrap a stored data key.
-    pub fn unwrap_data_key(&self, id: i64, wrapped: &[u8]) -> Result<DataKey, ServerError> {
+    pub fn unwrap_data_key(&self, id: i64, wrapped: &[u8]) -> Result<DataKey, SetupError> {
         let plain = open_with(&self.wrapping_cipher(), wrapped, &data_key_aad(id)).map_err(|_| {
-            ServerError::Setup(
+            SetupError::MasterKey(
                 "the database's data key does not open with this master key: the database was made with another \
                  master key (check DYAD_MASTER_KEY and master.key)"
                     .into(),
@@ -150,7 +161,7 @@ impl MasterKey {
         })?;
         let mut k = Zeroizing::new([0u8; 32]);
         if plain.len() != 32 {
-            return Err(ServerError::Setup(
+            return Err(SetupError::MasterKey(
                 "the database's data key has the wrong length".into(),
             ));
         }
@@ -195,7 +206,7 @@ impl DataKey {
     }
 
     /// Seal a serialized cloud share for `wallet` at `key_version`: `nonce ‖ ciphertext`.
-    pub fn seal_share(&self, wallet: &WalletId, key_version: u32, share: &[u8]) -> Result<Vec<u8>, ServerError> {
+    pub fn seal_share(&self, wallet: &WalletId, key_version: u32, share: &[u8]) -> Result<Vec<u8>, SealError> {
         seal_with(&self.cipher(), share, &share_aad(wallet, key_version))
     }
 
@@ -205,18 +216,17 @@ impl DataKey {
         wallet: &WalletId,
         key_version: u32,
         sealed: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, ServerError> {
-        open_with(&self.cipher(), sealed, &share_aad(wallet, key_version))
-            .map_err(|_| ServerError::Internal("cloud share failed to open (wrong key, wallet or version)".into()))
+    ) -> Result<Zeroizing<Vec<u8>>, SealError> {
+        open_with(&self.cipher(), sealed, &share_aad(wallet, key_version)).map_err(|_| SealError::Open)
     }
 }
 
-fn seal_with(cipher: &Aes256Gcm, plain: &[u8], aad: &[u8]) -> Result<Vec<u8>, ServerError> {
+fn seal_with(cipher: &Aes256Gcm, plain: &[u8], aad: &[u8]) -> Result<Vec<u8>, SealError> {
     let mut nonce = [0u8; NONCE];
     OsRng.fill_bytes(&mut nonce);
     let ct = cipher
         .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad })
-        .map_err(|_| ServerError::Internal("sealing failed".into()))?;
+        .map_err(|_| SealError::Seal)?;
     Ok([&nonce[..], &ct].concat())
 }
 
@@ -280,7 +290,7 @@ mod tests {
         let direct = Aes256Gcm::new((&*mk.0).into());
         let legacy = seal_with(&direct, &[7u8; 32], &data_key_aad(1)).unwrap();
         let err = mk.unwrap_data_key(1, &legacy).unwrap_err();
-        assert!(matches!(err, ServerError::Setup(_)), "{err:?}");
+        assert!(matches!(err, SetupError::MasterKey(_)), "{err:?}");
         assert!(err.to_string().contains("does not open"), "{err}");
         // And a key wrapped now does not open under the old scheme.
         let (_, wrapped) = mk.new_data_key(1).unwrap();

@@ -6,9 +6,9 @@ use dyad_proto::ServerStaticKey;
 
 use crate::clock;
 use crate::config::ServerConfig;
-use crate::error::ServerError;
 use crate::lease::Leases;
 use crate::seal::{DataKey, MasterKey, WRAPPING};
+use crate::setup::SetupError;
 use crate::store::{Store, StoredDataKey};
 
 /// The id of the data key this version seals with.
@@ -43,7 +43,7 @@ impl AppState {
     /// Unwrap (or create, on first run) the data key and derive the ceremony key. A database
     /// whose data key an earlier version wrapped with the master key itself is refused, with a
     /// message saying so.
-    pub async fn new(store: Arc<dyn Store>, master: &MasterKey, config: ServerConfig) -> Result<Self, ServerError> {
+    pub async fn new(store: Arc<dyn Store>, master: &MasterKey, config: ServerConfig) -> Result<Self, SetupError> {
         config.check()?;
         let stored = match store.data_key(DATA_KEY_ID).await? {
             Some(k) => k,
@@ -57,7 +57,7 @@ impl AppState {
             }
         };
         if stored.wrapped_with != WRAPPING {
-            return Err(ServerError::Setup(format!(
+            return Err(SetupError::Database(format!(
                 "this database was made by an earlier Dyad version, whose data key is wrapped {}; this version \
                  wraps data keys with a subkey derived from the master key and cannot open it: start on a new \
                  data folder",
@@ -69,7 +69,7 @@ impl AppState {
         }
         let data_key = master.unwrap_data_key(DATA_KEY_ID, &stored.wrapped)?;
         let ceremony_key = ServerStaticKey::from_secret(master.ceremony_key_secret())
-            .map_err(|e| ServerError::Setup(format!("deriving the ceremony key: {e}")))?;
+            .map_err(|e| SetupError::MasterKey(format!("deriving the ceremony key: {e}")))?;
         Ok(Self(Arc::new(Inner {
             store,
             data_key,

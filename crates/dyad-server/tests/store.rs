@@ -2,11 +2,12 @@
 //! append-only audit log, app settings, API keys, data keys and file permissions.
 
 use dyad_proto::{AppId, Environment, PregenId, WalletId, WalletStatus, WalletType};
-use dyad_server::store::{
-    Abandoned, AppSettings, CeremonyKind, CeremonyRecord, CreateOutcome, LeaseAttempt, LeaseRequest, Scope,
-    SealedShare, SqliteStore, Store, StoredDataKey, WalletRecord,
+use dyad_server::audit::AuditAction;
+use dyad_server::model::{
+    AppSettings, CeremonyHash, CeremonyKind, CeremonyRecord, CreateOutcome, PendingWallet, Scope,
 };
-use dyad_server::ServerError;
+use dyad_server::store::{Abandoned, LeaseAttempt, LeaseRequest, SealedShare, SqliteStore, Store, StoredDataKey};
+use dyad_server::{ServerError, SetupError};
 use serde_json::json;
 
 async fn setup() -> (tempfile::TempDir, SqliteStore, Scope) {
@@ -25,25 +26,19 @@ async fn setup() -> (tempfile::TempDir, SqliteStore, Scope) {
     )
 }
 
-fn pending(scope: Scope, created_at: i64) -> WalletRecord {
-    WalletRecord {
+fn pending(scope: Scope, created_at: i64) -> PendingWallet {
+    PendingWallet {
         id: WalletId::random(),
         scope,
         wallet_type: WalletType::Evm,
-        scheme: WalletType::Evm.scheme(),
-        public_key: None,
-        address: None,
         pregen_id: PregenId::parse("email", "p@example.com").unwrap(),
-        status: WalletStatus::Pending,
-        key_version: 1,
-        locked: false,
         created_at,
     }
 }
 
 fn ceremony(scope: Scope, wallet: WalletId, expires_at: i64, tag: u8) -> CeremonyRecord {
     CeremonyRecord {
-        id_hash: [tag; 32],
+        id_hash: CeremonyHash([tag; 32]),
         scope,
         wallet_id: wallet,
         kind: CeremonyKind::Dkg,
@@ -63,7 +58,7 @@ fn rule(now: i64) -> Abandoned {
 async fn abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict() {
     let (_dir, store, scope) = setup().await;
     let now = dyad_server::clock::now();
-    let audit = dyad_server::audit::entry(scope, None, "test", json!({}));
+    let audit = dyad_server::audit::entry(scope, None, AuditAction::WalletCreateRequested, json!({}));
 
     // Never connected, ticket expired: abandoned after a minute.
     let unstarted = pending(scope, now - 100);
@@ -87,7 +82,11 @@ async fn abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict() 
     assert!(store.pending_wallet(unstarted.id).await.unwrap().is_none());
 
     // Connected (its ceremony consumed): it runs, so it holds the identifier for longer.
-    assert!(store.consume_ceremony(&[2; 32], now).await.unwrap().is_some());
+    assert!(store
+        .consume_ceremony(&CeremonyHash([2; 32]), now)
+        .await
+        .unwrap()
+        .is_some());
     let third = pending(scope, now + 100);
     let c3 = ceremony(scope, third.id, now + 160, 3);
     assert_eq!(
@@ -122,32 +121,52 @@ async fn abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict() 
     assert!(store.pending_wallet(idle.id).await.unwrap().is_some());
     store.reap(now + 61, rule(now + 61)).await.unwrap();
     assert!(store.pending_wallet(idle.id).await.unwrap().is_none());
-    assert!(store.consume_ceremony(&[4; 32], now).await.unwrap().is_none());
+    assert!(store
+        .consume_ceremony(&CeremonyHash([4; 32]), now)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
 async fn a_ceremony_is_consumed_once_and_not_after_expiry() {
     let (_dir, store, scope) = setup().await;
     let now = dyad_server::clock::now();
-    let audit = dyad_server::audit::entry(scope, None, "test", json!({}));
+    let audit = dyad_server::audit::entry(scope, None, AuditAction::WalletCreateRequested, json!({}));
     let w = pending(scope, now);
     store
         .create_pending_wallet(&w, &ceremony(scope, w.id, now + 60, 7), &audit, rule(now))
         .await
         .unwrap();
     assert!(
-        store.consume_ceremony(&[7; 32], now + 61).await.unwrap().is_none(),
+        store
+            .consume_ceremony(&CeremonyHash([7; 32]), now + 61)
+            .await
+            .unwrap()
+            .is_none(),
         "expired"
     );
-    let got = store.consume_ceremony(&[7; 32], now).await.unwrap().unwrap();
+    let got = store
+        .consume_ceremony(&CeremonyHash([7; 32]), now)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.wallet_id, w.id);
     assert_eq!(got.kind, CeremonyKind::Dkg);
     assert!(
-        store.consume_ceremony(&[7; 32], now).await.unwrap().is_none(),
+        store
+            .consume_ceremony(&CeremonyHash([7; 32]), now)
+            .await
+            .unwrap()
+            .is_none(),
         "second use"
     );
     assert!(
-        store.consume_ceremony(&[8; 32], now).await.unwrap().is_none(),
+        store
+            .consume_ceremony(&CeremonyHash([8; 32]), now)
+            .await
+            .unwrap()
+            .is_none(),
         "unknown"
     );
 }
@@ -156,7 +175,12 @@ async fn a_ceremony_is_consumed_once_and_not_after_expiry() {
 async fn the_audit_log_is_append_only() {
     let (dir, store, scope) = setup().await;
     store
-        .audit(&dyad_server::audit::entry(scope, None, "first", json!({ "n": 1 })))
+        .audit(&dyad_server::audit::entry(
+            scope,
+            None,
+            AuditAction::SignRequested,
+            json!({ "n": 1 }),
+        ))
         .await
         .unwrap();
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("dyad.db").display()))
@@ -169,7 +193,7 @@ async fn the_audit_log_is_append_only() {
     assert!(sqlx::query("DELETE FROM audit_log").execute(&pool).await.is_err());
     let log = store.audit_log(scope).await.unwrap();
     let actions: Vec<&str> = log.iter().map(|r| r.action.as_str()).collect();
-    assert_eq!(actions, ["app.created", "api_key.created", "first"]);
+    assert_eq!(actions, ["app.created", "api_key.created", "sign.requested"]);
     assert_eq!(log[2].detail, json!({ "n": 1 }));
 }
 
@@ -181,7 +205,7 @@ async fn settings_change_only_from_what_was_read_and_are_audited() {
         allow_raw_signing: true,
     };
     assert!(!off.allow_raw_signing, "a new app may not sign raw digests");
-    let entry = dyad_server::audit::entry(scope, None, "app.updated", json!({}));
+    let entry = dyad_server::audit::entry(scope, None, AuditAction::AppUpdated, json!({}));
     // Someone else's view (it was on) is stale: nothing changes, nothing is audited.
     assert!(!store
         .update_app_settings(scope.app_id, &on, &off, &entry)
@@ -275,7 +299,7 @@ async fn a_database_from_the_direct_wrapping_scheme_is_refused_clearly() {
     .await;
     let err = state.err().expect("refused");
     let msg = err.to_string();
-    assert!(matches!(err, ServerError::Setup(_)), "{err:?}");
+    assert!(matches!(err, SetupError::Database(_)), "{err:?}");
     assert!(
         msg.contains("earlier Dyad version") && msg.contains("master key itself"),
         "{msg}"
@@ -312,7 +336,7 @@ async fn database_files_are_private_and_an_existing_one_is_tightened() {
                 environment: Environment::Beta,
             },
             None,
-            "write",
+            AuditAction::SignRequested,
             json!({}),
         ))
         .await
@@ -340,7 +364,7 @@ fn a_data_folder_others_can_read_is_refused_with_the_fix() {
 
 /// A committed wallet (its sealed share is a stand-in: the store never looks inside).
 async fn live(store: &SqliteStore, scope: Scope, now: i64) -> WalletId {
-    let audit = dyad_server::audit::entry(scope, None, "test", json!({}));
+    let audit = dyad_server::audit::entry(scope, None, AuditAction::WalletCreateRequested, json!({}));
     let w = pending(scope, now);
     let c = ceremony(scope, w.id, now + 60, 9);
     store.create_pending_wallet(&w, &c, &audit, rule(now)).await.unwrap();
@@ -403,7 +427,7 @@ async fn a_ceremony_lease_has_one_holder_expires_on_its_own_and_a_lock_ends_it()
     store.release_lease(id, &[3; 16]).await.unwrap();
 
     // A locked share pair has no lease to give, free or not.
-    let audit = dyad_server::audit::entry(scope, Some(id), "wallet.locked", json!({}));
+    let audit = dyad_server::audit::entry(scope, Some(id), AuditAction::WalletLocked, json!({}));
     store.lock_wallet(id, &audit).await.unwrap();
     assert_eq!(
         store.acquire_lease(id, &lease(4, now, now + 10)).await.unwrap(),

@@ -63,16 +63,16 @@ impl TestServer {
     }
 
     /// The scope of the first app created on this server.
-    pub async fn first_scope(&self) -> dyad_server::store::Scope {
+    pub async fn first_scope(&self) -> dyad_server::model::Scope {
         let app = self.store.apps().await.unwrap()[0].clone();
-        dyad_server::store::Scope {
+        dyad_server::model::Scope {
             app_id: app.id,
             environment: app.environment,
         }
     }
 
     /// The audit log of the first app.
-    pub async fn audit_log(&self) -> Vec<dyad_server::store::AuditRecord> {
+    pub async fn audit_log(&self) -> Vec<dyad_server::audit::AuditRecord> {
         self.store.audit_log(self.first_scope().await).await.unwrap()
     }
 

@@ -1,28 +1,17 @@
 //! Key generation, cloud side: DKG, a test signature both sides must agree on, the client's
-//! confirmation that it holds its share, then one transaction that seals the cloud share and
-//! makes the wallet visible.
+//! confirmation that it holds its share; then [`keygen::commit`] makes the wallet live.
 //!
 //! The commit runs outside the ceremony deadline, and once it has been attempted the client is
 //! never told "aborted": it may already hold the only copy of a live wallet's share.
 
-use dyad_chains::address;
-use dyad_mpc::{Dkg, PublicKey, Role, Sign};
-use dyad_proto::{confirmation_input, session_id, CeremonyChannel, CeremonyId, Frame, Outcome, WalletStatus};
-use serde_json::json;
+use dyad_mpc::{Dkg, Role, Sign};
+use dyad_proto::{confirmation_input, session_id, CeremonyChannel, CeremonyId, Frame, Outcome};
 
 use super::transport::AxumSocket;
-use crate::audit;
 use crate::error::ServerError;
+use crate::keygen::{self, Commit};
+use crate::model::CeremonyRecord;
 use crate::state::AppState;
-use crate::store::{CeremonyRecord, SealedShare, WalletRecord};
-
-/// A key generation both sides finished and the client confirmed: what the commit writes.
-pub(super) struct Commit {
-    pending: WalletRecord,
-    public_key: PublicKey,
-    address: String,
-    sealed: SealedShare,
-}
 
 /// Run the key generation for the pending wallet of `record`, up to the client's confirmation.
 pub(super) async fn run(
@@ -31,18 +20,11 @@ pub(super) async fn run(
     record: &CeremonyRecord,
     channel: &mut CeremonyChannel<AxumSocket>,
 ) -> Result<Commit, ServerError> {
-    let pending = state
-        .store
-        .pending_wallet(record.wallet_id)
-        .await?
-        .ok_or_else(|| ServerError::CeremonyAborted("the pending wallet no longer exists".into()))?;
-    let scheme = pending.scheme;
+    let pending = keygen::pending(state, record).await?;
+    let scheme = pending.scheme();
 
     let dkg_sid = session_id(id, "dkg");
     let share = channel.run(move || Dkg::start(scheme, Role::Cloud, &dkg_sid)).await?;
-    let public_key = share.public_key();
-    let address = address(pending.wallet_type, &public_key, &state.config.chain)
-        .map_err(|e| ServerError::Internal(format!("address: {e}")))?;
 
     // Both parties must be able to sign together before anyone relies on this key.
     let input = confirmation_input(scheme, id);
@@ -52,7 +34,8 @@ pub(super) async fn run(
     let signature = channel
         .run(move || Sign::start(&test_share, &confirm_sid, &test_input))
         .await?;
-    public_key
+    share
+        .public_key()
         .verify(&input, &signature)
         .map_err(|_| ServerError::CeremonyAborted("test signature did not verify".into()))?;
 
@@ -64,80 +47,23 @@ pub(super) async fn run(
             ))
         }
     }
-
-    let sealed = state
-        .data_key
-        .seal_share(&pending.id, pending.key_version, &share.to_bytes())?;
-    Ok(Commit {
-        pending,
-        public_key,
-        address,
-        sealed: SealedShare {
-            data_key_id: state.data_key.id(),
-            sealed,
-        },
-    })
+    keygen::confirmed(state, pending, &share)
 }
 
 /// Commit a confirmed key generation and tell the client. Never answers `Abort`: whatever
 /// fails is audited, and the client (which keeps its share once it has confirmed) finds out
 /// with `get_wallet`.
-pub(super) async fn commit(
-    state: &AppState,
-    record: &CeremonyRecord,
-    channel: &mut CeremonyChannel<AxumSocket>,
-    commit: Commit,
-) {
-    let Commit {
-        pending,
-        public_key,
-        address,
-        sealed,
-    } = commit;
-    let entry = audit::entry(
-        record.scope,
-        Some(pending.id),
-        "wallet.created",
-        json!({ "type": pending.wallet_type, "address": address, "pregenId": pending.pregen_id }),
-    );
-    if let Err(e) = state
-        .store
-        .activate_wallet(pending.id, &public_key, &address, &sealed, &entry)
-        .await
-    {
-        // Left pending: the reaper removes it unless it did commit after all.
-        tracing::error!(wallet = %pending.id, error = %e, "committing a wallet failed");
-        let entry = audit::entry(
-            record.scope,
-            Some(pending.id),
-            "wallet.commit_failed",
-            json!({ "error": e.to_string() }),
-        );
-        if let Err(e) = state.store.audit(&entry).await {
-            tracing::error!(error = %e, "recording a failed commit");
-        }
+pub(super) async fn commit(state: &AppState, channel: &mut CeremonyChannel<AxumSocket>, commit: Commit) {
+    let Ok(wallet) = keygen::commit(state, commit).await else {
         return;
-    }
-    let mut wallet = pending;
-    wallet.public_key = Some(public_key);
-    wallet.address = Some(address);
-    wallet.status = WalletStatus::Pregen;
-    let sent = match wallet.view() {
-        Ok(view) => tokio::time::timeout(super::GOODBYE, channel.send(&Frame::Done(Outcome::WalletCreated(view))))
-            .await
-            .unwrap_or(Err(dyad_proto::ProtoError::Timeout))
-            .map_err(ServerError::from),
-        Err(e) => Err(e),
     };
+    let sent = tokio::time::timeout(
+        super::GOODBYE,
+        channel.send(&Frame::Done(Outcome::WalletCreated(wallet.view()))),
+    )
+    .await
+    .unwrap_or(Err(dyad_proto::ProtoError::Timeout));
     if let Err(e) = sent {
-        let entry = audit::entry(
-            record.scope,
-            Some(wallet.id),
-            "wallet.created_unacknowledged",
-            json!({ "error": e.to_string() }),
-        );
-        if let Err(e) = state.store.audit(&entry).await {
-            tracing::error!(error = %e, "recording an unacknowledged wallet");
-        }
+        keygen::unacknowledged(state, &wallet, &e.into()).await;
     }
 }

@@ -12,15 +12,13 @@ mod transport;
 
 use axum::extract::ws::WebSocket;
 use dyad_proto::{CeremonyChannel, CeremonyId, ErrorCode, ProtoError};
-use serde_json::json;
-use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
-use crate::audit;
 use crate::clock;
 use crate::error::ServerError;
+use crate::model::{AuthorisedSign, CeremonyKind, CeremonyRecord};
 use crate::state::AppState;
-use crate::store::{CeremonyKind, CeremonyRecord};
+use crate::{keygen, signing};
 pub use transport::AxumSocket;
 
 /// Largest WebSocket message accepted (a sealed DKLs round is ~150 KB).
@@ -28,11 +26,6 @@ pub const MAX_WS_MESSAGE: usize = 8 * 1024 * 1024;
 
 /// How long the server spends telling a peer the ceremony is over.
 const GOODBYE: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// What the database keeps instead of a ceremony id.
-pub fn ceremony_hash(id: &CeremonyId) -> [u8; 32] {
-    Sha256::digest(id.0).into()
-}
 
 fn timed_out() -> ServerError {
     ServerError::from(ProtoError::Timeout)
@@ -65,7 +58,7 @@ pub async fn run(state: AppState, id: CeremonyId, record: CeremonyRecord, socket
             match prepared {
                 // Past this point the wallet may be committed: no Abort, whatever happens.
                 Ok(commit) => {
-                    dkg::commit(&state, &record, &mut channel, commit).await;
+                    dkg::commit(&state, &mut channel, commit).await;
                     None
                 }
                 Err(e) => {
@@ -96,7 +89,7 @@ async fn sign_in_turn(
     state: &AppState,
     id: &CeremonyId,
     record: &CeremonyRecord,
-    authorised: &crate::store::AuthorisedSign,
+    authorised: &AuthorisedSign,
     channel: &mut CeremonyChannel<AxumSocket>,
     wait_until: Instant,
 ) -> Option<ServerError> {
@@ -122,6 +115,7 @@ async fn sign_in_turn(
             let entry = decided.completed(lease.acquired_at_micros(), finished);
             if let Err(e) = state.store.audit(&entry).await {
                 // Not recorded, so not made: the held frame is never sent.
+                let e = ServerError::from(e);
                 fail(state, id, record, &e).await;
                 lease.release().await;
                 return Some(e);
@@ -142,14 +136,8 @@ async fn sign_in_turn(
             Some(e)
         }
         sign::Ended::PeerCheated(reason) => {
-            let entry = audit::entry(
-                record.scope,
-                Some(record.wallet_id),
-                "wallet.locked",
-                json!({ "reason": reason }),
-            );
             // The lock first: it is what must survive a crash.
-            state.leases.lock(lease, entry).await;
+            state.leases.lock(lease, signing::locked(record, &reason)).await;
             let e = ServerError::WalletLocked;
             fail(state, id, record, &e).await;
             Some(e)
@@ -172,30 +160,12 @@ pub fn upgrade_failed(state: AppState, id: CeremonyId, record: CeremonyRecord) {
     });
 }
 
-/// A ceremony failed: discard its pending wallet (key generation) and audit the failure.
+/// A ceremony failed: record it through its flow (key generation forgets its pending wallet;
+/// a signature audits `sign.failed`) before the peer is told.
 async fn fail(state: &AppState, id: &CeremonyId, record: &CeremonyRecord, e: &ServerError) {
     tracing::info!(ceremony = ?id, wallet = %record.wallet_id, error = %e, "ceremony failed");
-    let stored = match record.kind {
-        CeremonyKind::Dkg => {
-            let entry = audit::entry(
-                record.scope,
-                Some(record.wallet_id),
-                "wallet.create_failed",
-                json!({ "error": e.to_string() }),
-            );
-            state.store.discard_pending_wallet(record.wallet_id, &entry).await
-        }
-        CeremonyKind::Sign(_) => {
-            let entry = audit::entry(
-                record.scope,
-                Some(record.wallet_id),
-                "sign.failed",
-                json!({ "error": e.to_string(), "code": abort_code(e) }),
-            );
-            state.store.audit(&entry).await
-        }
-    };
-    if let Err(e) = stored {
-        tracing::error!(error = %e, "recording a failed ceremony");
+    match record.kind {
+        CeremonyKind::Dkg => keygen::abandon(state, record, e).await,
+        CeremonyKind::Sign(_) => signing::failed(state, record, e, abort_code(e)).await,
     }
 }

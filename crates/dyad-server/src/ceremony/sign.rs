@@ -1,22 +1,21 @@
-//! Signing, cloud side: open the sealed cloud share, sign exactly the request that was
-//! authorised when the ceremony was started (decoded again here by the same code), check the
-//! result with the standard verifier, record it, and only then let the client finish.
+//! Signing, cloud side: under the wallet's lease, take the share and input from
+//! [`signing::ready`], run the protocol holding back the last frame, and let
+//! [`signing::decide`] verify the result; only once its caller has recorded it may the client
+//! finish ([`Decided::deliver`]).
 //!
 //! The server holds back its last protocol frame until it has the client's, has computed and
 //! verified the signature and has audited `sign.completed`: the client cannot assemble a
 //! signature that the audit log does not record as made.
 
-use dyad_chains::{describe_input, SignedTransaction};
-use dyad_mpc::{KeyShare, MpcError, Sign};
+use dyad_mpc::{MpcError, Sign};
 use dyad_proto::{session_id, CeremonyChannel, CeremonyId, Frame, HeldFrame, Outcome, ProtoError};
-use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::transport::AxumSocket;
-use crate::audit;
+use crate::audit::AuditRecord;
 use crate::error::ServerError;
+use crate::model::{AuthorisedSign, CeremonyRecord};
+use crate::signing;
 use crate::state::AppState;
-use crate::store::{AuditRecord, AuthorisedSign, CeremonyRecord};
 
 /// How a sign ceremony ended, for its caller to record.
 pub(super) enum Ended {
@@ -32,36 +31,20 @@ pub(super) enum Ended {
 /// A verified signature, not yet recorded or delivered.
 pub(super) struct Decided {
     record: CeremonyRecord,
-    operation: &'static str,
-    signed: SignedTransaction,
+    decided: signing::Decided,
     held: HeldFrame,
 }
 
 impl Decided {
     /// The `sign.completed` entry for it, with the ceremony's turn (microseconds).
     pub(super) fn completed(&self, started_at: i64, finished_at: i64) -> AuditRecord {
-        audit::entry(
-            self.record.scope,
-            Some(self.record.wallet_id),
-            "sign.completed",
-            json!({
-                "operation": self.operation,
-                "signature": format!("0x{}", hex::encode(&self.signed.signature)),
-                "signedTransactionSha256": self
-                    .signed
-                    .signed_transaction
-                    .as_ref()
-                    .map(|t| format!("0x{}", hex::encode(Sha256::digest(t)))),
-                "startedAtMicros": started_at,
-                "finishedAtMicros": finished_at,
-            }),
-        )
+        signing::completed(&self.record, &self.decided, started_at, finished_at)
     }
 
     /// Let the client finish: our last round, then the signature in the chain's forms.
     pub(super) async fn deliver(self, channel: &mut CeremonyChannel<AxumSocket>) -> Result<(), ProtoError> {
         channel.release(self.held).await?;
-        channel.send(&Frame::Done(Outcome::Signed(self.signed))).await
+        channel.send(&Frame::Done(Outcome::Signed(self.decided.signed))).await
     }
 }
 
@@ -87,37 +70,9 @@ async fn sign(
     authorised: &AuthorisedSign,
     channel: &mut CeremonyChannel<AxumSocket>,
 ) -> Result<Ended, ServerError> {
-    let request = &authorised.request;
-    // Read after the lease was taken: a lock decided while this ceremony waited is seen here.
-    let wallet = state
-        .store
-        .wallet(record.scope, record.wallet_id)
-        .await?
-        .ok_or(ServerError::WalletNotFound)?;
-    if let Some(refusal) = wallet.signing_refusal() {
-        return Err(refusal);
-    }
-    let signer = wallet.signer()?;
-    let prepared = request.prepare(signer)?;
-    if describe_input(&prepared.input) != authorised.signs {
-        return Err(ServerError::CeremonyAborted(
-            "the request no longer decodes to what was authorised; start a new one".into(),
-        ));
-    }
-    let sealed = state
-        .store
-        .cloud_share(wallet.id, wallet.key_version)
-        .await?
-        .ok_or_else(|| ServerError::Internal("wallet without a cloud share".into()))?;
-    let plain = state
-        .data_key
-        .open_share(&wallet.id, wallet.key_version, &sealed.sealed)?;
-    let share =
-        KeyShare::from_bytes(&plain).map_err(|_| ServerError::Internal("stored cloud share does not parse".into()))?;
-    drop(plain);
-
+    let signing::Ready { wallet, input, share } = signing::ready(state, record, authorised).await?;
     let sid = session_id(id, "sign");
-    let machine_input = prepared.input.clone();
+    let machine_input = input.clone();
     let (signature, held) = match channel
         .run_holding_last(move || Sign::start(&share, &sid, &machine_input))
         .await
@@ -128,14 +83,10 @@ async fn sign(
         Err(ProtoError::PeerRound(MpcError::PeerMisbehaved(why))) => return Ok(Ended::PeerCheated(why)),
         Err(e) => return Err(e.into()),
     };
-    signer.public_key.verify(&prepared.input, &signature).map_err(|_| {
-        ServerError::CeremonyAborted("signature did not verify: the share does not match this wallet".into())
-    })?;
-    let signed = request.finish(signer, &signature)?;
+    let decided = signing::decide(&wallet, &input, authorised, &signature)?;
     Ok(Ended::Decided(Box::new(Decided {
         record: record.clone(),
-        operation: request.operation(),
-        signed,
+        decided,
         held,
     })))
 }

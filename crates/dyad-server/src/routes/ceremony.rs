@@ -8,9 +8,10 @@ use axum::response::Response;
 use dyad_proto::CeremonyId;
 
 use super::Segment;
-use crate::ceremony::{self, ceremony_hash, MAX_WS_MESSAGE};
+use crate::ceremony::{self, MAX_WS_MESSAGE};
 use crate::clock;
 use crate::error::ServerError;
+use crate::model::CeremonyHash;
 use crate::state::AppState;
 
 /// Upgrade and hand the socket to the ceremony runner.
@@ -24,7 +25,7 @@ pub async fn connect(
     let id: CeremonyId = id.parse().map_err(|_| ServerError::CeremonyNotFound)?;
     let record = state
         .store
-        .consume_ceremony(&ceremony_hash(&id), clock::now())
+        .consume_ceremony(&CeremonyHash::of(&id), clock::now())
         .await?
         .ok_or(ServerError::CeremonyNotFound)?;
     let (on_fail_state, on_fail_record) = (state.clone(), record.clone());

@@ -14,8 +14,8 @@ use axum::Router;
 use serde::de::DeserializeOwned;
 
 use crate::error::ServerError;
+use crate::model::Scope;
 use crate::state::AppState;
-use crate::store::Scope;
 
 /// The body size limit for REST calls (a `sign-message` of the largest allowed message, base64).
 const BODY_LIMIT: usize = 2 * 1024 * 1024;

@@ -1,4 +1,5 @@
-//! Pregenerated wallets: create (starts key generation), list, read, change identifier.
+//! Pregenerated wallets over HTTP: create (starts key generation, [`keygen`]), list, read and
+//! change identifier ([`pregen`]). Handlers parse and answer; the flows decide.
 
 use std::str::FromStr;
 
@@ -6,16 +7,13 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
 use dyad_proto::rest::{CeremonyTicket, CreateWalletRequest, UpdateWalletRequest, WalletList};
-use dyad_proto::{CeremonyId, PregenId, WalletId, WalletStatus, WalletType, WalletView};
-use serde_json::json;
+use dyad_proto::{PregenId, WalletId, WalletType, WalletView};
 
 use super::{json_value, parse_json, parse_value, Auth, Body, Segment};
-use crate::audit;
-use crate::ceremony::ceremony_hash;
-use crate::clock;
 use crate::error::ServerError;
+use crate::model::Wallet;
 use crate::state::AppState;
-use crate::store::{CeremonyKind, CeremonyRecord, CreateOutcome, WalletRecord};
+use crate::{keygen, pregen};
 
 /// Parse a wallet id from the path; an unparsable one cannot exist, so it is a 404.
 pub fn wallet_id(raw: &str) -> Result<WalletId, ServerError> {
@@ -50,53 +48,8 @@ pub async fn create(
     Body(body): Body,
 ) -> Result<(StatusCode, Json<CeremonyTicket>), ServerError> {
     let req = parse_create(&body)?;
-    let now = clock::now();
-    let id = WalletId::random();
-    let ceremony_id = CeremonyId::random();
-    let expires_at = now + state.config.ceremony_ttl.as_secs() as i64;
-    let wallet = WalletRecord {
-        id,
-        scope,
-        wallet_type: req.wallet_type,
-        scheme: req.wallet_type.scheme(),
-        public_key: None,
-        address: None,
-        pregen_id: req.pregen_id.clone(),
-        status: WalletStatus::Pending,
-        key_version: 1,
-        locked: false,
-        created_at: now,
-    };
-    let ceremony = CeremonyRecord {
-        id_hash: ceremony_hash(&ceremony_id),
-        scope,
-        wallet_id: id,
-        kind: CeremonyKind::Dkg,
-        expires_at,
-    };
-    let entry = audit::entry(
-        scope,
-        Some(id),
-        "wallet.create_requested",
-        json!({ "type": req.wallet_type, "pregenId": req.pregen_id }),
-    );
-    match state
-        .store
-        .create_pending_wallet(&wallet, &ceremony, &entry, state.config.abandoned(now))
-        .await?
-    {
-        CreateOutcome::Created => Ok((
-            StatusCode::CREATED,
-            Json(CeremonyTicket {
-                ceremony_id,
-                wallet_id: id,
-                expires_at,
-                summary: None,
-            }),
-        )),
-        CreateOutcome::Exists(existing, WalletStatus::Pending) => Err(ServerError::CeremonyInProgress(existing)),
-        CreateOutcome::Exists(existing, _) => Err(ServerError::WalletExists(existing)),
-    }
+    let ticket = keygen::start(&state, scope, req.wallet_type, req.pregen_id).await?;
+    Ok((StatusCode::CREATED, Json(ticket)))
 }
 
 /// `GET /v1/wallets[?email=…|phone=…|…]`: at most one identifier filter.
@@ -117,9 +70,9 @@ pub async fn list(
             ))
         }
     };
-    let wallets = state.store.wallets(scope, filter.as_ref()).await?;
+    let wallets = pregen::list(&state, scope, filter.as_ref()).await?;
     Ok(Json(WalletList {
-        wallets: wallets.iter().map(WalletRecord::view).collect::<Result<_, _>>()?,
+        wallets: wallets.iter().map(Wallet::view).collect(),
     }))
 }
 
@@ -129,12 +82,7 @@ pub async fn get(
     Auth(scope): Auth,
     Segment(id): Segment,
 ) -> Result<Json<WalletView>, ServerError> {
-    let w = state
-        .store
-        .wallet(scope, wallet_id(&id)?)
-        .await?
-        .ok_or(ServerError::WalletNotFound)?;
-    Ok(Json(w.view()?))
+    Ok(Json(pregen::get(&state, scope, wallet_id(&id)?).await?.view()))
 }
 
 /// `PATCH /v1/wallets/{id}`: change the identifier, only while the wallet is unclaimed.
@@ -149,35 +97,9 @@ pub async fn update(
         ServerError::InvalidRequest(m) => ServerError::InvalidIdentifier(m),
         other => other,
     })?;
-    let before = state
-        .store
-        .wallet(scope, id)
-        .await?
-        .ok_or(ServerError::WalletNotFound)?;
-    if before.status == WalletStatus::Claimed {
-        let denied = ServerError::WalletClaimed;
-        return Err(audit::denied(
-            state.store.as_ref(),
-            scope,
-            id,
-            "wallet.identifier_change_denied",
-            denied,
-        )
-        .await);
-    }
-    let entry = audit::entry(
-        scope,
-        Some(id),
-        "wallet.identifier_changed",
-        json!({ "from": before.pregen_id, "to": req.pregen_id }),
-    );
-    if !state.store.update_pregen_id(scope, id, &req.pregen_id, &entry).await? {
-        return Err(ServerError::WalletClaimed);
-    }
-    let after = state
-        .store
-        .wallet(scope, id)
-        .await?
-        .ok_or(ServerError::WalletNotFound)?;
-    Ok(Json(after.view()?))
+    Ok(Json(
+        pregen::change_identifier(&state, scope, id, req.pregen_id)
+            .await?
+            .view(),
+    ))
 }

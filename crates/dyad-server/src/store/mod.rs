@@ -1,65 +1,39 @@
 //! Persistence behind one trait, so the embedded SQLite file and a shared PostgreSQL serve the
-//! same server code. Implementations see only sealed cloud shares, never plaintext.
+//! same server code. Implementations see only sealed cloud shares, never plaintext, and answer
+//! in their own error type: what a failure means to a client is decided in `error.rs`.
 
 mod sqlite;
 
 pub use sqlite::{Durability, SqliteStore};
 
 use async_trait::async_trait;
-use dyad_chains::SignRequest;
-use dyad_mpc::{PublicKey, Scheme};
-use dyad_proto::{AppId, Environment, PregenId, WalletId, WalletStatus, WalletType, WalletView};
+use dyad_mpc::PublicKey;
+use dyad_proto::{AppId, PregenId, WalletId};
 
-use crate::error::ServerError;
+use crate::audit::AuditRecord;
+use crate::model::{
+    ApiKeyRecord, AppRecord, AppSettings, CeremonyHash, CeremonyRecord, CreateOutcome, PendingWallet, Scope, Wallet,
+};
+
+/// What a storage call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed (connection, I/O, a constraint not named below).
+    #[error("storage backend failed: {0}")]
+    Backend(#[from] sqlx::Error),
+    /// A stored value does not parse: the database was changed outside Dyad, or is damaged.
+    #[error("stored {0} does not parse")]
+    Corrupt(&'static str),
+    /// Another wallet of the same type already has the identifier.
+    #[error("another wallet of this type has this identifier")]
+    IdentifierTaken(WalletId),
+    /// The row a write expected is no longer in the state it expected.
+    #[error("{0}")]
+    Conflict(&'static str),
+}
 
 /// Result alias for storage calls.
-pub type StoreResult<T> = Result<T, ServerError>;
-
-/// The tenant boundary every query runs inside: one app in one environment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Scope {
-    /// The app.
-    pub app_id: AppId,
-    /// Its environment.
-    pub environment: Environment,
-}
-
-/// An app (tenant).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AppRecord {
-    /// Id.
-    pub id: AppId,
-    /// Human name.
-    pub name: String,
-    /// BETA or PROD.
-    pub environment: Environment,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// What an operator has switched on or off for it.
-    pub settings: AppSettings,
-}
-
-/// An app's operator settings. `Default` is what a new app gets: everything risky off.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AppSettings {
-    /// `sign-raw` (a bare 32-byte digest, which can be the hash of anything) is allowed.
-    pub allow_raw_signing: bool,
-}
-
-/// A stored API key: only a hash of its secret.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiKeyRecord {
-    /// The public part that finds the row.
-    pub key_id: String,
-    /// The app it authenticates.
-    pub app_id: AppId,
-    /// SHA-256 of the secret part.
-    pub secret_hash: [u8; 32],
-    /// Unix seconds.
-    pub created_at: i64,
-    /// When it was revoked (Unix seconds); a revoked key authenticates nothing.
-    pub revoked_at: Option<i64>,
-}
+pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A data key as stored: wrapped, and what it is wrapped with (`seal::WRAPPING` for keys this
 /// version made; `"master-key"` for keys an earlier version wrapped with the master key itself).
@@ -69,134 +43,6 @@ pub struct StoredDataKey {
     pub wrapped: Vec<u8>,
     /// The wrapping scheme's name.
     pub wrapped_with: String,
-}
-
-/// A wallet row. `public_key` and `address` are set when key generation commits.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WalletRecord {
-    /// Id.
-    pub id: WalletId,
-    /// Its tenant.
-    pub scope: Scope,
-    /// Chain family.
-    pub wallet_type: WalletType,
-    /// MPC scheme.
-    pub scheme: Scheme,
-    /// Group public key, once generated.
-    pub public_key: Option<PublicKey>,
-    /// Chain address, once generated.
-    pub address: Option<String>,
-    /// Who it is for.
-    pub pregen_id: PregenId,
-    /// Lifecycle.
-    pub status: WalletStatus,
-    /// Current share generation.
-    pub key_version: u32,
-    /// Set when this share pair must never sign again (the peer cheated in a signature).
-    pub locked: bool,
-    /// Unix seconds.
-    pub created_at: i64,
-}
-
-impl WalletRecord {
-    /// Why this wallet may not sign now, if it may not.
-    pub fn signing_refusal(&self) -> Option<ServerError> {
-        if self.status == WalletStatus::Claimed {
-            Some(ServerError::WalletClaimed)
-        } else if self.locked {
-            Some(ServerError::WalletLocked)
-        } else {
-            None
-        }
-    }
-
-    /// The chain view of this wallet as a signer; fails for a wallet whose key is not committed.
-    pub fn signer(&self) -> Result<dyad_chains::Signer<'_>, ServerError> {
-        match (&self.public_key, &self.address) {
-            (Some(public_key), Some(address)) => Ok(dyad_chains::Signer {
-                wallet_type: self.wallet_type,
-                public_key,
-                address,
-            }),
-            _ => Err(ServerError::Internal("wallet without a committed key".into())),
-        }
-    }
-
-    /// The public view of a committed wallet.
-    pub fn view(&self) -> Result<WalletView, ServerError> {
-        let (Some(pk), Some(address)) = (&self.public_key, &self.address) else {
-            return Err(ServerError::Internal("committed wallet without a key".into()));
-        };
-        Ok(WalletView {
-            id: self.id,
-            wallet_type: self.wallet_type,
-            scheme: self.scheme,
-            address: address.clone(),
-            public_key: format!("0x{}", hex::encode(pk.as_bytes())),
-            pregen_id: self.pregen_id.clone(),
-            status: self.status,
-            key_version: self.key_version,
-        })
-    }
-}
-
-/// What a started ceremony will do, fixed when it is authorised.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CeremonyKind {
-    /// Key generation for a pending wallet.
-    Dkg,
-    /// Sign exactly this request (fixed, decoded and audited when it was authorised).
-    Sign(AuthorisedSign),
-}
-
-/// A sign request as it was authorised: the request, and what it decoded to then (as the
-/// `sign.requested` audit entry records it). The ceremony refuses to sign if the request now
-/// decodes to anything else (say, a replica running other chain code).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct AuthorisedSign {
-    /// The request.
-    pub request: SignRequest,
-    /// `dyad_chains::describe_input` of what it decoded to when authorised.
-    pub signs: String,
-}
-
-/// A started, not yet used ceremony.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CeremonyRecord {
-    /// SHA-256 of the ceremony id.
-    pub id_hash: [u8; 32],
-    /// Its tenant.
-    pub scope: Scope,
-    /// The wallet.
-    pub wallet_id: WalletId,
-    /// What it does.
-    pub kind: CeremonyKind,
-    /// Unix seconds after which it is refused.
-    pub expires_at: i64,
-}
-
-/// One audit entry.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AuditRecord {
-    /// Unix seconds.
-    pub at: i64,
-    /// Its tenant.
-    pub scope: Scope,
-    /// The wallet concerned, if any.
-    pub wallet_id: Option<WalletId>,
-    /// What happened, e.g. `sign.completed`.
-    pub action: String,
-    /// Details (never secrets).
-    pub detail: serde_json::Value,
-}
-
-/// What `create_pending_wallet` did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CreateOutcome {
-    /// The pending wallet and its ceremony were stored.
-    Created,
-    /// A wallet for this (type, identifier) exists already.
-    Exists(WalletId, WalletStatus),
 }
 
 /// When a pending wallet counts as abandoned.
@@ -277,17 +123,18 @@ pub trait Store: Send + Sync + 'static {
     async fn put_data_key(&self, id: i64, key: &StoredDataKey) -> StoreResult<StoredDataKey>;
 
     /// Atomically: forget an abandoned pending wallet for the same (scope, type, identifier);
-    /// then either report the existing wallet or insert `wallet` (pending), its ceremony and the
-    /// audit entry.
+    /// then either report the existing wallet or insert `wallet`, its ceremony and the audit
+    /// entry.
     async fn create_pending_wallet(
         &self,
-        wallet: &WalletRecord,
+        wallet: &PendingWallet,
         ceremony: &CeremonyRecord,
         audit: &AuditRecord,
         abandoned: Abandoned,
     ) -> StoreResult<CreateOutcome>;
     /// Commit key generation: set key and address, store the sealed share, mark the wallet
-    /// `pregen`, and audit, in one transaction. Fails unless the wallet is still pending.
+    /// `pregen`, and audit, in one transaction. [`StoreError::Conflict`] unless the wallet is
+    /// still pending.
     async fn activate_wallet(
         &self,
         id: WalletId,
@@ -300,14 +147,15 @@ pub trait Store: Send + Sync + 'static {
     /// auditing the failure.
     async fn discard_pending_wallet(&self, id: WalletId, audit: &AuditRecord) -> StoreResult<()>;
 
-    /// Visible (non-pending) wallets in `scope`, optionally for one identifier, oldest first.
-    async fn wallets(&self, scope: Scope, pregen_id: Option<&PregenId>) -> StoreResult<Vec<WalletRecord>>;
+    /// Live wallets in `scope`, optionally for one identifier, oldest first.
+    async fn wallets(&self, scope: Scope, pregen_id: Option<&PregenId>) -> StoreResult<Vec<Wallet>>;
     /// A wallet still waiting for its key generation to commit.
-    async fn pending_wallet(&self, id: WalletId) -> StoreResult<Option<WalletRecord>>;
-    /// One visible wallet in `scope`.
-    async fn wallet(&self, scope: Scope, id: WalletId) -> StoreResult<Option<WalletRecord>>;
+    async fn pending_wallet(&self, id: WalletId) -> StoreResult<Option<PendingWallet>>;
+    /// One live wallet in `scope`.
+    async fn wallet(&self, scope: Scope, id: WalletId) -> StoreResult<Option<Wallet>>;
     /// Change the identifier of a `pregen` wallet, auditing it. `Ok(false)` if the wallet is not
-    /// in `pregen` status; `Err(WalletExists)` if another wallet of its type has that identifier.
+    /// in `pregen` status; [`StoreError::IdentifierTaken`] if another wallet of its type has that
+    /// identifier.
     async fn update_pregen_id(
         &self,
         scope: Scope,
@@ -326,11 +174,11 @@ pub trait Store: Send + Sync + 'static {
     /// Give a lease back; a no-op if `token` no longer holds it (it expired and was taken).
     async fn release_lease(&self, id: WalletId, token: &[u8; 16]) -> StoreResult<()>;
 
-    /// Store a ceremony authorised for a visible wallet, with its audit entry.
+    /// Store a ceremony authorised for a live wallet, with its audit entry.
     async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord) -> StoreResult<()>;
     /// Mark a ceremony used and return it, if it exists, is unused and has not expired at `now`
     /// (for key generation, also mark its pending wallet started). Exactly one caller can win.
-    async fn consume_ceremony(&self, id_hash: &[u8; 32], now: i64) -> StoreResult<Option<CeremonyRecord>>;
+    async fn consume_ceremony(&self, id_hash: &CeremonyHash, now: i64) -> StoreResult<Option<CeremonyRecord>>;
 
     /// The sealed cloud share of a wallet at a key version.
     async fn cloud_share(&self, id: WalletId, key_version: u32) -> StoreResult<Option<SealedShare>>;

@@ -1,271 +1,30 @@
 //! The embedded default: one SQLite file (WAL mode).
 
-use std::path::Path;
+mod open;
+mod rows;
+
 use std::str::FromStr;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use dyad_mpc::{PublicKey, Scheme};
-use dyad_proto::{AppId, Environment, PregenId, WalletId, WalletStatus, WalletType};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use dyad_mpc::PublicKey;
+use dyad_proto::{AppId, Environment, PregenId, WalletId, WalletStatus};
 use sqlx::{Row, SqlitePool};
 
+pub use open::Durability;
+use rows::{
+    api_key_from_row, corrupt, insert_api_key, insert_audit, insert_ceremony_row, is_unique_violation, scheme_str,
+    API_KEY_COLUMNS, WALLET_COLUMNS,
+};
+
 use super::*;
+use crate::model::AuthorisedSign;
+use crate::model::CeremonyKind;
 
 /// SQLite implementation of [`Store`].
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
 }
-
-fn corrupt(what: &str) -> ServerError {
-    ServerError::Internal(format!("stored {what} does not parse"))
-}
-
-/// How long a commit waits for the disk.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Durability {
-    /// `synchronous=FULL`: the WAL is synced on every commit, so a wallet answered as created
-    /// survives power loss. What the server always uses.
-    #[default]
-    Full,
-    /// `synchronous=NORMAL`: a power loss can drop the last commits. Only for measuring what
-    /// `Full` costs (`dyad-bench`); nothing in the server or the CLI selects it.
-    Normal,
-}
-
-impl SqliteStore {
-    /// Open (creating if needed) the database file and bring its schema up to date, with
-    /// `synchronous=FULL`. The file is created 0600 (SQLite gives its `-wal` and `-shm` files the
-    /// same mode), and an existing file and its `-wal`/`-shm` are tightened to 0600.
-    pub async fn open(path: &Path) -> StoreResult<Self> {
-        Self::open_with(path, Durability::Full).await
-    }
-
-    /// [`SqliteStore::open`] with a chosen [`Durability`] (benchmarks only).
-    pub async fn open_with(path: &Path, durability: Durability) -> StoreResult<Self> {
-        make_private(path)?;
-        let opts = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(match durability {
-                Durability::Full => SqliteSynchronous::Full,
-                Durability::Normal => SqliteSynchronous::Normal,
-            })
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(opts)
-            .await
-            .map_err(|e| ServerError::Setup(format!("opening database {}: {e}", path.display())))?;
-        sqlx::migrate!("migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(|e| ServerError::Setup(format!("migrating database {}: {e}", path.display())))?;
-        // SQLite made -wal/-shm now, with the database file's mode; tighten any left from before.
-        make_private(path)?;
-        Ok(Self { pool })
-    }
-
-    fn wallet_from_row(row: &SqliteRow) -> StoreResult<WalletRecord> {
-        let id: String = row.try_get("id")?;
-        let app: String = row.try_get("app_id")?;
-        let env: String = row.try_get("environment")?;
-        let wt: String = row.try_get("wallet_type")?;
-        let scheme: String = row.try_get("scheme")?;
-        let pk: Option<Vec<u8>> = row.try_get("public_key")?;
-        let kind: String = row.try_get("pregen_kind")?;
-        let value: String = row.try_get("pregen_value")?;
-        let status: String = row.try_get("status")?;
-        let version: i64 = row.try_get("key_version")?;
-        let scheme = match scheme.as_str() {
-            "DKLS" => Scheme::Dkls,
-            "ED25519" => Scheme::Ed25519,
-            _ => return Err(corrupt("scheme")),
-        };
-        let public_key = match pk {
-            Some(b) => Some(PublicKey::from_bytes(scheme, &b).map_err(|_| corrupt("public key"))?),
-            None => None,
-        };
-        Ok(WalletRecord {
-            id: id.parse().map_err(|_| corrupt("wallet id"))?,
-            scope: Scope {
-                app_id: app.parse().map_err(|_| corrupt("app id"))?,
-                environment: env.parse().map_err(|_| corrupt("environment"))?,
-            },
-            wallet_type: WalletType::from_str(&wt).map_err(|_| corrupt("wallet type"))?,
-            scheme,
-            public_key,
-            address: row.try_get("address")?,
-            pregen_id: PregenId::parse(&kind, &value).map_err(|_| corrupt("identifier"))?,
-            status: WalletStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
-            key_version: u32::try_from(version).map_err(|_| corrupt("key version"))?,
-            locked: row.try_get::<Option<i64>, _>("locked_at")?.is_some(),
-            created_at: row.try_get("created_at")?,
-        })
-    }
-
-    fn audit_from_row(row: &SqliteRow) -> StoreResult<AuditRecord> {
-        let app: String = row.try_get("app_id")?;
-        let env: String = row.try_get("environment")?;
-        let wallet: Option<String> = row.try_get("wallet_id")?;
-        let detail: String = row.try_get("detail")?;
-        Ok(AuditRecord {
-            at: row.try_get("at")?,
-            scope: Scope {
-                app_id: app.parse().map_err(|_| corrupt("app id"))?,
-                environment: env.parse().map_err(|_| corrupt("environment"))?,
-            },
-            wallet_id: wallet
-                .map(|w| w.parse())
-                .transpose()
-                .map_err(|_| corrupt("wallet id"))?,
-            action: row.try_get("action")?,
-            detail: serde_json::from_str(&detail).map_err(|_| corrupt("audit detail"))?,
-        })
-    }
-}
-
-/// The database file and its `-wal`/`-shm`/`-journal` companions: readable by the owner only.
-/// A missing database file is created empty with mode 0600 before SQLite opens it (an empty
-/// file is an empty database), so nothing is ever created wider.
-fn make_private(path: &Path) -> StoreResult<()> {
-    if path.as_os_str() == ":memory:" {
-        return Ok(());
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        let io =
-            |e: std::io::Error, p: &Path| ServerError::Setup(format!("securing database file {}: {e}", p.display()));
-        if !path.exists() {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-            {
-                Ok(_) => {}
-                // Another process created it meanwhile: tightened below like any existing file.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(io(e, path)),
-            }
-        }
-        let name = path.as_os_str().to_owned();
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let mut p = name.clone();
-            p.push(suffix);
-            let p = std::path::PathBuf::from(p);
-            let mode = match std::fs::metadata(&p) {
-                Ok(m) => m.permissions().mode(),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io(e, &p)),
-            };
-            if mode & 0o077 != 0 {
-                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).map_err(|e| io(e, &p))?;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
-}
-
-fn scheme_str(s: Scheme) -> &'static str {
-    match s {
-        Scheme::Dkls => "DKLS",
-        Scheme::Ed25519 => "ED25519",
-    }
-}
-
-fn ceremony_kind(kind: &CeremonyKind) -> StoreResult<(&'static str, Vec<u8>)> {
-    Ok(match kind {
-        CeremonyKind::Dkg => ("dkg", Vec::new()),
-        CeremonyKind::Sign(authorised) => (
-            "sign",
-            postcard::to_allocvec(authorised).map_err(|_| ServerError::Internal("encoding a sign request".into()))?,
-        ),
-    })
-}
-
-async fn insert_audit<'e, E>(exec: E, r: &AuditRecord) -> StoreResult<()>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
-{
-    sqlx::query(
-        "INSERT INTO audit_log (at, app_id, environment, wallet_id, action, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(r.at)
-    .bind(r.scope.app_id.to_string())
-    .bind(r.scope.environment.as_str())
-    .bind(r.wallet_id.map(|w| w.to_string()))
-    .bind(&r.action)
-    .bind(r.detail.to_string())
-    .execute(exec)
-    .await?;
-    Ok(())
-}
-
-async fn insert_ceremony_row<'e, E>(exec: E, c: &CeremonyRecord) -> StoreResult<()>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
-{
-    let (kind, payload) = ceremony_kind(&c.kind)?;
-    sqlx::query(
-        "INSERT INTO ceremonies (id_hash, app_id, environment, wallet_id, kind, payload, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&c.id_hash[..])
-    .bind(c.scope.app_id.to_string())
-    .bind(c.scope.environment.as_str())
-    .bind(c.wallet_id.to_string())
-    .bind(kind)
-    .bind(payload)
-    .bind(c.expires_at)
-    .execute(exec)
-    .await?;
-    Ok(())
-}
-
-fn is_unique_violation(e: &ServerError) -> bool {
-    matches!(e, ServerError::Storage(sqlx::Error::Database(d)) if d.is_unique_violation())
-}
-
-const API_KEY_COLUMNS: &str = "key_id, app_id, secret_hash, created_at, revoked_at";
-
-fn api_key_from_row(row: &SqliteRow) -> StoreResult<ApiKeyRecord> {
-    let app: String = row.try_get("app_id")?;
-    let hash: Vec<u8> = row.try_get("secret_hash")?;
-    Ok(ApiKeyRecord {
-        key_id: row.try_get("key_id")?,
-        app_id: app.parse().map_err(|_| corrupt("app id"))?,
-        secret_hash: hash.try_into().map_err(|_| corrupt("key hash"))?,
-        created_at: row.try_get("created_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-    })
-}
-
-async fn insert_api_key<'e, E>(exec: E, key: &ApiKeyRecord) -> StoreResult<()>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
-{
-    sqlx::query(
-        "INSERT INTO api_keys (key_id, app_id, secret_hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(&key.key_id)
-    .bind(key.app_id.to_string())
-    .bind(&key.secret_hash[..])
-    .bind(key.created_at)
-    .bind(key.revoked_at)
-    .execute(exec)
-    .await?;
-    Ok(())
-}
-
-const WALLET_COLUMNS: &str = "id, app_id, environment, wallet_type, scheme, public_key, address, pregen_kind, \
-     pregen_value, status, key_version, locked_at, created_at";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -391,12 +150,12 @@ impl Store for SqliteStore {
         .await?;
         self.data_key(id)
             .await?
-            .ok_or_else(|| ServerError::Internal("data key vanished".into()))
+            .ok_or(StoreError::Conflict("the data key vanished after it was stored"))
     }
 
     async fn create_pending_wallet(
         &self,
-        w: &WalletRecord,
+        w: &PendingWallet,
         ceremony: &CeremonyRecord,
         audit: &AuditRecord,
         abandoned: Abandoned,
@@ -425,14 +184,14 @@ impl Store for SqliteStore {
         .bind(w.scope.app_id.to_string())
         .bind(w.scope.environment.as_str())
         .bind(w.wallet_type.as_str())
-        .bind(scheme_str(w.scheme))
+        .bind(scheme_str(w.scheme()))
         .bind(w.pregen_id.kind())
         .bind(w.pregen_id.value())
-        .bind(i64::from(w.key_version))
+        .bind(i64::from(PendingWallet::FIRST_KEY_VERSION))
         .bind(w.created_at)
         .execute(&mut *tx)
         .await
-        .map_err(ServerError::from);
+        .map_err(StoreError::from);
         match inserted {
             Ok(_) => {}
             Err(e) if is_unique_violation(&e) => {
@@ -482,8 +241,8 @@ impl Store for SqliteStore {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(version) = version else {
-            return Err(ServerError::CeremonyAborted(
-                "the pending wallet expired before key generation finished".into(),
+            return Err(StoreError::Conflict(
+                "the pending wallet expired before key generation finished",
             ));
         };
         sqlx::query(
@@ -512,7 +271,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn wallets(&self, scope: Scope, pregen_id: Option<&PregenId>) -> StoreResult<Vec<WalletRecord>> {
+    async fn wallets(&self, scope: Scope, pregen_id: Option<&PregenId>) -> StoreResult<Vec<Wallet>> {
         let (kind, value) = pregen_id.map(|p| (p.kind(), p.value())).unzip();
         let rows = sqlx::query(&format!(
             "SELECT {WALLET_COLUMNS} FROM wallets WHERE app_id = $1 AND environment = $2 AND status <> 'pending' \
@@ -524,20 +283,20 @@ impl Store for SqliteStore {
         .bind(value)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(Self::wallet_from_row).collect()
+        rows.iter().map(Self::live_wallet_from_row).collect()
     }
 
-    async fn pending_wallet(&self, id: WalletId) -> StoreResult<Option<WalletRecord>> {
+    async fn pending_wallet(&self, id: WalletId) -> StoreResult<Option<PendingWallet>> {
         let row = sqlx::query(&format!(
             "SELECT {WALLET_COLUMNS} FROM wallets WHERE id = $1 AND status = 'pending'"
         ))
         .bind(id.to_string())
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(Self::wallet_from_row).transpose()
+        row.as_ref().map(Self::pending_wallet_from_row).transpose()
     }
 
-    async fn wallet(&self, scope: Scope, id: WalletId) -> StoreResult<Option<WalletRecord>> {
+    async fn wallet(&self, scope: Scope, id: WalletId) -> StoreResult<Option<Wallet>> {
         let row = sqlx::query(&format!(
             "SELECT {WALLET_COLUMNS} FROM wallets WHERE app_id = $1 AND environment = $2 AND id = $3 AND status <> 'pending'"
         ))
@@ -546,7 +305,7 @@ impl Store for SqliteStore {
         .bind(id.to_string())
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(Self::wallet_from_row).transpose()
+        row.as_ref().map(Self::live_wallet_from_row).transpose()
     }
 
     async fn update_pregen_id(
@@ -569,7 +328,7 @@ impl Store for SqliteStore {
         .bind(scope.environment.as_str())
         .execute(&mut *tx)
         .await
-        .map_err(ServerError::from);
+        .map_err(StoreError::from);
         let updated = match updated {
             Ok(r) => r.rows_affected() == 1,
             Err(e) if is_unique_violation(&e) => {
@@ -584,7 +343,7 @@ impl Store for SqliteStore {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let other = other.and_then(|o| o.parse().ok()).unwrap_or(id);
-                return Err(ServerError::WalletExists(other));
+                return Err(StoreError::IdentifierTaken(other));
             }
             Err(e) => return Err(e),
         };
@@ -663,14 +422,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn consume_ceremony(&self, id_hash: &[u8; 32], now: i64) -> StoreResult<Option<CeremonyRecord>> {
+    async fn consume_ceremony(&self, id_hash: &CeremonyHash, now: i64) -> StoreResult<Option<CeremonyRecord>> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "UPDATE ceremonies SET consumed_at = $1 WHERE id_hash = $2 AND consumed_at IS NULL AND expires_at >= $1 \
              RETURNING app_id, environment, wallet_id, kind, payload, expires_at",
         )
         .bind(now)
-        .bind(&id_hash[..])
+        .bind(&id_hash.0[..])
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else { return Ok(None) };
@@ -681,7 +440,9 @@ impl Store for SqliteStore {
         let payload: Vec<u8> = row.try_get("payload")?;
         let kind = match kind.as_str() {
             "dkg" => CeremonyKind::Dkg,
-            "sign" => CeremonyKind::Sign(postcard::from_bytes(&payload).map_err(|_| corrupt("sign request"))?),
+            "sign" => CeremonyKind::Sign(
+                postcard::from_bytes::<AuthorisedSign>(&payload).map_err(|_| corrupt("sign request"))?,
+            ),
             _ => return Err(corrupt("ceremony kind")),
         };
         if kind == CeremonyKind::Dkg {

@@ -1,0 +1,22 @@
+//! The server's domain model: tenants, apps, wallets (pending and live as distinct types) and
+//! ceremonies, as the flows (`keygen`, `signing`, `pregen`) use them and the store persists
+//! them. Nothing here knows HTTP or SQL.
+
+mod app;
+mod ceremony;
+mod wallet;
+
+pub use app::{ApiKeyRecord, AppRecord, AppSettings};
+pub use ceremony::{AuthorisedSign, CeremonyHash, CeremonyKind, CeremonyRecord};
+pub use wallet::{CreateOutcome, LiveStatus, PendingWallet, Wallet};
+
+use dyad_proto::{AppId, Environment};
+
+/// The tenant boundary every query runs inside: one app in one environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scope {
+    /// The app.
+    pub app_id: AppId,
+    /// Its environment.
+    pub environment: Environment,
+}

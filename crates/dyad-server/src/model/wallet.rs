@@ -1,0 +1,145 @@
+//! Wallets: a pending one (key generation started, no key yet) and a live one (key committed)
+//! are different types, so nothing can ask a pending wallet for its address or sign with it.
+
+use dyad_chains::Signer;
+use dyad_mpc::{PublicKey, Scheme};
+use dyad_proto::{PregenId, WalletId, WalletStatus, WalletType, WalletView};
+
+use super::Scope;
+use crate::error::ServerError;
+
+/// A wallet whose key generation has started but not committed: invisible to every read a
+/// client can make, reaped if abandoned. Its first key version is 1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingWallet {
+    /// Id.
+    pub id: WalletId,
+    /// Its tenant.
+    pub scope: Scope,
+    /// Chain family (which fixes the scheme).
+    pub wallet_type: WalletType,
+    /// Who it is for.
+    pub pregen_id: PregenId,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl PendingWallet {
+    /// The key version key generation creates.
+    pub const FIRST_KEY_VERSION: u32 = 1;
+
+    /// The MPC scheme its key generation runs.
+    pub fn scheme(&self) -> Scheme {
+        self.wallet_type.scheme()
+    }
+
+    /// The live wallet this becomes once its key is committed.
+    pub fn activated(self, public_key: PublicKey, address: String) -> Wallet {
+        Wallet {
+            id: self.id,
+            scope: self.scope,
+            wallet_type: self.wallet_type,
+            public_key,
+            address,
+            pregen_id: self.pregen_id,
+            status: LiveStatus::Pregen,
+            key_version: Self::FIRST_KEY_VERSION,
+            locked: false,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// Who holds a live wallet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LiveStatus {
+    /// Created and held by the app; not yet claimed by its person.
+    Pregen,
+    /// Claimed: shares rotated, owned by a user.
+    Claimed,
+}
+
+impl From<LiveStatus> for WalletStatus {
+    fn from(s: LiveStatus) -> Self {
+        match s {
+            LiveStatus::Pregen => WalletStatus::Pregen,
+            LiveStatus::Claimed => WalletStatus::Claimed,
+        }
+    }
+}
+
+/// A wallet whose key is committed: it has a public key, an address and a sealed cloud share
+/// at `key_version`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wallet {
+    /// Id.
+    pub id: WalletId,
+    /// Its tenant.
+    pub scope: Scope,
+    /// Chain family.
+    pub wallet_type: WalletType,
+    /// Group public key.
+    pub public_key: PublicKey,
+    /// Chain address of the key.
+    pub address: String,
+    /// Who it is for.
+    pub pregen_id: PregenId,
+    /// Who holds it.
+    pub status: LiveStatus,
+    /// Current share generation.
+    pub key_version: u32,
+    /// Set when this share pair must never sign again (the peer cheated in a signature).
+    pub locked: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl Wallet {
+    /// The MPC scheme of its key.
+    pub fn scheme(&self) -> Scheme {
+        self.wallet_type.scheme()
+    }
+
+    /// Why this wallet may not sign now, if it may not.
+    pub fn signing_refusal(&self) -> Option<ServerError> {
+        if self.status == LiveStatus::Claimed {
+            Some(ServerError::WalletClaimed)
+        } else if self.locked {
+            Some(ServerError::WalletLocked)
+        } else {
+            None
+        }
+    }
+
+    /// The wallet as the chain code sees it: type, key and address.
+    pub fn account(&self) -> Signer<'_> {
+        Signer {
+            wallet_type: self.wallet_type,
+            public_key: &self.public_key,
+            address: &self.address,
+        }
+    }
+
+    /// The public view.
+    pub fn view(&self) -> WalletView {
+        WalletView {
+            id: self.id,
+            wallet_type: self.wallet_type,
+            scheme: self.scheme(),
+            address: self.address.clone(),
+            public_key: format!("0x{}", hex::encode(self.public_key.as_bytes())),
+            pregen_id: self.pregen_id.clone(),
+            status: self.status.into(),
+            key_version: self.key_version,
+        }
+    }
+}
+
+/// What creating a pending wallet did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CreateOutcome {
+    /// The pending wallet and its ceremony were stored.
+    Created,
+    /// A wallet for this (type, identifier) exists already, in this status.
+    Exists(WalletId, WalletStatus),
+}

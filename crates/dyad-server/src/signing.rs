@@ -1,0 +1,250 @@
+//! Signing, as a flow: [`authorise`] turns a request for a wallet into a ceremony that will sign
+//! exactly what it decoded to (or a refusal, audited as `sign.denied`); under the wallet's lease
+//! the ceremony asks [`ready`] for the share and the input, [`decide`]s on the signature the
+//! protocol produced, and records how it ended ([`completed`], [`failed`], [`locked`]).
+//!
+//! The route and the ceremony run the same checks through [`decode`]: the wallet may sign, and
+//! the request decodes, for this wallet, to what will be signed.
+
+use dyad_chains::{describe_input, Prepared, SignRequest, SignedTransaction};
+use dyad_mpc::{KeyShare, SignInput, Signature};
+use dyad_proto::rest::CeremonyTicket;
+use dyad_proto::{CeremonyId, WalletId};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::audit::{self, AuditAction, AuditRecord};
+use crate::clock;
+use crate::error::ServerError;
+use crate::model::{AuthorisedSign, CeremonyHash, CeremonyKind, CeremonyRecord, Scope, Wallet};
+use crate::state::AppState;
+
+/// Whether `sign-raw` is on for the app. Read on every request: switching it off takes effect
+/// at once.
+pub async fn raw_signing_allowed(state: &AppState, scope: Scope) -> Result<bool, ServerError> {
+    Ok(state
+        .store
+        .app(scope.app_id)
+        .await?
+        .is_some_and(|app| app.settings.allow_raw_signing))
+}
+
+/// Why `wallet` may not sign now, if it may not: claimed, locked in the store, or locked in this
+/// process (a lock not yet written).
+fn refusal(state: &AppState, wallet: &Wallet) -> Option<ServerError> {
+    wallet.signing_refusal().or_else(|| {
+        state
+            .leases
+            .is_locked_here(wallet.id)
+            .then_some(ServerError::WalletLocked)
+    })
+}
+
+/// What `request` signs for `wallet`, refusing what does not decode, is unsupported, names
+/// another chain or does not need this wallet.
+pub fn decode(wallet: &Wallet, request: &SignRequest) -> Result<Prepared, ServerError> {
+    Ok(request.prepare(wallet.account())?)
+}
+
+/// Authorise a sign request for wallet `id` in `scope`: the wallet must be visible, may sign,
+/// and the request (`parse` turns the body into it, once the wallet is known, so every refusal
+/// of a real wallet's request, down to a malformed body, is audited) must decode. Then the
+/// request and what it decoded to are stored in a single-use ceremony and `sign.requested` is
+/// audited. Parsing and decoding run on the blocking pool: a large Cosmos document or EIP-712
+/// payload must not hold up an async worker that other tenants' requests share.
+pub async fn authorise(
+    state: &AppState,
+    scope: Scope,
+    id: WalletId,
+    parse: impl FnOnce() -> Result<SignRequest, ServerError> + Send + 'static,
+) -> Result<CeremonyTicket, ServerError> {
+    let wallet = state
+        .store
+        .wallet(scope, id)
+        .await?
+        .ok_or(ServerError::WalletNotFound)?;
+    let deny = |e: ServerError| audit::denied(state.store.as_ref(), scope, id, AuditAction::SignDenied, e);
+    if let Some(refusal) = refusal(state, &wallet) {
+        return Err(deny(refusal).await);
+    }
+    let decoding = wallet.clone();
+    let decoded = tokio::task::spawn_blocking(move || {
+        let request = parse()?;
+        let prepared = decode(&decoding, &request)?;
+        Ok::<_, ServerError>((request, prepared))
+    })
+    .await
+    .unwrap_or_else(|_| Err(ServerError::Internal("decoding a sign request failed".into())));
+    let (request, prepared) = match decoded {
+        Ok(d) => d,
+        Err(e) => return Err(deny(e).await),
+    };
+    let signs = describe_input(&prepared.input);
+    let ceremony_id = CeremonyId::random();
+    let expires_at = clock::now() + state.config.ceremony_ttl.as_secs() as i64;
+    let entry = audit::entry(
+        scope,
+        Some(id),
+        AuditAction::SignRequested,
+        json!({
+            "operation": request.operation(),
+            "type": wallet.wallet_type,
+            "summary": prepared.summary,
+            "signs": signs,
+            "requestSha256": format!("0x{}", hex::encode(Sha256::digest(request_bytes(&request)))),
+        }),
+    );
+    let record = CeremonyRecord {
+        id_hash: CeremonyHash::of(&ceremony_id),
+        scope,
+        wallet_id: id,
+        kind: CeremonyKind::Sign(AuthorisedSign { request, signs }),
+        expires_at,
+    };
+    state.store.insert_ceremony(&record, &entry).await?;
+    Ok(CeremonyTicket {
+        ceremony_id,
+        wallet_id: id,
+        expires_at,
+        summary: Some(prepared.summary),
+    })
+}
+
+/// The bytes the app sent, for the audit line's fingerprint.
+fn request_bytes(request: &SignRequest) -> Vec<u8> {
+    match request {
+        SignRequest::Message(m) => m.clone(),
+        SignRequest::Transaction(t) => t.bytes.clone(),
+        SignRequest::TypedData(s) => s.as_bytes().to_vec(),
+        SignRequest::Raw(d) => d.to_vec(),
+    }
+}
+
+/// What a sign ceremony holding the wallet's lease signs with: the wallet as it is now, the
+/// input this server decoded, and the opened cloud share. Must not be sent or logged (`Debug`
+/// names the wallet only).
+pub struct Ready {
+    /// The wallet, read after the lease was taken.
+    pub wallet: Wallet,
+    /// What the protocol signs.
+    pub input: SignInput,
+    /// The cloud share, opened.
+    pub share: KeyShare,
+}
+
+impl std::fmt::Debug for Ready {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ready")
+            .field("wallet", &self.wallet.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything the ceremony needs to sign `authorised`, checked again now that it holds the
+/// lease: a lock decided while it waited is seen here, and a request that no longer decodes to
+/// what was authorised (say, on a replica running other chain code) is refused.
+pub async fn ready(
+    state: &AppState,
+    record: &CeremonyRecord,
+    authorised: &AuthorisedSign,
+) -> Result<Ready, ServerError> {
+    let wallet = state
+        .store
+        .wallet(record.scope, record.wallet_id)
+        .await?
+        .ok_or(ServerError::WalletNotFound)?;
+    if let Some(refusal) = refusal(state, &wallet) {
+        return Err(refusal);
+    }
+    let prepared = decode(&wallet, &authorised.request)?;
+    if describe_input(&prepared.input) != authorised.signs {
+        return Err(ServerError::CeremonyAborted(
+            "the request no longer decodes to what was authorised; start a new one".into(),
+        ));
+    }
+    let sealed = state
+        .store
+        .cloud_share(wallet.id, wallet.key_version)
+        .await?
+        .ok_or_else(|| ServerError::Internal("wallet without a cloud share".into()))?;
+    let plain = state
+        .data_key
+        .open_share(&wallet.id, wallet.key_version, &sealed.sealed)?;
+    let share =
+        KeyShare::from_bytes(&plain).map_err(|_| ServerError::Internal("stored cloud share does not parse".into()))?;
+    Ok(Ready {
+        wallet,
+        input: prepared.input,
+        share,
+    })
+}
+
+/// A verified signature in the chain's forms, not yet recorded.
+#[derive(Debug)]
+pub struct Decided {
+    /// The chain forms.
+    pub signed: SignedTransaction,
+    operation: &'static str,
+}
+
+/// Accept the protocol's `signature` only if the standard verifier accepts it under the
+/// wallet's key for the input this server decoded; then assemble the chain's forms.
+pub fn decide(
+    wallet: &Wallet,
+    input: &SignInput,
+    authorised: &AuthorisedSign,
+    signature: &Signature,
+) -> Result<Decided, ServerError> {
+    wallet.public_key.verify(input, signature).map_err(|_| {
+        ServerError::CeremonyAborted("signature did not verify: the share does not match this wallet".into())
+    })?;
+    let request = &authorised.request;
+    Ok(Decided {
+        signed: request.finish(wallet.account(), signature)?,
+        operation: request.operation(),
+    })
+}
+
+/// The `sign.completed` entry of a decided signature, with the ceremony's turn (microseconds).
+pub fn completed(record: &CeremonyRecord, decided: &Decided, started_at: i64, finished_at: i64) -> AuditRecord {
+    audit::entry(
+        record.scope,
+        Some(record.wallet_id),
+        AuditAction::SignCompleted,
+        json!({
+            "operation": decided.operation,
+            "signature": format!("0x{}", hex::encode(&decided.signed.signature)),
+            "signedTransactionSha256": decided
+                .signed
+                .signed_transaction
+                .as_ref()
+                .map(|t| format!("0x{}", hex::encode(Sha256::digest(t)))),
+            "startedAtMicros": started_at,
+            "finishedAtMicros": finished_at,
+        }),
+    )
+}
+
+/// The `wallet.locked` entry for a peer that cheated in the multiplication.
+pub fn locked(record: &CeremonyRecord, reason: &str) -> AuditRecord {
+    audit::entry(
+        record.scope,
+        Some(record.wallet_id),
+        AuditAction::WalletLocked,
+        json!({ "reason": reason }),
+    )
+}
+
+/// Record a sign ceremony that failed (`sign.failed` with the code the peer is told), before
+/// the peer hears of it.
+pub async fn failed(state: &AppState, record: &CeremonyRecord, e: &ServerError, code: dyad_proto::ErrorCode) {
+    let entry = audit::entry(
+        record.scope,
+        Some(record.wallet_id),
+        AuditAction::SignFailed,
+        json!({ "error": e.to_string(), "code": code }),
+    );
+    if let Err(e) = state.store.audit(&entry).await {
+        tracing::error!(error = %e, "recording a failed signature");
+    }
+}
