@@ -1,30 +1,36 @@
 //! Wire types shared by the Dyad server and SDK.
 //!
-//! This crate is what travels between the two parties: REST request and response bodies, the
-//! error body with its stable codes, the identifiers that name things (`WalletId`, `PregenId`, …),
-//! the frames a ceremony exchanges, and the Noise channel that carries those frames end to end.
+//! This crate is what travels between the two parties, and how: REST request and response
+//! bodies, the error body with its stable codes, the identifiers that name things (`WalletId`,
+//! `PregenId`, …), the frames a ceremony exchanges, the Noise channel that carries those frames
+//! end to end (`channel`, sans-IO), the order of a ceremony's protocol runs, written once for
+//! both parties (`keygen`, sans-IO; `session` names each run), and the one async runner both
+//! parties drive them with (`runner`, tokio, with the wire's peer timeout).
 //!
-//! It must never hold key material beyond passing opaque, already-encrypted frames, never touch
-//! storage, and never decide policy: it only says what the bytes on the wire mean.
+//! It must never hold key material beyond what a protocol run needs while it runs, never touch
+//! storage, and never decide a party's policy (who may create or sign, deadlines, leases): it
+//! says what the bytes on the wire mean and in which order they go.
 
-pub mod ceremony;
 pub mod channel;
 pub mod error;
 pub mod frame;
 pub mod ids;
+pub mod keygen;
 pub mod pregen;
 pub mod rest;
+pub mod runner;
+pub mod session;
 pub mod turns;
 pub mod wallet;
 
-pub use ceremony::{
-    confirmation_input, run_machine, session_id, CeremonyChannel, FrameTransport, HeldFrame, PEER_TIMEOUT,
-};
 pub use channel::{Initiator, Responder, SecureChannel, ServerStaticKey};
 pub use error::{ErrorBody, ErrorCode, ProtoError};
 pub use frame::{Frame, Outcome};
 pub use ids::{AppId, CeremonyId, Environment, WalletId};
+pub use keygen::KeyGeneration;
 pub use pregen::PregenId;
+pub use runner::{run_machine, CeremonyChannel, FrameTransport, HeldFrame, PEER_TIMEOUT};
+pub use session::{confirmation_input, session_id};
 pub use turns::{Turn, Turns};
 pub use wallet::{WalletStatus, WalletView};
 

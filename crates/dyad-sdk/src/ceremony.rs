@@ -2,12 +2,12 @@
 //! server's ceremony key, and run the same machines the server runs, as party 1.
 
 use dyad_chains::{SignRequest, SignedTransaction, Signer};
-use dyad_mpc::{Dkg, KeyShare, MpcError, Role, Sign};
+use dyad_mpc::{KeyShare, MpcError, Role, Sign};
 use dyad_proto::rest::{ceremony_path, CeremonyTicket};
 use std::time::Duration;
 
 use dyad_proto::{
-    confirmation_input, session_id, CeremonyChannel, ErrorCode, Frame, Outcome, PregenId, ProtoError, WalletStatus,
+    session_id, CeremonyChannel, ErrorCode, Frame, KeyGeneration, Outcome, PregenId, ProtoError, WalletStatus,
     WalletType, WalletView,
 };
 
@@ -55,12 +55,13 @@ pub async fn generate(
     .await
     .unwrap_or(Err(SdkError::Ceremony(ProtoError::Timeout)));
     match (result, confirmed) {
-        (Ok((view, share)), _) => Ok(LoadedWallet {
+        (Ok(view), Some(share)) => Ok(LoadedWallet {
             view,
             server_key,
             share,
             server_misbehaved: false,
         }),
+        (Ok(_), None) => Err(ProtoError::UnexpectedFrame("the wallet was created without a share").into()),
         (Err(e), None) => Err(e),
         // Confirmed: the server may have committed the wallet, whatever it says now, so the
         // share is never thrown away.
@@ -103,22 +104,19 @@ async fn generate_on(
     wallet_type: WalletType,
     ticket: &CeremonyTicket,
     confirmed: &mut Option<KeyShare>,
-) -> Result<(WalletView, KeyShare), SdkError> {
-    let id = ticket.ceremony_id;
-    let scheme = wallet_type.scheme();
-    let sid = session_id(&id, "dkg");
-    let share = channel.run(move || Dkg::start(scheme, Role::User, &sid)).await?;
+) -> Result<WalletView, SdkError> {
+    let script = KeyGeneration::new(Role::User, wallet_type.scheme(), &ticket.ceremony_id);
+    let share = channel.run(script.dkg()).await?;
+    let (test, start) = script.test_signature(share);
+    let signature = channel.run(start).await?;
+    let share = test
+        .verify(&signature)
+        .map_err(|_| SdkError::Mismatch("test signature did not verify"))?
+        .into_share();
 
-    let input = confirmation_input(scheme, &id);
-    let sid = session_id(&id, "confirm");
-    let (test_share, test_input) = (share.clone(), input.clone());
-    let signature = channel.run(move || Sign::start(&test_share, &sid, &test_input)).await?;
-    share
-        .public_key()
-        .verify(&input, &signature)
-        .map_err(|_| SdkError::Mismatch("test signature did not verify"))?;
-
-    *confirmed = Some(share.clone());
+    let public_key = share.public_key();
+    // From here the share is kept whatever happens: the server may commit the wallet.
+    *confirmed = Some(share);
     channel.send(&Frame::Confirm).await?;
     let view = match channel.recv().await? {
         Frame::Done(Outcome::WalletCreated(view)) => view,
@@ -126,11 +124,11 @@ async fn generate_on(
     };
     if view.id != ticket.wallet_id
         || view.wallet_type != wallet_type
-        || view.public_key != format!("0x{}", hex::encode(share.public_key().as_bytes()))
+        || view.public_key != format!("0x{}", hex::encode(public_key.as_bytes()))
     {
         return Err(SdkError::Mismatch("created wallet differs from the generated key"));
     }
-    Ok((view, share))
+    Ok(view)
 }
 
 /// Sign `request` with a loaded wallet: this side decodes the request itself (so it signs only

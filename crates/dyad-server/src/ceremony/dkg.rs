@@ -1,11 +1,12 @@
-//! Key generation, cloud side: DKG, a test signature both sides must agree on, the client's
-//! confirmation that it holds its share; then [`keygen::commit`] makes the wallet live.
+//! Key generation, cloud side: the sequence both parties share ([`KeyGeneration`]: DKG, a test
+//! signature both must verify), then the client's confirmation that it holds its share; then
+//! [`keygen::commit`] makes the wallet live.
 //!
 //! The commit runs outside the ceremony deadline, and once it has been attempted the client is
 //! never told "aborted": it may already hold the only copy of a live wallet's share.
 
-use dyad_mpc::{Dkg, Role, Sign};
-use dyad_proto::{confirmation_input, session_id, CeremonyChannel, CeremonyId, Frame, Outcome};
+use dyad_mpc::Role;
+use dyad_proto::{CeremonyChannel, CeremonyId, Frame, KeyGeneration, Outcome};
 
 use super::transport::AxumSocket;
 use crate::error::ServerError;
@@ -21,22 +22,12 @@ pub(super) async fn run(
     channel: &mut CeremonyChannel<AxumSocket>,
 ) -> Result<Commit, ServerError> {
     let pending = keygen::pending(state, record).await?;
-    let scheme = pending.scheme();
-
-    let dkg_sid = session_id(id, "dkg");
-    let share = channel.run(move || Dkg::start(scheme, Role::Cloud, &dkg_sid)).await?;
-
-    // Both parties must be able to sign together before anyone relies on this key.
-    let input = confirmation_input(scheme, id);
-    let confirm_sid = session_id(id, "confirm");
-    let test_share = share.clone();
-    let test_input = input.clone();
-    let signature = channel
-        .run(move || Sign::start(&test_share, &confirm_sid, &test_input))
-        .await?;
-    share
-        .public_key()
-        .verify(&input, &signature)
+    let script = KeyGeneration::new(Role::Cloud, pending.scheme(), id);
+    let share = channel.run(script.dkg()).await?;
+    let (test, start) = script.test_signature(share);
+    let signature = channel.run(start).await?;
+    let confirmed = test
+        .verify(&signature)
         .map_err(|_| ServerError::CeremonyAborted("test signature did not verify".into()))?;
 
     match channel.recv().await? {
@@ -47,7 +38,7 @@ pub(super) async fn run(
             ))
         }
     }
-    keygen::confirmed(state, pending, &share)
+    keygen::confirmed(state, pending, confirmed.share())
 }
 
 /// Commit a confirmed key generation and tell the client. Never answers `Abort`: whatever

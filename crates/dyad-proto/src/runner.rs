@@ -1,12 +1,14 @@
-//! Running a ceremony over any transport that moves whole binary messages (a WebSocket on
-//! either side). The transport only moves bytes; the channel seals frames; the machine from
-//! `dyad-mpc` does the protocol. The same loop runs on the server and in the SDK.
+//! The one async runner both parties use: it moves a protocol run's frames over any transport
+//! that carries whole binary messages (a WebSocket on either side), sealed by the Noise
+//! channel, on the tokio blocking pool. The transport only moves bytes; the channel seals
+//! frames; the machine from `dyad-mpc` does the protocol; which runs a ceremony consists of is
+//! the script's (`keygen`), not the runner's. Its one timing rule, [`PEER_TIMEOUT`], is the
+//! wire's: how long either side waits for the other's next message.
 
 use std::future::Future;
 use std::time::Duration;
 
 use dyad_mpc::{Machine, MpcError, Transition};
-use sha2::{Digest, Sha256};
 
 use crate::channel::{Initiator, Responder, SecureChannel, ServerStaticKey};
 use crate::error::{ErrorCode, ProtoError};
@@ -24,28 +26,6 @@ pub trait FrameTransport: Send {
 /// How long either side waits for the peer's next message before giving up. A DKLs DKG round
 /// costs the peer under a second of CPU, so this is generous.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The 32-byte session id both parties derive for one protocol run within a ceremony. Binding
-/// the ceremony id means a transcript from one ceremony is useless in another; the label
-/// separates runs within one ceremony (key generation, then the test signature).
-pub fn session_id(ceremony: &CeremonyId, label: &str) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(b"dyad/v1/session");
-    h.update((label.len() as u32).to_be_bytes());
-    h.update(label.as_bytes());
-    h.update(ceremony.0);
-    h.finalize().into()
-}
-
-/// What the test signature at the end of key generation signs: a value both parties derive from
-/// the ceremony id, so neither can steer it toward a transaction or message hash of its choosing.
-pub fn confirmation_input(scheme: dyad_mpc::Scheme, ceremony: &CeremonyId) -> dyad_mpc::SignInput {
-    let digest = session_id(ceremony, "key-confirmation");
-    match scheme {
-        dyad_mpc::Scheme::Dkls => dyad_mpc::SignInput::Digest(digest),
-        dyad_mpc::Scheme::Ed25519 => dyad_mpc::SignInput::Message(digest.to_vec()),
-    }
-}
 
 /// An encrypted ceremony connection: a transport plus the Noise channel over it.
 pub struct CeremonyChannel<T> {
@@ -241,18 +221,4 @@ async fn recv_timeout<T: FrameTransport>(
     tokio::time::timeout_at(until, io.recv())
         .await
         .map_err(|_| ProtoError::Timeout)?
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn session_ids_separate_labels_and_ceremonies() {
-        let a = CeremonyId::random();
-        let b = CeremonyId::random();
-        assert_ne!(session_id(&a, "dkg"), session_id(&a, "confirm"));
-        assert_ne!(session_id(&a, "dkg"), session_id(&b, "dkg"));
-        assert_eq!(session_id(&a, "dkg"), session_id(&a, "dkg"));
-    }
 }

@@ -1,0 +1,159 @@
+//! The key generation ceremony's sequence, written once for both parties, sans-IO.
+//!
+//! Both sides go through the same phases; only the transport that moves each run's frames is
+//! theirs. Each phase is a type, each step a function from what the previous run produced to
+//! the next run to drive:
+//!
+//! 1. [`KeyGeneration::dkg`]: the DKG, session id `session_id(ceremony, "dkg")`.
+//! 2. [`KeyGeneration::test_signature`]: with the share the DKG gave, a test signature under
+//!    `session_id(ceremony, "confirm")` over [`confirmation_input`], a value both derive from the
+//!    ceremony id (so neither party can steer it toward a hash of its choosing).
+//! 3. [`TestSignature::verify`]: each party checks the signature under the new public key with
+//!    the standard verifier, on its own: a key both parties cannot sign with is never used.
+//! 4. Then the user party sends `Frame::Confirm` (it holds its share) and the cloud party waits
+//!    for it before it commits; the cloud answers `Done(WalletCreated)`.
+
+use std::sync::Arc;
+
+use dyad_mpc::{Dkg, KeyShare, MpcError, PublicKey, Role, Scheme, Sign, SignInput, Signature};
+
+use crate::ids::CeremonyId;
+use crate::session::{confirmation_input, session_id};
+
+/// Start of a key generation ceremony for one party.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyGeneration {
+    role: Role,
+    scheme: Scheme,
+    ceremony: CeremonyId,
+}
+
+/// The start of a protocol run, for the transport's runner to call on its worker.
+pub type RunStart<M> = Box<dyn FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static>;
+
+impl KeyGeneration {
+    /// Key generation of a `scheme` key in ceremony `ceremony`, as `role`.
+    pub fn new(role: Role, scheme: Scheme, ceremony: &CeremonyId) -> Self {
+        Self {
+            role,
+            scheme,
+            ceremony: *ceremony,
+        }
+    }
+
+    /// Step 1: the DKG run.
+    pub fn dkg(&self) -> RunStart<Dkg> {
+        let (scheme, role) = (self.scheme, self.role);
+        let sid = session_id(&self.ceremony, "dkg");
+        Box::new(move || Dkg::start(scheme, role, &sid))
+    }
+
+    /// Step 2: the DKG produced `share`; the test signature run, and the phase that checks it.
+    pub fn test_signature(self, share: KeyShare) -> (TestSignature, RunStart<Sign>) {
+        let share = Arc::new(share);
+        let input = confirmation_input(self.scheme, &self.ceremony);
+        let sid = session_id(&self.ceremony, "confirm");
+        let (run_share, run_input) = (share.clone(), input.clone());
+        let start: RunStart<Sign> = Box::new(move || Sign::start(&run_share, &sid, &run_input));
+        (TestSignature { share, input }, start)
+    }
+}
+
+/// Waiting for the test signature. Holds the new share: must not be sent, `Debug` redacts it.
+pub struct TestSignature {
+    share: Arc<KeyShare>,
+    input: SignInput,
+}
+
+impl std::fmt::Debug for TestSignature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestSignature").finish_non_exhaustive()
+    }
+}
+
+impl TestSignature {
+    /// Step 3: accept the key only if `signature` verifies under it with the standard verifier.
+    /// Gives the share, now known to sign together with the peer's.
+    pub fn verify(self, signature: &Signature) -> Result<Confirmed, MpcError> {
+        self.share.public_key().verify(&self.input, signature)?;
+        // The run consumed its start, and with it the only other handle: the share is never
+        // copied.
+        let share = Arc::try_unwrap(self.share)
+            .map_err(|_| MpcError::Protocol("the test signature's run still holds the share".into()))?;
+        Ok(Confirmed { share })
+    }
+}
+
+/// A key both parties signed with. Holds this party's share: must not be sent.
+pub struct Confirmed {
+    share: KeyShare,
+}
+
+impl std::fmt::Debug for Confirmed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Confirmed")
+            .field("public_key", &self.share.public_key())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Confirmed {
+    /// The group public key.
+    pub fn public_key(&self) -> PublicKey {
+        self.share.public_key()
+    }
+
+    /// This party's share, to keep (user) or seal (cloud).
+    pub fn share(&self) -> &KeyShare {
+        &self.share
+    }
+
+    /// This party's share, by value.
+    pub fn into_share(self) -> KeyShare {
+        self.share
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both parties' scripts, driven against each other in one process.
+    fn run_both(scheme: Scheme) -> (Result<Confirmed, MpcError>, Result<Confirmed, MpcError>) {
+        let ceremony = CeremonyId::random();
+        let user = KeyGeneration::new(Role::User, scheme, &ceremony);
+        let cloud = KeyGeneration::new(Role::Cloud, scheme, &ceremony);
+        let (u, c) = dyad_mpc::run_local(user.dkg()().unwrap(), cloud.dkg()().unwrap()).expect("dkg");
+        let (ut, us) = user.test_signature(u);
+        let (ct, cs) = cloud.test_signature(c);
+        let (su, sc) = dyad_mpc::run_local(us().unwrap(), cs().unwrap()).expect("test signature");
+        (ut.verify(&su), ct.verify(&sc))
+    }
+
+    #[test]
+    fn both_parties_confirm_the_same_key_for_each_scheme() {
+        for scheme in [Scheme::Dkls, Scheme::Ed25519] {
+            let (u, c) = run_both(scheme);
+            let (u, c) = (u.expect("user confirms"), c.expect("cloud confirms"));
+            assert_eq!(u.public_key(), c.public_key());
+            assert_eq!(u.public_key().scheme(), scheme);
+            assert_eq!(u.share().role(), Role::User);
+            assert_eq!(c.share().role(), Role::Cloud);
+        }
+    }
+
+    #[test]
+    fn a_signature_over_anything_else_is_refused() {
+        let ceremony = CeremonyId::random();
+        let user = KeyGeneration::new(Role::User, Scheme::Ed25519, &ceremony);
+        let cloud = KeyGeneration::new(Role::Cloud, Scheme::Ed25519, &ceremony);
+        let (u, c) = dyad_mpc::run_local(user.dkg()().unwrap(), cloud.dkg()().unwrap()).expect("dkg");
+        // A signature made in another ceremony (other input) must not confirm this one.
+        let other = CeremonyId::random();
+        let (_, us) = KeyGeneration::new(Role::User, Scheme::Ed25519, &other).test_signature(u.clone());
+        let (_, cs) = KeyGeneration::new(Role::Cloud, Scheme::Ed25519, &other).test_signature(c);
+        let (elsewhere, _) = dyad_mpc::run_local(us().unwrap(), cs().unwrap()).expect("signature");
+        let (test, _) = user.test_signature(u);
+        assert!(matches!(test.verify(&elsewhere), Err(MpcError::BadSignature)));
+    }
+}
