@@ -34,7 +34,9 @@ async fn wallet(t: &TestServer, key: &str, wallet_type: WalletType, who: &str) -
 }
 
 fn user_share(share: &str) -> KeyShare {
-    dyad_sdk::share::decode(share).unwrap().remove(0).share
+    std::sync::Arc::try_unwrap(dyad_sdk::share::decode(share).unwrap().remove(0).share)
+        .ok()
+        .expect("the only holder")
 }
 
 /// `POST /v1/wallets/{id}/sign-message` by hand: the ticket.

@@ -4,6 +4,7 @@
 use dyad_chains::{SignRequest, SignedTransaction, Signer};
 use dyad_mpc::{KeyShare, MpcError, Role, Sign};
 use dyad_proto::rest::{ceremony_path, CeremonyTicket};
+use std::sync::Arc;
 use std::time::Duration;
 
 use dyad_proto::{
@@ -33,15 +34,15 @@ const CEREMONY_DEADLINE: Duration = Duration::from_secs(180);
 /// the server has committed it.
 ///
 /// If the connection fails after this side confirmed it holds its share, the server may have
-/// committed the wallet: the share is then returned inside [`SdkError::Unconfirmed`] rather than
-/// dropped, since it may be the only copy.
+/// committed the wallet: the wallet is then handed back in [`GenerateFailed::kept`] rather than
+/// dropped, since its share may be the only copy.
 pub async fn generate(
     api: &Api,
     server_key: [u8; 32],
     wallet_type: WalletType,
     pregen_id: &PregenId,
     ticket: &CeremonyTicket,
-) -> Result<LoadedWallet, SdkError> {
+) -> Result<LoadedWallet, GenerateFailed> {
     let mut confirmed: Option<KeyShare> = None;
     let result = tokio::time::timeout(CEREMONY_DEADLINE, async {
         let mut channel = open(api, &server_key, ticket).await?;
@@ -54,21 +55,24 @@ pub async fn generate(
     })
     .await
     .unwrap_or(Err(SdkError::Ceremony(ProtoError::Timeout)));
+    let failed = |error: SdkError| GenerateFailed { error, kept: None };
     match (result, confirmed) {
         (Ok(view), Some(share)) => Ok(LoadedWallet {
             view,
             server_key,
-            share,
+            share: Arc::new(share),
             server_misbehaved: false,
         }),
-        (Ok(_), None) => Err(ProtoError::UnexpectedFrame("the wallet was created without a share").into()),
-        (Err(e), None) => Err(e),
+        (Ok(_), None) => Err(failed(
+            ProtoError::UnexpectedFrame("the wallet was created without a share").into(),
+        )),
+        (Err(e), None) => Err(failed(e)),
         // Confirmed: the server may have committed the wallet, whatever it says now, so the
         // share is never thrown away.
         (Err(e), Some(share)) => {
             let public_key = share.public_key();
             let address = dyad_chains::address(wallet_type, &public_key, &dyad_chains::ChainConfig::default())
-                .map_err(SdkError::Chain)?;
+                .map_err(|e| failed(SdkError::Chain(e)))?;
             let view = WalletView {
                 id: ticket.wallet_id,
                 wallet_type,
@@ -79,18 +83,26 @@ pub async fn generate(
                 status: WalletStatus::Pregen,
                 key_version: 1,
             };
-            Err(SdkError::Unconfirmed {
-                wallet_id: ticket.wallet_id,
-                reason: e.to_string(),
-                wallet: Box::new(LoadedWallet {
+            Err(GenerateFailed {
+                error: e,
+                kept: Some(LoadedWallet {
                     view,
                     server_key,
-                    share,
+                    share: Arc::new(share),
                     server_misbehaved: false,
                 }),
             })
         }
     }
+}
+
+/// A key generation that did not end with the server's word.
+pub struct GenerateFailed {
+    /// What failed.
+    pub error: SdkError,
+    /// The wallet, when this side had confirmed it holds its share: the server may have
+    /// committed it, so the share must be kept.
+    pub kept: Option<LoadedWallet>,
 }
 
 async fn abort_unless_peer_did(channel: &mut CeremonyChannel<ClientSocket>, e: &SdkError) {
@@ -160,7 +172,8 @@ pub async fn sign(
         .await
         .map_err(|_| SdkError::Ceremony(ProtoError::Timeout))??;
     let sid = session_id(&ticket.ceremony_id, "sign");
-    let (share, machine_input) = (wallet.share.clone(), prepared.input.clone());
+    // The same share, not a copy: the protocol worker holds it while the run lasts.
+    let (share, machine_input) = (Arc::clone(&wallet.share), prepared.input.clone());
     let result = tokio::time::timeout(CEREMONY_DEADLINE, async {
         let signature = channel
             .run(move || Sign::start(&share, &sid, &machine_input))

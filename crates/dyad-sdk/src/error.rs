@@ -60,8 +60,6 @@ pub enum SdkError {
         wallet_id: WalletId,
         /// What failed.
         reason: String,
-        /// The wallet and its share (secret).
-        wallet: Box<crate::share::LoadedWallet>,
     },
     /// The server cheated in a signing ceremony of this wallet or failed one of the protocol's
     /// checks (for DKLs, a `BanCounterparty`: repeated sessions with a cheater can extract this

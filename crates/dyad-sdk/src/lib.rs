@@ -198,27 +198,26 @@ impl Dyad {
             pregen_id: pregen_id.clone(),
         };
         let ticket: CeremonyTicket = self.api.call(Method::POST, "/v1/wallets", &[], Some(&req)).await?;
-        let generated = ceremony::generate(&self.api, server_key, wallet_type, pregen_id, &ticket).await;
-        match generated.map_err(|e| handshake_failure(e, &server_key)) {
+        match ceremony::generate(&self.api, server_key, wallet_type, pregen_id, &ticket).await {
             Ok(wallet) => {
                 let view = wallet.view.clone();
                 self.loaded().push(wallet);
                 Ok(view)
             }
-            Err(SdkError::Unconfirmed {
-                wallet_id,
-                reason,
-                wallet,
+            Err(ceremony::GenerateFailed {
+                error,
+                kept: Some(wallet),
             }) => {
-                // Possibly the only copy of a live wallet's share: keep it loaded.
-                self.loaded().push((*wallet).clone());
+                // Possibly the only copy of a live wallet's share: keep it loaded; the error
+                // names the wallet and holds no key material.
+                let wallet_id = wallet.view.id;
+                self.loaded().push(wallet);
                 Err(SdkError::Unconfirmed {
                     wallet_id,
-                    reason,
-                    wallet,
+                    reason: error.to_string(),
                 })
             }
-            Err(e) => Err(e),
+            Err(ceremony::GenerateFailed { error, kept: None }) => Err(handshake_failure(error, &server_key)),
         }
     }
 

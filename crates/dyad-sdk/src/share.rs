@@ -7,6 +7,7 @@
 //! to the public key it claims.
 
 use std::fmt;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -38,6 +39,8 @@ impl fmt::Debug for UserShare {
 }
 
 /// One wallet held by a client: what the server says about it, plus this side's key share.
+/// Cloning it shares the one copy of the share (it is never copied; it zeroizes when the last
+/// holder drops it).
 #[derive(Clone)]
 pub struct LoadedWallet {
     /// The wallet as the server described it.
@@ -45,7 +48,7 @@ pub struct LoadedWallet {
     /// The server ceremony key it was made with.
     pub server_key: [u8; 32],
     /// The user party's share. Secret.
-    pub share: KeyShare,
+    pub share: Arc<KeyShare>,
     /// Set for good once the server misbehaved in a ceremony of this wallet: this share must
     /// not take part in another one (see [`SdkError::ServerMisbehaved`]).
     pub server_misbehaved: bool,
@@ -150,7 +153,7 @@ pub fn decode(s: &str) -> Result<Vec<LoadedWallet>, SdkError> {
         out.push(LoadedWallet {
             view: entry.view,
             server_key,
-            share,
+            share: Arc::new(share),
             server_misbehaved: entry.server_misbehaved,
         });
     }
