@@ -40,19 +40,19 @@ async fn attack(attack: Attack, wallet_type: &str, scheme: Scheme) {
     let (_, first) = Dkg::start(scheme, Role::User, &sid).unwrap();
     let sealed = match attack {
         Attack::FlipBit => {
-            let mut s = client.channel.seal(&Frame::Protocol(first).to_bytes()).unwrap();
+            let mut s = client.channel.seal(&Frame::Protocol(first.into()).to_bytes()).unwrap();
             let mid = s.len() / 2;
             s[mid] ^= 0x01;
             s
         }
         Attack::Truncate => {
-            let s = client.channel.seal(&Frame::Protocol(first).to_bytes()).unwrap();
+            let s = client.channel.seal(&Frame::Protocol(first.into()).to_bytes()).unwrap();
             s[..s.len() - 7].to_vec()
         }
         // Properly encrypted, but not a round message: a malicious client, not a broken network.
         Attack::GarbageRound => client
             .channel
-            .seal(&Frame::Protocol(vec![0xff; 40]).to_bytes())
+            .seal(&Frame::Protocol(vec![0xff; 40].into()).to_bytes())
             .unwrap(),
         Attack::WrongRoundMessage => client.channel.seal(&Frame::Confirm.to_bytes()).unwrap(),
     };
@@ -175,7 +175,10 @@ async fn tampered_frame_aborts_signing_without_a_signature() {
     assert_eq!(ticket.summary.as_ref().map(|s| s.kind.as_str()), Some("message"));
 
     let mut client = Manual::connect(&t.url(), &ticket).await;
-    let mut sealed = client.channel.seal(&Frame::Protocol(vec![7; 64]).to_bytes()).unwrap();
+    let mut sealed = client
+        .channel
+        .seal(&Frame::Protocol(vec![7; 64].into()).to_bytes())
+        .unwrap();
     sealed[10] ^= 0x80;
     client.send_sealed(sealed).await;
     assert_eq!(client.abort_code().await, ErrorCode::CeremonyAborted);

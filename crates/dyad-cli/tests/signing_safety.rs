@@ -74,7 +74,7 @@ async fn prepare_cheat(t: &TestServer, key: &str, w: &Wallet, share: &KeyShare) 
     let _ = client.recv_protocol().await;
     let mid = first.len() / 2;
     first[mid] ^= 0x01;
-    (client, Frame::Protocol(first))
+    (client, Frame::Protocol(first.into()))
 }
 
 /// Honest ceremonies of `w`, authorised and connected (so queued behind whatever holds the
@@ -221,7 +221,7 @@ async fn a_client_cannot_finish_a_signature_the_server_did_not_record() {
     let mut client = Manual::connect(&t.url(), &ticket).await;
     let sid = session_id(&ticket.ceremony_id, "sign");
     let (mut machine, first) = Sign::start(&user, &sid, &evm_message_input(&w, message)).unwrap();
-    client.send(&Frame::Protocol(first)).await;
+    client.send(&Frame::Protocol(first.into())).await;
     // Rounds 1 and 2 honestly; the server's frame for each arrives as usual.
     let mut last = None;
     for _ in 0..2 {
@@ -236,7 +236,7 @@ async fn a_client_cannot_finish_a_signature_the_server_did_not_record() {
         if machine.awaits_last_round() {
             break;
         }
-        client.send(&Frame::Protocol(last.take().unwrap())).await;
+        client.send(&Frame::Protocol(last.take().unwrap().into())).await;
     }
     assert!(machine.awaits_last_round());
     // The client's last round, spoiled: had the server sent its own last round first, the client
@@ -244,7 +244,7 @@ async fn a_client_cannot_finish_a_signature_the_server_did_not_record() {
     let mut spoiled = last.unwrap();
     let end = spoiled.len() - 1;
     spoiled[end] ^= 0x01;
-    client.send(&Frame::Protocol(spoiled)).await;
+    client.send(&Frame::Protocol(spoiled.into())).await;
     assert_eq!(client.abort_code_at_once().await, ErrorCode::CeremonyAborted);
 
     assert_eq!(t.audited("sign.failed").await, 1);
@@ -369,13 +369,13 @@ async fn cheating_ceremony(State(s): State<CheatingServer>, ws: WebSocketUpgrade
         };
         for round in 0.. {
             (s.tamper)(round, &mut out);
-            if channel.send(&Frame::Protocol(out)).await.is_err() {
+            if channel.send(&Frame::Protocol(out.into())).await.is_err() {
                 return;
             }
             let Ok(Frame::Protocol(theirs)) = channel.recv().await else {
                 return;
             };
-            match machine.receive(&theirs) {
+            match machine.receive(theirs.as_bytes()) {
                 Ok(Transition::Continue(next, next_out)) => (machine, out) = (next, next_out),
                 _ => return,
             }

@@ -2,6 +2,7 @@
 //! are hundreds of kilobytes).
 
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::error::ErrorCode;
 use crate::wallet::WalletView;
@@ -12,7 +13,7 @@ use dyad_chains::SignedTransaction;
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Frame {
     /// An opaque round message of the MPC protocol.
-    Protocol(Vec<u8>),
+    Protocol(RoundMessage),
     /// User party to cloud party, after key generation and the test signature: "I hold my share."
     /// The server commits the wallet only after this.
     Confirm,
@@ -27,6 +28,56 @@ pub enum Frame {
     },
 }
 
+/// One protocol round's message as it travels inside a [`Frame`]. Some rounds carry secrets
+/// meant for the peer only (DKLs DKG and refresh round 1, FROST DKG round 2), so the bytes are
+/// wiped when it drops and `Debug` shows the length only.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundMessage(#[serde(with = "zeroizing_bytes")] Zeroizing<Vec<u8>>);
+
+impl RoundMessage {
+    /// The message's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<Vec<u8>> for RoundMessage {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+}
+
+impl std::fmt::Debug for RoundMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RoundMessage({} bytes)", self.0.len())
+    }
+}
+
+/// postcard writes these as its usual length-prefixed bytes, as for a plain `Vec<u8>`, so the
+/// wire format is unchanged.
+mod zeroizing_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use zeroize::Zeroizing;
+
+    pub(super) fn serialize<S: Serializer>(bytes: &Zeroizing<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(bytes)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Zeroizing<Vec<u8>>, D::Error> {
+        Vec::<u8>::deserialize(d).map(Zeroizing::new)
+    }
+}
+
 /// What a finished ceremony produced, as the server reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
@@ -39,7 +90,7 @@ pub enum Outcome {
 impl std::fmt::Debug for Frame {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Frame::Protocol(bytes) => write!(f, "Protocol({} bytes)", bytes.len()),
+            Frame::Protocol(message) => write!(f, "Protocol({} bytes)", message.len()),
             Frame::Confirm => f.write_str("Confirm"),
             Frame::Done(outcome) => f.debug_tuple("Done").field(outcome).finish(),
             Frame::Abort { code, message } => f
@@ -64,5 +115,23 @@ impl Frame {
             Ok((f, [])) => Ok(f),
             _ => Err(crate::ProtoError::Decode),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_round_message_is_encoded_as_plain_bytes_and_shows_only_its_length() {
+        let bytes = vec![1u8, 2, 3, 250];
+        let frame = Frame::Protocol(bytes.clone().into());
+        // The zeroizing wrapper does not change the wire: same encoding as a plain Vec<u8>.
+        let mut plain = vec![0u8]; // variant index of Protocol
+        plain.extend(postcard::to_allocvec(&bytes).unwrap());
+        assert_eq!(frame.to_bytes(), plain);
+        assert_eq!(Frame::from_bytes(&plain).unwrap(), frame);
+        assert_eq!(format!("{frame:?}"), "Protocol(4 bytes)");
+        assert!(!format!("{:?}", RoundMessage::from(bytes)).contains("250"));
     }
 }

@@ -25,7 +25,7 @@ pub mod wallet;
 
 pub use channel::{Initiator, Responder, SecureChannel, ServerStaticKey};
 pub use error::{ErrorBody, ErrorCode, ProtoError};
-pub use frame::{Frame, Outcome};
+pub use frame::{Frame, Outcome, RoundMessage};
 pub use ids::{AppId, CeremonyId, Environment, WalletId};
 pub use keygen::KeyGeneration;
 pub use pregen::PregenId;

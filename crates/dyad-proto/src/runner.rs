@@ -12,7 +12,7 @@ use dyad_mpc::{Machine, MpcError, Transition};
 
 use crate::channel::{Initiator, Responder, SecureChannel, ServerStaticKey};
 use crate::error::{ErrorCode, ProtoError};
-use crate::frame::Frame;
+use crate::frame::{Frame, RoundMessage};
 use crate::ids::CeremonyId;
 
 /// Moves whole binary messages. Implemented over a WebSocket by the server and by the SDK.
@@ -136,13 +136,13 @@ impl<T: FrameTransport> CeremonyChannel<T> {
         let (mut machine, mut out) = blocking(start).await.map_err(ProtoError::Mpc)?;
         loop {
             let held = if hold_last && machine.awaits_last_round() {
-                Some(HeldFrame(out))
+                Some(HeldFrame(out.into()))
             } else {
-                self.send(&Frame::Protocol(out)).await?;
+                self.send(&Frame::Protocol(out.into())).await?;
                 None
             };
             let round = self.recv_protocol().await?;
-            match blocking(move || machine.receive(&round))
+            match blocking(move || machine.receive(round.as_bytes()))
                 .await
                 .map_err(ProtoError::PeerRound)?
             {
@@ -163,7 +163,7 @@ impl<T: FrameTransport> CeremonyChannel<T> {
         self.send(&Frame::Protocol(held.0)).await
     }
 
-    async fn recv_protocol(&mut self) -> Result<Vec<u8>, ProtoError> {
+    async fn recv_protocol(&mut self) -> Result<RoundMessage, ProtoError> {
         match self.recv().await? {
             Frame::Protocol(bytes) => Ok(bytes),
             _ => Err(ProtoError::UnexpectedFrame("expected a protocol round")),
@@ -178,7 +178,7 @@ impl<T: FrameTransport> CeremonyChannel<T> {
 
 /// This party's last protocol frame, held back by [`CeremonyChannel::run_holding_last`] until
 /// the caller lets the peer finish. `Debug` shows its length only.
-pub struct HeldFrame(Vec<u8>);
+pub struct HeldFrame(RoundMessage);
 
 impl std::fmt::Debug for HeldFrame {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

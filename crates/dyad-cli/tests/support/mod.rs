@@ -195,7 +195,7 @@ impl Manual {
     /// The next frame, which must be a protocol round.
     pub async fn recv_protocol(&mut self) -> Vec<u8> {
         match self.recv().await {
-            Some(Frame::Protocol(b)) => b,
+            Some(Frame::Protocol(b)) => b.as_bytes().to_vec(),
             other => panic!("expected a protocol round, got {other:?}"),
         }
     }
