@@ -43,7 +43,8 @@
 //! # What this crate must never do
 //!
 //! - Run MPC rounds or see key shares: it only knows public keys and finished signatures
-//!   (the types come from `dyad-mpc`).
+//!   (the types come from `dyad-types`; this crate does not depend on `dyad-mpc` or the MPC
+//!   libraries).
 //! - Touch the network, storage or clocks: same input, same output.
 //! - Panic on input: addresses, messages and signatures come from callers and are checked.
 
@@ -59,15 +60,13 @@ mod request;
 pub mod solana;
 pub mod stellar;
 pub mod transaction;
-mod wallet_type;
 
 pub use config::ChainConfig;
 pub use cosmos::adr036_sign_doc;
-pub use dyad_mpc::{PublicKey, Scheme, SignInput, Signature};
+pub use dyad_types::{PublicKey, Scheme, SignInput, Signature, WalletType};
 pub use error::ChainError;
 pub use request::{describe_input, SignRequest};
 pub use transaction::{CosmosSignMode, Prepared, SignedTransaction, Signer, TransactionRequest, TxSummary};
-pub use wallet_type::WalletType;
 
 /// The address of the wallet of `wallet_type` whose group public key is `public_key`.
 ///

@@ -67,7 +67,7 @@ impl SignRequest {
 pub fn describe_input(input: &SignInput) -> String {
     use sha2::{Digest, Sha256};
     match input {
-        SignInput::Digest(d) => format!("0x{}", hex::encode(d)),
-        SignInput::Message(m) => format!("sha256:0x{}", hex::encode(Sha256::digest(m))),
+        SignInput::Digest(d) => dyad_types::hex0x::encode(d),
+        SignInput::Message(m) => format!("sha256:{}", dyad_types::hex0x::encode(Sha256::digest(m))),
     }
 }

@@ -39,11 +39,11 @@ pub fn session_id(ceremony: &CeremonyId, label: &str) -> [u8; 32] {
 
 /// What the test signature at the end of key generation signs: a value both parties derive from
 /// the ceremony id, so neither can steer it toward a transaction or message hash of its choosing.
-pub fn confirmation_input(scheme: dyad_mpc::Scheme, ceremony: &CeremonyId) -> dyad_mpc::SignInput {
+pub fn confirmation_input(scheme: dyad_types::Scheme, ceremony: &CeremonyId) -> dyad_types::SignInput {
     let digest = session_id(ceremony, "key-confirmation");
     match scheme {
-        dyad_mpc::Scheme::Dkls => dyad_mpc::SignInput::Digest(digest),
-        dyad_mpc::Scheme::Ed25519 => dyad_mpc::SignInput::Message(digest.to_vec()),
+        dyad_types::Scheme::Dkls => dyad_types::SignInput::Digest(digest),
+        dyad_types::Scheme::Ed25519 => dyad_types::SignInput::Message(digest.to_vec()),
     }
 }
 

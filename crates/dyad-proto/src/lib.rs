@@ -28,5 +28,4 @@ pub use pregen::PregenId;
 pub use turns::{Turn, Turns};
 pub use wallet::{WalletStatus, WalletView};
 
-pub use dyad_chains::WalletType;
-pub use dyad_mpc::Scheme;
+pub use dyad_types::{Scheme, WalletType};

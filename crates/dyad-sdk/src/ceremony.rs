@@ -4,6 +4,7 @@
 use dyad_chains::{SignRequest, SignedTransaction, Signer};
 use dyad_mpc::{Dkg, KeyShare, MpcError, Role, Sign};
 use dyad_proto::rest::{ceremony_path, CeremonyTicket};
+use dyad_types::hex0x;
 use std::time::Duration;
 
 use dyad_proto::{
@@ -73,7 +74,7 @@ pub async fn generate(
                 wallet_type,
                 scheme: wallet_type.scheme(),
                 address,
-                public_key: format!("0x{}", hex::encode(public_key.as_bytes())),
+                public_key: hex0x::encode(public_key.as_bytes()),
                 pregen_id: pregen_id.clone(),
                 status: WalletStatus::Pregen,
                 key_version: 1,
@@ -126,7 +127,7 @@ async fn generate_on(
     };
     if view.id != ticket.wallet_id
         || view.wallet_type != wallet_type
-        || view.public_key != format!("0x{}", hex::encode(share.public_key().as_bytes()))
+        || view.public_key != hex0x::encode(share.public_key().as_bytes())
     {
         return Err(SdkError::Mismatch("created wallet differs from the generated key"));
     }

@@ -149,7 +149,7 @@ fn summarize<T: Transaction>(tx: &T, kind: &str) -> TxSummary {
         let to = to.to_checksum(None);
         let input = tx.input();
         if let Some(selector) = input.get(..4) {
-            summary.function_selector = Some(format!("0x{}", hex::encode(selector)));
+            summary.function_selector = Some(dyad_types::hex0x::encode(selector));
         }
         if !input.is_empty() {
             summary.contract = Some(to.clone());
