@@ -66,7 +66,7 @@ pub use cosmos::adr036_sign_doc;
 pub use dyad_types::{PublicKey, Scheme, SignInput, Signature, WalletType};
 pub use error::ChainError;
 pub use request::{describe_input, SignRequest};
-pub use transaction::{CosmosSignMode, Prepared, SignedTransaction, Signer, TransactionRequest, TxSummary};
+pub use transaction::{Account, CosmosSignMode, Prepared, SignedTransaction, TransactionRequest, TxSummary};
 
 /// The address of the wallet of `wallet_type` whose group public key is `public_key`.
 ///

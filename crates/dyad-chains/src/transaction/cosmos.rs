@@ -62,7 +62,7 @@ use prost::Message as _;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::transaction::{CosmosSignMode, Prepared, SignedTransaction, Signer, TransactionRequest, TxSummary};
+use crate::transaction::{Account, CosmosSignMode, Prepared, SignedTransaction, TransactionRequest, TxSummary};
 use crate::{ecdsa, ChainError, PublicKey, SignInput, Signature, WalletType};
 
 /// The `type_url` of a Cosmos SDK secp256k1 public key in a `SignerInfo`.
@@ -97,15 +97,15 @@ pub const MAX_MESSAGES: usize = 256;
 /// together. A send rarely carries more than a handful of denoms.
 pub const MAX_COINS: usize = 1024;
 
-/// Decode an unsigned COSMOS transaction for `signer` (see the module documentation):
+/// Decode an unsigned COSMOS transaction for `account` (see the module documentation):
 /// [`SignInput::Digest`] of sha256 of the request bytes and a [`TxSummary`].
 ///
 /// The request's `chain_id` and `network_passphrase` must be absent (the Cosmos chain id is
 /// inside the sign doc). [`ChainError::InvalidTransaction`] for a sign doc that does not decode
 /// or is not in its canonical form, [`ChainError::NotASigner`] if the wallet is not one of its
 /// signers.
-pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
-    let decoded = decode_request(signer, request)?;
+pub fn prepare(account: Account<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
+    let decoded = decode_request(account, request)?;
     Ok(Prepared {
         input: SignInput::Digest(digest(&request.bytes)),
         summary: decoded.summary,
@@ -124,11 +124,11 @@ pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepa
 /// [`SignedTransaction::signed_transaction`] is the protobuf `TxRaw` in direct mode and `None`
 /// in amino mode.
 pub fn assemble(
-    signer: Signer<'_>,
+    account: Account<'_>,
     request: &TransactionRequest,
     signature: &Signature,
 ) -> Result<SignedTransaction, ChainError> {
-    let decoded = decode_request(signer, request)?;
+    let decoded = decode_request(account, request)?;
     let canonical = ecdsa::canonical(signature)?;
     let r_bytes: [u8; 32] = canonical.r().to_be_bytes();
     let s_bytes: [u8; 32] = canonical.s().to_be_bytes();
@@ -138,7 +138,7 @@ pub fn assemble(
         recovery_id: u8::from(canonical.v()),
     };
     super::check_signature(
-        signer,
+        account,
         &SignInput::Digest(digest(&request.bytes)),
         &on_chain,
         "sign doc",
@@ -206,9 +206,9 @@ fn invalid(message: impl Into<String>) -> ChainError {
 }
 
 /// Checks the signer and the request parameters, then decodes the sign doc in its mode.
-fn decode_request(signer: Signer<'_>, request: &TransactionRequest) -> Result<Decoded, ChainError> {
-    super::check_request(signer, request, WalletType::Cosmos)?;
-    let PublicKey::Secp256k1(compressed) = signer.public_key else {
+fn decode_request(account: Account<'_>, request: &TransactionRequest) -> Result<Decoded, ChainError> {
+    super::check_request(account, request, WalletType::Cosmos)?;
+    let PublicKey::Secp256k1(compressed) = account.public_key else {
         return Err(ChainError::KeyMismatch);
     };
     if request.bytes.len() > MAX_SIGN_DOC_BYTES {
@@ -219,7 +219,7 @@ fn decode_request(signer: Signer<'_>, request: &TransactionRequest) -> Result<De
     }
     match request.cosmos_sign_mode.unwrap_or_default() {
         CosmosSignMode::Direct => decode_direct(compressed, &request.bytes),
-        CosmosSignMode::Amino => decode_amino(signer.address, &request.bytes),
+        CosmosSignMode::Amino => decode_amino(account.address, &request.bytes),
     }
 }
 

@@ -30,7 +30,7 @@ use alloy_consensus::{SignableTransaction, Transaction, TxEip1559, TxEip2930, Tx
 use alloy_primitives::{TxKind, U256};
 use alloy_rlp::{Decodable, Header};
 
-use crate::transaction::{Prepared, SignedTransaction, Signer, TransactionRequest, TxSummary};
+use crate::transaction::{Account, Prepared, SignedTransaction, TransactionRequest, TxSummary};
 use crate::{ecdsa, ChainError, SignInput, Signature, WalletType};
 
 /// The EIP-2718 type byte of an EIP-2930 (access list) transaction.
@@ -42,15 +42,15 @@ const TYPE_EIP4844: u8 = 0x03;
 /// The EIP-2718 type byte of an EIP-7702 (set code) transaction.
 const TYPE_EIP7702: u8 = 0x04;
 
-/// Decode an unsigned EVM transaction for `signer`: [`SignInput::Digest`] of its signing hash and
+/// Decode an unsigned EVM transaction for `account`: [`SignInput::Digest`] of its signing hash and
 /// a [`TxSummary`] (`kind` is `"legacy"`, `"eip2930"` or `"eip1559"`; recipient and contract are
 /// EIP-55 checksummed; value and fee (`gasLimit × gasPrice` or `gasLimit × maxFeePerGas`, the
 /// most it can cost) are decimal wei).
 ///
 /// `request.chain_id` is required and must match the chain id a transaction carries
 /// ([`ChainError::ChainIdMismatch`] otherwise); the other request parameters must be absent.
-pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
-    let tx = decode_request(signer, request)?;
+pub fn prepare(account: Account<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
+    let tx = decode_request(account, request)?;
     Ok(Prepared {
         input: SignInput::Digest(tx.signing_hash()),
         summary: tx.summary(),
@@ -68,11 +68,11 @@ pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepa
 /// [`SignedTransaction::signature`] is the 65-byte `r ‖ s ‖ v` with `v = 27 + yParity`, whatever
 /// the transaction type; [`SignedTransaction::signed_transaction`] is the raw transaction.
 pub fn assemble(
-    signer: Signer<'_>,
+    account: Account<'_>,
     request: &TransactionRequest,
     signature: &Signature,
 ) -> Result<SignedTransaction, ChainError> {
-    let tx = decode_request(signer, request)?;
+    let tx = decode_request(account, request)?;
     let canonical = ecdsa::canonical(signature)?;
     let digest = tx.signing_hash();
     // Check the exact (r, s, parity) that goes on chain, so the sender the network recovers is
@@ -82,7 +82,7 @@ pub fn assemble(
         s: canonical.s().to_be_bytes(),
         recovery_id: u8::from(canonical.v()),
     };
-    super::check_signature(signer, &SignInput::Digest(digest), &on_chain, "transaction")?;
+    super::check_signature(account, &SignInput::Digest(digest), &on_chain, "transaction")?;
     Ok(SignedTransaction {
         signature: canonical.as_bytes().to_vec(),
         signed_transaction: Some(tx.encode_signed(canonical)),
@@ -160,8 +160,8 @@ fn summarize<T: Transaction>(tx: &T, kind: &str) -> TxSummary {
 }
 
 /// Checks the signer and the request parameters, then decodes the transaction.
-fn decode_request(signer: Signer<'_>, request: &TransactionRequest) -> Result<UnsignedTx, ChainError> {
-    super::check_request(signer, request, WalletType::Evm)?;
+fn decode_request(account: Account<'_>, request: &TransactionRequest) -> Result<UnsignedTx, ChainError> {
+    super::check_request(account, request, WalletType::Evm)?;
     let chain_id = match request.chain_id {
         None => {
             return Err(ChainError::InvalidParameter(

@@ -34,7 +34,7 @@ use solana_message::{Address, VersionedMessage};
 use solana_system_interface::instruction::SystemInstruction;
 use solana_transaction::versioned::VersionedTransaction;
 
-use crate::transaction::{Prepared, SignedTransaction, Signer, TransactionRequest, TxSummary};
+use crate::transaction::{Account, Prepared, SignedTransaction, TransactionRequest, TxSummary};
 use crate::{ChainError, PublicKey, SignInput, Signature, WalletType};
 
 /// The largest transaction the network carries: one IPv6 packet less its headers (solana-packet's
@@ -52,7 +52,7 @@ const MESSAGE_VERSION_PREFIX: u8 = 0x80;
 /// The System Program's id: 32 zero bytes, base58 `11111111111111111111111111111111`.
 const SYSTEM_PROGRAM: Address = solana_system_interface::program::ID;
 
-/// Decode a SOLANA message or wire transaction for `signer`: [`SignInput::Message`] with the
+/// Decode a SOLANA message or wire transaction for `account`: [`SignInput::Message`] with the
 /// message bytes, and a [`TxSummary`]:
 ///
 /// - `kind`: `"solana-legacy"` or `"solana-v0"`;
@@ -67,8 +67,8 @@ const SYSTEM_PROGRAM: Address = solana_system_interface::program::ID;
 ///
 /// The request parameters `chainId`, `networkPassphrase` and the Cosmos sign mode must be
 /// absent ([`ChainError::InvalidParameter`]).
-pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
-    let decoded = decode_request(signer, request)?;
+pub fn prepare(account: Account<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
+    let decoded = decode_request(account, request)?;
     Ok(Prepared {
         summary: decoded.summary(),
         input: SignInput::Message(decoded.message_bytes),
@@ -84,16 +84,16 @@ pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepa
 /// [`SignedTransaction::signed_transaction`] is the wire transaction (base64 it for
 /// `sendTransaction`).
 pub fn assemble(
-    signer: Signer<'_>,
+    account: Account<'_>,
     request: &TransactionRequest,
     signature: &Signature,
 ) -> Result<SignedTransaction, ChainError> {
-    let mut decoded = decode_request(signer, request)?;
+    let mut decoded = decode_request(account, request)?;
     let Signature::Ed25519(bytes) = signature else {
         return Err(ChainError::KeyMismatch);
     };
     super::check_signature(
-        signer,
+        account,
         &SignInput::Message(decoded.message_bytes.clone()),
         signature,
         "message",
@@ -153,9 +153,9 @@ impl Rejection {
 }
 
 /// Checks the request's parameters and the wallet, then decodes the bytes.
-fn decode_request(signer: Signer<'_>, request: &TransactionRequest) -> Result<Decoded, ChainError> {
-    super::check_request(signer, request, WalletType::Solana)?;
-    let PublicKey::Ed25519(key) = signer.public_key else {
+fn decode_request(account: Account<'_>, request: &TransactionRequest) -> Result<Decoded, ChainError> {
+    super::check_request(account, request, WalletType::Solana)?;
+    let PublicKey::Ed25519(key) = account.public_key else {
         return Err(ChainError::KeyMismatch);
     };
     decode(&request.bytes, key)

@@ -31,7 +31,7 @@ use stellar_xdr::{
     Transaction, TransactionEnvelope, VecM, WriteXdr,
 };
 
-use crate::transaction::{Prepared, SignedTransaction, Signer, TransactionRequest, TxSummary};
+use crate::transaction::{Account, Prepared, SignedTransaction, TransactionRequest, TxSummary};
 use crate::{ChainError, PublicKey, SignInput, Signature, WalletType};
 
 /// The longest envelope accepted. Stellar's own limit for a transaction (the network setting
@@ -51,7 +51,7 @@ const MAX_SIGNATURES: usize = 20;
 /// variable-length opaque (4-byte length first).
 const DECORATED_SIGNATURE_LEN: usize = 4 + 4 + 64;
 
-/// Decode a STELLAR transaction envelope for `signer`: [`SignInput::Message`] with the 32-byte
+/// Decode a STELLAR transaction envelope for `account`: [`SignInput::Message`] with the 32-byte
 /// transaction hash for `request.network_passphrase` (required, [`ChainError::InvalidParameter`]
 /// if missing or empty), and a [`TxSummary`]:
 ///
@@ -68,8 +68,8 @@ const DECORATED_SIGNATURE_LEN: usize = 4 + 4 + 64;
 /// - `fee`: the most the transaction can pay, in stroops (the fee-bump fee for a fee bump).
 ///
 /// `chainId` and the Cosmos sign mode must be absent.
-pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
-    let decoded = decode_request(signer, request)?;
+pub fn prepare(account: Account<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
+    let decoded = decode_request(account, request)?;
     Ok(Prepared {
         input: SignInput::Message(decoded.hash.to_vec()),
         summary: decoded.summary()?,
@@ -85,16 +85,16 @@ pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepa
 /// signature; [`SignedTransaction::signed_transaction`] is the envelope XDR (base64 it for
 /// Horizon or RPC).
 pub fn assemble(
-    signer: Signer<'_>,
+    account: Account<'_>,
     request: &TransactionRequest,
     signature: &Signature,
 ) -> Result<SignedTransaction, ChainError> {
-    let mut decoded = decode_request(signer, request)?;
+    let mut decoded = decode_request(account, request)?;
     let Signature::Ed25519(bytes) = signature else {
         return Err(ChainError::KeyMismatch);
     };
     super::check_signature(
-        signer,
+        account,
         &SignInput::Message(decoded.hash.to_vec()),
         signature,
         "transaction",
@@ -139,9 +139,9 @@ struct Decoded {
 }
 
 /// Checks the request's parameters and the wallet, then decodes the envelope.
-fn decode_request(signer: Signer<'_>, request: &TransactionRequest) -> Result<Decoded, ChainError> {
-    super::check_request(signer, request, WalletType::Stellar)?;
-    let PublicKey::Ed25519(key) = signer.public_key else {
+fn decode_request(account: Account<'_>, request: &TransactionRequest) -> Result<Decoded, ChainError> {
+    super::check_request(account, request, WalletType::Stellar)?;
+    let PublicKey::Ed25519(key) = account.public_key else {
         return Err(ChainError::KeyMismatch);
     };
     // The passphrase is part of the signed hash: without it the signature would be for no

@@ -111,9 +111,9 @@ impl WalletRecord {
     }
 
     /// The chain view of this wallet as a signer; fails for a wallet whose key is not committed.
-    pub fn signer(&self) -> Result<dyad_chains::Signer<'_>, ServerError> {
+    pub fn signer(&self) -> Result<dyad_chains::Account<'_>, ServerError> {
         match (&self.public_key, &self.address) {
-            (Some(public_key), Some(address)) => Ok(dyad_chains::Signer {
+            (Some(public_key), Some(address)) => Ok(dyad_chains::Account {
                 wallet_type: self.wallet_type,
                 public_key,
                 address,
