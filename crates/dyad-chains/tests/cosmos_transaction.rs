@@ -21,7 +21,7 @@ use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, Fee, ModeInfo, SignDoc, SignerInfo, TxBody, TxRaw};
 use cosmos_sdk_proto::prost::Message;
 use cosmos_sdk_proto::Any;
-use dyad_chains::transaction::cosmos::{MAX_COINS, MAX_MESSAGES, MAX_SIGN_DOC_BYTES};
+use dyad_chains::cosmos::{self, MAX_COINS, MAX_MESSAGES, MAX_SIGN_DOC_BYTES};
 use dyad_chains::transaction::{self, Account, CosmosSignMode, TransactionRequest};
 use dyad_chains::{address, message_sign_input, ChainConfig, ChainError, PublicKey, SignInput, Signature, WalletType};
 use k256::ecdsa::signature::hazmat::PrehashVerifier;
@@ -650,7 +650,7 @@ fn request_parameters_and_wallet_kind_are_checked() {
         ..wallet.signer()
     };
     assert!(matches!(
-        transaction::cosmos::prepare(evm, &request(bytes, None)),
+        cosmos::prepare(evm, &request(bytes, None)),
         Err(ChainError::UnsupportedOperation(_))
     ));
 }

@@ -11,7 +11,8 @@
 //! - alloy-rs/alloy, crates/consensus/src/transaction/eip1559.rs, `recover_signer_eip1559`: a
 //!   mainnet EIP-1559 transaction (hash 0x0ec0b6a2…), its signing hash, signature and sender.
 
-use dyad_chains::transaction::{self, evm, Account, TransactionRequest, TxSummary};
+use dyad_chains::evm;
+use dyad_chains::transaction::{self, Account, TransactionRequest, TxSummary};
 use dyad_chains::{address, message_sign_input, ChainConfig, ChainError, PublicKey, SignInput, Signature, WalletType};
 use k256::ecdsa::{RecoveryId, Signature as K256Signature, SigningKey, VerifyingKey};
 use sha3::{Digest, Keccak256};

@@ -628,7 +628,7 @@ fn a_transaction_message_larger_than_a_packet_is_still_refused() {
     );
     let message = Message::new_with_blockhash(&[memo], Some(&wallet.pubkey()), &blockhash());
     let bytes = legacy_bytes(&message);
-    assert!(bytes.len() > transaction::solana::PACKET_DATA_SIZE);
+    assert!(bytes.len() > dyad_chains::solana::PACKET_DATA_SIZE);
     // Too large to send today, but not to sign as a message.
     assert_invalid(&wallet, bytes.clone(), "a message over a packet");
     assert_refused_as(&bytes, "a legacy message");

@@ -2,10 +2,11 @@
 //! (ethereum/EIPs, EIPS/eip-712.md and assets/eip-712/Example.js): its digest, intermediate
 //! hashes, and the signature made with the spec's key `cow` = keccak256("cow").
 
-use dyad_chains::transaction::typed_data::{
+use dyad_chains::evm::typed_data;
+use dyad_chains::evm::typed_data::{
     MAX_ARRAY_LEN, MAX_DEPTH, MAX_STRUCTS, MAX_STRUCT_WORK, MAX_TYPES, MAX_TYPE_FIELDS, MAX_VALUES,
 };
-use dyad_chains::transaction::{self, typed_data, Account};
+use dyad_chains::transaction::{self, Account};
 use dyad_chains::{address, encode_signature, ChainConfig, ChainError, PublicKey, SignInput, Signature, WalletType};
 use k256::ecdsa::SigningKey;
 use serde_json::{json, Value};

@@ -177,8 +177,8 @@ async fn main() {
 mod decode {
     use std::time::{Duration, Instant};
 
-    use dyad_chains::transaction::cosmos::{MAX_COINS, MAX_MESSAGES, MAX_SIGN_DOC_BYTES};
-    use dyad_chains::transaction::typed_data::{MAX_ARRAY_LEN, MAX_STRUCTS, MAX_STRUCT_WORK, MAX_TYPES, MAX_VALUES};
+    use dyad_chains::cosmos::{MAX_COINS, MAX_MESSAGES, MAX_SIGN_DOC_BYTES};
+    use dyad_chains::evm::typed_data::{MAX_ARRAY_LEN, MAX_STRUCTS, MAX_STRUCT_WORK, MAX_TYPES, MAX_VALUES};
     use dyad_chains::{Account, ChainConfig, CosmosSignMode, PublicKey, SignRequest, TransactionRequest, WalletType};
     use serde_json::{json, Value};
 

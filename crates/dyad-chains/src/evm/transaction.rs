@@ -1,29 +1,7 @@
 //! EVM transactions: legacy (signed with EIP-155 replay protection), EIP-2930 and EIP-1559.
 //!
-//! # Accepted input
-//!
-//! The request bytes are an **unsigned** transaction, as the usual libraries produce it:
-//!
-//! - legacy: `rlp([nonce, gasPrice, gasLimit, to, value, data])` (6 fields; signed for the
-//!   requested chain id), or the EIP-155 signing form with `chainId, 0, 0` appended (9 fields;
-//!   its chain id must be the requested one);
-//! - EIP-2930: `0x01 ‖ rlp([chainId, nonce, gasPrice, gasLimit, to, value, data, accessList])`;
-//! - EIP-1559: `0x02 ‖ rlp([chainId, nonce, maxPriorityFeePerGas, maxFeePerGas, gasLimit, to,
-//!   value, data, accessList])` (ethers' `unsignedSerialized`, viem's `serializeTransaction`
-//!   without a signature).
-//!
-//! EIP-4844 (`0x03`) and EIP-7702 (`0x04`) are refused with
-//! [`ChainError::UnsupportedTransaction`]: a blob transaction needs its sidecar to be sent, and
-//! a set-code transaction hands the account's code to a contract, which deserves its own policy
-//! before Dyad signs one. Anything that does not decode exactly (truncated, non-canonical RLP,
-//! trailing bytes, a signature already present) is [`ChainError::InvalidTransaction`].
-//!
-//! # What is signed
-//!
-//! [`prepare`] returns the transaction's signing hash (keccak256 of the bytes above, with the
-//! chain id filled in for a 6-field legacy transaction). [`assemble`] adds the signature and
-//! returns the EIP-2718 encoding ready for `eth_sendRawTransaction`: `type ‖ rlp(fields ‖
-//! yParity, r, s)`, or for legacy `rlp(fields ‖ v, r, s)` with `v = chainId * 2 + 35 + yParity`.
+//! What the accepted input is and what gets signed is documented on [`crate::evm`], which
+//! re-exports [`prepare`] and [`assemble`].
 
 use alloy_consensus::transaction::RlpEcdsaDecodableTx;
 use alloy_consensus::{SignableTransaction, Transaction, TxEip1559, TxEip2930, TxLegacy};
@@ -82,7 +60,7 @@ pub fn assemble(
         s: canonical.s().to_be_bytes(),
         recovery_id: u8::from(canonical.v()),
     };
-    super::check_signature(account, &SignInput::Digest(digest), &on_chain, "transaction")?;
+    crate::transaction::check_signature(account, &SignInput::Digest(digest), &on_chain, "transaction")?;
     Ok(SignedTransaction {
         signature: canonical.as_bytes().to_vec(),
         signed_transaction: Some(tx.encode_signed(canonical)),
@@ -161,7 +139,7 @@ fn summarize<T: Transaction>(tx: &T, kind: &str) -> TxSummary {
 
 /// Checks the signer and the request parameters, then decodes the transaction.
 fn decode_request(account: Account<'_>, request: &TransactionRequest) -> Result<UnsignedTx, ChainError> {
-    super::check_request(account, request, WalletType::Evm)?;
+    crate::transaction::check_request(account, request, WalletType::Evm)?;
     let chain_id = match request.chain_id {
         None => {
             return Err(ChainError::InvalidParameter(

@@ -7,29 +7,17 @@
 //! [`assemble`] are pure and deterministic, so the server (at request time and again when the
 //! ceremony runs) and the SDK (to compute its own sign input) all reach the same bytes.
 //!
-//! One module per chain: [`evm`], [`solana`], [`cosmos`], [`stellar`]; [`typed_data`] for
-//! EIP-712.
-
-pub mod cosmos;
-pub mod evm;
-pub mod solana;
-pub mod stellar;
-pub mod typed_data;
+//! This module holds only what every chain shares: the request and result types, the checks
+//! every chain makes first, and the dispatch on the wallet type. What a chain's transactions
+//! are lives in that chain's module: [`evm`] (with [`evm::typed_data`] for EIP-712),
+//! [`solana`], [`cosmos`], [`stellar`].
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChainError, PublicKey, SignInput, Signature, WalletType};
+use crate::{cosmos, evm, solana, stellar, ChainError, PublicKey, SignInput, Signature, WalletType};
 
-/// How a Cosmos transaction is presented.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CosmosSignMode {
-    /// `SIGN_MODE_DIRECT`: the bytes are a protobuf `SignDoc`.
-    #[default]
-    Direct,
-    /// `SIGN_MODE_LEGACY_AMINO_JSON`: the bytes are the amino JSON `StdSignDoc` (UTF-8).
-    Amino,
-}
+/// The type of [`TransactionRequest::cosmos_sign_mode`], defined with the rest of Cosmos.
+pub use crate::cosmos::CosmosSignMode;
 
 /// An unsigned transaction as the app hands it over, with the parameters its chain needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,7 +180,7 @@ pub fn assemble(
 /// EIP-712: the digest of typed data (JSON as `eth_signTypedData_v4` takes it). EVM only.
 pub fn prepare_typed_data(account: Account<'_>, json: &str) -> Result<Prepared, ChainError> {
     match account.wallet_type {
-        WalletType::Evm => typed_data::prepare(json),
+        WalletType::Evm => evm::typed_data::prepare(json),
         other => Err(ChainError::UnsupportedOperation(format!(
             "typed data (EIP-712) is for EVM wallets, not {other}"
         ))),

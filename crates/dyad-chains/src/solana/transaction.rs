@@ -1,32 +1,7 @@
 //! SOLANA transactions: legacy and v0 messages, bare or inside a wire transaction.
 //!
-//! # Accepted input
-//!
-//! The request bytes are one of
-//!
-//! - a **bare message**: a legacy message (`header ‖ keys ‖ blockhash ‖ instructions`) or a v0
-//!   message (`0x80 ‖ header ‖ keys ‖ blockhash ‖ instructions ‖ address table lookups`), as
-//!   `message.serialize()` produces it in web3.js;
-//! - a **wire transaction** whose signature slots are empty (all zero) or hold other signers'
-//!   signatures: `compact-u16 count ‖ count × 64 bytes ‖ message`, as web3.js
-//!   `serialize({requireAllSignatures: false})` produces it. The count must equal the message
-//!   header's `num_required_signatures`.
-//!
-//! Decoding uses Anza's `solana-message`/`solana-transaction` types with their bincode wire
-//! format (strict compact-u16 lengths), then the library's own sanitizing (every account and
-//! program index in range, a writable fee payer, at most 256 accounts). On top of that the bytes
-//! must be exactly the canonical encoding (no trailing bytes), at most one network packet, and
-//! must not read both as a bare message and as a wire transaction. Anything else is
-//! [`ChainError::InvalidTransaction`]; message versions other than legacy and v0 are
-//! [`ChainError::UnsupportedTransaction`].
-//!
-//! # What is signed
-//!
-//! Solana signs the serialized message itself with Ed25519, so [`prepare`] returns
-//! [`SignInput::Message`] with the message bytes. The wallet must be one of the first
-//! `num_required_signatures` account keys ([`ChainError::NotASigner`] otherwise) and its slot
-//! must still be empty. [`assemble`] returns the wire transaction with the signature in the
-//! wallet's slot and every other slot as given (zero for a bare message).
+//! What the accepted input is and what gets signed is documented on [`crate::solana`], which
+//! re-exports [`prepare`] and [`assemble`].
 
 use bincode::Options;
 use solana_message::compiled_instruction::CompiledInstruction;
@@ -92,7 +67,7 @@ pub fn assemble(
     let Signature::Ed25519(bytes) = signature else {
         return Err(ChainError::KeyMismatch);
     };
-    super::check_signature(
+    crate::transaction::check_signature(
         account,
         &SignInput::Message(decoded.message_bytes.clone()),
         signature,
@@ -154,7 +129,7 @@ impl Rejection {
 
 /// Checks the request's parameters and the wallet, then decodes the bytes.
 fn decode_request(account: Account<'_>, request: &TransactionRequest) -> Result<Decoded, ChainError> {
-    super::check_request(account, request, WalletType::Solana)?;
+    crate::transaction::check_request(account, request, WalletType::Solana)?;
     let PublicKey::Ed25519(key) = account.public_key else {
         return Err(ChainError::KeyMismatch);
     };

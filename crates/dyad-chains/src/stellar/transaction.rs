@@ -1,29 +1,7 @@
 //! STELLAR transactions: `TransactionEnvelope` XDR, v1 and fee-bump envelopes.
 //!
-//! # Accepted input
-//!
-//! The request bytes are a `TransactionEnvelope` in XDR (the base64 that Stellar SDKs show,
-//! decoded at the edge), and `request.network_passphrase` names the network it is meant for:
-//!
-//! - `ENVELOPE_TYPE_TX` (v1): the wallet must be the transaction's source account, the source of
-//!   one of its operations, or one of its Ed25519 extra signers (a muxed `M…` account counts as
-//!   its underlying `G…` key);
-//! - `ENVELOPE_TYPE_TX_FEE_BUMP`: the wallet must be the fee source (the inner transaction
-//!   carries its own signatures, made before it was wrapped).
-//!
-//! v0 envelopes (`ENVELOPE_TYPE_TX_V0`, from before protocol 13) are refused with
-//! [`ChainError::UnsupportedTransaction`]. The bytes must be exactly one canonical envelope
-//! (no trailing bytes, zero padding, at most [`MAX_ENVELOPE_BYTES`]), else
-//! [`ChainError::InvalidTransaction`].
-//!
-//! # What is signed
-//!
-//! Stellar signs the hash of the `TransactionSignaturePayload`: `sha256(networkId ‖ envelope
-//! type ‖ transaction XDR)` with `networkId = sha256(passphrase)` and the type `ENVELOPE_TYPE_TX`
-//! (or `ENVELOPE_TYPE_TX_FEE_BUMP` with the fee-bump transaction). Ed25519 signs those 32 bytes
-//! as its message, so [`prepare`] returns [`SignInput::Message`] with the hash. [`assemble`]
-//! appends a `DecoratedSignature { hint: last 4 bytes of the public key, signature }` to the
-//! envelope's signatures and keeps the ones already there.
+//! What the accepted input is and what gets signed is documented on [`crate::stellar`], which
+//! re-exports [`prepare`] and [`assemble`].
 
 use sha2::{Digest, Sha256};
 use stellar_xdr::{
@@ -93,7 +71,7 @@ pub fn assemble(
     let Signature::Ed25519(bytes) = signature else {
         return Err(ChainError::KeyMismatch);
     };
-    super::check_signature(
+    crate::transaction::check_signature(
         account,
         &SignInput::Message(decoded.hash.to_vec()),
         signature,
@@ -140,7 +118,7 @@ struct Decoded {
 
 /// Checks the request's parameters and the wallet, then decodes the envelope.
 fn decode_request(account: Account<'_>, request: &TransactionRequest) -> Result<Decoded, ChainError> {
-    super::check_request(account, request, WalletType::Stellar)?;
+    crate::transaction::check_request(account, request, WalletType::Stellar)?;
     let PublicKey::Ed25519(key) = account.public_key else {
         return Err(ChainError::KeyMismatch);
     };
