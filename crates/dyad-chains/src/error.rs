@@ -66,11 +66,16 @@ pub enum ChainError {
     InvalidConfig(String),
 }
 
-impl ChainError {
-    /// [`ChainError::UnknownWalletType`] for `name`, cut so that a huge input does not end up
-    /// whole in logs and error bodies.
-    pub(crate) fn unknown_wallet_type(name: &str) -> Self {
-        const MAX_CHARS: usize = 64;
-        ChainError::UnknownWalletType(name.chars().take(MAX_CHARS).collect())
+impl From<dyad_types::TypesError> for ChainError {
+    /// A shared type's failure, as the chain operation that met it reports it.
+    fn from(error: dyad_types::TypesError) -> Self {
+        use dyad_types::TypesError as T;
+        match error {
+            T::UnknownWalletType(name) => ChainError::UnknownWalletType(name),
+            e @ T::InvalidPublicKey => ChainError::InvalidPublicKey(e.to_string()),
+            e @ T::BadSignature => ChainError::InvalidSignature(e.to_string()),
+            T::InputMismatch => ChainError::KeyMismatch,
+            T::InvalidHex(why) => ChainError::InvalidParameter(format!("invalid 0x hex: {why}")),
+        }
     }
 }

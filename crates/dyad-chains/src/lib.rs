@@ -31,19 +31,22 @@
 //!
 //! | what | limit |
 //! |---|---|
-//! | Cosmos sign doc | [`transaction::cosmos::MAX_SIGN_DOC_BYTES`] (1 MiB), [`transaction::cosmos::MAX_MESSAGES`] (256) messages, [`transaction::cosmos::MAX_COINS`] (1024) coins in amounts and fee together |
-//! | EIP-712 typed data | [`transaction::typed_data::MAX_TYPES`] (64) types, [`transaction::typed_data::MAX_DEPTH`] (32) levels of struct and array nesting, [`transaction::typed_data::MAX_ARRAY_LEN`] (1024) elements per array, [`transaction::typed_data::MAX_TYPE_FIELDS`] (1024) fields in a type with its struct fields expanded, [`transaction::typed_data::MAX_VALUES`] (65 536) values and [`transaction::typed_data::MAX_STRUCTS`] (4096) struct values in the message, [`transaction::typed_data::MAX_STRUCT_WORK`] (65 536) struct values × type definitions |
-//! | Stellar envelope | [`transaction::stellar::MAX_ENVELOPE_BYTES`] (256 KiB), XDR depth 100 |
-//! | Solana transaction | one packet, [`transaction::solana::PACKET_DATA_SIZE`] (1232 bytes) |
+//! | Cosmos sign doc | [`cosmos::MAX_SIGN_DOC_BYTES`] (1 MiB), [`cosmos::MAX_MESSAGES`] (256) messages, [`cosmos::MAX_COINS`] (1024) coins in amounts and fee together |
+//! | EIP-712 typed data | [`evm::typed_data::MAX_TYPES`] (64) types, [`evm::typed_data::MAX_DEPTH`] (32) levels of struct and array nesting, [`evm::typed_data::MAX_ARRAY_LEN`] (1024) elements per array, [`evm::typed_data::MAX_TYPE_FIELDS`] (1024) fields in a type with its struct fields expanded, [`evm::typed_data::MAX_VALUES`] (65 536) values and [`evm::typed_data::MAX_STRUCTS`] (4096) struct values in the message, [`evm::typed_data::MAX_STRUCT_WORK`] (65 536) struct values × type definitions |
+//! | Stellar envelope | [`stellar::MAX_ENVELOPE_BYTES`] (256 KiB), XDR depth 100 |
+//! | Solana transaction | one packet, [`solana::PACKET_DATA_SIZE`] (1232 bytes) |
 //!
-//! Each chain lives in its own module ([`evm`], [`cosmos`], [`solana`], [`stellar`]); the
-//! functions at the crate root dispatch on [`WalletType`]. Transaction parsing (EVM RLP, Solana
-//! messages, Cosmos sign docs, Stellar XDR) belongs in those modules too.
+//! Each chain lives in its own module ([`evm`], [`cosmos`], [`solana`], [`stellar`]): its
+//! addresses, messages and signature encoding, and its transactions (EVM RLP and EIP-712 typed
+//! data, Cosmos sign docs, Solana messages, Stellar XDR) with their `prepare` and `assemble`.
+//! The functions at the crate root and in [`transaction`] only dispatch on [`WalletType`] and
+//! hold what every chain shares.
 //!
 //! # What this crate must never do
 //!
 //! - Run MPC rounds or see key shares: it only knows public keys and finished signatures
-//!   (the types come from `dyad-mpc`).
+//!   (the types come from `dyad-types`; this crate does not depend on `dyad-mpc` or the MPC
+//!   libraries).
 //! - Touch the network, storage or clocks: same input, same output.
 //! - Panic on input: addresses, messages and signatures come from callers and are checked.
 
@@ -59,15 +62,13 @@ mod request;
 pub mod solana;
 pub mod stellar;
 pub mod transaction;
-mod wallet_type;
 
 pub use config::ChainConfig;
-pub use cosmos::adr036_sign_doc;
-pub use dyad_mpc::{PublicKey, Scheme, SignInput, Signature};
+pub use cosmos::{adr036_sign_doc, CosmosSignMode};
+pub use dyad_types::{PublicKey, Scheme, SignInput, Signature, WalletType};
 pub use error::ChainError;
 pub use request::{describe_input, SignRequest};
-pub use transaction::{CosmosSignMode, Prepared, SignedTransaction, Signer, TransactionRequest, TxSummary};
-pub use wallet_type::WalletType;
+pub use transaction::{Account, Prepared, SignedTransaction, TransactionRequest, TxSummary};
 
 /// The address of the wallet of `wallet_type` whose group public key is `public_key`.
 ///

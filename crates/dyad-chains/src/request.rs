@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::transaction::{self, Prepared, SignedTransaction, Signer, TransactionRequest, TxSummary};
+use crate::transaction::{self, Account, Prepared, SignedTransaction, TransactionRequest, TxSummary};
 use crate::{encode_signature, message_sign_input, ChainError, SignInput, Signature};
 
 /// A request to sign, as authorised. The variant is the operation, so policy can tell a message
@@ -32,30 +32,30 @@ impl SignRequest {
         }
     }
 
-    /// Decode the request for `signer`: what to sign and what it is about. Fails on anything
+    /// Decode the request for `account`: what to sign and what it is about. Fails on anything
     /// that does not decode or does not concern this wallet, before any ceremony.
-    pub fn prepare(&self, signer: Signer<'_>) -> Result<Prepared, ChainError> {
+    pub fn prepare(&self, account: Account<'_>) -> Result<Prepared, ChainError> {
         match self {
             SignRequest::Message(m) => Ok(Prepared {
-                input: message_sign_input(signer.wallet_type, signer.address, m)?,
+                input: message_sign_input(account.wallet_type, account.address, m)?,
                 summary: TxSummary {
-                    chain: Some(signer.wallet_type),
+                    chain: Some(account.wallet_type),
                     kind: "message".into(),
                     ..TxSummary::default()
                 },
             }),
-            SignRequest::Transaction(t) => transaction::prepare(signer, t),
-            SignRequest::TypedData(json) => transaction::prepare_typed_data(signer, json),
-            SignRequest::Raw(digest) => transaction::prepare_raw(signer, *digest),
+            SignRequest::Transaction(t) => transaction::prepare(account, t),
+            SignRequest::TypedData(json) => transaction::prepare_typed_data(account, json),
+            SignRequest::Raw(digest) => transaction::prepare_raw(account, *digest),
         }
     }
 
     /// The chain forms of `signature`, made over [`SignRequest::prepare`]'s input.
-    pub fn finish(&self, signer: Signer<'_>, signature: &Signature) -> Result<SignedTransaction, ChainError> {
+    pub fn finish(&self, account: Account<'_>, signature: &Signature) -> Result<SignedTransaction, ChainError> {
         match self {
-            SignRequest::Transaction(t) => transaction::assemble(signer, t, signature),
+            SignRequest::Transaction(t) => transaction::assemble(account, t, signature),
             _ => Ok(SignedTransaction {
-                signature: encode_signature(signer.wallet_type, signature)?,
+                signature: encode_signature(account.wallet_type, signature)?,
                 signed_transaction: None,
             }),
         }
@@ -67,7 +67,7 @@ impl SignRequest {
 pub fn describe_input(input: &SignInput) -> String {
     use sha2::{Digest, Sha256};
     match input {
-        SignInput::Digest(d) => format!("0x{}", hex::encode(d)),
-        SignInput::Message(m) => format!("sha256:0x{}", hex::encode(Sha256::digest(m))),
+        SignInput::Digest(d) => dyad_types::hex0x::encode(d),
+        SignInput::Message(m) => format!("sha256:{}", dyad_types::hex0x::encode(Sha256::digest(m))),
     }
 }

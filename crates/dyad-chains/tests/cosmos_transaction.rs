@@ -21,8 +21,8 @@ use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, Fee, ModeInfo, SignDoc, SignerInfo, TxBody, TxRaw};
 use cosmos_sdk_proto::prost::Message;
 use cosmos_sdk_proto::Any;
-use dyad_chains::transaction::cosmos::{MAX_COINS, MAX_MESSAGES, MAX_SIGN_DOC_BYTES};
-use dyad_chains::transaction::{self, CosmosSignMode, Signer, TransactionRequest};
+use dyad_chains::cosmos::{self, MAX_COINS, MAX_MESSAGES, MAX_SIGN_DOC_BYTES};
+use dyad_chains::transaction::{self, Account, CosmosSignMode, TransactionRequest};
 use dyad_chains::{address, message_sign_input, ChainConfig, ChainError, PublicKey, SignInput, Signature, WalletType};
 use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use k256::ecdsa::{RecoveryId, SigningKey, VerifyingKey};
@@ -63,8 +63,8 @@ impl Wallet {
         wallet
     }
 
-    fn signer(&self) -> Signer<'_> {
-        Signer {
+    fn signer(&self) -> Account<'_> {
+        Account {
             wallet_type: WalletType::Cosmos,
             public_key: &self.public,
             address: &self.address,
@@ -264,7 +264,7 @@ fn cosmjs_simd_vectors_sign_and_assemble_byte_for_byte() {
     let public = PublicKey::Secp256k1(faucet_key.as_slice().try_into().unwrap());
     let faucet_address = address(WalletType::Cosmos, &public, &ChainConfig::default()).unwrap();
     assert_eq!(faucet_address, COSMJS_FAUCET_ADDRESS);
-    let signer = Signer {
+    let signer = Account {
         wallet_type: WalletType::Cosmos,
         public_key: &public,
         address: &faucet_address,
@@ -635,7 +635,7 @@ fn request_parameters_and_wallet_kind_are_checked() {
         Err(ChainError::InvalidParameter(_))
     ));
     let ed = PublicKey::Ed25519([9; 32]);
-    let signer = Signer {
+    let signer = Account {
         wallet_type: WalletType::Cosmos,
         public_key: &ed,
         address: WALLET_ADDRESS,
@@ -645,12 +645,12 @@ fn request_parameters_and_wallet_kind_are_checked() {
         Err(ChainError::KeyMismatch)
     );
     // The module refuses to act for another wallet type even when called directly.
-    let evm = Signer {
+    let evm = Account {
         wallet_type: WalletType::Evm,
         ..wallet.signer()
     };
     assert!(matches!(
-        transaction::cosmos::prepare(evm, &request(bytes, None)),
+        cosmos::prepare(evm, &request(bytes, None)),
         Err(ChainError::UnsupportedOperation(_))
     ));
 }

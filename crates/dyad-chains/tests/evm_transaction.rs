@@ -11,7 +11,8 @@
 //! - alloy-rs/alloy, crates/consensus/src/transaction/eip1559.rs, `recover_signer_eip1559`: a
 //!   mainnet EIP-1559 transaction (hash 0x0ec0b6a2…), its signing hash, signature and sender.
 
-use dyad_chains::transaction::{self, evm, Signer, TransactionRequest, TxSummary};
+use dyad_chains::evm;
+use dyad_chains::transaction::{self, Account, TransactionRequest, TxSummary};
 use dyad_chains::{address, message_sign_input, ChainConfig, ChainError, PublicKey, SignInput, Signature, WalletType};
 use k256::ecdsa::{RecoveryId, Signature as K256Signature, SigningKey, VerifyingKey};
 use sha3::{Digest, Keccak256};
@@ -104,8 +105,8 @@ impl Wallet {
         }
     }
 
-    fn signer(&self) -> Signer<'_> {
-        Signer {
+    fn signer(&self) -> Account<'_> {
+        Account {
             wallet_type: WalletType::Evm,
             public_key: &self.public,
             address: &self.address,
@@ -286,7 +287,7 @@ fn alloy_mainnet_eip1559_reproduces_the_chain_hash() {
     let public = public_key(&key);
     let sender = address(WalletType::Evm, &public, &ChainConfig::default()).unwrap();
     assert_eq!(sender.to_ascii_lowercase(), ALLOY_MAINNET_SENDER);
-    let signer = Signer {
+    let signer = Account {
         wallet_type: WalletType::Evm,
         public_key: &public,
         address: &sender,
@@ -789,7 +790,7 @@ fn the_chain_id_is_required_and_other_chains_parameters_do_not_apply() {
 fn non_evm_signers_are_refused() {
     let ed = PublicKey::Ed25519([7; 32]);
     let req = request(unhex(OX_1559_UNSIGNED), 1);
-    let solana = Signer {
+    let solana = Account {
         wallet_type: WalletType::Solana,
         public_key: &ed,
         address: "11111111111111111111111111111111",
@@ -805,7 +806,7 @@ fn non_evm_signers_are_refused() {
     ));
     // A Cosmos (secp256k1) wallet is not an EVM wallet either.
     let wallet = Wallet::from_secret(ANVIL_0_SECRET);
-    let cosmos = Signer {
+    let cosmos = Account {
         wallet_type: WalletType::Cosmos,
         ..wallet.signer()
     };
@@ -814,7 +815,7 @@ fn non_evm_signers_are_refused() {
         Err(ChainError::UnsupportedOperation(_))
     ));
     // An EVM wallet type with an Ed25519 key is inconsistent.
-    let mismatched = Signer {
+    let mismatched = Account {
         wallet_type: WalletType::Evm,
         public_key: &ed,
         address: ANVIL_1,

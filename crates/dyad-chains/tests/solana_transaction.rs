@@ -4,7 +4,7 @@
 //! message bytes.
 
 use dyad_chains::solana::OFFCHAIN_MESSAGE_HEADER;
-use dyad_chains::transaction::{self, Signer, TransactionRequest};
+use dyad_chains::transaction::{self, Account, TransactionRequest};
 use dyad_chains::{message_sign_input, ChainError, PublicKey, SignInput, Signature, WalletType};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use solana_message::compiled_instruction::CompiledInstruction;
@@ -40,8 +40,8 @@ impl Wallet {
         Address::from(self.key.verifying_key().to_bytes())
     }
 
-    fn signer(&self) -> Signer<'_> {
-        Signer {
+    fn signer(&self) -> Account<'_> {
+        Account {
             wallet_type: WalletType::Solana,
             public_key: &self.public_key,
             address: &self.address,
@@ -432,7 +432,7 @@ fn parameters_keys_and_signatures_are_checked() {
     }
 
     let secp = PublicKey::Secp256k1([2; 33]);
-    let wrong_key = Signer {
+    let wrong_key = Account {
         public_key: &secp,
         ..wallet.signer()
     };
@@ -481,7 +481,7 @@ fn wallet_core_transfer_message_vector() {
     .unwrap();
     let from = dyad_chains::solana::decode_address("6eoo7i1khGhVm8tLBMAdq4ax2FxkKP4G7mCcfHyr3STN").unwrap();
     let public_key = PublicKey::Ed25519(from);
-    let signer = Signer {
+    let signer = Account {
         wallet_type: WalletType::Solana,
         public_key: &public_key,
         address: "6eoo7i1khGhVm8tLBMAdq4ax2FxkKP4G7mCcfHyr3STN",
@@ -521,7 +521,7 @@ fn wallet_core_mainnet_token_transfer_vector() {
 
     let signer_address = "B1iGmDJdvmxyUiYM8UEo2Uw2D58EmUrw4KyLYMmrhf8V";
     let public_key = PublicKey::Ed25519(dyad_chains::solana::decode_address(signer_address).unwrap());
-    let signer = Signer {
+    let signer = Account {
         wallet_type: WalletType::Solana,
         public_key: &public_key,
         address: signer_address,
@@ -628,7 +628,7 @@ fn a_transaction_message_larger_than_a_packet_is_still_refused() {
     );
     let message = Message::new_with_blockhash(&[memo], Some(&wallet.pubkey()), &blockhash());
     let bytes = legacy_bytes(&message);
-    assert!(bytes.len() > transaction::solana::PACKET_DATA_SIZE);
+    assert!(bytes.len() > dyad_chains::solana::PACKET_DATA_SIZE);
     // Too large to send today, but not to sign as a message.
     assert_invalid(&wallet, bytes.clone(), "a message over a packet");
     assert_refused_as(&bytes, "a legacy message");

@@ -3,7 +3,7 @@
 //! js-stellar-base, and signatures checked with ed25519-dalek `verify_strict` over the hash.
 
 use base64::Engine as _;
-use dyad_chains::transaction::{self, Signer, TransactionRequest};
+use dyad_chains::transaction::{self, Account, TransactionRequest};
 use dyad_chains::{message_sign_input, ChainError, PublicKey, SignInput, Signature, WalletType};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
@@ -48,8 +48,8 @@ impl Wallet {
         MuxedAccount::Ed25519(Uint256(self.bytes()))
     }
 
-    fn signer(&self) -> Signer<'_> {
-        Signer {
+    fn signer(&self) -> Account<'_> {
+        Account {
             wallet_type: WalletType::Stellar,
             public_key: &self.public_key,
             address: &self.address,
@@ -476,7 +476,7 @@ fn keys_and_signatures_are_checked() {
         Err(ChainError::KeyMismatch)
     );
     let secp = PublicKey::Secp256k1([2; 33]);
-    let wrong_key = Signer {
+    let wrong_key = Account {
         public_key: &secp,
         ..wallet.signer()
     };
@@ -503,7 +503,7 @@ fn js_stellar_base_published_hash() {
     let source = v0.tx.source_account_ed25519.0;
     let public_key = PublicKey::Ed25519(source);
     let address = g(&source);
-    let signer = Signer {
+    let signer = Account {
         wallet_type: WalletType::Stellar,
         public_key: &public_key,
         address: &address,

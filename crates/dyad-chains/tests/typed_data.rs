@@ -2,10 +2,11 @@
 //! (ethereum/EIPs, EIPS/eip-712.md and assets/eip-712/Example.js): its digest, intermediate
 //! hashes, and the signature made with the spec's key `cow` = keccak256("cow").
 
-use dyad_chains::transaction::typed_data::{
+use dyad_chains::evm::typed_data;
+use dyad_chains::evm::typed_data::{
     MAX_ARRAY_LEN, MAX_DEPTH, MAX_STRUCTS, MAX_STRUCT_WORK, MAX_TYPES, MAX_TYPE_FIELDS, MAX_VALUES,
 };
-use dyad_chains::transaction::{self, typed_data, Signer};
+use dyad_chains::transaction::{self, Account};
 use dyad_chains::{address, encode_signature, ChainConfig, ChainError, PublicKey, SignInput, Signature, WalletType};
 use k256::ecdsa::SigningKey;
 use serde_json::{json, Value};
@@ -143,7 +144,7 @@ fn mail_example_signed_by_cow_gives_the_spec_signature() {
     // The spec's message is from Cow, whose wallet is cow's address.
     assert_eq!(addr, "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826");
 
-    let signer = Signer {
+    let signer = Account {
         wallet_type: WalletType::Evm,
         public_key: &public,
         address: &addr,
@@ -322,7 +323,7 @@ fn errors_do_not_carry_long_input() {
 #[test]
 fn typed_data_is_for_evm_wallets() {
     let key = PublicKey::Ed25519([7; 32]);
-    let signer = Signer {
+    let signer = Account {
         wallet_type: WalletType::Solana,
         public_key: &key,
         address: "11111111111111111111111111111111",

@@ -9,6 +9,7 @@ use serde_json::json;
 use base64::Engine;
 use dyad_proto::WalletType;
 use dyad_sdk::TransactionRequest;
+use dyad_types::hex0x;
 
 use crate::args::{AppCommand, Cli, Command, Conn, KeyCommand, PregenCommand, SignCommand, SignTarget, Storage};
 use crate::{demo, output, share_file, CliError};
@@ -88,7 +89,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let (store, master) = open_storage(&args.storage).await?;
             let state = AppState::new(store, &master, ServerConfig::default()).await?;
             drop(master);
-            let ceremony_key = hex0x(&state.ceremony_key.public());
+            let ceremony_key = hex0x::encode(state.ceremony_key.public());
             let server = dyad_server::spawn(state, &args.listen)
                 .await
                 .map_err(|e| CliError::Io(format!("listening on {}: {e}", args.listen)))?;
@@ -261,10 +262,6 @@ fn retire_on_misbehaviour<T>(dyad: &Dyad, target: &SignTarget, result: Result<T,
     Ok(result?)
 }
 
-fn hex0x(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
-}
-
 async fn sign(cmd: SignCommand, j: bool) -> Result<(), CliError> {
     // `signed_tx` is Some for the transaction command (itself None where the chain has no
     // signed form, e.g. Cosmos amino), None for the others.
@@ -308,7 +305,7 @@ async fn sign(cmd: SignCommand, j: bool) -> Result<(), CliError> {
             let r = retire_on_misbehaviour(&dyad, &target, dyad.sign_transaction(target.wallet, &request).await)?;
             // EVM tooling passes raw transactions as hex; the others as base64.
             let encoded = r.signed_transaction.map(|t| match wallet_type {
-                Some(WalletType::Evm) => hex0x(&t),
+                Some(WalletType::Evm) => hex0x::encode(&t),
                 _ => base64::engine::general_purpose::STANDARD.encode(t),
             });
             (r.wallet_id, r.signature, Some(encoded))
@@ -331,13 +328,13 @@ async fn sign(cmd: SignCommand, j: bool) -> Result<(), CliError> {
         }
     };
     if j {
-        let mut out = json!({ "walletId": wallet, "signature": hex0x(&signature) });
+        let mut out = json!({ "walletId": wallet, "signature": hex0x::encode(&signature) });
         if let Some(t) = &signed_tx {
             out["signedTransaction"] = json!(t);
         }
         output::json(&out);
     } else {
-        println!("{}", hex0x(&signature));
+        println!("{}", hex0x::encode(&signature));
         if let Some(Some(t)) = signed_tx {
             println!("{t}");
         }

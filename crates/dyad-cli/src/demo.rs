@@ -8,6 +8,7 @@ use std::time::Instant;
 use dyad_proto::{Environment, PregenId, WalletType};
 use dyad_sdk::Dyad;
 use dyad_server::{AppState, ServerConfig};
+use dyad_types::hex0x;
 use serde_json::json;
 
 use crate::args::DemoArgs;
@@ -71,7 +72,7 @@ pub async fn run(args: DemoArgs, json_out: bool) -> Result<(), CliError> {
             .map(|(w, sig, v)| {
                 json!({
                     "type": w.wallet_type, "walletId": w.id, "address": w.address,
-                    "signature": format!("0x{}", hex::encode(sig)), "verified": v.is_ok(),
+                    "signature": hex0x::encode(sig), "verified": v.is_ok(),
                 })
             })
             .collect();

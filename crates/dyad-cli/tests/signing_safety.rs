@@ -343,7 +343,7 @@ async fn cheating_ticket(
         other => panic!("the cheater does not serve {other}"),
     };
     let public_key = s.share.public_key();
-    let signer = dyad_chains::Signer {
+    let signer = dyad_chains::Account {
         wallet_type: s.wallet.wallet_type,
         public_key: &public_key,
         address: &s.wallet.address,

@@ -411,7 +411,7 @@ async fn a_request_over_a_decoding_limit_is_refused_as_too_complex() {
     // One type definition more than dyad_chains accepts.
     let mut types = serde_json::Map::new();
     types.insert("Root".into(), json!([{ "name": "x", "type": "uint8" }]));
-    for i in 0..dyad_chains::transaction::typed_data::MAX_TYPES {
+    for i in 0..dyad_chains::evm::typed_data::MAX_TYPES {
         types.insert(format!("Unused{i}"), json!([{ "name": "y", "type": "uint8" }]));
     }
     let typed = json!({

@@ -33,6 +33,25 @@ pub enum MpcError {
     /// The signature does not verify under the public key for this input.
     #[error("signature does not verify")]
     BadSignature,
+    /// A failure of the shared types that has no protocol meaning of its own (an unknown wallet
+    /// type name, bad `0x` hex). Nothing in this crate produces it; it exists so that every
+    /// [`dyad_types::TypesError`] converts. Key and signature failures keep the variants above.
+    #[error(transparent)]
+    Types(dyad_types::TypesError),
+}
+
+impl From<dyad_types::TypesError> for MpcError {
+    /// Key and signature failures become the variants of the same name, so callers match on
+    /// them as they always have.
+    fn from(error: dyad_types::TypesError) -> Self {
+        use dyad_types::TypesError as T;
+        match error {
+            T::InvalidPublicKey => MpcError::InvalidPublicKey,
+            T::BadSignature => MpcError::BadSignature,
+            T::InputMismatch => MpcError::InputMismatch,
+            other @ (T::UnknownWalletType(_) | T::InvalidHex(_)) => MpcError::Types(other),
+        }
+    }
 }
 
 impl MpcError {

@@ -44,19 +44,18 @@ mod encoding;
 mod error;
 mod frame;
 mod machine;
-mod public_key;
 mod refresh;
-mod scheme;
+mod role;
 mod share;
 mod sign;
-mod signature;
 
 pub use dkg::Dkg;
+// The vocabulary types live in dyad-types, so chain code can use them without the MPC
+// libraries; they are re-exported so this crate's API names them as before.
+pub use dyad_types::{PublicKey, Scheme, SignInput, Signature};
 pub use error::MpcError;
 pub use machine::{run_local, Machine, Transition};
-pub use public_key::PublicKey;
 pub use refresh::Refresh;
-pub use scheme::{Role, Scheme};
+pub use role::Role;
 pub use share::KeyShare;
 pub use sign::Sign;
-pub use signature::{SignInput, Signature};

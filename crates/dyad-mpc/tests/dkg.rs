@@ -68,7 +68,7 @@ fn ed25519_dkg_both_parties_get_the_same_key() {
     check_share_bytes(user);
     check_share_bytes(cloud);
     assert!(matches!(
-        user.public_key().uncompressed_secp256k1(),
+        user.public_key().uncompressed_secp256k1().map_err(MpcError::from),
         Err(MpcError::InvalidPublicKey)
     ));
 }
@@ -133,7 +133,12 @@ fn different_session_ids_fail() {
 fn public_key_parsing_validates_points() {
     let (user, _) = dkls_pair();
     let pk = user.public_key();
-    let bad = |scheme, bytes: &[u8]| matches!(PublicKey::from_bytes(scheme, bytes), Err(MpcError::InvalidPublicKey));
+    let bad = |scheme, bytes: &[u8]| {
+        matches!(
+            PublicKey::from_bytes(scheme, bytes).map_err(MpcError::from),
+            Err(MpcError::InvalidPublicKey)
+        )
+    };
     // Wrong lengths, including the uncompressed form and the other scheme's length.
     assert!(bad(Scheme::Dkls, &pk.as_bytes()[..32]));
     assert!(bad(Scheme::Dkls, &pk.uncompressed_secp256k1().unwrap()));

@@ -51,7 +51,7 @@ fn dkls_signatures_verify_with_k256() {
         other[0] ^= 1;
         assert!(k256_verify(&pk, &other, &a).is_err());
         assert!(matches!(
-            pk.verify(&SignInput::Digest(other), &a),
+            pk.verify(&SignInput::Digest(other), &a).map_err(MpcError::from),
             Err(MpcError::BadSignature)
         ));
         let flipped = Signature::Ecdsa {
@@ -69,7 +69,8 @@ fn dkls_signatures_verify_with_k256() {
         assert!(pk.verify(&input, &high).is_err(), "high-s accepted");
         // Wrong input kind for the key.
         assert!(matches!(
-            pk.verify(&SignInput::Message(digest.to_vec()), &a),
+            pk.verify(&SignInput::Message(digest.to_vec()), &a)
+                .map_err(MpcError::from),
             Err(MpcError::InputMismatch)
         ));
     }
@@ -96,7 +97,7 @@ fn ed25519_signatures_verify_with_dalek() {
         other.push(0);
         assert!(dalek_verify(&pk, &other, &a).is_err());
         assert!(matches!(
-            pk.verify(&SignInput::Message(other), &a),
+            pk.verify(&SignInput::Message(other), &a).map_err(MpcError::from),
             Err(MpcError::BadSignature)
         ));
         let Signature::Ed25519(mut bytes) = a else {

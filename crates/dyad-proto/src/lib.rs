@@ -34,5 +34,4 @@ pub use session::{confirmation_input, session_id};
 pub use turns::{Turn, Turns};
 pub use wallet::{WalletStatus, WalletView};
 
-pub use dyad_chains::WalletType;
-pub use dyad_mpc::Scheme;
+pub use dyad_types::{Scheme, WalletType};

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{CeremonyId, WalletId};
 use crate::pregen::PregenId;
 use crate::wallet::WalletView;
-use dyad_chains::{CosmosSignMode, TxSummary, WalletType};
+use dyad_chains::{CosmosSignMode, TxSummary};
+use dyad_types::WalletType;
 
 /// `GET /v1/info`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

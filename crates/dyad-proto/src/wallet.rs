@@ -4,8 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::WalletId;
 use crate::pregen::PregenId;
-use dyad_chains::WalletType;
-use dyad_mpc::Scheme;
+use dyad_types::{Scheme, WalletType};
 
 /// Lifecycle of a wallet. Only `Pregen` and `Claimed` wallets are ever shown to a client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

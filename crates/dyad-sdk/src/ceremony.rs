@@ -1,9 +1,10 @@
 //! The user party's side of ceremonies: connect the WebSocket, open the Noise channel to the
 //! server's ceremony key, and run the same machines the server runs, as party 1.
 
-use dyad_chains::{SignRequest, SignedTransaction, Signer};
+use dyad_chains::{Account, SignRequest, SignedTransaction};
 use dyad_mpc::{KeyShare, MpcError, Role, Sign};
 use dyad_proto::rest::{ceremony_path, CeremonyTicket};
+use dyad_types::hex0x;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,7 +79,7 @@ pub async fn generate(
                 wallet_type,
                 scheme: wallet_type.scheme(),
                 address,
-                public_key: format!("0x{}", hex::encode(public_key.as_bytes())),
+                public_key: hex0x::encode(public_key.as_bytes()),
                 pregen_id: pregen_id.clone(),
                 status: WalletStatus::Pregen,
                 key_version: 1,
@@ -136,7 +137,7 @@ async fn generate_on(
     };
     if view.id != ticket.wallet_id
         || view.wallet_type != wallet_type
-        || view.public_key != format!("0x{}", hex::encode(public_key.as_bytes()))
+        || view.public_key != hex0x::encode(public_key.as_bytes())
     {
         return Err(SdkError::Mismatch("created wallet differs from the generated key"));
     }
@@ -157,12 +158,12 @@ pub async fn sign(
         return Err(SdkError::Mismatch("the server started a ceremony for another wallet"));
     }
     let public_key = wallet.share.public_key();
-    let signer = Signer {
+    let account = Account {
         wallet_type: view.wallet_type,
         public_key: &public_key,
         address: &view.address,
     };
-    let prepared = request.prepare(signer).map_err(SdkError::Chain)?;
+    let prepared = request.prepare(account).map_err(SdkError::Chain)?;
     // The server said what it decoded and audited; both sides must have read the same thing
     // before this share takes part.
     if ticket.summary.as_ref().is_some_and(|s| *s != prepared.summary) {
@@ -189,7 +190,7 @@ pub async fn sign(
         public_key
             .verify(&prepared.input, &signature)
             .map_err(|_| SdkError::Mismatch("signature did not verify"))?;
-        let signed = request.finish(signer, &signature).map_err(SdkError::Chain)?;
+        let signed = request.finish(account, &signature).map_err(SdkError::Chain)?;
         match channel.recv().await? {
             Frame::Done(Outcome::Signed(s)) if s == signed => Ok(signed),
             Frame::Done(Outcome::Signed(_)) => Err(SdkError::Mismatch("server reported a different signature")),

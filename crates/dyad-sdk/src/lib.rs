@@ -37,6 +37,7 @@ use dyad_proto::rest::{
     typed_data_text, CeremonyTicket, CreateWalletRequest, InfoResponse, SignMessageRequest, SignRawRequest,
     SignTransactionRequest, SignTypedDataRequest, UpdateWalletRequest, WalletList,
 };
+use dyad_types::hex0x;
 use reqwest::Method;
 use tokio::sync::OnceCell;
 
@@ -68,10 +69,6 @@ pub struct SignedTransactionResult {
     pub signed_transaction: Option<Vec<u8>>,
 }
 
-fn hex0x(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
-}
-
 /// A ceremony that failed in its Noise handshake becomes [`SdkError::HandshakeFailed`]: the
 /// server could not answer for the key the client encrypted to, and no share took part.
 fn handshake_failure(e: SdkError, key: &[u8; 32]) -> SdkError {
@@ -82,7 +79,9 @@ fn handshake_failure(e: SdkError, key: &[u8; 32]) -> SdkError {
         _ => false,
     };
     if in_handshake {
-        SdkError::HandshakeFailed { expected: hex0x(key) }
+        SdkError::HandshakeFailed {
+            expected: hex0x::encode(key),
+        }
     } else {
         e
     }
@@ -150,8 +149,8 @@ impl Dyad {
                     .map_err(|_| SdkError::Http("server sent a malformed ceremony key".into()))?;
                 match self.pinned {
                     Some(pinned) if pinned != k => Err(SdkError::ServerKeyMismatch {
-                        pinned: hex0x(&pinned),
-                        presented: hex0x(&k),
+                        pinned: hex0x::encode(pinned),
+                        presented: hex0x::encode(k),
                     }),
                     _ => Ok(k),
                 }
@@ -285,8 +284,8 @@ impl Dyad {
         }
         if let Some(w) = wallets.iter().find(|w| w.server_key != server_key) {
             return Err(SdkError::ForeignShare {
-                found: format!("0x{}", hex::encode(w.server_key)),
-                expected: format!("0x{}", hex::encode(server_key)),
+                found: hex0x::encode(w.server_key),
+                expected: hex0x::encode(server_key),
             });
         }
         *self.loaded() = wallets;
@@ -382,7 +381,7 @@ impl Dyad {
     ) -> Result<SignedTransactionResult, SdkError> {
         let body = SignTransactionRequest {
             // `0x` hex: base64 can itself start with "0x" and would be read as hex.
-            transaction: format!("0x{}", hex::encode(&request.bytes)),
+            transaction: hex0x::encode(&request.bytes),
             chain_id: request.chain_id,
             network_passphrase: request.network_passphrase.clone(),
             sign_mode: request.cosmos_sign_mode,
@@ -425,7 +424,7 @@ impl Dyad {
     /// hash of anything, so servers may refuse it by policy.
     pub async fn sign_raw(&self, wallet_id: WalletId, digest: [u8; 32]) -> Result<SignResult, SdkError> {
         let body = SignRawRequest {
-            digest: format!("0x{}", hex::encode(digest)),
+            digest: hex0x::encode(digest),
         };
         let signed = self
             .sign(wallet_id, "sign-raw", &body, SignRequest::Raw(digest))

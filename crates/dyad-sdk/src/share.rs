@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use dyad_mpc::{KeyShare, Role};
 use dyad_proto::WalletView;
+use dyad_types::hex0x;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -92,7 +93,7 @@ pub fn encode<'a>(wallets: impl IntoIterator<Item = &'a LoadedWallet>) -> Result
         let entry = Entry {
             v: VERSION,
             view: w.view.clone(),
-            server_key: format!("0x{}", hex::encode(w.server_key)),
+            server_key: hex0x::encode(w.server_key),
             server_misbehaved: w.server_misbehaved,
             share: Zeroizing::new(STANDARD.encode(&*w.share.to_bytes())),
         };
@@ -140,7 +141,7 @@ pub fn decode(s: &str) -> Result<Vec<LoadedWallet>, SdkError> {
         if share.scheme() != entry.view.scheme || entry.view.wallet_type.scheme() != share.scheme() {
             return Err(entry_error(i, "scheme does not match the wallet type"));
         }
-        let pk_hex = format!("0x{}", hex::encode(share.public_key().as_bytes()));
+        let pk_hex = hex0x::encode(share.public_key().as_bytes());
         if pk_hex != entry.view.public_key {
             return Err(entry_error(i, "key share does not belong to the wallet's public key"));
         }

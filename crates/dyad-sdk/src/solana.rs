@@ -119,7 +119,7 @@ impl DyadSolanaSigner {
         // Decode here first: a wire transaction would be signed (its message) by the server and
         // then fail the check below, after a ceremony and an audit entry for nothing.
         let address = dyad_chains::solana::address(&self.public_key).map_err(SdkError::Chain)?;
-        let signer = dyad_chains::Signer {
+        let account = dyad_chains::Account {
             wallet_type: WalletType::Solana,
             public_key: &self.public_key,
             address: &address,
@@ -130,7 +130,7 @@ impl DyadSolanaSigner {
             network_passphrase: None,
             cosmos_sign_mode: None,
         };
-        let prepared = dyad_chains::transaction::prepare(signer, &request).map_err(SdkError::Chain)?;
+        let prepared = dyad_chains::transaction::prepare(account, &request).map_err(SdkError::Chain)?;
         if prepared.input != SignInput::Message(message.to_vec()) {
             return Err(SdkError::InvalidInput(
                 "try_sign_message takes a message's bytes, not a wire transaction".into(),

@@ -10,6 +10,7 @@ use dyad_chains::{describe_input, Prepared, SignRequest, SignedTransaction};
 use dyad_mpc::{KeyShare, SignInput, Signature};
 use dyad_proto::rest::CeremonyTicket;
 use dyad_proto::{CeremonyId, WalletId};
+use dyad_types::hex0x;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -91,7 +92,7 @@ pub async fn authorise(
             "type": wallet.wallet_type,
             "summary": prepared.summary,
             "signs": signs,
-            "requestSha256": format!("0x{}", hex::encode(Sha256::digest(request_bytes(&request)))),
+            "requestSha256": hex0x::encode(Sha256::digest(request_bytes(&request))),
         }),
     );
     let record = CeremonyRecord {
@@ -213,12 +214,12 @@ pub fn completed(record: &CeremonyRecord, decided: &Decided, started_at: i64, fi
         AuditAction::SignCompleted,
         json!({
             "operation": decided.operation,
-            "signature": format!("0x{}", hex::encode(&decided.signed.signature)),
+            "signature": hex0x::encode(&decided.signed.signature),
             "signedTransactionSha256": decided
                 .signed
                 .signed_transaction
                 .as_ref()
-                .map(|t| format!("0x{}", hex::encode(Sha256::digest(t)))),
+                .map(|t| hex0x::encode(Sha256::digest(t))),
             "startedAtMicros": started_at,
             "finishedAtMicros": finished_at,
         }),

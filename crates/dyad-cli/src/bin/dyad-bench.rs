@@ -177,9 +177,9 @@ async fn main() {
 mod decode {
     use std::time::{Duration, Instant};
 
-    use dyad_chains::transaction::cosmos::{MAX_COINS, MAX_MESSAGES, MAX_SIGN_DOC_BYTES};
-    use dyad_chains::transaction::typed_data::{MAX_ARRAY_LEN, MAX_STRUCTS, MAX_STRUCT_WORK, MAX_TYPES, MAX_VALUES};
-    use dyad_chains::{ChainConfig, CosmosSignMode, PublicKey, SignRequest, Signer, TransactionRequest, WalletType};
+    use dyad_chains::cosmos::{MAX_COINS, MAX_MESSAGES, MAX_SIGN_DOC_BYTES};
+    use dyad_chains::evm::typed_data::{MAX_ARRAY_LEN, MAX_STRUCTS, MAX_STRUCT_WORK, MAX_TYPES, MAX_VALUES};
+    use dyad_chains::{Account, ChainConfig, CosmosSignMode, PublicKey, SignRequest, TransactionRequest, WalletType};
     use serde_json::{json, Value};
 
     /// A fixed secp256k1 key for the wallet that signs (its secret does not matter here).
@@ -398,12 +398,12 @@ mod decode {
         let config = ChainConfig::default();
         let cosmos_address = dyad_chains::address(WalletType::Cosmos, &key, &config).expect("address");
         let evm_address = dyad_chains::address(WalletType::Evm, &key, &config).expect("address");
-        let cosmos = Signer {
+        let cosmos = Account {
             wallet_type: WalletType::Cosmos,
             public_key: &key,
             address: &cosmos_address,
         };
-        let evm = Signer {
+        let evm = Account {
             wallet_type: WalletType::Evm,
             public_key: &key,
             address: &evm_address,

@@ -53,7 +53,7 @@ pub(crate) fn parameters() -> Result<dkls23::protocols::Parameters, MpcError> {
 
 /// The group public key of a party, as the standard encoding.
 pub(crate) fn public_key(party: &Party) -> Result<PublicKey, MpcError> {
-    PublicKey::from_bytes(Scheme::Dkls, &point_to_bytes::<Curve>(&party.pk))
+    PublicKey::from_bytes(Scheme::Dkls, &point_to_bytes::<Curve>(&party.pk)).map_err(MpcError::from)
 }
 
 /// Checks that a party (just produced by a protocol, or just decoded from storage) is a usable

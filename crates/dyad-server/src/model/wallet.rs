@@ -1,9 +1,10 @@
 //! Wallets: a pending one (key generation started, no key yet) and a live one (key committed)
 //! are different types, so nothing can ask a pending wallet for its address or sign with it.
 
-use dyad_chains::Signer;
+use dyad_chains::Account;
 use dyad_mpc::{PublicKey, Scheme};
 use dyad_proto::{PregenId, WalletId, WalletStatus, WalletType, WalletView};
+use dyad_types::hex0x;
 
 use super::Scope;
 use crate::error::ServerError;
@@ -112,8 +113,8 @@ impl Wallet {
     }
 
     /// The wallet as the chain code sees it: type, key and address.
-    pub fn account(&self) -> Signer<'_> {
-        Signer {
+    pub fn account(&self) -> Account<'_> {
+        Account {
             wallet_type: self.wallet_type,
             public_key: &self.public_key,
             address: &self.address,
@@ -127,7 +128,7 @@ impl Wallet {
             wallet_type: self.wallet_type,
             scheme: self.scheme(),
             address: self.address.clone(),
-            public_key: format!("0x{}", hex::encode(self.public_key.as_bytes())),
+            public_key: hex0x::encode(self.public_key.as_bytes()),
             pregen_id: self.pregen_id.clone(),
             status: self.status.into(),
             key_version: self.key_version,

@@ -1,9 +1,42 @@
 //! STELLAR: strkey `G…` account ids (SEP-23), SEP-53 message signing and 64-byte Ed25519
 //! signatures.
+//!
+//! # Transactions
+//!
+//! STELLAR transactions: `TransactionEnvelope` XDR, v1 and fee-bump envelopes.
+//!
+//! ## Accepted input
+//!
+//! The request bytes are a `TransactionEnvelope` in XDR (the base64 that Stellar SDKs show,
+//! decoded at the edge), and `request.network_passphrase` names the network it is meant for:
+//!
+//! - `ENVELOPE_TYPE_TX` (v1): the wallet must be the transaction's source account, the source of
+//!   one of its operations, or one of its Ed25519 extra signers (a muxed `M…` account counts as
+//!   its underlying `G…` key);
+//! - `ENVELOPE_TYPE_TX_FEE_BUMP`: the wallet must be the fee source (the inner transaction
+//!   carries its own signatures, made before it was wrapped).
+//!
+//! v0 envelopes (`ENVELOPE_TYPE_TX_V0`, from before protocol 13) are refused with
+//! [`ChainError::UnsupportedTransaction`]. The bytes must be exactly one canonical envelope
+//! (no trailing bytes, zero padding, at most [`MAX_ENVELOPE_BYTES`]), else
+//! [`ChainError::InvalidTransaction`].
+//!
+//! ## What is signed
+//!
+//! Stellar signs the hash of the `TransactionSignaturePayload`: `sha256(networkId ‖ envelope
+//! type ‖ transaction XDR)` with `networkId = sha256(passphrase)` and the type `ENVELOPE_TYPE_TX`
+//! (or `ENVELOPE_TYPE_TX_FEE_BUMP` with the fee-bump transaction). Ed25519 signs those 32 bytes
+//! as its message, so [`prepare`] returns [`SignInput::Message`] with the hash. [`assemble`]
+//! appends a `DecoratedSignature { hint: last 4 bytes of the public key, signature }` to the
+//! envelope's signatures and keeps the ones already there.
 
 use sha2::{Digest, Sha256};
 
 use crate::{ChainError, PublicKey, SignInput, Signature};
+
+mod transaction;
+
+pub use transaction::{assemble, prepare, MAX_ENVELOPE_BYTES};
 
 /// The SEP-53 prefix of a signed message. A transaction is signed over
 /// `sha256(network id ‖ envelope type ‖ transaction)` where the network id is itself a SHA-256

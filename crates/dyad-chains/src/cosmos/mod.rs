@@ -1,12 +1,95 @@
-//! COSMOS: bech32 account addresses, ADR-036 arbitrary-message signing, `r ‖ s` signatures.
+//! COSMOS: bech32 account addresses, ADR-036 arbitrary-message signing, `r ‖ s` signatures,
+//! and transactions in both sign modes.
+//!
+//! # Transactions
+//!
+//! A `SignDoc` in `SIGN_MODE_DIRECT` (protobuf) or a legacy amino JSON `StdSignDoc`
+//! (`SIGN_MODE_LEGACY_AMINO_JSON`), chosen by
+//! [`TransactionRequest::cosmos_sign_mode`](crate::TransactionRequest::cosmos_sign_mode) as a
+//! [`CosmosSignMode`] (direct when absent).
+//!
+//! ## Direct
+//!
+//! The request bytes are a protobuf `cosmos.tx.v1beta1.SignDoc { body_bytes, auth_info_bytes,
+//! chain_id, account_number }`, as CosmJS `makeSignBytes(makeSignDoc(…))` produces it. The
+//! bytes must be the SignDoc's canonical encoding (fields in order, none repeated, no unknown
+//! fields, zero values left out, nothing after the last field): a node never sees the SignDoc,
+//! it rebuilds one from the broadcast `TxRaw` and checks the signature over *its* encoding, so a
+//! signature over any other spelling of the same values would be useless. `chain_id` must not
+//! be empty. `body_bytes` must decode as a `TxBody` with at least one message and
+//! `auth_info_bytes` as an `AuthInfo`; exactly one of its `signer_infos` must carry the
+//! wallet's key as a `/cosmos.crypto.secp256k1.PubKey` ([`ChainError::NotASigner`] if none
+//! does) and ask for `SIGN_MODE_DIRECT`.
+//!
+//! [`prepare`] signs sha256 of the request bytes exactly as given (never a re-encoding).
+//! [`assemble`] returns the protobuf `TxRaw { body_bytes, auth_info_bytes, signatures }` ready
+//! for `BroadcastTx`, with the wallet's 64-byte `r ‖ s` at its signer info's index and empty
+//! signatures for any other signers (who add theirs before broadcasting).
+//!
+//! ## Amino
+//!
+//! The request bytes are the UTF-8 JSON `StdSignDoc` exactly as CosmJS `serializeSignDoc`
+//! writes it: keys sorted, no whitespace, strings escaped as `JSON.stringify` does and then
+//! `&`, `<`, `>` as `\u0026`, `\u003c`, `\u003e`. Any other spelling is refused
+//! ([`ChainError::InvalidTransaction`]) rather than normalised, because the node rebuilds the
+//! canonical form and a signature over different bytes would not verify. The document must
+//! have `account_number`, `chain_id` (not empty), `fee { amount, gas }` (and optionally
+//! `granter`, `payer`), `memo`, `msgs` (at least one `{ type, value }`), `sequence` and
+//! optionally `timeout_height`, and nothing else. Amino documents carry no public keys, so the
+//! signer check is by address: if any message names a `from_address`, `sender`, `signer`,
+//! `delegator_address`, `voter` or `depositor`, at least one of them must be the wallet's
+//! address ([`ChainError::NotASigner`] otherwise).
+//!
+//! [`prepare`] signs sha256 of the request bytes; [`assemble`] returns the 64-byte `r ‖ s`
+//! and no signed transaction (an amino `StdTx` is built by whoever holds the other
+//! signatures).
+//!
+//! ## Summary
+//!
+//! `kind` is `"cosmos-direct"` or `"cosmos-amino"`; `chain_id` the sign doc's; `recipients` the
+//! `to_address` of every bank send (`/cosmos.bank.v1beta1.MsgSend`, amino
+//! `cosmos-sdk/MsgSend`); `value` their coins summed per denom as `"<amount><denom>"` joined by
+//! `,` (in order of first appearance); `programs` the message type URLs (amino: type names),
+//! each once; `fee` the fee coins in the same form. `value` and `fee` are `None` when there are
+//! no coins. Other messages (delegations, contract calls, IBC transfers) move value the summary
+//! does not count: policy should look at `programs`.
+//!
+//! ## Limits
+//!
+//! Decoding is linear in the sign doc's size (coins are summed through a map), and bounded:
+//! at most [`MAX_SIGN_DOC_BYTES`] (1 MiB), [`MAX_MESSAGES`] (256) messages and [`MAX_COINS`]
+//! (1024) coins in the bank sends' amounts and the fee together. Over a limit is
+//! [`ChainError::TooComplex`], naming it.
 
 use base64::Engine as _;
 use bech32::primitives::decode::CheckedHrpstring;
 use bech32::{Bech32, Hrp};
 use ripemd::Ripemd160;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::{ecdsa, ChainError, PublicKey, SignInput, Signature};
+
+mod amino;
+mod direct;
+mod limits;
+mod proto;
+mod summary;
+mod transaction;
+
+pub use limits::{MAX_COINS, MAX_MESSAGES, MAX_SIGN_DOC_BYTES};
+pub use transaction::{assemble, prepare};
+
+/// How a Cosmos transaction is presented.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CosmosSignMode {
+    /// `SIGN_MODE_DIRECT`: the bytes are a protobuf `SignDoc`.
+    #[default]
+    Direct,
+    /// `SIGN_MODE_LEGACY_AMINO_JSON`: the bytes are the amino JSON `StdSignDoc` (UTF-8).
+    Amino,
+}
 
 /// The bech32 prefix of Cosmos Hub account addresses, used unless configured otherwise.
 pub const DEFAULT_PREFIX: &str = "cosmos";
@@ -78,8 +161,8 @@ pub fn adr036_sign_doc(signer: &str, message: &[u8]) -> Vec<u8> {
             r#""msgs":[{{"type":"sign/MsgSignData","value":{{"data":{},"signer":{}}}}}],"#,
             r#""sequence":"0"}}"#
         ),
-        json_string(&data),
-        json_string(signer),
+        amino::json_string(&data),
+        amino::json_string(signer),
     );
     doc.into_bytes()
 }
@@ -133,21 +216,6 @@ fn parse_prefix(prefix: &str) -> Result<Hrp, ChainError> {
         )));
     }
     Hrp::parse(prefix).map_err(|e| ChainError::InvalidConfig(format!("cosmos prefix {prefix:?}: {e}")))
-}
-
-/// `s` as a JSON string literal exactly as `JSON.stringify` writes it, followed by CosmJS's
-/// `escapeCharacters` (`&`, `<`, `>` as `\u0026`, `\u003c`, `\u003e`).
-///
-/// serde_json and `JSON.stringify` escape the same set: `"`, `\`, `\b \f \n \r \t` by name,
-/// other control characters below U+0020 as `\u00xx` with lower-case hex, and nothing else
-/// (a Rust string holds no lone surrogates, the one other case `JSON.stringify` escapes).
-fn json_string(s: &str) -> String {
-    // Display on a Value is infallible, unlike serde_json::to_string.
-    serde_json::Value::String(s.to_owned())
-        .to_string()
-        .replace('&', "\\u0026")
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
 }
 
 #[cfg(test)]

@@ -1,36 +1,14 @@
 //! EVM transactions: legacy (signed with EIP-155 replay protection), EIP-2930 and EIP-1559.
 //!
-//! # Accepted input
-//!
-//! The request bytes are an **unsigned** transaction, as the usual libraries produce it:
-//!
-//! - legacy: `rlp([nonce, gasPrice, gasLimit, to, value, data])` (6 fields; signed for the
-//!   requested chain id), or the EIP-155 signing form with `chainId, 0, 0` appended (9 fields;
-//!   its chain id must be the requested one);
-//! - EIP-2930: `0x01 ‖ rlp([chainId, nonce, gasPrice, gasLimit, to, value, data, accessList])`;
-//! - EIP-1559: `0x02 ‖ rlp([chainId, nonce, maxPriorityFeePerGas, maxFeePerGas, gasLimit, to,
-//!   value, data, accessList])` (ethers' `unsignedSerialized`, viem's `serializeTransaction`
-//!   without a signature).
-//!
-//! EIP-4844 (`0x03`) and EIP-7702 (`0x04`) are refused with
-//! [`ChainError::UnsupportedTransaction`]: a blob transaction needs its sidecar to be sent, and
-//! a set-code transaction hands the account's code to a contract, which deserves its own policy
-//! before Dyad signs one. Anything that does not decode exactly (truncated, non-canonical RLP,
-//! trailing bytes, a signature already present) is [`ChainError::InvalidTransaction`].
-//!
-//! # What is signed
-//!
-//! [`prepare`] returns the transaction's signing hash (keccak256 of the bytes above, with the
-//! chain id filled in for a 6-field legacy transaction). [`assemble`] adds the signature and
-//! returns the EIP-2718 encoding ready for `eth_sendRawTransaction`: `type ‖ rlp(fields ‖
-//! yParity, r, s)`, or for legacy `rlp(fields ‖ v, r, s)` with `v = chainId * 2 + 35 + yParity`.
+//! What the accepted input is and what gets signed is documented on [`crate::evm`], which
+//! re-exports [`prepare`] and [`assemble`].
 
 use alloy_consensus::transaction::RlpEcdsaDecodableTx;
 use alloy_consensus::{SignableTransaction, Transaction, TxEip1559, TxEip2930, TxLegacy};
 use alloy_primitives::{TxKind, U256};
 use alloy_rlp::{Decodable, Header};
 
-use crate::transaction::{Prepared, SignedTransaction, Signer, TransactionRequest, TxSummary};
+use crate::transaction::{Account, Prepared, SignedTransaction, TransactionRequest, TxSummary};
 use crate::{ecdsa, ChainError, SignInput, Signature, WalletType};
 
 /// The EIP-2718 type byte of an EIP-2930 (access list) transaction.
@@ -42,15 +20,15 @@ const TYPE_EIP4844: u8 = 0x03;
 /// The EIP-2718 type byte of an EIP-7702 (set code) transaction.
 const TYPE_EIP7702: u8 = 0x04;
 
-/// Decode an unsigned EVM transaction for `signer`: [`SignInput::Digest`] of its signing hash and
+/// Decode an unsigned EVM transaction for `account`: [`SignInput::Digest`] of its signing hash and
 /// a [`TxSummary`] (`kind` is `"legacy"`, `"eip2930"` or `"eip1559"`; recipient and contract are
 /// EIP-55 checksummed; value and fee (`gasLimit × gasPrice` or `gasLimit × maxFeePerGas`, the
 /// most it can cost) are decimal wei).
 ///
 /// `request.chain_id` is required and must match the chain id a transaction carries
 /// ([`ChainError::ChainIdMismatch`] otherwise); the other request parameters must be absent.
-pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
-    let tx = decode_request(signer, request)?;
+pub fn prepare(account: Account<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
+    let tx = decode_request(account, request)?;
     Ok(Prepared {
         input: SignInput::Digest(tx.signing_hash()),
         summary: tx.summary(),
@@ -68,11 +46,11 @@ pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepa
 /// [`SignedTransaction::signature`] is the 65-byte `r ‖ s ‖ v` with `v = 27 + yParity`, whatever
 /// the transaction type; [`SignedTransaction::signed_transaction`] is the raw transaction.
 pub fn assemble(
-    signer: Signer<'_>,
+    account: Account<'_>,
     request: &TransactionRequest,
     signature: &Signature,
 ) -> Result<SignedTransaction, ChainError> {
-    let tx = decode_request(signer, request)?;
+    let tx = decode_request(account, request)?;
     let canonical = ecdsa::canonical(signature)?;
     let digest = tx.signing_hash();
     // Check the exact (r, s, parity) that goes on chain, so the sender the network recovers is
@@ -82,7 +60,7 @@ pub fn assemble(
         s: canonical.s().to_be_bytes(),
         recovery_id: u8::from(canonical.v()),
     };
-    super::check_signature(signer, &SignInput::Digest(digest), &on_chain, "transaction")?;
+    crate::transaction::check_signature(account, &SignInput::Digest(digest), &on_chain, "transaction")?;
     Ok(SignedTransaction {
         signature: canonical.as_bytes().to_vec(),
         signed_transaction: Some(tx.encode_signed(canonical)),
@@ -149,7 +127,7 @@ fn summarize<T: Transaction>(tx: &T, kind: &str) -> TxSummary {
         let to = to.to_checksum(None);
         let input = tx.input();
         if let Some(selector) = input.get(..4) {
-            summary.function_selector = Some(format!("0x{}", hex::encode(selector)));
+            summary.function_selector = Some(dyad_types::hex0x::encode(selector));
         }
         if !input.is_empty() {
             summary.contract = Some(to.clone());
@@ -160,8 +138,8 @@ fn summarize<T: Transaction>(tx: &T, kind: &str) -> TxSummary {
 }
 
 /// Checks the signer and the request parameters, then decodes the transaction.
-fn decode_request(signer: Signer<'_>, request: &TransactionRequest) -> Result<UnsignedTx, ChainError> {
-    super::check_request(signer, request, WalletType::Evm)?;
+fn decode_request(account: Account<'_>, request: &TransactionRequest) -> Result<UnsignedTx, ChainError> {
+    crate::transaction::check_request(account, request, WalletType::Evm)?;
     let chain_id = match request.chain_id {
         None => {
             return Err(ChainError::InvalidParameter(

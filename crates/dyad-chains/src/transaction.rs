@@ -7,29 +7,17 @@
 //! [`assemble`] are pure and deterministic, so the server (at request time and again when the
 //! ceremony runs) and the SDK (to compute its own sign input) all reach the same bytes.
 //!
-//! One module per chain: [`evm`], [`solana`], [`cosmos`], [`stellar`]; [`typed_data`] for
-//! EIP-712.
-
-pub mod cosmos;
-pub mod evm;
-pub mod solana;
-pub mod stellar;
-pub mod typed_data;
+//! This module holds only what every chain shares: the request and result types, the checks
+//! every chain makes first, and the dispatch on the wallet type. What a chain's transactions
+//! are lives in that chain's module: [`evm`] (with [`evm::typed_data`] for EIP-712),
+//! [`solana`], [`cosmos`], [`stellar`].
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChainError, PublicKey, SignInput, Signature, WalletType};
+use crate::{cosmos, evm, solana, stellar, ChainError, PublicKey, SignInput, Signature, WalletType};
 
-/// How a Cosmos transaction is presented.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CosmosSignMode {
-    /// `SIGN_MODE_DIRECT`: the bytes are a protobuf `SignDoc`.
-    #[default]
-    Direct,
-    /// `SIGN_MODE_LEGACY_AMINO_JSON`: the bytes are the amino JSON `StdSignDoc` (UTF-8).
-    Amino,
-}
+/// The type of [`TransactionRequest::cosmos_sign_mode`], defined with the rest of Cosmos.
+pub use crate::cosmos::CosmosSignMode;
 
 /// An unsigned transaction as the app hands it over, with the parameters its chain needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,9 +83,11 @@ pub struct SignedTransaction {
     pub signed_transaction: Option<Vec<u8>>,
 }
 
-/// Who is signing: what chain modules need to know about the wallet.
+/// The wallet a request is prepared for: its chain, key and address, which is all the chain
+/// modules need to decide what it signs and whether a transaction concerns it. It holds no key
+/// material and signs nothing itself.
 #[derive(Clone, Copy, Debug)]
-pub struct Signer<'a> {
+pub struct Account<'a> {
     /// The wallet's type.
     pub wallet_type: WalletType,
     /// Its group public key.
@@ -110,17 +100,17 @@ pub struct Signer<'a> {
 /// chain's parameters: the caller has mixed something up, and guessing which part was meant
 /// could sign the wrong thing.
 pub(crate) fn check_request(
-    signer: Signer<'_>,
+    account: Account<'_>,
     request: &TransactionRequest,
     chain: WalletType,
 ) -> Result<(), ChainError> {
-    if signer.wallet_type != chain {
+    if account.wallet_type != chain {
         return Err(ChainError::UnsupportedOperation(format!(
             "{chain} transactions are signed by {chain} wallets, not {}",
-            signer.wallet_type
+            account.wallet_type
         )));
     }
-    if signer.public_key.scheme() != chain.scheme() {
+    if account.public_key.scheme() != chain.scheme() {
         return Err(ChainError::KeyMismatch);
     }
     let foreign = [
@@ -149,48 +139,48 @@ pub(crate) fn check_request(
 /// transaction, so a wrong signature is caught here and never reaches a broadcast. `what` names
 /// the signed object in the error ("transaction", "sign doc", "message").
 pub(crate) fn check_signature(
-    signer: Signer<'_>,
+    account: Account<'_>,
     input: &SignInput,
     signature: &Signature,
     what: &str,
 ) -> Result<(), ChainError> {
-    signer.public_key.verify(input, signature).map_err(|_| {
+    account.public_key.verify(input, signature).map_err(|_| {
         ChainError::InvalidSignature(format!(
             "the signature does not verify for this {what} under the wallet's key"
         ))
     })
 }
 
-/// Decode an unsigned transaction for `signer`: reject what does not decode, is unsupported,
+/// Decode an unsigned transaction for `account`: reject what does not decode, is unsupported,
 /// names another chain, or does not need this wallet's signature.
-pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
-    match signer.wallet_type {
-        WalletType::Evm => evm::prepare(signer, request),
-        WalletType::Solana => solana::prepare(signer, request),
-        WalletType::Cosmos => cosmos::prepare(signer, request),
-        WalletType::Stellar => stellar::prepare(signer, request),
+pub fn prepare(account: Account<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
+    match account.wallet_type {
+        WalletType::Evm => evm::prepare(account, request),
+        WalletType::Solana => solana::prepare(account, request),
+        WalletType::Cosmos => cosmos::prepare(account, request),
+        WalletType::Stellar => stellar::prepare(account, request),
     }
 }
 
 /// Put `signature` (made over [`prepare`]'s input for the same request) into the chain's signed
 /// transaction.
 pub fn assemble(
-    signer: Signer<'_>,
+    account: Account<'_>,
     request: &TransactionRequest,
     signature: &Signature,
 ) -> Result<SignedTransaction, ChainError> {
-    match signer.wallet_type {
-        WalletType::Evm => evm::assemble(signer, request, signature),
-        WalletType::Solana => solana::assemble(signer, request, signature),
-        WalletType::Cosmos => cosmos::assemble(signer, request, signature),
-        WalletType::Stellar => stellar::assemble(signer, request, signature),
+    match account.wallet_type {
+        WalletType::Evm => evm::assemble(account, request, signature),
+        WalletType::Solana => solana::assemble(account, request, signature),
+        WalletType::Cosmos => cosmos::assemble(account, request, signature),
+        WalletType::Stellar => stellar::assemble(account, request, signature),
     }
 }
 
 /// EIP-712: the digest of typed data (JSON as `eth_signTypedData_v4` takes it). EVM only.
-pub fn prepare_typed_data(signer: Signer<'_>, json: &str) -> Result<Prepared, ChainError> {
-    match signer.wallet_type {
-        WalletType::Evm => typed_data::prepare(json),
+pub fn prepare_typed_data(account: Account<'_>, json: &str) -> Result<Prepared, ChainError> {
+    match account.wallet_type {
+        WalletType::Evm => evm::typed_data::prepare(json),
         other => Err(ChainError::UnsupportedOperation(format!(
             "typed data (EIP-712) is for EVM wallets, not {other}"
         ))),
@@ -199,12 +189,12 @@ pub fn prepare_typed_data(signer: Signer<'_>, json: &str) -> Result<Prepared, Ch
 
 /// A caller-chosen 32-byte digest, signed as is. Dangerous (it can be any transaction's hash), so
 /// it is its own operation that policy can refuse. secp256k1 wallets (EVM, COSMOS) only.
-pub fn prepare_raw(signer: Signer<'_>, digest: [u8; 32]) -> Result<Prepared, ChainError> {
-    match signer.wallet_type {
+pub fn prepare_raw(account: Account<'_>, digest: [u8; 32]) -> Result<Prepared, ChainError> {
+    match account.wallet_type {
         WalletType::Evm | WalletType::Cosmos => Ok(Prepared {
             input: SignInput::Digest(digest),
             summary: TxSummary {
-                chain: Some(signer.wallet_type),
+                chain: Some(account.wallet_type),
                 kind: "raw-digest".into(),
                 ..TxSummary::default()
             },

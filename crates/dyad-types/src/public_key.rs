@@ -8,7 +8,7 @@ use std::fmt;
 use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use k256::elliptic_curve::sec1::ToEncodedPoint;
 
-use crate::{MpcError, Scheme, SignInput, Signature};
+use crate::{Scheme, SignInput, Signature, TypesError};
 
 /// Group public key. `Secp256k1` holds the SEC1 compressed point (33 bytes), `Ed25519` the
 /// 32-byte RFC 8032 encoding. Always a valid point: construct with [`PublicKey::from_bytes`].
@@ -39,26 +39,26 @@ impl PublicKey {
 
     /// Parses an encoded public key of `scheme`: SEC1 compressed (33 bytes) for DKLS, 32 bytes for
     /// ED25519. Rejects wrong lengths, points not on the curve, the identity and (Ed25519)
-    /// small-order points, with [`MpcError::InvalidPublicKey`].
-    pub fn from_bytes(scheme: Scheme, bytes: &[u8]) -> Result<Self, MpcError> {
+    /// small-order points, with [`TypesError::InvalidPublicKey`].
+    pub fn from_bytes(scheme: Scheme, bytes: &[u8]) -> Result<Self, TypesError> {
         match scheme {
             Scheme::Dkls => {
-                let arr: [u8; 33] = bytes.try_into().map_err(|_| MpcError::InvalidPublicKey)?;
+                let arr: [u8; 33] = bytes.try_into().map_err(|_| TypesError::InvalidPublicKey)?;
                 // SEC1 has another 33-byte form (0x05, "compact"); only the compressed one is
                 // canonical here, so that one key has one encoding.
                 if arr[0] != 0x02 && arr[0] != 0x03 {
-                    return Err(MpcError::InvalidPublicKey);
+                    return Err(TypesError::InvalidPublicKey);
                 }
-                k256::PublicKey::from_sec1_bytes(&arr).map_err(|_| MpcError::InvalidPublicKey)?;
+                k256::PublicKey::from_sec1_bytes(&arr).map_err(|_| TypesError::InvalidPublicKey)?;
                 Ok(PublicKey::Secp256k1(arr))
             }
             Scheme::Ed25519 => {
-                let arr: [u8; 32] = bytes.try_into().map_err(|_| MpcError::InvalidPublicKey)?;
-                let key = ed25519_dalek::VerifyingKey::from_bytes(&arr).map_err(|_| MpcError::InvalidPublicKey)?;
+                let arr: [u8; 32] = bytes.try_into().map_err(|_| TypesError::InvalidPublicKey)?;
+                let key = ed25519_dalek::VerifyingKey::from_bytes(&arr).map_err(|_| TypesError::InvalidPublicKey)?;
                 // A small-order key is not one a DKG produces, and verify_strict would reject
                 // every signature under it anyway.
                 if key.is_weak() {
-                    return Err(MpcError::InvalidPublicKey);
+                    return Err(TypesError::InvalidPublicKey);
                 }
                 Ok(PublicKey::Ed25519(arr))
             }
@@ -66,16 +66,16 @@ impl PublicKey {
     }
 
     /// Secp256k1 only: the 65-byte uncompressed SEC1 encoding (what EVM addresses hash).
-    /// Ed25519 keys give [`MpcError::InvalidPublicKey`].
-    pub fn uncompressed_secp256k1(&self) -> Result<[u8; 65], MpcError> {
+    /// Ed25519 keys give [`TypesError::InvalidPublicKey`].
+    pub fn uncompressed_secp256k1(&self) -> Result<[u8; 65], TypesError> {
         let PublicKey::Secp256k1(compressed) = self else {
-            return Err(MpcError::InvalidPublicKey);
+            return Err(TypesError::InvalidPublicKey);
         };
-        let key = k256::PublicKey::from_sec1_bytes(compressed).map_err(|_| MpcError::InvalidPublicKey)?;
+        let key = k256::PublicKey::from_sec1_bytes(compressed).map_err(|_| TypesError::InvalidPublicKey)?;
         key.to_encoded_point(false)
             .as_bytes()
             .try_into()
-            .map_err(|_| MpcError::InvalidPublicKey)
+            .map_err(|_| TypesError::InvalidPublicKey)
     }
 
     /// Verifies `signature` over `input` with the standard verifiers.
@@ -85,41 +85,47 @@ impl PublicKey {
     ///   works as an EVM `r‖s‖v`).
     /// - Ed25519 (`input` must be [`SignInput::Message`]): ed25519-dalek `verify_strict`.
     ///
-    /// A scheme/input/signature combination that does not fit is [`MpcError::InputMismatch`];
-    /// a signature that does not verify is [`MpcError::BadSignature`].
-    pub fn verify(&self, input: &SignInput, signature: &Signature) -> Result<(), MpcError> {
+    /// A scheme/input/signature combination that does not fit is [`TypesError::InputMismatch`];
+    /// a signature that does not verify is [`TypesError::BadSignature`].
+    pub fn verify(&self, input: &SignInput, signature: &Signature) -> Result<(), TypesError> {
         match (self, input, signature) {
             (PublicKey::Secp256k1(pk), SignInput::Digest(digest), Signature::Ecdsa { r, s, recovery_id }) => {
                 verify_ecdsa(pk, digest, r, s, *recovery_id)
             }
             (PublicKey::Ed25519(pk), SignInput::Message(message), Signature::Ed25519(sig)) => {
-                let key = ed25519_dalek::VerifyingKey::from_bytes(pk).map_err(|_| MpcError::InvalidPublicKey)?;
+                let key = ed25519_dalek::VerifyingKey::from_bytes(pk).map_err(|_| TypesError::InvalidPublicKey)?;
                 key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(sig))
-                    .map_err(|_| MpcError::BadSignature)
+                    .map_err(|_| TypesError::BadSignature)
             }
-            _ => Err(MpcError::InputMismatch),
+            _ => Err(TypesError::InputMismatch),
         }
     }
 }
 
-fn verify_ecdsa(pk: &[u8; 33], digest: &[u8; 32], r: &[u8; 32], s: &[u8; 32], recovery_id: u8) -> Result<(), MpcError> {
+fn verify_ecdsa(
+    pk: &[u8; 33],
+    digest: &[u8; 32],
+    r: &[u8; 32],
+    s: &[u8; 32],
+    recovery_id: u8,
+) -> Result<(), TypesError> {
     use k256::ecdsa::{RecoveryId, Signature as EcdsaSignature, VerifyingKey};
 
-    let key = VerifyingKey::from_sec1_bytes(pk).map_err(|_| MpcError::InvalidPublicKey)?;
-    let sig = EcdsaSignature::from_scalars(*r, *s).map_err(|_| MpcError::BadSignature)?;
+    let key = VerifyingKey::from_sec1_bytes(pk).map_err(|_| TypesError::InvalidPublicKey)?;
+    let sig = EcdsaSignature::from_scalars(*r, *s).map_err(|_| TypesError::BadSignature)?;
     // Chains reject high-s (malleable) signatures, so a high-s one is not a usable signature.
     if sig.normalize_s().is_some() {
-        return Err(MpcError::BadSignature);
+        return Err(TypesError::BadSignature);
     }
-    key.verify_prehash(digest, &sig).map_err(|_| MpcError::BadSignature)?;
+    key.verify_prehash(digest, &sig).map_err(|_| TypesError::BadSignature)?;
     // Ids 2 and 3 (r reduced mod n) are representable in EVM nowhere; only 0 and 1 are valid.
     if recovery_id > 1 {
-        return Err(MpcError::BadSignature);
+        return Err(TypesError::BadSignature);
     }
-    let id = RecoveryId::from_byte(recovery_id).ok_or(MpcError::BadSignature)?;
-    let recovered = VerifyingKey::recover_from_prehash(digest, &sig, id).map_err(|_| MpcError::BadSignature)?;
+    let id = RecoveryId::from_byte(recovery_id).ok_or(TypesError::BadSignature)?;
+    let recovered = VerifyingKey::recover_from_prehash(digest, &sig, id).map_err(|_| TypesError::BadSignature)?;
     if recovered != key {
-        return Err(MpcError::BadSignature);
+        return Err(TypesError::BadSignature);
     }
     Ok(())
 }

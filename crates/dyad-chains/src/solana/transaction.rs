@@ -1,32 +1,7 @@
 //! SOLANA transactions: legacy and v0 messages, bare or inside a wire transaction.
 //!
-//! # Accepted input
-//!
-//! The request bytes are one of
-//!
-//! - a **bare message**: a legacy message (`header ‖ keys ‖ blockhash ‖ instructions`) or a v0
-//!   message (`0x80 ‖ header ‖ keys ‖ blockhash ‖ instructions ‖ address table lookups`), as
-//!   `message.serialize()` produces it in web3.js;
-//! - a **wire transaction** whose signature slots are empty (all zero) or hold other signers'
-//!   signatures: `compact-u16 count ‖ count × 64 bytes ‖ message`, as web3.js
-//!   `serialize({requireAllSignatures: false})` produces it. The count must equal the message
-//!   header's `num_required_signatures`.
-//!
-//! Decoding uses Anza's `solana-message`/`solana-transaction` types with their bincode wire
-//! format (strict compact-u16 lengths), then the library's own sanitizing (every account and
-//! program index in range, a writable fee payer, at most 256 accounts). On top of that the bytes
-//! must be exactly the canonical encoding (no trailing bytes), at most one network packet, and
-//! must not read both as a bare message and as a wire transaction. Anything else is
-//! [`ChainError::InvalidTransaction`]; message versions other than legacy and v0 are
-//! [`ChainError::UnsupportedTransaction`].
-//!
-//! # What is signed
-//!
-//! Solana signs the serialized message itself with Ed25519, so [`prepare`] returns
-//! [`SignInput::Message`] with the message bytes. The wallet must be one of the first
-//! `num_required_signatures` account keys ([`ChainError::NotASigner`] otherwise) and its slot
-//! must still be empty. [`assemble`] returns the wire transaction with the signature in the
-//! wallet's slot and every other slot as given (zero for a bare message).
+//! What the accepted input is and what gets signed is documented on [`crate::solana`], which
+//! re-exports [`prepare`] and [`assemble`].
 
 use bincode::Options;
 use solana_message::compiled_instruction::CompiledInstruction;
@@ -34,7 +9,7 @@ use solana_message::{Address, VersionedMessage};
 use solana_system_interface::instruction::SystemInstruction;
 use solana_transaction::versioned::VersionedTransaction;
 
-use crate::transaction::{Prepared, SignedTransaction, Signer, TransactionRequest, TxSummary};
+use crate::transaction::{Account, Prepared, SignedTransaction, TransactionRequest, TxSummary};
 use crate::{ChainError, PublicKey, SignInput, Signature, WalletType};
 
 /// The largest transaction the network carries: one IPv6 packet less its headers (solana-packet's
@@ -52,7 +27,7 @@ const MESSAGE_VERSION_PREFIX: u8 = 0x80;
 /// The System Program's id: 32 zero bytes, base58 `11111111111111111111111111111111`.
 const SYSTEM_PROGRAM: Address = solana_system_interface::program::ID;
 
-/// Decode a SOLANA message or wire transaction for `signer`: [`SignInput::Message`] with the
+/// Decode a SOLANA message or wire transaction for `account`: [`SignInput::Message`] with the
 /// message bytes, and a [`TxSummary`]:
 ///
 /// - `kind`: `"solana-legacy"` or `"solana-v0"`;
@@ -67,8 +42,8 @@ const SYSTEM_PROGRAM: Address = solana_system_interface::program::ID;
 ///
 /// The request parameters `chainId`, `networkPassphrase` and the Cosmos sign mode must be
 /// absent ([`ChainError::InvalidParameter`]).
-pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
-    let decoded = decode_request(signer, request)?;
+pub fn prepare(account: Account<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
+    let decoded = decode_request(account, request)?;
     Ok(Prepared {
         summary: decoded.summary(),
         input: SignInput::Message(decoded.message_bytes),
@@ -84,16 +59,16 @@ pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepa
 /// [`SignedTransaction::signed_transaction`] is the wire transaction (base64 it for
 /// `sendTransaction`).
 pub fn assemble(
-    signer: Signer<'_>,
+    account: Account<'_>,
     request: &TransactionRequest,
     signature: &Signature,
 ) -> Result<SignedTransaction, ChainError> {
-    let mut decoded = decode_request(signer, request)?;
+    let mut decoded = decode_request(account, request)?;
     let Signature::Ed25519(bytes) = signature else {
         return Err(ChainError::KeyMismatch);
     };
-    super::check_signature(
-        signer,
+    crate::transaction::check_signature(
+        account,
         &SignInput::Message(decoded.message_bytes.clone()),
         signature,
         "message",
@@ -153,9 +128,9 @@ impl Rejection {
 }
 
 /// Checks the request's parameters and the wallet, then decodes the bytes.
-fn decode_request(signer: Signer<'_>, request: &TransactionRequest) -> Result<Decoded, ChainError> {
-    super::check_request(signer, request, WalletType::Solana)?;
-    let PublicKey::Ed25519(key) = signer.public_key else {
+fn decode_request(account: Account<'_>, request: &TransactionRequest) -> Result<Decoded, ChainError> {
+    crate::transaction::check_request(account, request, WalletType::Solana)?;
+    let PublicKey::Ed25519(key) = account.public_key else {
         return Err(ChainError::KeyMismatch);
     };
     decode(&request.bytes, key)

@@ -1,8 +1,43 @@
-//! EVM: EIP-55 addresses, EIP-191 personal messages, `r ‖ s ‖ v` signatures.
+//! EVM: EIP-55 addresses, EIP-191 personal messages, `r ‖ s ‖ v` signatures, transactions, and
+//! EIP-712 typed data ([`typed_data`]).
+//!
+//! # Transactions
+//!
+//! EVM transactions: legacy (signed with EIP-155 replay protection), EIP-2930 and EIP-1559.
+//!
+//! ## Accepted input
+//!
+//! The request bytes are an **unsigned** transaction, as the usual libraries produce it:
+//!
+//! - legacy: `rlp([nonce, gasPrice, gasLimit, to, value, data])` (6 fields; signed for the
+//!   requested chain id), or the EIP-155 signing form with `chainId, 0, 0` appended (9 fields;
+//!   its chain id must be the requested one);
+//! - EIP-2930: `0x01 ‖ rlp([chainId, nonce, gasPrice, gasLimit, to, value, data, accessList])`;
+//! - EIP-1559: `0x02 ‖ rlp([chainId, nonce, maxPriorityFeePerGas, maxFeePerGas, gasLimit, to,
+//!   value, data, accessList])` (ethers' `unsignedSerialized`, viem's `serializeTransaction`
+//!   without a signature).
+//!
+//! EIP-4844 (`0x03`) and EIP-7702 (`0x04`) are refused with
+//! [`ChainError::UnsupportedTransaction`]: a blob transaction needs its sidecar to be sent, and
+//! a set-code transaction hands the account's code to a contract, which deserves its own policy
+//! before Dyad signs one. Anything that does not decode exactly (truncated, non-canonical RLP,
+//! trailing bytes, a signature already present) is [`ChainError::InvalidTransaction`].
+//!
+//! ## What is signed
+//!
+//! [`prepare`] returns the transaction's signing hash (keccak256 of the bytes above, with the
+//! chain id filled in for a 6-field legacy transaction). [`assemble`] adds the signature and
+//! returns the EIP-2718 encoding ready for `eth_sendRawTransaction`: `type ‖ rlp(fields ‖
+//! yParity, r, s)`, or for legacy `rlp(fields ‖ v, r, s)` with `v = chainId * 2 + 35 + yParity`.
 
 use alloy_primitives::{eip191_hash_message, Address};
 
 use crate::{ecdsa, ChainError, PublicKey, Signature};
+
+mod transaction;
+pub mod typed_data;
+
+pub use transaction::{assemble, prepare};
 
 /// The EIP-55 checksummed address (`0x` + 40 hex digits) of a secp256k1 public key: the last
 /// 20 bytes of keccak256 of the uncompressed point without its `0x04` tag.

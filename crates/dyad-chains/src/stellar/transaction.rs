@@ -1,29 +1,7 @@
 //! STELLAR transactions: `TransactionEnvelope` XDR, v1 and fee-bump envelopes.
 //!
-//! # Accepted input
-//!
-//! The request bytes are a `TransactionEnvelope` in XDR (the base64 that Stellar SDKs show,
-//! decoded at the edge), and `request.network_passphrase` names the network it is meant for:
-//!
-//! - `ENVELOPE_TYPE_TX` (v1): the wallet must be the transaction's source account, the source of
-//!   one of its operations, or one of its Ed25519 extra signers (a muxed `M…` account counts as
-//!   its underlying `G…` key);
-//! - `ENVELOPE_TYPE_TX_FEE_BUMP`: the wallet must be the fee source (the inner transaction
-//!   carries its own signatures, made before it was wrapped).
-//!
-//! v0 envelopes (`ENVELOPE_TYPE_TX_V0`, from before protocol 13) are refused with
-//! [`ChainError::UnsupportedTransaction`]. The bytes must be exactly one canonical envelope
-//! (no trailing bytes, zero padding, at most [`MAX_ENVELOPE_BYTES`]), else
-//! [`ChainError::InvalidTransaction`].
-//!
-//! # What is signed
-//!
-//! Stellar signs the hash of the `TransactionSignaturePayload`: `sha256(networkId ‖ envelope
-//! type ‖ transaction XDR)` with `networkId = sha256(passphrase)` and the type `ENVELOPE_TYPE_TX`
-//! (or `ENVELOPE_TYPE_TX_FEE_BUMP` with the fee-bump transaction). Ed25519 signs those 32 bytes
-//! as its message, so [`prepare`] returns [`SignInput::Message`] with the hash. [`assemble`]
-//! appends a `DecoratedSignature { hint: last 4 bytes of the public key, signature }` to the
-//! envelope's signatures and keeps the ones already there.
+//! What the accepted input is and what gets signed is documented on [`crate::stellar`], which
+//! re-exports [`prepare`] and [`assemble`].
 
 use sha2::{Digest, Sha256};
 use stellar_xdr::{
@@ -31,7 +9,7 @@ use stellar_xdr::{
     Transaction, TransactionEnvelope, VecM, WriteXdr,
 };
 
-use crate::transaction::{Prepared, SignedTransaction, Signer, TransactionRequest, TxSummary};
+use crate::transaction::{Account, Prepared, SignedTransaction, TransactionRequest, TxSummary};
 use crate::{ChainError, PublicKey, SignInput, Signature, WalletType};
 
 /// The longest envelope accepted. Stellar's own limit for a transaction (the network setting
@@ -51,7 +29,7 @@ const MAX_SIGNATURES: usize = 20;
 /// variable-length opaque (4-byte length first).
 const DECORATED_SIGNATURE_LEN: usize = 4 + 4 + 64;
 
-/// Decode a STELLAR transaction envelope for `signer`: [`SignInput::Message`] with the 32-byte
+/// Decode a STELLAR transaction envelope for `account`: [`SignInput::Message`] with the 32-byte
 /// transaction hash for `request.network_passphrase` (required, [`ChainError::InvalidParameter`]
 /// if missing or empty), and a [`TxSummary`]:
 ///
@@ -68,8 +46,8 @@ const DECORATED_SIGNATURE_LEN: usize = 4 + 4 + 64;
 /// - `fee`: the most the transaction can pay, in stroops (the fee-bump fee for a fee bump).
 ///
 /// `chainId` and the Cosmos sign mode must be absent.
-pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
-    let decoded = decode_request(signer, request)?;
+pub fn prepare(account: Account<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
+    let decoded = decode_request(account, request)?;
     Ok(Prepared {
         input: SignInput::Message(decoded.hash.to_vec()),
         summary: decoded.summary()?,
@@ -85,16 +63,16 @@ pub fn prepare(signer: Signer<'_>, request: &TransactionRequest) -> Result<Prepa
 /// signature; [`SignedTransaction::signed_transaction`] is the envelope XDR (base64 it for
 /// Horizon or RPC).
 pub fn assemble(
-    signer: Signer<'_>,
+    account: Account<'_>,
     request: &TransactionRequest,
     signature: &Signature,
 ) -> Result<SignedTransaction, ChainError> {
-    let mut decoded = decode_request(signer, request)?;
+    let mut decoded = decode_request(account, request)?;
     let Signature::Ed25519(bytes) = signature else {
         return Err(ChainError::KeyMismatch);
     };
-    super::check_signature(
-        signer,
+    crate::transaction::check_signature(
+        account,
         &SignInput::Message(decoded.hash.to_vec()),
         signature,
         "transaction",
@@ -139,9 +117,9 @@ struct Decoded {
 }
 
 /// Checks the request's parameters and the wallet, then decodes the envelope.
-fn decode_request(signer: Signer<'_>, request: &TransactionRequest) -> Result<Decoded, ChainError> {
-    super::check_request(signer, request, WalletType::Stellar)?;
-    let PublicKey::Ed25519(key) = signer.public_key else {
+fn decode_request(account: Account<'_>, request: &TransactionRequest) -> Result<Decoded, ChainError> {
+    crate::transaction::check_request(account, request, WalletType::Stellar)?;
+    let PublicKey::Ed25519(key) = account.public_key else {
         return Err(ChainError::KeyMismatch);
     };
     // The passphrase is part of the signed hash: without it the signature would be for no

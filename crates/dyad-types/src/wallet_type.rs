@@ -1,11 +1,11 @@
-//! The wallet types Dyad supports and the MPC scheme each one uses.
+//! The wallet types Dyad supports and the two-party scheme each one uses.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChainError, Scheme};
+use crate::{Scheme, TypesError};
 
 /// A wallet type. Serialized and displayed as `"EVM"`, `"SOLANA"`, `"COSMOS"` or `"STELLAR"`;
 /// [`FromStr`] also accepts other letter cases (for command lines), serde does not (the wire
@@ -58,15 +58,15 @@ impl fmt::Display for WalletType {
 }
 
 impl FromStr for WalletType {
-    type Err = ChainError;
+    type Err = TypesError;
 
     /// Parses a wallet type name in any letter case; anything else (including surrounding
-    /// whitespace) is [`ChainError::UnknownWalletType`].
+    /// whitespace) is [`TypesError::UnknownWalletType`].
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         WalletType::ALL
             .into_iter()
             .find(|t| t.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| ChainError::unknown_wallet_type(s))
+            .ok_or_else(|| TypesError::unknown_wallet_type(s))
     }
 }
 
@@ -105,7 +105,7 @@ mod tests {
         for bad in ["", " EVM", "EVM ", "ETH", "BITCOIN", "ED25519", "DKLS", "stellarx"] {
             assert_eq!(
                 bad.parse::<WalletType>(),
-                Err(ChainError::UnknownWalletType(bad.to_owned())),
+                Err(TypesError::UnknownWalletType(bad.to_owned())),
                 "{bad:?}"
             );
         }
@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn unknown_wallet_type_error_is_cut_short() {
         let long = "x".repeat(10_000);
-        let Err(ChainError::UnknownWalletType(name)) = long.parse::<WalletType>() else {
+        let Err(TypesError::UnknownWalletType(name)) = long.parse::<WalletType>() else {
             panic!("expected UnknownWalletType");
         };
         assert_eq!(name.len(), 64);

@@ -19,8 +19,44 @@
 //! - anything else (text, JSON, nonces, binary data that is no message) is signed as it is.
 //!
 //! [off-chain message signing proposal]: https://docs.anza.xyz/proposals/off-chain-message-signing
+//!
+//! # Transactions
+//!
+//! SOLANA transactions: legacy and v0 messages, bare or inside a wire transaction.
+//!
+//! ## Accepted input
+//!
+//! The request bytes are one of
+//!
+//! - a **bare message**: a legacy message (`header ‖ keys ‖ blockhash ‖ instructions`) or a v0
+//!   message (`0x80 ‖ header ‖ keys ‖ blockhash ‖ instructions ‖ address table lookups`), as
+//!   `message.serialize()` produces it in web3.js;
+//! - a **wire transaction** whose signature slots are empty (all zero) or hold other signers'
+//!   signatures: `compact-u16 count ‖ count × 64 bytes ‖ message`, as web3.js
+//!   `serialize({requireAllSignatures: false})` produces it. The count must equal the message
+//!   header's `num_required_signatures`.
+//!
+//! Decoding uses Anza's `solana-message`/`solana-transaction` types with their bincode wire
+//! format (strict compact-u16 lengths), then the library's own sanitizing (every account and
+//! program index in range, a writable fee payer, at most 256 accounts). On top of that the bytes
+//! must be exactly the canonical encoding (no trailing bytes), at most one network packet, and
+//! must not read both as a bare message and as a wire transaction. Anything else is
+//! [`ChainError::InvalidTransaction`]; message versions other than legacy and v0 are
+//! [`ChainError::UnsupportedTransaction`].
+//!
+//! ## What is signed
+//!
+//! Solana signs the serialized message itself with Ed25519, so [`prepare`] returns
+//! [`SignInput::Message`] with the message bytes. The wallet must be one of the first
+//! `num_required_signatures` account keys ([`ChainError::NotASigner`] otherwise) and its slot
+//! must still be empty. [`assemble`] returns the wire transaction with the signature in the
+//! wallet's slot and every other slot as given (zero for a bare message).
 
 use crate::{ChainError, PublicKey, SignInput, Signature};
+
+mod transaction;
+
+pub use transaction::{assemble, prepare, PACKET_DATA_SIZE};
 
 /// The first 16 bytes of a Solana off-chain message: the signing domain `0xff` and
 /// `"solana offchain"`.
@@ -61,7 +97,7 @@ pub fn decode_address(address: &str) -> Result<[u8; 32], ChainError> {
 /// are signed as they are (see the module documentation).
 pub fn message_sign_input(message: &[u8]) -> Result<SignInput, ChainError> {
     if !message.starts_with(OFFCHAIN_MESSAGE_HEADER) {
-        if let Some(what) = crate::transaction::solana::transaction_reading(message) {
+        if let Some(what) = transaction::transaction_reading(message) {
             return Err(ChainError::MessageIsTransaction(format!(
                 "SOLANA: the bytes decode as {what}"
             )));
