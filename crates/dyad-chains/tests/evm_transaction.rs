@@ -14,6 +14,8 @@
 use dyad_chains::evm;
 use dyad_chains::transaction::{self, Account, TransactionRequest, TxSummary};
 use dyad_chains::{address, message_sign_input, ChainConfig, ChainError, PublicKey, SignInput, Signature, WalletType};
+// EIP-155 example: "signing data" (the unsigned 9-field form) and "signing hash".
+use dyad_test_support::fixtures::{EIP155_SIGNING_HASH, EIP155_UNSIGNED as EIP155_SIGNING_DATA};
 use k256::ecdsa::{RecoveryId, Signature as K256Signature, SigningKey, VerifyingKey};
 use sha3::{Digest, Keccak256};
 
@@ -27,11 +29,6 @@ const EIP155_SECRET: &str = "464646464646464646464646464646464646464646464646464
 /// EIP-155 example, the unsigned transaction in the 6-field form (the spec's signing data below
 /// without `chainId, 0, 0`, with the list header shortened by 3 bytes).
 const EIP155_UNSIGNED_6: &str = "e9098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080";
-/// EIP-155 example: "signing data".
-const EIP155_SIGNING_DATA: &str =
-    "ec098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080018080";
-/// EIP-155 example: "signing hash".
-const EIP155_SIGNING_HASH: &str = "daf5a779ae972f972197303d7b574746c7ef83eadac0f2791ad23db92e4c8e53";
 /// EIP-155 example: "signed tx".
 const EIP155_SIGNED: &str = "f86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83";
 

@@ -6,6 +6,7 @@
 use dyad_chains::solana::OFFCHAIN_MESSAGE_HEADER;
 use dyad_chains::transaction::{self, Account, TransactionRequest};
 use dyad_chains::{message_sign_input, ChainError, PublicKey, SignInput, Signature, WalletType};
+use dyad_test_support::fixtures::wallet_core_solana_transfer_message;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use solana_message::compiled_instruction::CompiledInstruction;
 use solana_message::{
@@ -469,16 +470,10 @@ fn errors_do_not_echo_the_input() {
 }
 
 /// Trust Wallet wallet-core, tests/chains/Solana/TransactionTests.cpp, `TransferMessageData`:
-/// the message of a 42-lamport transfer, hex as published.
+/// the message of a 42-lamport transfer, hex as published (`dyad-test-support`).
 #[test]
 fn wallet_core_transfer_message_vector() {
-    let message = hex::decode(concat!(
-        "0100010353f9d600fe925083bb399907ea648d23a6a081fc7e9059202fd725f7edd281dd3cc1ff9ba3c7a876c8",
-        "082df2f8a36ea9342ce3819dd4b6fa72d4a18e04a5363a00000000000000000000000000000000000000000000",
-        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000010202",
-        "00010c020000002a00000000000000"
-    ))
-    .unwrap();
+    let message = wallet_core_solana_transfer_message();
     let from = dyad_chains::solana::decode_address("6eoo7i1khGhVm8tLBMAdq4ax2FxkKP4G7mCcfHyr3STN").unwrap();
     let public_key = PublicKey::Ed25519(from);
     let signer = Account {

@@ -8,12 +8,12 @@ use dyad_chains::evm::typed_data::{
 };
 use dyad_chains::transaction::{self, Account};
 use dyad_chains::{address, encode_signature, ChainConfig, ChainError, PublicKey, SignInput, Signature, WalletType};
+// The Mail example as `eth_signTypedData_v4` takes it, and Example.js's `signHash()` of it.
+use dyad_test_support::fixtures::{mail_typed_data as mail, MAIL_DIGEST_HEX as MAIL_DIGEST};
 use k256::ecdsa::SigningKey;
 use serde_json::{json, Value};
 use sha3::{Digest, Keccak256};
 
-/// EIP-712 Example.js: `signHash()`.
-const MAIL_DIGEST: &str = "be609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2";
 /// EIP-712 Example.js: the domain separator.
 const MAIL_DOMAIN_SEPARATOR: &str = "f2cee375fa42b42143804025fc449deafd50cc031ca257e0b194a650a912090f";
 /// EIP-712 Example.js: `hashStruct('Mail', message)`.
@@ -22,41 +22,6 @@ const MAIL_HASH_STRUCT: &str = "c52c0ee5d84264471806290a3f2c4cecfc5490626bf912d0
 const MAIL_R: &str = "4355c47d63924e8a72e509b65029052eb6c299d53a04e167c5775fd466751c9d";
 const MAIL_S: &str = "07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b91562";
 const MAIL_V: u8 = 28;
-
-/// The Mail example as `eth_signTypedData_v4` takes it.
-fn mail() -> Value {
-    json!({
-        "types": {
-            "EIP712Domain": [
-                { "name": "name", "type": "string" },
-                { "name": "version", "type": "string" },
-                { "name": "chainId", "type": "uint256" },
-                { "name": "verifyingContract", "type": "address" }
-            ],
-            "Person": [
-                { "name": "name", "type": "string" },
-                { "name": "wallet", "type": "address" }
-            ],
-            "Mail": [
-                { "name": "from", "type": "Person" },
-                { "name": "to", "type": "Person" },
-                { "name": "contents", "type": "string" }
-            ]
-        },
-        "primaryType": "Mail",
-        "domain": {
-            "name": "Ether Mail",
-            "version": "1",
-            "chainId": 1,
-            "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"
-        },
-        "message": {
-            "from": { "name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826" },
-            "to": { "name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB" },
-            "contents": "Hello, Bob!"
-        }
-    })
-}
 
 fn digest_of(json: &Value) -> [u8; 32] {
     match typed_data::prepare(&json.to_string()).unwrap().input {

@@ -10,7 +10,6 @@ pub mod commands;
 pub mod demo;
 pub mod output;
 pub mod share_file;
-pub mod verify;
 
 /// What a command failed with; printed as one line, exit code 1.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +32,4 @@ pub enum CliError {
     /// Files and sockets.
     #[error("{0}")]
     Io(String),
-    /// A signature failed verification.
-    #[error(transparent)]
-    Verify(#[from] verify::VerifyError),
 }

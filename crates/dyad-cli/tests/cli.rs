@@ -11,8 +11,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
-use dyad_cli::verify::verify_message;
 use dyad_proto::{PregenId, WalletStatus, WalletType, WalletView};
+use dyad_test_support::verify::{recover_evm_address as recover, verify_message, verify_message_of};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dyad");
@@ -614,6 +614,15 @@ fn demo_signs_and_verifies_every_type() {
         let sig = w["signature"].as_str().unwrap();
         let len = if w["type"] == "EVM" { 130 } else { 128 };
         assert_0x_hex(sig, len);
+        // The demo's own "verified" uses dyad-chains' digests: check again independently, under
+        // the public key the server stored for the wallet.
+        let wallet_type: WalletType = w["type"].as_str().unwrap().parse().unwrap();
+        let address = w["address"].as_str().unwrap();
+        let public_key = stored_public_key(&data.join("dyad.db"), w["walletId"].as_str().unwrap());
+        let sig = hex::decode(&sig[2..]).unwrap();
+        verify_message_of(wallet_type, address, &public_key, b"Hello from Dyad", &sig)
+            .unwrap_or_else(|e| panic!("the demo's {wallet_type} signature does not verify: {e}"));
+        assert!(verify_message_of(wallet_type, address, &public_key, b"another message", &sig).is_err());
     }
 
     assert!(data.join("dyad.db").is_file());
@@ -646,19 +655,38 @@ fn demo_signs_and_verifies_every_type() {
     assert_eq!(apps.as_array().map(Vec::len), Some(2), "{apps}");
 }
 
-/// `SELECT COUNT(*) …` on `cwd/data/dyad.db`, as an outside reader sees it.
-fn count(cwd: &Path, sql: &str) -> i64 {
-    let db = format!("sqlite://{}", cwd.join("data").join("dyad.db").display());
+/// Run `f` on a connection to the SQLite file `db`, as an outside reader sees it.
+fn with_db<T, F: std::future::Future<Output = T>>(db: &Path, f: impl FnOnce(sqlx::SqlitePool) -> F) -> T {
+    let url = format!("sqlite://{}", db.display());
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
         .block_on(async {
-            let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
-            let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let out = f(pool.clone()).await;
             pool.close().await;
-            n
+            out
         })
+}
+
+/// `SELECT COUNT(*) …` on `cwd/data/dyad.db`.
+fn count(cwd: &Path, sql: &str) -> i64 {
+    with_db(&cwd.join("data").join("dyad.db"), |pool| async move {
+        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+    })
+}
+
+/// The public key (`0x` hex) the server stored for wallet `id` in the database `db`.
+fn stored_public_key(db: &Path, id: &str) -> String {
+    let key: Vec<u8> = with_db(db, |pool| async move {
+        sqlx::query_scalar("SELECT public_key FROM wallets WHERE id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    });
+    format!("0x{}", hex::encode(key))
 }
 
 /// `app create` on the data folder; its id and API key.
@@ -673,15 +701,6 @@ fn create_app_with_id(cwd: &Path, name: &str) -> (String, String) {
         app["appId"].as_str().expect("appId").to_string(),
         app["apiKey"].as_str().expect("apiKey").to_string(),
     )
-}
-
-/// The EVM address that signed `digest` (65-byte r‖s‖v, low s).
-fn recover(digest: &[u8; 32], sig65: &[u8]) -> String {
-    use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
-    let sig = Signature::from_slice(&sig65[..64]).unwrap();
-    assert!(sig.normalize_s().is_none(), "high s");
-    let rid = RecoveryId::from_byte(sig65[64] - 27).unwrap();
-    dyad_cli::verify::evm_address(&VerifyingKey::recover_from_prehash(digest, &sig, rid).unwrap())
 }
 
 #[test]

@@ -5,15 +5,12 @@
 mod support;
 
 use base64::Engine;
-use dyad_cli::verify::verify_message;
-use dyad_proto::{ErrorCode, PregenId, WalletType};
+use dyad_proto::{ErrorCode, WalletType};
 use dyad_sdk::{Dyad, SdkError};
+use dyad_test_support::verify::verify_message;
+use dyad_test_support::{custom_id, email};
 use serde_json::{json, Value};
-use support::TestServer;
-
-fn email(s: &str) -> PregenId {
-    PregenId::parse("email", s).unwrap()
-}
+use support::{server_key, TestServer};
 
 fn api_code(e: &SdkError) -> Option<ErrorCode> {
     e.code()
@@ -99,7 +96,7 @@ async fn updating_the_identifier_moves_the_wallet_and_the_share() {
     let t = TestServer::start().await;
     let key = t.app("shop").await;
     let dyad = Dyad::new(&t.url(), &key);
-    let custom = PregenId::parse("customId", "user-42").unwrap();
+    let custom = custom_id("user-42");
     let w = dyad.create_pregen_wallet(WalletType::Solana, &custom).await.unwrap();
 
     let new_id = email("claimer@example.com");
@@ -235,37 +232,17 @@ async fn bad_requests_get_codes_and_change_nothing() {
 
     let r = http.get(format!("{}/v1/wallets", t.url())).send().await.unwrap();
     check(401, "UNAUTHENTICATED")(r).await;
-    let r = http
-        .get(format!("{}/v1/wallets?email=a@b.co&phone=%2B14155550100", t.url()))
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap();
+    let r = t.get(&key, "/v1/wallets?email=a@b.co&phone=%2B14155550100").await;
     check(400, "INVALID_REQUEST")(r).await;
-    let r = http
-        .get(format!("{}/v1/wallets?email=a@b.co&email=c@d.co", t.url()))
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap();
+    let r = t.get(&key, "/v1/wallets?email=a@b.co&email=c@d.co").await;
     check(400, "INVALID_REQUEST")(r).await;
     let r = http.get(format!("{}/v1/nothing-here", t.url())).send().await.unwrap();
     check(404, "NOT_FOUND")(r).await;
     let r = http.delete(format!("{}/v1/wallets", t.url())).send().await.unwrap();
     check(405, "METHOD_NOT_ALLOWED")(r).await;
-    let r = http
-        .get(format!("{}/v1/wallets/%FF", t.url()))
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap();
+    let r = t.get(&key, "/v1/wallets/%FF").await;
     check(400, "INVALID_REQUEST")(r).await;
-    let r = http
-        .get(format!("{}/v1/wallets/not-a-uuid", t.url()))
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap();
+    let r = t.get(&key, "/v1/wallets/not-a-uuid").await;
     check(404, "WALLET_NOT_FOUND")(r).await;
     let r = http
         .get(format!("{}/v1/ceremonies/{}", t.url(), "00".repeat(32)))
@@ -314,15 +291,7 @@ async fn bad_requests_get_codes_and_change_nothing() {
     check(413, "PAYLOAD_TOO_LARGE")(r).await;
 
     // Nothing but the one good wallet exists, unchanged.
-    let all: Value = http
-        .get(format!("{}/v1/wallets", t.url()))
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: Value = t.get(&key, "/v1/wallets").await.json().await.unwrap();
     assert_eq!(all["wallets"].as_array().unwrap().len(), 1);
     assert_eq!(all["wallets"][0]["pregenId"], json!({ "email": "bad@example.com" }));
 }
@@ -469,19 +438,11 @@ async fn a_locked_wallet_refuses_to_sign() {
     assert_eq!(log.iter().filter(|r| r.action == "sign.completed").count(), 1);
 }
 
-/// The server's ceremony key as `/v1/info` names it.
-async fn ceremony_key(url: &str) -> [u8; 32] {
-    let info = Dyad::new(url, "").info().await.unwrap();
-    let mut k = [0u8; 32];
-    hex::decode_to_slice(info.ceremony_public_key.trim_start_matches("0x"), &mut k).unwrap();
-    k
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_pinned_to_another_key_is_refused_before_any_share_is_used() {
     let t = TestServer::start().await;
     let key = t.app("shop").await;
-    let real = ceremony_key(&t.url()).await;
+    let real = server_key(&t.url()).await;
     let maker = Dyad::new(&t.url(), &key).with_ceremony_key(real);
     let w = maker
         .create_pregen_wallet(WalletType::Evm, &email("pin@example.com"))
@@ -609,7 +570,7 @@ async fn impostor(
 async fn a_server_without_the_ceremony_key_fails_the_handshake_with_a_clear_error() {
     let t = TestServer::start().await;
     let key = t.app("shop").await;
-    let real = ceremony_key(&t.url()).await;
+    let real = server_key(&t.url()).await;
     let maker = Dyad::new(&t.url(), &key);
     let w = maker
         .create_pregen_wallet(WalletType::Evm, &email("mitm@example.com"))

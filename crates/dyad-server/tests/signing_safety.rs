@@ -15,15 +15,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use dyad_mpc::{KeyShare, Machine, Sign, SignInput, Transition};
 use dyad_proto::rest::CeremonyTicket;
-use dyad_proto::{session_id, CeremonyChannel, CeremonyId, ErrorCode, Frame, PregenId, WalletType};
+use dyad_proto::{session_id, CeremonyChannel, CeremonyId, ErrorCode, Frame, WalletType};
 use dyad_sdk::{Dyad, SdkError, Wallet};
 use dyad_server::{AppState, DataDir, ServerConfig};
+use dyad_test_support::email;
 use serde_json::{json, Value};
 use support::{server_key, Manual, TestServer};
-
-fn email(s: &str) -> PregenId {
-    PregenId::parse("email", s).unwrap()
-}
 
 /// A wallet made through the SDK, and its user share as the app would keep it.
 async fn wallet(t: &TestServer, key: &str, wallet_type: WalletType, who: &str) -> (Dyad, Wallet, String) {
@@ -41,20 +38,9 @@ fn user_share(share: &str) -> KeyShare {
 
 /// `POST /v1/wallets/{id}/sign-message` by hand: the ticket.
 async fn sign_ticket(t: &TestServer, key: &str, w: &Wallet, message: &[u8]) -> CeremonyTicket {
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/wallets/{}/sign-message", t.url(), w.id))
-        .header("x-api-key", key)
-        .json(&json!({ "messageBase64": base64_of(message) }))
-        .send()
-        .await
-        .unwrap();
+    let resp = t.post_sign_message(key, w.id, message).await;
     assert_eq!(resp.status().as_u16(), 201);
     resp.json().await.unwrap()
-}
-
-fn base64_of(b: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(b)
 }
 
 /// What `sign-message` signs for an EVM wallet, computed here the way the server does.
@@ -107,7 +93,7 @@ async fn fifty_concurrent_signatures_on_one_wallet_all_succeed_one_at_a_time() {
     while let Some(done) = tasks.join_next().await {
         let (message, result) = done.unwrap();
         let sig = result.unwrap_or_else(|e| panic!("a concurrent signature failed: {e}"));
-        dyad_cli::verify::verify_message(&w, &message, &sig.signature).unwrap();
+        dyad_test_support::verify::verify_message(&w, &message, &sig.signature).unwrap();
         signed += 1;
     }
     assert_eq!(signed, 50);

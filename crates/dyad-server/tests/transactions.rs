@@ -3,24 +3,27 @@
 
 mod support;
 
-use dyad_proto::{ErrorCode, PregenId, WalletType};
+use dyad_proto::{ErrorCode, WalletType};
 use dyad_sdk::{Dyad, SdkError, TransactionRequest};
-use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+use dyad_test_support::fixtures::{
+    eip155_signing_hash, eip155_unsigned, mail_typed_data, wallet_core_solana_transfer_message, MAIL_DIGEST,
+};
+use dyad_test_support::verify::{
+    ed25519_public_key, ed25519_verify_strict, recover_evm_address as recover, sep53_hash, verify_message,
+};
+use dyad_test_support::{custom_id, email};
 use serde_json::json;
-use sha3::{Digest, Keccak256};
+use sha2::Digest;
 use support::TestServer;
 
-/// EIP-155's own example, unsigned, in its 9-field form (`chainId, 0, 0`) for chain 1.
-const EIP155_UNSIGNED: &str =
-    "ec098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080018080";
-
-fn recover(digest: &[u8; 32], sig65: &[u8]) -> String {
-    assert_eq!(sig65.len(), 65);
-    let sig = Signature::from_slice(&sig65[..64]).unwrap();
-    assert!(sig.normalize_s().is_none(), "high s");
-    let rid = RecoveryId::from_byte(sig65[64] - 27).unwrap();
-    let vk = VerifyingKey::recover_from_prehash(digest, &sig, rid).unwrap();
-    dyad_cli::verify::evm_address(&vk)
+/// A transaction request with the chain's context (EVM chain id, Stellar network passphrase).
+fn tx(bytes: Vec<u8>, chain_id: Option<u64>, network_passphrase: Option<&str>) -> TransactionRequest {
+    TransactionRequest {
+        bytes,
+        chain_id,
+        network_passphrase: network_passphrase.map(str::to_string),
+        cosmos_sign_mode: None,
+    }
 }
 
 fn code(e: &SdkError) -> Option<ErrorCode> {
@@ -33,20 +36,18 @@ async fn evm_transaction_typed_data_and_raw_digest_sign_and_recover() {
     let key = t.app_allowing_raw_signing("shop").await;
     let dyad = Dyad::new(&t.url(), &key);
     let w = dyad
-        .create_pregen_wallet(WalletType::Evm, &PregenId::parse("customId", "agent-7").unwrap())
+        .create_pregen_wallet(WalletType::Evm, &custom_id("agent-7"))
         .await
         .unwrap();
 
-    let unsigned = hex::decode(EIP155_UNSIGNED).unwrap();
-    let req = TransactionRequest {
-        bytes: unsigned.clone(),
-        chain_id: Some(1),
-        network_passphrase: None,
-        cosmos_sign_mode: None,
-    };
-    let r = dyad.sign_transaction(w.id, &req).await.unwrap();
-    // The EIP-155 signing hash of a 9-field legacy tx is keccak256 of those very bytes.
-    let hash: [u8; 32] = Keccak256::digest(&unsigned).into();
+    let unsigned = eip155_unsigned();
+    let r = dyad
+        .sign_transaction(w.id, &tx(unsigned.clone(), Some(1), None))
+        .await
+        .unwrap();
+    // The EIP-155 signing hash of a 9-field legacy tx is keccak256 of those very bytes (the
+    // spec's "signing hash").
+    let hash = eip155_signing_hash();
     assert!(recover(&hash, &r.signature).eq_ignore_ascii_case(&w.address));
     let signed = r.signed_transaction.expect("a signed raw transaction");
     assert!(
@@ -60,27 +61,8 @@ async fn evm_transaction_typed_data_and_raw_digest_sign_and_recover() {
     assert_ne!(signed, unsigned);
 
     // EIP-712 "Mail" from the EIP: its digest is published.
-    let mail = json!({
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}
-            ],
-            "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
-            "Mail": [{"name": "from", "type": "Person"}, {"name": "to", "type": "Person"}, {"name": "contents", "type": "string"}]
-        },
-        "primaryType": "Mail",
-        "domain": {"name": "Ether Mail", "version": "1", "chainId": 1, "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
-        "message": {
-            "from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
-            "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
-            "contents": "Hello, Bob!"
-        }
-    });
-    let digest: [u8; 32] = hex::decode("be609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2")
-        .unwrap()
-        .try_into()
-        .unwrap();
+    let mail = mail_typed_data();
+    let digest = MAIL_DIGEST;
     let r = dyad.sign_typed_data(w.id, &mail).await.unwrap();
     assert!(recover(&digest, &r.signature).eq_ignore_ascii_case(&w.address));
 
@@ -110,18 +92,13 @@ async fn undecodable_or_foreign_requests_are_refused_before_any_ceremony() {
     // Raw signing on, so a raw digest for a Solana wallet meets the chain check.
     let key = t.app_allowing_raw_signing("shop").await;
     let dyad = Dyad::new(&t.url(), &key);
-    let who = PregenId::parse("email", "bad-tx@example.com").unwrap();
+    let who = email("bad-tx@example.com");
     let evm = dyad.create_pregen_wallet(WalletType::Evm, &who).await.unwrap();
     let sol = dyad.create_pregen_wallet(WalletType::Solana, &who).await.unwrap();
     let ceremonies_before = t.count("SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'").await;
 
-    let unsigned = hex::decode(EIP155_UNSIGNED).unwrap();
-    let tx = |bytes: Vec<u8>, chain_id: Option<u64>| TransactionRequest {
-        bytes,
-        chain_id,
-        network_passphrase: None,
-        cosmos_sign_mode: None,
-    };
+    let unsigned = eip155_unsigned();
+    let tx = |bytes: Vec<u8>, chain_id: Option<u64>| tx(bytes, chain_id, None);
     let cases: Vec<(TransactionRequest, ErrorCode, u16)> = vec![
         (tx(unsigned.clone(), Some(5)), ErrorCode::ChainIdMismatch, 400),
         (
@@ -218,24 +195,13 @@ async fn solana_and_stellar_requests_that_do_not_need_the_wallet_are_refused() {
     let t = TestServer::start().await;
     let key = t.app("shop").await;
     let dyad = Dyad::new(&t.url(), &key);
-    let who = PregenId::parse("email", "ed@example.com").unwrap();
+    let who = email("ed@example.com");
     let sol = dyad.create_pregen_wallet(WalletType::Solana, &who).await.unwrap();
     let xlm = dyad.create_pregen_wallet(WalletType::Stellar, &who).await.unwrap();
 
     // Trust Wallet wallet-core's published 42-lamport transfer: signed by someone else.
-    let message = hex::decode(concat!(
-        "0100010353f9d600fe925083bb399907ea648d23a6a081fc7e9059202fd725f7edd281dd3cc1ff9ba3c7a876c8",
-        "082df2f8a36ea9342ce3819dd4b6fa72d4a18e04a5363a00000000000000000000000000000000000000000000",
-        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000010202",
-        "00010c020000002a00000000000000"
-    ))
-    .unwrap();
-    let sol_tx = |bytes: Vec<u8>| TransactionRequest {
-        bytes,
-        chain_id: None,
-        network_passphrase: None,
-        cosmos_sign_mode: None,
-    };
+    let message = wallet_core_solana_transfer_message();
+    let sol_tx = |bytes: Vec<u8>| tx(bytes, None, None);
     let err = dyad
         .sign_transaction(sol.id, &sol_tx(message.clone()))
         .await
@@ -247,22 +213,13 @@ async fn solana_and_stellar_requests_that_do_not_need_the_wallet_are_refused() {
         .unwrap_err();
     assert_eq!(code(&err), Some(ErrorCode::InvalidTransaction), "{err}");
 
-    let testnet = Some("Test SDF Network ; September 2015".to_string());
-    let xlm_tx = |bytes: Vec<u8>| TransactionRequest {
-        bytes,
-        chain_id: None,
-        network_passphrase: testnet.clone(),
-        cosmos_sign_mode: None,
-    };
+    let xlm_tx = |bytes: Vec<u8>| tx(bytes, None, Some("Test SDF Network ; September 2015"));
     let err = dyad
         .sign_transaction(xlm.id, &xlm_tx(stellar_envelope([3; 32])))
         .await
         .unwrap_err();
     assert_eq!(code(&err), Some(ErrorCode::NotASigner), "{err}");
-    let own: [u8; 32] = hex::decode(xlm.public_key.trim_start_matches("0x"))
-        .unwrap()
-        .try_into()
-        .unwrap();
+    let own = ed25519_public_key(&xlm);
     let good = stellar_envelope(own);
     let err = dyad
         .sign_transaction(xlm.id, &xlm_tx(good[..good.len() - 3].to_vec()))
@@ -277,9 +234,7 @@ async fn solana_and_stellar_requests_that_do_not_need_the_wallet_are_refused() {
     let tx_xdr = &good[4..good.len() - 4]; // envelope = type ‖ tx ‖ empty signature list
     let payload = [&network_id[..], &[0, 0, 0, 2], tx_xdr].concat();
     let hash = sha2::Sha256::digest(&payload);
-    let vk = ed25519_dalek::VerifyingKey::from_bytes(&own).unwrap();
-    let sig = ed25519_dalek::Signature::from_slice(&r.signature).unwrap();
-    vk.verify_strict(&hash, &sig).unwrap();
+    ed25519_verify_strict(&own, &hash, &r.signature).unwrap();
     let signed = r.signed_transaction.unwrap();
     assert!(
         signed.windows(64).any(|w| w == &r.signature[..]),
@@ -294,11 +249,6 @@ async fn solana_and_stellar_requests_that_do_not_need_the_wallet_are_refused() {
     assert_eq!(req.detail["summary"]["value"], "10000000");
 }
 
-/// The audit entries of the first app with `action`.
-async fn audit_count(t: &TestServer, action: &str) -> usize {
-    t.audit_log().await.iter().filter(|r| r.action == action).count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn solana_sign_message_refuses_transactions_and_signs_off_chain_messages() {
     use solana_message::{Address, Message};
@@ -306,16 +256,10 @@ async fn solana_sign_message_refuses_transactions_and_signs_off_chain_messages()
     let key = t.app("shop").await;
     let dyad = Dyad::new(&t.url(), &key);
     let sol = dyad
-        .create_pregen_wallet(
-            WalletType::Solana,
-            &PregenId::parse("email", "msg@example.com").unwrap(),
-        )
+        .create_pregen_wallet(WalletType::Solana, &email("msg@example.com"))
         .await
         .unwrap();
-    let own: [u8; 32] = hex::decode(sol.public_key.trim_start_matches("0x"))
-        .unwrap()
-        .try_into()
-        .unwrap();
+    let own = ed25519_public_key(&sol);
     let from = Address::new_from_array(own);
     let transfer = solana_system_interface::instruction::transfer(&from, &Address::new_from_array([9; 32]), 5_000);
     let message = Message::new_with_blockhash(&[transfer], Some(&from), &solana_hash::Hash::new_from_array([4; 32]));
@@ -325,17 +269,17 @@ async fn solana_sign_message_refuses_transactions_and_signs_off_chain_messages()
 
     for bytes in [message_bytes.clone(), wire] {
         let ceremonies = t.count("SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'").await;
-        let denied = audit_count(&t, "sign.denied").await;
+        let denied = t.audited("sign.denied").await;
         let err = dyad.sign_message(sol.id, &bytes).await.unwrap_err();
         assert_eq!(code(&err), Some(ErrorCode::MessageIsTransaction), "{err}");
         assert!(matches!(err, SdkError::Api { status: 400, .. }), "{err}");
-        assert_eq!(audit_count(&t, "sign.denied").await, denied + 1);
+        assert_eq!(t.audited("sign.denied").await, denied + 1);
         assert_eq!(
             t.count("SELECT COUNT(*) FROM ceremonies WHERE kind = 'sign'").await,
             ceremonies
         );
     }
-    assert_eq!(audit_count(&t, "sign.requested").await, 0);
+    assert_eq!(t.audited("sign.requested").await, 0);
     for entry in t.audit_log().await.iter().filter(|r| r.action == "sign.denied") {
         assert_eq!(entry.detail["reason"], "MESSAGE_IS_TRANSACTION");
         assert_eq!(entry.wallet_id, Some(sol.id));
@@ -355,12 +299,10 @@ async fn solana_sign_message_refuses_transactions_and_signs_off_chain_messages()
     ]
     .concat();
     let r = dyad.sign_message(sol.id, &offchain).await.unwrap();
-    dyad_cli::verify::verify_message(&sol, &offchain, &r.signature).unwrap();
-    let vk = ed25519_dalek::VerifyingKey::from_bytes(&own).unwrap();
-    let sig = ed25519_dalek::Signature::from_slice(&r.signature).unwrap();
-    vk.verify_strict(&offchain, &sig).unwrap();
-    assert!(vk.verify_strict(&message_bytes, &sig).is_err());
-    assert_eq!(audit_count(&t, "sign.requested").await, 1);
+    verify_message(&sol, &offchain, &r.signature).unwrap();
+    ed25519_verify_strict(&own, &offchain, &r.signature).unwrap();
+    assert!(ed25519_verify_strict(&own, &message_bytes, &r.signature).is_err());
+    assert_eq!(t.audited("sign.requested").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -369,30 +311,22 @@ async fn stellar_sign_message_signs_the_sep53_hash() {
     let key = t.app("shop").await;
     let dyad = Dyad::new(&t.url(), &key);
     let xlm = dyad
-        .create_pregen_wallet(
-            WalletType::Stellar,
-            &PregenId::parse("email", "sep53@example.com").unwrap(),
-        )
+        .create_pregen_wallet(WalletType::Stellar, &email("sep53@example.com"))
         .await
         .unwrap();
     let message = "Hello, World!".as_bytes();
     let r = dyad.sign_message(xlm.id, message).await.unwrap();
     // The independent verifier rebuilds sha256("Stellar Signed Message:\n" ‖ message).
-    dyad_cli::verify::verify_message(&xlm, message, &r.signature).unwrap();
-    assert!(dyad_cli::verify::verify_message(&xlm, b"Hello, World?", &r.signature).is_err());
-    let own: [u8; 32] = hex::decode(xlm.public_key.trim_start_matches("0x"))
-        .unwrap()
-        .try_into()
-        .unwrap();
-    let vk = ed25519_dalek::VerifyingKey::from_bytes(&own).unwrap();
-    let sig = ed25519_dalek::Signature::from_slice(&r.signature).unwrap();
+    verify_message(&xlm, message, &r.signature).unwrap();
+    assert!(verify_message(&xlm, b"Hello, World?", &r.signature).is_err());
+    let own = ed25519_public_key(&xlm);
     // Over the hash, not over the bare message.
-    vk.verify_strict(&dyad_cli::verify::sep53_hash(message), &sig).unwrap();
-    assert!(vk.verify_strict(message, &sig).is_err());
+    ed25519_verify_strict(&own, &sep53_hash(message), &r.signature).unwrap();
+    assert!(ed25519_verify_strict(&own, message, &r.signature).is_err());
     let log = t.audit_log().await;
     let requested = log.iter().find(|r| r.action == "sign.requested").unwrap();
     assert_eq!(requested.detail["operation"], "message");
-    let signs = sha2::Sha256::digest(dyad_cli::verify::sep53_hash(message));
+    let signs = sha2::Sha256::digest(sep53_hash(message));
     assert_eq!(requested.detail["signs"], format!("sha256:0x{}", hex::encode(signs)));
 }
 
@@ -402,10 +336,7 @@ async fn a_request_over_a_decoding_limit_is_refused_as_too_complex() {
     let key = t.app("shop").await;
     let dyad = Dyad::new(&t.url(), &key);
     let evm = dyad
-        .create_pregen_wallet(
-            WalletType::Evm,
-            &PregenId::parse("email", "limits@example.com").unwrap(),
-        )
+        .create_pregen_wallet(WalletType::Evm, &email("limits@example.com"))
         .await
         .unwrap();
     // One type definition more than dyad_chains accepts.
@@ -433,5 +364,5 @@ async fn a_request_over_a_decoding_limit_is_refused_as_too_complex() {
     let denied: Vec<_> = log.iter().filter(|r| r.action == "sign.denied").collect();
     assert_eq!(denied.len(), 1);
     assert_eq!(denied[0].detail["reason"], "REQUEST_TOO_COMPLEX");
-    assert_eq!(audit_count(&t, "sign.requested").await, 0);
+    assert_eq!(t.audited("sign.requested").await, 0);
 }

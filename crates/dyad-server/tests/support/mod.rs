@@ -1,32 +1,25 @@
-//! A real server on port 0 over a temporary SQLite data folder, and apps on it.
+//! A real server on port 0 over a temporary SQLite data folder, apps on it, requests made by
+//! hand, and a client side of a ceremony driven by hand (to misbehave). What is not about a
+//! running server (verifiers, published vectors, identifiers) is in `dyad-test-support`.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use base64::Engine;
 use dyad_proto::rest::{ceremony_path, CeremonyTicket};
-use dyad_proto::{Environment, ErrorCode, Frame, Initiator, SecureChannel};
+use dyad_proto::{CeremonyId, Environment, ErrorCode, Frame, Initiator, SecureChannel, WalletId};
 use dyad_server::{AppState, DataDir, RunningServer, ServerConfig, Store};
+use dyad_test_support::private_tempdir;
 use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
 pub struct TestServer {
     pub server: RunningServer,
     pub store: Arc<dyn Store>,
     pub dir: tempfile::TempDir,
-}
-
-/// A temporary folder only its owner can use (the server refuses a data folder others can read;
-/// `tempfile` creates them 0755 here).
-pub fn private_tempdir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
-    dir
 }
 
 /// Start a server on `dir` (its SQLite file and master key are created on first use).
@@ -118,10 +111,54 @@ impl TestServer {
             .unwrap();
         key.expose().to_string()
     }
+
+    /// `GET {path}` by hand, with the API key `key`.
+    pub async fn get(&self, key: &str, path: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .get(format!("{}{path}", self.url()))
+            .header("x-api-key", key)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST /v1/wallets` by hand: start a key generation of `wallet_type` (`"EVM"`, …) for the
+    /// email `who`.
+    pub async fn post_wallet(&self, key: &str, who: &str, wallet_type: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(format!("{}/v1/wallets", self.url()))
+            .header("x-api-key", key)
+            .json(&json!({ "type": wallet_type, "pregenId": { "email": who } }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST /v1/wallets/{id}/sign-message` by hand.
+    pub async fn post_sign_message(&self, key: &str, wallet: WalletId, message: &[u8]) -> reqwest::Response {
+        let message = base64::engine::general_purpose::STANDARD.encode(message);
+        reqwest::Client::new()
+            .post(format!("{}/v1/wallets/{wallet}/sign-message", self.url()))
+            .header("x-api-key", key)
+            .json(&json!({ "messageBase64": message }))
+            .send()
+            .await
+            .unwrap()
+    }
 }
 
 /// A client WebSocket.
 pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Open the WebSocket of ceremony `id` on the server at `url` (refused with a plain HTTP error
+/// when the id is unknown or spent).
+pub async fn connect_ceremony(
+    url: &str,
+    id: &CeremonyId,
+) -> Result<(Ws, tokio_tungstenite::tungstenite::handshake::client::Response), tokio_tungstenite::tungstenite::Error> {
+    let ws_url = format!("{}{}", url.replace("http://", "ws://"), ceremony_path(id));
+    tokio_tungstenite::connect_async(ws_url).await
+}
 
 /// The server's ceremony key, as `/v1/info` gives it.
 pub async fn server_key(url: &str) -> [u8; 32] {
@@ -151,12 +188,7 @@ impl Manual {
     /// Connect to the ceremony of `ticket` on the server at `url` and finish the handshake.
     pub async fn connect(url: &str, ticket: &CeremonyTicket) -> Self {
         let server_key = server_key(url).await;
-        let ws_url = format!(
-            "{}{}",
-            url.replace("http://", "ws://"),
-            ceremony_path(&ticket.ceremony_id)
-        );
-        let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+        let (mut ws, _) = connect_ceremony(url, &ticket.ceremony_id).await.unwrap();
         let (init, m1) = Initiator::start(&server_key, &ticket.ceremony_id).unwrap();
         ws.send(Message::Binary(m1.into())).await.unwrap();
         let m2 = match ws.next().await.unwrap().unwrap() {

@@ -6,10 +6,11 @@ mod support;
 
 use std::sync::Arc;
 
-use dyad_proto::{PregenId, WalletType};
+use dyad_proto::WalletType;
 use dyad_sdk::solana::DyadSolanaSigner;
 use dyad_sdk::Dyad;
-use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
+use dyad_test_support::custom_id;
+use dyad_test_support::verify::ed25519_verify_strict;
 use solana_hash::Hash;
 use solana_message::{v0, Address, Message, VersionedMessage};
 use solana_signer::Signer;
@@ -19,9 +20,7 @@ use solana_transaction::Transaction;
 use support::TestServer;
 
 fn verify_strict(signer: &Address, message: &[u8], signature: &[u8]) {
-    let key = VerifyingKey::from_bytes(&signer.to_bytes()).unwrap();
-    let signature = DalekSignature::from_slice(signature).unwrap();
-    key.verify_strict(message, &signature)
+    ed25519_verify_strict(&signer.to_bytes(), message, signature)
         .expect("the signature verifies (strict) under the wallet's key");
 }
 
@@ -31,15 +30,15 @@ async fn solana_signer_signs_transfers_for_the_solana_crates() {
     let key = t.app("solana").await;
     let dyad = Dyad::new(&t.url(), &key);
     let payer_wallet = dyad
-        .create_pregen_wallet(WalletType::Solana, &PregenId::parse("customId", "sol-1").unwrap())
+        .create_pregen_wallet(WalletType::Solana, &custom_id("sol-1"))
         .await
         .unwrap();
     let cosigner_wallet = dyad
-        .create_pregen_wallet(WalletType::Solana, &PregenId::parse("customId", "sol-2").unwrap())
+        .create_pregen_wallet(WalletType::Solana, &custom_id("sol-2"))
         .await
         .unwrap();
     let evm = dyad
-        .create_pregen_wallet(WalletType::Evm, &PregenId::parse("customId", "sol-1").unwrap())
+        .create_pregen_wallet(WalletType::Evm, &custom_id("sol-1"))
         .await
         .unwrap();
 

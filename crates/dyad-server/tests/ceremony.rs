@@ -4,10 +4,11 @@
 mod support;
 
 use dyad_mpc::{Dkg, Role, Scheme};
-use dyad_proto::rest::{ceremony_path, CeremonyTicket};
+use dyad_proto::rest::CeremonyTicket;
 use dyad_proto::{session_id, ErrorCode, Frame, WalletType};
+use dyad_test_support::email;
 use serde_json::{json, Value};
-use support::{Manual, TestServer};
+use support::{connect_ceremony, Manual, TestServer};
 
 #[derive(Clone, Copy, Debug)]
 enum Attack {
@@ -17,21 +18,11 @@ enum Attack {
     WrongRoundMessage,
 }
 
-async fn start_dkg(t: &TestServer, key: &str, who: &str, wallet_type: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{}/v1/wallets", t.url()))
-        .header("x-api-key", key)
-        .json(&json!({ "type": wallet_type, "pregenId": { "email": who } }))
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn attack(attack: Attack, wallet_type: &str, scheme: Scheme) {
     let t = TestServer::start().await;
     let key = t.app("shop").await;
     let who = "victim@example.com";
-    let resp = start_dkg(&t, &key, who, wallet_type).await;
+    let resp = t.post_wallet(&key, who, wallet_type).await;
     assert_eq!(resp.status().as_u16(), 201);
     let ticket: CeremonyTicket = resp.json().await.unwrap();
 
@@ -60,13 +51,9 @@ async fn attack(attack: Attack, wallet_type: &str, scheme: Scheme) {
     assert_eq!(client.abort_code().await, ErrorCode::CeremonyAborted, "{attack:?}");
 
     // No wallet, visible or pending: the identifier is free again at once.
-    let http = reqwest::Client::new();
-    let list: Value = http
-        .get(format!("{}/v1/wallets?email={who}", t.url()))
-        .header("x-api-key", &key)
-        .send()
+    let list: Value = t
+        .get(&key, &format!("/v1/wallets?email={who}"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -84,21 +71,13 @@ async fn attack(attack: Attack, wallet_type: &str, scheme: Scheme) {
     );
 
     // The ceremony id is spent: a second connection is refused.
-    let url = format!(
-        "{}{}",
-        t.url().replace("http://", "ws://"),
-        ceremony_path(&ticket.ceremony_id)
-    );
-    let again = tokio_tungstenite::connect_async(url).await;
+    let again = connect_ceremony(&t.url(), &ticket.ceremony_id).await;
     assert!(matches!(&again, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 404));
 
     // And a new, honest attempt for the same identifier works.
     let dyad = dyad_sdk::Dyad::new(&t.url(), &key);
     let w = dyad
-        .create_pregen_wallet(
-            wallet_type.parse().unwrap(),
-            &dyad_proto::PregenId::parse("email", who).unwrap(),
-        )
+        .create_pregen_wallet(wallet_type.parse().unwrap(), &email(who))
         .await
         .unwrap();
     assert_eq!(w.wallet_type.as_str(), wallet_type);
@@ -133,21 +112,16 @@ async fn out_of_order_frame_aborts_keygen() {
 async fn an_unfinished_keygen_is_a_conflict_until_it_fails() {
     let t = TestServer::start().await;
     let key = t.app("shop").await;
-    let first = start_dkg(&t, &key, "race@example.com", "EVM").await;
+    let first = t.post_wallet(&key, "race@example.com", "EVM").await;
     assert_eq!(first.status().as_u16(), 201);
     let ticket: CeremonyTicket = first.json().await.unwrap();
-    let second = start_dkg(&t, &key, "race@example.com", "EVM").await;
+    let second = t.post_wallet(&key, "race@example.com", "EVM").await;
     assert_eq!(second.status().as_u16(), 409);
     let body: Value = second.json().await.unwrap();
     assert_eq!(body["code"], "CEREMONY_IN_PROGRESS");
     assert_eq!(body["walletId"], json!(ticket.wallet_id));
     // Invisible while pending.
-    let got = reqwest::Client::new()
-        .get(format!("{}/v1/wallets/{}", t.url(), ticket.wallet_id))
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap();
+    let got = t.get(&key, &format!("/v1/wallets/{}", ticket.wallet_id)).await;
     assert_eq!(got.status().as_u16(), 404);
 }
 
@@ -157,19 +131,10 @@ async fn tampered_frame_aborts_signing_without_a_signature() {
     let key = t.app("shop").await;
     let dyad = dyad_sdk::Dyad::new(&t.url(), &key);
     let w = dyad
-        .create_pregen_wallet(
-            WalletType::Evm,
-            &dyad_proto::PregenId::parse("email", "sig@example.com").unwrap(),
-        )
+        .create_pregen_wallet(WalletType::Evm, &email("sig@example.com"))
         .await
         .unwrap();
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/wallets/{}/sign-message", t.url(), w.id))
-        .header("x-api-key", &key)
-        .json(&json!({ "messageBase64": "aGVsbG8=" }))
-        .send()
-        .await
-        .unwrap();
+    let resp = t.post_sign_message(&key, w.id, b"hello").await;
     assert_eq!(resp.status().as_u16(), 201);
     let ticket: CeremonyTicket = resp.json().await.unwrap();
     assert_eq!(ticket.summary.as_ref().map(|s| s.kind.as_str()), Some("message"));
@@ -187,16 +152,11 @@ async fn tampered_frame_aborts_signing_without_a_signature() {
     assert_eq!(t.count(&n("sign.requested")).await, 1);
     assert_eq!(t.count(&n("sign.failed")).await, 1);
     assert_eq!(t.count(&n("sign.completed")).await, 0);
-    let url = format!(
-        "{}{}",
-        t.url().replace("http://", "ws://"),
-        ceremony_path(&ticket.ceremony_id)
-    );
-    let again = tokio_tungstenite::connect_async(url).await;
+    let again = connect_ceremony(&t.url(), &ticket.ceremony_id).await;
     assert!(matches!(&again, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 404));
     // The wallet itself is untouched and still signs.
     let sig = dyad.sign_message(w.id, b"hello").await.unwrap();
-    dyad_cli::verify::verify_message(&w, b"hello", &sig.signature).unwrap();
+    dyad_test_support::verify::verify_message(&w, b"hello", &sig.signature).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -207,7 +167,7 @@ async fn a_silent_client_is_cut_off_at_the_deadline_and_leaves_no_wallet() {
     };
     let t = TestServer::start_with(config).await;
     let key = t.app("shop").await;
-    let resp = start_dkg(&t, &key, "silent@example.com", "SOLANA").await;
+    let resp = t.post_wallet(&key, "silent@example.com", "SOLANA").await;
     let ticket: CeremonyTicket = resp.json().await.unwrap();
     let mut client = Manual::connect(&t.url(), &ticket).await;
     // Say nothing. The server must give up on its own, say so, and have cleaned up by then.
