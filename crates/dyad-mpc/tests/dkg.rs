@@ -1,10 +1,10 @@
 //! Key generation for both schemes, and the key share storage encoding.
 
-mod common;
+mod support;
 
-use common::*;
 use dyad_mpc::{run_local, Dkg, KeyShare, MpcError, PublicKey, Role, Scheme};
 use k256::elliptic_curve::sec1::ToEncodedPoint;
+use support::*;
 
 fn check_pair(scheme: Scheme, user: &KeyShare, cloud: &KeyShare) {
     assert_eq!(user.scheme(), scheme);

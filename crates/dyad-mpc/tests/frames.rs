@@ -1,10 +1,10 @@
 //! Frames from the peer are untrusted: garbage, truncation, another round's frame and tampering
 //! give an error, never a panic and never a result.
 
-mod common;
+mod support;
 
-use common::*;
 use dyad_mpc::{Dkg, Machine, MpcError, Refresh, Role, Scheme, Sign, SignInput, Transition};
+use support::*;
 
 /// Feeds `bad` to a machine waiting for round 1 and expects `Decode`.
 fn expect_decode<M: Machine>(fresh: &impl Fn() -> (M, Vec<u8>), bad: &[u8], what: &str) {

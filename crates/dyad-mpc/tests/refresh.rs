@@ -1,9 +1,9 @@
 //! Share refresh for both schemes.
 
-mod common;
+mod support;
 
-use common::*;
 use dyad_mpc::{KeyShare, Scheme};
+use support::*;
 
 fn check_refresh(scheme: Scheme, user: &KeyShare, cloud: &KeyShare) {
     let (new_user, new_cloud) = refresh(user, cloud).unwrap();

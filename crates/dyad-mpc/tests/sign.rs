@@ -1,9 +1,9 @@
 //! Signing for both schemes, checked with the standard verifiers directly.
 
-mod common;
+mod support;
 
-use common::*;
 use dyad_mpc::{KeyShare, MpcError, Scheme, Sign, SignInput, Signature};
+use support::*;
 
 /// secp256k1 group order n, big-endian.
 const N: [u8; 32] = [

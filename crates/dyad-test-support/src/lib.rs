@@ -9,12 +9,14 @@
 //!
 //! `publish = false`, and it must never be a normal dependency of a shipped crate (the `dyad`
 //! binary, the server, the SDK): only a `[dev-dependencies]` entry. It depends on low crates only
-//! (`dyad-proto` for `WalletView`/`WalletType`), never on `dyad-server` or `dyad-sdk`, whose tests
+//! (`dyad-types`; `dyad-proto` for `WalletView` behind the default feature `proto`, which
+//! dyad-chains' tests turn off so that its dependency tree stays free of the MPC crates), never on `dyad-server` or `dyad-sdk`, whose tests
 //! use it. A test harness that needs a running server lives in that crate's `tests/support/`.
 
 pub mod fixtures;
 pub mod verify;
 
+#[cfg(feature = "proto")]
 use dyad_proto::PregenId;
 
 /// A temporary folder only its owner can use (the server refuses a data folder others can read;
@@ -29,11 +31,13 @@ pub fn private_tempdir() -> tempfile::TempDir {
     dir
 }
 
+#[cfg(feature = "proto")]
 /// An email pregeneration identifier (panics on a malformed one: tests only).
 pub fn email(address: &str) -> PregenId {
     PregenId::parse("email", address).unwrap()
 }
 
+#[cfg(feature = "proto")]
 /// A custom-id pregeneration identifier.
 pub fn custom_id(id: &str) -> PregenId {
     PregenId::parse("customId", id).unwrap()

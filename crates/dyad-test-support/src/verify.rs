@@ -7,7 +7,9 @@
 //! (sha256("Stellar Signed Message:\n" ‖ message), signed as the Ed25519 message).
 
 use base64::Engine;
-use dyad_proto::{WalletType, WalletView};
+#[cfg(feature = "proto")]
+use dyad_proto::WalletView;
+use dyad_types::WalletType;
 use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use k256::ecdsa::{RecoveryId, Signature as EcdsaSignature, VerifyingKey};
 use sha2::{Digest, Sha256};
@@ -89,6 +91,7 @@ pub fn ed25519_verify_strict(public_key: &[u8], message: &[u8], signature: &[u8]
         .map_err(|_| VerifyError::Invalid("ed25519 verify_strict failed"))
 }
 
+#[cfg(feature = "proto")]
 /// The 32-byte Ed25519 public key of a SOLANA or STELLAR wallet. Panics on another (tests only).
 pub fn ed25519_public_key(wallet: &WalletView) -> [u8; 32] {
     hex_bytes(&wallet.public_key)
@@ -97,6 +100,7 @@ pub fn ed25519_public_key(wallet: &WalletView) -> [u8; 32] {
         .unwrap_or_else(|| panic!("not an Ed25519 key: {}", wallet.public_key))
 }
 
+#[cfg(feature = "proto")]
 /// Check `signature` over `message` made by `wallet` under the wallet type's `signMessage` rule.
 pub fn verify_message(wallet: &WalletView, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
     verify_message_of(
