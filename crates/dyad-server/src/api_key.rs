@@ -70,10 +70,6 @@ fn new_key(app: &AppRecord, now: i64) -> (ApiKeyRecord, ApiKey) {
     (record, full)
 }
 
-fn scope_of(app: &AppRecord) -> Scope {
-    app.scope()
-}
-
 /// Create an app with its first API key (admin operation, run against the store directly).
 /// Audited: `app.created` and `api_key.created`.
 pub async fn create_app(
@@ -98,13 +94,13 @@ pub async fn create_app(
     let (record, full) = new_key(&app, now);
     let entries = [
         audit::entry(
-            scope_of(&app),
+            app.scope(),
             None,
             AuditAction::AppCreated,
             json!({ "name": app.name, "allowRawSigning": app.settings.allow_raw_signing }),
         ),
         audit::entry(
-            scope_of(&app),
+            app.scope(),
             None,
             AuditAction::ApiKeyCreated,
             json!({ "keyId": record.key_id }),
@@ -127,7 +123,7 @@ pub async fn create_key(store: &dyn Store, app_id: AppId) -> Result<(ApiKeyRecor
     let app = find_app(store, app_id).await?;
     let (record, full) = new_key(&app, clock::now());
     let entry = audit::entry(
-        scope_of(&app),
+        app.scope(),
         None,
         AuditAction::ApiKeyCreated,
         json!({ "keyId": record.key_id }),
@@ -167,7 +163,7 @@ pub async fn revoke_key(store: &dyn Store, app_id: AppId, key_id: &str) -> Resul
     }
     let now = clock::now();
     let entry = audit::entry(
-        scope_of(&app),
+        app.scope(),
         None,
         AuditAction::ApiKeyRevoked,
         json!({ "keyId": key_id }),
@@ -196,7 +192,7 @@ pub async fn set_allow_raw_signing(
         allow_raw_signing: allow,
     };
     let entry = audit::entry(
-        scope_of(&app),
+        app.scope(),
         None,
         AuditAction::AppUpdated,
         json!({ "allowRawSigning": { "old": old.allow_raw_signing, "new": allow } }),
@@ -221,7 +217,7 @@ pub async fn authenticate(store: &dyn Store, key: &str) -> Result<Scope, ServerE
         return Err(ServerError::Unauthenticated);
     }
     let app = store.app(record.app_id).await?.ok_or(ServerError::Unauthenticated)?;
-    Ok(scope_of(&app))
+    Ok(app.scope())
 }
 
 #[cfg(test)]

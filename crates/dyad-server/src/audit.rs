@@ -123,6 +123,14 @@ pub fn entry(scope: Scope, wallet_id: Option<WalletId>, action: AuditAction, det
     }
 }
 
+/// Append `entry` where there is no one left to tell of a failure (the ceremony is ending
+/// anyway): a failed write is logged, never silently lost.
+pub async fn record_or_log(store: &dyn Store, entry: &AuditRecord) {
+    if let Err(e) = store.audit(entry).await {
+        tracing::error!(error = %e, action = %entry.action, "writing an audit entry failed");
+    }
+}
+
 /// Audit a refused request (`detail.reason` is the error's code) and hand back its error.
 pub async fn denied(
     store: &dyn Store,

@@ -127,7 +127,7 @@ pub async fn commit(state: &AppState, commit: Commit) -> Result<Wallet, ServerEr
     {
         tracing::error!(wallet = %pending.id, error = %e, "committing a wallet failed");
         let e = ServerError::from(e);
-        record(
+        audit_outcome(
             state,
             pending.scope,
             pending.id,
@@ -142,7 +142,7 @@ pub async fn commit(state: &AppState, commit: Commit) -> Result<Wallet, ServerEr
 
 /// The wallet is live but the client was not told.
 pub async fn unacknowledged(state: &AppState, wallet: &Wallet, e: &ServerError) {
-    record(
+    audit_outcome(
         state,
         wallet.scope,
         wallet.id,
@@ -166,9 +166,7 @@ pub async fn abandon(state: &AppState, record: &CeremonyRecord, e: &ServerError)
     }
 }
 
-async fn record(state: &AppState, scope: Scope, wallet: WalletId, action: AuditAction, error: &str) {
+async fn audit_outcome(state: &AppState, scope: Scope, wallet: WalletId, action: AuditAction, error: &str) {
     let entry = audit::entry(scope, Some(wallet), action, json!({ "error": error }));
-    if let Err(e) = state.store.audit(&entry).await {
-        tracing::error!(error = %e, action = %action, "recording a key generation outcome");
-    }
+    audit::record_or_log(state.store.as_ref(), &entry).await;
 }

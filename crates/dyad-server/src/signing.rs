@@ -245,7 +245,5 @@ pub async fn failed(state: &AppState, record: &CeremonyRecord, e: &ServerError, 
         AuditAction::SignFailed,
         json!({ "error": e.to_string(), "code": code }),
     );
-    if let Err(e) = state.store.audit(&entry).await {
-        tracing::error!(error = %e, "recording a failed signature");
-    }
+    audit::record_or_log(state.store.as_ref(), &entry).await;
 }
