@@ -7,7 +7,7 @@ use dyad_server::model::{
     AppSettings, CeremonyHash, CeremonyKind, CeremonyRecord, CreateOutcome, PendingWallet, Scope,
 };
 use dyad_server::store::{Abandoned, LeaseAttempt, LeaseRequest, SealedShare, SqliteStore, Store, StoredDataKey};
-use dyad_server::{ServerError, SetupError};
+use dyad_server::{ServerError, SetupError, StoreError};
 use serde_json::json;
 
 async fn setup() -> (tempfile::TempDir, SqliteStore, Scope) {
@@ -441,4 +441,50 @@ async fn a_ceremony_lease_has_one_holder_expires_on_its_own_and_a_lock_ends_it()
             .unwrap(),
         LeaseAttempt::Gone
     );
+}
+
+/// Rows the model cannot represent (a live wallet without its key, an audit action this version
+/// does not know) are refused as corrupt, never half-read.
+#[tokio::test]
+async fn rows_the_model_cannot_represent_are_refused_as_corrupt() {
+    let (dir, store, scope) = setup().await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("dyad.db").display()))
+        .await
+        .unwrap();
+    let id = WalletId::random();
+    sqlx::query(
+        "INSERT INTO wallets (id, app_id, environment, wallet_type, scheme, public_key, address, pregen_kind, \
+         pregen_value, status, key_version, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'EVM', 'DKLS', NULL, NULL, 'email', 'k@example.com', 'pregen', 1, 0, 0)",
+    )
+    .bind(id.to_string())
+    .bind(scope.app_id.to_string())
+    .bind(scope.environment.as_str())
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert!(matches!(
+        store.wallet(scope, id).await,
+        Err(StoreError::Corrupt("key of a live wallet"))
+    ));
+    assert!(matches!(store.wallets(scope, None).await, Err(StoreError::Corrupt(_))));
+    // The same row as pending would be fine: it has no key yet.
+    assert!(store.pending_wallet(id).await.unwrap().is_none());
+
+    sqlx::query(
+        "INSERT INTO audit_log (at, app_id, environment, wallet_id, action, detail) \
+         VALUES (0, $1, $2, NULL, 'wallet.teleported', '{}')",
+    )
+    .bind(scope.app_id.to_string())
+    .bind(scope.environment.as_str())
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert!(matches!(
+        store.audit_log(scope).await,
+        Err(StoreError::Corrupt("audit action"))
+    ));
+    // A corrupt row is a server fault, not the caller's.
+    let e = ServerError::from(StoreError::Corrupt("audit action"));
+    assert_eq!(e.status_and_code().0, axum::http::StatusCode::INTERNAL_SERVER_ERROR);
 }
