@@ -65,7 +65,7 @@ pub mod transaction;
 
 pub use config::ChainConfig;
 pub use cosmos::{adr036_sign_doc, CosmosSignMode};
-pub use dyad_types::{PublicKey, Scheme, SignInput, Signature, WalletType};
+pub use dyad_types::{Digest, PublicKey, Scheme, SignInput, Signature, WalletType};
 pub use error::ChainError;
 pub use request::{describe_input, SignRequest};
 pub use transaction::{Account, Prepared, SignedTransaction, TransactionRequest, TxSummary};
@@ -119,7 +119,7 @@ pub fn is_valid_address(wallet_type: WalletType, address: &str, config: &ChainCo
 /// `address` is only read for COSMOS, where it is part of the signed bytes.
 pub fn message_sign_input(wallet_type: WalletType, address: &str, message: &[u8]) -> Result<SignInput, ChainError> {
     match wallet_type {
-        WalletType::Evm => Ok(SignInput::Digest(evm::personal_message_hash(message))),
+        WalletType::Evm => Ok(SignInput::Digest(Digest::from(evm::personal_message_hash(message)))),
         WalletType::Cosmos => cosmos::adr036_sign_input(address, message),
         WalletType::Solana => solana::message_sign_input(message),
         WalletType::Stellar => Ok(stellar::message_sign_input(message)),

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::transaction::{self, Account, Prepared, SignedTransaction, TransactionRequest, TxSummary};
-use crate::{encode_signature, message_sign_input, ChainError, SignInput, Signature};
+use crate::{encode_signature, message_sign_input, ChainError, Digest, SignInput, Signature};
 
 /// A request to sign, as authorised. The variant is the operation, so policy can tell a message
 /// from a transaction from a raw digest.
@@ -18,7 +18,7 @@ pub enum SignRequest {
     /// `signTypedData`: EIP-712 JSON.
     TypedData(String),
     /// `signRaw`: a 32-byte digest signed as is.
-    Raw([u8; 32]),
+    Raw(Digest),
 }
 
 impl SignRequest {
@@ -65,7 +65,7 @@ impl SignRequest {
 /// What the ceremony signs, for audit lines: a digest as `0x` hex; message bytes (Ed25519) as
 /// `sha256:0x…` of them, so a large message does not bloat the log.
 pub fn describe_input(input: &SignInput) -> String {
-    use sha2::{Digest, Sha256};
+    use sha2::{Digest as _, Sha256};
     match input {
         SignInput::Digest(d) => dyad_types::hex0x::encode(d),
         SignInput::Message(m) => format!("sha256:{}", dyad_types::hex0x::encode(Sha256::digest(m))),

@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{cosmos, evm, solana, stellar, ChainError, PublicKey, SignInput, Signature, WalletType};
+use crate::{cosmos, evm, solana, stellar, ChainError, Digest, PublicKey, SignInput, Signature, WalletType};
 
 /// The type of [`TransactionRequest::cosmos_sign_mode`], defined with the rest of Cosmos.
 pub use crate::cosmos::CosmosSignMode;
@@ -189,7 +189,7 @@ pub fn prepare_typed_data(account: Account<'_>, json: &str) -> Result<Prepared, 
 
 /// A caller-chosen 32-byte digest, signed as is. Dangerous (it can be any transaction's hash), so
 /// it is its own operation that policy can refuse. secp256k1 wallets (EVM, COSMOS) only.
-pub fn prepare_raw(account: Account<'_>, digest: [u8; 32]) -> Result<Prepared, ChainError> {
+pub fn prepare_raw(account: Account<'_>, digest: Digest) -> Result<Prepared, ChainError> {
     match account.wallet_type {
         WalletType::Evm | WalletType::Cosmos => Ok(Prepared {
             input: SignInput::Digest(digest),

@@ -79,7 +79,7 @@ impl Wallet {
         let SignInput::Digest(digest) = input else {
             panic!("COSMOS signs digests, got {input:?}");
         };
-        let (sig, id) = self.signing.sign_prehash_recoverable(digest).unwrap();
+        let (sig, id) = self.signing.sign_prehash_recoverable(digest.as_bytes()).unwrap();
         Signature::Ecdsa {
             r: sig.r().to_bytes().into(),
             s: sig.s().to_bytes().into(),
@@ -289,7 +289,10 @@ fn cosmjs_simd_vectors_sign_and_assemble_byte_for_byte() {
 
         let req = request(sign_bytes.clone(), None);
         let prepared = transaction::prepare(signer, &req).unwrap();
-        assert_eq!(prepared.input, SignInput::Digest(sha256(&sign_bytes)));
+        assert_eq!(
+            prepared.input,
+            SignInput::Digest(dyad_chains::Digest::new(sha256(&sign_bytes)))
+        );
         let summary = &prepared.summary;
         assert_eq!(summary.chain, Some(WalletType::Cosmos));
         assert_eq!(summary.kind, "cosmos-direct");
@@ -333,7 +336,10 @@ fn direct_sign_assemble_and_verify_like_a_node() {
     let req = request(bytes.clone(), Some(CosmosSignMode::Direct));
 
     let prepared = transaction::prepare(wallet.signer(), &req).unwrap();
-    assert_eq!(prepared.input, SignInput::Digest(sha256(&bytes)));
+    assert_eq!(
+        prepared.input,
+        SignInput::Digest(dyad_chains::Digest::new(sha256(&bytes)))
+    );
     assert_eq!(prepared.summary.chain_id.as_deref(), Some("cosmoshub-4"));
     assert_eq!(prepared.summary.value.as_deref(), Some("1000uatom"));
     assert_eq!(prepared.summary.fee.as_deref(), Some("5000uatom"));
@@ -381,7 +387,7 @@ fn direct_assemble_writes_low_s_and_refuses_foreign_signatures() {
         transaction::assemble(wallet.signer(), &req, &foreign),
         Err(ChainError::InvalidSignature(_))
     ));
-    let wrong_digest = wallet.sign(&SignInput::Digest([7; 32]));
+    let wrong_digest = wallet.sign(&SignInput::Digest(dyad_chains::Digest::new([7; 32])));
     assert!(matches!(
         transaction::assemble(wallet.signer(), &req, &wrong_digest),
         Err(ChainError::InvalidSignature(_))
@@ -713,7 +719,9 @@ fn amino_accepts_cosmjs_escaping_and_utf16_key_order() {
     let prepared = transaction::prepare(wallet.signer(), &amino(bytes)).unwrap();
     assert_eq!(
         prepared.input,
-        SignInput::Digest(hex::decode(AMINO_ESCAPES_SHA256).unwrap().try_into().unwrap())
+        SignInput::Digest(dyad_chains::Digest::new(
+            hex::decode(AMINO_ESCAPES_SHA256).unwrap().try_into().unwrap()
+        ))
     );
     assert_eq!(prepared.summary.programs, vec!["t/M".to_string()]);
     assert_eq!(prepared.summary.value, None);
@@ -868,7 +876,7 @@ fn a_sign_doc_or_its_hash_signed_as_a_message_is_no_transaction_signature() {
     let key = VerifyingKey::from_sec1_bytes(&wallet.compressed()).unwrap();
     // What an app might pass to signMessage hoping for a transaction signature: the sign doc
     // itself, or the hash a transaction signature is made over.
-    for message in [doc.encode_to_vec(), tx_digest.to_vec()] {
+    for message in [doc.encode_to_vec(), tx_digest.as_bytes().to_vec()] {
         let input = message_sign_input(WalletType::Cosmos, &wallet.address, &message).unwrap();
         assert_ne!(input, tx_input);
         let SignInput::Digest(message_digest) = input else {
@@ -880,8 +888,8 @@ fn a_sign_doc_or_its_hash_signed_as_a_message_is_no_transaction_signature() {
         };
         let sig = k256::ecdsa::Signature::from_scalars(r, s).unwrap();
         // It is a good signature of the ADR-036 doc, and none of the transaction.
-        key.verify_prehash(&message_digest, &sig).unwrap();
-        assert!(key.verify_prehash(&tx_digest, &sig).is_err());
+        key.verify_prehash(message_digest.as_bytes(), &sig).unwrap();
+        assert!(key.verify_prehash(tx_digest.as_bytes(), &sig).is_err());
         let tx_raw = TxRaw {
             body_bytes: doc.body_bytes.clone(),
             auth_info_bytes: doc.auth_info_bytes.clone(),

@@ -115,7 +115,7 @@ impl Wallet {
         let SignInput::Digest(digest) = input else {
             panic!("EVM transactions sign digests, got {input:?}");
         };
-        let (sig, id) = self.signing.sign_prehash_recoverable(digest).unwrap();
+        let (sig, id) = self.signing.sign_prehash_recoverable(digest.as_bytes()).unwrap();
         Signature::Ecdsa {
             r: sig.r().to_bytes().into(),
             s: sig.s().to_bytes().into(),
@@ -143,7 +143,7 @@ fn unhex(s: &str) -> Vec<u8> {
 
 fn digest_of(input: &SignInput) -> [u8; 32] {
     match input {
-        SignInput::Digest(d) => *d,
+        SignInput::Digest(d) => *d.as_bytes(),
         other => panic!("expected a digest, got {other:?}"),
     }
 }
@@ -832,14 +832,14 @@ fn a_transaction_or_its_signing_hash_signed_as_a_message_is_no_transaction_signa
     let SignInput::Digest(tx_hash) = tx_input else {
         panic!("EVM signs digests");
     };
-    for message in [tx_hash.to_vec(), req.bytes.clone()] {
+    for message in [tx_hash.as_bytes().to_vec(), req.bytes.clone()] {
         let input = message_sign_input(WalletType::Evm, &wallet.address, &message).unwrap();
         assert_ne!(input, tx_input);
         // EIP-191, rebuilt here: keccak256("\x19Ethereum Signed Message:\n" ‖ len ‖ message).
         let mut prefixed = format!("\x19Ethereum Signed Message:\n{}", message.len()).into_bytes();
         prefixed.extend_from_slice(&message);
         let eip191: [u8; 32] = Keccak256::digest(&prefixed).into();
-        assert_eq!(input, SignInput::Digest(eip191));
+        assert_eq!(input, SignInput::Digest(dyad_chains::Digest::new(eip191)));
 
         let signature = wallet.sign(&input);
         let Signature::Ecdsa { r, s, recovery_id } = signature else {
@@ -852,8 +852,12 @@ fn a_transaction_or_its_signing_hash_signed_as_a_message_is_no_transaction_signa
         let signer = VerifyingKey::recover_from_prehash(&eip191, &sig, id).unwrap();
         assert_eq!(signer, *wallet.signing.verifying_key());
         use k256::ecdsa::signature::hazmat::PrehashVerifier;
-        assert!(wallet.signing.verifying_key().verify_prehash(&tx_hash, &sig).is_err());
-        if let Ok(other) = VerifyingKey::recover_from_prehash(&tx_hash, &sig, id) {
+        assert!(wallet
+            .signing
+            .verifying_key()
+            .verify_prehash(tx_hash.as_bytes(), &sig)
+            .is_err());
+        if let Ok(other) = VerifyingKey::recover_from_prehash(tx_hash.as_bytes(), &sig, id) {
             assert_ne!(other, *wallet.signing.verifying_key());
         }
         assert!(matches!(

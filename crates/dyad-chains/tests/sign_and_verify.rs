@@ -22,7 +22,7 @@ fn ecdsa_sign(signing: &SigningKey, input: &SignInput) -> Signature {
     let SignInput::Digest(digest) = input else {
         panic!("ECDSA wallet types sign digests, got {input:?}");
     };
-    let (sig, id) = signing.sign_prehash_recoverable(digest).unwrap();
+    let (sig, id) = signing.sign_prehash_recoverable(digest.as_bytes()).unwrap();
     Signature::Ecdsa {
         r: sig.r().to_bytes().into(),
         s: sig.s().to_bytes().into(),
@@ -72,7 +72,7 @@ fn evm_personal_sign_matches_viem_and_recovers_to_the_address() {
     let sig = k256::ecdsa::Signature::from_slice(&encoded[..64]).unwrap();
     assert!(sig.normalize_s().is_none(), "s must be low");
     let id = RecoveryId::from_byte(encoded[64] - 27).unwrap();
-    let recovered = VerifyingKey::recover_from_prehash(&digest, &sig, id).unwrap();
+    let recovered = VerifyingKey::recover_from_prehash(digest.as_bytes(), &sig, id).unwrap();
     let recovered = PublicKey::Secp256k1(recovered.to_encoded_point(true).as_bytes().try_into().unwrap());
     assert_eq!(address(WalletType::Evm, &recovered, &config).unwrap(), addr);
 }
@@ -86,7 +86,7 @@ fn evm_high_s_is_normalized_and_still_recovers() {
     let SignInput::Digest(digest) = input else {
         panic!("EVM signs a digest");
     };
-    let (sig, id) = signing.sign_prehash_recoverable(&digest).unwrap();
+    let (sig, id) = signing.sign_prehash_recoverable(digest.as_bytes()).unwrap();
     // Build the malleated twin (r, n - s) with the other recovery id, as a buggy signer might.
     let high_s = -*sig.s();
     let malleated = Signature::Ecdsa {
@@ -144,12 +144,12 @@ fn cosmos_keplr_made_adr036_signature_verifies_against_our_sign_doc() {
         panic!("COSMOS signs a digest");
     };
     use k256::ecdsa::signature::hazmat::PrehashVerifier;
-    key.verify_prehash(&digest, &signature).unwrap();
+    key.verify_prehash(digest.as_bytes(), &signature).unwrap();
     // A different message must not verify (the check above can fail).
     let SignInput::Digest(other) = message_sign_input(WalletType::Cosmos, signer, b"something else").unwrap() else {
         panic!("COSMOS signs a digest");
     };
-    assert!(key.verify_prehash(&other, &signature).is_err());
+    assert!(key.verify_prehash(other.as_bytes(), &signature).is_err());
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn cosmos_sign_and_verify() {
     };
     let sig = k256::ecdsa::Signature::from_slice(&encoded).unwrap();
     assert!(sig.normalize_s().is_none(), "s must be low");
-    signing.verifying_key().verify_prehash(&digest, &sig).unwrap();
+    signing.verifying_key().verify_prehash(digest.as_bytes(), &sig).unwrap();
 }
 
 fn ed25519_round_trip(wallet_type: WalletType) {

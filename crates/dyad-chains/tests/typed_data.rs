@@ -25,7 +25,7 @@ const MAIL_V: u8 = 28;
 
 fn digest_of(json: &Value) -> [u8; 32] {
     match typed_data::prepare(&json.to_string()).unwrap().input {
-        SignInput::Digest(d) => d,
+        SignInput::Digest(d) => *d.as_bytes(),
         other => panic!("typed data signs a digest, got {other:?}"),
     }
 }
@@ -118,7 +118,7 @@ fn mail_example_signed_by_cow_gives_the_spec_signature() {
     let SignInput::Digest(digest) = prepared.input else {
         panic!("typed data signs a digest");
     };
-    let (sig, id) = signing.sign_prehash_recoverable(&digest).unwrap();
+    let (sig, id) = signing.sign_prehash_recoverable(digest.as_bytes()).unwrap();
     let signature = Signature::Ecdsa {
         r: sig.r().to_bytes().into(),
         s: sig.s().to_bytes().into(),

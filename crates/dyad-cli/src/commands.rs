@@ -7,7 +7,7 @@ use dyad_server::{AppState, DataDir, MasterKey, ServerConfig, SqliteStore, Store
 use serde_json::json;
 
 use base64::Engine;
-use dyad_proto::WalletType;
+use dyad_proto::{CeremonyKey, WalletType};
 use dyad_sdk::TransactionRequest;
 use dyad_types::hex0x;
 
@@ -49,8 +49,7 @@ fn pinned(conn: &Conn, dyad: Dyad) -> Result<Dyad, CliError> {
     let Some(text) = conn.server_key.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(dyad);
     };
-    let mut key = [0u8; 32];
-    hex::decode_to_slice(text.strip_prefix("0x").unwrap_or(text), &mut key).map_err(|_| {
+    let key: CeremonyKey = text.parse().map_err(|_| {
         CliError::Usage("--server-key / DYAD_SERVER_KEY must be 0x and 64 hex digits, as `dyad serve` prints it".into())
     })?;
     Ok(dyad.with_ceremony_key(key))
@@ -89,7 +88,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let (store, master) = open_storage(&args.storage).await?;
             let state = AppState::new(store, &master, ServerConfig::default()).await?;
             drop(master);
-            let ceremony_key = hex0x::encode(state.ceremony_key.public());
+            let ceremony_key = state.ceremony_key.public();
             let server = dyad_server::spawn(state, &args.listen)
                 .await
                 .map_err(|e| CliError::Io(format!("listening on {}: {e}", args.listen)))?;

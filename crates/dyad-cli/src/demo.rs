@@ -169,7 +169,7 @@ mod tests {
         let SignInput::Digest(digest) = dyad_chains::message_sign_input(wallet_type, &address, message).unwrap() else {
             panic!("ECDSA signs a digest");
         };
-        let (sig, id) = secret.sign_prehash_recoverable(&digest).unwrap();
+        let (sig, id) = secret.sign_prehash_recoverable(digest.as_bytes()).unwrap();
         let rs = sig.to_bytes();
         let signature = Signature::Ecdsa {
             r: rs[..32].try_into().unwrap(),

@@ -2,41 +2,39 @@
 
 use std::fmt;
 
-use crate::ecdsa::dkg::EcdsaDkg;
-use crate::ed25519::dkg::FrostDkg;
 use crate::machine::ByScheme;
-use crate::{KeyShare, Machine, MpcError, Role, Scheme, Transition};
+use crate::{dkls, frost, KeyShare, Machine, MpcError, Role, Scheme, SessionId, Transition};
 
 /// Distributed key generation. Output: this party's [`KeyShare`]; both parties get the same
 /// public key, and neither ever sees the whole private key.
 ///
 /// Holds secret round state: it must not be sent, persisted or cloned. Dropping it aborts the
 /// run for good.
-pub struct Dkg(ByScheme<EcdsaDkg, FrostDkg>);
+pub struct Dkg(ByScheme<dkls::dkg::Run, frost::dkg::Run>);
 
 impl Dkg {
     /// Starts a DKG as `role`. Both parties must use the same `scheme` and `session_id` (fresh
-    /// for every run) and different roles. Returns the machine and the first frame to send.
-    pub fn start(scheme: Scheme, role: Role, session_id: &[u8; 32]) -> Result<(Dkg, Vec<u8>), MpcError> {
-        let (state, frame) = match scheme {
+    /// for every run) and different roles. Returns the machine and the first message to send.
+    pub fn start(scheme: Scheme, role: Role, session_id: &SessionId) -> Result<(Dkg, Vec<u8>), MpcError> {
+        let (state, message) = match scheme {
             Scheme::Dkls => {
-                let (m, f) = EcdsaDkg::start(role, session_id)?;
-                (ByScheme::Ecdsa(m), f)
+                let (m, f) = dkls::dkg::Run::start(role, session_id)?;
+                (ByScheme::Dkls(m), f)
             }
             Scheme::Ed25519 => {
-                let (m, f) = FrostDkg::start(role, session_id)?;
-                (ByScheme::Ed25519(m), f)
+                let (m, f) = frost::dkg::Run::start(role, session_id)?;
+                (ByScheme::Frost(m), f)
             }
         };
-        Ok((Dkg(state), frame))
+        Ok((Dkg(state), message))
     }
 }
 
 impl Machine for Dkg {
     type Output = KeyShare;
 
-    fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
-        Ok(self.0.receive(frame)?.map(Dkg))
+    fn receive(self, message: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
+        Ok(self.0.receive(message)?.map(Dkg))
     }
 
     fn awaits_last_round(&self) -> bool {

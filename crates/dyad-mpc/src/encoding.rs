@@ -1,4 +1,4 @@
-//! The byte layout shared by frames and stored shares: one header byte (a frame tag or a format
+//! The byte layout shared by messages and stored shares: one header byte (a message tag or a format
 //! version), then postcard.
 //!
 //! Both carry secrets at times, so encoding goes through a buffer that wipes every allocation it

@@ -7,9 +7,9 @@
 /// run: the machine is gone and a retry is a new run with a new session id.
 #[derive(Debug, thiserror::Error)]
 pub enum MpcError {
-    /// The frame did not decode as the peer's message for this round: garbage, truncated,
-    /// trailing bytes, or a frame of another round, protocol or scheme.
-    #[error("frame did not decode as the expected message for this round")]
+    /// The message did not decode as the peer's message for this round: garbage, truncated,
+    /// trailing bytes, or a message of another round, protocol or scheme.
+    #[error("the peer's message did not decode as this round's")]
     Decode,
     /// The protocol library reported a failure (a proof, commitment or consistency check did
     /// not hold, or the peer's message does not belong to this session). Treat as an abort.

@@ -2,11 +2,9 @@
 
 use std::fmt;
 
-use crate::ecdsa::refresh::EcdsaRefresh;
-use crate::ed25519::refresh::FrostRefresh;
 use crate::machine::ByScheme;
 use crate::share::Secret;
-use crate::{KeyShare, Machine, MpcError, PublicKey, Transition};
+use crate::{dkls, frost, KeyShare, Machine, MpcError, PublicKey, SessionId, Transition};
 
 /// Share refresh. Output: this party's new [`KeyShare`] for the same public key. The old and
 /// new shares do not combine: once both parties hold new shares and have destroyed the old
@@ -14,40 +12,40 @@ use crate::{KeyShare, Machine, MpcError, PublicKey, Transition};
 ///
 /// Holds secret round state: it must not be sent, persisted or cloned. Dropping it aborts the
 /// run; the old shares stay valid until the new ones are committed.
-pub struct Refresh(ByScheme<EcdsaRefresh, FrostRefresh>);
+pub struct Refresh(ByScheme<dkls::refresh::Run, frost::refresh::Run>);
 
 impl Refresh {
     /// Starts refreshing `share`. Both parties must use the same `session_id`, fresh for every
     /// run. DKLS uses the complete refresh (new OT setup too), not the fast one.
-    pub fn start(share: &KeyShare, session_id: &[u8; 32]) -> Result<(Refresh, Vec<u8>), MpcError> {
-        let (state, frame) = match share.secret() {
-            Secret::Ecdsa(party) => {
-                let (m, f) = EcdsaRefresh::start(party, share.role(), share.public_key(), session_id)?;
-                (ByScheme::Ecdsa(m), f)
+    pub fn start(share: &KeyShare, session_id: &SessionId) -> Result<(Refresh, Vec<u8>), MpcError> {
+        let (state, message) = match share.secret() {
+            Secret::Dkls(party) => {
+                let (m, f) = dkls::refresh::Run::start(party, share.role(), share.public_key(), session_id)?;
+                (ByScheme::Dkls(m), f)
             }
-            Secret::Ed25519 {
+            Secret::Frost {
                 key_package,
                 public_key_package,
             } => {
-                let (m, f) = FrostRefresh::start(
+                let (m, f) = frost::refresh::Run::start(
                     key_package,
                     public_key_package,
                     share.role(),
                     share.public_key(),
                     session_id,
                 )?;
-                (ByScheme::Ed25519(m), f)
+                (ByScheme::Frost(m), f)
             }
         };
-        Ok((Refresh(state), frame))
+        Ok((Refresh(state), message))
     }
 }
 
 impl Machine for Refresh {
     type Output = KeyShare;
 
-    fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
-        Ok(self.0.receive(frame)?.map(Refresh))
+    fn receive(self, message: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
+        Ok(self.0.receive(message)?.map(Refresh))
     }
 
     fn awaits_last_round(&self) -> bool {

@@ -6,8 +6,8 @@ use frost_ed25519::keys::{KeyPackage, PublicKeyPackage};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::ecdsa::{self, Party};
-use crate::{ed25519, encoding, MpcError, PublicKey, Role, Scheme};
+use crate::dkls::{self, Party};
+use crate::{encoding, frost, MpcError, PublicKey, Role, Scheme};
 
 /// The storage format version written by [`KeyShare::to_bytes`]. A new layout gets a new
 /// number; old numbers stay readable for as long as shares written with them may exist.
@@ -29,9 +29,9 @@ pub struct KeyShare {
 #[derive(Clone)]
 pub(crate) enum Secret {
     /// DKLs: the secret point plus the OT/multiplication state and zero-share seeds.
-    Ecdsa(Box<Party>),
+    Dkls(Box<Party>),
     /// FROST: the signing share, and every party's verifying share (to check signature shares).
-    Ed25519 {
+    Frost {
         key_package: Box<KeyPackage>,
         public_key_package: Box<PublicKeyPackage>,
     },
@@ -41,8 +41,8 @@ pub(crate) enum Secret {
 /// format: it must match [`StoredOwned`].
 #[derive(Serialize)]
 enum StoredRef<'a> {
-    Ecdsa(&'a Party),
-    Ed25519 {
+    Dkls(&'a Party),
+    Frost {
         key_package: &'a KeyPackage,
         public_key_package: &'a PublicKeyPackage,
     },
@@ -51,8 +51,8 @@ enum StoredRef<'a> {
 /// Storage layout after the version byte, owned for reading.
 #[derive(Deserialize)]
 enum StoredOwned {
-    Ecdsa(Box<Party>),
-    Ed25519 {
+    Dkls(Box<Party>),
+    Frost {
         key_package: Box<KeyPackage>,
         public_key_package: Box<PublicKeyPackage>,
     },
@@ -78,11 +78,11 @@ impl KeyShare {
     /// it leaves memory. The buffer wipes itself on drop.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let stored = match &self.secret {
-            Secret::Ecdsa(party) => StoredRef::Ecdsa(party),
-            Secret::Ed25519 {
+            Secret::Dkls(party) => StoredRef::Dkls(party),
+            Secret::Frost {
                 key_package,
                 public_key_package,
-            } => StoredRef::Ed25519 {
+            } => StoredRef::Frost {
                 key_package,
                 public_key_package,
             },
@@ -101,44 +101,41 @@ impl KeyShare {
         }
         let (_, stored) = encoding::decode::<StoredOwned>(bytes).ok_or(MpcError::InvalidShare)?;
         match stored {
-            StoredOwned::Ecdsa(party) => Self::ecdsa(party),
-            StoredOwned::Ed25519 {
+            StoredOwned::Dkls(party) => Self::dkls(party),
+            StoredOwned::Frost {
                 key_package,
                 public_key_package,
-            } => Self::ed25519(key_package, public_key_package),
+            } => Self::frost(key_package, public_key_package),
         }
         .map_err(|_| MpcError::InvalidShare)
     }
 
     /// Wraps the result of a DKLs DKG or refresh, after checking it.
-    pub(crate) fn from_ecdsa(party: Party) -> Result<Self, MpcError> {
-        Self::ecdsa(Box::new(party))
+    pub(crate) fn from_dkls(party: Party) -> Result<Self, MpcError> {
+        Self::dkls(Box::new(party))
     }
 
     /// Wraps the result of a FROST DKG or refresh, after checking it.
-    pub(crate) fn from_ed25519(
-        key_package: KeyPackage,
-        public_key_package: PublicKeyPackage,
-    ) -> Result<Self, MpcError> {
-        Self::ed25519(Box::new(key_package), Box::new(public_key_package))
+    pub(crate) fn from_frost(key_package: KeyPackage, public_key_package: PublicKeyPackage) -> Result<Self, MpcError> {
+        Self::frost(Box::new(key_package), Box::new(public_key_package))
     }
 
-    fn ecdsa(party: Box<Party>) -> Result<Self, MpcError> {
-        let (role, public_key) = ecdsa::validate(&party)?;
+    fn dkls(party: Box<Party>) -> Result<Self, MpcError> {
+        let (role, public_key) = dkls::validate(&party)?;
         KeyShare {
             role,
             public_key,
-            secret: Secret::Ecdsa(party),
+            secret: Secret::Dkls(party),
         }
         .checked()
     }
 
-    fn ed25519(key_package: Box<KeyPackage>, public_key_package: Box<PublicKeyPackage>) -> Result<Self, MpcError> {
-        let (role, public_key) = ed25519::validate(&key_package, &public_key_package)?;
+    fn frost(key_package: Box<KeyPackage>, public_key_package: Box<PublicKeyPackage>) -> Result<Self, MpcError> {
+        let (role, public_key) = frost::validate(&key_package, &public_key_package)?;
         KeyShare {
             role,
             public_key,
-            secret: Secret::Ed25519 {
+            secret: Secret::Frost {
                 key_package,
                 public_key_package,
             },
@@ -161,10 +158,10 @@ impl KeyShare {
     #[cfg(feature = "danger-expose-secret")]
     pub fn danger_secret_scalar(&self) -> Zeroizing<Vec<u8>> {
         match &self.secret {
-            Secret::Ecdsa(party) => Zeroizing::new(
-                dkls23::utilities::hashes::scalar_to_bytes::<crate::ecdsa::Curve>(&party.poly_point).to_vec(),
+            Secret::Dkls(party) => Zeroizing::new(
+                dkls23::utilities::hashes::scalar_to_bytes::<crate::dkls::Curve>(&party.poly_point).to_vec(),
             ),
-            Secret::Ed25519 { key_package, .. } => Zeroizing::new(key_package.signing_share().serialize()),
+            Secret::Frost { key_package, .. } => Zeroizing::new(key_package.signing_share().serialize()),
         }
     }
 
@@ -190,14 +187,14 @@ mod tests {
     use dkls23::utilities::hashes::scalar_to_bytes;
 
     use super::*;
-    use crate::ecdsa::Curve;
+    use crate::dkls::Curve;
     use crate::{run_local, Dkg};
 
     fn pair(scheme: Scheme) -> (KeyShare, KeyShare) {
         let sid = [7u8; 32];
         run_local(
-            Dkg::start(scheme, Role::User, &sid).unwrap(),
-            Dkg::start(scheme, Role::Cloud, &sid).unwrap(),
+            Dkg::start(scheme, Role::User, &crate::SessionId::new(sid)).unwrap(),
+            Dkg::start(scheme, Role::Cloud, &crate::SessionId::new(sid)).unwrap(),
         )
         .unwrap()
     }
@@ -205,8 +202,8 @@ mod tests {
     /// The hex of the secret scalar itself, which `Debug` must never contain.
     fn secret_hex(share: &KeyShare) -> String {
         match share.secret() {
-            Secret::Ecdsa(party) => hex::encode(scalar_to_bytes::<Curve>(&party.poly_point)),
-            Secret::Ed25519 { key_package, .. } => hex::encode(key_package.signing_share().serialize()),
+            Secret::Dkls(party) => hex::encode(scalar_to_bytes::<Curve>(&party.poly_point)),
+            Secret::Frost { key_package, .. } => hex::encode(key_package.signing_share().serialize()),
         }
     }
 
@@ -229,25 +226,25 @@ mod tests {
     }
 
     #[test]
-    fn inconsistent_ed25519_contents_are_invalid() {
+    fn inconsistent_frost_contents_are_invalid() {
         let (user, _) = pair(Scheme::Ed25519);
         let (other, other_cloud) = pair(Scheme::Ed25519);
-        let (Secret::Ed25519 { key_package, .. }, Secret::Ed25519 { public_key_package, .. }) =
+        let (Secret::Frost { key_package, .. }, Secret::Frost { public_key_package, .. }) =
             (user.secret(), other.secret())
         else {
             unreachable!()
         };
         // One key's share with another key's public package.
-        let mixed = encode_raw(&StoredRef::Ed25519 {
+        let mixed = encode_raw(&StoredRef::Frost {
             key_package,
             public_key_package,
         });
         assert!(matches!(KeyShare::from_bytes(&mixed), Err(MpcError::InvalidShare)));
         // The other key's own pair decodes (the raw encoder is the real format).
-        let Secret::Ed25519 { key_package, .. } = other_cloud.secret() else {
+        let Secret::Frost { key_package, .. } = other_cloud.secret() else {
             unreachable!()
         };
-        let good = encode_raw(&StoredRef::Ed25519 {
+        let good = encode_raw(&StoredRef::Frost {
             key_package,
             public_key_package,
         });
@@ -257,12 +254,12 @@ mod tests {
     #[test]
     fn inconsistent_dkls_contents_are_invalid() {
         let (user, _) = pair(Scheme::Dkls);
-        let Secret::Ecdsa(party) = user.secret() else {
+        let Secret::Dkls(party) = user.secret() else {
             unreachable!()
         };
         let invalid = |p: &Party| {
             matches!(
-                KeyShare::from_bytes(&encode_raw(&StoredRef::Ecdsa(p))),
+                KeyShare::from_bytes(&encode_raw(&StoredRef::Dkls(p))),
                 Err(MpcError::InvalidShare)
             )
         };

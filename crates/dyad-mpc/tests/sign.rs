@@ -2,7 +2,7 @@
 
 mod support;
 
-use dyad_mpc::{KeyShare, MpcError, Scheme, Sign, SignInput, Signature};
+use dyad_mpc::{Digest, KeyShare, MpcError, Scheme, Sign, SignInput, Signature};
 use support::*;
 
 /// secp256k1 group order n, big-endian.
@@ -35,7 +35,7 @@ fn dkls_signatures_verify_with_k256() {
     // except with probability 2⁻²³.
     for _ in 0..24 {
         let digest: [u8; 32] = random_bytes();
-        let input = SignInput::Digest(digest);
+        let input = SignInput::Digest(Digest::new(digest));
         let (a, b) = sign(user, cloud, &input).unwrap();
         assert_eq!(a, b, "parties computed different signatures");
         k256_verify(&pk, &digest, &a).unwrap();
@@ -51,7 +51,8 @@ fn dkls_signatures_verify_with_k256() {
         other[0] ^= 1;
         assert!(k256_verify(&pk, &other, &a).is_err());
         assert!(matches!(
-            pk.verify(&SignInput::Digest(other), &a).map_err(MpcError::from),
+            pk.verify(&SignInput::Digest(Digest::new(other)), &a)
+                .map_err(MpcError::from),
             Err(MpcError::BadSignature)
         ));
         let flipped = Signature::Ecdsa {
@@ -118,7 +119,7 @@ fn sign_input_must_fit_the_scheme() {
         Err(MpcError::InputMismatch)
     ));
     assert!(matches!(
-        Sign::start(ed, &sid, &SignInput::Digest([1; 32])),
+        Sign::start(ed, &sid, &SignInput::Digest(Digest::new([1; 32]))),
         Err(MpcError::InputMismatch)
     ));
 }
@@ -163,7 +164,7 @@ fn signature_serde_roundtrip() {
     assert!(serde_json::from_str::<Signature>(&long).is_err());
     let short = format!("{{\"Ed25519\":{:?}}}", vec![1u8; 63]);
     assert!(serde_json::from_str::<Signature>(&short).is_err());
-    for input in [SignInput::Digest([3; 32]), SignInput::Message(vec![1, 2])] {
+    for input in [SignInput::Digest(Digest::new([3; 32])), SignInput::Message(vec![1, 2])] {
         let json = serde_json::to_string(&input).unwrap();
         assert_eq!(serde_json::from_str::<SignInput>(&json).unwrap(), input);
     }

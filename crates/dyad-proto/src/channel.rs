@@ -12,6 +12,7 @@ use snow::params::NoiseParams;
 use snow::{HandshakeState, TransportState};
 use zeroize::Zeroizing;
 
+use crate::ceremony_key::CeremonyKey;
 use crate::error::ProtoError;
 use crate::ids::CeremonyId;
 
@@ -37,7 +38,7 @@ fn prologue(id: &CeremonyId) -> Vec<u8> {
 /// The server's static X25519 key pair. Secret: must not be sent or logged.
 pub struct ServerStaticKey {
     private: Zeroizing<[u8; 32]>,
-    public: [u8; 32],
+    public: CeremonyKey,
 }
 
 impl ServerStaticKey {
@@ -48,23 +49,25 @@ impl ServerStaticKey {
             .resolve_dh(&snow::params::DHChoice::Curve25519)
             .ok_or(ProtoError::Channel("no X25519 implementation"))?;
         dh.set(&secret);
-        let mut public = [0u8; 32];
-        public.copy_from_slice(dh.pubkey());
+        let public: [u8; 32] = dh
+            .pubkey()
+            .try_into()
+            .map_err(|_| ProtoError::Channel("X25519 public key of the wrong length"))?;
         Ok(Self {
             private: Zeroizing::new(secret),
-            public,
+            public: CeremonyKey::new(public),
         })
     }
 
     /// The public half, which clients pin.
-    pub fn public(&self) -> [u8; 32] {
+    pub fn public(&self) -> CeremonyKey {
         self.public
     }
 }
 
 impl std::fmt::Debug for ServerStaticKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ServerStaticKey {{ public: {}, .. }}", hex::encode(self.public))
+        write!(f, "ServerStaticKey {{ public: {}, .. }}", self.public)
     }
 }
 
@@ -74,10 +77,10 @@ pub struct Initiator(HandshakeState);
 impl Initiator {
     /// Start a handshake to the server whose static public key is `server`, for ceremony `id`.
     /// Returns the first handshake message to send.
-    pub fn start(server: &[u8; 32], id: &CeremonyId) -> Result<(Self, Vec<u8>), ProtoError> {
+    pub fn start(server: &CeremonyKey, id: &CeremonyId) -> Result<(Self, Vec<u8>), ProtoError> {
         let prologue = prologue(id);
         let mut hs = snow::Builder::new(params())
-            .remote_public_key(server)
+            .remote_public_key(server.as_bytes())
             .prologue(&prologue)
             .build_initiator()
             .map_err(|_| ProtoError::Channel("handshake setup failed"))?;

@@ -4,9 +4,9 @@
 //! theirs. Each phase is a type, each step a function from what the previous run produced to
 //! the next run to drive:
 //!
-//! 1. [`KeyGeneration::dkg`]: the DKG, session id `session_id(ceremony, "dkg")`.
+//! 1. [`KeyGeneration::dkg`]: the DKG, session id `session_id(ceremony, Run::Dkg)`.
 //! 2. [`KeyGeneration::test_signature`]: with the share the DKG gave, a test signature under
-//!    `session_id(ceremony, "confirm")` over [`confirmation_input`], a value both derive from the
+//!    `session_id(ceremony, Run::Confirm)` over [`confirmation_input`], a value both derive from the
 //!    ceremony id (so neither party can steer it toward a hash of its choosing).
 //! 3. [`TestSignature::verify`]: each party checks the signature under the new public key with
 //!    the standard verifier, on its own: a key both parties cannot sign with is never used.
@@ -18,7 +18,7 @@ use std::sync::Arc;
 use dyad_mpc::{Dkg, KeyShare, MpcError, PublicKey, Role, Scheme, Sign, SignInput, Signature};
 
 use crate::ids::CeremonyId;
-use crate::session::{confirmation_input, session_id};
+use crate::session::{confirmation_input, session_id, Run};
 
 /// Start of a key generation ceremony for one party.
 #[derive(Clone, Copy, Debug)]
@@ -44,7 +44,7 @@ impl KeyGeneration {
     /// Step 1: the DKG run.
     pub fn dkg(&self) -> RunStart<Dkg> {
         let (scheme, role) = (self.scheme, self.role);
-        let sid = session_id(&self.ceremony, "dkg");
+        let sid = session_id(&self.ceremony, Run::Dkg);
         Box::new(move || Dkg::start(scheme, role, &sid))
     }
 
@@ -52,7 +52,7 @@ impl KeyGeneration {
     pub fn test_signature(self, share: KeyShare) -> (TestSignature, RunStart<Sign>) {
         let share = Arc::new(share);
         let input = confirmation_input(self.scheme, &self.ceremony);
-        let sid = session_id(&self.ceremony, "confirm");
+        let sid = session_id(&self.ceremony, Run::Confirm);
         let (run_share, run_input) = (share.clone(), input.clone());
         let start: RunStart<Sign> = Box::new(move || Sign::start(&run_share, &sid, &run_input));
         (TestSignature { share, input }, start)

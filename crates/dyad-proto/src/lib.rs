@@ -11,6 +11,7 @@
 //! storage, and never decide a party's policy (who may create or sign, deadlines, leases): it
 //! says what the bytes on the wire mean and in which order they go.
 
+pub mod ceremony_key;
 pub mod channel;
 pub mod error;
 pub mod frame;
@@ -23,14 +24,15 @@ pub mod session;
 pub mod turns;
 pub mod wallet;
 
+pub use ceremony_key::CeremonyKey;
 pub use channel::{Initiator, Responder, SecureChannel, ServerStaticKey};
 pub use error::{ErrorBody, ErrorCode, ProtoError};
 pub use frame::{Frame, Outcome, RoundMessage};
 pub use ids::{AppId, CeremonyId, Environment, WalletId};
 pub use keygen::KeyGeneration;
 pub use pregen::PregenId;
-pub use runner::{run_machine, CeremonyChannel, FrameTransport, HeldFrame, PEER_TIMEOUT};
-pub use session::{confirmation_input, session_id};
+pub use runner::{CeremonyChannel, FrameTransport, HeldFrame, PEER_TIMEOUT};
+pub use session::{confirmation_input, session_id, Run};
 pub use turns::{Turn, Turns};
 pub use wallet::{WalletStatus, WalletView};
 

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ceremony_key::CeremonyKey;
 use crate::ids::{CeremonyId, WalletId};
 use crate::pregen::PregenId;
 use crate::wallet::WalletView;
@@ -15,7 +16,7 @@ pub struct InfoResponse {
     /// Server version.
     pub version: String,
     /// The server's static Noise (X25519) public key, `0x` hex: ceremonies are encrypted to it.
-    pub ceremony_public_key: String,
+    pub ceremony_public_key: CeremonyKey,
     /// Wallet types this server creates.
     pub wallet_types: Vec<WalletType>,
 }
@@ -128,8 +129,10 @@ pub fn decode_hex_or_base64(s: &str) -> Option<Vec<u8>> {
 }
 
 /// A 32-byte digest given as `0x` hex (or base64).
-pub fn decode_digest(s: &str) -> Option<[u8; 32]> {
-    decode_hex_or_base64(s).and_then(|d| d.try_into().ok())
+pub fn decode_digest(s: &str) -> Option<dyad_types::Digest> {
+    decode_hex_or_base64(s)
+        .and_then(|d| <[u8; 32]>::try_from(d).ok())
+        .map(dyad_types::Digest::new)
 }
 
 /// The canonical text of typed data: a JSON string is taken as the document it contains.

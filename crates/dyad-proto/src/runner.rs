@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use dyad_mpc::{Machine, MpcError, Transition};
 
+use crate::ceremony_key::CeremonyKey;
 use crate::channel::{Initiator, Responder, SecureChannel, ServerStaticKey};
 use crate::error::{ErrorCode, ProtoError};
 use crate::frame::{Frame, RoundMessage};
@@ -36,7 +37,7 @@ pub struct CeremonyChannel<T> {
 
 impl<T: FrameTransport> CeremonyChannel<T> {
     /// Client side: handshake with the server whose ceremony key is `server`.
-    pub async fn connect(mut io: T, server: &[u8; 32], id: &CeremonyId) -> Result<Self, ProtoError> {
+    pub async fn connect(mut io: T, server: &CeremonyKey, id: &CeremonyId) -> Result<Self, ProtoError> {
         let (init, m1) = Initiator::start(server, id)?;
         io.send(m1).await?;
         let m2 = recv_timeout(&mut io, None).await?;
@@ -184,17 +185,6 @@ impl std::fmt::Debug for HeldFrame {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "HeldFrame({} bytes)", self.0.len())
     }
-}
-
-/// Shorthand for [`CeremonyChannel::run`].
-pub async fn run_machine<T, M, F>(channel: &mut CeremonyChannel<T>, start: F) -> Result<M::Output, ProtoError>
-where
-    T: FrameTransport,
-    M: Machine,
-    M::Output: Send + 'static,
-    F: FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static,
-{
-    channel.run(start).await
 }
 
 /// Runs a protocol step on the blocking pool. Its error is the step's own, for the caller to

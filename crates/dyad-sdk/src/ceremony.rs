@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dyad_proto::{
-    session_id, CeremonyChannel, ErrorCode, Frame, KeyGeneration, Outcome, PregenId, ProtoError, WalletStatus,
-    WalletType, WalletView,
+    session_id, CeremonyChannel, CeremonyKey, ErrorCode, Frame, KeyGeneration, Outcome, PregenId, ProtoError, Run,
+    WalletStatus, WalletType, WalletView,
 };
 
 use crate::error::SdkError;
@@ -20,7 +20,7 @@ use crate::transport::ClientSocket;
 
 async fn open(
     api: &Api,
-    server_key: &[u8; 32],
+    server_key: &CeremonyKey,
     ticket: &CeremonyTicket,
 ) -> Result<CeremonyChannel<ClientSocket>, SdkError> {
     let socket = ClientSocket::connect(&api.ws_url(&ceremony_path(&ticket.ceremony_id))).await?;
@@ -39,7 +39,7 @@ const CEREMONY_DEADLINE: Duration = Duration::from_secs(180);
 /// dropped, since its share may be the only copy.
 pub async fn generate(
     api: &Api,
-    server_key: [u8; 32],
+    server_key: CeremonyKey,
     wallet_type: WalletType,
     pregen_id: &PregenId,
     ticket: &CeremonyTicket,
@@ -172,7 +172,7 @@ pub async fn sign(
     let mut channel = tokio::time::timeout(CEREMONY_DEADLINE, open(api, &wallet.server_key, ticket))
         .await
         .map_err(|_| SdkError::Ceremony(ProtoError::Timeout))??;
-    let sid = session_id(&ticket.ceremony_id, "sign");
+    let sid = session_id(&ticket.ceremony_id, Run::Sign);
     // The same share, not a copy: the protocol worker holds it while the run lasts.
     let (share, machine_input) = (Arc::clone(&wallet.share), prepared.input.clone());
     let result = tokio::time::timeout(CEREMONY_DEADLINE, async {

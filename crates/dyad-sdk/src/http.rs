@@ -62,11 +62,6 @@ impl Api {
         }
     }
 
-    /// The base URL.
-    pub fn base(&self) -> &str {
-        &self.base
-    }
-
     /// The WebSocket URL for a server path.
     pub fn ws_url(&self, path: &str) -> String {
         let base = if let Some(rest) = self.base.strip_prefix("https://") {

@@ -21,14 +21,14 @@
 
 #[cfg(feature = "alloy")]
 pub mod alloy;
-pub mod ceremony;
-pub mod error;
-pub mod http;
-pub mod share;
+mod ceremony;
+mod error;
+mod http;
+mod share;
 mod share_guard;
 #[cfg(feature = "solana")]
 pub mod solana;
-pub mod transport;
+mod transport;
 
 use std::sync::Mutex;
 
@@ -41,9 +41,10 @@ use dyad_types::hex0x;
 use reqwest::Method;
 use tokio::sync::OnceCell;
 
-pub use dyad_chains::{CosmosSignMode, TransactionRequest, TxSummary};
-pub use dyad_proto::{ErrorCode, PregenId, WalletId, WalletStatus, WalletType, WalletView};
+pub use dyad_chains::{CosmosSignMode, Digest, TransactionRequest, TxSummary};
+pub use dyad_proto::{CeremonyKey, ErrorCode, PregenId, WalletId, WalletStatus, WalletType, WalletView};
 pub use error::SdkError;
+pub use http::default_client;
 pub use share::{LoadedWallet, UserShare};
 
 /// A wallet as the server describes it.
@@ -71,7 +72,7 @@ pub struct SignedTransactionResult {
 
 /// A ceremony that failed in its Noise handshake becomes [`SdkError::HandshakeFailed`]: the
 /// server could not answer for the key the client encrypted to, and no share took part.
-fn handshake_failure(e: SdkError, key: &[u8; 32]) -> SdkError {
+fn handshake_failure(e: SdkError, key: &CeremonyKey) -> SdkError {
     use dyad_proto::ProtoError;
     let in_handshake = match &e {
         SdkError::Ceremony(ProtoError::Channel(m)) => m.starts_with("handshake failed"),
@@ -80,7 +81,7 @@ fn handshake_failure(e: SdkError, key: &[u8; 32]) -> SdkError {
     };
     if in_handshake {
         SdkError::HandshakeFailed {
-            expected: hex0x::encode(key),
+            expected: key.to_string(),
         }
     } else {
         e
@@ -93,9 +94,9 @@ fn handshake_failure(e: SdkError, key: &[u8; 32]) -> SdkError {
 pub struct Dyad {
     api: http::Api,
     /// The ceremony key the operator pinned, if any.
-    pinned: Option<[u8; 32]>,
+    pinned: Option<CeremonyKey>,
     /// The key `/v1/info` names, once fetched (and, if pinned, found equal to the pin).
-    server_key: OnceCell<[u8; 32]>,
+    server_key: OnceCell<CeremonyKey>,
     wallets: Mutex<Vec<LoadedWallet>>,
 }
 
@@ -106,7 +107,7 @@ impl Dyad {
     }
 
     /// Like [`Dyad::new`] but reusing an HTTP client (connection pool) across many `Dyad`s.
-    /// Build it like [`http::default_client`]: no redirects (the API key must not follow one to
+    /// Build it like [`default_client`]: no redirects (the API key must not follow one to
     /// another host) and timeouts.
     pub fn with_http(url: &str, api_key: &str, http: reqwest::Client) -> Self {
         Self {
@@ -124,14 +125,14 @@ impl Dyad {
     /// ([`SdkError::ServerKeyMismatch`] otherwise), and `set_user_share` refuses shares made
     /// with another key. Without a pin, the key `/v1/info` names on first use is trusted: trust
     /// on first use, over the same TLS as the API.
-    pub fn with_ceremony_key(mut self, key: [u8; 32]) -> Self {
+    pub fn with_ceremony_key(mut self, key: CeremonyKey) -> Self {
         self.pinned = Some(key);
         self
     }
 
     /// The ceremony key this client encrypts to: the one `/v1/info` names, which must equal the
     /// pinned key if there is one. Fetched once per client.
-    pub async fn verify_ceremony_key(&self) -> Result<[u8; 32], SdkError> {
+    pub async fn verify_ceremony_key(&self) -> Result<CeremonyKey, SdkError> {
         self.server_key().await
     }
 
@@ -140,17 +141,14 @@ impl Dyad {
         self.api.call::<(), _>(Method::GET, "/v1/info", &[], None).await
     }
 
-    async fn server_key(&self) -> Result<[u8; 32], SdkError> {
+    async fn server_key(&self) -> Result<CeremonyKey, SdkError> {
         self.server_key
             .get_or_try_init(|| async {
-                let info = self.info().await?;
-                let mut k = [0u8; 32];
-                hex::decode_to_slice(info.ceremony_public_key.trim_start_matches("0x"), &mut k)
-                    .map_err(|_| SdkError::Http("server sent a malformed ceremony key".into()))?;
+                let k = self.info().await?.ceremony_public_key;
                 match self.pinned {
                     Some(pinned) if pinned != k => Err(SdkError::ServerKeyMismatch {
-                        pinned: hex0x::encode(pinned),
-                        presented: hex0x::encode(k),
+                        pinned: pinned.to_string(),
+                        presented: k.to_string(),
                     }),
                     _ => Ok(k),
                 }
@@ -284,8 +282,8 @@ impl Dyad {
         }
         if let Some(w) = wallets.iter().find(|w| w.server_key != server_key) {
             return Err(SdkError::ForeignShare {
-                found: hex0x::encode(w.server_key),
-                expected: hex0x::encode(server_key),
+                found: w.server_key.to_string(),
+                expected: server_key.to_string(),
             });
         }
         *self.loaded() = wallets;
@@ -422,7 +420,8 @@ impl Dyad {
 
     /// Sign a 32-byte digest as is (EVM and COSMOS wallets). Dangerous: a digest can be the
     /// hash of anything, so servers may refuse it by policy.
-    pub async fn sign_raw(&self, wallet_id: WalletId, digest: [u8; 32]) -> Result<SignResult, SdkError> {
+    pub async fn sign_raw(&self, wallet_id: WalletId, digest: impl Into<Digest>) -> Result<SignResult, SdkError> {
+        let digest = digest.into();
         let body = SignRawRequest {
             digest: hex0x::encode(digest),
         };

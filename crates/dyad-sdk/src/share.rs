@@ -12,7 +12,7 @@ use std::sync::Arc;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use dyad_mpc::{KeyShare, Role};
-use dyad_proto::WalletView;
+use dyad_proto::{CeremonyKey, WalletView};
 use dyad_types::hex0x;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -31,6 +31,12 @@ impl UserShare {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// The wallets `set_user_share` would load from `text`, checked offline as it checks them
+    /// (without asking the server), for an app that wants to look before loading.
+    pub fn decode(text: &str) -> Result<Vec<LoadedWallet>, SdkError> {
+        decode(text)
+    }
 }
 
 impl fmt::Debug for UserShare {
@@ -47,7 +53,7 @@ pub struct LoadedWallet {
     /// The wallet as the server described it.
     pub view: WalletView,
     /// The server ceremony key it was made with.
-    pub server_key: [u8; 32],
+    pub server_key: CeremonyKey,
     /// The user party's share. Secret.
     pub share: Arc<KeyShare>,
     /// Set for good once the server misbehaved in a ceremony of this wallet: this share must
@@ -93,7 +99,7 @@ pub fn encode<'a>(wallets: impl IntoIterator<Item = &'a LoadedWallet>) -> Result
         let entry = Entry {
             v: VERSION,
             view: w.view.clone(),
-            server_key: hex0x::encode(w.server_key),
+            server_key: w.server_key.to_string(),
             server_misbehaved: w.server_misbehaved,
             share: Zeroizing::new(STANDARD.encode(&*w.share.to_bytes())),
         };
@@ -145,8 +151,9 @@ pub fn decode(s: &str) -> Result<Vec<LoadedWallet>, SdkError> {
         if pk_hex != entry.view.public_key {
             return Err(entry_error(i, "key share does not belong to the wallet's public key"));
         }
-        let mut server_key = [0u8; 32];
-        hex::decode_to_slice(entry.server_key.trim_start_matches("0x"), &mut server_key)
+        let server_key: CeremonyKey = entry
+            .server_key
+            .parse()
             .map_err(|_| entry_error(i, "server key is not 32 bytes of hex"))?;
         if out.iter().any(|w| w.view.id == entry.view.id) {
             return Err(entry_error(i, "the same wallet appears twice"));

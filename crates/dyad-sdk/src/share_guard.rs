@@ -10,10 +10,10 @@
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
 
-use dyad_proto::{Turn, Turns, WalletId};
+use dyad_proto::{CeremonyKey, Turn, Turns, WalletId};
 
 /// A share is named by its server's ceremony key and its wallet.
-type ShareKey = ([u8; 32], WalletId);
+type ShareKey = (CeremonyKey, WalletId);
 
 #[derive(Default)]
 struct Guard {
@@ -32,16 +32,16 @@ fn retired() -> std::sync::MutexGuard<'static, HashSet<ShareKey>> {
 }
 
 /// Wait until no other ceremony of this share runs in this process.
-pub(crate) async fn turn(server_key: &[u8; 32], wallet: WalletId) -> Turn {
+pub(crate) async fn turn(server_key: &CeremonyKey, wallet: WalletId) -> Turn {
     guard().turns.take(&(*server_key, wallet)).await
 }
 
 /// The server of this share cheated: it must never take part in a ceremony again.
-pub(crate) fn retire(server_key: &[u8; 32], wallet: WalletId) {
+pub(crate) fn retire(server_key: &CeremonyKey, wallet: WalletId) {
     retired().insert((*server_key, wallet));
 }
 
 /// Whether this share was retired in this process.
-pub(crate) fn is_retired(server_key: &[u8; 32], wallet: WalletId) -> bool {
+pub(crate) fn is_retired(server_key: &CeremonyKey, wallet: WalletId) -> bool {
     retired().contains(&(*server_key, wallet))
 }

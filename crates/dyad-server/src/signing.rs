@@ -117,7 +117,7 @@ fn request_bytes(request: &SignRequest) -> Vec<u8> {
         SignRequest::Message(m) => m.clone(),
         SignRequest::Transaction(t) => t.bytes.clone(),
         SignRequest::TypedData(s) => s.as_bytes().to_vec(),
-        SignRequest::Raw(d) => d.to_vec(),
+        SignRequest::Raw(d) => d.as_bytes().to_vec(),
     }
 }
 

@@ -5,7 +5,7 @@ mod support;
 
 use dyad_mpc::{Dkg, Role, Scheme};
 use dyad_proto::rest::CeremonyTicket;
-use dyad_proto::{session_id, ErrorCode, Frame, WalletType};
+use dyad_proto::{session_id, ErrorCode, Frame, Run, WalletType};
 use dyad_test_support::email;
 use serde_json::{json, Value};
 use support::{connect_ceremony, Manual, TestServer};
@@ -27,7 +27,7 @@ async fn attack(attack: Attack, wallet_type: &str, scheme: Scheme) {
     let ticket: CeremonyTicket = resp.json().await.unwrap();
 
     let mut client = Manual::connect(&t.url(), &ticket).await;
-    let sid = session_id(&ticket.ceremony_id, "dkg");
+    let sid = session_id(&ticket.ceremony_id, Run::Dkg);
     let (_, first) = Dkg::start(scheme, Role::User, &sid).unwrap();
     let sealed = match attack {
         Attack::FlipBit => {

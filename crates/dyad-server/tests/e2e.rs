@@ -5,7 +5,7 @@
 mod support;
 
 use base64::Engine;
-use dyad_proto::{ErrorCode, WalletType};
+use dyad_proto::{CeremonyKey, ErrorCode, WalletType};
 use dyad_sdk::{Dyad, SdkError};
 use dyad_test_support::verify::verify_message;
 use dyad_test_support::{custom_id, email};
@@ -351,7 +351,7 @@ async fn the_database_holds_no_plaintext_share() {
     }
 
     // The user side's secret scalars, from the share string the app holds.
-    let mut needles: Vec<Vec<u8>> = dyad_sdk::share::decode(dyad.get_user_share().unwrap().expose())
+    let mut needles: Vec<Vec<u8>> = dyad_sdk::UserShare::decode(dyad.get_user_share().unwrap().expose())
         .unwrap()
         .iter()
         .map(|w| w.share.danger_secret_scalar().to_vec())
@@ -458,7 +458,7 @@ async fn a_client_pinned_to_another_key_is_refused_before_any_share_is_used() {
     };
     let before = rows().await;
 
-    let wrong = [0x42u8; 32];
+    let wrong = CeremonyKey::new([0x42u8; 32]);
     let pinned = Dyad::new(&t.url(), &key).with_ceremony_key(wrong);
     // /v1/info disagrees with the pin: refused before any request that starts a ceremony.
     let err = pinned
@@ -494,7 +494,7 @@ async fn a_client_pinned_to_another_key_is_refused_before_any_share_is_used() {
 /// ceremonies, but holds a different Noise key: what an impostor in front of the API can do.
 /// Counts the handshakes it could not answer.
 async fn impostor(
-    claimed: [u8; 32],
+    claimed: CeremonyKey,
 ) -> (
     String,
     std::sync::Arc<std::sync::atomic::AtomicUsize>,
@@ -526,7 +526,7 @@ async fn impostor(
             get(move || async move {
                 Json(InfoResponse {
                     version: "0.1.0".into(),
-                    ceremony_public_key: format!("0x{}", hex::encode(claimed)),
+                    ceremony_public_key: claimed,
                     wallet_types: WalletType::ALL.to_vec(),
                 })
             }),

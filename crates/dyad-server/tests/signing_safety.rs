@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use dyad_mpc::{KeyShare, Machine, Sign, SignInput, Transition};
 use dyad_proto::rest::CeremonyTicket;
-use dyad_proto::{session_id, CeremonyChannel, CeremonyId, ErrorCode, Frame, WalletType};
+use dyad_proto::{session_id, CeremonyChannel, CeremonyId, ErrorCode, Frame, Run, WalletType};
 use dyad_sdk::{Dyad, SdkError, Wallet};
 use dyad_server::{AppState, DataDir, ServerConfig};
 use dyad_test_support::email;
@@ -31,7 +31,7 @@ async fn wallet(t: &TestServer, key: &str, wallet_type: WalletType, who: &str) -
 }
 
 fn user_share(share: &str) -> KeyShare {
-    match std::sync::Arc::try_unwrap(dyad_sdk::share::decode(share).unwrap().remove(0).share) {
+    match std::sync::Arc::try_unwrap(dyad_sdk::UserShare::decode(share).unwrap().remove(0).share) {
         Ok(share) => share,
         Err(_) => panic!("a decoded share has one holder"),
     }
@@ -56,7 +56,7 @@ async fn prepare_cheat(t: &TestServer, key: &str, w: &Wallet, share: &KeyShare) 
     let message = b"cheat";
     let ticket = sign_ticket(t, key, w, message).await;
     let mut client = Manual::connect(&t.url(), &ticket).await;
-    let sid = session_id(&ticket.ceremony_id, "sign");
+    let sid = session_id(&ticket.ceremony_id, Run::Sign);
     let (_machine, mut first) = Sign::start(share, &sid, &evm_message_input(w, message)).unwrap();
     let _ = client.recv_protocol().await;
     let mid = first.len() / 2;
@@ -206,7 +206,7 @@ async fn a_client_cannot_finish_a_signature_the_server_did_not_record() {
     let message = b"hello";
     let ticket = sign_ticket(&t, &key, &w, message).await;
     let mut client = Manual::connect(&t.url(), &ticket).await;
-    let sid = session_id(&ticket.ceremony_id, "sign");
+    let sid = session_id(&ticket.ceremony_id, Run::Sign);
     let (mut machine, first) = Sign::start(&user, &sid, &evm_message_input(&w, message)).unwrap();
     client.send(&Frame::Protocol(first.into())).await;
     // Rounds 1 and 2 honestly; the server's frame for each arrives as usual.
@@ -351,7 +351,7 @@ async fn cheating_ceremony(State(s): State<CheatingServer>, ws: WebSocketUpgrade
         let Ok(mut channel) = CeremonyChannel::accept(transport, &s.state.ceremony_key, &id).await else {
             return;
         };
-        let Ok((mut machine, mut out)) = Sign::start(&s.share, &session_id(&id, "sign"), &input) else {
+        let Ok((mut machine, mut out)) = Sign::start(&s.share, &session_id(&id, Run::Sign), &input) else {
             return;
         };
         for round in 0.. {
@@ -371,10 +371,10 @@ async fn cheating_ceremony(State(s): State<CheatingServer>, ws: WebSocketUpgrade
 }
 
 /// `GET /v1/info` of a stand-in server whose ceremony key is `key`: a pinned client checks it.
-fn info_route(key: [u8; 32]) -> axum::routing::MethodRouter<()> {
+fn info_route(key: dyad_proto::CeremonyKey) -> axum::routing::MethodRouter<()> {
     let info = json!({
         "version": "stand-in",
-        "ceremonyPublicKey": format!("0x{}", hex::encode(key)),
+        "ceremonyPublicKey": key.to_string(),
         "walletTypes": ["EVM", "SOLANA", "COSMOS", "STELLAR"],
     });
     get(move || async move { Json(info) })
@@ -428,7 +428,7 @@ async fn a_cheating_server_gets_the_wallet_retired_in_the_sdk() {
 
     // And in every share string exported from it: even the real server is not asked.
     let exported = client.get_user_share().unwrap();
-    assert!(dyad_sdk::share::decode(exported.expose()).unwrap()[0].server_misbehaved);
+    assert!(dyad_sdk::UserShare::decode(exported.expose()).unwrap()[0].server_misbehaved);
     let fresh = Dyad::new(&t.url(), &key);
     fresh.set_user_share(exported.expose()).await.unwrap();
     let err = fresh.sign_message(w.id, b"real server").await.unwrap_err();
@@ -438,7 +438,7 @@ async fn a_cheating_server_gets_the_wallet_retired_in_the_sdk() {
     stale.set_user_share(&share).await.unwrap();
     let err = stale.sign_message(w.id, b"old share").await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::ServerMisbehaved));
-    assert!(dyad_sdk::share::decode(stale.get_user_share().unwrap().expose()).unwrap()[0].server_misbehaved);
+    assert!(dyad_sdk::UserShare::decode(stale.get_user_share().unwrap().expose()).unwrap()[0].server_misbehaved);
     assert_eq!(t.audited("sign.requested").await, 0);
 }
 
@@ -473,7 +473,7 @@ async fn a_cheating_server_is_reported_by_the_solana_signer() {
     // The second refusal came from the signer itself.
     assert_eq!(cheater.calls(), 1);
     // The client the signer was made from exports the wallet retired too.
-    let exported = dyad_sdk::share::decode(client.get_user_share().unwrap().expose()).unwrap();
+    let exported = dyad_sdk::UserShare::decode(client.get_user_share().unwrap().expose()).unwrap();
     assert!(exported[0].server_misbehaved);
 }
 
@@ -501,7 +501,7 @@ async fn aborting_ceremony(State(s): State<AbortsAfterConfirm>, ws: WebSocketUpg
         let Ok(mut channel) = CeremonyChannel::accept(transport, &s.key, &id).await else {
             return;
         };
-        let sid = session_id(&id, "dkg");
+        let sid = session_id(&id, Run::Dkg);
         let Ok(share) = channel
             .run(move || dyad_mpc::Dkg::start(dyad_mpc::Scheme::Ed25519, dyad_mpc::Role::Cloud, &sid))
             .await
@@ -509,7 +509,7 @@ async fn aborting_ceremony(State(s): State<AbortsAfterConfirm>, ws: WebSocketUpg
             return;
         };
         let input = dyad_proto::confirmation_input(dyad_mpc::Scheme::Ed25519, &id);
-        let sid = session_id(&id, "confirm");
+        let sid = session_id(&id, Run::Confirm);
         if channel.run(move || Sign::start(&share, &sid, &input)).await.is_err() {
             return;
         }

@@ -12,7 +12,8 @@
 //! | [`WalletType`] | EVM, SOLANA, COSMOS or STELLAR, and the [`Scheme`] of each |
 //! | [`Scheme`] | DKLS (ECDSA over secp256k1) or ED25519 |
 //! | [`PublicKey`] | a validated group public key; [`PublicKey::verify`] checks a [`Signature`] |
-//! | [`SignInput`] | a 32-byte digest (ECDSA) or message bytes (Ed25519) |
+//! | [`Digest`] | a 32-byte message hash, what ECDSA signs |
+//! | [`SignInput`] | a [`Digest`] (ECDSA) or message bytes (Ed25519) |
 //! | [`Signature`] | ECDSA `r`, `s`, recovery id, or Ed25519 `R ‖ S` |
 //! | [`hex0x`] | `0x`-prefixed hex text, also as a serde field helper |
 //! | [`TypesError`] | what parsing and checking these can fail with |
@@ -32,6 +33,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod digest;
 mod error;
 pub mod hex0x;
 mod public_key;
@@ -39,6 +41,7 @@ mod scheme;
 mod signature;
 mod wallet_type;
 
+pub use digest::Digest;
 pub use error::TypesError;
 pub use public_key::PublicKey;
 pub use scheme::Scheme;

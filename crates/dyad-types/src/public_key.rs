@@ -90,7 +90,7 @@ impl PublicKey {
     pub fn verify(&self, input: &SignInput, signature: &Signature) -> Result<(), TypesError> {
         match (self, input, signature) {
             (PublicKey::Secp256k1(pk), SignInput::Digest(digest), Signature::Ecdsa { r, s, recovery_id }) => {
-                verify_ecdsa(pk, digest, r, s, *recovery_id)
+                verify_ecdsa(pk, digest.as_bytes(), r, s, *recovery_id)
             }
             (PublicKey::Ed25519(pk), SignInput::Message(message), Signature::Ed25519(sig)) => {
                 let key = ed25519_dalek::VerifyingKey::from_bytes(pk).map_err(|_| TypesError::InvalidPublicKey)?;

@@ -6,12 +6,14 @@ use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeTuple;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::Digest;
+
 /// What a sign ceremony signs. ECDSA (DKLS) signs a 32-byte prehash computed by the caller
 /// (`dyad-chains` decides how); Ed25519 signs the message bytes themselves (it hashes inside).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SignInput {
     /// A 32-byte message hash, for ECDSA (DKLS).
-    Digest([u8; 32]),
+    Digest(Digest),
     /// The message bytes, for Ed25519.
     Message(Vec<u8>),
 }

@@ -58,7 +58,9 @@ fn ecdsa_signatures_verify_and_their_variants_do_not() {
     let (signing, public) = secp_key(7);
     let digest = [0x42u8; 32];
     let signature = ecdsa_sign(&signing, &digest);
-    public.verify(&SignInput::Digest(digest), &signature).unwrap();
+    public
+        .verify(&SignInput::Digest(dyad_types::Digest::new(digest)), &signature)
+        .unwrap();
 
     let Signature::Ecdsa { r, s, recovery_id } = signature.clone() else {
         unreachable!()
@@ -69,20 +71,20 @@ fn ecdsa_signatures_verify_and_their_variants_do_not() {
         recovery_id: recovery_id ^ 1,
     };
     assert_eq!(
-        public.verify(&SignInput::Digest(digest), &flipped),
+        public.verify(&SignInput::Digest(dyad_types::Digest::new(digest)), &flipped),
         Err(TypesError::BadSignature)
     );
     for id in [2u8, 3] {
         let other = Signature::Ecdsa { r, s, recovery_id: id };
         assert_eq!(
-            public.verify(&SignInput::Digest(digest), &other),
+            public.verify(&SignInput::Digest(dyad_types::Digest::new(digest)), &other),
             Err(TypesError::BadSignature)
         );
     }
     let mut other_digest = digest;
     other_digest[0] ^= 1;
     assert_eq!(
-        public.verify(&SignInput::Digest(other_digest), &signature),
+        public.verify(&SignInput::Digest(dyad_types::Digest::new(other_digest)), &signature),
         Err(TypesError::BadSignature)
     );
     assert_eq!(
@@ -103,7 +105,7 @@ fn ed25519_signatures_verify_and_their_variants_do_not() {
         Err(TypesError::BadSignature)
     );
     assert_eq!(
-        public.verify(&SignInput::Digest([0; 32]), &signature),
+        public.verify(&SignInput::Digest(dyad_types::Digest::new([0; 32])), &signature),
         Err(TypesError::InputMismatch)
     );
     let (_, secp) = secp_key(1);

@@ -66,9 +66,9 @@ use bech32::primitives::decode::CheckedHrpstring;
 use bech32::{Bech32, Hrp};
 use ripemd::Ripemd160;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
-use crate::{ecdsa, ChainError, PublicKey, SignInput, Signature};
+use crate::{ecdsa, ChainError, Digest, PublicKey, SignInput, Signature};
 
 mod amino;
 mod direct;
@@ -188,7 +188,7 @@ pub(crate) fn adr036_sign_input(signer: &str, message: &[u8]) -> Result<SignInpu
             "ADR-036 verifiers reject an empty message".into(),
         ));
     }
-    Ok(SignInput::Digest(adr036_digest(signer, message)))
+    Ok(SignInput::Digest(Digest::from(adr036_digest(signer, message))))
 }
 
 /// The 64-byte `r ‖ s` encoding Cosmos SDK secp256k1 signatures use, low-s (the SDK rejects a
@@ -362,7 +362,7 @@ mod tests {
         let signer = "cosmos1h806c7khnvmjlywdrkdgk2vrayy2mmvf9rxk2r";
         assert_eq!(
             adr036_sign_input(signer, b"hi").unwrap(),
-            SignInput::Digest(Sha256::digest(adr036_sign_doc(signer, b"hi")).into())
+            SignInput::Digest(Digest::new(Sha256::digest(adr036_sign_doc(signer, b"hi")).into()))
         );
         assert!(matches!(
             adr036_sign_input(signer, b""),

@@ -3,11 +3,11 @@
 //! What the accepted input is and what gets signed is documented on [`crate::cosmos`], which
 //! re-exports [`prepare`] and [`assemble`].
 
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 use super::{amino, direct, limits, CosmosSignMode};
 use crate::transaction::{Account, Prepared, SignedTransaction, TransactionRequest, TxSummary};
-use crate::{ecdsa, ChainError, PublicKey, SignInput, Signature, WalletType};
+use crate::{ecdsa, ChainError, Digest, PublicKey, SignInput, Signature, WalletType};
 
 /// Decode an unsigned COSMOS transaction for `account` (see the [module documentation](super)):
 /// [`SignInput::Digest`] of sha256 of the request bytes and a [`TxSummary`].
@@ -19,7 +19,7 @@ use crate::{ecdsa, ChainError, PublicKey, SignInput, Signature, WalletType};
 pub fn prepare(account: Account<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
     let decoded = decode_request(account, request)?;
     Ok(Prepared {
-        input: SignInput::Digest(digest(&request.bytes)),
+        input: SignInput::Digest(Digest::from(digest(&request.bytes))),
         summary: decoded.summary,
     })
 }
@@ -51,7 +51,7 @@ pub fn assemble(
     };
     crate::transaction::check_signature(
         account,
-        &SignInput::Digest(digest(&request.bytes)),
+        &SignInput::Digest(Digest::from(digest(&request.bytes))),
         &on_chain,
         "sign doc",
     )?;

@@ -9,7 +9,7 @@ use alloy_primitives::{TxKind, U256};
 use alloy_rlp::{Decodable, Header};
 
 use crate::transaction::{Account, Prepared, SignedTransaction, TransactionRequest, TxSummary};
-use crate::{ecdsa, ChainError, SignInput, Signature, WalletType};
+use crate::{ecdsa, ChainError, Digest, SignInput, Signature, WalletType};
 
 /// The EIP-2718 type byte of an EIP-2930 (access list) transaction.
 const TYPE_EIP2930: u8 = 0x01;
@@ -30,7 +30,7 @@ const TYPE_EIP7702: u8 = 0x04;
 pub fn prepare(account: Account<'_>, request: &TransactionRequest) -> Result<Prepared, ChainError> {
     let tx = decode_request(account, request)?;
     Ok(Prepared {
-        input: SignInput::Digest(tx.signing_hash()),
+        input: SignInput::Digest(Digest::from(tx.signing_hash())),
         summary: tx.summary(),
     })
 }
@@ -60,7 +60,12 @@ pub fn assemble(
         s: canonical.s().to_be_bytes(),
         recovery_id: u8::from(canonical.v()),
     };
-    crate::transaction::check_signature(account, &SignInput::Digest(digest), &on_chain, "transaction")?;
+    crate::transaction::check_signature(
+        account,
+        &SignInput::Digest(Digest::from(digest)),
+        &on_chain,
+        "transaction",
+    )?;
     Ok(SignedTransaction {
         signature: canonical.as_bytes().to_vec(),
         signed_transaction: Some(tx.encode_signed(canonical)),

@@ -43,7 +43,7 @@ use alloy_dyn_abi::{Eip712Domain, Resolver, TypedData};
 use serde_json::Value;
 
 use crate::transaction::{Prepared, TxSummary};
-use crate::{ChainError, SignInput, WalletType};
+use crate::{ChainError, Digest, SignInput, WalletType};
 
 /// The type name of the EIP-712 domain.
 const DOMAIN_TYPE: &str = "EIP712Domain";
@@ -157,7 +157,7 @@ pub fn prepare(json: &str) -> Result<Prepared, ChainError> {
         ..TxSummary::default()
     };
     Ok(Prepared {
-        input: SignInput::Digest(digest.0),
+        input: SignInput::Digest(Digest::from(digest.0)),
         summary,
     })
 }

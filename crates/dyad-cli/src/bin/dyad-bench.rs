@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dyad_mpc::{run_local, Dkg, Role, Scheme, Sign, SignInput};
+use dyad_mpc::{run_local, Digest, Dkg, Role, Scheme, SessionId, Sign, SignInput};
 use dyad_proto::{Environment, PregenId, WalletType};
 use dyad_sdk::Dyad;
 use dyad_server::store::Durability;
@@ -30,7 +30,7 @@ fn stats(mut v: Vec<Duration>) -> (f64, f64) {
 }
 
 fn raw(scheme: Scheme, runs: usize) -> (Vec<Duration>, Vec<Duration>) {
-    let sid = [7u8; 32];
+    let sid = SessionId::new([7u8; 32]);
     let mut dkg = Vec::new();
     let mut shares = None;
     for _ in 0..runs {
@@ -45,12 +45,12 @@ fn raw(scheme: Scheme, runs: usize) -> (Vec<Duration>, Vec<Duration>) {
     }
     let (a, b) = shares.expect("at least one run");
     let input = match scheme {
-        Scheme::Dkls => SignInput::Digest([9u8; 32]),
+        Scheme::Dkls => SignInput::Digest(Digest::new([9u8; 32])),
         Scheme::Ed25519 => SignInput::Message(b"benchmark".to_vec()),
     };
     let mut sign = Vec::new();
     for i in 0..runs {
-        let sid = [i as u8; 32];
+        let sid = SessionId::new([i as u8; 32]);
         let t = Instant::now();
         run_local(
             Sign::start(&a, &sid, &input).expect("start"),

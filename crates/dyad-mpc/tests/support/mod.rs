@@ -5,8 +5,8 @@
 use std::sync::OnceLock;
 
 use dyad_mpc::{
-    run_local, Dkg, KeyShare, Machine, MpcError, PublicKey, Refresh, Role, Scheme, Sign, SignInput, Signature,
-    Transition,
+    run_local, Digest, Dkg, KeyShare, Machine, MpcError, PublicKey, Refresh, Role, Scheme, SessionId, Sign, SignInput,
+    Signature, Transition,
 };
 use rand_core::{OsRng, RngCore};
 
@@ -16,8 +16,8 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     out
 }
 
-pub fn sid() -> [u8; 32] {
-    random_bytes()
+pub fn sid() -> SessionId {
+    SessionId::new(random_bytes())
 }
 
 pub fn dkg(scheme: Scheme) -> (KeyShare, KeyShare) {
@@ -53,7 +53,7 @@ pub fn refresh(user: &KeyShare, cloud: &KeyShare) -> Result<(KeyShare, KeyShare)
 /// A sign input that fits the scheme.
 pub fn input_for(scheme: Scheme) -> SignInput {
     match scheme {
-        Scheme::Dkls => SignInput::Digest(random_bytes()),
+        Scheme::Dkls => SignInput::Digest(Digest::new(random_bytes())),
         Scheme::Ed25519 => SignInput::Message(random_bytes::<45>().to_vec()),
     }
 }
@@ -153,7 +153,7 @@ pub fn dalek_verify(pk: &PublicKey, message: &[u8], sig: &Signature) -> Result<(
 /// Standard verification of whichever scheme.
 pub fn standard_verify(pk: &PublicKey, input: &SignInput, sig: &Signature) -> Result<(), &'static str> {
     match input {
-        SignInput::Digest(d) => k256_verify(pk, d, sig),
+        SignInput::Digest(d) => k256_verify(pk, d.as_bytes(), sig),
         SignInput::Message(m) => dalek_verify(pk, m, sig),
     }
 }

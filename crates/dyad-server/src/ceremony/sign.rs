@@ -8,7 +8,7 @@
 //! signature that the audit log does not record as made.
 
 use dyad_mpc::{MpcError, Sign};
-use dyad_proto::{session_id, CeremonyChannel, CeremonyId, Frame, HeldFrame, Outcome, ProtoError};
+use dyad_proto::{session_id, CeremonyChannel, CeremonyId, Frame, HeldFrame, Outcome, ProtoError, Run};
 
 use super::transport::AxumSocket;
 use crate::audit::AuditRecord;
@@ -71,7 +71,7 @@ async fn sign(
     channel: &mut CeremonyChannel<AxumSocket>,
 ) -> Result<Ended, ServerError> {
     let signing::Ready { wallet, input, share } = signing::ready(state, record, authorised).await?;
-    let sid = session_id(id, "sign");
+    let sid = session_id(id, Run::Sign);
     let machine_input = input.clone();
     let (signature, held) = match channel
         .run_holding_last(move || Sign::start(&share, &sid, &machine_input))

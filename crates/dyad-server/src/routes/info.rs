@@ -4,7 +4,6 @@ use axum::extract::State;
 use axum::Json;
 use dyad_proto::rest::InfoResponse;
 use dyad_proto::WalletType;
-use dyad_types::hex0x;
 
 use crate::state::AppState;
 
@@ -12,7 +11,7 @@ use crate::state::AppState;
 pub async fn info(State(state): State<AppState>) -> Json<InfoResponse> {
     Json(InfoResponse {
         version: env!("CARGO_PKG_VERSION").to_string(),
-        ceremony_public_key: hex0x::encode(state.ceremony_key.public()),
+        ceremony_public_key: state.ceremony_key.public(),
         wallet_types: WalletType::ALL.to_vec(),
     })
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use dyad_proto::rest::{ceremony_path, CeremonyTicket};
-use dyad_proto::{CeremonyId, Environment, ErrorCode, Frame, Initiator, SecureChannel, WalletId};
+use dyad_proto::{CeremonyId, CeremonyKey, Environment, ErrorCode, Frame, Initiator, SecureChannel, WalletId};
 use dyad_server::{AppState, DataDir, RunningServer, ServerConfig, Store};
 use dyad_test_support::private_tempdir;
 use futures_util::{SinkExt, StreamExt};
@@ -161,20 +161,14 @@ pub async fn connect_ceremony(
 }
 
 /// The server's ceremony key, as `/v1/info` gives it.
-pub async fn server_key(url: &str) -> [u8; 32] {
+pub async fn server_key(url: &str) -> CeremonyKey {
     let info: serde_json::Value = reqwest::get(format!("{url}/v1/info"))
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let mut k = [0u8; 32];
-    hex::decode_to_slice(
-        info["ceremonyPublicKey"].as_str().unwrap().trim_start_matches("0x"),
-        &mut k,
-    )
-    .unwrap();
-    k
+    info["ceremonyPublicKey"].as_str().unwrap().parse().unwrap()
 }
 
 /// A client's side of a ceremony driven by hand (to misbehave): the socket and the open Noise

@@ -18,39 +18,49 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::{abort, check_senders, party_index, receive_fragment, send_fragment, Curve, Party, Scalar};
-use crate::frame::{self, single, Tag};
 use crate::machine::{SchemeRun, Transition};
+use crate::message::{self, single, Tag};
 use crate::refresh::check_same_key;
-use crate::{KeyShare, MpcError, PublicKey, Role};
+use crate::{KeyShare, MpcError, PublicKey, Role, SessionId};
 
-/// Round 2: commitment to the proof of the sender's correction point, commitment to its new
-/// zero-share seed.
-#[derive(Serialize, Deserialize)]
-struct Round2 {
-    proof_commitment: ProofCommitment<Curve>,
-    zero_share: TransmitInitZeroSharePhase2to4,
+/// Round 2: what each party sends, and only the round's message.
+mod round2 {
+    use super::*;
+
+    /// Round 2: commitment to the proof of the sender's correction point, commitment to its new
+    /// zero-share seed.
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct Message {
+        pub(super) proof_commitment: ProofCommitment<Curve>,
+        pub(super) zero_share: TransmitInitZeroSharePhase2to4,
+    }
 }
 
-/// Round 3: the seed opening and the fresh base-OT setup for multiplication.
-#[derive(Serialize, Deserialize)]
-struct Round3 {
-    zero_share: TransmitInitZeroSharePhase3to4,
-    multiplication: TransmitInitMulPhase3to4<Curve>,
+/// Round 3: what each party sends, and only the round's message.
+mod round3 {
+    use super::*;
+
+    /// Round 3: the seed opening and the fresh base-OT setup for multiplication.
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct Message {
+        pub(super) zero_share: TransmitInitZeroSharePhase3to4,
+        pub(super) multiplication: TransmitInitMulPhase3to4<Curve>,
+    }
 }
 
 /// What every step needs. Secret (the old party); not `Clone`.
 struct Context {
     party: Box<Party>,
     role: Role,
-    refresh_sid: [u8; 32],
+    refresh_sid: SessionId,
     public_key: PublicKey,
 }
 
-/// A DKLs refresh in progress, named by the peer frame it waits for.
-pub(crate) enum EcdsaRefresh {
-    Round1(Box<AwaitRound1>),
-    Round2(Box<AwaitRound2>),
-    Round3(Box<AwaitRound3>),
+/// A DKLs refresh in progress, named by the peer message it waits for.
+pub(crate) enum Run {
+    AwaitRound1(Box<AwaitRound1>),
+    AwaitRound2(Box<AwaitRound2>),
+    AwaitRound3(Box<AwaitRound3>),
 }
 
 /// Sent round 1, waits for the peer's fragment.
@@ -77,51 +87,51 @@ pub(crate) struct AwaitRound3 {
     mul_kept: MulKept,
 }
 
-impl EcdsaRefresh {
+impl Run {
     /// Phase 1: a random polynomial with zero constant term, evaluated at both indices; the
     /// peer's evaluation is round 1.
     pub(crate) fn start(
         party: &Party,
         role: Role,
         public_key: PublicKey,
-        session_id: &[u8; 32],
+        session_id: &SessionId,
     ) -> Result<(Self, Vec<u8>), MpcError> {
         let party = Box::new(party.clone());
         let fragments = Zeroizing::new(party.refresh_complete_phase1());
-        let (own_fragment, out) = send_fragment(Tag::EcdsaRefresh1, &fragments, role, "refresh")?;
+        let (own_fragment, out) = send_fragment(Tag::DklsRefresh1, &fragments, role, "refresh")?;
         let ctx = Context {
             party,
             role,
             refresh_sid: *session_id,
             public_key,
         };
-        Ok((EcdsaRefresh::Round1(Box::new(AwaitRound1 { ctx, own_fragment })), out))
+        Ok((Run::AwaitRound1(Box::new(AwaitRound1 { ctx, own_fragment })), out))
     }
 }
 
-impl SchemeRun for EcdsaRefresh {
+impl SchemeRun for Run {
     type Output = KeyShare;
     const ROUNDS: u8 = 3;
 
     fn round(&self) -> u8 {
         match self {
-            EcdsaRefresh::Round1(_) => 1,
-            EcdsaRefresh::Round2(_) => 2,
-            EcdsaRefresh::Round3(_) => 3,
+            Run::AwaitRound1(_) => 1,
+            Run::AwaitRound2(_) => 2,
+            Run::AwaitRound3(_) => 3,
         }
     }
 
-    fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
+    fn receive(self, message: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
         match self {
-            EcdsaRefresh::Round1(s) => {
-                let (next, out) = (*s).receive(frame)?;
-                Ok(Transition::Continue(EcdsaRefresh::Round2(Box::new(next)), out))
+            Run::AwaitRound1(s) => {
+                let (next, out) = (*s).receive(message)?;
+                Ok(Transition::Continue(Run::AwaitRound2(Box::new(next)), out))
             }
-            EcdsaRefresh::Round2(s) => {
-                let (next, out) = (*s).receive(frame)?;
-                Ok(Transition::Continue(EcdsaRefresh::Round3(Box::new(next)), out))
+            Run::AwaitRound2(s) => {
+                let (next, out) = (*s).receive(message)?;
+                Ok(Transition::Continue(Run::AwaitRound3(Box::new(next)), out))
             }
-            EcdsaRefresh::Round3(s) => Ok(Transition::Done((*s).receive(frame)?)),
+            Run::AwaitRound3(s) => Ok(Transition::Done((*s).receive(message)?)),
         }
     }
 }
@@ -129,18 +139,19 @@ impl SchemeRun for EcdsaRefresh {
 impl AwaitRound1 {
     /// Phase 2 (DKG phase 2 without the chain code): our correction is the sum of both
     /// fragments; commit to its proof and to a fresh zero-share seed.
-    fn receive(self, frame: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
-        let fragments = receive_fragment(Tag::EcdsaRefresh1, frame, &self.own_fragment)?;
+    fn receive(self, message: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
+        let fragments = receive_fragment(Tag::DklsRefresh1, message, &self.own_fragment)?;
         let ctx = self.ctx;
-        let (correction, proof_commitment, zero_kept, zero_transmit) =
-            ctx.party.refresh_complete_phase2(&ctx.refresh_sid, &*fragments);
+        let (correction, proof_commitment, zero_kept, zero_transmit) = ctx
+            .party
+            .refresh_complete_phase2(ctx.refresh_sid.as_bytes(), &*fragments);
         let correction = Zeroizing::new(correction);
         let zero_kept = ZeroKept2(zero_kept);
-        let message = Round2 {
+        let message = round2::Message {
             proof_commitment,
             zero_share: single(zero_transmit)?,
         };
-        let out = frame::encode(Tag::EcdsaRefresh2, &message)?;
+        let out = message::encode(Tag::DklsRefresh2, &message)?;
         let next = AwaitRound2 {
             ctx,
             correction,
@@ -153,21 +164,22 @@ impl AwaitRound1 {
 
 impl AwaitRound2 {
     /// Phase 3 (DKG phase 3 without the chain code): open the seed, start fresh base OTs.
-    fn receive(self, frame: &[u8]) -> Result<(AwaitRound3, Vec<u8>), MpcError> {
-        let peer: Round2 = frame::decode(Tag::EcdsaRefresh2, frame)?;
+    fn receive(self, message: &[u8]) -> Result<(AwaitRound3, Vec<u8>), MpcError> {
+        let peer: round2::Message = message::decode(Tag::DklsRefresh2, message)?;
         let ctx = self.ctx;
         let peer_index = party_index(ctx.role.peer())?;
         check_senders(
             peer_index,
             &[peer.proof_commitment.index, peer.zero_share.parties.sender],
         )?;
-        let (zero_kept, zero_transmit, mul_kept, mul_transmit) =
-            ctx.party.refresh_complete_phase3(&ctx.refresh_sid, &self.zero_kept.0);
+        let (zero_kept, zero_transmit, mul_kept, mul_transmit) = ctx
+            .party
+            .refresh_complete_phase3(ctx.refresh_sid.as_bytes(), &self.zero_kept.0);
         let zero_kept = ZeroKept3(zero_kept);
         let mul_kept = MulKept(mul_kept);
-        let out = frame::encode(
-            Tag::EcdsaRefresh3,
-            &Round3 {
+        let out = message::encode(
+            Tag::DklsRefresh3,
+            &round3::Message {
                 zero_share: single(zero_transmit)?,
                 multiplication: single(mul_transmit)?,
             },
@@ -187,13 +199,13 @@ impl AwaitRound2 {
 impl AwaitRound3 {
     /// Phase 4: the combined correction polynomial must commit to the identity (so the public
     /// key cannot move), check the seed opening, finish the OT setup, and apply our correction.
-    fn receive(self, frame: &[u8]) -> Result<KeyShare, MpcError> {
-        let peer: Round3 = frame::decode(Tag::EcdsaRefresh3, frame)?;
+    fn receive(self, message: &[u8]) -> Result<KeyShare, MpcError> {
+        let peer: round3::Message = message::decode(Tag::DklsRefresh3, message)?;
         let ctx = self.ctx;
         let party = ctx
             .party
             .refresh_complete_phase4(
-                &ctx.refresh_sid,
+                ctx.refresh_sid.as_bytes(),
                 &self.correction,
                 &self.proofs,
                 &self.zero_kept.0,
@@ -203,7 +215,7 @@ impl AwaitRound3 {
                 &[peer.multiplication],
             )
             .map_err(abort)?;
-        let share = KeyShare::from_ecdsa(party)?;
+        let share = KeyShare::from_dkls(party)?;
         // Phase 4 already forces this; a refresh that moved the key would be a silent disaster.
         check_same_key(&share, ctx.public_key)?;
         Ok(share)

@@ -2,7 +2,7 @@
 //!
 //! The library's own phase functions are driven with state this crate owns, one named type per
 //! round, instead of `DkgSession`/`SignSession` borrowing a `Party`: a machine must be `'static`
-//! so that it can wait for the peer's frame across an await point.
+//! so that it can wait for the peer's message across an await point.
 
 use dkls23::curve::DklsCurve;
 use dkls23::protocols::PartyIndex;
@@ -10,7 +10,7 @@ use dkls23::utilities::hashes::{point_to_bytes, scalar_to_bytes};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::frame::{self, Tag};
+use crate::message::{self, Tag};
 use crate::{MpcError, PublicKey, Role, Scheme};
 
 pub(crate) mod dkg;
@@ -100,7 +100,7 @@ impl Drop for Fragment {
 
 /// Splits the fragments phase 1 of the DKG or refresh (`protocol`, for the error) gave: party
 /// i keeps p_i(i) and sends p_i(j) to party j (1-based indices). Gives our fragment and the
-/// round-1 frame carrying the peer's.
+/// round-1 message carrying the peer's.
 pub(crate) fn send_fragment(
     tag: Tag,
     fragments: &[Scalar],
@@ -114,7 +114,7 @@ pub(crate) fn send_fragment(
             .ok_or_else(|| MpcError::Protocol(format!("{protocol} phase 1 gave too few fragments")))
     };
     let own_fragment = Zeroizing::new(at(role)?);
-    let out = frame::encode(
+    let out = message::encode(
         tag,
         &Fragment {
             fragment: at(role.peer())?,
@@ -123,14 +123,14 @@ pub(crate) fn send_fragment(
     Ok((own_fragment, out))
 }
 
-/// Decodes the peer's round-1 frame: both fragments at our index, ours first, as phase 2 takes
+/// Decodes the peer's round-1 message: both fragments at our index, ours first, as phase 2 takes
 /// them.
 pub(crate) fn receive_fragment(
     tag: Tag,
-    frame: &[u8],
+    message: &[u8],
     own_fragment: &Scalar,
 ) -> Result<Zeroizing<[Scalar; 2]>, MpcError> {
-    let peer: Fragment = frame::decode(tag, frame)?;
+    let peer: Fragment = message::decode(tag, message)?;
     Ok(Zeroizing::new([*own_fragment, peer.fragment]))
 }
 

@@ -9,25 +9,25 @@ use frost_ed25519::keys::{KeyPackage, PublicKeyPackage};
 use frost_ed25519::Identifier;
 use rand_core::OsRng;
 
-use super::{decode_frame, encode_frame, identifier, only_for};
-use crate::frame::Tag;
+use super::{decode_in_session, encode_in_session, identifier, only_for};
 use crate::machine::{SchemeRun, Transition};
+use crate::message::Tag;
 use crate::refresh::check_same_key;
-use crate::{KeyShare, MpcError, PublicKey, Role};
+use crate::{KeyShare, MpcError, PublicKey, Role, SessionId};
 
 /// What every step needs: the old share (secret; the key package wipes itself).
 struct Context {
     role: Role,
-    session: [u8; 32],
+    session: SessionId,
     key_package: Box<KeyPackage>,
     public_key_package: PublicKeyPackage,
     public_key: PublicKey,
 }
 
-/// A FROST refresh in progress, named by the peer frame it waits for.
-pub(crate) enum FrostRefresh {
-    Round1(Box<AwaitRound1>),
-    Round2(Box<AwaitRound2>),
+/// A FROST refresh in progress, named by the peer message it waits for.
+pub(crate) enum Run {
+    AwaitRound1(Box<AwaitRound1>),
+    AwaitRound2(Box<AwaitRound2>),
 }
 
 /// Sent round 1, waits for the peer's commitments.
@@ -43,14 +43,14 @@ pub(crate) struct AwaitRound2 {
     round1: BTreeMap<Identifier, round1::Package>,
 }
 
-impl FrostRefresh {
+impl Run {
     /// Part 1: sample a polynomial with zero constant term and commit to it.
     pub(crate) fn start(
         key_package: &KeyPackage,
         public_key_package: &PublicKeyPackage,
         role: Role,
         public_key: PublicKey,
-        session_id: &[u8; 32],
+        session_id: &SessionId,
     ) -> Result<(Self, Vec<u8>), MpcError> {
         let (secret, package) =
             refresh::refresh_dkg_part1(identifier(role)?, 2, 2, OsRng).map_err(MpcError::from_frost)?;
@@ -59,7 +59,7 @@ impl FrostRefresh {
         // checked in a refresh (the library skips it: it would prove knowledge of the zero
         // constant term); what binds the sender is the commitment, which its round-2 share is
         // verified against.
-        let out = encode_frame(Tag::Ed25519Refresh1, session_id, package)?;
+        let out = encode_in_session(Tag::FrostRefresh1, session_id, package)?;
         let ctx = Context {
             role,
             session: *session_id,
@@ -67,43 +67,43 @@ impl FrostRefresh {
             public_key_package: public_key_package.clone(),
             public_key,
         };
-        Ok((FrostRefresh::Round1(Box::new(AwaitRound1 { ctx, secret })), out))
+        Ok((Run::AwaitRound1(Box::new(AwaitRound1 { ctx, secret })), out))
     }
 }
 
-impl SchemeRun for FrostRefresh {
+impl SchemeRun for Run {
     type Output = KeyShare;
     const ROUNDS: u8 = 2;
 
     fn round(&self) -> u8 {
         match self {
-            FrostRefresh::Round1(_) => 1,
-            FrostRefresh::Round2(_) => 2,
+            Run::AwaitRound1(_) => 1,
+            Run::AwaitRound2(_) => 2,
         }
     }
 
-    fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
+    fn receive(self, message: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
         match self {
-            FrostRefresh::Round1(s) => {
-                let (next, out) = (*s).receive(frame)?;
-                Ok(Transition::Continue(FrostRefresh::Round2(Box::new(next)), out))
+            Run::AwaitRound1(s) => {
+                let (next, out) = (*s).receive(message)?;
+                Ok(Transition::Continue(Run::AwaitRound2(Box::new(next)), out))
             }
-            FrostRefresh::Round2(s) => Ok(Transition::Done((*s).receive(frame)?)),
+            Run::AwaitRound2(s) => Ok(Transition::Done((*s).receive(message)?)),
         }
     }
 }
 
 impl AwaitRound1 {
     /// Part 2: evaluate our zero polynomial at the peer's identifier.
-    fn receive(self, frame: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
+    fn receive(self, message: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
         let ctx = self.ctx;
-        let peer: round1::Package = decode_frame(Tag::Ed25519Refresh1, &ctx.session, frame)?;
+        let peer: round1::Package = decode_in_session(Tag::FrostRefresh1, &ctx.session, message)?;
         let peer_id = identifier(ctx.role.peer())?;
         let round1: BTreeMap<_, _> = [(peer_id, peer)].into();
         let (secret, for_peers) = refresh::refresh_dkg_part2(self.secret, &round1).map_err(MpcError::from_frost)?;
         // Round 2: our zero-constant polynomial at the peer's identifier.
         // **Secret**: only for the peer, over an encrypted channel.
-        let out = encode_frame(Tag::Ed25519Refresh2, &ctx.session, only_for(for_peers, &peer_id)?)?;
+        let out = encode_in_session(Tag::FrostRefresh2, &ctx.session, only_for(for_peers, &peer_id)?)?;
         Ok((AwaitRound2 { ctx, secret, round1 }, out))
     }
 }
@@ -111,9 +111,9 @@ impl AwaitRound1 {
 impl AwaitRound2 {
     /// Refresh shares: verify the peer's share against its commitments and add both zero
     /// polynomials' values at our identifier to the old share; update the verifying shares.
-    fn receive(self, frame: &[u8]) -> Result<KeyShare, MpcError> {
+    fn receive(self, message: &[u8]) -> Result<KeyShare, MpcError> {
         let ctx = self.ctx;
-        let peer: round2::Package = decode_frame(Tag::Ed25519Refresh2, &ctx.session, frame)?;
+        let peer: round2::Package = decode_in_session(Tag::FrostRefresh2, &ctx.session, message)?;
         let peer_id = identifier(ctx.role.peer())?;
         let round2: BTreeMap<_, _> = [(peer_id, peer)].into();
         let (key_package, public_key_package) = refresh::refresh_dkg_shares(
@@ -124,7 +124,7 @@ impl AwaitRound2 {
             *ctx.key_package,
         )
         .map_err(MpcError::from_frost)?;
-        let share = KeyShare::from_ed25519(key_package, public_key_package)?;
+        let share = KeyShare::from_frost(key_package, public_key_package)?;
         // The library carries the old group key over; this guards that it stays so.
         check_same_key(&share, ctx.public_key)?;
         Ok(share)

@@ -1,8 +1,8 @@
 //! 2-of-2 Ed25519 with FROST (crate `frost-ed25519`, RFC 9591).
 //!
 //! FROST's own functions already take and return owned packages, so each round is one library
-//! call. The library has no session context in its DKG or signing, so every frame here carries
-//! the session id and a frame from another session is refused before it reaches the library.
+//! call. The library has no session context in its DKG or signing, so every message here carries
+//! the session id and a message from another session is refused before it reaches the library.
 
 use std::collections::BTreeMap;
 
@@ -11,8 +11,8 @@ use frost_ed25519::Identifier;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::frame::{self, Tag};
-use crate::{MpcError, PublicKey, Role, Scheme};
+use crate::message::{self, Tag};
+use crate::{MpcError, PublicKey, Role, Scheme, SessionId};
 
 pub(crate) mod dkg;
 pub(crate) mod refresh;
@@ -23,29 +23,33 @@ pub(crate) fn identifier(role: Role) -> Result<Identifier, MpcError> {
     Identifier::try_from(u16::from(role.index())).map_err(MpcError::from_frost)
 }
 
-/// What every frame here carries after its tag: the session id, then the round's message.
+/// What every message here carries after its tag: the session id, then the round's message.
 #[derive(Serialize, Deserialize)]
 struct Sessioned<M> {
     session: [u8; 32],
     message: M,
 }
 
-/// Encodes our `message` for a round as a frame of this session.
-pub(crate) fn encode_frame<M: Serialize>(tag: Tag, session: &[u8; 32], message: M) -> Result<Vec<u8>, MpcError> {
-    frame::encode(
+/// Encodes our `message` for a round as a message of this session.
+pub(crate) fn encode_in_session<M: Serialize>(tag: Tag, session: &SessionId, message: M) -> Result<Vec<u8>, MpcError> {
+    message::encode(
         tag,
         &Sessioned {
-            session: *session,
+            session: *session.as_bytes(),
             message,
         },
     )
 }
 
-/// Decodes the peer's message for a round, and refuses a frame that belongs to another run.
-pub(crate) fn decode_frame<M: DeserializeOwned>(tag: Tag, session: &[u8; 32], frame: &[u8]) -> Result<M, MpcError> {
-    let peer: Sessioned<M> = frame::decode(tag, frame)?;
-    if peer.session != *session {
-        return Err(MpcError::Protocol("frame belongs to a different session".into()));
+/// Decodes the peer's message for a round, and refuses a message that belongs to another run.
+pub(crate) fn decode_in_session<M: DeserializeOwned>(
+    tag: Tag,
+    session: &SessionId,
+    message: &[u8],
+) -> Result<M, MpcError> {
+    let peer: Sessioned<M> = message::decode(tag, message)?;
+    if peer.session != *session.as_bytes() {
+        return Err(MpcError::Protocol("message belongs to a different session".into()));
     }
     Ok(peer.message)
 }

@@ -16,33 +16,43 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::{abort, check_senders, parameters, party_index, receive_fragment, send_fragment, Curve, Scalar};
-use crate::frame::{self, single, Tag};
 use crate::machine::{SchemeRun, Transition};
-use crate::{KeyShare, MpcError, Role};
+use crate::message::{self, single, Tag};
+use crate::{KeyShare, MpcError, Role, SessionId};
 
-/// Round 2: commitment to the sender's proof of its key point (the proof itself is inside and
-/// verified in phase 4), commitment to its zero-share seed, commitment to its chain-code part.
-#[derive(Serialize, Deserialize)]
-struct Round2 {
-    proof_commitment: ProofCommitment<Curve>,
-    zero_share: TransmitInitZeroSharePhase2to4,
-    derivation: BroadcastDerivationPhase2to4,
+/// Round 2: what each party sends, and only the round's message.
+mod round2 {
+    use super::*;
+
+    /// Round 2: commitment to the sender's proof of its key point (the proof itself is inside and
+    /// verified in phase 4), commitment to its zero-share seed, commitment to its chain-code part.
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct Message {
+        pub(super) proof_commitment: ProofCommitment<Curve>,
+        pub(super) zero_share: TransmitInitZeroSharePhase2to4,
+        pub(super) derivation: BroadcastDerivationPhase2to4,
+    }
 }
 
-/// Round 3: the zero-share seed opening, the base-OT setup for multiplication in both
-/// directions, and the chain-code opening.
-#[derive(Serialize, Deserialize)]
-struct Round3 {
-    zero_share: TransmitInitZeroSharePhase3to4,
-    multiplication: TransmitInitMulPhase3to4<Curve>,
-    derivation: BroadcastDerivationPhase3to4,
+/// Round 3: what each party sends, and only the round's message.
+mod round3 {
+    use super::*;
+
+    /// Round 3: the zero-share seed opening, the base-OT setup for multiplication in both
+    /// directions, and the chain-code opening.
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct Message {
+        pub(super) zero_share: TransmitInitZeroSharePhase3to4,
+        pub(super) multiplication: TransmitInitMulPhase3to4<Curve>,
+        pub(super) derivation: BroadcastDerivationPhase3to4,
+    }
 }
 
-/// A DKLs DKG in progress, named by the peer frame it waits for.
-pub(crate) enum EcdsaDkg {
-    Round1(Box<AwaitRound1>),
-    Round2(Box<AwaitRound2>),
-    Round3(Box<AwaitRound3>),
+/// A DKLs DKG in progress, named by the peer message it waits for.
+pub(crate) enum Run {
+    AwaitRound1(Box<AwaitRound1>),
+    AwaitRound2(Box<AwaitRound2>),
+    AwaitRound3(Box<AwaitRound3>),
 }
 
 /// Sent round 1, waits for the peer's fragment. Holds secrets (`DkgSession` wipes its own).
@@ -70,45 +80,45 @@ pub(crate) struct AwaitRound3 {
     own_derivation3: BroadcastDerivationPhase3to4,
 }
 
-impl EcdsaDkg {
+impl Run {
     /// Phase 1 (steps 1–2): sample our polynomial and evaluate it at both indices; the peer's
     /// evaluation is round 1.
-    pub(crate) fn start(role: Role, session_id: &[u8; 32]) -> Result<(Self, Vec<u8>), MpcError> {
-        let session = DkgSession::<Curve>::new(parameters()?, party_index(role)?, session_id.to_vec());
+    pub(crate) fn start(role: Role, session_id: &SessionId) -> Result<(Self, Vec<u8>), MpcError> {
+        let session = DkgSession::<Curve>::new(parameters()?, party_index(role)?, session_id.as_bytes().to_vec());
         let fragments = Zeroizing::new(session.phase1());
-        let (own_fragment, out) = send_fragment(Tag::EcdsaDkg1, &fragments, role, "DKG")?;
+        let (own_fragment, out) = send_fragment(Tag::DklsDkg1, &fragments, role, "DKG")?;
         let state = AwaitRound1 {
             session,
             role,
             own_fragment,
         };
-        Ok((EcdsaDkg::Round1(Box::new(state)), out))
+        Ok((Run::AwaitRound1(Box::new(state)), out))
     }
 }
 
-impl SchemeRun for EcdsaDkg {
+impl SchemeRun for Run {
     type Output = KeyShare;
     const ROUNDS: u8 = 3;
 
     fn round(&self) -> u8 {
         match self {
-            EcdsaDkg::Round1(_) => 1,
-            EcdsaDkg::Round2(_) => 2,
-            EcdsaDkg::Round3(_) => 3,
+            Run::AwaitRound1(_) => 1,
+            Run::AwaitRound2(_) => 2,
+            Run::AwaitRound3(_) => 3,
         }
     }
 
-    fn receive(self, frame: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
+    fn receive(self, message: &[u8]) -> Result<Transition<Self, KeyShare>, MpcError> {
         match self {
-            EcdsaDkg::Round1(s) => {
-                let (next, out) = (*s).receive(frame)?;
-                Ok(Transition::Continue(EcdsaDkg::Round2(Box::new(next)), out))
+            Run::AwaitRound1(s) => {
+                let (next, out) = (*s).receive(message)?;
+                Ok(Transition::Continue(Run::AwaitRound2(Box::new(next)), out))
             }
-            EcdsaDkg::Round2(s) => {
-                let (next, out) = (*s).receive(frame)?;
-                Ok(Transition::Continue(EcdsaDkg::Round3(Box::new(next)), out))
+            Run::AwaitRound2(s) => {
+                let (next, out) = (*s).receive(message)?;
+                Ok(Transition::Continue(Run::AwaitRound3(Box::new(next)), out))
             }
-            EcdsaDkg::Round3(s) => Ok(Transition::Done((*s).receive(frame)?)),
+            Run::AwaitRound3(s) => Ok(Transition::Done((*s).receive(message)?)),
         }
     }
 }
@@ -116,15 +126,15 @@ impl SchemeRun for EcdsaDkg {
 impl AwaitRound1 {
     /// Phase 2 (step 3): our key point is the sum of both fragments; commit to its proof, to our
     /// zero-share seed and to our chain-code part.
-    fn receive(mut self, frame: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
-        let fragments = receive_fragment(Tag::EcdsaDkg1, frame, &self.own_fragment)?;
+    fn receive(mut self, message: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
+        let fragments = receive_fragment(Tag::DklsDkg1, message, &self.own_fragment)?;
         let (proof_commitment, zero_transmit, derivation) = self.session.phase2(&*fragments).map_err(abort)?;
-        let message = Round2 {
+        let message = round2::Message {
             proof_commitment,
             zero_share: single(zero_transmit)?,
             derivation,
         };
-        let out = frame::encode(Tag::EcdsaDkg2, &message)?;
+        let out = message::encode(Tag::DklsDkg2, &message)?;
         let next = AwaitRound2 {
             session: self.session,
             role: self.role,
@@ -137,8 +147,8 @@ impl AwaitRound1 {
 
 impl AwaitRound2 {
     /// Phase 3: open the zero-share seed and start the base OTs for multiplication.
-    fn receive(mut self, frame: &[u8]) -> Result<(AwaitRound3, Vec<u8>), MpcError> {
-        let peer: Round2 = frame::decode(Tag::EcdsaDkg2, frame)?;
+    fn receive(mut self, message: &[u8]) -> Result<(AwaitRound3, Vec<u8>), MpcError> {
+        let peer: round2::Message = message::decode(Tag::DklsDkg2, message)?;
         let me = party_index(self.role)?;
         let peer_index = party_index(self.role.peer())?;
         // Phase 4 looks broadcasts up by index; the peer must not speak for us or an absent party.
@@ -151,12 +161,12 @@ impl AwaitRound2 {
             ],
         )?;
         let (zero_transmit, mul_transmit, derivation) = self.session.phase3().map_err(abort)?;
-        let message = Round3 {
+        let message = round3::Message {
             zero_share: single(zero_transmit)?,
             multiplication: single(mul_transmit)?,
             derivation,
         };
-        let out = frame::encode(Tag::EcdsaDkg3, &message)?;
+        let out = message::encode(Tag::DklsDkg3, &message)?;
         let next = AwaitRound3 {
             session: self.session,
             role: self.role,
@@ -172,8 +182,8 @@ impl AwaitRound2 {
 impl AwaitRound3 {
     /// Phase 4 (steps 5–6): verify both proofs and derive the public key, check the seed and
     /// chain-code openings, finish the OT setup. The result is this party's share.
-    fn receive(self, frame: &[u8]) -> Result<KeyShare, MpcError> {
-        let peer: Round3 = frame::decode(Tag::EcdsaDkg3, frame)?;
+    fn receive(self, message: &[u8]) -> Result<KeyShare, MpcError> {
+        let peer: round3::Message = message::decode(Tag::DklsDkg3, message)?;
         let me = party_index(self.role)?;
         let peer_index = party_index(self.role.peer())?;
         check_senders(peer_index, &[peer.derivation.sender_index])?;
@@ -191,6 +201,6 @@ impl AwaitRound3 {
                 |_| String::new(),
             )
             .map_err(abort)?;
-        KeyShare::from_ecdsa(party)
+        KeyShare::from_dkls(party)
     }
 }

@@ -15,27 +15,42 @@ use dkls23::protocols::PartyIndex;
 use serde::{Deserialize, Serialize};
 
 use super::{abort, party_index, Curve, Party};
-use crate::frame::{self, single, Tag};
 use crate::machine::{SchemeRun, Transition};
-use crate::{MpcError, PublicKey, Role, SignInput, Signature};
+use crate::message::{self, single, Tag};
+use crate::{Digest, MpcError, PublicKey, Role, SessionId, SignInput, Signature};
 
-/// Round 1: commitment to our instance point, the first OT-extension message of the
-/// multiplication in which we are the receiver, and the session binding.
-#[derive(Serialize, Deserialize)]
-struct Round1 {
-    message: TransmitPhase1to2,
+/// Round 1: what each party sends, and only the round's message.
+mod round1 {
+    use super::*;
+
+    /// Round 1: commitment to our instance point, the first OT-extension message of the
+    /// multiplication in which we are the receiver, and the session binding.
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct Message {
+        pub(super) message: TransmitPhase1to2,
+    }
 }
 
-/// Round 2: decommitment, consistency-check values, and the multiplication sender's reply.
-#[derive(Serialize, Deserialize)]
-struct Round2 {
-    message: TransmitPhase2to3<Curve>,
+/// Round 2: what each party sends, and only the round's message.
+mod round2 {
+    use super::*;
+
+    /// Round 2: decommitment, consistency-check values, and the multiplication sender's reply.
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct Message {
+        pub(super) message: TransmitPhase2to3<Curve>,
+    }
 }
 
-/// Round 3: our `(u, w)` so either party can assemble `s`.
-#[derive(Serialize, Deserialize)]
-struct Round3 {
-    broadcast: Broadcast3to4<Curve>,
+/// Round 3: what each party sends, and only the round's message.
+mod round3 {
+    use super::*;
+
+    /// Round 3: our `(u, w)` so either party can assemble `s`.
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct Message {
+        pub(super) broadcast: Broadcast3to4<Curve>,
+    }
 }
 
 /// What every step needs: our share, the sign data both parties agreed on, and the key to
@@ -44,14 +59,14 @@ struct Context {
     party: Box<Party>,
     data: SignData,
     public_key: PublicKey,
-    digest: [u8; 32],
+    digest: Digest,
 }
 
-/// A DKLs sign run in progress, named by the peer frame it waits for.
-pub(crate) enum EcdsaSign {
-    Round1(Box<AwaitRound1>),
-    Round2(Box<AwaitRound2>),
-    Round3(Box<AwaitRound3>),
+/// A DKLs sign run in progress, named by the peer message it waits for.
+pub(crate) enum Run {
+    AwaitRound1(Box<AwaitRound1>),
+    AwaitRound2(Box<AwaitRound2>),
+    AwaitRound3(Box<AwaitRound3>),
 }
 
 /// Sent round 1, waits for the peer's. Holds the instance key and multiplication state: secret.
@@ -75,26 +90,26 @@ pub(crate) struct AwaitRound3 {
     own: Broadcast3to4<Curve>,
 }
 
-impl EcdsaSign {
+impl Run {
     /// Phase 1 (steps 4–6): sample the instance key and inversion mask, start our
     /// multiplication as receiver, commit to our instance point.
     pub(crate) fn start(
         party: &Party,
         role: Role,
         public_key: PublicKey,
-        session_id: &[u8; 32],
-        digest: [u8; 32],
+        session_id: &SessionId,
+        digest: Digest,
     ) -> Result<(Self, Vec<u8>), MpcError> {
         let party = Box::new(party.clone());
         let data = SignData {
-            sign_id: session_id.to_vec(),
+            sign_id: session_id.as_bytes().to_vec(),
             counterparties: vec![party_index(role.peer())?],
-            message_hash: digest,
+            message_hash: *digest.as_bytes(),
         };
         let (unique, kept, transmit) = party.sign_phase1(&data).map_err(abort)?;
-        let out = frame::encode(
-            Tag::EcdsaSign1,
-            &Round1 {
+        let out = message::encode(
+            Tag::DklsSign1,
+            &round1::Message {
                 message: single(transmit)?,
             },
         )?;
@@ -104,49 +119,49 @@ impl EcdsaSign {
             public_key,
             digest,
         };
-        Ok((EcdsaSign::Round1(Box::new(AwaitRound1 { ctx, unique, kept })), out))
+        Ok((Run::AwaitRound1(Box::new(AwaitRound1 { ctx, unique, kept })), out))
     }
 }
 
-impl SchemeRun for EcdsaSign {
+impl SchemeRun for Run {
     type Output = Signature;
     const ROUNDS: u8 = 3;
 
     fn round(&self) -> u8 {
         match self {
-            EcdsaSign::Round1(_) => 1,
-            EcdsaSign::Round2(_) => 2,
-            EcdsaSign::Round3(_) => 3,
+            Run::AwaitRound1(_) => 1,
+            Run::AwaitRound2(_) => 2,
+            Run::AwaitRound3(_) => 3,
         }
     }
 
-    fn receive(self, frame: &[u8]) -> Result<Transition<Self, Signature>, MpcError> {
+    fn receive(self, message: &[u8]) -> Result<Transition<Self, Signature>, MpcError> {
         match self {
-            EcdsaSign::Round1(s) => {
-                let (next, out) = (*s).receive(frame)?;
-                Ok(Transition::Continue(EcdsaSign::Round2(Box::new(next)), out))
+            Run::AwaitRound1(s) => {
+                let (next, out) = (*s).receive(message)?;
+                Ok(Transition::Continue(Run::AwaitRound2(Box::new(next)), out))
             }
-            EcdsaSign::Round2(s) => {
-                let (next, out) = (*s).receive(frame)?;
-                Ok(Transition::Continue(EcdsaSign::Round3(Box::new(next)), out))
+            Run::AwaitRound2(s) => {
+                let (next, out) = (*s).receive(message)?;
+                Ok(Transition::Continue(Run::AwaitRound3(Box::new(next)), out))
             }
-            EcdsaSign::Round3(s) => Ok(Transition::Done((*s).receive(frame)?)),
+            Run::AwaitRound3(s) => Ok(Transition::Done((*s).receive(message)?)),
         }
     }
 }
 
 impl AwaitRound1 {
     /// Phase 2 (step 7): answer the peer's multiplication as sender, decommit to it.
-    fn receive(self, frame: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
-        let peer: Round1 = frame::decode(Tag::EcdsaSign1, frame)?;
+    fn receive(self, message: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
+        let peer: round1::Message = message::decode(Tag::DklsSign1, message)?;
         let ctx = self.ctx;
         let (unique, kept, transmit) = ctx
             .party
             .sign_phase2(&ctx.data, self.unique, self.kept, &[peer.message])
             .map_err(abort)?;
-        let out = frame::encode(
-            Tag::EcdsaSign2,
-            &Round2 {
+        let out = message::encode(
+            Tag::DklsSign2,
+            &round2::Message {
                 message: single(transmit)?,
             },
         )?;
@@ -157,14 +172,14 @@ impl AwaitRound1 {
 impl AwaitRound2 {
     /// Phase 3 (steps 8–9): check the decommitment and consistency, finish our multiplication,
     /// compute `r` and our `(u, w)`.
-    fn receive(self, frame: &[u8]) -> Result<(AwaitRound3, Vec<u8>), MpcError> {
-        let peer: Round2 = frame::decode(Tag::EcdsaSign2, frame)?;
+    fn receive(self, message: &[u8]) -> Result<(AwaitRound3, Vec<u8>), MpcError> {
+        let peer: round2::Message = message::decode(Tag::DklsSign2, message)?;
         let ctx = self.ctx;
         let (x_coord, own) = ctx
             .party
             .sign_phase3(&ctx.data, self.unique, self.kept, &[peer.message])
             .map_err(abort)?;
-        let out = frame::encode(Tag::EcdsaSign3, &Round3 { broadcast: own.clone() })?;
+        let out = message::encode(Tag::DklsSign3, &round3::Message { broadcast: own.clone() })?;
         Ok((AwaitRound3 { ctx, x_coord, own }, out))
     }
 }
@@ -173,8 +188,8 @@ impl AwaitRound3 {
     /// Phase 4 (step 10): `s = Σw / Σu`, normalized to low-s. The library verifies the result
     /// and computes the recovery id from the normalized `s`; it is checked again here with the
     /// standard verifier, because that is the one chains use.
-    fn receive(self, frame: &[u8]) -> Result<Signature, MpcError> {
-        let peer: Round3 = frame::decode(Tag::EcdsaSign3, frame)?;
+    fn receive(self, message: &[u8]) -> Result<Signature, MpcError> {
+        let peer: round3::Message = message::decode(Tag::DklsSign3, message)?;
         let ctx = self.ctx;
         let (s_hex, recovery_id) = ctx
             .party

@@ -12,25 +12,25 @@ use frost_ed25519::round2::{self, SignatureShare};
 use frost_ed25519::SigningPackage;
 use rand_core::OsRng;
 
-use super::{decode_frame, encode_frame, identifier};
-use crate::frame::Tag;
+use super::{decode_in_session, encode_in_session, identifier};
 use crate::machine::{SchemeRun, Transition};
-use crate::{MpcError, PublicKey, Role, SignInput, Signature};
+use crate::message::Tag;
+use crate::{MpcError, PublicKey, Role, SessionId, SignInput, Signature};
 
 /// What every step needs. Secret (the key package wipes itself); not `Clone`.
 struct Context {
     role: Role,
-    session: [u8; 32],
+    session: SessionId,
     key_package: Box<KeyPackage>,
     public_key_package: PublicKeyPackage,
     public_key: PublicKey,
     message: Vec<u8>,
 }
 
-/// A FROST sign run in progress, named by the peer frame it waits for.
-pub(crate) enum FrostSign {
-    Round1(Box<AwaitRound1>),
-    Round2(Box<AwaitRound2>),
+/// A FROST sign run in progress, named by the peer message it waits for.
+pub(crate) enum Run {
+    AwaitRound1(Box<AwaitRound1>),
+    AwaitRound2(Box<AwaitRound2>),
 }
 
 /// Sent our commitments, waits for the peer's. Holds our nonces: secret and single-use (the
@@ -48,19 +48,19 @@ pub(crate) struct AwaitRound2 {
     own_share: SignatureShare,
 }
 
-impl FrostSign {
+impl Run {
     /// Round 1 (commit): fresh nonces for this one signature.
     pub(crate) fn start(
         key_package: &KeyPackage,
         public_key_package: &PublicKeyPackage,
         role: Role,
         public_key: PublicKey,
-        session_id: &[u8; 32],
+        session_id: &SessionId,
         message: &[u8],
     ) -> Result<(Self, Vec<u8>), MpcError> {
         let (nonces, own_commitments) = round1::commit(key_package.signing_share(), &mut OsRng);
         // Round 1: our hiding and binding nonce commitments.
-        let out = encode_frame(Tag::Ed25519Sign1, session_id, own_commitments)?;
+        let out = encode_in_session(Tag::FrostSign1, session_id, own_commitments)?;
         let ctx = Context {
             role,
             session: *session_id,
@@ -74,28 +74,28 @@ impl FrostSign {
             nonces,
             own_commitments,
         };
-        Ok((FrostSign::Round1(Box::new(state)), out))
+        Ok((Run::AwaitRound1(Box::new(state)), out))
     }
 }
 
-impl SchemeRun for FrostSign {
+impl SchemeRun for Run {
     type Output = Signature;
     const ROUNDS: u8 = 2;
 
     fn round(&self) -> u8 {
         match self {
-            FrostSign::Round1(_) => 1,
-            FrostSign::Round2(_) => 2,
+            Run::AwaitRound1(_) => 1,
+            Run::AwaitRound2(_) => 2,
         }
     }
 
-    fn receive(self, frame: &[u8]) -> Result<Transition<Self, Signature>, MpcError> {
+    fn receive(self, message: &[u8]) -> Result<Transition<Self, Signature>, MpcError> {
         match self {
-            FrostSign::Round1(s) => {
-                let (next, out) = (*s).receive(frame)?;
-                Ok(Transition::Continue(FrostSign::Round2(Box::new(next)), out))
+            Run::AwaitRound1(s) => {
+                let (next, out) = (*s).receive(message)?;
+                Ok(Transition::Continue(Run::AwaitRound2(Box::new(next)), out))
             }
-            FrostSign::Round2(s) => Ok(Transition::Done((*s).receive(frame)?)),
+            Run::AwaitRound2(s) => Ok(Transition::Done((*s).receive(message)?)),
         }
     }
 }
@@ -103,9 +103,9 @@ impl SchemeRun for FrostSign {
 impl AwaitRound1 {
     /// Round 2 (sign): both parties build the same signing package from both commitments and
     /// the message; our share uses our nonces, which are dropped right after.
-    fn receive(self, frame: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
+    fn receive(self, message: &[u8]) -> Result<(AwaitRound2, Vec<u8>), MpcError> {
         let ctx = self.ctx;
-        let peer: SigningCommitments = decode_frame(Tag::Ed25519Sign1, &ctx.session, frame)?;
+        let peer: SigningCommitments = decode_in_session(Tag::FrostSign1, &ctx.session, message)?;
         let commitments: BTreeMap<_, _> = [
             (identifier(ctx.role)?, self.own_commitments),
             (identifier(ctx.role.peer())?, peer),
@@ -115,7 +115,7 @@ impl AwaitRound1 {
         let own_share = round2::sign(&signing_package, &self.nonces, &ctx.key_package).map_err(MpcError::from_frost)?;
         drop(self.nonces);
         // Round 2: our signature share.
-        let out = encode_frame(Tag::Ed25519Sign2, &ctx.session, own_share)?;
+        let out = encode_in_session(Tag::FrostSign2, &ctx.session, own_share)?;
         let next = AwaitRound2 {
             ctx,
             signing_package,
@@ -128,9 +128,9 @@ impl AwaitRound1 {
 impl AwaitRound2 {
     /// Aggregate: verify the peer's share against its verifying share and combine. The result
     /// is checked with `verify_strict`, the verifier the chains use.
-    fn receive(self, frame: &[u8]) -> Result<Signature, MpcError> {
+    fn receive(self, message: &[u8]) -> Result<Signature, MpcError> {
         let ctx = self.ctx;
-        let peer: SignatureShare = decode_frame(Tag::Ed25519Sign2, &ctx.session, frame)?;
+        let peer: SignatureShare = decode_in_session(Tag::FrostSign2, &ctx.session, message)?;
         let shares: BTreeMap<_, _> = [
             (identifier(ctx.role)?, self.own_share),
             (identifier(ctx.role.peer())?, peer),
