@@ -20,7 +20,7 @@ use crate::machine::{SchemeRun, Transition};
 use crate::message::{self, single, Tag};
 use crate::{KeyShare, MpcError, Role, SessionId};
 
-/// Round 2: what each party sends, and only the round's message.
+/// Round 2: the payload each party sends.
 mod round2 {
     use super::*;
 
@@ -34,7 +34,7 @@ mod round2 {
     }
 }
 
-/// Round 3: what each party sends, and only the round's message.
+/// Round 3: the payload each party sends.
 mod round3 {
     use super::*;
 

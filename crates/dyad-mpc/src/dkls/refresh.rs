@@ -23,7 +23,7 @@ use crate::message::{self, single, Tag};
 use crate::refresh::check_same_key;
 use crate::{KeyShare, MpcError, PublicKey, Role, SessionId};
 
-/// Round 2: what each party sends, and only the round's message.
+/// Round 2: the payload each party sends.
 mod round2 {
     use super::*;
 
@@ -36,7 +36,7 @@ mod round2 {
     }
 }
 
-/// Round 3: what each party sends, and only the round's message.
+/// Round 3: the payload each party sends.
 mod round3 {
     use super::*;
 

@@ -19,7 +19,7 @@ use crate::machine::{SchemeRun, Transition};
 use crate::message::{self, single, Tag};
 use crate::{Digest, MpcError, PublicKey, Role, SessionId, SignInput, Signature};
 
-/// Round 1: what each party sends, and only the round's message.
+/// Round 1: the payload each party sends.
 mod round1 {
     use super::*;
 
@@ -31,7 +31,7 @@ mod round1 {
     }
 }
 
-/// Round 2: what each party sends, and only the round's message.
+/// Round 2: the payload each party sends.
 mod round2 {
     use super::*;
 
@@ -42,7 +42,7 @@ mod round2 {
     }
 }
 
-/// Round 3: what each party sends, and only the round's message.
+/// Round 3: the payload each party sends.
 mod round3 {
     use super::*;
 
