@@ -26,7 +26,7 @@ pub(crate) fn low_s(r: &[u8; 32], s: &[u8; 32], y_parity: bool) -> Result<alloy_
 /// ([`ChainError::KeyMismatch`] otherwise) with recovery id 0 or 1 (2 and 3 mean `r` overflowed
 /// the group order, which neither `v` nor `yParity` can express), then [`low_s`].
 pub(crate) fn canonical(signature: &crate::Signature) -> Result<alloy_primitives::Signature, ChainError> {
-    let crate::Signature::Ecdsa { r, s, recovery_id } = signature else {
+    let crate::Signature::Secp256k1 { r, s, recovery_id } = signature else {
         return Err(ChainError::KeyMismatch);
     };
     let y_parity = match recovery_id {

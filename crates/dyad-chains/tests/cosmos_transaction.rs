@@ -80,7 +80,7 @@ impl Wallet {
             panic!("COSMOS signs digests, got {input:?}");
         };
         let (sig, id) = self.signing.sign_prehash_recoverable(digest.as_bytes()).unwrap();
-        Signature::Ecdsa {
+        Signature::Secp256k1 {
             r: sig.r().to_bytes().into(),
             s: sig.s().to_bytes().into(),
             recovery_id: id.to_byte(),
@@ -312,7 +312,7 @@ fn cosmjs_simd_vectors_sign_and_assemble_byte_for_byte() {
                     .is_ok_and(|k| k == verifying)
             })
             .unwrap();
-        let signature = Signature::Ecdsa {
+        let signature = Signature::Secp256k1 {
             r: sig_bytes[..32].try_into().unwrap(),
             s: sig_bytes[32..].try_into().unwrap(),
             recovery_id,
@@ -368,12 +368,12 @@ fn direct_assemble_writes_low_s_and_refuses_foreign_signatures() {
     let low = transaction::assemble(wallet.signer(), &req, &good).unwrap();
 
     // The high-s twin (n - s, other parity) is the same signature and comes out low-s.
-    let Signature::Ecdsa { r, s, recovery_id } = good.clone() else {
+    let Signature::Secp256k1 { r, s, recovery_id } = good.clone() else {
         unreachable!()
     };
     let sig = k256::ecdsa::Signature::from_scalars(r, s).unwrap();
     let high_s: [u8; 32] = (-*sig.s()).to_bytes().into();
-    let twin = Signature::Ecdsa {
+    let twin = Signature::Secp256k1 {
         r,
         s: high_s,
         recovery_id: recovery_id ^ 1,
@@ -396,7 +396,7 @@ fn direct_assemble_writes_low_s_and_refuses_foreign_signatures() {
         transaction::assemble(wallet.signer(), &req, &Signature::Ed25519([0; 64])),
         Err(ChainError::KeyMismatch)
     );
-    let bad_id = Signature::Ecdsa { r, s, recovery_id: 2 };
+    let bad_id = Signature::Secp256k1 { r, s, recovery_id: 2 };
     assert!(matches!(
         transaction::assemble(wallet.signer(), &req, &bad_id),
         Err(ChainError::InvalidSignature(_))
@@ -883,7 +883,7 @@ fn a_sign_doc_or_its_hash_signed_as_a_message_is_no_transaction_signature() {
             panic!("COSMOS signs digests");
         };
         let signature = wallet.sign(&input);
-        let Signature::Ecdsa { r, s, .. } = signature else {
+        let Signature::Secp256k1 { r, s, .. } = signature else {
             panic!("COSMOS signs with ECDSA");
         };
         let sig = k256::ecdsa::Signature::from_scalars(r, s).unwrap();

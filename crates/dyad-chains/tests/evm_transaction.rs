@@ -116,7 +116,7 @@ impl Wallet {
             panic!("EVM transactions sign digests, got {input:?}");
         };
         let (sig, id) = self.signing.sign_prehash_recoverable(digest.as_bytes()).unwrap();
-        Signature::Ecdsa {
+        Signature::Secp256k1 {
             r: sig.r().to_bytes().into(),
             s: sig.s().to_bytes().into(),
             recovery_id: id.to_byte(),
@@ -293,7 +293,7 @@ fn alloy_mainnet_eip1559_reproduces_the_chain_hash() {
     let req = request(unsigned, 1);
     let prepared = evm::prepare(signer, &req).unwrap();
     assert_eq!(digest_of(&prepared.input), signing_hash);
-    let signature = Signature::Ecdsa { r, s, recovery_id: 0 };
+    let signature = Signature::Secp256k1 { r, s, recovery_id: 0 };
     let signed = evm::assemble(signer, &req, &signature).unwrap();
     let raw = signed.signed_transaction.unwrap();
     // The transaction hash of a typed transaction is keccak256 of its EIP-2718 bytes; this one
@@ -459,13 +459,13 @@ fn a_high_s_signature_is_assembled_as_its_low_s_twin() {
     let wallet = Wallet::from_secret(EIP155_SECRET);
     let req = request(unhex(EIP155_UNSIGNED_6), 1);
     let prepared = evm::prepare(wallet.signer(), &req).unwrap();
-    let Signature::Ecdsa { r, s, recovery_id } = wallet.sign(&prepared.input) else {
+    let Signature::Secp256k1 { r, s, recovery_id } = wallet.sign(&prepared.input) else {
         unreachable!()
     };
     // n - s with the other recovery id is the same signature point-wise, high-s.
     let n = be32(&unhex(SECP256K1_N));
     let high_s = sub_be(&n, &s);
-    let twin = Signature::Ecdsa {
+    let twin = Signature::Secp256k1 {
         r,
         s: high_s,
         recovery_id: recovery_id ^ 1,
@@ -511,10 +511,10 @@ fn assemble_refuses_signatures_that_do_not_make_this_wallet_the_sender() {
     ));
 
     // The right signature with the other recovery id: valid ECDSA, wrong sender.
-    let Signature::Ecdsa { r, s, recovery_id } = wallet.sign(&prepared.input) else {
+    let Signature::Secp256k1 { r, s, recovery_id } = wallet.sign(&prepared.input) else {
         unreachable!()
     };
-    let flipped = Signature::Ecdsa {
+    let flipped = Signature::Secp256k1 {
         r,
         s,
         recovery_id: recovery_id ^ 1,
@@ -535,7 +535,7 @@ fn assemble_refuses_signatures_that_do_not_make_this_wallet_the_sender() {
     // Recovery ids 2 and 3, zero scalars, an Ed25519 signature.
     for id in [2u8, 3] {
         assert!(matches!(
-            evm::assemble(wallet.signer(), &req, &Signature::Ecdsa { r, s, recovery_id: id }),
+            evm::assemble(wallet.signer(), &req, &Signature::Secp256k1 { r, s, recovery_id: id }),
             Err(ChainError::InvalidSignature(_))
         ));
     }
@@ -543,7 +543,7 @@ fn assemble_refuses_signatures_that_do_not_make_this_wallet_the_sender() {
         evm::assemble(
             wallet.signer(),
             &req,
-            &Signature::Ecdsa {
+            &Signature::Secp256k1 {
                 r: [0; 32],
                 s,
                 recovery_id
@@ -598,7 +598,7 @@ fn a_chain_id_other_than_the_requested_one_is_refused() {
     );
     // And assemble checks the same.
     let wallet = Wallet::from_secret(ANVIL_0_SECRET);
-    let sig = Signature::Ecdsa {
+    let sig = Signature::Secp256k1 {
         r: [1; 32],
         s: [1; 32],
         recovery_id: 0,
@@ -842,7 +842,7 @@ fn a_transaction_or_its_signing_hash_signed_as_a_message_is_no_transaction_signa
         assert_eq!(input, SignInput::Digest(dyad_chains::Digest::new(eip191)));
 
         let signature = wallet.sign(&input);
-        let Signature::Ecdsa { r, s, recovery_id } = signature else {
+        let Signature::Secp256k1 { r, s, recovery_id } = signature else {
             panic!("EVM signs with ECDSA");
         };
         let sig = K256Signature::from_scalars(r, s).unwrap();

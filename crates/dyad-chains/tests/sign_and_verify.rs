@@ -23,7 +23,7 @@ fn ecdsa_sign(signing: &SigningKey, input: &SignInput) -> Signature {
         panic!("ECDSA wallet types sign digests, got {input:?}");
     };
     let (sig, id) = signing.sign_prehash_recoverable(digest.as_bytes()).unwrap();
-    Signature::Ecdsa {
+    Signature::Secp256k1 {
         r: sig.r().to_bytes().into(),
         s: sig.s().to_bytes().into(),
         recovery_id: id.to_byte(),
@@ -89,7 +89,7 @@ fn evm_high_s_is_normalized_and_still_recovers() {
     let (sig, id) = signing.sign_prehash_recoverable(digest.as_bytes()).unwrap();
     // Build the malleated twin (r, n - s) with the other recovery id, as a buggy signer might.
     let high_s = -*sig.s();
-    let malleated = Signature::Ecdsa {
+    let malleated = Signature::Secp256k1 {
         r: sig.r().to_bytes().into(),
         s: high_s.to_bytes().into(),
         recovery_id: id.to_byte() ^ 1,
@@ -256,7 +256,7 @@ fn mismatched_keys_and_signatures_are_refused() {
     let config = ChainConfig::default();
     let secp = PublicKey::Secp256k1(b64("AtQaCqFnshaZQp6rIkvAPyzThvCvXSDO+9AzbxVErqJP").try_into().unwrap());
     let ed = PublicKey::Ed25519([7; 32]);
-    let ecdsa = Signature::Ecdsa {
+    let ecdsa = Signature::Secp256k1 {
         r: [1; 32],
         s: [1; 32],
         recovery_id: 0,
@@ -265,7 +265,7 @@ fn mismatched_keys_and_signatures_are_refused() {
     for t in WalletType::ALL {
         let (wrong_key, wrong_sig) = match t.scheme() {
             dyad_chains::Scheme::Dkls => (&ed, &eddsa),
-            dyad_chains::Scheme::Ed25519 => (&secp, &ecdsa),
+            dyad_chains::Scheme::Frost => (&secp, &ecdsa),
         };
         assert_eq!(address(t, wrong_key, &config), Err(ChainError::KeyMismatch), "{t}");
         assert_eq!(encode_signature(t, wrong_sig), Err(ChainError::KeyMismatch), "{t}");

@@ -449,7 +449,7 @@ fn parameters_keys_and_signatures_are_checked() {
         transaction::assemble(wallet.signer(), &req, &other.sign(&prepared.input)),
         Err(ChainError::InvalidSignature(_))
     ));
-    let ecdsa = Signature::Ecdsa {
+    let ecdsa = Signature::Secp256k1 {
         r: [1; 32],
         s: [1; 32],
         recovery_id: 0,

@@ -466,7 +466,7 @@ fn keys_and_signatures_are_checked() {
         transaction::assemble(wallet.signer(), &req, &stranger.sign(&prepared.input)),
         Err(ChainError::InvalidSignature(_))
     ));
-    let ecdsa = Signature::Ecdsa {
+    let ecdsa = Signature::Secp256k1 {
         r: [1; 32],
         s: [1; 32],
         recovery_id: 0,

@@ -119,7 +119,7 @@ fn mail_example_signed_by_cow_gives_the_spec_signature() {
         panic!("typed data signs a digest");
     };
     let (sig, id) = signing.sign_prehash_recoverable(digest.as_bytes()).unwrap();
-    let signature = Signature::Ecdsa {
+    let signature = Signature::Secp256k1 {
         r: sig.r().to_bytes().into(),
         s: sig.s().to_bytes().into(),
         recovery_id: id.to_byte(),

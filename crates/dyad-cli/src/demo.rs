@@ -136,7 +136,7 @@ fn verify(wallet: &WalletView, message: &[u8], signature: &[u8], chain: &ChainCo
 /// the key with the right one); Solana and Stellar are the Ed25519 signature itself. Empty when
 /// the length or `v` does not fit.
 fn decode_signature(wallet_type: WalletType, bytes: &[u8]) -> Vec<Signature> {
-    let ecdsa = |rs: &[u8], recovery_id: u8| Signature::Ecdsa {
+    let ecdsa = |rs: &[u8], recovery_id: u8| Signature::Secp256k1 {
         r: rs[..32].try_into().expect("32 bytes"),
         s: rs[32..64].try_into().expect("32 bytes"),
         recovery_id,
@@ -171,7 +171,7 @@ mod tests {
         };
         let (sig, id) = secret.sign_prehash_recoverable(digest.as_bytes()).unwrap();
         let rs = sig.to_bytes();
-        let signature = Signature::Ecdsa {
+        let signature = Signature::Secp256k1 {
             r: rs[..32].try_into().unwrap(),
             s: rs[32..].try_into().unwrap(),
             recovery_id: id.to_byte(),

@@ -21,7 +21,7 @@ impl Dkg {
                 let (m, f) = dkls::dkg::Run::start(role, session_id)?;
                 (ByScheme::Dkls(m), f)
             }
-            Scheme::Ed25519 => {
+            Scheme::Frost => {
                 let (m, f) = frost::dkg::Run::start(role, session_id)?;
                 (ByScheme::Frost(m), f)
             }

@@ -4,7 +4,7 @@
 //! (party 2, the server). This crate runs the protocols that create, use and rotate those shares
 //! without ever assembling the private key:
 //!
-//! | protocol | [`Scheme::Dkls`] (ECDSA, secp256k1, crate `dkls23`) | [`Scheme::Ed25519`] (FROST, crate `frost-ed25519`) |
+//! | protocol | [`Scheme::Dkls`] (ECDSA, secp256k1, crate `dkls23`) | [`Scheme::Frost`] (FROST, crate `frost-ed25519`) |
 //! |---|---|---|
 //! | [`Dkg`] | DKLs23 DKG, 3 rounds | FROST DKG, 2 rounds |
 //! | [`Sign`] | DKLs23 signing of a 32-byte digest, 3 rounds | FROST signing of the message, 2 rounds |

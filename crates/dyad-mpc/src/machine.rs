@@ -121,7 +121,7 @@ where
     pub(crate) fn fmt_debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (scheme, round) = match self {
             ByScheme::Dkls(m) => (Scheme::Dkls, m.round()),
-            ByScheme::Frost(m) => (Scheme::Ed25519, m.round()),
+            ByScheme::Frost(m) => (Scheme::Frost, m.round()),
         };
         f.debug_struct(name)
             .field("scheme", &format_args!("{scheme}"))

@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_secret_scalar() {
-        for scheme in [Scheme::Ed25519, Scheme::Dkls] {
+        for scheme in [Scheme::Frost, Scheme::Dkls] {
             let (user, cloud) = pair(scheme);
             for share in [&user, &cloud] {
                 let secret = secret_hex(share);
@@ -227,8 +227,8 @@ mod tests {
 
     #[test]
     fn inconsistent_frost_contents_are_invalid() {
-        let (user, _) = pair(Scheme::Ed25519);
-        let (other, other_cloud) = pair(Scheme::Ed25519);
+        let (user, _) = pair(Scheme::Frost);
+        let (other, other_cloud) = pair(Scheme::Frost);
         let (Secret::Frost { key_package, .. }, Secret::Frost { public_key_package, .. }) =
             (user.secret(), other.secret())
         else {

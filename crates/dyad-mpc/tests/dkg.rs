@@ -64,7 +64,7 @@ fn dkls_dkg_both_parties_get_the_same_key() {
 #[test]
 fn ed25519_dkg_both_parties_get_the_same_key() {
     let (user, cloud) = ed25519_pair();
-    check_pair(Scheme::Ed25519, user, cloud);
+    check_pair(Scheme::Frost, user, cloud);
     check_share_bytes(user);
     check_share_bytes(cloud);
     assert!(matches!(
@@ -75,8 +75,8 @@ fn ed25519_dkg_both_parties_get_the_same_key() {
 
 #[test]
 fn ed25519_dkg_gives_a_fresh_key_each_run() {
-    let (a, _) = dkg(Scheme::Ed25519);
-    let (b, _) = dkg(Scheme::Ed25519);
+    let (a, _) = dkg(Scheme::Frost);
+    let (b, _) = dkg(Scheme::Frost);
     assert_ne!(a.public_key(), b.public_key());
 }
 
@@ -108,7 +108,7 @@ fn debug_of_key_share_is_redacted() {
 
 #[test]
 fn both_parties_claiming_the_same_role_fail() {
-    for scheme in [Scheme::Ed25519, Scheme::Dkls] {
+    for scheme in [Scheme::Frost, Scheme::Dkls] {
         let sid = sid();
         let result = run_local(
             Dkg::start(scheme, Role::User, &sid).unwrap(),
@@ -120,7 +120,7 @@ fn both_parties_claiming_the_same_role_fail() {
 
 #[test]
 fn different_session_ids_fail() {
-    for scheme in [Scheme::Ed25519, Scheme::Dkls] {
+    for scheme in [Scheme::Frost, Scheme::Dkls] {
         let result = run_local(
             Dkg::start(scheme, Role::User, &sid()).unwrap(),
             Dkg::start(scheme, Role::Cloud, &sid()).unwrap(),
@@ -142,7 +142,7 @@ fn public_key_parsing_validates_points() {
     // Wrong lengths, including the uncompressed form and the other scheme's length.
     assert!(bad(Scheme::Dkls, &pk.as_bytes()[..32]));
     assert!(bad(Scheme::Dkls, &pk.uncompressed_secp256k1().unwrap()));
-    assert!(bad(Scheme::Ed25519, pk.as_bytes()));
+    assert!(bad(Scheme::Frost, pk.as_bytes()));
     // Not on the curve: x = 5 has no secp256k1 point (5³ + 7 = 132 is not a square mod p).
     let mut off_curve = [0u8; 33];
     off_curve[0] = 2;
@@ -154,14 +154,14 @@ fn public_key_parsing_validates_points() {
     // Ed25519: the identity (small order) and a y with no x.
     let mut identity = [0u8; 32];
     identity[0] = 1;
-    assert!(bad(Scheme::Ed25519, &identity));
+    assert!(bad(Scheme::Frost, &identity));
     let mut no_point = [0u8; 32];
     no_point[0] = 2;
-    assert!(bad(Scheme::Ed25519, &no_point));
+    assert!(bad(Scheme::Frost, &no_point));
 
     let (ed, _) = ed25519_pair();
     assert_eq!(
-        PublicKey::from_bytes(Scheme::Ed25519, ed.public_key().as_bytes()).unwrap(),
+        PublicKey::from_bytes(Scheme::Frost, ed.public_key().as_bytes()).unwrap(),
         ed.public_key()
     );
     assert!(format!("{:?}", ed.public_key()).contains(&hex::encode(ed.public_key().as_bytes())));
@@ -170,10 +170,10 @@ fn public_key_parsing_validates_points() {
 #[test]
 fn scheme_names() {
     assert_eq!(Scheme::Dkls.to_string(), "DKLS");
-    assert_eq!(Scheme::Ed25519.to_string(), "ED25519");
+    assert_eq!(Scheme::Frost.to_string(), "ED25519");
     assert_eq!(serde_json::to_string(&Scheme::Dkls).unwrap(), "\"DKLS\"");
-    assert_eq!(serde_json::to_string(&Scheme::Ed25519).unwrap(), "\"ED25519\"");
-    assert_eq!(serde_json::from_str::<Scheme>("\"ED25519\"").unwrap(), Scheme::Ed25519);
+    assert_eq!(serde_json::to_string(&Scheme::Frost).unwrap(), "\"ED25519\"");
+    assert_eq!(serde_json::from_str::<Scheme>("\"ED25519\"").unwrap(), Scheme::Frost);
     assert!(serde_json::from_str::<Scheme>("\"ECDSA\"").is_err());
     assert_eq!(Role::User.peer(), Role::Cloud);
     assert_eq!((Role::User.index(), Role::Cloud.index()), (1, 2));

@@ -54,7 +54,7 @@ fn check_bad_frames<M: Machine>(user: impl Fn() -> (M, Vec<u8>), cloud: impl Fn(
 
 #[test]
 fn dkg_bad_frames_are_decode_errors() {
-    for scheme in [Scheme::Ed25519, Scheme::Dkls] {
+    for scheme in [Scheme::Frost, Scheme::Dkls] {
         let sid = sid();
         check_bad_frames(
             || Dkg::start(scheme, Role::User, &sid).unwrap(),
@@ -66,7 +66,7 @@ fn dkg_bad_frames_are_decode_errors() {
 #[test]
 fn sign_bad_frames_are_decode_errors() {
     for (user, cloud, scheme) in [
-        (&ed25519_pair().0, &ed25519_pair().1, Scheme::Ed25519),
+        (&ed25519_pair().0, &ed25519_pair().1, Scheme::Frost),
         (&dkls_pair().0, &dkls_pair().1, Scheme::Dkls),
     ] {
         let sid = sid();
@@ -95,9 +95,9 @@ fn frames_of_another_scheme_or_protocol_are_refused() {
     let (ed_user, ed_cloud) = ed25519_pair();
     let ed_sign = Sign::start(ed_cloud, &sid, &SignInput::Message(vec![1])).unwrap().1;
     let ed_refresh = Refresh::start(ed_cloud, &sid).unwrap().1;
-    let (machine, _) = Dkg::start(Scheme::Ed25519, Role::User, &sid).unwrap();
+    let (machine, _) = Dkg::start(Scheme::Frost, Role::User, &sid).unwrap();
     assert!(matches!(machine.receive(&dkls), Err(MpcError::Decode)));
-    let (machine, _) = Dkg::start(Scheme::Ed25519, Role::User, &sid).unwrap();
+    let (machine, _) = Dkg::start(Scheme::Frost, Role::User, &sid).unwrap();
     assert!(matches!(machine.receive(&ed_sign), Err(MpcError::Decode)));
     let (machine, _) = Sign::start(ed_user, &sid, &SignInput::Message(vec![1])).unwrap();
     assert!(matches!(machine.receive(&ed_refresh), Err(MpcError::Decode)));
@@ -148,14 +148,14 @@ fn ed25519_tampering_with_any_byte_is_detected() {
     let sid = sid();
     check_tampering(
         "ED25519 DKG",
-        || Dkg::start(Scheme::Ed25519, Role::User, &sid).unwrap(),
-        || Dkg::start(Scheme::Ed25519, Role::Cloud, &sid).unwrap(),
+        || Dkg::start(Scheme::Frost, Role::User, &sid).unwrap(),
+        || Dkg::start(Scheme::Frost, Role::Cloud, &sid).unwrap(),
         0..2,
         every_byte,
         &[0x01, 0x80],
     );
     let (user, cloud) = ed25519_pair();
-    let input = input_for(Scheme::Ed25519);
+    let input = input_for(Scheme::Frost);
     check_tampering(
         "ED25519 sign",
         || Sign::start(user, &sid, &input).unwrap(),
@@ -268,10 +268,10 @@ fn check_last_round<M: Machine>(name: &str, a: (M, Vec<u8>), b: (M, Vec<u8>)) {
 #[test]
 fn every_machine_knows_its_last_round() {
     let sid = sid();
-    for scheme in [Scheme::Dkls, Scheme::Ed25519] {
+    for scheme in [Scheme::Dkls, Scheme::Frost] {
         let (user, cloud) = match scheme {
             Scheme::Dkls => dkls_pair(),
-            Scheme::Ed25519 => ed25519_pair(),
+            Scheme::Frost => ed25519_pair(),
         };
         let input = input_for(scheme);
         check_last_round(
@@ -299,7 +299,7 @@ fn ed25519_a_changed_signature_share_fails_the_share_check() {
     // a protocol failure the SDK treats as a cheating server, not a decoding error.
     let (user, cloud) = ed25519_pair();
     let sid = sid();
-    let input = input_for(Scheme::Ed25519);
+    let input = input_for(Scheme::Frost);
     let result = run_tampered(
         Sign::start(cloud, &sid, &input).unwrap(),
         Sign::start(user, &sid, &input).unwrap(),

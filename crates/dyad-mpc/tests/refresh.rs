@@ -44,7 +44,7 @@ fn dkls_refresh_keeps_the_key_and_retires_old_shares() {
 #[test]
 fn ed25519_refresh_keeps_the_key_and_retires_old_shares() {
     let (user, cloud) = ed25519_pair();
-    check_refresh(Scheme::Ed25519, user, cloud);
+    check_refresh(Scheme::Frost, user, cloud);
 }
 
 #[test]
@@ -53,8 +53,8 @@ fn ed25519_refresh_twice() {
     let (u1, c1) = refresh(user, cloud).unwrap();
     let (u2, c2) = refresh(&u1, &c1).unwrap();
     assert_eq!(u2.public_key(), user.public_key());
-    let input = input_for(Scheme::Ed25519);
+    let input = input_for(Scheme::Frost);
     let (sig, _) = sign(&u2, &c2, &input).unwrap();
     standard_verify(&user.public_key(), &input, &sig).unwrap();
-    assert!(sign(&u1, &c2, &input_for(Scheme::Ed25519)).is_err());
+    assert!(sign(&u1, &c2, &input_for(Scheme::Frost)).is_err());
 }

@@ -41,7 +41,7 @@ fn dkls_signatures_verify_with_k256() {
         k256_verify(&pk, &digest, &a).unwrap();
         pk.verify(&input, &a).unwrap();
 
-        let Signature::Ecdsa { r, s, recovery_id } = a.clone() else {
+        let Signature::Secp256k1 { r, s, recovery_id } = a.clone() else {
             panic!("DKLS gave a non-ECDSA signature");
         };
         ids_seen[usize::from(recovery_id)] = true;
@@ -55,14 +55,14 @@ fn dkls_signatures_verify_with_k256() {
                 .map_err(MpcError::from),
             Err(MpcError::BadSignature)
         ));
-        let flipped = Signature::Ecdsa {
+        let flipped = Signature::Secp256k1 {
             r,
             s,
             recovery_id: recovery_id ^ 1,
         };
         assert!(k256_verify(&pk, &digest, &flipped).is_err());
         assert!(pk.verify(&input, &flipped).is_err());
-        let high = Signature::Ecdsa {
+        let high = Signature::Secp256k1 {
             r,
             s: negate(&s),
             recovery_id: recovery_id ^ 1,
@@ -128,7 +128,7 @@ fn sign_input_must_fit_the_scheme() {
 fn parties_signing_different_inputs_get_no_signature() {
     for (user, cloud, scheme) in [
         (&dkls_pair().0, &dkls_pair().1, Scheme::Dkls),
-        (&ed25519_pair().0, &ed25519_pair().1, Scheme::Ed25519),
+        (&ed25519_pair().0, &ed25519_pair().1, Scheme::Frost),
     ] {
         let sid = sid();
         let result = dyad_mpc::run_local(
@@ -142,15 +142,15 @@ fn parties_signing_different_inputs_get_no_signature() {
 #[test]
 fn shares_of_different_keys_do_not_sign() {
     // A user share from one key with a cloud share from another.
-    let (other_user, _) = dkg(Scheme::Ed25519);
-    let input = input_for(Scheme::Ed25519);
+    let (other_user, _) = dkg(Scheme::Frost);
+    let input = input_for(Scheme::Frost);
     assert!(sign(&other_user, &ed25519_pair().1, &input).is_err());
 }
 
 #[test]
 fn signature_serde_roundtrip() {
     let (user, cloud) = ed25519_pair();
-    let (ed_sig, _) = sign(user, cloud, &input_for(Scheme::Ed25519)).unwrap();
+    let (ed_sig, _) = sign(user, cloud, &input_for(Scheme::Frost)).unwrap();
     let (user, cloud) = dkls_pair();
     let (ec_sig, _) = sign(user, cloud, &input_for(Scheme::Dkls)).unwrap();
     for sig in [ed_sig, ec_sig] {
@@ -180,7 +180,7 @@ fn a_share_restored_from_bytes_signs() {
 
     let (user, cloud) = ed25519_pair();
     let cloud = KeyShare::from_bytes(&cloud.to_bytes()).unwrap();
-    let input = input_for(Scheme::Ed25519);
+    let input = input_for(Scheme::Frost);
     let (sig, _) = sign(user, &cloud, &input).unwrap();
     standard_verify(&user.public_key(), &input, &sig).unwrap();
 }

@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn both_parties_confirm_the_same_key_for_each_scheme() {
-        for scheme in [Scheme::Dkls, Scheme::Ed25519] {
+        for scheme in [Scheme::Dkls, Scheme::Frost] {
             let (u, c) = run_both(scheme);
             let (u, c) = (u.expect("user confirms"), c.expect("cloud confirms"));
             assert_eq!(u.public_key(), c.public_key());
@@ -145,13 +145,13 @@ mod tests {
     #[test]
     fn a_signature_over_anything_else_is_refused() {
         let ceremony = CeremonyId::random();
-        let user = KeyGeneration::new(Role::User, Scheme::Ed25519, &ceremony);
-        let cloud = KeyGeneration::new(Role::Cloud, Scheme::Ed25519, &ceremony);
+        let user = KeyGeneration::new(Role::User, Scheme::Frost, &ceremony);
+        let cloud = KeyGeneration::new(Role::Cloud, Scheme::Frost, &ceremony);
         let (u, c) = dyad_mpc::run_local(user.dkg()().unwrap(), cloud.dkg()().unwrap()).expect("dkg");
         // A signature made in another ceremony (other input) must not confirm this one.
         let other = CeremonyId::random();
-        let (_, us) = KeyGeneration::new(Role::User, Scheme::Ed25519, &other).test_signature(u.clone());
-        let (_, cs) = KeyGeneration::new(Role::Cloud, Scheme::Ed25519, &other).test_signature(c);
+        let (_, us) = KeyGeneration::new(Role::User, Scheme::Frost, &other).test_signature(u.clone());
+        let (_, cs) = KeyGeneration::new(Role::Cloud, Scheme::Frost, &other).test_signature(c);
         let (elsewhere, _) = dyad_mpc::run_local(us().unwrap(), cs().unwrap()).expect("signature");
         let (test, _) = user.test_signature(u);
         assert!(matches!(test.verify(&elsewhere), Err(MpcError::BadSignature)));

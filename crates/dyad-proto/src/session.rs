@@ -54,7 +54,7 @@ pub fn confirmation_input(scheme: dyad_mpc::Scheme, ceremony: &CeremonyId) -> dy
     let digest = derive(ceremony, "key-confirmation");
     match scheme {
         dyad_mpc::Scheme::Dkls => dyad_mpc::SignInput::Digest(dyad_mpc::Digest::new(digest)),
-        dyad_mpc::Scheme::Ed25519 => dyad_mpc::SignInput::Message(digest.to_vec()),
+        dyad_mpc::Scheme::Frost => dyad_mpc::SignInput::Message(digest.to_vec()),
     }
 }
 
@@ -95,7 +95,7 @@ mod tests {
             dyad_mpc::SignInput::Digest(d) => assert_eq!(hex::encode(d), digest),
             other => panic!("{other:?}"),
         }
-        match confirmation_input(dyad_mpc::Scheme::Ed25519, &c) {
+        match confirmation_input(dyad_mpc::Scheme::Frost, &c) {
             dyad_mpc::SignInput::Message(m) => assert_eq!(hex::encode(m), digest),
             other => panic!("{other:?}"),
         }

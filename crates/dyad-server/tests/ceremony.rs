@@ -95,12 +95,12 @@ async fn truncated_frame_aborts_dkls_keygen() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_round_aborts_ed25519_keygen() {
-    attack(Attack::GarbageRound, "SOLANA", Scheme::Ed25519).await;
+    attack(Attack::GarbageRound, "SOLANA", Scheme::Frost).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tampered_frame_aborts_ed25519_keygen() {
-    attack(Attack::FlipBit, "STELLAR", Scheme::Ed25519).await;
+    attack(Attack::FlipBit, "STELLAR", Scheme::Frost).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -503,12 +503,12 @@ async fn aborting_ceremony(State(s): State<AbortsAfterConfirm>, ws: WebSocketUpg
         };
         let sid = session_id(&id, Run::Dkg);
         let Ok(share) = channel
-            .run(move || dyad_mpc::Dkg::start(dyad_mpc::Scheme::Ed25519, dyad_mpc::Role::Cloud, &sid))
+            .run(move || dyad_mpc::Dkg::start(dyad_mpc::Scheme::Frost, dyad_mpc::Role::Cloud, &sid))
             .await
         else {
             return;
         };
-        let input = dyad_proto::confirmation_input(dyad_mpc::Scheme::Ed25519, &id);
+        let input = dyad_proto::confirmation_input(dyad_mpc::Scheme::Frost, &id);
         let sid = session_id(&id, Run::Confirm);
         if channel.run(move || Sign::start(&share, &sid, &input)).await.is_err() {
             return;

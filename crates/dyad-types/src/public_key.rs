@@ -25,7 +25,7 @@ impl PublicKey {
     pub fn scheme(&self) -> Scheme {
         match self {
             PublicKey::Secp256k1(_) => Scheme::Dkls,
-            PublicKey::Ed25519(_) => Scheme::Ed25519,
+            PublicKey::Ed25519(_) => Scheme::Frost,
         }
     }
 
@@ -52,7 +52,7 @@ impl PublicKey {
                 k256::PublicKey::from_sec1_bytes(&arr).map_err(|_| TypesError::InvalidPublicKey)?;
                 Ok(PublicKey::Secp256k1(arr))
             }
-            Scheme::Ed25519 => {
+            Scheme::Frost => {
                 let arr: [u8; 32] = bytes.try_into().map_err(|_| TypesError::InvalidPublicKey)?;
                 let key = ed25519_dalek::VerifyingKey::from_bytes(&arr).map_err(|_| TypesError::InvalidPublicKey)?;
                 // A small-order key is not one a DKG produces, and verify_strict would reject
@@ -89,7 +89,7 @@ impl PublicKey {
     /// a signature that does not verify is [`TypesError::BadSignature`].
     pub fn verify(&self, input: &SignInput, signature: &Signature) -> Result<(), TypesError> {
         match (self, input, signature) {
-            (PublicKey::Secp256k1(pk), SignInput::Digest(digest), Signature::Ecdsa { r, s, recovery_id }) => {
+            (PublicKey::Secp256k1(pk), SignInput::Digest(digest), Signature::Secp256k1 { r, s, recovery_id }) => {
                 verify_ecdsa(pk, digest.as_bytes(), r, s, *recovery_id)
             }
             (PublicKey::Ed25519(pk), SignInput::Message(message), Signature::Ed25519(sig)) => {

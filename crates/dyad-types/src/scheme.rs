@@ -12,7 +12,7 @@ pub enum Scheme {
     Dkls,
     /// 2-of-2 Ed25519 with FROST (Solana, Stellar).
     #[serde(rename = "ED25519")]
-    Ed25519,
+    Frost,
 }
 
 impl Scheme {
@@ -20,7 +20,7 @@ impl Scheme {
     pub fn as_str(self) -> &'static str {
         match self {
             Scheme::Dkls => "DKLS",
-            Scheme::Ed25519 => "ED25519",
+            Scheme::Frost => "ED25519",
         }
     }
 }
@@ -37,7 +37,7 @@ mod tests {
 
     #[test]
     fn names_are_the_wire_names() {
-        for (scheme, name) in [(Scheme::Dkls, "DKLS"), (Scheme::Ed25519, "ED25519")] {
+        for (scheme, name) in [(Scheme::Dkls, "DKLS"), (Scheme::Frost, "ED25519")] {
             assert_eq!(scheme.to_string(), name);
             assert_eq!(serde_json::to_string(&scheme).unwrap(), format!("\"{name}\""));
             assert_eq!(serde_json::from_str::<Scheme>(&format!("\"{name}\"")).unwrap(), scheme);

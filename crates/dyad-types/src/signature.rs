@@ -23,7 +23,7 @@ pub enum SignInput {
 pub enum Signature {
     /// ECDSA over secp256k1: `s` is low-s normalized and `recovery_id` (0 or 1) recovers the
     /// public key together with that normalized `s` (EVM `v = 27 + recovery_id`).
-    Ecdsa {
+    Secp256k1 {
         /// `r`, big-endian.
         r: [u8; 32],
         /// `s`, big-endian, at most n/2.
@@ -39,7 +39,7 @@ impl Signature {
     /// The 64 bytes `r ‖ s` (ECDSA) or `R ‖ S` (Ed25519).
     pub fn to_bytes(&self) -> [u8; 64] {
         match self {
-            Signature::Ecdsa { r, s, .. } => {
+            Signature::Secp256k1 { r, s, .. } => {
                 let mut out = [0u8; 64];
                 out[..32].copy_from_slice(r);
                 out[32..].copy_from_slice(s);

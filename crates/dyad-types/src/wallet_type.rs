@@ -36,7 +36,7 @@ impl WalletType {
     pub fn scheme(self) -> Scheme {
         match self {
             WalletType::Evm | WalletType::Cosmos => Scheme::Dkls,
-            WalletType::Solana | WalletType::Stellar => Scheme::Ed25519,
+            WalletType::Solana | WalletType::Stellar => Scheme::Frost,
         }
     }
 
@@ -78,8 +78,8 @@ mod tests {
     fn schemes_follow_the_design_table() {
         assert_eq!(WalletType::Evm.scheme(), Scheme::Dkls);
         assert_eq!(WalletType::Cosmos.scheme(), Scheme::Dkls);
-        assert_eq!(WalletType::Solana.scheme(), Scheme::Ed25519);
-        assert_eq!(WalletType::Stellar.scheme(), Scheme::Ed25519);
+        assert_eq!(WalletType::Solana.scheme(), Scheme::Frost);
+        assert_eq!(WalletType::Stellar.scheme(), Scheme::Frost);
     }
 
     #[test]

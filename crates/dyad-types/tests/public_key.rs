@@ -15,14 +15,14 @@ fn secp_key(secret: u8) -> (k256::ecdsa::SigningKey, PublicKey) {
 
 fn ed_key(seed: u8) -> (ed25519_dalek::SigningKey, PublicKey) {
     let signing = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
-    let public = PublicKey::from_bytes(Scheme::Ed25519, signing.verifying_key().as_bytes()).unwrap();
+    let public = PublicKey::from_bytes(Scheme::Frost, signing.verifying_key().as_bytes()).unwrap();
     (signing, public)
 }
 
 fn ecdsa_sign(key: &k256::ecdsa::SigningKey, digest: &[u8; 32]) -> Signature {
     let (sig, id) = key.sign_prehash_recoverable(digest).unwrap();
     let (r, s) = sig.split_bytes();
-    Signature::Ecdsa {
+    Signature::Secp256k1 {
         r: r.into(),
         s: s.into(),
         recovery_id: id.to_byte(),
@@ -41,16 +41,16 @@ fn keys_parse_only_in_their_canonical_form() {
     assert!(bad(Scheme::Dkls, &compact));
     assert!(bad(Scheme::Dkls, &public.uncompressed_secp256k1().unwrap()));
     assert!(bad(Scheme::Dkls, &[0u8; 33]));
-    assert!(bad(Scheme::Ed25519, public.as_bytes()));
+    assert!(bad(Scheme::Frost, public.as_bytes()));
 
     let (_, ed) = ed_key(3);
-    assert_eq!(ed.scheme(), Scheme::Ed25519);
+    assert_eq!(ed.scheme(), Scheme::Frost);
     assert_eq!(ed.uncompressed_secp256k1(), Err(TypesError::InvalidPublicKey));
     // The identity point (y = 1) is small order.
     let mut identity = [0u8; 32];
     identity[0] = 1;
-    assert!(bad(Scheme::Ed25519, &identity));
-    assert!(bad(Scheme::Ed25519, &[0u8; 31]));
+    assert!(bad(Scheme::Frost, &identity));
+    assert!(bad(Scheme::Frost, &[0u8; 31]));
 }
 
 #[test]
@@ -62,10 +62,10 @@ fn ecdsa_signatures_verify_and_their_variants_do_not() {
         .verify(&SignInput::Digest(dyad_types::Digest::new(digest)), &signature)
         .unwrap();
 
-    let Signature::Ecdsa { r, s, recovery_id } = signature.clone() else {
+    let Signature::Secp256k1 { r, s, recovery_id } = signature.clone() else {
         unreachable!()
     };
-    let flipped = Signature::Ecdsa {
+    let flipped = Signature::Secp256k1 {
         r,
         s,
         recovery_id: recovery_id ^ 1,
@@ -75,7 +75,7 @@ fn ecdsa_signatures_verify_and_their_variants_do_not() {
         Err(TypesError::BadSignature)
     );
     for id in [2u8, 3] {
-        let other = Signature::Ecdsa { r, s, recovery_id: id };
+        let other = Signature::Secp256k1 { r, s, recovery_id: id };
         assert_eq!(
             public.verify(&SignInput::Digest(dyad_types::Digest::new(digest)), &other),
             Err(TypesError::BadSignature)
@@ -127,7 +127,7 @@ fn signatures_serialize_as_fixed_tuples() {
     let too_long = json.replace("[7,", "[7,7,");
     assert!(serde_json::from_str::<Signature>(&too_long).is_err());
 
-    let ecdsa = Signature::Ecdsa {
+    let ecdsa = Signature::Secp256k1 {
         r: [1; 32],
         s: [2; 32],
         recovery_id: 1,

@@ -197,7 +197,7 @@ pub(crate) fn adr036_sign_input(signer: &str, message: &[u8]) -> Result<SignInpu
 /// [`ChainError::KeyMismatch`] for an Ed25519 signature; [`ChainError::InvalidSignature`] for
 /// scalars out of range.
 pub fn encode_signature(signature: &Signature) -> Result<[u8; 64], ChainError> {
-    let Signature::Ecdsa { r, s, recovery_id } = signature else {
+    let Signature::Secp256k1 { r, s, recovery_id } = signature else {
         return Err(ChainError::KeyMismatch);
     };
     // Cosmos does not carry the recovery id; the parity only rides along.
@@ -380,7 +380,7 @@ mod tests {
 
     #[test]
     fn encode_signature_is_r_then_low_s() {
-        let sig = Signature::Ecdsa {
+        let sig = Signature::Secp256k1 {
             r: [0x11; 32],
             s: [0x22; 32],
             recovery_id: 1,
@@ -394,7 +394,7 @@ mod tests {
         );
         // s = n - 1 is high; it is written as 1.
         let n_minus_1 = hex::decode("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140").unwrap();
-        let high = Signature::Ecdsa {
+        let high = Signature::Secp256k1 {
             r: [0x11; 32],
             s: n_minus_1.try_into().unwrap(),
             recovery_id: 0,

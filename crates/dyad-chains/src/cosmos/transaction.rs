@@ -44,7 +44,7 @@ pub fn assemble(
     let canonical = ecdsa::canonical(signature)?;
     let r_bytes: [u8; 32] = canonical.r().to_be_bytes();
     let s_bytes: [u8; 32] = canonical.s().to_be_bytes();
-    let on_chain = Signature::Ecdsa {
+    let on_chain = Signature::Secp256k1 {
         r: r_bytes,
         s: s_bytes,
         recovery_id: u8::from(canonical.v()),

@@ -234,7 +234,7 @@ mod tests {
         let r = [0x11; 32];
         let s = [0x22; 32];
         for (id, v) in [(0u8, 27u8), (1, 28)] {
-            let sig = encode_signature(&Signature::Ecdsa { r, s, recovery_id: id }).unwrap();
+            let sig = encode_signature(&Signature::Secp256k1 { r, s, recovery_id: id }).unwrap();
             assert_eq!(sig.len(), 65);
             assert_eq!(&sig[..32], &r);
             assert_eq!(&sig[32..64], &s);
@@ -250,7 +250,7 @@ mod tests {
         );
         for id in [2u8, 3, 27] {
             assert!(matches!(
-                encode_signature(&Signature::Ecdsa {
+                encode_signature(&Signature::Secp256k1 {
                     r: [1; 32],
                     s: [1; 32],
                     recovery_id: id
@@ -259,7 +259,7 @@ mod tests {
             ));
         }
         assert!(matches!(
-            encode_signature(&Signature::Ecdsa {
+            encode_signature(&Signature::Secp256k1 {
                 r: [0; 32],
                 s: [1; 32],
                 recovery_id: 0

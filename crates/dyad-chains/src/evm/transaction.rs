@@ -55,7 +55,7 @@ pub fn assemble(
     let digest = tx.signing_hash();
     // Check the exact (r, s, parity) that goes on chain, so the sender the network recovers is
     // this wallet and nobody else.
-    let on_chain = Signature::Ecdsa {
+    let on_chain = Signature::Secp256k1 {
         r: canonical.r().to_be_bytes(),
         s: canonical.s().to_be_bytes(),
         recovery_id: u8::from(canonical.v()),

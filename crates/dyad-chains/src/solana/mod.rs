@@ -112,7 +112,7 @@ pub fn message_sign_input(message: &[u8]) -> Result<SignInput, ChainError> {
 pub fn encode_signature(signature: &Signature) -> Result<[u8; 64], ChainError> {
     match signature {
         Signature::Ed25519(bytes) => Ok(*bytes),
-        Signature::Ecdsa { .. } => Err(ChainError::KeyMismatch),
+        Signature::Secp256k1 { .. } => Err(ChainError::KeyMismatch),
     }
 }
 
@@ -173,7 +173,7 @@ mod tests {
         sig.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
         assert_eq!(encode_signature(&Signature::Ed25519(sig)).unwrap(), sig);
         assert_eq!(
-            encode_signature(&Signature::Ecdsa {
+            encode_signature(&Signature::Secp256k1 {
                 r: [1; 32],
                 s: [1; 32],
                 recovery_id: 0

@@ -90,7 +90,7 @@ pub fn message_sign_input(message: &[u8]) -> SignInput {
 pub fn encode_signature(signature: &Signature) -> Result<[u8; 64], ChainError> {
     match signature {
         Signature::Ed25519(bytes) => Ok(*bytes),
-        Signature::Ecdsa { .. } => Err(ChainError::KeyMismatch),
+        Signature::Secp256k1 { .. } => Err(ChainError::KeyMismatch),
     }
 }
 
@@ -150,7 +150,7 @@ mod tests {
     fn mismatched_kinds_are_rejected() {
         assert_eq!(address(&PublicKey::Secp256k1([2; 33])), Err(ChainError::KeyMismatch));
         assert_eq!(
-            encode_signature(&Signature::Ecdsa {
+            encode_signature(&Signature::Secp256k1 {
                 r: [1; 32],
                 s: [1; 32],
                 recovery_id: 0

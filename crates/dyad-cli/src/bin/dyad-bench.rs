@@ -46,7 +46,7 @@ fn raw(scheme: Scheme, runs: usize) -> (Vec<Duration>, Vec<Duration>) {
     let (a, b) = shares.expect("at least one run");
     let input = match scheme {
         Scheme::Dkls => SignInput::Digest(Digest::new([9u8; 32])),
-        Scheme::Ed25519 => SignInput::Message(b"benchmark".to_vec()),
+        Scheme::Frost => SignInput::Message(b"benchmark".to_vec()),
     };
     let mut sign = Vec::new();
     for i in 0..runs {
@@ -68,7 +68,7 @@ struct ServiceRuns {
     sign: Vec<Duration>,
 }
 
-const TYPES: [(WalletType, Scheme); 2] = [(WalletType::Evm, Scheme::Dkls), (WalletType::Solana, Scheme::Ed25519)];
+const TYPES: [(WalletType, Scheme); 2] = [(WalletType::Evm, Scheme::Dkls), (WalletType::Solana, Scheme::Frost)];
 
 /// Start a server on a fresh data folder whose store syncs as `durability` says, and time
 /// `runs` key generations and signatures per wallet type through the SDK.

@@ -205,7 +205,7 @@ impl AwaitRound3 {
         if recovery_id > 1 {
             return Err(MpcError::Protocol("signature has an unsupported recovery id".into()));
         }
-        let signature = Signature::Ecdsa { r, s, recovery_id };
+        let signature = Signature::Secp256k1 { r, s, recovery_id };
         ctx.public_key.verify(&SignInput::Digest(ctx.digest), &signature)?;
         Ok(signature)
     }

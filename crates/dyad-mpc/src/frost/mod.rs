@@ -100,5 +100,5 @@ pub(crate) fn public_key(public_key_package: &PublicKeyPackage) -> Result<Public
         .verifying_key()
         .serialize()
         .map_err(|_| MpcError::InvalidPublicKey)?;
-    PublicKey::from_bytes(Scheme::Ed25519, &bytes).map_err(MpcError::from)
+    PublicKey::from_bytes(Scheme::Frost, &bytes).map_err(MpcError::from)
 }

@@ -37,7 +37,7 @@ pub fn dkls_pair() -> &'static (KeyShare, KeyShare) {
 
 pub fn ed25519_pair() -> &'static (KeyShare, KeyShare) {
     static PAIR: OnceLock<(KeyShare, KeyShare)> = OnceLock::new();
-    PAIR.get_or_init(|| dkg(Scheme::Ed25519))
+    PAIR.get_or_init(|| dkg(Scheme::Frost))
 }
 
 pub fn sign(user: &KeyShare, cloud: &KeyShare, input: &SignInput) -> Result<(Signature, Signature), MpcError> {
@@ -54,7 +54,7 @@ pub fn refresh(user: &KeyShare, cloud: &KeyShare) -> Result<(KeyShare, KeyShare)
 pub fn input_for(scheme: Scheme) -> SignInput {
     match scheme {
         Scheme::Dkls => SignInput::Digest(Digest::new(random_bytes())),
-        Scheme::Ed25519 => SignInput::Message(random_bytes::<45>().to_vec()),
+        Scheme::Frost => SignInput::Message(random_bytes::<45>().to_vec()),
     }
 }
 
@@ -118,7 +118,7 @@ pub fn k256_verify(pk: &PublicKey, digest: &[u8; 32], sig: &Signature) -> Result
     use k256::ecdsa::signature::hazmat::PrehashVerifier;
     use k256::ecdsa::{RecoveryId, Signature as KSig, VerifyingKey};
 
-    let Signature::Ecdsa { r, s, recovery_id } = sig else {
+    let Signature::Secp256k1 { r, s, recovery_id } = sig else {
         return Err("not an ECDSA signature");
     };
     let vk = VerifyingKey::from_sec1_bytes(pk.as_bytes()).map_err(|_| "bad public key")?;

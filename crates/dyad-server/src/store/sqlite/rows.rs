@@ -53,7 +53,7 @@ impl SqliteStore {
         let wallet_type = WalletType::from_str(&wt).map_err(|_| corrupt("wallet type"))?;
         let scheme = match scheme.as_str() {
             "DKLS" => Scheme::Dkls,
-            "ED25519" => Scheme::Ed25519,
+            "ED25519" => Scheme::Frost,
             _ => return Err(corrupt("scheme")),
         };
         // The scheme column is the type's scheme, written for readers of the database.
@@ -146,7 +146,7 @@ impl SqliteStore {
 pub(super) fn scheme_str(s: Scheme) -> &'static str {
     match s {
         Scheme::Dkls => "DKLS",
-        Scheme::Ed25519 => "ED25519",
+        Scheme::Frost => "ED25519",
     }
 }
 
