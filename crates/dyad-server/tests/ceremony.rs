@@ -6,7 +6,7 @@ mod support;
 
 use dyad_mpc::{Dkg, Role, Scheme};
 use dyad_proto::rest::CeremonyTicket;
-use dyad_proto::{session_id, ErrorCode, Frame, KeyGeneration, WalletType};
+use dyad_proto::{session_id, Run, ErrorCode, Frame, KeyGeneration, WalletType};
 use dyad_test_support::email;
 use serde_json::{json, Value};
 use support::{connect_ceremony, frame_over_the_cap, Manual, RawNoise, TestServer};
@@ -28,7 +28,7 @@ async fn attack(attack: Attack, wallet_type: &str, scheme: Scheme) {
     let ticket: CeremonyTicket = resp.json().await.unwrap();
 
     let mut client = Manual::connect(&t.url(), &ticket).await;
-    let sid = session_id(&ticket.ceremony_id, "dkg");
+    let sid = session_id(&ticket.ceremony_id, Run::Dkg);
     let (_, first) = Dkg::start(scheme, Role::User, &sid).unwrap();
     let sealed = match attack {
         Attack::FlipBit => {
@@ -96,12 +96,12 @@ async fn truncated_frame_aborts_dkls_keygen() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_round_aborts_ed25519_keygen() {
-    attack(Attack::GarbageRound, "SOLANA", Scheme::Ed25519).await;
+    attack(Attack::GarbageRound, "SOLANA", Scheme::Frost).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tampered_frame_aborts_ed25519_keygen() {
-    attack(Attack::FlipBit, "STELLAR", Scheme::Ed25519).await;
+    attack(Attack::FlipBit, "STELLAR", Scheme::Frost).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,7 +210,7 @@ async fn a_frame_over_the_cap_aborts_keygen_and_leaves_no_wallet() {
 
     // The hand-written channel is the real one: an honest first round sealed with it is
     // answered with the server's next round, not an abort.
-    let (_, first) = Dkg::start(Scheme::Dkls, Role::User, &session_id(&ticket.ceremony_id, "dkg")).unwrap();
+    let (_, first) = Dkg::start(Scheme::Dkls, Role::User, &session_id(&ticket.ceremony_id, Run::Dkg)).unwrap();
     client.recv_protocol().await;
     client.send(&Frame::Protocol(first.into())).await;
     client.recv_protocol().await;
@@ -304,7 +304,7 @@ async fn last_two_frames(wallet_type: WalletType, scheme: Scheme, reversed: bool
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_last_frames_in_order_create_the_wallet() {
-    last_two_frames(WalletType::Solana, Scheme::Ed25519, false).await;
+    last_two_frames(WalletType::Solana, Scheme::Frost, false).await;
     last_two_frames(WalletType::Evm, Scheme::Dkls, false).await;
 }
 
@@ -315,5 +315,5 @@ async fn reordered_frames_abort_dkls_keygen_and_create_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reordered_frames_abort_ed25519_keygen_and_create_nothing() {
-    last_two_frames(WalletType::Stellar, Scheme::Ed25519, true).await;
+    last_two_frames(WalletType::Stellar, Scheme::Frost, true).await;
 }

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use dyad_mpc::{KeyShare, Machine, Sign, SignInput, Transition};
 use dyad_proto::rest::CeremonyTicket;
-use dyad_proto::{session_id, CeremonyChannel, CeremonyId, ErrorCode, Frame, WalletType};
+use dyad_proto::{session_id, Run, CeremonyChannel, CeremonyId, ErrorCode, Frame, WalletType};
 use dyad_sdk::{Dyad, SdkError, Wallet};
 use dyad_server::{AppState, DataDir, ServerConfig};
 use dyad_test_support::email;
@@ -56,7 +56,7 @@ async fn prepare_cheat(t: &TestServer, key: &str, w: &Wallet, share: &KeyShare) 
     let message = b"cheat";
     let ticket = sign_ticket(t, key, w, message).await;
     let mut client = Manual::connect(&t.url(), &ticket).await;
-    let sid = session_id(&ticket.ceremony_id, "sign");
+    let sid = session_id(&ticket.ceremony_id, Run::Sign);
     let (_machine, mut first) = Sign::start(share, &sid, &evm_message_input(w, message)).unwrap();
     let _ = client.recv_protocol().await;
     let mid = first.len() / 2;
@@ -206,7 +206,7 @@ async fn a_client_cannot_finish_a_signature_the_server_did_not_record() {
     let message = b"hello";
     let ticket = sign_ticket(&t, &key, &w, message).await;
     let mut client = Manual::connect(&t.url(), &ticket).await;
-    let sid = session_id(&ticket.ceremony_id, "sign");
+    let sid = session_id(&ticket.ceremony_id, Run::Sign);
     let (mut machine, first) = Sign::start(&user, &sid, &evm_message_input(&w, message)).unwrap();
     client.send(&Frame::Protocol(first.into())).await;
     // Rounds 1 and 2 honestly; the server's frame for each arrives as usual.
@@ -354,7 +354,7 @@ async fn cheating_ceremony(State(s): State<CheatingServer>, ws: WebSocketUpgrade
         let Ok(mut channel) = CeremonyChannel::accept(transport, &s.state.ceremony_key, &id).await else {
             return;
         };
-        let Ok((mut machine, mut out)) = Sign::start(&s.share, &session_id(&id, "sign"), &input) else {
+        let Ok((mut machine, mut out)) = Sign::start(&s.share, &session_id(&id, Run::Sign), &input) else {
             return;
         };
         for round in 0.. {
@@ -504,15 +504,15 @@ async fn aborting_ceremony(State(s): State<AbortsAfterConfirm>, ws: WebSocketUpg
         let Ok(mut channel) = CeremonyChannel::accept(transport, &s.key, &id).await else {
             return;
         };
-        let sid = session_id(&id, "dkg");
+        let sid = session_id(&id, Run::Dkg);
         let Ok(share) = channel
-            .run(move || dyad_mpc::Dkg::start(dyad_mpc::Scheme::Ed25519, dyad_mpc::Role::Cloud, &sid))
+            .run(move || dyad_mpc::Dkg::start(dyad_mpc::Scheme::Frost, dyad_mpc::Role::Cloud, &sid))
             .await
         else {
             return;
         };
-        let input = dyad_proto::confirmation_input(dyad_mpc::Scheme::Ed25519, &id);
-        let sid = session_id(&id, "confirm");
+        let input = dyad_proto::confirmation_input(dyad_mpc::Scheme::Frost, &id);
+        let sid = session_id(&id, Run::Confirm);
         if channel.run(move || Sign::start(&share, &sid, &input)).await.is_err() {
             return;
         }
