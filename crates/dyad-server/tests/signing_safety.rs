@@ -255,7 +255,10 @@ async fn a_key_generation_whose_commit_failed_keeps_the_share_and_is_never_abort
     // The share is kept, loaded in the client, in case the wallet exists.
     assert_eq!(dyad.loaded_wallets().len(), 1);
     assert_eq!(dyad.loaded_wallets()[0].id, *wallet_id);
-    assert!(dyad.get_user_share().is_ok());
+    // And exported: the share string holds it.
+    let exported = dyad_sdk::UserShare::decode(dyad.get_user_share().unwrap().expose()).unwrap();
+    assert_eq!(exported.len(), 1);
+    assert_eq!(exported[0].view.id, *wallet_id);
     assert_eq!(t.audited("wallet.commit_failed").await, 1);
     assert_eq!(t.audited("wallet.create_failed").await, 0);
 }
@@ -547,7 +550,9 @@ async fn a_confirmed_share_is_kept_even_when_the_server_then_says_aborted() {
     let (_, created) = server.ceremony.lock().unwrap().unwrap();
     assert_eq!(*wallet_id, created);
     assert_eq!(dyad.loaded_wallets().len(), 1);
-    assert!(dyad.get_user_share().is_ok());
+    let exported = dyad_sdk::UserShare::decode(dyad.get_user_share().unwrap().expose()).unwrap();
+    assert_eq!(exported.len(), 1);
+    assert_eq!(exported[0].view.id, created);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,7 @@ use dyad_test_support::fixtures::{
     eip155_signing_hash, eip155_unsigned, mail_typed_data, wallet_core_solana_transfer_message, MAIL_DIGEST,
 };
 use dyad_test_support::verify::{
-    ed25519_public_key, ed25519_verify_strict, recover_evm_address as recover, sep53_hash, verify_message,
+    ed25519_public_key, ed25519_verify_strict, recover_evm_address as recover, sep53_hash, verify_message, VerifyError,
 };
 use dyad_test_support::{custom_id, email};
 use serde_json::json;
@@ -301,7 +301,10 @@ async fn solana_sign_message_refuses_transactions_and_signs_off_chain_messages()
     let r = dyad.sign_message(sol.id, &offchain).await.unwrap();
     verify_message(&sol, &offchain, &r.signature).unwrap();
     ed25519_verify_strict(&own, &offchain, &r.signature).unwrap();
-    assert!(ed25519_verify_strict(&own, &message_bytes, &r.signature).is_err());
+    assert!(matches!(
+        ed25519_verify_strict(&own, &message_bytes, &r.signature),
+        Err(VerifyError::Invalid(_))
+    ));
     assert_eq!(t.audited("sign.requested").await, 1);
 }
 
@@ -318,11 +321,17 @@ async fn stellar_sign_message_signs_the_sep53_hash() {
     let r = dyad.sign_message(xlm.id, message).await.unwrap();
     // The independent verifier rebuilds sha256("Stellar Signed Message:\n" ‖ message).
     verify_message(&xlm, message, &r.signature).unwrap();
-    assert!(verify_message(&xlm, b"Hello, World?", &r.signature).is_err());
+    assert!(matches!(
+        verify_message(&xlm, b"Hello, World?", &r.signature),
+        Err(VerifyError::Invalid(_))
+    ));
     let own = ed25519_public_key(&xlm);
     // Over the hash, not over the bare message.
     ed25519_verify_strict(&own, &sep53_hash(message), &r.signature).unwrap();
-    assert!(ed25519_verify_strict(&own, message, &r.signature).is_err());
+    assert!(matches!(
+        ed25519_verify_strict(&own, message, &r.signature),
+        Err(VerifyError::Invalid(_))
+    ));
     let log = t.audit_log().await;
     let requested = log.iter().find(|r| r.action == "sign.requested").unwrap();
     assert_eq!(requested.detail["operation"], "message");

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use base64::Engine;
+use dyad_mpc::{KeyShare, Machine, Transition};
+use dyad_proto::channel::MAX_FRAME;
 use dyad_proto::rest::{ceremony_path, CeremonyTicket};
 use dyad_proto::{CeremonyId, CeremonyKey, Environment, ErrorCode, Frame, Initiator, SecureChannel, WalletId};
 use dyad_server::{AppState, DataDir, RunningServer, ServerConfig, Store};
@@ -39,6 +41,16 @@ pub async fn serve_with(dir: &Path, config: ServerConfig) -> (RunningServer, Arc
 impl TestServer {
     pub async fn start() -> Self {
         Self::start_with(ServerConfig::default()).await
+    }
+
+    /// A server whose reaper stays idle for the test (it runs once, at start, on an empty
+    /// database), so row counts change only by what requests do.
+    pub async fn start_without_reaping() -> Self {
+        Self::start_with(ServerConfig {
+            reap_interval: std::time::Duration::from_secs(24 * 3600),
+            ..ServerConfig::default()
+        })
+        .await
     }
 
     pub async fn start_with(config: ServerConfig) -> Self {
@@ -74,23 +86,134 @@ impl TestServer {
         self.audit_log().await.iter().filter(|r| r.action == action).count()
     }
 
+    /// A connection of its own to the SQLite file, as an outside reader sees it.
+    pub async fn db(&self) -> sqlx::SqlitePool {
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", self.data_dir().join("dyad.db").display()))
+            .await
+            .unwrap()
+    }
+
     /// A `SELECT COUNT(*) …` straight against the SQLite file, as an outside reader sees it.
     pub async fn count(&self, sql: &str) -> i64 {
-        let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", self.data_dir().join("dyad.db").display()))
-            .await
-            .unwrap();
+        let db = self.db().await;
         let n = sqlx::query_scalar(sql).fetch_one(&db).await.unwrap();
         db.close().await;
         n
     }
 
-    /// Run one statement straight against the SQLite file (to make the server's writes fail).
+    /// Run one statement straight against the SQLite file (to make the server's writes fail,
+    /// or to put a wallet in a state no flow reaches yet).
     pub async fn execute(&self, sql: &str) {
-        let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", self.data_dir().join("dyad.db").display()))
-            .await
-            .unwrap();
+        let db = self.db().await;
         sqlx::query(sql).execute(&db).await.unwrap();
         db.close().await;
+    }
+
+    /// What the database holds now: the row counts of `wallets`, `ceremonies`, `cloud_shares`
+    /// and `audit_log`, and the contents of the rows a refused request could change in place.
+    pub async fn rows(&self) -> Rows {
+        let db = self.db().await;
+        let count = |table: &'static str| {
+            let db = db.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}"))
+                    .fetch_one(&db)
+                    .await
+                    .unwrap()
+            }
+        };
+        let text = |sql: &'static str| {
+            let db = db.clone();
+            async move { sqlx::query_scalar::<_, String>(sql).fetch_one(&db).await.unwrap() }
+        };
+        let rows = Rows {
+            wallets: count("wallets").await,
+            ceremonies: count("ceremonies").await,
+            cloud_shares: count("cloud_shares").await,
+            audit_log: count("audit_log").await,
+            wallet_contents: text(
+                "SELECT COALESCE(group_concat(r, ';'), '') FROM (SELECT printf('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s', \
+                 id, app_id, status, pregen_kind, pregen_value, hex(public_key), address, key_version, \
+                 locked_at, hex(lease_token), lease_until, updated_at) AS r FROM wallets ORDER BY id)",
+            )
+            .await,
+            other_contents: text(
+                "SELECT COALESCE((SELECT group_concat(r, ';') FROM (SELECT printf('%s|%s|%s', hex(id_hash), \
+                 consumed_at, expires_at) AS r FROM ceremonies ORDER BY id_hash)), '') || '#' || \
+                 COALESCE((SELECT group_concat(r, ';') FROM (SELECT printf('%s|%s|%s', wallet_id, key_version, \
+                 hex(sealed)) AS r FROM cloud_shares ORDER BY wallet_id, key_version)), '') || '#' || \
+                 COALESCE((SELECT group_concat(r, ';') FROM (SELECT printf('%s|%s', id, allow_raw_signing) AS r \
+                 FROM apps ORDER BY id)), '') || '#' || \
+                 COALESCE((SELECT group_concat(r, ';') FROM (SELECT printf('%s|%s', key_id, revoked_at) AS r \
+                 FROM api_keys ORDER BY key_id)), '')",
+            )
+            .await,
+            last_audit_id: sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) FROM audit_log")
+                .fetch_one(&db)
+                .await
+                .unwrap(),
+        };
+        db.close().await;
+        rows
+    }
+
+    /// The audit entries written after `before` was taken, oldest first, as (action, wallet,
+    /// `detail.reason`).
+    pub async fn audited_since(&self, before: &Rows) -> Vec<(String, Option<String>, Option<String>)> {
+        let db = self.db().await;
+        let entries = sqlx::query_as(
+            "SELECT action, wallet_id, json_extract(detail, '$.reason') FROM audit_log WHERE id > $1 ORDER BY id",
+        )
+        .bind(before.last_audit_id)
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        db.close().await;
+        entries
+    }
+
+    /// Nothing was written since `before`: no row added, removed or changed, no audit entry.
+    pub async fn assert_unchanged(&self, before: &Rows, what: &str) {
+        self.assert_only_audited(before, &[], what).await;
+    }
+
+    /// Since `before`, exactly the audit entries `expected` (action, wallet, `detail.reason`)
+    /// were written, in that order, and nothing else: no other row added, removed or changed.
+    pub async fn assert_only_audited(&self, before: &Rows, expected: &[(&str, WalletId, &str)], what: &str) {
+        let after = self.rows().await;
+        let entries = self.audited_since(before).await;
+        let expected: Vec<_> = expected
+            .iter()
+            .map(|(action, wallet, reason)| (action.to_string(), Some(wallet.to_string()), Some(reason.to_string())))
+            .collect();
+        assert_eq!(entries, expected, "{what}: the audit entries written");
+        let want = Rows {
+            audit_log: before.audit_log + expected.len() as i64,
+            last_audit_id: after.last_audit_id,
+            ..before.clone()
+        };
+        assert_eq!(after, want, "{what} changed the database");
+    }
+
+    /// The cloud share of `wallet` at key version 1, opened with the master key file, as only
+    /// the server can.
+    pub async fn cloud_share(&self, wallet: WalletId) -> (KeyShare, Vec<u8>) {
+        let db = self.db().await;
+        let master = dyad_server::MasterKey::from_file(&self.data_dir().join("master.key")).unwrap();
+        let wrapped: Vec<u8> = sqlx::query_scalar("SELECT wrapped FROM data_keys WHERE id = 1")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        let data_key = master.unwrap_data_key(1, &wrapped).unwrap();
+        let sealed: Vec<u8> =
+            sqlx::query_scalar("SELECT sealed FROM cloud_shares WHERE wallet_id = $1 AND key_version = 1")
+                .bind(wallet.to_string())
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        db.close().await;
+        let plain = data_key.open_share(&wallet, 1, &sealed).unwrap();
+        (KeyShare::from_bytes(&plain).unwrap(), plain.to_vec())
     }
 
     /// A new BETA app; its API key.
@@ -145,6 +268,32 @@ impl TestServer {
             .await
             .unwrap()
     }
+}
+
+/// What the database holds at one moment ([`TestServer::rows`]), to prove a request changed
+/// nothing (or only appended the audit entries it should).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rows {
+    pub wallets: i64,
+    pub ceremonies: i64,
+    pub cloud_shares: i64,
+    pub audit_log: i64,
+    /// Every wallet row's columns (status, identifier, key, lock, lease, `updated_at`): an
+    /// `UPDATE` shows here even when no count moves.
+    pub wallet_contents: String,
+    /// Ceremony rows (spent or not), cloud shares, app settings and API key revocations.
+    pub other_contents: String,
+    /// The newest audit entry's id: entries after it are new.
+    pub last_audit_id: i64,
+}
+
+/// Assert that `r` is Dyad's error body with `status` and `code` and a message; the body.
+pub async fn expect_error(r: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
+    assert_eq!(r.status().as_u16(), status, "expected {code}");
+    let b: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(b["code"], code, "{b}");
+    assert!(b["message"].as_str().is_some_and(|m| !m.is_empty()), "{b}");
+    b
 }
 
 /// A client WebSocket.
@@ -228,14 +377,55 @@ impl Manual {
 
     /// Read until the server's `Abort`, skipping protocol rounds; its code.
     pub async fn abort_code(&mut self) -> ErrorCode {
+        self.abort().await.0
+    }
+
+    /// Read until the server's `Abort`, skipping protocol rounds; its code and message.
+    pub async fn abort(&mut self) -> (ErrorCode, String) {
         loop {
             match self.recv().await {
                 Some(Frame::Abort { code, message }) => {
                     assert!(!message.is_empty());
-                    return code;
+                    return (code, message);
                 }
                 Some(Frame::Protocol(_)) => continue,
                 other => panic!("expected an Abort, got {other:?}"),
+            }
+        }
+    }
+
+    /// Drive one protocol run as the client, honestly, to its end: send each round, answer
+    /// each of the server's.
+    pub async fn run<M: Machine>(&mut self, start: (M, Vec<u8>)) -> M::Output {
+        match self.drive(start, false).await {
+            Ok(output) => output,
+            Err(_) => unreachable!("a run to the end does not stop at its last round"),
+        }
+    }
+
+    /// Drive one protocol run honestly up to this side's last frame, which is returned unsent
+    /// (with the machine that would take the server's last round).
+    pub async fn run_until_last<M: Machine>(&mut self, start: (M, Vec<u8>)) -> (M, Vec<u8>) {
+        match self.drive(start, true).await {
+            Ok(_) => panic!("the run ended without a last round to hold"),
+            Err(last) => last,
+        }
+    }
+
+    async fn drive<M: Machine>(&mut self, start: (M, Vec<u8>), stop_at_last: bool) -> Result<M::Output, (M, Vec<u8>)> {
+        let (mut machine, mut out) = start;
+        loop {
+            if stop_at_last && machine.awaits_last_round() {
+                return Err((machine, out));
+            }
+            self.send(&Frame::Protocol(out.into())).await;
+            let round = self.recv_protocol().await;
+            match machine.receive(&round).unwrap() {
+                Transition::Continue(next, next_out) => {
+                    machine = next;
+                    out = next_out;
+                }
+                Transition::Done(output) => return Ok(output),
             }
         }
     }
@@ -247,4 +437,114 @@ impl Manual {
             other => panic!("expected an Abort at once, got {other:?}"),
         }
     }
+}
+
+/// A client's side of a ceremony on Noise driven directly with `snow`, so it can send what
+/// [`SecureChannel::seal`] refuses to make (a frame over [`MAX_FRAME`]). It speaks the wire format
+/// of `dyad_proto::channel` (pattern, prologue, framing), written out here independently.
+pub struct RawNoise {
+    pub ws: Ws,
+    noise: snow::TransportState,
+}
+
+impl RawNoise {
+    const PATTERN: &'static str = "Noise_NK_25519_ChaChaPoly_BLAKE2s";
+    const NOISE_MAX: usize = 65535;
+    const TAG: usize = 16;
+
+    /// Connect to the ceremony of `ticket` and finish the handshake.
+    pub async fn connect(url: &str, ticket: &CeremonyTicket) -> Self {
+        let server_key = server_key(url).await;
+        let (mut ws, _) = connect_ceremony(url, &ticket.ceremony_id).await.unwrap();
+        let prologue = [&b"dyad/v1/ceremony"[..], &ticket.ceremony_id.0[..]].concat();
+        let mut hs = snow::Builder::new(Self::PATTERN.parse().unwrap())
+            .remote_public_key(server_key.as_bytes())
+            .prologue(&prologue)
+            .build_initiator()
+            .unwrap();
+        let mut buf = vec![0u8; Self::NOISE_MAX];
+        let n = hs.write_message(&[], &mut buf).unwrap();
+        ws.send(Message::Binary(buf[..n].to_vec().into())).await.unwrap();
+        let m2 = match ws.next().await.unwrap().unwrap() {
+            Message::Binary(b) => b,
+            other => panic!("expected the handshake, got {other:?}"),
+        };
+        hs.read_message(&m2, &mut buf).unwrap();
+        Self {
+            ws,
+            noise: hs.into_transport_mode().unwrap(),
+        }
+    }
+
+    /// Seal `frame` as `SecureChannel::seal` does (its 4-byte length, then the plaintext in
+    /// Noise messages of at most 65535 bytes, each after its 2-byte length), whatever its size.
+    pub fn seal_any_size(&mut self, frame: &[u8]) -> Vec<u8> {
+        let mut plain = (frame.len() as u32).to_be_bytes().to_vec();
+        plain.extend_from_slice(frame);
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; Self::NOISE_MAX];
+        for chunk in plain.chunks(Self::NOISE_MAX - Self::TAG) {
+            let n = self.noise.write_message(chunk, &mut buf).unwrap();
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+            out.extend_from_slice(&buf[..n]);
+        }
+        out
+    }
+
+    /// Seal and send a frame of any size.
+    pub async fn send(&mut self, frame: &Frame) {
+        let sealed = self.seal_any_size(&frame.to_bytes());
+        self.ws.send(Message::Binary(sealed.into())).await.unwrap();
+    }
+
+    /// The next frame, or `None` once the server closed without one.
+    pub async fn recv(&mut self) -> Option<Frame> {
+        while let Some(msg) = self.ws.next().await {
+            match msg {
+                Ok(Message::Binary(b)) => {
+                    let mut plain = Vec::new();
+                    let mut buf = vec![0u8; Self::NOISE_MAX];
+                    let mut rest = &b[..];
+                    while !rest.is_empty() {
+                        let n = u16::from_be_bytes([rest[0], rest[1]]) as usize;
+                        let m = self.noise.read_message(&rest[2..2 + n], &mut buf).unwrap();
+                        plain.extend_from_slice(&buf[..m]);
+                        rest = &rest[2 + n..];
+                    }
+                    let len = u32::from_be_bytes([plain[0], plain[1], plain[2], plain[3]]) as usize;
+                    assert_eq!(len, plain.len() - 4);
+                    return Some(Frame::from_bytes(&plain[4..]).unwrap());
+                }
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+        None
+    }
+
+    /// The next frame, which must be a protocol round.
+    pub async fn recv_protocol(&mut self) -> Vec<u8> {
+        match self.recv().await {
+            Some(Frame::Protocol(b)) => b.as_bytes().to_vec(),
+            other => panic!("expected a protocol round, got {other:?}"),
+        }
+    }
+
+    /// Read until the server's `Abort`, skipping protocol rounds; its code and message.
+    pub async fn abort(&mut self) -> (ErrorCode, String) {
+        loop {
+            match self.recv().await {
+                Some(Frame::Abort { code, message }) => return (code, message),
+                Some(Frame::Protocol(_)) => continue,
+                other => panic!("expected an Abort, got {other:?}"),
+            }
+        }
+    }
+}
+
+/// A protocol frame just over the ceremony cap: its encoding is longer than [`MAX_FRAME`].
+pub fn frame_over_the_cap() -> Frame {
+    let frame = Frame::Protocol(vec![0u8; MAX_FRAME].into());
+    assert!(frame.to_bytes().len() > MAX_FRAME);
+    frame
 }
