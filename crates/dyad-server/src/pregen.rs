@@ -29,16 +29,18 @@ pub async fn change_identifier(
     id: WalletId,
     pregen_id: PregenId,
 ) -> Result<Wallet, ServerError> {
-    let before = get(state, scope, id).await?;
-    if before.status == LiveStatus::Claimed {
-        return Err(audit::denied(
+    let claimed = || {
+        audit::denied(
             state.store.as_ref(),
             scope,
             id,
             AuditAction::WalletIdentifierChangeDenied,
             ServerError::WalletClaimed,
         )
-        .await);
+    };
+    let before = get(state, scope, id).await?;
+    if before.status == LiveStatus::Claimed {
+        return Err(claimed().await);
     }
     let entry = audit::entry(
         scope,
@@ -48,8 +50,8 @@ pub async fn change_identifier(
     );
     match state.store.update_pregen_id(scope, id, &pregen_id, &entry).await {
         Ok(true) => {}
-        // Claimed between the read and the write.
-        Ok(false) => return Err(ServerError::WalletClaimed),
+        // Claimed between the read and the write: refused and audited all the same.
+        Ok(false) => return Err(claimed().await),
         Err(StoreError::IdentifierTaken(other)) => return Err(ServerError::WalletExists(other)),
         Err(e) => return Err(e.into()),
     }
