@@ -735,15 +735,24 @@ fn wrong_field_counts_and_non_canonical_rlp_are_invalid() {
 #[test]
 fn garbage_never_panics_and_errors_stay_short() {
     let wallet = Wallet::from_secret(ANVIL_0_SECRET);
-    // Every single-byte corruption of each vector: decodes or is refused, never panics.
+    // Every single-byte corruption of each vector, never a panic: either refused with a short
+    // error, or decoded to another transaction than the vector's (one transaction has one
+    // encoding, so changed bytes that sign what the original signs would be a malleable decoder).
     for vector in [OX_1559_UNSIGNED, OX_2930_UNSIGNED, EIP155_SIGNING_DATA] {
         let bytes = unhex(vector);
+        let original = transaction::prepare(wallet.signer(), &request(bytes.clone(), 1))
+            .unwrap()
+            .input;
         for i in 0..bytes.len() {
             for flip in [0x01u8, 0x80, 0xff] {
                 let mut corrupted = bytes.clone();
                 corrupted[i] ^= flip;
-                if let Err(e) = transaction::prepare(wallet.signer(), &request(corrupted, 1)) {
-                    assert!(e.to_string().len() < 160, "{e}");
+                match transaction::prepare(wallet.signer(), &request(corrupted, 1)) {
+                    Err(e) => assert!(e.to_string().len() < 160, "{e}"),
+                    Ok(prepared) => assert_ne!(
+                        prepared.input, original,
+                        "byte {i} ^ {flip:#x} of a vector signs what the vector signs"
+                    ),
                 }
             }
         }

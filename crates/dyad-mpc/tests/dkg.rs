@@ -16,8 +16,8 @@ fn check_pair(scheme: Scheme, user: &KeyShare, cloud: &KeyShare) {
     // The public key re-parses, so it is a valid point of the scheme.
     let pk = user.public_key();
     assert_eq!(PublicKey::from_bytes(scheme, pk.as_bytes()).unwrap(), pk);
-    // The two parties hold different secrets.
-    assert_ne!(*user.to_bytes(), *cloud.to_bytes());
+    // The two secret scalars are shares of exactly this key, and neither alone is the key.
+    assert_shares_of_the_key(user, cloud);
 }
 
 fn check_share_bytes(share: &KeyShare) {
@@ -86,7 +86,7 @@ fn share_of_one_scheme_does_not_parse_as_tampered_other() {
     let (user, _) = ed25519_pair();
     let mut bytes = user.to_bytes().to_vec();
     bytes[1] ^= 1; // the enum variant right after the version byte
-    assert!(KeyShare::from_bytes(&bytes).is_err());
+    assert!(matches!(KeyShare::from_bytes(&bytes), Err(MpcError::InvalidShare)));
 }
 
 #[test]
@@ -114,7 +114,11 @@ fn both_parties_claiming_the_same_role_fail() {
             Dkg::start(scheme, Role::User, &sid).unwrap(),
             Dkg::start(scheme, Role::User, &sid).unwrap(),
         );
-        assert!(result.is_err(), "{scheme}: two users produced a key");
+        assert!(
+            matches!(result, Err(MpcError::Protocol(_))),
+            "{scheme}: two users: {:?}",
+            result.map(|_| "a key")
+        );
     }
 }
 
@@ -125,7 +129,11 @@ fn different_session_ids_fail() {
             Dkg::start(scheme, Role::User, &sid()).unwrap(),
             Dkg::start(scheme, Role::Cloud, &sid()).unwrap(),
         );
-        assert!(result.is_err(), "{scheme}: DKG across sessions produced a key");
+        assert!(
+            matches!(result, Err(MpcError::Protocol(_))),
+            "{scheme}: DKG across sessions: {:?}",
+            result.map(|_| "a key")
+        );
     }
 }
 

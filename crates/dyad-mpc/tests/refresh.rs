@@ -2,7 +2,7 @@
 
 mod support;
 
-use dyad_mpc::{KeyShare, Scheme};
+use dyad_mpc::{KeyShare, MpcError, Scheme};
 use support::*;
 
 fn check_refresh(scheme: Scheme, user: &KeyShare, cloud: &KeyShare) {
@@ -10,8 +10,25 @@ fn check_refresh(scheme: Scheme, user: &KeyShare, cloud: &KeyShare) {
     assert_eq!(new_user.public_key(), user.public_key(), "refresh moved the key");
     assert_eq!(new_cloud.public_key(), user.public_key(), "refresh moved the key");
     assert_eq!((new_user.role(), new_cloud.role()), (user.role(), cloud.role()));
-    assert_ne!(*new_user.to_bytes(), *user.to_bytes(), "user share unchanged");
-    assert_ne!(*new_cloud.to_bytes(), *cloud.to_bytes(), "cloud share unchanged");
+    // Each party's secret scalar changed, and the new pair recombines to the same key...
+    // (`assert!`, not `assert_ne!`: a failure must not print a secret.)
+    assert!(
+        new_user.danger_secret_scalar() != user.danger_secret_scalar(),
+        "user share unchanged"
+    );
+    assert!(
+        new_cloud.danger_secret_scalar() != cloud.danger_secret_scalar(),
+        "cloud share unchanged"
+    );
+    assert_shares_of_the_key(&new_user, &new_cloud);
+    // ...while an old scalar with a new one does not.
+    for (u, c) in [(user, &new_cloud), (&new_user, cloud)] {
+        assert_ne!(
+            recombined_public_key(u, c),
+            user.public_key().as_bytes(),
+            "{scheme}: an old and a refreshed share recombine to the key"
+        );
+    }
 
     // New shares sign, and the standard verifier accepts.
     let input = input_for(scheme);
@@ -53,8 +70,10 @@ fn ed25519_refresh_twice() {
     let (u1, c1) = refresh(user, cloud).unwrap();
     let (u2, c2) = refresh(&u1, &c1).unwrap();
     assert_eq!(u2.public_key(), user.public_key());
+    assert_shares_of_the_key(&u2, &c2);
     let input = input_for(Scheme::Frost);
     let (sig, _) = sign(&u2, &c2, &input).unwrap();
     standard_verify(&user.public_key(), &input, &sig).unwrap();
-    assert!(sign(&u1, &c2, &input_for(Scheme::Frost)).is_err());
+    let mixed = sign(&u1, &c2, &input_for(Scheme::Frost));
+    assert!(matches!(mixed, Err(MpcError::Protocol(_))), "{mixed:?}");
 }

@@ -61,13 +61,22 @@ fn dkls_signatures_verify_with_k256() {
             recovery_id: recovery_id ^ 1,
         };
         assert!(k256_verify(&pk, &digest, &flipped).is_err());
-        assert!(pk.verify(&input, &flipped).is_err());
+        assert!(matches!(
+            pk.verify(&input, &flipped).map_err(MpcError::from),
+            Err(MpcError::BadSignature)
+        ));
         let high = Signature::Secp256k1 {
             r,
             s: negate(&s),
             recovery_id: recovery_id ^ 1,
         };
-        assert!(pk.verify(&input, &high).is_err(), "high-s accepted");
+        assert!(
+            matches!(
+                pk.verify(&input, &high).map_err(MpcError::from),
+                Err(MpcError::BadSignature)
+            ),
+            "high-s accepted"
+        );
         // Wrong input kind for the key.
         assert!(matches!(
             pk.verify(&SignInput::Message(digest.to_vec()), &a)
@@ -105,7 +114,10 @@ fn ed25519_signatures_verify_with_dalek() {
             panic!("ED25519 gave a non-Ed25519 signature");
         };
         bytes[40] ^= 1;
-        assert!(pk.verify(&input, &Signature::Ed25519(bytes)).is_err());
+        assert!(matches!(
+            pk.verify(&input, &Signature::Ed25519(bytes)).map_err(MpcError::from),
+            Err(MpcError::BadSignature)
+        ));
     }
 }
 
@@ -135,7 +147,11 @@ fn parties_signing_different_inputs_get_no_signature() {
             Sign::start(user, &sid, &input_for(scheme)).unwrap(),
             Sign::start(cloud, &sid, &input_for(scheme)).unwrap(),
         );
-        assert!(result.is_err(), "{scheme}: signed two different inputs");
+        assert!(
+            matches!(result, Err(MpcError::Protocol(_))),
+            "{scheme}: two different inputs: {:?}",
+            result.map(|_| "a signature")
+        );
     }
 }
 
@@ -144,7 +160,8 @@ fn shares_of_different_keys_do_not_sign() {
     // A user share from one key with a cloud share from another.
     let (other_user, _) = dkg(Scheme::Frost);
     let input = input_for(Scheme::Frost);
-    assert!(sign(&other_user, &ed25519_pair().1, &input).is_err());
+    let result = sign(&other_user, &ed25519_pair().1, &input);
+    assert!(matches!(result, Err(MpcError::Protocol(_))), "{result:?}");
 }
 
 #[test]

@@ -146,13 +146,16 @@ mod tests {
         let parsed: CeremonyId = id.to_string().parse().unwrap();
         assert_eq!(parsed, id);
         assert!(!format!("{id:?}").contains(&id.to_string()));
-        assert!("zz".parse::<CeremonyId>().is_err());
+        assert!(matches!("zz".parse::<CeremonyId>(), Err(ProtoError::InvalidId(_))));
     }
 
     #[test]
     fn environment_parses() {
         assert_eq!("beta".parse::<Environment>().unwrap(), Environment::Beta);
         assert_eq!("PROD".parse::<Environment>().unwrap(), Environment::Prod);
-        assert!("staging".parse::<Environment>().is_err());
+        assert!(matches!(
+            "staging".parse::<Environment>(),
+            Err(ProtoError::InvalidEnvironment(_))
+        ));
     }
 }

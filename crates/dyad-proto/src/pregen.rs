@@ -221,7 +221,10 @@ mod tests {
             ("customId", "a\u{0}b"),
             ("nickname", "x"),
         ] {
-            assert!(PregenId::parse(k, v).is_err(), "{k}={v:?} should be rejected");
+            assert!(
+                matches!(PregenId::parse(k, v), Err(ProtoError::InvalidIdentifier(_))),
+                "{k}={v:?} should be rejected"
+            );
         }
         assert!(serde_json::from_str::<PregenId>(r#"{"email":"a@b.c","phone":"+14155550100"}"#).is_err());
         assert!(serde_json::from_str::<PregenId>(r#"{"nickname":"x"}"#).is_err());

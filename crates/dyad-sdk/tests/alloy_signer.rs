@@ -106,7 +106,10 @@ async fn alloy_signer_signs_messages_and_sends_transactions_on_anvil() {
     let dyad = std::sync::Arc::new(dyad);
 
     // Only EVM wallets, and only loaded ones.
-    assert!(DyadSigner::new(dyad.clone(), solana.id).is_err());
+    assert!(matches!(
+        DyadSigner::new(dyad.clone(), solana.id),
+        Err(dyad_sdk::SdkError::InvalidInput(_))
+    ));
     let other = Dyad::new(&t.url(), &key);
     assert!(matches!(
         DyadSigner::new(other, wallet.id),

@@ -78,7 +78,7 @@ mod tests {
             pending_ttl: ok.ceremony_ttl + ok.ceremony_deadline,
             ..ok.clone()
         };
-        assert!(bad.check().is_err());
+        assert!(matches!(bad.check(), Err(SetupError::Config(_))));
         let rule = ok.abandoned(1_000);
         assert_eq!(rule.unstarted_before, 1_000 - 60);
         assert_eq!(rule.before, 1_000 - 300);

@@ -263,22 +263,41 @@ async fn a_key_generation_whose_commit_failed_keeps_the_share_and_is_never_abort
     assert_eq!(t.audited("wallet.create_failed").await, 0);
 }
 
+/// What a stand-in server says that is not true, besides any tampering with its rounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lie {
+    /// Nothing (and it never sends `Done`).
+    Nothing,
+    /// Its ticket's summary names another recipient than the request's.
+    Summary,
+    /// After an honest protocol run, its `Done` reports another signature than the one made.
+    Result,
+}
+
 /// A stand-in Dyad server that holds a wallet's real cloud share and cheats with it: its
-/// protocol rounds go through `tamper` (round index from 0, frame) before they are sent.
+/// protocol rounds go through `tamper` (round index from 0, frame) before they are sent, and it
+/// tells the `lie`.
 #[derive(Clone)]
 struct CheatingServer {
     state: AppState,
     wallet: Wallet,
     share: Arc<KeyShare>,
     tamper: fn(usize, &mut [u8]),
-    ceremony: Arc<Mutex<Option<(CeremonyId, SignInput)>>>,
+    lie: Lie,
+    ceremony: Arc<Mutex<Option<(CeremonyId, dyad_chains::SignRequest, SignInput)>>>,
     calls: Arc<AtomicUsize>,
+    ceremonies: Arc<AtomicUsize>,
 }
 
 impl CheatingServer {
     /// Everything the real server of `t` has for `w`: its master key, so its ceremony key and
     /// the cloud share.
     async fn steal(t: &TestServer, w: &Wallet, tamper: fn(usize, &mut [u8])) -> (Self, String) {
+        Self::steal_lying(t, w, tamper, Lie::Nothing).await
+    }
+
+    /// The same, telling `lie`.
+    async fn steal_lying(t: &TestServer, w: &Wallet, tamper: fn(usize, &mut [u8]), lie: Lie) -> (Self, String) {
         let data = DataDir::new(t.data_dir()).unwrap();
         let master = data.master_key_from_env_or_file().unwrap();
         let state = AppState::new(t.store.clone(), &master, ServerConfig::default())
@@ -291,8 +310,10 @@ impl CheatingServer {
             wallet: w.clone(),
             share: Arc::new(KeyShare::from_bytes(&plain).unwrap()),
             tamper,
+            lie,
             ceremony: Arc::new(Mutex::new(None)),
             calls: Arc::new(AtomicUsize::new(0)),
+            ceremonies: Arc::new(AtomicUsize::new(0)),
         };
         let app = Router::new()
             .route("/v1/wallets/{id}/{operation}", post(cheating_ticket))
@@ -307,6 +328,11 @@ impl CheatingServer {
 
     fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
+    }
+
+    /// How many ceremony WebSockets were opened.
+    fn ceremonies(&self) -> usize {
+        self.ceremonies.load(Ordering::SeqCst)
     }
 }
 
@@ -326,7 +352,7 @@ async fn cheating_ticket(
         ),
         "sign-transaction" => dyad_chains::SignRequest::Transaction(dyad_chains::TransactionRequest {
             bytes: hex::decode(body["transaction"].as_str().unwrap().trim_start_matches("0x")).unwrap(),
-            chain_id: None,
+            chain_id: body["chainId"].as_u64(),
             network_passphrase: None,
             cosmos_sign_mode: None,
         }),
@@ -338,16 +364,23 @@ async fn cheating_ticket(
         public_key: &public_key,
         address: &s.wallet.address,
     };
-    let input = request.prepare(signer).unwrap().input;
+    let prepared = request.prepare(signer).unwrap();
     let ceremony = CeremonyId::random();
-    *s.ceremony.lock().unwrap() = Some((ceremony, input));
-    let ticket = json!({ "ceremonyId": ceremony, "walletId": s.wallet.id, "expiresAt": i64::MAX });
+    *s.ceremony.lock().unwrap() = Some((ceremony, request, prepared.input));
+    let mut ticket = json!({ "ceremonyId": ceremony, "walletId": s.wallet.id, "expiresAt": i64::MAX });
+    if s.lie == Lie::Summary {
+        // What the server would audit: a payment to someone else than the request names.
+        let mut summary = prepared.summary;
+        summary.recipients = vec!["0x00000000000000000000000000000000000dead0".into()];
+        ticket["summary"] = serde_json::to_value(summary).unwrap();
+    }
     (StatusCode::CREATED, Json(ticket))
 }
 
 async fn cheating_ceremony(State(s): State<CheatingServer>, ws: WebSocketUpgrade) -> axum::response::Response {
+    s.ceremonies.fetch_add(1, Ordering::SeqCst);
     ws.on_upgrade(move |socket| async move {
-        let Some((id, input)) = s.ceremony.lock().unwrap().clone() else {
+        let Some((id, request, input)) = s.ceremony.lock().unwrap().clone() else {
             return;
         };
         let transport = dyad_server::ceremony::AxumSocket::new(socket);
@@ -357,8 +390,10 @@ async fn cheating_ceremony(State(s): State<CheatingServer>, ws: WebSocketUpgrade
         let Ok((mut machine, mut out)) = Sign::start(&s.share, &session_id(&id, Run::Sign), &input) else {
             return;
         };
-        for round in 0.. {
+        let mut round = 0;
+        let signature = loop {
             (s.tamper)(round, &mut out);
+            round += 1;
             if channel.send(&Frame::Protocol(out.into())).await.is_err() {
                 return;
             }
@@ -367,9 +402,26 @@ async fn cheating_ceremony(State(s): State<CheatingServer>, ws: WebSocketUpgrade
             };
             match machine.receive(theirs.as_bytes()) {
                 Ok(Transition::Continue(next, next_out)) => (machine, out) = (next, next_out),
-                _ => return,
+                Ok(Transition::Done(signature)) => break signature,
+                Err(_) => return,
             }
+        };
+        if s.lie != Lie::Result {
+            return;
         }
+        // The signature just made, in the chain's forms, then changed: what a server reporting
+        // something else than what both parties computed would send.
+        let public_key = s.share.public_key();
+        let account = dyad_chains::Account {
+            wallet_type: s.wallet.wallet_type,
+            public_key: &public_key,
+            address: &s.wallet.address,
+        };
+        let Ok(mut signed) = request.finish(account, &signature) else {
+            return;
+        };
+        signed.signature[0] ^= 0x01;
+        let _ = channel.send(&Frame::Done(dyad_proto::Outcome::Signed(signed))).await;
     })
 }
 
@@ -398,6 +450,60 @@ fn tamper_signature_share(round: usize, frame: &mut [u8]) {
         let at = frame.len() - 32;
         frame[at] ^= 0x01;
     }
+}
+
+/// Its rounds as the protocol made them.
+fn honest_rounds(_: usize, _: &mut [u8]) {}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_refuses_a_summary_that_differs_from_its_own_decoding_before_any_round() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let (_, w, share) = wallet(&t, &key, WalletType::Evm, "user@example.com").await;
+    let (liar, fake) = CheatingServer::steal_lying(&t, &w, honest_rounds, Lie::Summary).await;
+    let client = Dyad::new(&fake, &key).with_ceremony_key(server_key(&t.url()).await);
+    client.set_user_share(&share).await.unwrap();
+
+    let request = dyad_sdk::TransactionRequest {
+        bytes: dyad_test_support::fixtures::eip155_unsigned(),
+        chain_id: Some(1),
+        network_passphrase: None,
+        cosmos_sign_mode: None,
+    };
+    let err = client.sign_transaction(w.id, &request).await.unwrap_err();
+    assert!(
+        matches!(err, SdkError::Mismatch("the server decoded this request differently")),
+        "{err:?}"
+    );
+    // Refused on the ticket: the share never took part in a round.
+    assert_eq!(liar.calls(), 1);
+    assert_eq!(liar.ceremonies(), 0);
+    // Not a protocol cheat: the wallet is not retired, and signs with the real server.
+    assert!(!dyad_sdk::UserShare::decode(client.get_user_share().unwrap().expose()).unwrap()[0].server_misbehaved);
+    let real = Dyad::new(&t.url(), &key);
+    real.set_user_share(&share).await.unwrap();
+    let signed = real.sign_transaction(w.id, &request).await.unwrap();
+    let hash = dyad_test_support::fixtures::eip155_signing_hash();
+    let sender = dyad_test_support::verify::recover_evm_address(&hash, &signed.signature);
+    assert!(sender.eq_ignore_ascii_case(&w.address));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_refuses_a_result_that_differs_from_the_signature_it_assembled() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let (_, w, share) = wallet(&t, &key, WalletType::Evm, "user@example.com").await;
+    let (liar, fake) = CheatingServer::steal_lying(&t, &w, honest_rounds, Lie::Result).await;
+    let client = Dyad::new(&fake, &key).with_ceremony_key(server_key(&t.url()).await);
+    client.set_user_share(&share).await.unwrap();
+
+    let err = client.sign_message(w.id, b"what was signed").await.unwrap_err();
+    assert!(
+        matches!(err, SdkError::Mismatch("server reported a different signature")),
+        "{err:?}"
+    );
+    // The protocol ran to its end: the refusal is the comparison with the server's word.
+    assert_eq!(liar.ceremonies(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,6 +3,8 @@
 
 mod support;
 
+use alloy_consensus::transaction::RlpEcdsaDecodableTx;
+use alloy_consensus::SignableTransaction;
 use dyad_proto::{ErrorCode, WalletType};
 use dyad_sdk::{Dyad, SdkError, TransactionRequest};
 use dyad_test_support::fixtures::{
@@ -49,16 +51,18 @@ async fn evm_transaction_typed_data_and_raw_digest_sign_and_recover() {
     // spec's "signing hash").
     let hash = eip155_signing_hash();
     assert!(recover(&hash, &r.signature).eq_ignore_ascii_case(&w.address));
+    // The signed transaction, decoded with alloy's own decoder, is the request's transaction
+    // on chain 1, and its sender (ecrecover over its own signing hash) is the wallet.
     let signed = r.signed_transaction.expect("a signed raw transaction");
-    assert!(
-        signed.windows(32).any(|x| x == &r.signature[..32]),
-        "r is in the signed tx"
-    );
-    assert!(
-        signed.windows(32).any(|x| x == &r.signature[32..64]),
-        "s is in the signed tx"
-    );
-    assert_ne!(signed, unsigned);
+    let mut rest = signed.as_slice();
+    let decoded = alloy_consensus::TxLegacy::rlp_decode_signed(&mut rest).expect("a signed legacy transaction");
+    assert!(rest.is_empty(), "bytes after the signed transaction");
+    assert_eq!(decoded.tx().chain_id, Some(1));
+    assert_eq!(decoded.tx().encoded_for_signing(), unsigned);
+    assert_eq!(decoded.signature_hash().0, hash);
+    let sender = recover(&decoded.signature_hash().0, &decoded.signature().as_bytes());
+    assert!(sender.eq_ignore_ascii_case(&w.address), "sender {sender}");
+    assert_eq!(decoded.signature().as_bytes()[..], r.signature[..]);
 
     // EIP-712 "Mail" from the EIP: its digest is published.
     let mail = mail_typed_data();
@@ -235,12 +239,21 @@ async fn solana_and_stellar_requests_that_do_not_need_the_wallet_are_refused() {
     let payload = [&network_id[..], &[0, 0, 0, 2], tx_xdr].concat();
     let hash = sha2::Sha256::digest(&payload);
     ed25519_verify_strict(&own, &hash, &r.signature).unwrap();
+    // The signed envelope, decoded with stellar-xdr: the same transaction, and one signature,
+    // hinted with the wallet's key, that verifies over that transaction's network-bound hash.
+    use stellar_xdr::{Limits, ReadXdr, TransactionEnvelope, WriteXdr};
     let signed = r.signed_transaction.unwrap();
-    assert!(
-        signed.windows(64).any(|w| w == &r.signature[..]),
-        "signature is in the envelope"
-    );
-    assert!(signed.windows(4).any(|w| w == &own[28..]), "hint is in the envelope");
+    let TransactionEnvelope::Tx(envelope) = TransactionEnvelope::from_xdr(&signed, Limits::none()).unwrap() else {
+        panic!("not a v1 envelope");
+    };
+    let signed_tx = envelope.tx.to_xdr(Limits::none()).unwrap();
+    assert_eq!(signed_tx, tx_xdr);
+    assert_eq!(envelope.signatures.len(), 1);
+    let decorated = &envelope.signatures[0];
+    assert_eq!(decorated.hint.0, own[28..]);
+    assert_eq!(decorated.signature.as_slice(), &r.signature[..]);
+    let payload = [&network_id[..], &[0, 0, 0, 2], &signed_tx].concat();
+    ed25519_verify_strict(&own, &sha2::Sha256::digest(&payload), decorated.signature.as_slice()).unwrap();
 
     let log = t.audit_log().await;
     assert_eq!(log.iter().filter(|r| r.action == "sign.denied").count(), 4);

@@ -157,3 +157,74 @@ pub fn standard_verify(pk: &PublicKey, input: &SignInput, sig: &Signature) -> Re
         SignInput::Message(m) => dalek_verify(pk, m, sig),
     }
 }
+
+/// `secret` (a share's scalar in its canonical encoding) times the scheme's generator, as the
+/// standard encoding of a public key (SEC1 compressed, or compressed Edwards).
+pub fn times_generator(scheme: Scheme, secret: &[u8]) -> Vec<u8> {
+    match scheme {
+        Scheme::Dkls => {
+            let point = k256::ProjectivePoint::GENERATOR * secp256k1_scalar(secret);
+            use k256::elliptic_curve::sec1::ToEncodedPoint;
+            point.to_affine().to_encoded_point(true).as_bytes().to_vec()
+        }
+        Scheme::Frost => (curve25519_dalek::constants::ED25519_BASEPOINT_POINT * ed25519_scalar(secret))
+            .compress()
+            .to_bytes()
+            .to_vec(),
+    }
+}
+
+/// The public key the two shares are shares of, recombined from their secret scalars: the
+/// shares are a degree-1 polynomial's values at the parties' indices (user 1, cloud 2), so the
+/// key's secret is its value at 0, by Lagrange: p(0) = 2·p(1) − p(2). Tests only: the product
+/// never brings the two scalars together.
+pub fn recombined_public_key(user: &KeyShare, cloud: &KeyShare) -> Vec<u8> {
+    assert_eq!((user.role(), cloud.role()), (Role::User, Role::Cloud));
+    assert_eq!(user.scheme(), cloud.scheme());
+    let (p1, p2) = (user.danger_secret_scalar(), cloud.danger_secret_scalar());
+    match user.scheme() {
+        Scheme::Dkls => {
+            let (p1, p2) = (secp256k1_scalar(&p1), secp256k1_scalar(&p2));
+            let secret = p1 + p1 - p2;
+            times_generator(Scheme::Dkls, &secret.to_bytes())
+        }
+        Scheme::Frost => {
+            let (p1, p2) = (ed25519_scalar(&p1), ed25519_scalar(&p2));
+            let secret = p1 + p1 - p2;
+            times_generator(Scheme::Frost, secret.as_bytes())
+        }
+    }
+}
+
+/// A canonical big-endian secp256k1 scalar.
+fn secp256k1_scalar(bytes: &[u8]) -> k256::Scalar {
+    use k256::elliptic_curve::PrimeField;
+    Option::from(k256::Scalar::from_repr(*k256::FieldBytes::from_slice(bytes))).expect("a canonical secp256k1 scalar")
+}
+
+/// A canonical little-endian Ed25519 scalar.
+fn ed25519_scalar(bytes: &[u8]) -> curve25519_dalek::Scalar {
+    let bytes: [u8; 32] = bytes.try_into().expect("32 bytes");
+    Option::from(curve25519_dalek::Scalar::from_canonical_bytes(bytes)).expect("a canonical Ed25519 scalar")
+}
+
+/// Checks that `user` and `cloud` are shares of exactly their public key, and that neither
+/// share alone is the key (each party's scalar times the generator is not the key).
+pub fn assert_shares_of_the_key(user: &KeyShare, cloud: &KeyShare) {
+    let scheme = user.scheme();
+    let key = user.public_key();
+    assert_eq!(cloud.public_key(), key, "{scheme}: the parties disagree on the key");
+    assert_eq!(
+        recombined_public_key(user, cloud),
+        key.as_bytes(),
+        "{scheme}: the shares do not recombine to the public key"
+    );
+    for share in [user, cloud] {
+        assert_ne!(
+            times_generator(scheme, &share.danger_secret_scalar()),
+            key.as_bytes(),
+            "{scheme}: the {:?} share alone is the whole key",
+            share.role()
+        );
+    }
+}
