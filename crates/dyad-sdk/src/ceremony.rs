@@ -166,8 +166,11 @@ pub async fn sign(
     let prepared = request.prepare(account).map_err(SdkError::Chain)?;
     // The server said what it decoded and audited; both sides must have read the same thing
     // before this share takes part.
-    if ticket.summary.as_ref().is_some_and(|s| *s != prepared.summary) {
-        return Err(SdkError::Mismatch("the server decoded this request differently"));
+    // A server that does not say what it decoded is refused too: it may have audited anything.
+    match &ticket.summary {
+        Some(summary) if *summary == prepared.summary => {}
+        Some(_) => return Err(SdkError::Mismatch("the server decoded this request differently")),
+        None => return Err(SdkError::Mismatch("the server did not say what it decoded")),
     }
     let mut channel = tokio::time::timeout(CEREMONY_DEADLINE, open(api, &wallet.server_key, ticket))
         .await

@@ -270,6 +270,8 @@ enum Lie {
     Nothing,
     /// Its ticket's summary names another recipient than the request's.
     Summary,
+    /// Its ticket has no summary.
+    NoSummary,
     /// After an honest protocol run, its `Done` reports another signature than the one made.
     Result,
 }
@@ -368,10 +370,12 @@ async fn cheating_ticket(
     let ceremony = CeremonyId::random();
     *s.ceremony.lock().unwrap() = Some((ceremony, request, prepared.input));
     let mut ticket = json!({ "ceremonyId": ceremony, "walletId": s.wallet.id, "expiresAt": i64::MAX });
+    let mut summary = prepared.summary;
     if s.lie == Lie::Summary {
         // What the server would audit: a payment to someone else than the request names.
-        let mut summary = prepared.summary;
         summary.recipients = vec!["0x00000000000000000000000000000000000dead0".into()];
+    }
+    if s.lie != Lie::NoSummary {
         ticket["summary"] = serde_json::to_value(summary).unwrap();
     }
     (StatusCode::CREATED, Json(ticket))
@@ -460,26 +464,32 @@ async fn the_sdk_refuses_a_summary_that_differs_from_its_own_decoding_before_any
     let t = TestServer::start().await;
     let key = t.app("shop").await;
     let (_, w, share) = wallet(&t, &key, WalletType::Evm, "user@example.com").await;
-    let (liar, fake) = CheatingServer::steal_lying(&t, &w, honest_rounds, Lie::Summary).await;
-    let client = Dyad::new(&fake, &key).with_ceremony_key(server_key(&t.url()).await);
-    client.set_user_share(&share).await.unwrap();
-
     let request = dyad_sdk::TransactionRequest {
         bytes: dyad_test_support::fixtures::eip155_unsigned(),
         chain_id: Some(1),
         network_passphrase: None,
         cosmos_sign_mode: None,
     };
-    let err = client.sign_transaction(w.id, &request).await.unwrap_err();
-    assert!(
-        matches!(err, SdkError::Mismatch("the server decoded this request differently")),
-        "{err:?}"
-    );
-    // Refused on the ticket: the share never took part in a round.
-    assert_eq!(liar.calls(), 1);
-    assert_eq!(liar.ceremonies(), 0);
-    // Not a protocol cheat: the wallet is not retired, and signs with the real server.
-    assert!(!dyad_sdk::UserShare::decode(client.get_user_share().unwrap().expose()).unwrap()[0].server_misbehaved);
+    for (lie, expected) in [
+        (Lie::Summary, "the server decoded this request differently"),
+        (Lie::NoSummary, "the server did not say what it decoded"),
+    ] {
+        let (liar, fake) = CheatingServer::steal_lying(&t, &w, honest_rounds, lie).await;
+        let client = Dyad::new(&fake, &key).with_ceremony_key(server_key(&t.url()).await);
+        client.set_user_share(&share).await.unwrap();
+        let err = client.sign_transaction(w.id, &request).await.unwrap_err();
+        assert!(
+            matches!(err, SdkError::Mismatch(m) if m == expected),
+            "{lie:?}: {err:?}"
+        );
+        // Refused on the ticket: the share never took part in a round.
+        assert_eq!(liar.calls(), 1, "{lie:?}");
+        assert_eq!(liar.ceremonies(), 0, "{lie:?}");
+        // Not a protocol cheat: the wallet is not retired.
+        let kept = dyad_sdk::UserShare::decode(client.get_user_share().unwrap().expose()).unwrap();
+        assert!(!kept[0].server_misbehaved, "{lie:?}");
+    }
+    // And it signs with the real server.
     let real = Dyad::new(&t.url(), &key);
     real.set_user_share(&share).await.unwrap();
     let signed = real.sign_transaction(w.id, &request).await.unwrap();
