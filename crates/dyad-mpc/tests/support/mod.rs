@@ -58,7 +58,7 @@ pub fn input_for(scheme: Scheme) -> SignInput {
     }
 }
 
-/// Like `run_local`, but the frame party `a` sends in round `round` (0 = the frame from `start`)
+/// Like `run_local`, but the message party `a` sends in round `round` (0 = the message from `start`)
 /// is passed through `tamper` before party `b` receives it.
 pub fn run_tampered<M: Machine>(
     a: (M, Vec<u8>),
@@ -91,8 +91,8 @@ pub fn run_tampered<M: Machine>(
     unreachable!()
 }
 
-/// The frames party `a` sends, round by round, in an untampered run.
-pub fn frames_of<M: Machine>(a: (M, Vec<u8>), b: (M, Vec<u8>)) -> Vec<Vec<u8>> {
+/// The messages party `a` sends, round by round, in an untampered run.
+pub fn messages_of<M: Machine>(a: (M, Vec<u8>), b: (M, Vec<u8>)) -> Vec<Vec<u8>> {
     let (mut machine_a, frame_a) = a;
     let (mut machine_b, mut frame_b) = b;
     let mut sent = vec![frame_a];

@@ -1,4 +1,4 @@
-//! Frames from the peer are untrusted: garbage, truncation, another round's frame and tampering
+//! Messages from the peer are untrusted: garbage, truncation, another round's message and tampering
 //! give an error, never a panic and never a result.
 
 mod support;
@@ -16,12 +16,12 @@ fn expect_decode<M: Machine>(fresh: &impl Fn() -> (M, Vec<u8>), bad: &[u8], what
     }
 }
 
-/// Malformed and misplaced frames, for a protocol whose parties start with `user` and `cloud`.
-fn check_bad_frames<M: Machine>(user: impl Fn() -> (M, Vec<u8>), cloud: impl Fn() -> (M, Vec<u8>)) {
-    let frames = frames_of(cloud(), user()); // what the cloud sends, round by round
-    let first = &frames[0];
+/// Malformed and misplaced messages, for a protocol whose parties start with `user` and `cloud`.
+fn check_bad_messages<M: Machine>(user: impl Fn() -> (M, Vec<u8>), cloud: impl Fn() -> (M, Vec<u8>)) {
+    let messages = messages_of(cloud(), user()); // what the cloud sends, round by round
+    let first = &messages[0];
 
-    expect_decode(&user, &[], "empty frame");
+    expect_decode(&user, &[], "empty message");
     expect_decode(&user, &first[..1], "tag only");
     expect_decode(&user, &first[..first.len() - 1], "truncated by one byte");
     expect_decode(&user, &first[..first.len() / 2], "truncated by half");
@@ -31,8 +31,8 @@ fn check_bad_frames<M: Machine>(user: impl Fn() -> (M, Vec<u8>), cloud: impl Fn(
     let mut garbage = random_bytes::<200>().to_vec();
     garbage[0] = first[0];
     expect_decode(&user, &garbage, "garbage after a valid tag");
-    for later in &frames[1..] {
-        expect_decode(&user, later, "a later round's frame in round 1");
+    for later in &messages[1..] {
+        expect_decode(&user, later, "a later round's message in round 1");
     }
 
     // A machine waiting for round 2 refuses round 1 again (a replay) and a truncated round 2.
@@ -45,7 +45,7 @@ fn check_bad_frames<M: Machine>(user: impl Fn() -> (M, Vec<u8>), cloud: impl Fn(
     let Ok(dyad_mpc::Transition::Continue(waiting_round_2, _)) = machine.receive(first) else {
         panic!("round 1 failed");
     };
-    let second = &frames[1];
+    let second = &messages[1];
     assert!(matches!(
         waiting_round_2.receive(&second[..second.len() - 1]),
         Err(MpcError::Decode)
@@ -53,10 +53,10 @@ fn check_bad_frames<M: Machine>(user: impl Fn() -> (M, Vec<u8>), cloud: impl Fn(
 }
 
 #[test]
-fn dkg_bad_frames_are_decode_errors() {
+fn dkg_bad_messages_are_decode_errors() {
     for scheme in [Scheme::Frost, Scheme::Dkls] {
         let sid = sid();
-        check_bad_frames(
+        check_bad_messages(
             || Dkg::start(scheme, Role::User, &sid).unwrap(),
             || Dkg::start(scheme, Role::Cloud, &sid).unwrap(),
         );
@@ -64,14 +64,14 @@ fn dkg_bad_frames_are_decode_errors() {
 }
 
 #[test]
-fn sign_bad_frames_are_decode_errors() {
+fn sign_bad_messages_are_decode_errors() {
     for (user, cloud, scheme) in [
         (&ed25519_pair().0, &ed25519_pair().1, Scheme::Frost),
         (&dkls_pair().0, &dkls_pair().1, Scheme::Dkls),
     ] {
         let sid = sid();
         let input = input_for(scheme);
-        check_bad_frames(
+        check_bad_messages(
             || Sign::start(user, &sid, &input).unwrap(),
             || Sign::start(cloud, &sid, &input).unwrap(),
         );
@@ -79,17 +79,17 @@ fn sign_bad_frames_are_decode_errors() {
 }
 
 #[test]
-fn refresh_bad_frames_are_decode_errors() {
+fn refresh_bad_messages_are_decode_errors() {
     let (user, cloud) = ed25519_pair();
     let sid = sid();
-    check_bad_frames(
+    check_bad_messages(
         || Refresh::start(user, &sid).unwrap(),
         || Refresh::start(cloud, &sid).unwrap(),
     );
 }
 
 #[test]
-fn frames_of_another_scheme_or_protocol_are_refused() {
+fn messages_of_another_scheme_or_protocol_are_refused() {
     let sid = sid();
     let dkls = Dkg::start(Scheme::Dkls, Role::Cloud, &sid).unwrap().1;
     let (ed_user, ed_cloud) = ed25519_pair();
@@ -103,7 +103,7 @@ fn frames_of_another_scheme_or_protocol_are_refused() {
     assert!(matches!(machine.receive(&ed_refresh), Err(MpcError::Decode)));
 }
 
-/// Every bit flip (of `bits`) at `positions` of each frame party A sends in `rounds` must end
+/// Every bit flip (of `bits`) at `positions` of each message party A sends in `rounds` must end
 /// the run with an error: no panic, and no result.
 fn check_tampering<M: Machine>(
     name: &str,
@@ -113,20 +113,20 @@ fn check_tampering<M: Machine>(
     positions: impl Fn(usize) -> Vec<usize>,
     bits: &[u8],
 ) {
-    let lengths: Vec<usize> = frames_of(a(), b()).iter().map(Vec::len).collect();
+    let lengths: Vec<usize> = messages_of(a(), b()).iter().map(Vec::len).collect();
     for round in rounds {
         let len = lengths[round];
         for pos in positions(len) {
             for &bit in bits {
                 let result = run_tampered(a(), b(), round, |f| f[pos] ^= bit);
-                // An error the peer's frame explains (one of the kinds the SDK and server act
+                // An error the peer's message explains (one of the kinds the SDK and server act
                 // on), not one about this party's own share or input.
                 assert!(
                     matches!(
                         result,
                         Err(MpcError::Decode | MpcError::Protocol(_) | MpcError::PeerMisbehaved(_))
                     ),
-                    "{name}: round {round} frame ({len} bytes) with byte {pos} ^ {bit:#x}: {:?}",
+                    "{name}: round {round} message ({len} bytes) with byte {pos} ^ {bit:#x}: {:?}",
                     result.map(|_| "accepted")
                 );
             }
@@ -227,7 +227,7 @@ fn dkls_dkg_tampering_is_detected() {
 
 #[test]
 fn dkls_tampered_multiplication_data_is_cheating_not_a_mere_failure() {
-    // The middle of a signing round-1 frame is the OT-extension matrix of the multiplication;
+    // The middle of a signing round-1 message is the OT-extension matrix of the multiplication;
     // a peer that changes it under the right session binding is the cheater DKLs asks to ban.
     let (user, cloud) = dkls_pair();
     let sid = sid();
@@ -250,7 +250,7 @@ fn dkls_tampered_multiplication_data_is_cheating_not_a_mere_failure() {
 }
 
 /// Runs both parties, checking at every step that `awaits_last_round` says exactly whether the
-/// next frame ends the protocol.
+/// next message ends the protocol.
 fn check_last_round<M: Machine>(name: &str, a: (M, Vec<u8>), b: (M, Vec<u8>)) {
     let (mut ma, mut fa) = a;
     let (mut mb, mut fb) = b;
@@ -300,7 +300,7 @@ fn every_machine_knows_its_last_round() {
 
 #[test]
 fn ed25519_a_changed_signature_share_fails_the_share_check() {
-    // The round-2 frame ends with the signature share (a little-endian scalar); changing its
+    // The round-2 message ends with the signature share (a little-endian scalar); changing its
     // lowest bit keeps it a well-formed scalar, so what catches it is FROST's share check,
     // a protocol failure the SDK treats as a cheating server, not a decoding error.
     let (user, cloud) = ed25519_pair();
