@@ -55,10 +55,10 @@
 
 mod config;
 pub mod cosmos;
-mod ecdsa;
 mod error;
 pub mod evm;
 mod request;
+mod secp256k1;
 pub mod solana;
 pub mod stellar;
 pub mod transaction;

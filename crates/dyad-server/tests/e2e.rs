@@ -959,9 +959,11 @@ async fn a_client_pinned_to_another_key_is_refused_before_any_share_is_used() {
 
 /// A server that answers `/v1/info` with `claimed` (another server's ceremony key) and starts
 /// ceremonies, but holds a different Noise key: what an impostor in front of the API can do.
-/// Counts the handshakes it could not answer.
+/// Its sign tickets carry `summary`, what the real server would say it decoded, so that an SDK
+/// goes on to the handshake. Counts the handshakes it could not answer.
 async fn impostor(
     claimed: CeremonyKey,
+    summary: dyad_sdk::TxSummary,
 ) -> (
     String,
     std::sync::Arc<std::sync::atomic::AtomicUsize>,
@@ -980,11 +982,11 @@ async fn impostor(
     let own = Arc::new(ServerStaticKey::from_secret([9u8; 32]).unwrap());
     assert_ne!(own.public(), claimed);
     let failed = Arc::new(AtomicUsize::new(0));
-    let ticket = |wallet_id: WalletId| CeremonyTicket {
+    let ticket = move |wallet_id: WalletId, summary: Option<dyad_sdk::TxSummary>| CeremonyTicket {
         ceremony_id: CeremonyId::random(),
         wallet_id,
         expires_at: 0,
-        summary: None,
+        summary,
     };
     let counter = failed.clone();
     let app = axum::Router::new()
@@ -1000,12 +1002,13 @@ async fn impostor(
         )
         .route(
             "/v1/wallets",
-            post(move || async move { (StatusCode::CREATED, Json(ticket(WalletId::random()))) }),
+            post(move || async move { (StatusCode::CREATED, Json(ticket(WalletId::random(), None))) }),
         )
         .route(
             "/v1/wallets/{id}/{op}",
-            post(move |Path((id, _op)): Path<(String, String)>| async move {
-                (StatusCode::CREATED, Json(ticket(id.parse().unwrap())))
+            post(move |Path((id, _op)): Path<(String, String)>| {
+                let summary = summary.clone();
+                async move { (StatusCode::CREATED, Json(ticket(id.parse().unwrap(), Some(summary)))) }
             }),
         )
         .route(
@@ -1044,8 +1047,20 @@ async fn a_server_without_the_ceremony_key_fails_the_handshake_with_a_clear_erro
         .await
         .unwrap();
     let share = maker.get_user_share().unwrap();
+    let public_key = dyad_sdk::UserShare::decode(share.expose()).unwrap()[0]
+        .share
+        .public_key();
+    let account = dyad_chains::Account {
+        wallet_type: w.wallet_type,
+        public_key: &public_key,
+        address: &w.address,
+    };
+    let summary = dyad_chains::SignRequest::Message(b"to the impostor".to_vec())
+        .prepare(account)
+        .unwrap()
+        .summary;
 
-    let (url, failed, task) = impostor(real).await;
+    let (url, failed, task) = impostor(real, summary).await;
     let expected = format!("0x{}", hex::encode(real));
     // Pinned or not, the impostor passes the /v1/info check and fails the Noise handshake.
     for client in [Dyad::new(&url, &key).with_ceremony_key(real), Dyad::new(&url, &key)] {

@@ -68,7 +68,7 @@ use ripemd::Ripemd160;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::{ecdsa, ChainError, Digest, PublicKey, SignInput, Signature};
+use crate::{secp256k1, ChainError, Digest, PublicKey, SignInput, Signature};
 
 mod amino;
 mod direct;
@@ -201,7 +201,7 @@ pub fn encode_signature(signature: &Signature) -> Result<[u8; 64], ChainError> {
         return Err(ChainError::KeyMismatch);
     };
     // Cosmos does not carry the recovery id; the parity only rides along.
-    let canonical = ecdsa::low_s(r, s, recovery_id & 1 == 1)?;
+    let canonical = secp256k1::low_s(r, s, recovery_id & 1 == 1)?;
     let mut out = [0u8; 64];
     out.copy_from_slice(&canonical.as_bytes()[..64]);
     Ok(out)

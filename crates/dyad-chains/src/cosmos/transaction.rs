@@ -7,7 +7,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::{amino, direct, limits, CosmosSignMode};
 use crate::transaction::{Account, Prepared, SignedTransaction, TransactionRequest, TxSummary};
-use crate::{ecdsa, ChainError, Digest, PublicKey, SignInput, Signature, WalletType};
+use crate::{secp256k1, ChainError, Digest, PublicKey, SignInput, Signature, WalletType};
 
 /// Decode an unsigned COSMOS transaction for `account` (see the [module documentation](super)):
 /// [`SignInput::Digest`] of sha256 of the request bytes and a [`TxSummary`].
@@ -41,7 +41,7 @@ pub fn assemble(
     signature: &Signature,
 ) -> Result<SignedTransaction, ChainError> {
     let decoded = decode_request(account, request)?;
-    let canonical = ecdsa::canonical(signature)?;
+    let canonical = secp256k1::canonical(signature)?;
     let r_bytes: [u8; 32] = canonical.r().to_be_bytes();
     let s_bytes: [u8; 32] = canonical.s().to_be_bytes();
     let on_chain = Signature::Secp256k1 {

@@ -32,7 +32,7 @@
 
 use alloy_primitives::{eip191_hash_message, Address};
 
-use crate::{ecdsa, ChainError, PublicKey, Signature};
+use crate::{secp256k1, ChainError, PublicKey, Signature};
 
 mod transaction;
 pub mod typed_data;
@@ -89,7 +89,7 @@ pub fn personal_message_hash(message: &[u8]) -> [u8; 32] {
 /// the group order, which `v` cannot express).
 pub fn encode_signature(signature: &Signature) -> Result<[u8; 65], ChainError> {
     // as_bytes writes r ‖ s ‖ (27 + parity).
-    Ok(ecdsa::canonical(signature)?.as_bytes())
+    Ok(secp256k1::canonical(signature)?.as_bytes())
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use alloy_primitives::{TxKind, U256};
 use alloy_rlp::{Decodable, Header};
 
 use crate::transaction::{Account, Prepared, SignedTransaction, TransactionRequest, TxSummary};
-use crate::{ecdsa, ChainError, Digest, SignInput, Signature, WalletType};
+use crate::{secp256k1, ChainError, Digest, SignInput, Signature, WalletType};
 
 /// The EIP-2718 type byte of an EIP-2930 (access list) transaction.
 const TYPE_EIP2930: u8 = 0x01;
@@ -51,7 +51,7 @@ pub fn assemble(
     signature: &Signature,
 ) -> Result<SignedTransaction, ChainError> {
     let tx = decode_request(account, request)?;
-    let canonical = ecdsa::canonical(signature)?;
+    let canonical = secp256k1::canonical(signature)?;
     let digest = tx.signing_hash();
     // Check the exact (r, s, parity) that goes on chain, so the sender the network recovers is
     // this wallet and nobody else.
