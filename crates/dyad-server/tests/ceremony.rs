@@ -471,9 +471,7 @@ async fn tampered_frame_aborts_signing_without_a_signature() {
         .create_pregen_wallet(WalletType::Evm, &email("sig@example.com"))
         .await
         .unwrap();
-    let resp = t.post_sign_message(&key, w.id, b"hello").await;
-    assert_eq!(resp.status().as_u16(), 201);
-    let ticket: CeremonyTicket = resp.json().await.unwrap();
+    let ticket = t.sign_ticket(&key, w.id, b"hello").await;
     assert_eq!(ticket.summary.as_ref().map(|s| s.kind.as_str()), Some("message"));
 
     let mut client = Manual::connect(&t.url(), &ticket).await;
@@ -505,9 +503,7 @@ async fn a_sign_request_that_no_longer_decodes_to_what_was_authorised_is_refused
         .create_pregen_wallet(WalletType::Evm, &email("redecode@example.com"))
         .await
         .unwrap();
-    let resp = t.post_sign_message(&key, w.id, b"pay 1").await;
-    assert_eq!(resp.status().as_u16(), 201);
-    let ticket: CeremonyTicket = resp.json().await.unwrap();
+    let ticket = t.sign_ticket(&key, w.id, b"pay 1").await;
 
     // What was authorised, as `sign.requested` recorded it.
     let log = t.audit_log().await;
@@ -635,9 +631,7 @@ async fn a_frame_over_the_cap_aborts_signing_without_a_signature() {
         .create_pregen_wallet(WalletType::Solana, &email("bigsig@example.com"))
         .await
         .unwrap();
-    let resp = t.post_sign_message(&key, w.id, b"hello").await;
-    assert_eq!(resp.status().as_u16(), 201);
-    let ticket: CeremonyTicket = resp.json().await.unwrap();
+    let ticket = t.sign_ticket(&key, w.id, b"hello").await;
 
     let mut client = RawNoise::connect(&t.url(), &ticket).await;
     client.send(&frame_over_the_cap()).await;

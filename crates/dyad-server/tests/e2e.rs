@@ -849,9 +849,7 @@ async fn a_claimed_wallet_refuses_to_sign_and_to_change_its_identifier() {
     let who = email("claimed@example.com");
     let w = dyad.create_pregen_wallet(WalletType::Evm, &who).await.unwrap();
     // A signature authorised before the claim, whose ceremony connects after it.
-    let resp = t.post_sign_message(&key, w.id, b"authorised before").await;
-    assert_eq!(resp.status().as_u16(), 201);
-    let ticket: dyad_proto::rest::CeremonyTicket = resp.json().await.unwrap();
+    let ticket = t.sign_ticket(&key, w.id, b"authorised before").await;
 
     // The claim flow is not built: put the wallet in the state it will leave behind.
     t.execute(&format!("UPDATE wallets SET status = 'claimed' WHERE id = '{}'", w.id))

@@ -14,7 +14,6 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dyad_mpc::{KeyShare, Machine, Sign, SignInput, Transition};
-use dyad_proto::rest::CeremonyTicket;
 use dyad_proto::{session_id, CeremonyChannel, CeremonyId, ErrorCode, Frame, Run, WalletType};
 use dyad_sdk::{Dyad, SdkError, Wallet};
 use dyad_server::{AppState, DataDir, ServerConfig};
@@ -37,13 +36,6 @@ fn user_share(share: &str) -> KeyShare {
     }
 }
 
-/// `POST /v1/wallets/{id}/sign-message` by hand: the ticket.
-async fn sign_ticket(t: &TestServer, key: &str, w: &Wallet, message: &[u8]) -> CeremonyTicket {
-    let resp = t.post_sign_message(key, w.id, message).await;
-    assert_eq!(resp.status().as_u16(), 201);
-    resp.json().await.unwrap()
-}
-
 /// What `sign-message` signs for an EVM wallet, computed here the way the server does.
 fn evm_message_input(w: &Wallet, message: &[u8]) -> SignInput {
     dyad_chains::message_sign_input(WalletType::Evm, &w.address, message).unwrap()
@@ -54,7 +46,7 @@ fn evm_message_input(w: &Wallet, message: &[u8]) -> SignInput {
 /// ready to send. Returns once the server holds the wallet's lease (its round 1 arrived).
 async fn prepare_cheat(t: &TestServer, key: &str, w: &Wallet, share: &KeyShare) -> (Manual, Frame) {
     let message = b"cheat";
-    let ticket = sign_ticket(t, key, w, message).await;
+    let ticket = t.sign_ticket(key, w.id, message).await;
     let mut client = Manual::connect(&t.url(), &ticket).await;
     let sid = session_id(&ticket.ceremony_id, Run::Sign);
     let (_machine, mut first) = Sign::start(share, &sid, &evm_message_input(w, message)).unwrap();
@@ -69,7 +61,7 @@ async fn prepare_cheat(t: &TestServer, key: &str, w: &Wallet, share: &KeyShare) 
 async fn queue_behind(t: &TestServer, key: &str, w: &Wallet, n: usize) -> Vec<Manual> {
     let mut queued = Vec::new();
     for i in 0..n {
-        let ticket = sign_ticket(t, key, w, format!("honest {i}").as_bytes()).await;
+        let ticket = t.sign_ticket(key, w.id, format!("honest {i}").as_bytes()).await;
         queued.push(Manual::connect(&t.url(), &ticket).await);
     }
     queued
@@ -204,7 +196,7 @@ async fn a_client_cannot_finish_a_signature_the_server_did_not_record() {
     let (_, w, share) = wallet(&t, &key, WalletType::Evm, "user@example.com").await;
     let user = user_share(&share);
     let message = b"hello";
-    let ticket = sign_ticket(&t, &key, &w, message).await;
+    let ticket = t.sign_ticket(&key, w.id, message).await;
     let mut client = Manual::connect(&t.url(), &ticket).await;
     let sid = session_id(&ticket.ceremony_id, Run::Sign);
     let (mut machine, first) = Sign::start(&user, &sid, &evm_message_input(&w, message)).unwrap();
@@ -681,7 +673,7 @@ async fn a_request_waits_for_its_turn_only_so_long() {
     let key = t.app("shop").await;
     let (_, w, _) = wallet(&t, &key, WalletType::Evm, "slow@example.com").await;
     // A client that takes its turn and then stalls.
-    let ticket = sign_ticket(&t, &key, &w, b"stall").await;
+    let ticket = t.sign_ticket(&key, w.id, b"stall").await;
     let mut slow = Manual::connect(&t.url(), &ticket).await;
     let _ = slow.recv_protocol().await;
     let mut waiting = queue_behind(&t, &key, &w, 1).await;

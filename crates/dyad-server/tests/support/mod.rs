@@ -268,6 +268,13 @@ impl TestServer {
             .await
             .unwrap()
     }
+
+    /// [`post_sign_message`](Self::post_sign_message), which must be accepted: the ticket.
+    pub async fn sign_ticket(&self, key: &str, wallet: WalletId, message: &[u8]) -> CeremonyTicket {
+        let resp = self.post_sign_message(key, wallet, message).await;
+        assert_eq!(resp.status().as_u16(), 201);
+        resp.json().await.unwrap()
+    }
 }
 
 /// What the database holds at one moment ([`TestServer::rows`]), to prove a request changed
