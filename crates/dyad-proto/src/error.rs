@@ -67,6 +67,32 @@ pub enum ErrorCode {
     /// The server cheated in a protocol run or failed a proof (reported by the SDK, never sent
     /// by a server): the wallet must not sign with this share again until its keys are refreshed.
     ServerMisbehaved,
+    /// No, an unknown, expired or revoked session token (`Authorization: Bearer`): log in again.
+    SessionInvalid,
+    /// The one-time code is wrong, or no code is waiting for this identifier (expired codes are
+    /// `CODE_EXPIRED`; used ones are gone).
+    CodeInvalid,
+    /// The one-time code's 10 minutes are over: ask for a new one.
+    CodeExpired,
+    /// Five wrong tries: this code is dead; ask for a new one.
+    CodeAttemptsExceeded,
+    /// Too many requests for this identifier or from this address; retry later.
+    RateLimited,
+    /// A login proof (Telegram hash, OAuth state, signed message, nonce) did not check out.
+    LoginRejected,
+    /// The message could not be delivered (mail server or SMS webhook failed).
+    DeliveryFailed,
+    /// The session's person may not claim this wallet: its identifier is none of theirs.
+    ClaimNotAllowed,
+    /// A claim of this wallet is running already.
+    ClaimInProgress,
+    /// The wallet is claimed already.
+    AlreadyClaimed,
+    /// The user share is of an older key version than the wallet's: the wallet was refreshed
+    /// (claimed); this share no longer works.
+    ShareOutdated,
+    /// The identifier is verified for another account already.
+    IdentifierInUse,
     /// Something failed inside the server; nothing was changed.
     Internal,
 }
@@ -102,6 +128,18 @@ impl ErrorCode {
             ErrorCode::RequestTooComplex => "REQUEST_TOO_COMPLEX",
             ErrorCode::WalletBusy => "WALLET_BUSY",
             ErrorCode::ServerMisbehaved => "SERVER_MISBEHAVED",
+            ErrorCode::SessionInvalid => "SESSION_INVALID",
+            ErrorCode::CodeInvalid => "CODE_INVALID",
+            ErrorCode::CodeExpired => "CODE_EXPIRED",
+            ErrorCode::CodeAttemptsExceeded => "CODE_ATTEMPTS_EXCEEDED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::LoginRejected => "LOGIN_REJECTED",
+            ErrorCode::DeliveryFailed => "DELIVERY_FAILED",
+            ErrorCode::ClaimNotAllowed => "CLAIM_NOT_ALLOWED",
+            ErrorCode::ClaimInProgress => "CLAIM_IN_PROGRESS",
+            ErrorCode::AlreadyClaimed => "ALREADY_CLAIMED",
+            ErrorCode::ShareOutdated => "SHARE_OUTDATED",
+            ErrorCode::IdentifierInUse => "IDENTIFIER_IN_USE",
             ErrorCode::Internal => "INTERNAL",
         }
     }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::error::ErrorCode;
+use crate::recovery::RecoverySecret;
 use crate::wallet::WalletView;
 use dyad_chains::SignedTransaction;
 
@@ -26,6 +27,10 @@ pub enum Frame {
         /// Why, for a developer. Never secret.
         message: String,
     },
+    /// Cloud party to user party, in a claim, after the test signature of the new shares: the
+    /// person's recovery secret, sent before the commit so that a client that loses the last
+    /// frame still has it. The server keeps only its Argon2id hash.
+    Recovery(RecoverySecret),
 }
 
 /// One protocol round's message as it travels inside a [`Frame`]. Some rounds carry secrets
@@ -85,6 +90,8 @@ pub enum Outcome {
     WalletCreated(WalletView),
     /// The signature in the chain's forms (and the signed transaction, where there is one).
     Signed(SignedTransaction),
+    /// A claim committed: the wallet is the person's, at its new key version.
+    Claimed(WalletView),
 }
 
 impl std::fmt::Debug for Frame {
@@ -98,6 +105,7 @@ impl std::fmt::Debug for Frame {
                 .field("code", code)
                 .field("message", message)
                 .finish(),
+            Frame::Recovery(_) => f.write_str("Recovery(..)"),
         }
     }
 }

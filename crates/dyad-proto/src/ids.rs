@@ -43,6 +43,10 @@ uuid_id!(
     WalletId
 );
 uuid_id!(
+    /// A person with an account: made at their first verified login, in one environment.
+    UserId
+);
+uuid_id!(
     /// An app (tenant). Wallets, keys and audit records belong to exactly one app.
     AppId
 );

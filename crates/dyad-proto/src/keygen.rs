@@ -50,12 +50,7 @@ impl KeyGeneration {
 
     /// Step 2: the DKG produced `share`; the test signature run, and the phase that checks it.
     pub fn test_signature(self, share: KeyShare) -> (TestSignature, RunStart<Sign>) {
-        let share = Arc::new(share);
-        let input = confirmation_input(self.scheme, &self.ceremony);
-        let sid = session_id(&self.ceremony, Run::Confirm);
-        let (run_share, run_input) = (share.clone(), input.clone());
-        let start: RunStart<Sign> = Box::new(move || Sign::start(&run_share, &sid, &run_input));
-        (TestSignature { share, input }, start)
+        TestSignature::start(self.scheme, &self.ceremony, share)
     }
 }
 
@@ -72,6 +67,17 @@ impl std::fmt::Debug for TestSignature {
 }
 
 impl TestSignature {
+    /// The test signature of `ceremony` with `share`: under `session_id(ceremony, Run::Confirm)`,
+    /// over [`confirmation_input`]. Key generation and claims both end with it.
+    pub(crate) fn start(scheme: Scheme, ceremony: &CeremonyId, share: KeyShare) -> (TestSignature, RunStart<Sign>) {
+        let share = Arc::new(share);
+        let input = confirmation_input(scheme, ceremony);
+        let sid = session_id(ceremony, Run::Confirm);
+        let (run_share, run_input) = (share.clone(), input.clone());
+        let start: RunStart<Sign> = Box::new(move || Sign::start(&run_share, &sid, &run_input));
+        (TestSignature { share, input }, start)
+    }
+
     /// Step 3: accept the key only if `signature` verifies under it with the standard verifier.
     /// Gives the share, now known to sign together with the peer's.
     pub fn verify(self, signature: &Signature) -> Result<Confirmed, MpcError> {

@@ -18,6 +18,8 @@ pub enum Run {
     Confirm,
     /// A signature.
     Sign,
+    /// A claim's share refresh (the test signature after it is `Confirm`).
+    Refresh,
 }
 
 impl Run {
@@ -27,6 +29,7 @@ impl Run {
             Run::Dkg => "dkg",
             Run::Confirm => "confirm",
             Run::Sign => "sign",
+            Run::Refresh => "refresh",
         }
     }
 }

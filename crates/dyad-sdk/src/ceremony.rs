@@ -18,7 +18,7 @@ use crate::http::Api;
 use crate::share::LoadedWallet;
 use crate::transport::ClientSocket;
 
-async fn open(
+pub(crate) async fn open(
     api: &Api,
     server_key: &CeremonyKey,
     ticket: &CeremonyTicket,
@@ -29,7 +29,7 @@ async fn open(
 
 /// How long one whole ceremony may take on this side: longer than the server may make it wait
 /// for its wallet's turn (45 s) plus the server's own deadline (120 s).
-const CEREMONY_DEADLINE: Duration = Duration::from_secs(180);
+pub(crate) const CEREMONY_DEADLINE: Duration = Duration::from_secs(180);
 
 /// Generate a key with the server for a freshly started wallet; returns the loaded wallet once
 /// the server has committed it.
@@ -63,6 +63,7 @@ pub async fn generate(
             server_key,
             share: Arc::new(share),
             server_misbehaved: false,
+            pending_claim: None,
         }),
         (Ok(_), None) => Err(failed(
             ProtoError::UnexpectedFrame("the wallet was created without a share").into(),
@@ -91,6 +92,7 @@ pub async fn generate(
                     server_key,
                     share: Arc::new(share),
                     server_misbehaved: false,
+                    pending_claim: None,
                 }),
             })
         }
@@ -106,7 +108,7 @@ pub struct GenerateFailed {
     pub kept: Option<LoadedWallet>,
 }
 
-async fn abort_unless_peer_did(channel: &mut CeremonyChannel<ClientSocket>, e: &SdkError) {
+pub(crate) async fn abort_unless_peer_did(channel: &mut CeremonyChannel<ClientSocket>, e: &SdkError) {
     if !matches!(e, SdkError::Ceremony(ProtoError::PeerAborted { .. })) {
         channel.abort(ErrorCode::CeremonyAborted, &e.to_string()).await;
     }

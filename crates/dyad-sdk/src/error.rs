@@ -61,6 +61,16 @@ pub enum SdkError {
         /// What failed.
         reason: String,
     },
+    /// A claim was confirmed on this side but whether the server committed it could not be
+    /// learnt. Both shares are kept in the client (and in `get_user_share()`): calling
+    /// `claim_pregen_wallets` again reads the wallet back and finishes, or claims anew.
+    #[error("the claim of wallet {wallet_id} may have committed but this client could not learn it ({reason}); both shares are kept: call claim_pregen_wallets again to finish, and store get_user_share()")]
+    ClaimUnconfirmed {
+        /// The wallet.
+        wallet_id: WalletId,
+        /// What failed.
+        reason: String,
+    },
     /// The server cheated in a signing ceremony of this wallet or failed one of the protocol's
     /// checks (for DKLs, a `BanCounterparty`: repeated sessions with a cheater can extract this
     /// share). The wallet is marked unusable in this client and in every share string exported

@@ -1,8 +1,10 @@
-//! The REST half of the client: JSON calls with the API key, errors decoded into [`SdkError::Api`].
+//! The REST half of the client: JSON calls with the API key and, once logged in, the session;
+//! errors decoded into [`SdkError::Api`].
 
 use std::fmt;
+use std::sync::{Arc, RwLock};
 
-use dyad_proto::ErrorBody;
+use dyad_proto::{ErrorBody, SessionToken};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -28,11 +30,13 @@ pub(crate) fn client_builder() -> reqwest::ClientBuilder {
         .timeout(std::time::Duration::from_secs(60))
 }
 
-/// An HTTP client bound to one server and one API key.
+/// An HTTP client bound to one server, one API key (may be empty: a person's client has only
+/// a session) and, once logged in, one session. Clones share the session.
 #[derive(Clone)]
 pub struct Api {
     base: String,
     key: Zeroizing<String>,
+    session: Arc<RwLock<Option<SessionToken>>>,
     http: reqwest::Client,
 }
 
@@ -48,8 +52,19 @@ impl Api {
         Self {
             base: base.trim_end_matches('/').to_string(),
             key: Zeroizing::new(key.to_string()),
+            session: Arc::default(),
             http,
         }
+    }
+
+    /// The session calls go with from now on (`None`: the API key alone).
+    pub fn set_session(&self, session: Option<SessionToken>) {
+        *self.session.write().unwrap_or_else(|p| p.into_inner()) = session;
+    }
+
+    /// The session calls go with, if any.
+    pub fn session(&self) -> Option<SessionToken> {
+        self.session.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The same server and API key through another HTTP client.
@@ -58,6 +73,7 @@ impl Api {
         Self {
             base: self.base.clone(),
             key: self.key.clone(),
+            session: self.session.clone(),
             http,
         }
     }
@@ -82,11 +98,28 @@ impl Api {
         query: &[(&str, &str)],
         body: Option<&B>,
     ) -> Result<R, SdkError> {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header("x-api-key", self.key.as_str())
-            .query(query);
+        self.call_with(method, path, query, body, &[]).await
+    }
+
+    /// [`call`](Self::call) with extra headers.
+    pub async fn call_with<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&B>,
+        headers: &[(&str, String)],
+    ) -> Result<R, SdkError> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).query(query);
+        if !self.key.is_empty() {
+            req = req.header("x-api-key", self.key.as_str());
+        }
+        if let Some(session) = self.session() {
+            req = req.bearer_auth(session.expose());
+        }
+        for (name, value) in headers {
+            req = req.header(*name, value);
+        }
         if let Some(b) = body {
             req = req.json(b);
         }
@@ -99,6 +132,10 @@ impl Api {
             .bytes()
             .await
             .map_err(|e| SdkError::Http(e.without_url().to_string()))?;
+        if status == StatusCode::NO_CONTENT {
+            return serde_json::from_slice(b"null")
+                .map_err(|e| SdkError::Http(format!("unexpected response from server: {e}")));
+        }
         if status.is_success() {
             return serde_json::from_slice(&bytes)
                 .map_err(|e| SdkError::Http(format!("unexpected response from server: {e}")));

@@ -22,8 +22,10 @@
 #[cfg(feature = "alloy")]
 pub mod alloy;
 mod ceremony;
+mod claim;
 mod error;
 mod http;
+mod login;
 mod share;
 mod share_guard;
 #[cfg(feature = "solana")]
@@ -41,11 +43,15 @@ use dyad_types::hex0x;
 use reqwest::Method;
 use tokio::sync::OnceCell;
 
+pub use claim::ClaimedWallet;
 pub use dyad_chains::{CosmosSignMode, Digest, TransactionRequest, TxSummary};
+pub use dyad_proto::auth::{CodeSent, SessionView};
 pub use dyad_proto::{CeremonyKey, ErrorCode, PregenId, WalletId, WalletStatus, WalletType, WalletView};
+pub use dyad_proto::{RecoverySecret, SessionToken};
 pub use error::SdkError;
 pub use http::default_client;
-pub use share::{LoadedWallet, UserShare};
+pub use login::LoggedIn;
+pub use share::{LoadedWallet, PendingClaim, UserShare};
 
 /// A wallet as the server describes it.
 pub type Wallet = WalletView;
@@ -72,7 +78,7 @@ pub struct SignedTransactionResult {
 
 /// A ceremony that failed in its Noise handshake becomes [`SdkError::HandshakeFailed`]: the
 /// server could not answer for the key the client encrypted to, and no share took part.
-fn handshake_failure(e: SdkError, key: &CeremonyKey) -> SdkError {
+pub(crate) fn handshake_failure(e: SdkError, key: &CeremonyKey) -> SdkError {
     use dyad_proto::ProtoError;
     let in_handshake = match &e {
         SdkError::Ceremony(ProtoError::Channel(m)) => m.starts_with("handshake failed"),
@@ -159,14 +165,14 @@ impl Dyad {
 
     /// A pinned client checks, once, that `/v1/info` names its pin before its first ceremony
     /// (loaded shares were checked against the pin when they were loaded).
-    async fn check_before_ceremony(&self) -> Result<(), SdkError> {
+    pub(crate) async fn check_before_ceremony(&self) -> Result<(), SdkError> {
         if self.pinned.is_some() {
             self.server_key().await?;
         }
         Ok(())
     }
 
-    fn loaded(&self) -> std::sync::MutexGuard<'_, Vec<LoadedWallet>> {
+    pub(crate) fn loaded(&self) -> std::sync::MutexGuard<'_, Vec<LoadedWallet>> {
         // A panic while holding this lock cannot leave the Vec half-updated (only push/replace).
         self.wallets.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -456,13 +462,15 @@ impl Dyad {
         self.check_before_ceremony().await?;
         // The server decodes first (refusals get a stable code and an audit entry); this side
         // decodes again with the same code before its share takes part.
+        // The key version says which share this is: an outdated one is refused by name.
         let ticket: CeremonyTicket = self
             .api
-            .call(
+            .call_with(
                 Method::POST,
                 &format!("/v1/wallets/{wallet_id}/{endpoint}"),
                 &[],
                 Some(body),
+                &[("dyad-key-version", wallet.view.key_version.to_string())],
             )
             .await?;
         let signed = ceremony::sign(&self.api, &wallet, &ticket, &request)

@@ -59,6 +59,26 @@ pub struct LoadedWallet {
     /// Set for good once the server misbehaved in a ceremony of this wallet: this share must
     /// not take part in another one (see [`SdkError::ServerMisbehaved`]).
     pub server_misbehaved: bool,
+    /// A claim this side confirmed whose outcome it could not learn: the new share (and its
+    /// recovery secret) is kept beside the old one until the server says which is live (the
+    /// next `claim_pregen_wallets` reads it back). Secret.
+    pub pending_claim: Option<PendingClaim>,
+}
+
+/// The new half of a claim whose commit this side could not confirm. Secret: redacted in
+/// `Debug`, wiped on drop.
+#[derive(Clone)]
+pub struct PendingClaim {
+    /// The refreshed user share.
+    pub share: Arc<KeyShare>,
+    /// The recovery secret the claim gave.
+    pub recovery_secret: dyad_proto::RecoverySecret,
+}
+
+impl fmt::Debug for PendingClaim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PendingClaim(..)")
+    }
 }
 
 impl fmt::Debug for LoadedWallet {
@@ -66,6 +86,7 @@ impl fmt::Debug for LoadedWallet {
         f.debug_struct("LoadedWallet")
             .field("view", &self.view)
             .field("server_misbehaved", &self.server_misbehaved)
+            .field("pending_claim", &self.pending_claim.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -82,6 +103,12 @@ struct Entry {
     server_misbehaved: bool,
     /// Secret: wiped on drop whichever way parsing ends.
     share: Zeroizing<String>,
+    /// A claim's new share whose commit was not confirmed (base64 like `share`). Secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pending_share: Option<Zeroizing<String>>,
+    /// Its recovery secret's text. Secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pending_recovery_secret: Option<Zeroizing<String>>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -102,6 +129,11 @@ pub fn encode<'a>(wallets: impl IntoIterator<Item = &'a LoadedWallet>) -> Result
             server_key: w.server_key.to_string(),
             server_misbehaved: w.server_misbehaved,
             share: Zeroizing::new(STANDARD.encode(&*w.share.to_bytes())),
+            pending_share: w
+                .pending_claim
+                .as_ref()
+                .map(|p| Zeroizing::new(STANDARD.encode(&*p.share.to_bytes()))),
+            pending_recovery_secret: w.pending_claim.as_ref().map(|p| p.recovery_secret.expose()),
         };
         let json =
             Zeroizing::new(serde_json::to_vec(&entry).map_err(|_| SdkError::InvalidShare("cannot encode".into()))?);
@@ -158,11 +190,33 @@ pub fn decode(s: &str) -> Result<Vec<LoadedWallet>, SdkError> {
         if out.iter().any(|w| w.view.id == entry.view.id) {
             return Err(entry_error(i, "the same wallet appears twice"));
         }
+        let pending_claim = match (&entry.pending_share, &entry.pending_recovery_secret) {
+            (None, None) => None,
+            (Some(next), Some(secret)) => {
+                let bytes = Zeroizing::new(
+                    STANDARD
+                        .decode(next)
+                        .map_err(|_| entry_error(i, "pending share is not base64"))?,
+                );
+                let next = KeyShare::from_bytes(&bytes).map_err(|_| entry_error(i, "pending share does not parse"))?;
+                if next.role() != Role::User || next.public_key() != share.public_key() {
+                    return Err(entry_error(i, "pending share is not of this wallet's key"));
+                }
+                let recovery_secret = dyad_proto::RecoverySecret::parse(secret)
+                    .ok_or_else(|| entry_error(i, "pending recovery secret does not parse"))?;
+                Some(PendingClaim {
+                    share: Arc::new(next),
+                    recovery_secret,
+                })
+            }
+            _ => return Err(entry_error(i, "a pending claim needs both its share and its secret")),
+        };
         out.push(LoadedWallet {
             view: entry.view,
             server_key,
             share: Arc::new(share),
             server_misbehaved: entry.server_misbehaved,
+            pending_claim,
         });
     }
     Ok(out)

@@ -69,6 +69,28 @@ actions! {
     SignCompleted => "sign.completed",
     /// A sign ceremony failed; nothing the client can assemble was signed.
     SignFailed => "sign.failed",
+    /// A person's first verified login made their account.
+    UserCreated => "user.created",
+    /// A logged-in person verified another identifier, now theirs too.
+    IdentifierLinked => "user.identifier_linked",
+    /// A login opened a session (how, for whom; never the token).
+    SessionCreated => "session.created",
+    /// A session was kept alive.
+    SessionRefreshed => "session.refreshed",
+    /// A session was ended (logout).
+    SessionEnded => "session.ended",
+    /// A one-time code was sent (to whom, never the code).
+    LoginCodeSent => "login.code_sent",
+    /// A login proof was refused (wrong, expired or dead code; bad proof).
+    LoginDenied => "login.denied",
+    /// A person asked to claim a wallet: its claim ceremony was started.
+    ClaimRequested => "claim.requested",
+    /// A claim was refused before any ceremony.
+    ClaimDenied => "claim.denied",
+    /// A claim committed: new shares, the old cloud share deleted, the wallet the person's.
+    WalletClaimed => "wallet.claimed",
+    /// A claim ceremony ended without committing; the old shares still sign.
+    ClaimFailed => "claim.failed",
 }
 
 impl fmt::Display for AuditAction {
@@ -165,7 +187,7 @@ mod tests {
             assert!(names.insert(a.as_str()), "duplicate name {a}");
             assert_eq!(a.as_str().parse::<AuditAction>(), Ok(*a));
         }
-        assert_eq!(names.len(), 16);
+        assert_eq!(names.len(), 27);
         assert!("sign.unknown".parse::<AuditAction>().is_err());
     }
 }

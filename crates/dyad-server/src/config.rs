@@ -25,6 +25,16 @@ pub struct ServerConfig {
     pub reap_interval: Duration,
     /// The largest message `sign-message` accepts.
     pub max_message_bytes: usize,
+    /// How long a session lives unless refreshed.
+    pub session_ttl: Duration,
+    /// How long a one-time code works.
+    pub code_ttl: Duration,
+    /// The window the code limits count in.
+    pub code_window: Duration,
+    /// Codes one identifier may be sent within the window.
+    pub codes_per_identifier: u32,
+    /// Codes one client address may ask for within the window.
+    pub codes_per_address: u32,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +48,11 @@ impl Default for ServerConfig {
             pending_ttl: Duration::from_secs(300),
             reap_interval: Duration::from_secs(30),
             max_message_bytes: 1024 * 1024,
+            session_ttl: Duration::from_secs(90 * 60),
+            code_ttl: Duration::from_secs(10 * 60),
+            code_window: Duration::from_secs(60 * 60),
+            codes_per_identifier: 5,
+            codes_per_address: 30,
         }
     }
 }

@@ -66,6 +66,47 @@ pub enum ServerError {
     /// `sign-raw` is off for this app.
     #[error("raw digest signing is disabled for this app: a digest can be the hash of anything (a transaction, an EIP-7702 authorization); an operator can enable it with `dyad app update --allow-raw-signing true`")]
     RawSigningDisabled,
+    /// No, an unknown, expired or ended session.
+    #[error("the session is unknown, expired or ended: log in again")]
+    SessionInvalid,
+    /// The one-time code is wrong, or none is waiting.
+    #[error("the code is wrong, or no code is waiting for this identifier")]
+    CodeInvalid,
+    /// The one-time code expired.
+    #[error("the code has expired: ask for a new one")]
+    CodeExpired,
+    /// The one-time code had its tries.
+    #[error("too many wrong tries: this code no longer works; ask for a new one")]
+    CodeAttemptsExceeded,
+    /// Over a rate limit.
+    #[error("{0}")]
+    RateLimited(String),
+    /// A message could not be delivered.
+    #[error("the code could not be delivered; try again later")]
+    DeliveryFailed,
+    /// A login proof did not check out.
+    #[error("login refused: {0}")]
+    LoginRejected(String),
+    /// The person did not verify the wallet's identifier.
+    #[error("this wallet is for an identifier you have not verified: log in with it (or link it) to claim the wallet")]
+    ClaimNotAllowed,
+    /// Another claim of the wallet is running.
+    #[error("a claim of this wallet is running; wait for it to end")]
+    ClaimInProgress,
+    /// Claimed already.
+    #[error("this wallet has been claimed already")]
+    AlreadyClaimed,
+    /// The caller's share is of an older key version.
+    #[error("the user share is outdated: it is of key version {have}, the wallet is at {current} (the wallet was claimed or refreshed); use the current share")]
+    ShareOutdated {
+        /// The share's version.
+        have: u32,
+        /// The wallet's.
+        current: u32,
+    },
+    /// The identifier belongs to another account.
+    #[error("this identifier is verified for another account")]
+    IdentifierInUse,
     /// The body is larger than the limit (bytes).
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -106,6 +147,18 @@ impl ServerError {
             PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
             RawSigningDisabled => (StatusCode::FORBIDDEN, ErrorCode::RawSigningDisabled),
             WalletBusy => (StatusCode::CONFLICT, ErrorCode::WalletBusy),
+            SessionInvalid => (StatusCode::UNAUTHORIZED, ErrorCode::SessionInvalid),
+            CodeInvalid => (StatusCode::UNAUTHORIZED, ErrorCode::CodeInvalid),
+            CodeExpired => (StatusCode::UNAUTHORIZED, ErrorCode::CodeExpired),
+            CodeAttemptsExceeded => (StatusCode::UNAUTHORIZED, ErrorCode::CodeAttemptsExceeded),
+            RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
+            DeliveryFailed => (StatusCode::BAD_GATEWAY, ErrorCode::DeliveryFailed),
+            LoginRejected(_) => (StatusCode::UNAUTHORIZED, ErrorCode::LoginRejected),
+            ClaimNotAllowed => (StatusCode::FORBIDDEN, ErrorCode::ClaimNotAllowed),
+            ClaimInProgress => (StatusCode::CONFLICT, ErrorCode::ClaimInProgress),
+            AlreadyClaimed => (StatusCode::CONFLICT, ErrorCode::AlreadyClaimed),
+            ShareOutdated { .. } => (StatusCode::CONFLICT, ErrorCode::ShareOutdated),
+            IdentifierInUse => (StatusCode::CONFLICT, ErrorCode::IdentifierInUse),
             Chain(e) => chain_status(e),
             Storage(_) | Seal(_) | Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::audit::{self, AuditAction};
 use crate::clock;
 use crate::error::ServerError;
-use crate::model::{CeremonyHash, CeremonyKind, CeremonyRecord, CreateOutcome, PendingWallet, Scope, Wallet};
+use crate::model::{Actor, CeremonyHash, CeremonyKind, CeremonyRecord, CreateOutcome, PendingWallet, Scope, Wallet};
 use crate::state::AppState;
 use crate::store::SealedShare;
 
@@ -40,6 +40,7 @@ pub async fn start(
     let ceremony = CeremonyRecord {
         id_hash: CeremonyHash::of(&ceremony_id),
         scope,
+        actor: Actor::App,
         wallet_id: wallet.id,
         kind: CeremonyKind::Dkg,
         expires_at,

@@ -16,13 +16,16 @@
 
 pub mod api_key;
 pub mod audit;
+pub mod auth;
 pub mod ceremony;
+pub mod claim;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod keygen;
 pub mod lease;
 pub mod model;
+pub mod notify;
 pub mod pregen;
 pub mod routes;
 pub mod seal;
@@ -86,7 +89,8 @@ pub async fn spawn(state: AppState, addr: &str) -> std::io::Result<RunningServer
     let reaper = tokio::spawn(state.clone().reap_forever());
     let app = routes::router(state);
     let task = tokio::spawn(async move {
-        let r = axum::serve(listener, app)
+        // The peer address feeds the per-address limit of one-time codes.
+        let r = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = rx.await;
             })

@@ -6,18 +6,37 @@ use serde_json::json;
 
 use crate::audit::{self, AuditAction};
 use crate::error::ServerError;
-use crate::model::{LiveStatus, Scope, Wallet};
+use crate::model::{Caller, LiveStatus, Scope, Wallet};
 use crate::state::AppState;
 use crate::store::StoreError;
 
-/// The live wallets of `scope`, optionally only those for one identifier, oldest first.
-pub async fn list(state: &AppState, scope: Scope, filter: Option<&PregenId>) -> Result<Vec<Wallet>, ServerError> {
-    Ok(state.store.wallets(scope, filter).await?)
+/// The live wallets `caller` sees, optionally only those for one identifier, oldest first: an
+/// app's own; for a person, those they own in the session's app and the pregenerated ones they
+/// can claim there.
+pub async fn list(state: &AppState, caller: &Caller, filter: Option<&PregenId>) -> Result<Vec<Wallet>, ServerError> {
+    match caller {
+        Caller::App(scope) => Ok(state.store.wallets(*scope, filter).await?),
+        Caller::Person(p) => {
+            let mut out = state.store.owned_wallets(p.user_id).await?;
+            for v in &p.identifiers {
+                out.extend(state.store.wallets(p.scope, Some(&v.id)).await?);
+            }
+            out.retain(|w| caller.sees(w) && filter.is_none_or(|f| *f == w.pregen_id));
+            out.sort_by_key(|w| (w.created_at, w.id));
+            out.dedup_by_key(|w| w.id);
+            Ok(out)
+        }
+    }
 }
 
-/// One live wallet of `scope`; any other id (another app's, a pending one) is `WALLET_NOT_FOUND`.
-pub async fn get(state: &AppState, scope: Scope, id: WalletId) -> Result<Wallet, ServerError> {
-    state.store.wallet(scope, id).await?.ok_or(ServerError::WalletNotFound)
+/// One live wallet `caller` sees; any other id (another app's, a pending one, one a person
+/// neither owns nor can claim) is `WALLET_NOT_FOUND`.
+pub async fn get(state: &AppState, caller: &Caller, id: WalletId) -> Result<Wallet, ServerError> {
+    let wallet = match caller {
+        Caller::App(scope) => state.store.wallet(*scope, id).await?,
+        Caller::Person(_) => state.store.wallet_by_id(id).await?,
+    };
+    wallet.filter(|w| caller.sees(w)).ok_or(ServerError::WalletNotFound)
 }
 
 /// Make the wallet `id` be for `pregen_id`, audited as `wallet.identifier_changed`. Refused
@@ -38,7 +57,8 @@ pub async fn change_identifier(
             ServerError::WalletClaimed,
         )
     };
-    let before = get(state, scope, id).await?;
+    let app = Caller::App(scope);
+    let before = get(state, &app, id).await?;
     if before.status == LiveStatus::Claimed {
         return Err(claimed().await);
     }
@@ -55,5 +75,5 @@ pub async fn change_identifier(
         Err(StoreError::IdentifierTaken(other)) => return Err(ServerError::WalletExists(other)),
         Err(e) => return Err(e.into()),
     }
-    get(state, scope, id).await
+    get(state, &app, id).await
 }

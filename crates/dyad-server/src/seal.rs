@@ -40,6 +40,8 @@ const WRAPPING_LABEL: &[u8] = b"data-key-wrapping";
 /// HKDF label of the Noise static key (unchanged since the first version: user shares record the
 /// ceremony public key, so changing it would orphan them).
 const CEREMONY_LABEL: &[u8] = b"ceremony-static-key";
+/// HKDF label of the key one-time login codes are MACed with.
+const CODE_LABEL: &[u8] = b"one-time-codes";
 
 /// What data keys this version makes are wrapped with (stored beside each wrapped key).
 pub const WRAPPING: &str = "hkdf-sha256:data-key-wrapping";
@@ -138,6 +140,12 @@ impl MasterKey {
         *self.subkey(CEREMONY_LABEL)
     }
 
+    /// The key one-time login codes are stored under (an HMAC), so that a database reader
+    /// cannot try the million six-digit codes offline.
+    pub fn code_key(&self) -> CodeKey {
+        CodeKey(self.subkey(CODE_LABEL))
+    }
+
     fn wrapping_cipher(&self) -> Aes256Gcm {
         Aes256Gcm::new((&*self.subkey(WRAPPING_LABEL)).into())
     }
@@ -181,6 +189,35 @@ fn share_aad(wallet: &WalletId, key_version: u32) -> Vec<u8> {
         &key_version.to_be_bytes(),
     ]
     .concat()
+}
+
+/// The HMAC-SHA256 key of one-time codes. Must not be logged.
+pub struct CodeKey(Zeroizing<[u8; 32]>);
+
+impl fmt::Debug for CodeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CodeKey(..)")
+    }
+}
+
+impl CodeKey {
+    /// The MAC of `code` for the challenge `challenge` (so equal codes of two challenges differ).
+    pub fn mac(&self, challenge: &str, code: &str) -> [u8; 32] {
+        use hmac::Mac;
+        // HMAC takes keys of any length: this cannot fail.
+        let mut m = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0[..])
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        m.update(&(challenge.len() as u32).to_be_bytes());
+        m.update(challenge.as_bytes());
+        m.update(code.as_bytes());
+        m.finalize().into_bytes().into()
+    }
+
+    /// Whether `code` is the one whose MAC is `stored`, compared in constant time.
+    pub fn matches(&self, challenge: &str, code: &str, stored: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        stored.len() == 32 && bool::from(self.mac(challenge, code).ct_eq(stored))
+    }
 }
 
 /// The key that seals cloud shares. Must not be logged.
@@ -278,7 +315,11 @@ mod tests {
         let mk = MasterKey::from_hex(&hex::encode(master)).unwrap();
         let wrapping = *mk.subkey(WRAPPING_LABEL);
         let ceremony = mk.ceremony_key_secret();
+        let codes = *mk.code_key().0;
         assert_ne!(wrapping, ceremony);
+        assert_ne!(codes, wrapping);
+        assert_ne!(codes, ceremony);
+        assert_ne!(codes, master);
         assert_ne!(wrapping, master);
         assert_ne!(ceremony, master);
         // The ceremony key's derivation is the first version's: existing user shares, which

@@ -17,7 +17,8 @@ use sha2::{Digest, Sha256};
 use crate::audit::{self, AuditAction, AuditRecord};
 use crate::clock;
 use crate::error::ServerError;
-use crate::model::{AuthorisedSign, CeremonyHash, CeremonyKind, CeremonyRecord, Scope, Wallet};
+use crate::model::{Actor, AuthorisedSign, Caller, CeremonyHash, CeremonyKind, CeremonyRecord, Scope, Wallet};
+use crate::pregen;
 use crate::state::AppState;
 
 /// Whether `sign-raw` is on for the app. Read on every request: switching it off takes effect
@@ -30,10 +31,11 @@ pub async fn raw_signing_allowed(state: &AppState, scope: Scope) -> Result<bool,
         .is_some_and(|app| app.settings.allow_raw_signing))
 }
 
-/// Why `wallet` may not sign now, if it may not: claimed, locked in the store, or locked in this
-/// process (a lock not yet written).
-fn refusal(state: &AppState, wallet: &Wallet) -> Option<ServerError> {
-    wallet.signing_refusal().or_else(|| {
+/// Why `actor` may not sign with `wallet` through `scope` now, if it may not: an app only while
+/// it holds the wallet, a person only once they own it; neither while it is locked in the
+/// store or in this process (a lock not yet written).
+fn refusal(state: &AppState, actor: Actor, scope: Scope, wallet: &Wallet) -> Option<ServerError> {
+    actor.signing_refusal(scope, wallet).or_else(|| {
         state
             .leases
             .is_locked_here(wallet.id)
@@ -47,26 +49,33 @@ pub fn decode(wallet: &Wallet, request: &SignRequest) -> Result<Prepared, Server
     Ok(request.prepare(wallet.account())?)
 }
 
-/// Authorise a sign request for wallet `id` in `scope`: the wallet must be visible, may sign,
-/// and the request (`parse` turns the body into it, once the wallet is known, so every refusal
-/// of a real wallet's request, down to a malformed body, is audited) must decode. Then the
-/// request and what it decoded to are stored in a single-use ceremony and `sign.requested` is
-/// audited. Parsing and decoding run on the blocking pool: a large Cosmos document or EIP-712
-/// payload must not hold up an async worker that other tenants' requests share.
+/// Authorise a sign request of `caller` for wallet `id`: the wallet must be visible to the
+/// caller, the caller may sign with it, the caller's share is of its current key version (when
+/// the caller says which it holds), and the request (`parse` turns the body into it, once the
+/// wallet is known, so every refusal of a real wallet's request, down to a malformed body, is
+/// audited) must decode. Then the request and what it decoded to are stored in a single-use
+/// ceremony and `sign.requested` is audited. Parsing and decoding run on the blocking pool: a
+/// large Cosmos document or EIP-712 payload must not hold up an async worker that other
+/// tenants' requests share.
 pub async fn authorise(
     state: &AppState,
-    scope: Scope,
+    caller: &Caller,
     id: WalletId,
+    key_version: Option<u32>,
     parse: impl FnOnce() -> Result<SignRequest, ServerError> + Send + 'static,
 ) -> Result<CeremonyTicket, ServerError> {
-    let wallet = state
-        .store
-        .wallet(scope, id)
-        .await?
-        .ok_or(ServerError::WalletNotFound)?;
+    let scope = caller.scope();
+    let wallet = pregen::get(state, caller, id).await?;
     let deny = |e: ServerError| audit::denied(state.store.as_ref(), scope, id, AuditAction::SignDenied, e);
-    if let Some(refusal) = refusal(state, &wallet) {
+    if let Some(refusal) = refusal(state, caller.actor(), scope, &wallet) {
         return Err(deny(refusal).await);
+    }
+    if let Some(have) = key_version.filter(|v| *v != wallet.key_version) {
+        return Err(deny(ServerError::ShareOutdated {
+            have,
+            current: wallet.key_version,
+        })
+        .await);
     }
     let decoding = wallet.clone();
     let decoded = tokio::task::spawn_blocking(move || {
@@ -98,6 +107,7 @@ pub async fn authorise(
     let record = CeremonyRecord {
         id_hash: CeremonyHash::of(&ceremony_id),
         scope,
+        actor: caller.actor(),
         wallet_id: id,
         kind: CeremonyKind::Sign(AuthorisedSign { request, signs }),
         expires_at,
@@ -151,10 +161,10 @@ pub async fn ready(
 ) -> Result<Ready, ServerError> {
     let wallet = state
         .store
-        .wallet(record.scope, record.wallet_id)
+        .wallet_by_id(record.wallet_id)
         .await?
         .ok_or(ServerError::WalletNotFound)?;
-    if let Some(refusal) = refusal(state, &wallet) {
+    if let Some(refusal) = refusal(state, record.actor, record.scope, &wallet) {
         return Err(refusal);
     }
     let prepared = decode(&wallet, &authorised.request)?;

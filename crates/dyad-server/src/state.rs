@@ -7,7 +7,8 @@ use dyad_proto::ServerStaticKey;
 use crate::clock;
 use crate::config::ServerConfig;
 use crate::lease::Leases;
-use crate::seal::{DataKey, MasterKey, WRAPPING};
+use crate::notify::{Notifier, Outbox};
+use crate::seal::{CodeKey, DataKey, MasterKey, WRAPPING};
 use crate::setup::SetupError;
 use crate::store::{Store, StoredDataKey};
 
@@ -30,6 +31,10 @@ pub struct Inner {
     pub config: ServerConfig,
     /// Who may run a ceremony on which share pair now.
     pub leases: Leases,
+    /// Delivers one-time codes.
+    pub notifier: Arc<dyn Notifier>,
+    /// MACs one-time codes.
+    pub code_key: CodeKey,
 }
 
 impl std::ops::Deref for AppState {
@@ -44,6 +49,18 @@ impl AppState {
     /// whose data key an earlier version wrapped with the master key itself is refused, with a
     /// message saying so.
     pub async fn new(store: Arc<dyn Store>, master: &MasterKey, config: ServerConfig) -> Result<Self, SetupError> {
+        let outbox = Arc::new(Outbox::new(store.clone()));
+        Self::with_notifier(store, master, config, outbox).await
+    }
+
+    /// Like [`AppState::new`], delivering one-time codes through `notifier` instead of the
+    /// outbox.
+    pub async fn with_notifier(
+        store: Arc<dyn Store>,
+        master: &MasterKey,
+        config: ServerConfig,
+        notifier: Arc<dyn Notifier>,
+    ) -> Result<Self, SetupError> {
         config.check()?;
         let stored = match store.data_key(DATA_KEY_ID).await? {
             Some(k) => k,
@@ -76,6 +93,8 @@ impl AppState {
             ceremony_key,
             config,
             leases: Leases::default(),
+            notifier,
+            code_key: master.code_key(),
         })))
     }
 

@@ -851,9 +851,13 @@ async fn a_claimed_wallet_refuses_to_sign_and_to_change_its_identifier() {
     // A signature authorised before the claim, whose ceremony connects after it.
     let ticket = t.sign_ticket(&key, w.id, b"authorised before").await;
 
-    // The claim flow is not built: put the wallet in the state it will leave behind.
-    t.execute(&format!("UPDATE wallets SET status = 'claimed' WHERE id = '{}'", w.id))
-        .await;
+    // The person claims it (their session, the app's share handed over).
+    let person = t.person(&key, "claimed@example.com").await;
+    person
+        .set_user_share(dyad.get_user_share().unwrap().expose())
+        .await
+        .unwrap();
+    person.claim_pregen_wallets(None).await.unwrap();
     let claimed = dyad.get_wallet(w.id).await.unwrap();
     assert_eq!(claimed.status, dyad_proto::WalletStatus::Claimed);
     assert_eq!(claimed.pregen_id, who);

@@ -40,6 +40,7 @@ fn ceremony(scope: Scope, wallet: WalletId, expires_at: i64, tag: u8) -> Ceremon
     CeremonyRecord {
         id_hash: CeremonyHash([tag; 32]),
         scope,
+        actor: dyad_server::model::Actor::App,
         wallet_id: wallet,
         kind: CeremonyKind::Dkg,
         expires_at,

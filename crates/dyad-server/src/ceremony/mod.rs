@@ -6,6 +6,7 @@
 //! A sign ceremony runs only while it holds its wallet's lease ([`crate::lease`]): it waits its
 //! turn after the handshake, and gives the lease back only once its outcome is written.
 
+mod claim;
 mod dkg;
 mod sign;
 mod transport;
@@ -18,7 +19,7 @@ use crate::clock;
 use crate::error::ServerError;
 use crate::model::{AuthorisedSign, CeremonyKind, CeremonyRecord};
 use crate::state::AppState;
-use crate::{keygen, signing};
+use crate::{claim as claim_flow, keygen, signing};
 pub use transport::AxumSocket;
 
 /// Largest WebSocket message accepted (a sealed DKLs round is ~150 KB).
@@ -68,6 +69,7 @@ pub async fn run(state: AppState, id: CeremonyId, record: CeremonyRecord, socket
             }
         }
         CeremonyKind::Sign(authorised) => sign_in_turn(&state, &id, &record, authorised, &mut channel, deadline).await,
+        CeremonyKind::Claim => claim_in_turn(&state, &id, &record, &mut channel, deadline).await,
     };
     // Saying goodbye must not hang on a peer that stopped reading.
     let goodbye = async {
@@ -145,6 +147,45 @@ async fn sign_in_turn(
     }
 }
 
+/// Wait for the wallet's lease, as a signature does (a claim must not rotate shares under a
+/// running signature), then claim. The lease goes back once the outcome is written.
+async fn claim_in_turn(
+    state: &AppState,
+    id: &CeremonyId,
+    record: &CeremonyRecord,
+    channel: &mut CeremonyChannel<AxumSocket>,
+    wait_until: Instant,
+) -> Option<ServerError> {
+    let hold_for = state.config.ceremony_deadline + GOODBYE + LEASE_MARGIN;
+    let wait_until = wait_until.min(Instant::now() + state.config.turn_wait);
+    let lease = match state
+        .leases
+        .acquire(&state.store, record.wallet_id, hold_for, wait_until)
+        .await
+    {
+        Ok(lease) => lease,
+        Err(e) => {
+            fail(state, id, record, &e).await;
+            return Some(e);
+        }
+    };
+    channel.set_deadline(Instant::now() + state.config.ceremony_deadline);
+    match claim::run(state, id, record, channel).await {
+        claim::Ended::Committed(wallet) => {
+            lease.release().await;
+            if let Some(wallet) = wallet {
+                claim::deliver(channel, &wallet).await;
+            }
+            None
+        }
+        claim::Ended::Failed(e) => {
+            fail(state, id, record, &e).await;
+            lease.release().await;
+            Some(e)
+        }
+    }
+}
+
 fn abort_code(e: &ServerError) -> ErrorCode {
     match e {
         ServerError::CeremonyAborted(_) => ErrorCode::CeremonyAborted,
@@ -167,5 +208,6 @@ async fn fail(state: &AppState, id: &CeremonyId, record: &CeremonyRecord, e: &Se
     match record.kind {
         CeremonyKind::Dkg => keygen::abandon(state, record, e).await,
         CeremonyKind::Sign(_) => signing::failed(state, record, e, abort_code(e)).await,
+        CeremonyKind::Claim => claim_flow::failed(state, record, e).await,
     }
 }

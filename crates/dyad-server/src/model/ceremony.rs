@@ -4,7 +4,7 @@ use dyad_chains::SignRequest;
 use dyad_proto::{CeremonyId, WalletId};
 use sha2::{Digest, Sha256};
 
-use super::Scope;
+use super::{Actor, Scope};
 
 /// What the database keeps instead of a ceremony id: SHA-256 of it, so a leaked database
 /// cannot join a ceremony.
@@ -25,6 +25,8 @@ pub enum CeremonyKind {
     Dkg,
     /// Sign exactly this request (fixed, decoded and audited when it was authorised).
     Sign(AuthorisedSign),
+    /// Rotate a pregenerated wallet's shares and hand it to the person (the record's actor).
+    Claim,
 }
 
 /// A sign request as it was authorised: the request, and what it decoded to then (as the
@@ -43,8 +45,10 @@ pub struct AuthorisedSign {
 pub struct CeremonyRecord {
     /// SHA-256 of the ceremony id.
     pub id_hash: CeremonyHash,
-    /// Its tenant.
+    /// The app (and environment) it runs through: where its audit entries go.
     pub scope: Scope,
+    /// Who it acts for: the app, or a person (by a session).
+    pub actor: Actor,
     /// The wallet.
     pub wallet_id: WalletId,
     /// What it does.

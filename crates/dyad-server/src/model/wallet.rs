@@ -3,11 +3,10 @@
 
 use dyad_chains::Account;
 use dyad_mpc::{PublicKey, Scheme};
-use dyad_proto::{PregenId, WalletId, WalletStatus, WalletType, WalletView};
+use dyad_proto::{PregenId, UserId, WalletId, WalletStatus, WalletType, WalletView};
 use dyad_types::hex0x;
 
 use super::Scope;
-use crate::error::ServerError;
 
 /// A wallet whose key generation has started but not committed: invisible to every read a
 /// client can make, reaped if abandoned. Its first key version is 1.
@@ -46,6 +45,7 @@ impl PendingWallet {
             status: LiveStatus::Pregen,
             key_version: Self::FIRST_KEY_VERSION,
             locked: false,
+            owner: None,
             created_at: self.created_at,
         }
     }
@@ -91,6 +91,8 @@ pub struct Wallet {
     pub key_version: u32,
     /// Set when this share pair must never sign again (the peer cheated in a signature).
     pub locked: bool,
+    /// The person who claimed it (set exactly when it is claimed).
+    pub owner: Option<UserId>,
     /// Unix seconds.
     pub created_at: i64,
 }
@@ -99,17 +101,6 @@ impl Wallet {
     /// The MPC scheme of its key.
     pub fn scheme(&self) -> Scheme {
         self.wallet_type.scheme()
-    }
-
-    /// Why this wallet may not sign now, if it may not.
-    pub fn signing_refusal(&self) -> Option<ServerError> {
-        if self.status == LiveStatus::Claimed {
-            Some(ServerError::WalletClaimed)
-        } else if self.locked {
-            Some(ServerError::WalletLocked)
-        } else {
-            None
-        }
     }
 
     /// The wallet as the chain code sees it: type, key and address.

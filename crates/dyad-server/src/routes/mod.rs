@@ -1,6 +1,7 @@
 //! The REST and WebSocket surface under `/v1`. Handlers parse at the edge and return
 //! [`ServerError`], which maps itself to a status and a stable code.
 
+mod auth;
 mod ceremony;
 mod info;
 mod sign;
@@ -14,8 +15,9 @@ use axum::Router;
 use serde::de::DeserializeOwned;
 
 use crate::error::ServerError;
-use crate::model::Scope;
+use crate::model::{Caller, Person, Scope};
 use crate::state::AppState;
+use zeroize::Zeroizing;
 
 /// The body size limit for REST calls (a `sign-message` of the largest allowed message, base64).
 const BODY_LIMIT: usize = 2 * 1024 * 1024;
@@ -30,7 +32,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/wallets/{id}/sign-transaction", post(sign::sign_transaction))
         .route("/v1/wallets/{id}/sign-typed-data", post(sign::sign_typed_data))
         .route("/v1/wallets/{id}/sign-raw", post(sign::sign_raw))
+        .route("/v1/wallets/{id}/claim", post(wallets::claim))
         .route("/v1/ceremonies/{id}", get(ceremony::connect))
+        .route("/v1/auth/email/start", post(auth::email_start))
+        .route("/v1/auth/email/verify", post(auth::email_verify))
+        .route("/v1/auth/phone/start", post(auth::phone_start))
+        .route("/v1/auth/phone/verify", post(auth::phone_verify))
+        .route("/v1/auth/custom", post(auth::custom))
+        .route("/v1/auth/session", get(auth::session).delete(auth::logout))
+        .route("/v1/auth/session/refresh", post(auth::refresh))
         .fallback(|| async { ServerError::NoSuchEndpoint })
         .method_not_allowed_fallback(|| async { ServerError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -50,6 +60,100 @@ impl FromRequestParts<AppState> for Auth {
             .and_then(|v| v.to_str().ok())
             .ok_or(ServerError::Unauthenticated)?;
         Ok(Auth(crate::api_key::authenticate(state.store.as_ref(), key).await?))
+    }
+}
+
+/// Who a request acts for: a person by their session (`Authorization: Bearer …`, which wins
+/// when both are sent), else the app by its API key.
+pub struct Who(pub Caller);
+
+impl FromRequestParts<AppState> for Who {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(SessionAuth { person, .. }) = SessionAuth::from_parts(parts, state).await? {
+            return Ok(Who(Caller::Person(person)));
+        }
+        let Auth(scope) = Auth::from_request_parts(parts, state).await?;
+        Ok(Who(Caller::App(scope)))
+    }
+}
+
+/// A person by their session, with the token (to refresh or end it). Required where it is the
+/// extractor; `Option<SessionAuth>` where a session is welcome but not needed (linking).
+pub struct SessionAuth {
+    /// The person.
+    pub person: Person,
+    /// The bearer token as sent.
+    pub token: Zeroizing<String>,
+}
+
+impl SessionAuth {
+    async fn from_parts(parts: &Parts, state: &AppState) -> Result<Option<Self>, ServerError> {
+        let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            return Ok(None);
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ServerError::SessionInvalid)?;
+        let token = Zeroizing::new(token.trim().to_string());
+        let person = crate::auth::session::authenticate(state, &token).await?;
+        Ok(Some(SessionAuth { person, token }))
+    }
+}
+
+impl FromRequestParts<AppState> for SessionAuth {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Self::from_parts(parts, state).await?.ok_or(ServerError::SessionInvalid)
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for SessionAuth {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
+        Self::from_parts(parts, state).await
+    }
+}
+
+/// The `Dyad-Key-Version` header: which key version the caller's user share is of (the SDK
+/// always sends it), so an outdated share is refused by name before any ceremony.
+pub struct KeyVersion(pub Option<u32>);
+
+impl<S: Send + Sync> FromRequestParts<S> for KeyVersion {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.headers.get("dyad-key-version") {
+            None => Ok(KeyVersion(None)),
+            Some(v) => v
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .map(|v| KeyVersion(Some(v)))
+                .ok_or_else(|| ServerError::InvalidRequest("Dyad-Key-Version must be a number".into())),
+        }
+    }
+}
+
+/// The client's address, for per-address limits (the TCP peer; a deployment behind a proxy
+/// counts the proxy).
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(ClientIp(ip))
     }
 }
 

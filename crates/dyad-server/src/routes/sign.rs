@@ -13,9 +13,9 @@ use dyad_proto::rest::{
 };
 
 use super::wallets::wallet_id;
-use super::{parse_json, Auth, Body, Segment};
+use super::{parse_json, Body, KeyVersion, Segment, Who};
 use crate::error::ServerError;
-use crate::model::Scope;
+use crate::model::Caller;
 use crate::signing;
 use crate::state::AppState;
 
@@ -24,12 +24,13 @@ type Started = Result<(StatusCode, Json<CeremonyTicket>), ServerError>;
 /// `POST /v1/wallets/{id}/sign-message {messageBase64}`.
 pub async fn sign_message(
     State(state): State<AppState>,
-    Auth(scope): Auth,
+    Who(caller): Who,
+    KeyVersion(version): KeyVersion,
     Segment(id): Segment,
     Body(body): Body,
 ) -> Started {
     let max = state.config.max_message_bytes;
-    start(&state, scope, &id, move || {
+    start(&state, &caller, version, &id, move || {
         let req: SignMessageRequest = parse_json(&body)?;
         let message = decode_base64(&req.message_base64)
             .ok_or_else(|| ServerError::InvalidRequest("messageBase64 is not valid base64".into()))?;
@@ -46,11 +47,12 @@ pub async fn sign_message(
 /// `POST /v1/wallets/{id}/sign-transaction {transaction, chainId?, networkPassphrase?, signMode?}`.
 pub async fn sign_transaction(
     State(state): State<AppState>,
-    Auth(scope): Auth,
+    Who(caller): Who,
+    KeyVersion(version): KeyVersion,
     Segment(id): Segment,
     Body(body): Body,
 ) -> Started {
-    start(&state, scope, &id, move || {
+    start(&state, &caller, version, &id, move || {
         let req: SignTransactionRequest = parse_json(&body)?;
         let bytes = decode_hex_or_base64(&req.transaction)
             .ok_or_else(|| ServerError::InvalidRequest("transaction must be 0x-prefixed hex or base64".into()))?;
@@ -67,11 +69,12 @@ pub async fn sign_transaction(
 /// `POST /v1/wallets/{id}/sign-typed-data {typedData}`.
 pub async fn sign_typed_data(
     State(state): State<AppState>,
-    Auth(scope): Auth,
+    Who(caller): Who,
+    KeyVersion(version): KeyVersion,
     Segment(id): Segment,
     Body(body): Body,
 ) -> Started {
-    start(&state, scope, &id, move || {
+    start(&state, &caller, version, &id, move || {
         let req: SignTypedDataRequest = parse_json(&body)?;
         Ok(SignRequest::TypedData(typed_data_text(&req.typed_data)))
     })
@@ -83,12 +86,13 @@ pub async fn sign_typed_data(
 /// an operator enabled it for the app; otherwise `RAW_SIGNING_DISABLED`, audited as `sign.denied`.
 pub async fn sign_raw(
     State(state): State<AppState>,
-    Auth(scope): Auth,
+    Who(caller): Who,
+    KeyVersion(version): KeyVersion,
     Segment(id): Segment,
     Body(body): Body,
 ) -> Started {
-    let allowed = signing::raw_signing_allowed(&state, scope).await?;
-    start(&state, scope, &id, move || {
+    let allowed = signing::raw_signing_allowed(&state, caller.scope()).await?;
+    start(&state, &caller, version, &id, move || {
         if !allowed {
             return Err(ServerError::RawSigningDisabled);
         }
@@ -103,10 +107,11 @@ pub async fn sign_raw(
 /// Hand the request to [`signing::authorise`] and answer with its ticket.
 async fn start(
     state: &AppState,
-    scope: Scope,
+    caller: &Caller,
+    version: Option<u32>,
     id: &str,
     parse: impl FnOnce() -> Result<SignRequest, ServerError> + Send + 'static,
 ) -> Started {
-    let ticket = signing::authorise(state, scope, wallet_id(id)?, parse).await?;
+    let ticket = signing::authorise(state, caller, wallet_id(id)?, version, parse).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
 }

@@ -9,11 +9,11 @@ use axum::Json;
 use dyad_proto::rest::{CeremonyTicket, CreateWalletRequest, UpdateWalletRequest, WalletList};
 use dyad_proto::{PregenId, WalletId, WalletType, WalletView};
 
-use super::{json_value, parse_json, parse_value, Auth, Body, Segment};
+use super::{json_value, parse_json, parse_value, Auth, Body, Segment, SessionAuth, Who};
 use crate::error::ServerError;
 use crate::model::Wallet;
 use crate::state::AppState;
-use crate::{keygen, pregen};
+use crate::{claim as claim_flow, keygen, pregen};
 
 /// Parse a wallet id from the path; an unparsable one cannot exist, so it is a 404.
 pub fn wallet_id(raw: &str) -> Result<WalletId, ServerError> {
@@ -55,7 +55,7 @@ pub async fn create(
 /// `GET /v1/wallets[?email=…|phone=…|…]`: at most one identifier filter.
 pub async fn list(
     State(state): State<AppState>,
-    Auth(scope): Auth,
+    Who(caller): Who,
     RawQuery(query): RawQuery,
 ) -> Result<Json<WalletList>, ServerError> {
     // A list of pairs, not a map: `?email=a&email=b` must be refused, not half-read.
@@ -70,7 +70,7 @@ pub async fn list(
             ))
         }
     };
-    let wallets = pregen::list(&state, scope, filter.as_ref()).await?;
+    let wallets = pregen::list(&state, &caller, filter.as_ref()).await?;
     Ok(Json(WalletList {
         wallets: wallets.iter().map(Wallet::view).collect(),
     }))
@@ -79,10 +79,21 @@ pub async fn list(
 /// `GET /v1/wallets/{id}`.
 pub async fn get(
     State(state): State<AppState>,
-    Auth(scope): Auth,
+    Who(caller): Who,
     Segment(id): Segment,
 ) -> Result<Json<WalletView>, ServerError> {
-    Ok(Json(pregen::get(&state, scope, wallet_id(&id)?).await?.view()))
+    Ok(Json(pregen::get(&state, &caller, wallet_id(&id)?).await?.view()))
+}
+
+/// `POST /v1/wallets/{id}/claim` (a person's session): start the claim ceremony that rotates
+/// the shares and makes the wallet theirs.
+pub async fn claim(
+    State(state): State<AppState>,
+    session: SessionAuth,
+    Segment(id): Segment,
+) -> Result<(StatusCode, Json<CeremonyTicket>), ServerError> {
+    let ticket = claim_flow::start(&state, &session.person, wallet_id(&id)?).await?;
+    Ok((StatusCode::CREATED, Json(ticket)))
 }
 
 /// `PATCH /v1/wallets/{id}`: change the identifier, only while the wallet is unclaimed.

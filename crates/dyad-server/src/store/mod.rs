@@ -8,11 +8,12 @@ pub use sqlite::{Durability, SqliteStore};
 
 use async_trait::async_trait;
 use dyad_mpc::PublicKey;
-use dyad_proto::{AppId, PregenId, WalletId};
+use dyad_proto::{AppId, Environment, PregenId, UserId, WalletId};
 
 use crate::audit::AuditRecord;
 use crate::model::{
-    ApiKeyRecord, AppRecord, AppSettings, CeremonyHash, CeremonyRecord, CreateOutcome, PendingWallet, Scope, Wallet,
+    ApiKeyRecord, AppRecord, AppSettings, CeremonyHash, CeremonyRecord, CodeChallenge, CodeLimits, CodeStart,
+    CreateOutcome, OutboxMessage, PendingWallet, Scope, SessionRecord, VerifiedId, Wallet,
 };
 
 /// What a storage call can fail with.
@@ -85,6 +86,72 @@ pub struct SealedShare {
     pub data_key_id: i64,
     /// `nonce ‖ ciphertext`.
     pub sealed: Vec<u8>,
+}
+
+/// A verified login as the store records it: the identifier proved, the session to open, and
+/// (when a logged-in person verifies one more identifier) whom to link it to.
+#[derive(Clone, Debug)]
+pub struct Login {
+    /// The environment the account lives in.
+    pub environment: Environment,
+    /// What was proved.
+    pub identifier: VerifiedId,
+    /// Link to this account instead of finding or making one.
+    pub link_to: Option<UserId>,
+    /// The id a new account gets, if one is made.
+    pub new_user: UserId,
+    /// The session to open (its `user_id` is filled in by the store).
+    pub session: SessionRecord,
+}
+
+/// What [`Store::login`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// The identifier was the account's already.
+    Existing(UserId),
+    /// A new account was made for it.
+    Created(UserId),
+    /// It was linked to the logged-in account.
+    Linked(UserId),
+    /// It belongs to another account: nothing was written.
+    OwnedByAnother,
+}
+
+impl LoginOutcome {
+    /// The account logged in, if any.
+    pub fn user(self) -> Option<UserId> {
+        match self {
+            LoginOutcome::Existing(u) | LoginOutcome::Created(u) | LoginOutcome::Linked(u) => Some(u),
+            LoginOutcome::OwnedByAnother => None,
+        }
+    }
+}
+
+/// What [`Store::start_claim`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimStart {
+    /// The claim ceremony is stored and holds the wallet until it ends.
+    Started,
+    /// Another claim of the wallet is running.
+    InProgress,
+    /// The wallet is no longer a pregenerated wallet at the expected key version.
+    NotPregen,
+}
+
+/// A claim as it commits: in one transaction the new cloud share is stored, every older one
+/// deleted, and the wallet changes owner, status and key version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimCommit {
+    /// The wallet.
+    pub wallet_id: WalletId,
+    /// The key version the claim rotated from (the commit refuses if it changed).
+    pub from_version: u32,
+    /// The new owner.
+    pub owner: UserId,
+    /// The new cloud share, sealed for `from_version + 1`.
+    pub share: SealedShare,
+    /// Argon2id hash (PHC string) of the recovery secret.
+    pub recovery_hash: String,
 }
 
 /// Everything the server persists.
@@ -182,6 +249,67 @@ pub trait Store: Send + Sync + 'static {
 
     /// The sealed cloud share of a wallet at a key version.
     async fn cloud_share(&self, id: WalletId, key_version: u32) -> StoreResult<Option<SealedShare>>;
+
+    /// Record a verified login in one transaction: find the identifier's account (or make one,
+    /// or link it to `login.link_to`), open the session, and append `audit(user, outcome)`.
+    async fn login(
+        &self,
+        login: &Login,
+        audit: &(dyn Fn(UserId, LoginOutcome) -> Vec<AuditRecord> + Send + Sync),
+    ) -> StoreResult<LoginOutcome>;
+    /// A session by the hash of its token (expired and revoked ones too).
+    async fn session(&self, token_hash: &[u8; 32]) -> StoreResult<Option<SessionRecord>>;
+    /// Everything an account has verified in `environment`.
+    async fn user_identifiers(&self, environment: Environment, user: UserId) -> StoreResult<Vec<VerifiedId>>;
+    /// Push a live session's expiry to `until`, auditing it; `false` if it is not live at `now`.
+    async fn extend_session(
+        &self,
+        token_hash: &[u8; 32],
+        now: i64,
+        until: i64,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool>;
+    /// End a session at `at`, auditing it; `false` if it was not live.
+    async fn revoke_session(&self, token_hash: &[u8; 32], at: i64, audit: &AuditRecord) -> StoreResult<bool>;
+
+    /// Store a one-time code unless `limits` are reached, voiding the identifier's open code,
+    /// with its audit entry.
+    async fn start_code(
+        &self,
+        code: &CodeChallenge,
+        limits: &CodeLimits,
+        audit: &AuditRecord,
+    ) -> StoreResult<CodeStart>;
+    /// The identifier's newest unused code in `scope` (expired or not).
+    async fn open_code(&self, scope: Scope, identifier: &PregenId) -> StoreResult<Option<CodeChallenge>>;
+    /// Count one try of a code; its tries so far, or `None` if it is used or had `max` already.
+    async fn spend_code_try(&self, id: &str, max: u32) -> StoreResult<Option<u32>>;
+    /// Mark a code used; `false` if it was used already (exactly one caller wins).
+    async fn consume_code(&self, id: &str, now: i64) -> StoreResult<bool>;
+    /// Keep a message in the outbox.
+    async fn write_outbox(&self, message: &OutboxMessage) -> StoreResult<()>;
+    /// The outbox, oldest first.
+    async fn outbox(&self) -> StoreResult<Vec<OutboxMessage>>;
+
+    /// Any live wallet by id, whatever its app (callers check what the caller may see).
+    async fn wallet_by_id(&self, id: WalletId) -> StoreResult<Option<Wallet>>;
+    /// The live wallets a person owns, oldest first.
+    async fn owned_wallets(&self, user: UserId) -> StoreResult<Vec<Wallet>>;
+    /// Store a claim ceremony if the wallet is still pregenerated at `key_version` and no other
+    /// claim holds it at `now`; the claim then holds it until `until`. With its audit entry.
+    async fn start_claim(
+        &self,
+        ceremony: &CeremonyRecord,
+        key_version: u32,
+        now: i64,
+        until: i64,
+        audit: &AuditRecord,
+    ) -> StoreResult<ClaimStart>;
+    /// Commit a claim (see [`ClaimCommit`]), with its audit entry. [`StoreError::Conflict`] if
+    /// the wallet is no longer pregenerated at `from_version`.
+    async fn commit_claim(&self, claim: &ClaimCommit, audit: &AuditRecord) -> StoreResult<()>;
+    /// A claim ended without committing: the wallet is free for another, audited.
+    async fn abandon_claim(&self, id: WalletId, audit: &AuditRecord) -> StoreResult<()>;
 
     /// Append to the audit log.
     async fn audit(&self, record: &AuditRecord) -> StoreResult<()>;

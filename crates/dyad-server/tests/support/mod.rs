@@ -269,6 +269,34 @@ impl TestServer {
             .unwrap()
     }
 
+    /// The newest one-time code the outbox holds for `recipient` (an address or number), read
+    /// from the message as a person would read it.
+    pub async fn outbox_code(&self, recipient: &str) -> String {
+        let outbox = self.store.outbox().await.unwrap();
+        let message = outbox
+            .iter()
+            .rev()
+            .find(|m| m.recipient == recipient)
+            .unwrap_or_else(|| panic!("no message to {recipient} in the outbox"));
+        let digits: String = message
+            .body
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .expect("a six-digit code in the message")
+            .to_string();
+        digits
+    }
+
+    /// A client of the app `key` logged in as the person with email `address` (code from the
+    /// outbox).
+    pub async fn person(&self, key: &str, address: &str) -> dyad_sdk::Dyad {
+        let dyad = dyad_sdk::Dyad::new(&self.url(), key);
+        dyad.start_email_login(address).await.unwrap();
+        let code = self.outbox_code(&address.trim().to_lowercase()).await;
+        dyad.verify_email_login(address, &code).await.unwrap();
+        dyad
+    }
+
     /// [`post_sign_message`](Self::post_sign_message), which must be accepted: the ticket.
     pub async fn sign_ticket(&self, key: &str, wallet: WalletId, message: &[u8]) -> CeremonyTicket {
         let resp = self.post_sign_message(key, wallet, message).await;

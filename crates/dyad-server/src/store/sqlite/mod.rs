@@ -1,6 +1,7 @@
 //! The embedded default: one SQLite file (WAL mode).
 
 mod open;
+mod people;
 mod rows;
 
 use std::str::FromStr;
@@ -17,8 +18,7 @@ use rows::{
 };
 
 use super::*;
-use crate::model::AuthorisedSign;
-use crate::model::CeremonyKind;
+use crate::model::{Actor, AuthorisedSign, CeremonyKind};
 
 /// SQLite implementation of [`Store`].
 #[derive(Clone, Debug)]
@@ -426,7 +426,7 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "UPDATE ceremonies SET consumed_at = $1 WHERE id_hash = $2 AND consumed_at IS NULL AND expires_at >= $1 \
-             RETURNING app_id, environment, wallet_id, kind, payload, expires_at",
+             RETURNING app_id, environment, wallet_id, kind, payload, expires_at, user_id",
         )
         .bind(now)
         .bind(&id_hash.0[..])
@@ -443,8 +443,16 @@ impl Store for SqliteStore {
             "sign" => CeremonyKind::Sign(
                 postcard::from_bytes::<AuthorisedSign>(&payload).map_err(|_| corrupt("sign request"))?,
             ),
+            "claim" => CeremonyKind::Claim,
             _ => return Err(corrupt("ceremony kind")),
         };
+        let actor = match row.try_get::<Option<String>, _>("user_id")? {
+            None => Actor::App,
+            Some(u) => Actor::User(u.parse().map_err(|_| corrupt("ceremony user"))?),
+        };
+        if kind == CeremonyKind::Claim && actor == Actor::App {
+            return Err(corrupt("claim without its person"));
+        }
         if kind == CeremonyKind::Dkg {
             sqlx::query("UPDATE wallets SET started_at = $1 WHERE id = $2 AND status = 'pending'")
                 .bind(now)
@@ -459,6 +467,7 @@ impl Store for SqliteStore {
                 app_id: app.parse().map_err(|_| corrupt("app id"))?,
                 environment: env.parse().map_err(|_| corrupt("environment"))?,
             },
+            actor,
             wallet_id: wallet.parse().map_err(|_| corrupt("wallet id"))?,
             kind,
             expires_at: row.try_get("expires_at")?,
@@ -478,6 +487,111 @@ impl Store for SqliteStore {
             })
         })
         .transpose()
+    }
+
+    async fn login(
+        &self,
+        login: &Login,
+        audit: &(dyn Fn(UserId, LoginOutcome) -> Vec<AuditRecord> + Send + Sync),
+    ) -> StoreResult<LoginOutcome> {
+        self.login_tx(login, audit).await
+    }
+
+    async fn session(&self, token_hash: &[u8; 32]) -> StoreResult<Option<SessionRecord>> {
+        self.session_row(token_hash).await
+    }
+
+    async fn user_identifiers(&self, environment: Environment, user: UserId) -> StoreResult<Vec<VerifiedId>> {
+        self.identifiers_of(environment, user).await
+    }
+
+    async fn extend_session(
+        &self,
+        token_hash: &[u8; 32],
+        now: i64,
+        until: i64,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool> {
+        self.extend_session_tx(token_hash, now, until, audit).await
+    }
+
+    async fn revoke_session(&self, token_hash: &[u8; 32], at: i64, audit: &AuditRecord) -> StoreResult<bool> {
+        self.revoke_session_tx(token_hash, at, audit).await
+    }
+
+    async fn start_code(
+        &self,
+        code: &CodeChallenge,
+        limits: &CodeLimits,
+        audit: &AuditRecord,
+    ) -> StoreResult<CodeStart> {
+        self.start_code_tx(code, limits, audit).await
+    }
+
+    async fn open_code(&self, scope: Scope, identifier: &PregenId) -> StoreResult<Option<CodeChallenge>> {
+        self.open_code_row(scope, identifier).await
+    }
+
+    async fn spend_code_try(&self, id: &str, max: u32) -> StoreResult<Option<u32>> {
+        self.spend_code_try_row(id, max).await
+    }
+
+    async fn consume_code(&self, id: &str, now: i64) -> StoreResult<bool> {
+        self.consume_code_row(id, now).await
+    }
+
+    async fn write_outbox(&self, message: &OutboxMessage) -> StoreResult<()> {
+        self.write_outbox_row(message).await
+    }
+
+    async fn outbox(&self) -> StoreResult<Vec<OutboxMessage>> {
+        self.outbox_rows().await
+    }
+
+    async fn wallet_by_id(&self, id: WalletId) -> StoreResult<Option<Wallet>> {
+        let row = sqlx::query(&format!(
+            "SELECT {WALLET_COLUMNS} FROM wallets WHERE id = $1 AND status <> 'pending'"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Self::live_wallet_from_row).transpose()
+    }
+
+    async fn owned_wallets(&self, user: UserId) -> StoreResult<Vec<Wallet>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {WALLET_COLUMNS} FROM wallets WHERE owner_user_id = $1 AND status = 'claimed' ORDER BY created_at, rowid"
+        ))
+        .bind(user.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Self::live_wallet_from_row).collect()
+    }
+
+    async fn start_claim(
+        &self,
+        ceremony: &CeremonyRecord,
+        key_version: u32,
+        now: i64,
+        until: i64,
+        audit: &AuditRecord,
+    ) -> StoreResult<ClaimStart> {
+        self.start_claim_tx(ceremony, key_version, now, until, audit).await
+    }
+
+    async fn commit_claim(&self, claim: &ClaimCommit, audit: &AuditRecord) -> StoreResult<()> {
+        self.commit_claim_tx(claim, audit).await
+    }
+
+    async fn abandon_claim(&self, id: WalletId, audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE wallets SET claiming_until = NULL WHERE id = $1 AND status = 'pregen'")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn audit(&self, record: &AuditRecord) -> StoreResult<()> {

@@ -10,7 +10,7 @@ use sqlx::Row;
 
 use super::SqliteStore;
 use crate::audit::{AuditAction, AuditRecord};
-use crate::model::{ApiKeyRecord, CeremonyKind, CeremonyRecord, LiveStatus, PendingWallet, Scope, Wallet};
+use crate::model::{Actor, ApiKeyRecord, CeremonyKind, CeremonyRecord, LiveStatus, PendingWallet, Scope, Wallet};
 use crate::store::{StoreError, StoreResult};
 
 pub(super) fn corrupt(what: &'static str) -> StoreError {
@@ -19,7 +19,7 @@ pub(super) fn corrupt(what: &'static str) -> StoreError {
 
 /// The columns every wallet query selects.
 pub(super) const WALLET_COLUMNS: &str = "id, app_id, environment, wallet_type, scheme, public_key, address, \
-     pregen_kind, pregen_value, status, key_version, locked_at, created_at";
+     pregen_kind, pregen_value, status, key_version, locked_at, owner_user_id, created_at";
 
 /// The columns every API key query selects.
 pub(super) const API_KEY_COLUMNS: &str = "key_id, app_id, secret_hash, created_at, revoked_at";
@@ -35,6 +35,7 @@ struct WalletRow {
     status: WalletStatus,
     key_version: u32,
     locked: bool,
+    owner: Option<dyad_proto::UserId>,
     created_at: i64,
 }
 
@@ -77,6 +78,11 @@ impl SqliteStore {
             status: WalletStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
             key_version: u32::try_from(version).map_err(|_| corrupt("key version"))?,
             locked: row.try_get::<Option<i64>, _>("locked_at")?.is_some(),
+            owner: row
+                .try_get::<Option<String>, _>("owner_user_id")?
+                .map(|u| u.parse())
+                .transpose()
+                .map_err(|_| corrupt("owner"))?,
             created_at: row.try_get("created_at")?,
         })
     }
@@ -92,6 +98,10 @@ impl SqliteStore {
         let (Some(public_key), Some(address)) = (w.public_key, w.address) else {
             return Err(corrupt("key of a live wallet"));
         };
+        // Owned exactly when claimed: anything else is not a state a flow writes.
+        if (status == LiveStatus::Claimed) != w.owner.is_some() {
+            return Err(corrupt("owner of a wallet"));
+        }
         Ok(Wallet {
             id: w.id,
             scope: w.scope,
@@ -102,6 +112,7 @@ impl SqliteStore {
             status,
             key_version: w.key_version,
             locked: w.locked,
+            owner: w.owner,
             created_at: w.created_at,
         })
     }
@@ -157,6 +168,7 @@ fn ceremony_kind(kind: &CeremonyKind) -> StoreResult<(&'static str, Vec<u8>)> {
             "sign",
             postcard::to_allocvec(authorised).map_err(|_| StoreError::Conflict("a sign request did not encode"))?,
         ),
+        CeremonyKind::Claim => ("claim", Vec::new()),
     })
 }
 
@@ -184,8 +196,8 @@ where
 {
     let (kind, payload) = ceremony_kind(&c.kind)?;
     sqlx::query(
-        "INSERT INTO ceremonies (id_hash, app_id, environment, wallet_id, kind, payload, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO ceremonies (id_hash, app_id, environment, wallet_id, kind, payload, expires_at, user_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&c.id_hash.0[..])
     .bind(c.scope.app_id.to_string())
@@ -194,6 +206,10 @@ where
     .bind(kind)
     .bind(payload)
     .bind(c.expires_at)
+    .bind(match c.actor {
+        Actor::App => None,
+        Actor::User(u) => Some(u.to_string()),
+    })
     .execute(exec)
     .await?;
     Ok(())

@@ -1,0 +1,220 @@
+//! Claiming pregenerated wallets (Para's `claimPregenWallets`), the person's side: for each
+//! loaded wallet whose identifier the session verified, the claim ceremony
+//! ([`dyad_proto::Claim`]) rotates the shares: same address, a new user share loaded here, the
+//! app's copy dead once the server commits, and a recovery secret shown once.
+//!
+//! The old share is dropped only once this side knows the new pair is the live one: from the
+//! server's `Done`, or, when that was lost, from reading the wallet back. A claim cut short
+//! before the commit leaves the old share loaded and working; retrying runs a new claim.
+
+use std::sync::Arc;
+
+use dyad_mpc::{KeyShare, MpcError, Role};
+use dyad_proto::rest::CeremonyTicket;
+use dyad_proto::{Claim, Frame, Outcome, PregenId, ProtoError, RecoverySecret, WalletStatus, WalletView};
+use dyad_types::hex0x;
+use reqwest::Method;
+
+use crate::ceremony::{self, CEREMONY_DEADLINE};
+use crate::error::SdkError;
+use crate::http::Api;
+use crate::share::{LoadedWallet, PendingClaim};
+use crate::{share_guard, Dyad};
+
+/// A wallet claimed by this client's person: as it is now (status `claimed`, the new key
+/// version) and the recovery secret the claim gave, shown once: store it where the person can
+/// find it; Dyad keeps only a hash.
+#[derive(Debug)]
+pub struct ClaimedWallet {
+    /// The wallet.
+    pub wallet: WalletView,
+    /// The recovery secret. Secret.
+    pub recovery_secret: RecoverySecret,
+}
+
+impl Dyad {
+    /// Claim every loaded wallet whose identifier is one the session verified (or only those
+    /// for `identifier`). Each is claimed in its own ceremony, one after another; the new user
+    /// shares replace the old ones in this client (store `get_user_share()` again). Stops at
+    /// the first failure (wallets claimed before it stay claimed and loaded).
+    pub async fn claim_pregen_wallets(&self, identifier: Option<&PregenId>) -> Result<Vec<ClaimedWallet>, SdkError> {
+        self.require_session()?;
+        let session = self.session().await?;
+        let candidates: Vec<LoadedWallet> = self
+            .loaded()
+            .iter()
+            .filter(|w| w.view.status == WalletStatus::Pregen)
+            .filter(|w| session.identifiers.contains(&w.view.pregen_id))
+            .filter(|w| identifier.is_none_or(|i| *i == w.view.pregen_id))
+            .cloned()
+            .collect();
+        if candidates.is_empty() {
+            return Err(SdkError::InvalidInput(
+                "no loaded pregenerated wallet is for an identifier this session verified".into(),
+            ));
+        }
+        let mut out = Vec::with_capacity(candidates.len());
+        for wallet in candidates {
+            out.push(self.claim_one(&wallet).await?);
+        }
+        Ok(out)
+    }
+
+    async fn claim_one(&self, wallet: &LoadedWallet) -> Result<ClaimedWallet, SdkError> {
+        let id = wallet.view.id;
+        let _turn = share_guard::turn(&wallet.server_key, id).await;
+        if wallet.server_misbehaved || share_guard::is_retired(&wallet.server_key, id) {
+            return Err(SdkError::server_misbehaved(
+                id,
+                "the server misbehaved in an earlier ceremony of this wallet",
+            ));
+        }
+        self.check_before_ceremony().await?;
+        if let Some(pending) = &wallet.pending_claim {
+            // An earlier claim's outcome was not learnt: the server says which share is live.
+            let now = self.get_wallet(id).await?;
+            if committed(&now, wallet, &pending.share) {
+                return Ok(self.adopt(wallet, now, pending.share.clone(), pending.recovery_secret.clone()));
+            }
+            if now.status != WalletStatus::Pregen || now.key_version != wallet.view.key_version {
+                return Err(SdkError::Mismatch(
+                    "the wallet is neither at its old nor at its claimed key",
+                ));
+            }
+            // Not committed: the old share is live; forget the unconfirmed one and claim anew.
+            if let Some(w) = self.loaded().iter_mut().find(|w| w.view.id == id) {
+                w.pending_claim = None;
+            }
+        }
+        let ticket: CeremonyTicket = self
+            .api
+            .call::<(), _>(Method::POST, &format!("/v1/wallets/{id}/claim"), &[], None)
+            .await?;
+        if ticket.wallet_id != id {
+            return Err(SdkError::Mismatch("the server started a claim of another wallet"));
+        }
+        let mut confirmed: Option<(KeyShare, RecoverySecret)> = None;
+        let result = tokio::time::timeout(CEREMONY_DEADLINE, run(&self.api, wallet, &ticket, &mut confirmed))
+            .await
+            .unwrap_or(Err(SdkError::Ceremony(ProtoError::Timeout)));
+        match (result, confirmed) {
+            (Ok(view), Some((share, secret))) => Ok(self.adopt(wallet, view, Arc::new(share), secret)),
+            (Ok(_), None) => Err(ProtoError::UnexpectedFrame("claimed without a new share").into()),
+            (Err(e), None) => Err(crate::handshake_failure(e, &wallet.server_key)),
+            // Confirmed: the server may have committed. Read the wallet back to know which
+            // share is the live one; never drop the new one unless the old one still works.
+            (Err(e), Some((share, secret))) => match self.get_wallet(id).await {
+                Ok(now) if committed(&now, wallet, &share) => Ok(self.adopt(wallet, now, Arc::new(share), secret)),
+                Ok(now) if now.status == WalletStatus::Pregen && now.key_version == wallet.view.key_version => Err(e),
+                _ => {
+                    if let Some(w) = self.loaded().iter_mut().find(|w| w.view.id == id) {
+                        w.pending_claim = Some(PendingClaim {
+                            share: Arc::new(share),
+                            recovery_secret: secret,
+                        });
+                    }
+                    Err(SdkError::ClaimUnconfirmed {
+                        wallet_id: id,
+                        reason: e.to_string(),
+                    })
+                }
+            },
+        }
+    }
+
+    /// Load `share` as the wallet's, now `view` on the server.
+    fn adopt(
+        &self,
+        wallet: &LoadedWallet,
+        view: WalletView,
+        share: Arc<KeyShare>,
+        secret: RecoverySecret,
+    ) -> ClaimedWallet {
+        let claimed = LoadedWallet {
+            view: view.clone(),
+            server_key: wallet.server_key,
+            share,
+            server_misbehaved: false,
+            pending_claim: None,
+        };
+        if let Some(w) = self.loaded().iter_mut().find(|w| w.view.id == wallet.view.id) {
+            *w = claimed;
+        }
+        ClaimedWallet {
+            wallet: view,
+            recovery_secret: secret,
+        }
+    }
+}
+
+/// Whether `now` (read from the server) is `wallet` claimed into `share`: one key version on,
+/// claimed, same key.
+fn committed(now: &WalletView, wallet: &LoadedWallet, share: &KeyShare) -> bool {
+    now.status == WalletStatus::Claimed
+        && now.key_version == wallet.view.key_version + 1
+        && now.public_key == hex0x::encode(share.public_key().as_bytes())
+        && now.id == wallet.view.id
+}
+
+/// The claim ceremony on this side, up to the server's `Done`. Once this side has confirmed,
+/// the new share and the secret are in `confirmed`, whatever happens after.
+async fn run(
+    api: &Api,
+    wallet: &LoadedWallet,
+    ticket: &CeremonyTicket,
+    confirmed: &mut Option<(KeyShare, RecoverySecret)>,
+) -> Result<WalletView, SdkError> {
+    let mut channel = ceremony::open(api, &wallet.server_key, ticket).await?;
+    let result = async {
+        let script = Claim::new(Role::User, &ticket.ceremony_id, &wallet.share);
+        let refreshed = channel
+            .run(script.refresh(Arc::clone(&wallet.share)))
+            .await
+            .map_err(|e| misbehaved(wallet, e))?;
+        let (test, start) = script
+            .test_signature(refreshed)
+            .map_err(|_| SdkError::Mismatch("the refresh gave a share of another key"))?;
+        let signature = channel.run(start).await.map_err(|e| misbehaved(wallet, e))?;
+        let share = test
+            .verify(&signature)
+            .map_err(|_| SdkError::Mismatch("test signature of the new shares did not verify"))?
+            .into_share();
+        let secret = match channel.recv().await? {
+            Frame::Recovery(secret) => secret,
+            _ => return Err(ProtoError::UnexpectedFrame("expected the recovery secret").into()),
+        };
+        let public_key = share.public_key();
+        // From here both the new share and the secret are kept: the server may commit.
+        *confirmed = Some((share, secret));
+        channel.send(&Frame::Confirm).await?;
+        let view = match channel.recv().await? {
+            Frame::Done(Outcome::Claimed(view)) => view,
+            _ => return Err(ProtoError::UnexpectedFrame("expected the claimed wallet").into()),
+        };
+        if view.id != wallet.view.id
+            || view.status != WalletStatus::Claimed
+            || view.key_version != wallet.view.key_version + 1
+            || view.public_key != hex0x::encode(public_key.as_bytes())
+        {
+            return Err(SdkError::Mismatch("the claimed wallet differs from the refreshed key"));
+        }
+        Ok(view)
+    }
+    .await;
+    if let Err(e) = &result {
+        ceremony::abort_unless_peer_did(&mut channel, e).await;
+    }
+    channel.into_inner().close().await;
+    result
+}
+
+/// A peer round that failed the protocol's checks came from the server (the channel is
+/// authenticated end to end).
+fn misbehaved(wallet: &LoadedWallet, e: ProtoError) -> SdkError {
+    match e {
+        ProtoError::PeerRound(m @ (MpcError::PeerMisbehaved(_) | MpcError::BadSignature)) => {
+            SdkError::server_misbehaved(wallet.view.id, &m.to_string())
+        }
+        other => SdkError::Ceremony(other),
+    }
+}

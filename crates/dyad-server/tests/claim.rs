@@ -1,0 +1,382 @@
+//! People and claims, end to end: a real server on port 0 and the SDK. A person logs in with
+//! the code the outbox holds (never a backdoor), claims a wallet the app pregenerated for them,
+//! and from then on only their session with the new share signs. Signatures are checked with
+//! the standard verifiers on independently rebuilt digests.
+
+mod support;
+
+use std::sync::Arc;
+
+use base64::Engine;
+
+use dyad_mpc::Role;
+use dyad_proto::rest::CeremonyTicket;
+use dyad_proto::{Claim, ErrorCode, Frame, Outcome, PregenId, WalletStatus, WalletType};
+use dyad_sdk::{Dyad, SdkError, UserShare};
+use dyad_test_support::verify::verify_message;
+use dyad_test_support::{custom_id, email};
+use support::{expect_error, Manual, TestServer};
+
+fn code(e: &SdkError) -> Option<ErrorCode> {
+    e.code()
+}
+
+/// An app, and one EVM (DKLs) and one Solana (FROST) wallet pregenerated for `address`, which
+/// the app signs with; the app's client and its share string.
+async fn pregenerated(t: &TestServer, address: &str) -> (String, Dyad, UserShare) {
+    let key = t.app("shop").await;
+    let app = Dyad::new(&t.url(), &key);
+    let wallets = app
+        .create_pregen_wallet_per_type(&[WalletType::Evm, WalletType::Solana], &email(address))
+        .await
+        .unwrap();
+    // The app signs while it holds the wallets.
+    for w in &wallets {
+        let s = app.sign_message(w.id, b"before the claim").await.unwrap();
+        verify_message(w, b"before the claim", &s.signature).unwrap();
+    }
+    let share = app.get_user_share().unwrap();
+    (key, app, share)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delayed_claiming_rotates_the_shares_and_only_the_owner_signs_after() {
+    let t = TestServer::start().await;
+    let (key, app, share) = pregenerated(&t, "ada@example.com").await;
+    let before = app.loaded_wallets();
+
+    // The person logs in through the app with the code the outbox holds, and the app hands
+    // the share over (delayed claiming).
+    let person = t.person(&key, "Ada@Example.com").await;
+    let session = person.session().await.unwrap();
+    assert_eq!(session.identifiers, vec![email("ada@example.com")]);
+    person.set_user_share(share.expose()).await.unwrap();
+    let claimed = person.claim_pregen_wallets(None).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    assert_ne!(
+        claimed[0].recovery_secret.expose().as_str(),
+        claimed[1].recovery_secret.expose().as_str()
+    );
+    for (c, b) in claimed.iter().zip(&before) {
+        assert_eq!(c.wallet.id, b.id);
+        assert_eq!(c.wallet.address, b.address, "same address after the claim");
+        assert_eq!(c.wallet.public_key, b.public_key);
+        assert_eq!(c.wallet.status, WalletStatus::Claimed);
+        assert_eq!(c.wallet.key_version, 2);
+        // The owner signs with the new share; the standard verifier accepts it.
+        let s = person.sign_message(c.wallet.id, b"mine now").await.unwrap();
+        verify_message(&c.wallet, b"mine now", &s.signature).unwrap();
+        // Only the new cloud share is left; the recovery secret is kept only as Argon2id.
+        let shares = t
+            .count(&format!(
+                "SELECT COUNT(*) FROM cloud_shares WHERE wallet_id = '{}' AND key_version = 2",
+                c.wallet.id
+            ))
+            .await;
+        let all = t
+            .count(&format!(
+                "SELECT COUNT(*) FROM cloud_shares WHERE wallet_id = '{}'",
+                c.wallet.id
+            ))
+            .await;
+        assert_eq!((shares, all), (1, 1));
+        let db = t.db().await;
+        let hash: String = sqlx::query_scalar("SELECT recovery_hash FROM wallets WHERE id = $1")
+            .bind(c.wallet.id.to_string())
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        let secret = c.recovery_secret.expose();
+        assert!(!hash.contains(&secret[14..]));
+    }
+
+    // The app's old share is dead: refused before any ceremony.
+    for w in &before {
+        let e = app.sign_message(w.id, b"still mine?").await.unwrap_err();
+        assert_eq!(code(&e), Some(ErrorCode::WalletClaimed), "{e}");
+    }
+    // The app's API key alone cannot sign, even holding the person's new share.
+    let with_new_share = Dyad::new(&t.url(), &key);
+    with_new_share
+        .set_user_share(person.get_user_share().unwrap().expose())
+        .await
+        .unwrap();
+    let e = with_new_share.sign_message(before[0].id, b"hi").await.unwrap_err();
+    assert_eq!(code(&e), Some(ErrorCode::WalletClaimed), "{e}");
+    // The owner's session with the old share: told the share is outdated.
+    let stale = Dyad::new(&t.url(), &key);
+    stale.import_session(&person.export_session().unwrap()).unwrap();
+    stale.set_user_share(share.expose()).await.unwrap();
+    let e = stale.sign_message(before[0].id, b"hi").await.unwrap_err();
+    assert_eq!(code(&e), Some(ErrorCode::ShareOutdated), "{e}");
+    assert!(e.to_string().contains("outdated"), "{e}");
+    // A claimed wallet cannot be claimed again.
+    let again = reqwest::Client::new()
+        .post(format!("{}/v1/wallets/{}/claim", t.url(), before[0].id))
+        .bearer_auth(person.export_session().map(|s| session_token(&s)).unwrap())
+        .send()
+        .await
+        .unwrap();
+    expect_error(again, 409, "ALREADY_CLAIMED").await;
+    assert_eq!(t.audited("wallet.claimed").await, 2);
+}
+
+/// The token inside an exported session.
+fn session_token(exported: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(exported).unwrap();
+    v["session"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_person_cannot_claim_even_holding_the_share() {
+    let t = TestServer::start().await;
+    let (key, _app, share) = pregenerated(&t, "ada@example.com").await;
+    let wallet = UserShare::decode(share.expose()).unwrap()[0].view.clone();
+    let other = t.person(&key, "eve@example.com").await;
+    other.set_user_share(share.expose()).await.unwrap();
+    // The SDK finds nothing this session may claim…
+    let e = other.claim_pregen_wallets(None).await.unwrap_err();
+    assert!(matches!(e, SdkError::InvalidInput(_)), "{e}");
+    // …and the server refuses the claim itself with 403, writing only its denial.
+    let before = t.rows().await;
+    let token = session_token(&other.export_session().unwrap());
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/wallets/{}/claim", t.url(), wallet.id))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 403, "CLAIM_NOT_ALLOWED").await;
+    t.assert_only_audited(
+        &before,
+        &[("claim.denied", wallet.id, "CLAIM_NOT_ALLOWED")],
+        "foreign claim",
+    )
+    .await;
+    // Eve cannot sign with it either, nor see it.
+    let e = other.sign_message(wallet.id, b"hi").await.unwrap_err();
+    assert_eq!(code(&e), Some(ErrorCode::WalletNotFound), "{e}");
+    assert!(other
+        .get_pregen_wallets(&email("ada@example.com"))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn immediate_claiming_hands_the_share_over_during_login() {
+    let t = TestServer::start().await;
+    let (key, _app, share) = pregenerated(&t, "bo@example.com").await;
+    let kept = share.expose().to_string();
+    let person = Dyad::new(&t.url(), &key);
+    person.start_email_login("bo@example.com").await.unwrap();
+    let code = t.outbox_code("bo@example.com").await;
+    let asked = std::sync::Mutex::new(Vec::new());
+    let logged_in = person
+        .verify_email_login_with("bo@example.com", &code, async |id: &PregenId| {
+            asked.lock().unwrap().push(id.clone());
+            Some(kept.clone())
+        })
+        .await
+        .unwrap();
+    assert_eq!(*asked.lock().unwrap(), vec![email("bo@example.com")]);
+    assert!(logged_in.new_user);
+    assert_eq!(logged_in.claimed.len(), 2);
+    for c in &logged_in.claimed {
+        assert_eq!(c.wallet.status, WalletStatus::Claimed);
+        let s = person.sign_message(c.wallet.id, b"claimed at login").await.unwrap();
+        verify_message(&c.wallet, b"claimed at login", &s.signature).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_claiming_when_the_identifier_is_nothing_the_person_can_verify() {
+    let t = TestServer::start().await;
+    let key = t.app("game").await;
+    let app = Dyad::new(&t.url(), &key);
+    // A wallet the app keeps for itself (a custom id of its own, nobody's email).
+    let w = app
+        .create_pregen_wallet(WalletType::Solana, &custom_id("treasury-7"))
+        .await
+        .unwrap();
+    let person = t.person(&key, "cy@example.com").await;
+    person
+        .set_user_share(app.get_user_share().unwrap().expose())
+        .await
+        .unwrap();
+    let e = person.claim_pregen_wallets(None).await.unwrap_err();
+    assert!(matches!(e, SdkError::InvalidInput(_)), "{e}");
+    let token = session_token(&person.export_session().unwrap());
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/wallets/{}/claim", t.url(), w.id))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 403, "CLAIM_NOT_ALLOWED").await;
+    // The app keeps signing with it.
+    let s = app.sign_message(w.id, b"still the app's").await.unwrap();
+    verify_message(&w, b"still the app's", &s.signature).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_id_wallet_is_claimed_once_the_app_moves_it_to_the_persons_email() {
+    let t = TestServer::start().await;
+    let key = t.app("bank").await;
+    let app = Dyad::new(&t.url(), &key);
+    let w = app
+        .create_pregen_wallet(WalletType::Evm, &custom_id("cust-42"))
+        .await
+        .unwrap();
+    // The person signs up with their email; the app maps its custom id to it.
+    app.update_pregen_wallet_identifier(w.id, &email("dee@example.com"))
+        .await
+        .unwrap();
+    let share = app.get_user_share().unwrap();
+    let person = t.person(&key, "dee@example.com").await;
+    person.set_user_share(share.expose()).await.unwrap();
+    let claimed = person
+        .claim_pregen_wallets(Some(&email("dee@example.com")))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].wallet.address, w.address);
+    let s = person.sign_message(w.id, b"dee").await.unwrap();
+    verify_message(&claimed[0].wallet, b"dee", &s.signature).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_claims_of_one_wallet_one_wins_the_other_gets_409() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let app = Dyad::new(&t.url(), &key);
+    app.create_pregen_wallet(WalletType::Solana, &email("fay@example.com"))
+        .await
+        .unwrap();
+    let share = app.get_user_share().unwrap();
+    let one = t.person(&key, "fay@example.com").await;
+    let two = Dyad::new(&t.url(), &key);
+    two.import_session(&one.export_session().unwrap()).unwrap();
+    one.set_user_share(share.expose()).await.unwrap();
+    two.set_user_share(share.expose()).await.unwrap();
+    let (a, b) = tokio::join!(one.claim_pregen_wallets(None), two.claim_pregen_wallets(None));
+    let (won, lost) = match (a, b) {
+        (Ok(w), Err(e)) | (Err(e), Ok(w)) => (w, e),
+        other => panic!("exactly one claim must win: {other:?}"),
+    };
+    assert_eq!(won.len(), 1);
+    match &lost {
+        SdkError::Api { status, code, .. } => {
+            assert_eq!(*status, 409);
+            assert!(
+                matches!(code, ErrorCode::ClaimInProgress | ErrorCode::AlreadyClaimed),
+                "{code}"
+            );
+        }
+        other => panic!("expected a 409, got {other:?}"),
+    }
+    assert_eq!(t.audited("wallet.claimed").await, 1);
+}
+
+/// Drive a claim by hand as the person's client up to `stop` (after the refresh, or after
+/// `Confirm` without reading `Done`), then hang up.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Stop {
+    AfterRefresh,
+    AfterConfirm,
+}
+
+async fn claim_by_hand(t: &TestServer, token: &str, share: &UserShare, stop: Stop) -> Option<dyad_mpc::KeyShare> {
+    let loaded = UserShare::decode(share.expose()).unwrap().remove(0);
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/wallets/{}/claim", t.url(), loaded.view.id))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let ticket: CeremonyTicket = resp.json().await.unwrap();
+    let mut m = Manual::connect(&t.url(), &ticket).await;
+    let script = Claim::new(Role::User, &ticket.ceremony_id, &loaded.share);
+    let refreshed = m.run(script.refresh(Arc::clone(&loaded.share))().unwrap()).await;
+    if stop == Stop::AfterRefresh {
+        return None;
+    }
+    let (test, start) = script.test_signature(refreshed).unwrap();
+    let signature = m.run(start().unwrap()).await;
+    let new_share = test.verify(&signature).unwrap().into_share();
+    match m.recv().await {
+        Some(Frame::Recovery(_)) => {}
+        other => panic!("expected the recovery secret, got {other:?}"),
+    }
+    m.send(&Frame::Confirm).await;
+    // The server commits whether or not this side reads the answer.
+    match m.recv().await {
+        Some(Frame::Done(Outcome::Claimed(view))) => assert_eq!(view.key_version, 2),
+        other => panic!("expected the claim's Done, got {other:?}"),
+    }
+    drop(m);
+    Some(new_share)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_cut_short_leaves_the_old_pair_and_a_finished_one_the_new_pair_across_a_restart() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let app = Dyad::new(&t.url(), &key);
+    let w = app
+        .create_pregen_wallet(WalletType::Evm, &email("gus@example.com"))
+        .await
+        .unwrap();
+    let share = app.get_user_share().unwrap();
+    let person = t.person(&key, "gus@example.com").await;
+    let token = session_token(&person.export_session().unwrap());
+
+    // Cut short after the refresh: nothing committed, the app's pair still signs and the
+    // wallet can be claimed again at once.
+    assert!(claim_by_hand(&t, &token, &share, Stop::AfterRefresh).await.is_none());
+    let s = app.sign_message(w.id, b"old pair").await.unwrap();
+    verify_message(&w, b"old pair", &s.signature).unwrap();
+    assert_eq!(t.audited("claim.failed").await, 1);
+
+    // The whole claim, by hand: the new share is the person's.
+    let new_share = claim_by_hand(&t, &token, &share, Stop::AfterConfirm).await.unwrap();
+
+    // Restart the server on the same data folder: the claim survived it.
+    let dir = t.dir;
+    t.server.shutdown().await.unwrap();
+    let (server, _store) = support::serve(dir.path()).await;
+    let url = server.url();
+    let old = Dyad::new(&url, &key);
+    old.set_user_share(share.expose()).await.unwrap();
+    let e = old.sign_message(w.id, b"old pair").await.unwrap_err();
+    assert_eq!(code(&e), Some(ErrorCode::WalletClaimed), "{e}");
+    // The new share, in a share string of its own, signs as the owner.
+    let owner = Dyad::new(&url, &key);
+    owner.import_session(&person.export_session().unwrap()).unwrap();
+    let current = owner.get_wallet(w.id).await.unwrap();
+    assert_eq!((current.status, current.key_version), (WalletStatus::Claimed, 2));
+    // The new share signs as the owner (the person's session), by hand.
+    let message = b"new pair";
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/v1/wallets/{}/sign-message", w.id))
+        .bearer_auth(&token)
+        .header("dyad-key-version", "2")
+        .json(&serde_json::json!({ "messageBase64": base64::engine::general_purpose::STANDARD.encode(message) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let ticket: CeremonyTicket = resp.json().await.unwrap();
+    let mut m = Manual::connect(&url, &ticket).await;
+    let input = dyad_chains::message_sign_input(WalletType::Evm, &w.address, message).unwrap();
+    let sid = dyad_proto::session_id(&ticket.ceremony_id, dyad_proto::Run::Sign);
+    let signature = m.run(dyad_mpc::Sign::start(&new_share, &sid, &input).unwrap()).await;
+    assert!(new_share.public_key().verify(&input, &signature).is_ok());
+    match m.recv().await {
+        Some(Frame::Done(Outcome::Signed(signed))) => verify_message(&w, message, &signed.signature).unwrap(),
+        other => panic!("expected the signature, got {other:?}"),
+    }
+    server.shutdown().await.unwrap();
+}
