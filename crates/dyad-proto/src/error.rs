@@ -93,6 +93,8 @@ pub enum ErrorCode {
     ShareOutdated,
     /// The identifier is verified for another account already.
     IdentifierInUse,
+    /// No such live grant of this person to this app.
+    GrantNotFound,
     /// Something failed inside the server; nothing was changed.
     Internal,
 }
@@ -140,6 +142,7 @@ impl ErrorCode {
             ErrorCode::AlreadyClaimed => "ALREADY_CLAIMED",
             ErrorCode::ShareOutdated => "SHARE_OUTDATED",
             ErrorCode::IdentifierInUse => "IDENTIFIER_IN_USE",
+            ErrorCode::GrantNotFound => "GRANT_NOT_FOUND",
             ErrorCode::Internal => "INTERNAL",
         }
     }

@@ -17,6 +17,7 @@ pub mod channel;
 pub mod claim;
 pub mod error;
 pub mod frame;
+pub mod grant;
 pub mod ids;
 pub mod keygen;
 pub mod pregen;

@@ -91,6 +91,10 @@ actions! {
     WalletClaimed => "wallet.claimed",
     /// A claim ceremony ended without committing; the old shares still sign.
     ClaimFailed => "claim.failed",
+    /// A person let this app use wallets of theirs (which, for what).
+    GrantCreated => "grant.created",
+    /// A person took a grant back.
+    GrantRevoked => "grant.revoked",
 }
 
 impl fmt::Display for AuditAction {
@@ -187,7 +191,7 @@ mod tests {
             assert!(names.insert(a.as_str()), "duplicate name {a}");
             assert_eq!(a.as_str().parse::<AuditAction>(), Ok(*a));
         }
-        assert_eq!(names.len(), 27);
+        assert_eq!(names.len(), 29);
         assert!("sign.unknown".parse::<AuditAction>().is_err());
     }
 }

@@ -119,6 +119,7 @@ pub async fn ready(state: &AppState, record: &CeremonyRecord) -> Result<Ready, S
         user_id: user,
         scope: record.scope,
         identifiers: state.store.user_identifiers(record.scope.environment, user).await?,
+        grants: Vec::new(),
         session_expires_at: 0,
     };
     if let Some(refusal) = refusal(&person, &wallet) {

@@ -104,6 +104,9 @@ pub enum ServerError {
         /// The wallet's.
         current: u32,
     },
+    /// No such live grant.
+    #[error("no such grant of yours to this app (revoked already?)")]
+    GrantNotFound,
     /// The identifier belongs to another account.
     #[error("this identifier is verified for another account")]
     IdentifierInUse,
@@ -159,6 +162,7 @@ impl ServerError {
             AlreadyClaimed => (StatusCode::CONFLICT, ErrorCode::AlreadyClaimed),
             ShareOutdated { .. } => (StatusCode::CONFLICT, ErrorCode::ShareOutdated),
             IdentifierInUse => (StatusCode::CONFLICT, ErrorCode::IdentifierInUse),
+            GrantNotFound => (StatusCode::NOT_FOUND, ErrorCode::GrantNotFound),
             Chain(e) => chain_status(e),
             Storage(_) | Seal(_) | Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }

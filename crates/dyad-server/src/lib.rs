@@ -22,6 +22,7 @@ pub mod claim;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod grant;
 pub mod keygen;
 pub mod lease;
 pub mod model;

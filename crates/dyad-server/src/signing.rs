@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::audit::{self, AuditAction, AuditRecord};
 use crate::clock;
 use crate::error::ServerError;
-use crate::model::{Actor, AuthorisedSign, Caller, CeremonyHash, CeremonyKind, CeremonyRecord, Scope, Wallet};
+use crate::model::{Actor, AuthorisedSign, Caller, CeremonyHash, CeremonyKind, CeremonyRecord, Grant, Scope, Wallet};
 use crate::pregen;
 use crate::state::AppState;
 
@@ -34,8 +34,8 @@ pub async fn raw_signing_allowed(state: &AppState, scope: Scope) -> Result<bool,
 /// Why `actor` may not sign with `wallet` through `scope` now, if it may not: an app only while
 /// it holds the wallet, a person only once they own it; neither while it is locked in the
 /// store or in this process (a lock not yet written).
-fn refusal(state: &AppState, actor: Actor, scope: Scope, wallet: &Wallet) -> Option<ServerError> {
-    actor.signing_refusal(scope, wallet).or_else(|| {
+fn refusal(state: &AppState, actor: Actor, scope: Scope, wallet: &Wallet, grants: &[Grant]) -> Option<ServerError> {
+    actor.signing_refusal(scope, wallet, grants).or_else(|| {
         state
             .leases
             .is_locked_here(wallet.id)
@@ -67,7 +67,7 @@ pub async fn authorise(
     let scope = caller.scope();
     let wallet = pregen::get(state, caller, id).await?;
     let deny = |e: ServerError| audit::denied(state.store.as_ref(), scope, id, AuditAction::SignDenied, e);
-    if let Some(refusal) = refusal(state, caller.actor(), scope, &wallet) {
+    if let Some(refusal) = refusal(state, caller.actor(), scope, &wallet, caller.grants()) {
         return Err(deny(refusal).await);
     }
     if let Some(have) = key_version.filter(|v| *v != wallet.key_version) {
@@ -89,6 +89,12 @@ pub async fn authorise(
         Ok(d) => d,
         Err(e) => return Err(deny(e).await),
     };
+    if let Some(refusal) = caller
+        .actor()
+        .operation_refusal(scope, &wallet, caller.grants(), request.operation())
+    {
+        return Err(deny(refusal).await);
+    }
     let signs = describe_input(&prepared.input);
     let ceremony_id = CeremonyId::random();
     let expires_at = clock::now() + state.config.ceremony_ttl.as_secs() as i64;
@@ -164,7 +170,16 @@ pub async fn ready(
         .wallet_by_id(record.wallet_id)
         .await?
         .ok_or(ServerError::WalletNotFound)?;
-    if let Some(refusal) = refusal(state, record.actor, record.scope, &wallet) {
+    // Grants are read again: one revoked while the ceremony waited no longer counts.
+    let grants = match record.actor {
+        Actor::App => Vec::new(),
+        Actor::User(user) => state.store.grants(user, record.scope).await?,
+    };
+    if let Some(refusal) = refusal(state, record.actor, record.scope, &wallet, &grants).or_else(|| {
+        record
+            .actor
+            .operation_refusal(record.scope, &wallet, &grants, authorised.request.operation())
+    }) {
         return Err(refusal);
     }
     let prepared = decode(&wallet, &authorised.request)?;

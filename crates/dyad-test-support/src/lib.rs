@@ -42,3 +42,9 @@ pub fn email(address: &str) -> PregenId {
 pub fn custom_id(id: &str) -> PregenId {
     PregenId::parse("customId", id).unwrap()
 }
+
+#[cfg(feature = "proto")]
+/// A phone pregeneration identifier.
+pub fn phone(number: &str) -> PregenId {
+    PregenId::parse("phone", number).unwrap()
+}

@@ -110,6 +110,7 @@ pub async fn verified(
         user_id,
         scope,
         identifiers,
+        grants: Vec::new(),
         session_expires_at: expires_at,
     };
     Ok(LoginResponse {

@@ -48,10 +48,12 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Person, Serve
         .store
         .user_identifiers(record.scope.environment, record.user_id)
         .await?;
+    let grants = state.store.grants(record.user_id, record.scope).await?;
     Ok(Person {
         user_id: record.user_id,
         scope: record.scope,
         identifiers,
+        grants,
         session_expires_at: record.expires_at,
     })
 }

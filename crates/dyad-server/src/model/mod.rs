@@ -5,12 +5,14 @@
 mod app;
 mod ceremony;
 mod code;
+mod grant;
 mod person;
 mod wallet;
 
 pub use app::{ApiKeyRecord, AppRecord, AppSettings};
 pub use ceremony::{AuthorisedSign, CeremonyHash, CeremonyKind, CeremonyRecord};
 pub use code::{CodeChallenge, CodeLimits, CodeStart, OutboxMessage};
+pub use grant::Grant;
 pub use person::{Actor, Caller, Person, SessionRecord, UserRecord, VerifiedId};
 pub use wallet::{CreateOutcome, LiveStatus, PendingWallet, Wallet};
 

@@ -3,7 +3,9 @@
 
 use dyad_proto::{AppId, PregenId, UserId};
 
-use super::{LiveStatus, Scope, Wallet};
+use dyad_proto::grant::Operation;
+
+use super::{Grant, LiveStatus, Scope, Wallet};
 use crate::error::ServerError;
 
 /// An identifier a person proved they own. Custom ids belong to the app that vouched for them
@@ -38,6 +40,8 @@ pub struct Person {
     pub scope: Scope,
     /// Everything the person has verified.
     pub identifiers: Vec<VerifiedId>,
+    /// The person's live grants to the session's app.
+    pub grants: Vec<Grant>,
     /// When the session ends unless refreshed (Unix seconds).
     pub session_expires_at: i64,
 }
@@ -91,20 +95,24 @@ impl Caller {
 
     /// Whether the caller may see `wallet` at all; everything else is `WALLET_NOT_FOUND`.
     /// An app sees its own wallets. A person sees, in the session's app, the wallets they own
-    /// and the pregenerated wallets whose identifier they verified (theirs to claim).
+    /// and the pregenerated wallets whose identifier they verified (theirs to claim), and in
+    /// any other app the wallets of theirs a grant to that app names.
     pub fn sees(&self, wallet: &Wallet) -> bool {
         match self {
             Caller::App(scope) => wallet.scope == *scope,
-            Caller::Person(p) => {
-                wallet.scope == p.scope
-                    && (p.owns(wallet) || (wallet.status == LiveStatus::Pregen && p.verified_for(wallet)))
+            Caller::Person(p) if wallet.scope == p.scope => {
+                p.owns(wallet) || (wallet.status == LiveStatus::Pregen && p.verified_for(wallet))
             }
+            Caller::Person(p) => p.grants.iter().any(|g| g.covers(wallet)),
         }
     }
 
-    /// Why the caller may not sign with `wallet` (which it sees), if it may not.
-    pub fn signing_refusal(&self, wallet: &Wallet) -> Option<ServerError> {
-        self.actor().signing_refusal(self.scope(), wallet)
+    /// The grants the caller holds (none for an app).
+    pub fn grants(&self) -> &[Grant] {
+        match self {
+            Caller::App(_) => &[],
+            Caller::Person(p) => &p.grants,
+        }
     }
 }
 
@@ -120,19 +128,42 @@ pub enum Actor {
 impl Actor {
     /// Why this actor may not sign with `wallet` through `scope`'s app, if it may not. An app
     /// signs only its own wallets and only while it holds them; a person only the wallets they
-    /// own, in the app that made them. A locked share pair signs for no one.
-    pub fn signing_refusal(self, scope: Scope, wallet: &Wallet) -> Option<ServerError> {
-        if wallet.scope != scope {
-            return Some(ServerError::WalletNotFound);
-        }
+    /// own, in the app that made them or in an app a grant of theirs names. A locked share pair
+    /// signs for no one. (Which operation a grant allows is [`Actor::operation_refusal`].)
+    pub fn signing_refusal(self, scope: Scope, wallet: &Wallet, grants: &[Grant]) -> Option<ServerError> {
         let held = match self {
+            Actor::App if wallet.scope != scope => Some(ServerError::WalletNotFound),
             Actor::App => (wallet.status == LiveStatus::Claimed).then_some(ServerError::WalletClaimed),
+            Actor::User(user) if wallet.scope != scope => (!(wallet.owner == Some(user)
+                && grants
+                    .iter()
+                    .any(|g| g.user_id == user && g.scope == scope && g.covers(wallet))))
+            .then_some(ServerError::WalletNotFound),
             Actor::User(user) if wallet.owner != Some(user) => Some(ServerError::Forbidden(
                 "the app holds this wallet until you claim it".into(),
             )),
             Actor::User(_) => None,
         };
         held.or_else(|| wallet.locked.then_some(ServerError::WalletLocked))
+    }
+
+    /// Why this actor may not sign `operation` (a sign request's operation name) with
+    /// `wallet` through `scope`'s app, if it may not: through a grant, only what the grant
+    /// allows (never a raw digest).
+    pub fn operation_refusal(
+        self,
+        scope: Scope,
+        wallet: &Wallet,
+        grants: &[Grant],
+        operation: &str,
+    ) -> Option<ServerError> {
+        if wallet.scope == scope || self == Actor::App {
+            return None;
+        }
+        let allowed = Operation::from_name(operation)
+            .is_some_and(|op| grants.iter().any(|g| g.scope == scope && g.allows(wallet, op)));
+        (!allowed)
+            .then(|| ServerError::Forbidden(format!("your grant to this app does not allow {operation} signatures")))
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod auth;
 mod ceremony;
+mod grants;
 mod info;
 mod sign;
 mod wallets;
@@ -41,6 +42,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/custom", post(auth::custom))
         .route("/v1/auth/session", get(auth::session).delete(auth::logout))
         .route("/v1/auth/session/refresh", post(auth::refresh))
+        .route("/v1/grants", post(grants::create).get(grants::list))
+        .route("/v1/grants/{id}", axum::routing::delete(grants::revoke))
         .fallback(|| async { ServerError::NoSuchEndpoint })
         .method_not_allowed_fallback(|| async { ServerError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -13,7 +13,7 @@ use dyad_proto::{AppId, Environment, PregenId, UserId, WalletId};
 use crate::audit::AuditRecord;
 use crate::model::{
     ApiKeyRecord, AppRecord, AppSettings, CeremonyHash, CeremonyRecord, CodeChallenge, CodeLimits, CodeStart,
-    CreateOutcome, OutboxMessage, PendingWallet, Scope, SessionRecord, VerifiedId, Wallet,
+    CreateOutcome, Grant, OutboxMessage, PendingWallet, Scope, SessionRecord, VerifiedId, Wallet,
 };
 
 /// What a storage call can fail with.
@@ -310,6 +310,21 @@ pub trait Store: Send + Sync + 'static {
     async fn commit_claim(&self, claim: &ClaimCommit, audit: &AuditRecord) -> StoreResult<()>;
     /// A claim ended without committing: the wallet is free for another, audited.
     async fn abandon_claim(&self, id: WalletId, audit: &AuditRecord) -> StoreResult<()>;
+
+    /// Store a grant, with its audit entry.
+    async fn create_grant(&self, grant: &Grant, audit: &AuditRecord) -> StoreResult<()>;
+    /// A person's live grants to the app of `scope`, oldest first.
+    async fn grants(&self, user: UserId, scope: Scope) -> StoreResult<Vec<Grant>>;
+    /// Revoke a person's grant to the app of `scope`, auditing it; `false` if there is no
+    /// such live grant.
+    async fn revoke_grant(
+        &self,
+        user: UserId,
+        scope: Scope,
+        id: uuid::Uuid,
+        at: i64,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool>;
 
     /// Append to the audit log.
     async fn audit(&self, record: &AuditRecord) -> StoreResult<()>;

@@ -224,6 +224,14 @@ impl TestServer {
         key.expose().to_string()
     }
 
+    /// A new app in `environment`; its API key.
+    pub async fn app_in(&self, name: &str, environment: Environment) -> String {
+        let (_, key) = dyad_server::api_key::create_app(self.store.as_ref(), name, environment)
+            .await
+            .unwrap();
+        key.expose().to_string()
+    }
+
     /// A new BETA app on which an operator enabled `sign-raw` (off by default); its API key.
     pub async fn app_allowing_raw_signing(&self, name: &str) -> String {
         let (app, key) = dyad_server::api_key::create_app(self.store.as_ref(), name, Environment::Beta)

@@ -1,5 +1,6 @@
 //! The embedded default: one SQLite file (WAL mode).
 
+mod grants;
 mod open;
 mod people;
 mod rows;
@@ -592,6 +593,25 @@ impl Store for SqliteStore {
         insert_audit(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn create_grant(&self, grant: &Grant, audit: &AuditRecord) -> StoreResult<()> {
+        self.create_grant_tx(grant, audit).await
+    }
+
+    async fn grants(&self, user: UserId, scope: Scope) -> StoreResult<Vec<Grant>> {
+        self.grant_rows(user, scope).await
+    }
+
+    async fn revoke_grant(
+        &self,
+        user: UserId,
+        scope: Scope,
+        id: uuid::Uuid,
+        at: i64,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool> {
+        self.revoke_grant_tx(user, scope, id, at, audit).await
     }
 
     async fn audit(&self, record: &AuditRecord) -> StoreResult<()> {
