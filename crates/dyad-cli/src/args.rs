@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 use dyad_chains::CosmosSignMode;
+use dyad_proto::grant::Operation;
 use dyad_proto::{AppId, Environment, PregenId, WalletId, WalletType};
 
 use crate::CliError;
@@ -38,6 +39,200 @@ pub enum Command {
     /// Signing.
     #[command(subcommand)]
     Sign(SignCommand),
+    /// Log a person in through an app; the session is written to a file (0600).
+    #[command(subcommand)]
+    Login(LoginCommand),
+    /// Claim the pregenerated wallets of a share file as the logged-in person: the shares are
+    /// rotated (same addresses), the file is rewritten with the new share, and each wallet's
+    /// recovery secret is printed once.
+    Claim(ClaimArgs),
+    /// A session file: refresh, log out, export, import.
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// Grants: let the app of a session use wallets of the person's.
+    #[command(subcommand)]
+    Grant(GrantCommand),
+}
+
+/// `dyad login …`.
+#[derive(Debug, Subcommand)]
+pub enum LoginCommand {
+    /// Send a code to an email address, read it from standard input (a prompt on a terminal),
+    /// and write the session.
+    Email {
+        #[command(flatten)]
+        conn: Conn,
+        /// The address.
+        #[arg(long)]
+        email: String,
+        /// Where to write the session (0600).
+        #[arg(long)]
+        session_file: PathBuf,
+    },
+    /// The same by SMS.
+    Phone {
+        #[command(flatten)]
+        conn: Conn,
+        /// The number.
+        #[arg(long)]
+        phone: String,
+        /// Where to write the session (0600).
+        #[arg(long)]
+        session_file: PathBuf,
+    },
+    /// The app vouches for its user `--custom-id` (needs the app's API key).
+    Custom {
+        #[command(flatten)]
+        conn: Conn,
+        /// The app's id for the person.
+        #[arg(long)]
+        custom_id: String,
+        /// Where to write the session (0600).
+        #[arg(long)]
+        session_file: PathBuf,
+    },
+}
+
+/// At most one identifier.
+#[derive(Debug, Args)]
+#[group(required = false, multiple = false)]
+pub struct OptionalIdentifier {
+    /// Email address.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Phone number (E.164).
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// Telegram user id.
+    #[arg(long)]
+    pub telegram_user_id: Option<String>,
+    /// Farcaster username.
+    #[arg(long)]
+    pub farcaster_username: Option<String>,
+    /// X username.
+    #[arg(long)]
+    pub x_username: Option<String>,
+    /// Discord username.
+    #[arg(long)]
+    pub discord_username: Option<String>,
+    /// Your own id.
+    #[arg(long)]
+    pub custom_id: Option<String>,
+}
+
+impl OptionalIdentifier {
+    /// The identifier, if one was given.
+    pub fn parse(&self) -> Result<Option<PregenId>, CliError> {
+        let pairs = [
+            ("email", &self.email),
+            ("phone", &self.phone),
+            ("telegramUserId", &self.telegram_user_id),
+            ("farcasterUsername", &self.farcaster_username),
+            ("xUsername", &self.x_username),
+            ("discordUsername", &self.discord_username),
+            ("customId", &self.custom_id),
+        ];
+        pairs
+            .iter()
+            .find_map(|(k, v)| v.as_ref().map(|v| (*k, v)))
+            .map(|(kind, value)| PregenId::parse(kind, value).map_err(|e| CliError::Usage(e.to_string())))
+            .transpose()
+    }
+}
+
+/// `dyad claim`.
+#[derive(Debug, Args)]
+pub struct ClaimArgs {
+    #[command(flatten)]
+    pub conn: Conn,
+    /// The share file the app handed over; rewritten with the new share.
+    #[arg(long)]
+    pub share_file: PathBuf,
+    /// The logged-in person's session file.
+    #[arg(long)]
+    pub session_file: PathBuf,
+    /// Claim only the wallets of this identifier.
+    #[command(flatten)]
+    pub id: OptionalIdentifier,
+}
+
+/// `dyad session …`.
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Keep the session alive for another session lifetime.
+    Refresh {
+        #[command(flatten)]
+        conn: Conn,
+        /// The session file.
+        #[arg(long)]
+        session_file: PathBuf,
+    },
+    /// End the session on the server and delete the file.
+    Logout {
+        #[command(flatten)]
+        conn: Conn,
+        /// The session file.
+        #[arg(long)]
+        session_file: PathBuf,
+    },
+    /// Print the session for a backend to import (secret: whoever holds it acts as the person).
+    Export {
+        /// The session file.
+        #[arg(long)]
+        session_file: PathBuf,
+    },
+    /// Read an exported session from standard input into a session file (0600).
+    Import {
+        /// The session file to write.
+        #[arg(long)]
+        session_file: PathBuf,
+    },
+}
+
+/// `dyad grant …`.
+#[derive(Debug, Subcommand)]
+pub enum GrantCommand {
+    /// Let the session's app use wallets of the person's.
+    Create {
+        #[command(flatten)]
+        conn: Conn,
+        /// The person's session in the app to grant.
+        #[arg(long)]
+        session_file: PathBuf,
+        /// A wallet id (repeatable).
+        #[arg(long = "wallet", value_parser = parse_wallet)]
+        wallets: Vec<WalletId>,
+        /// Every wallet of these types (comma-separated).
+        #[arg(long, value_delimiter = ',', value_parser = parse_type)]
+        types: Vec<WalletType>,
+        /// What the app may sign: message, typed-data, transaction (comma-separated).
+        #[arg(long, value_delimiter = ',', value_parser = parse_operation, required = true)]
+        operations: Vec<Operation>,
+    },
+    /// The person's grants to the session's app.
+    List {
+        #[command(flatten)]
+        conn: Conn,
+        /// The session file.
+        #[arg(long)]
+        session_file: PathBuf,
+    },
+    /// Take a grant back.
+    Revoke {
+        #[command(flatten)]
+        conn: Conn,
+        /// The session file.
+        #[arg(long)]
+        session_file: PathBuf,
+        /// The grant's id.
+        #[arg(long)]
+        grant: uuid::Uuid,
+    },
+}
+
+fn parse_operation(s: &str) -> Result<Operation, String> {
+    Operation::from_name(s.trim())
+        .ok_or_else(|| format!("unknown operation {s:?}: expected message, typed-data or transaction"))
 }
 
 /// Where the server keeps its data.
@@ -347,6 +542,10 @@ pub struct SignTarget {
     /// File holding the user share.
     #[arg(long)]
     pub share_file: PathBuf,
+    /// Sign as the logged-in person of this session file (a claimed wallet; the API key is not
+    /// needed then).
+    #[arg(long)]
+    pub session_file: Option<PathBuf>,
 }
 
 fn parse_type(s: &str) -> Result<WalletType, String> {

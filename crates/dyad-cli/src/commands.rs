@@ -12,7 +12,7 @@ use dyad_sdk::TransactionRequest;
 use dyad_types::hex0x;
 
 use crate::args::{AppCommand, Cli, Command, Conn, KeyCommand, PregenCommand, SignCommand, SignTarget, Storage};
-use crate::{demo, output, share_file, CliError};
+use crate::{demo, output, people, share_file, CliError};
 
 /// Open the store and master key a storage argument names.
 pub async fn open_storage(storage: &Storage) -> Result<(Arc<dyn Store>, MasterKey), CliError> {
@@ -38,7 +38,13 @@ pub async fn open_storage(storage: &Storage) -> Result<(Arc<dyn Store>, MasterKe
 }
 
 fn client(conn: &Conn) -> Result<Dyad, CliError> {
-    if conn.api_key.trim().is_empty() {
+    client_for(conn, false)
+}
+
+/// A client of `conn`; the API key may be left out only where a session will act
+/// (`session_only`).
+pub fn client_for(conn: &Conn, session_only: bool) -> Result<Dyad, CliError> {
+    if conn.api_key.trim().is_empty() && !session_only {
         return Err(CliError::Usage("no API key: pass --api-key or set DYAD_API_KEY".into()));
     }
     pinned(conn, Dyad::new(&conn.url, &conn.api_key))
@@ -64,7 +70,7 @@ fn print_wallet(json_out: bool, w: &WalletView) {
 }
 
 /// Load the share file into `dyad` if it has one.
-async fn load_share(dyad: &Dyad, path: &std::path::Path, required: bool) -> Result<(), CliError> {
+pub async fn load_share(dyad: &Dyad, path: &std::path::Path, required: bool) -> Result<(), CliError> {
     let share = if required {
         Some(share_file::read_required(path)?)
     } else {
@@ -76,7 +82,7 @@ async fn load_share(dyad: &Dyad, path: &std::path::Path, required: bool) -> Resu
     Ok(())
 }
 
-fn save_share(dyad: &Dyad, path: &std::path::Path) -> Result<(), CliError> {
+pub fn save_share(dyad: &Dyad, path: &std::path::Path) -> Result<(), CliError> {
     share_file::write(path, &dyad.get_user_share()?)
 }
 
@@ -185,6 +191,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Pregen(cmd) => pregen(cmd, j).await,
         Command::Sign(cmd) => sign(cmd, j).await,
+        Command::Login(cmd) => people::login(cmd, j).await,
+        Command::Claim(args) => people::claim(args, j).await,
+        Command::Session(cmd) => people::session(cmd, j).await,
+        Command::Grant(cmd) => people::grant(cmd, j).await,
     }
 }
 
@@ -245,7 +255,10 @@ async fn app_key(cmd: KeyCommand, j: bool) -> Result<(), CliError> {
 
 /// A client with the target's share file loaded.
 async fn signer(target: &SignTarget) -> Result<Dyad, CliError> {
-    let dyad = client(&target.conn)?;
+    let dyad = match &target.session_file {
+        Some(path) => crate::people::with_session(&target.conn, path)?,
+        None => client(&target.conn)?,
+    };
     load_share(&dyad, &target.share_file, true).await?;
     Ok(dyad)
 }

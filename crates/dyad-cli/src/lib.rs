@@ -9,6 +9,7 @@ pub mod args;
 pub mod commands;
 pub mod demo;
 pub mod output;
+pub mod people;
 pub mod share_file;
 
 /// What a command failed with; printed as one line, exit code 1.

@@ -1,4 +1,5 @@
-//! Share files: exactly the string `get_user_share` returns, written atomically with mode 0600.
+//! Share files (exactly the string `get_user_share` returns) and session files (what
+//! `export_session` returns), written atomically with mode 0600.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -70,10 +71,16 @@ pub fn check_writable(path: &Path) -> Result<(), CliError> {
 /// Replace `path` with `share`: write a fresh 0600 temporary file beside it, sync, rename over,
 /// sync the folder. A failure leaves the old file as it was and no temporary file behind.
 pub fn write(path: &Path, share: &UserShare) -> Result<(), CliError> {
+    write_secret(path, share.expose())
+}
+
+/// Replace `path` with the secret `text` the same way (0600, atomic, synced): share files and
+/// session files.
+pub fn write_secret(path: &Path, text: &str) -> Result<(), CliError> {
     let (mut f, tmp) = create_temp(path)?;
     let io = |e: std::io::Error| CliError::Io(format!("writing {}: {e}", path.display()));
     let written = f
-        .write_all(share.expose().as_bytes())
+        .write_all(text.as_bytes())
         .and_then(|_| f.sync_all())
         .and_then(|_| std::fs::rename(&tmp, path));
     if let Err(e) = written {

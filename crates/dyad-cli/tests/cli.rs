@@ -968,3 +968,154 @@ fn serve_prints_its_ceremony_key_and_a_client_pinned_to_another_is_refused() {
     assert!(r.fails_with_one_line().contains("different Dyad server"));
     server.stop();
 }
+
+/// `dyad login email` as a child: it sends the code, says so on stderr, then reads the code
+/// from standard input. The test reads the code from the outbox (as a developer would) once
+/// the child has said it was sent, and types it in.
+fn login_email(cwd: &Path, env: &[(&str, &str)], email: &str, session_file: &str) -> Value {
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "login",
+        "email",
+        "--email",
+        email,
+        "--session-file",
+        session_file,
+        "--json",
+    ])
+    .current_dir(cwd)
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    for v in SCRUB {
+        cmd.env_remove(v);
+    }
+    cmd.envs(env.iter().copied());
+    let mut child = cmd.spawn().expect("spawning dyad login");
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    err.read_line(&mut said).unwrap();
+    assert!(said.contains("code sent to"), "{said}");
+    let body: String = with_db(&cwd.join("data").join("dyad.db"), |pool| async move {
+        sqlx::query_scalar("SELECT body FROM outbox WHERE recipient = $1 ORDER BY id DESC LIMIT 1")
+            .bind(email)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    });
+    let code = body
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a code in the message")
+        .to_string();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{code}").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    assert!(out.status.success(), "login failed: {said}{rest}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_person_logs_in_claims_and_signs_from_the_command_line() {
+    let dir = dyad_test_support::private_tempdir();
+    let cwd = dir.path();
+    let server = Server::start(cwd);
+    let key = create_app(cwd, "shop");
+    let env = [("DYAD_URL", server.url.as_str()), ("DYAD_API_KEY", key.as_str())];
+    let person_env = [("DYAD_URL", server.url.as_str())];
+
+    // The app pregenerates and signs.
+    let created = dyad(
+        cwd,
+        &env,
+        &words("pregen create --email pat@example.com --type EVM --share-file app.share --json"),
+    )
+    .json();
+    let w = wallet(&created);
+    let out = dyad(
+        cwd,
+        &env,
+        &sign_args(&w.id.to_string(), "app.share", "--message", "app"),
+    )
+    .json();
+    verify_message(&w, b"app", &signature(&out, &w)).unwrap();
+    std::fs::copy(cwd.join("app.share"), cwd.join("person.share")).unwrap();
+
+    // The person logs in with the emailed code; the session file is private.
+    let login = login_email(cwd, &env, "pat@example.com", "pat.session");
+    assert_eq!(login["newUser"], json!(true), "{login}");
+    assert_eq!(mode(&cwd.join("pat.session")), 0o600);
+
+    // Claim: same address, new key version, a recovery secret, the share file rewritten.
+    let before = std::fs::read_to_string(cwd.join("person.share")).unwrap();
+    let claimed = dyad(
+        cwd,
+        &person_env,
+        &words("claim --share-file person.share --session-file pat.session --email pat@example.com --json"),
+    )
+    .json();
+    let c = &claimed["claimed"][0];
+    let now = wallet(&c["wallet"]);
+    assert_eq!(now.address, w.address);
+    assert_eq!((now.status, now.key_version), (WalletStatus::Claimed, 2));
+    assert!(
+        c["recoverySecret"].as_str().unwrap().starts_with("dyad_recovery_"),
+        "{claimed}"
+    );
+    assert_ne!(std::fs::read_to_string(cwd.join("person.share")).unwrap(), before);
+    assert_eq!(share_entries(&cwd.join("person.share"))[0]["keyVersion"], json!(2));
+
+    // The owner signs with the session; the standard verifier accepts it.
+    let id = w.id.to_string();
+    let mut owner_sign = sign_args(&id, "person.share", "--message", "mine").to_vec();
+    owner_sign.extend(["--session-file", "pat.session"]);
+    let out = dyad(cwd, &person_env, &owner_sign).json();
+    verify_message(&now, b"mine", &signature(&out, &now)).unwrap();
+    // The app's old share is refused, and so is the API key with the new share.
+    let e = dyad(cwd, &env, &sign_args(&id, "app.share", "--message", "app again"));
+    assert!(e.fails_with_one_line().contains("WALLET_CLAIMED"), "{}", e.stderr);
+    let e = dyad(cwd, &env, &sign_args(&id, "person.share", "--message", "app again"));
+    assert!(e.fails_with_one_line().contains("WALLET_CLAIMED"), "{}", e.stderr);
+
+    // The session refreshes, exports and imports; after logout it is refused.
+    dyad(
+        cwd,
+        &person_env,
+        &words("session refresh --session-file pat.session --json"),
+    )
+    .json();
+    let exported = dyad(cwd, &[], &words("session export --session-file pat.session"))
+        .ok()
+        .to_string();
+    let mut import = Command::new(BIN);
+    import
+        .args(["session", "import", "--session-file", "copy.session"])
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = import.spawn().unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(exported.as_bytes()).unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+    assert_eq!(mode(&cwd.join("copy.session")), 0o600);
+    dyad(
+        cwd,
+        &person_env,
+        &words("session logout --session-file pat.session --json"),
+    )
+    .json();
+    assert!(!cwd.join("pat.session").exists());
+    let mut copied_sign = sign_args(&id, "person.share", "--message", "after logout").to_vec();
+    copied_sign.extend(["--session-file", "copy.session"]);
+    let e = dyad(cwd, &person_env, &copied_sign);
+    assert!(e.fails_with_one_line().contains("SESSION_INVALID"), "{}", e.stderr);
+    server.stop();
+}
