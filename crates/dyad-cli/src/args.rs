@@ -249,8 +249,8 @@ pub struct Storage {
     pub database_url: Option<String>,
 }
 
-/// `dyad serve`.
-#[derive(Debug, Args)]
+/// `dyad serve`. `Debug` leaves the secrets out.
+#[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -258,6 +258,35 @@ pub struct ServeArgs {
     /// Storage.
     #[command(flatten)]
     pub storage: Storage,
+    /// How long a login session lives unless refreshed, in minutes.
+    #[arg(long, env = "DYAD_SESSION_TTL_MINUTES", default_value_t = 90)]
+    pub session_ttl_minutes: u64,
+    /// Send login codes by email through this SMTP server
+    /// (`smtp://user:pass@host:587?tls=required`, `smtps://…:465`). Without it codes go to the
+    /// outbox (a table, and a server-log line per message).
+    #[arg(long, env = "DYAD_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of login emails.
+    #[arg(long, env = "DYAD_SMTP_FROM", default_value = "Dyad <no-reply@localhost>")]
+    pub smtp_from: String,
+    /// Send login codes by SMS through this webhook (`POST {"to", "body"}`). Without it SMS
+    /// go to the outbox.
+    #[arg(long, env = "DYAD_SMS_WEBHOOK_URL")]
+    pub sms_webhook_url: Option<String>,
+    /// Bearer token for the SMS webhook.
+    #[arg(long, env = "DYAD_SMS_WEBHOOK_TOKEN", hide_env_values = true)]
+    pub sms_webhook_token: Option<String>,
+}
+
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("listen", &self.listen)
+            .field("storage", &self.storage)
+            .field("smtp", &self.smtp_url.is_some())
+            .field("sms_webhook_url", &self.sms_webhook_url)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `dyad demo`.

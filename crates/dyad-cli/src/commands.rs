@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use dyad_sdk::{Dyad, SdkError, WalletView};
+use dyad_server::notify::{Channels, Notifier, Outbox, SmsWebhook, Smtp};
 use dyad_server::{AppState, DataDir, MasterKey, ServerConfig, SqliteStore, Store};
 use serde_json::json;
 
@@ -11,7 +12,9 @@ use dyad_proto::{CeremonyKey, WalletType};
 use dyad_sdk::TransactionRequest;
 use dyad_types::hex0x;
 
-use crate::args::{AppCommand, Cli, Command, Conn, KeyCommand, PregenCommand, SignCommand, SignTarget, Storage};
+use crate::args::{
+    AppCommand, Cli, Command, Conn, KeyCommand, PregenCommand, ServeArgs, SignCommand, SignTarget, Storage,
+};
 use crate::{demo, output, people, share_file, CliError};
 
 /// Open the store and master key a storage argument names.
@@ -92,7 +95,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve(args) => {
             let (store, master) = open_storage(&args.storage).await?;
-            let state = AppState::new(store, &master, ServerConfig::default()).await?;
+            let config = ServerConfig {
+                session_ttl: std::time::Duration::from_secs(args.session_ttl_minutes.max(1) * 60),
+                ..ServerConfig::default()
+            };
+            let notifier = notifier(&args, &store)?;
+            let state = AppState::with_notifier(store, &master, config, notifier).await?;
             drop(master);
             let ceremony_key = state.ceremony_key.public();
             let server = dyad_server::spawn(state, &args.listen)
@@ -196,6 +204,20 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Session(cmd) => people::session(cmd, j).await,
         Command::Grant(cmd) => people::grant(cmd, j).await,
     }
+}
+
+/// Where login codes go: SMTP and the SMS webhook when configured, the outbox otherwise.
+fn notifier(args: &ServeArgs, store: &Arc<dyn Store>) -> Result<Arc<dyn Notifier>, CliError> {
+    let outbox: Arc<dyn Notifier> = Arc::new(Outbox::new(store.clone()));
+    let email: Arc<dyn Notifier> = match &args.smtp_url {
+        Some(url) => Arc::new(Smtp::from_url(url, &args.smtp_from).map_err(|e| CliError::Usage(e.0))?),
+        None => outbox.clone(),
+    };
+    let sms: Arc<dyn Notifier> = match &args.sms_webhook_url {
+        Some(url) => Arc::new(SmsWebhook::new(url, args.sms_webhook_token.clone()).map_err(|e| CliError::Usage(e.0))?),
+        None => outbox,
+    };
+    Ok(Arc::new(Channels { email, sms }))
 }
 
 fn on_off(b: bool) -> String {

@@ -53,6 +53,19 @@ impl TestServer {
         .await
     }
 
+    /// A server that delivers login codes through `notifier` instead of the outbox.
+    pub async fn start_with_notifier(notifier: Arc<dyn dyad_server::notify::Notifier>) -> Self {
+        let dir = private_tempdir();
+        let data = DataDir::new(dir.path()).unwrap();
+        let store = data.open_store().await.unwrap();
+        let master = data.master_key_from_env_or_file().unwrap();
+        let state = AppState::with_notifier(store.clone(), &master, ServerConfig::default(), notifier)
+            .await
+            .unwrap();
+        let server = dyad_server::spawn(state, "127.0.0.1:0").await.unwrap();
+        Self { server, store, dir }
+    }
+
     pub async fn start_with(config: ServerConfig) -> Self {
         let dir = private_tempdir();
         let (server, store) = serve_with(dir.path(), config).await;
