@@ -380,3 +380,168 @@ async fn a_claim_cut_short_leaves_the_old_pair_and_a_finished_one_the_new_pair_a
     }
     server.shutdown().await.unwrap();
 }
+
+/// A server on a runtime of its own, so that the test can kill it: dropping the runtime stops
+/// every task at its next await, mid-ceremony, without a graceful shutdown (open transactions
+/// roll back as their connections drop, as when a process dies).
+struct Killable {
+    url: String,
+    kill: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Killable {
+    fn start(dir: &std::path::Path) -> Self {
+        let dir = dir.to_path_buf();
+        let (url_tx, url_rx) = std::sync::mpsc::channel();
+        let (kill_tx, kill_rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            let server = rt.block_on(support::serve(&dir)).0;
+            url_tx.send(server.url()).unwrap();
+            let _ = kill_rx.recv();
+            std::mem::forget(server);
+            rt.shutdown_background();
+        });
+        let url = url_rx.recv().unwrap();
+        Self {
+            url,
+            kill: Some(kill_tx),
+            thread: Some(thread),
+        }
+    }
+
+    fn kill(mut self) {
+        drop(self.kill.take());
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+/// Where the hand-driven claim below is when the server is killed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum KillAt {
+    /// During the refresh (after its first round).
+    InRefresh,
+    /// After the test signature of the new pair, before the recovery secret is read.
+    AfterTestSignature,
+    /// Right after the client's confirmation (the commit may or may not have happened).
+    AfterConfirm,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_in_the_middle_of_a_claim_leaves_the_old_pair_or_the_new_pair_working() {
+    for at in [KillAt::InRefresh, KillAt::AfterTestSignature, KillAt::AfterConfirm] {
+        let dir = dyad_test_support::private_tempdir();
+        let server = Killable::start(dir.path());
+        let store = dyad_server::DataDir::new(dir.path())
+            .unwrap()
+            .open_store()
+            .await
+            .unwrap();
+        let (_, api_key) = dyad_server::api_key::create_app(store.as_ref(), "shop", dyad_proto::Environment::Beta)
+            .await
+            .unwrap();
+        let key = api_key.expose().to_string();
+        let app = Dyad::new(&server.url, &key);
+        let w = app
+            .create_pregen_wallet(WalletType::Evm, &email("hal@example.com"))
+            .await
+            .unwrap();
+        let share = app.get_user_share().unwrap();
+        let person = Dyad::new(&server.url, &key);
+        person.start_email_login("hal@example.com").await.unwrap();
+        let outbox = store.outbox().await.unwrap();
+        let code: String = outbox[0]
+            .body
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|s| s.len() == 6)
+            .unwrap()
+            .into();
+        person.verify_email_login("hal@example.com", &code).await.unwrap();
+        let token = session_token(&person.export_session().unwrap());
+
+        // The claim, by hand, up to the kill.
+        let loaded = UserShare::decode(share.expose()).unwrap().remove(0);
+        let resp = reqwest::Client::new()
+            .post(format!("{}/v1/wallets/{}/claim", server.url, w.id))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let ticket: CeremonyTicket = resp.json().await.unwrap();
+        let mut m = Manual::connect(&server.url, &ticket).await;
+        let script = Claim::new(Role::User, &ticket.ceremony_id, &loaded.share);
+        let mut new_share = None;
+        if at == KillAt::InRefresh {
+            let (_machine, _last) = m
+                .run_until_last(script.refresh(Arc::clone(&loaded.share))().unwrap())
+                .await;
+        } else {
+            let refreshed = m.run(script.refresh(Arc::clone(&loaded.share))().unwrap()).await;
+            let (test, start) = script.test_signature(refreshed).unwrap();
+            let signature = m.run(start().unwrap()).await;
+            new_share = Some(test.verify(&signature).unwrap().into_share());
+            if at == KillAt::AfterConfirm {
+                assert!(matches!(m.recv().await, Some(Frame::Recovery(_))));
+                m.send(&Frame::Confirm).await;
+            }
+        }
+        server.kill();
+        drop(m);
+        drop(store);
+
+        // Restarted: the dead process's lease and claim hold expire on their own; let them.
+        let (server, store) = support::serve(dir.path()).await;
+        let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("dyad.db").display()))
+            .await
+            .unwrap();
+        sqlx::query("UPDATE wallets SET lease_until = 0, claiming_until = NULL")
+            .execute(&db)
+            .await
+            .unwrap();
+        let now = store.wallet_by_id(w.id).await.unwrap().unwrap();
+        let url = server.url();
+        match now.key_version {
+            1 => {
+                // Not committed: the app's pair signs.
+                let app = Dyad::new(&url, &key);
+                app.set_user_share(share.expose()).await.unwrap();
+                let s = app.sign_message(w.id, b"old pair").await.unwrap();
+                verify_message(&w, b"old pair", &s.signature).unwrap();
+            }
+            2 => {
+                // Committed: the old cloud share is gone and the new pair signs as the owner.
+                assert_eq!(at, KillAt::AfterConfirm, "a commit before the confirmation");
+                let shares: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cloud_shares WHERE key_version = 1")
+                    .fetch_one(&db)
+                    .await
+                    .unwrap();
+                assert_eq!(shares, 0);
+                let new_share = new_share.as_ref().unwrap();
+                let resp = reqwest::Client::new()
+                    .post(format!("{url}/v1/wallets/{}/sign-message", w.id))
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({ "messageBase64": base64::engine::general_purpose::STANDARD.encode(b"new pair") }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status().as_u16(), 201);
+                let ticket: CeremonyTicket = resp.json().await.unwrap();
+                let mut m = Manual::connect(&url, &ticket).await;
+                let input = dyad_chains::message_sign_input(WalletType::Evm, &w.address, b"new pair").unwrap();
+                let sid = dyad_proto::session_id(&ticket.ceremony_id, dyad_proto::Run::Sign);
+                let sig = m.run(dyad_mpc::Sign::start(new_share, &sid, &input).unwrap()).await;
+                assert!(new_share.public_key().verify(&input, &sig).is_ok());
+            }
+            v => panic!("key version {v} after a kill at {at:?}"),
+        }
+        db.close().await;
+        server.shutdown().await.unwrap();
+    }
+}

@@ -727,12 +727,35 @@ async fn the_database_holds_no_plaintext_share() {
     dyad.update_pregen_wallet_identifier(wallets[1].id, &email("moved@example.com"))
         .await
         .unwrap();
+    // The person claims the EVM wallet: its new shares, the session and the recovery secret
+    // must not be stored either.
+    let person = t.person(&key, "secret@example.com").await;
+    person
+        .set_user_share(dyad.get_user_share().unwrap().expose())
+        .await
+        .unwrap();
+    let claimed = person.claim_pregen_wallets(None).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    person.sign_message(wallets[0].id, b"leave traces").await.unwrap();
+    let exported = person.export_session().unwrap();
+    let token: serde_json::Value = serde_json::from_str(&exported).unwrap();
+    let token = token["session"].as_str().unwrap().to_string();
+    let recovery = claimed[0].recovery_secret.expose().to_string();
 
     // What must not be stored anywhere, in any form (name, bytes).
     let mut secrets: Vec<(String, Vec<u8>)> = Vec::new();
     // The user side: each share's secret scalar and its whole encoding, from the share string
     // the app holds; and that string itself, whole and per wallet.
-    let share_string = dyad.get_user_share().unwrap();
+    let share_string = person.get_user_share().unwrap();
+    let old_user = dyad_sdk::UserShare::decode(dyad.get_user_share().unwrap().expose()).unwrap();
+    secrets.push((
+        "old EVM user scalar".into(),
+        old_user[0].share.danger_secret_scalar().to_vec(),
+    ));
+    secrets.push(("session token".into(), token.as_bytes().to_vec()));
+    secrets.push(("recovery secret".into(), recovery.as_bytes().to_vec()));
+    let recovery_hex = recovery.strip_prefix("dyad_recovery_").unwrap();
+    secrets.push(("recovery secret bytes".into(), hex::decode(recovery_hex).unwrap()));
     for w in dyad_sdk::UserShare::decode(share_string.expose()).unwrap() {
         let ty = w.view.wallet_type;
         secrets.push((format!("{ty} user scalar"), w.share.danger_secret_scalar().to_vec()));
@@ -772,7 +795,7 @@ async fn the_database_holds_no_plaintext_share() {
             secrets.push((format!("{name}, reversed"), bytes));
         }
     }
-    assert_eq!(secrets.len(), 4 * 2 + 1 + 2 + 3 + 4);
+    assert_eq!(secrets.len(), 4 + 4 * 2 + 1 + 2 + 3 + 5);
 
     let mut scanned = Vec::new();
     for entry in std::fs::read_dir(t.data_dir()).unwrap() {

@@ -208,8 +208,8 @@ impl TestServer {
         assert_eq!(after, want, "{what} changed the database");
     }
 
-    /// The cloud share of `wallet` at key version 1, opened with the master key file, as only
-    /// the server can.
+    /// The cloud share of `wallet` at its current key version, opened with the master key
+    /// file, as only the server can.
     pub async fn cloud_share(&self, wallet: WalletId) -> (KeyShare, Vec<u8>) {
         let db = self.db().await;
         let master = dyad_server::MasterKey::from_file(&self.data_dir().join("master.key")).unwrap();
@@ -218,14 +218,16 @@ impl TestServer {
             .await
             .unwrap();
         let data_key = master.unwrap_data_key(1, &wrapped).unwrap();
-        let sealed: Vec<u8> =
-            sqlx::query_scalar("SELECT sealed FROM cloud_shares WHERE wallet_id = $1 AND key_version = 1")
-                .bind(wallet.to_string())
-                .fetch_one(&db)
-                .await
-                .unwrap();
+        let (sealed, version): (Vec<u8>, i64) = sqlx::query_as(
+            "SELECT s.sealed, s.key_version FROM cloud_shares s JOIN wallets w ON w.id = s.wallet_id \
+             AND w.key_version = s.key_version WHERE s.wallet_id = $1",
+        )
+        .bind(wallet.to_string())
+        .fetch_one(&db)
+        .await
+        .unwrap();
         db.close().await;
-        let plain = data_key.open_share(&wallet, 1, &sealed).unwrap();
+        let plain = data_key.open_share(&wallet, version as u32, &sealed).unwrap();
         (KeyShare::from_bytes(&plain).unwrap(), plain.to_vec())
     }
 
