@@ -179,3 +179,50 @@ async fn a_logged_in_person_links_another_identifier_and_custom_ids_are_the_apps
     let e = c1.verify_email_login("oli@example.com", &c).await.unwrap_err();
     assert_eq!(code(&e), Some(ErrorCode::IdentifierInUse), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_login_requests_get_codes_and_write_nothing() {
+    let t = TestServer::start_without_reaping().await;
+    let key = t.app("shop").await;
+    let counts = || async {
+        let mut out = Vec::new();
+        for table in ["users", "user_identifiers", "auth_sessions", "otp_challenges", "outbox", "grants"] {
+            out.push(t.count(&format!("SELECT COUNT(*) FROM {table}")).await);
+        }
+        out
+    };
+    let before = counts().await;
+    let http = reqwest::Client::new();
+    let cases: &[(&str, &str, Option<&str>, u16, &str)] = &[
+        ("/v1/auth/email/start", "{not json", Some(&key), 400, "INVALID_JSON"),
+        ("/v1/auth/email/start", r#"{"email":"a@b.c","extra":1}"#, Some(&key), 400, "INVALID_REQUEST"),
+        ("/v1/auth/email/start", r#"{"email":"not an email"}"#, Some(&key), 400, "INVALID_IDENTIFIER"),
+        ("/v1/auth/phone/start", r#"{"phone":"12"}"#, Some(&key), 400, "INVALID_IDENTIFIER"),
+        ("/v1/auth/email/start", r#"{"email":"a@example.com"}"#, None, 401, "UNAUTHENTICATED"),
+        ("/v1/auth/email/verify", r#"{"email":"a@example.com","code":"123456"}"#, Some(&key), 401, "CODE_INVALID"),
+        ("/v1/auth/email/verify", r#"{"email":"a@example.com"}"#, Some(&key), 400, "INVALID_REQUEST"),
+        ("/v1/auth/custom", r#"{"customId":""}"#, Some(&key), 400, "INVALID_IDENTIFIER"),
+        ("/v1/auth/custom", r#"{"customId":"u1"}"#, Some("dyad_beta_0000000000000000_00"), 401, "UNAUTHENTICATED"),
+        ("/v1/grants", r#"{"operations":["message"]}"#, Some(&key), 401, "SESSION_INVALID"),
+    ];
+    for (path, body, api_key, status, code) in cases {
+        let mut req = http
+            .post(format!("{}{path}", t.url()))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(k) = api_key {
+            req = req.header("x-api-key", *k);
+        }
+        let r = req.send().await.unwrap();
+        expect_error(r, *status, code).await;
+    }
+    // A claim without a session, and with a made-up one.
+    let r = http
+        .post(format!("{}/v1/wallets/{}/claim", t.url(), uuid::Uuid::new_v4()))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 401, "SESSION_INVALID").await;
+    assert_eq!(counts().await, before);
+}
