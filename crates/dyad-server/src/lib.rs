@@ -1,12 +1,14 @@
 //! The Dyad server: the cloud party of every 2-of-2 wallet.
 //!
-//! It authenticates apps by API key, starts ceremonies (key generation, signing) through REST,
+//! It authenticates apps by API key and people by session (logins in [`auth`]), starts
+//! ceremonies (key generation, signing, claiming) through REST,
 //! runs the cloud side of each over one Noise-encrypted WebSocket, keeps cloud shares sealed at
 //! rest behind the [`store::Store`] trait (SQLite by default), and writes an audit entry for every
 //! create, identifier change and signature.
 //!
 //! Layers, top to bottom: `routes` (HTTP ↔ domain calls) and `ceremony` (WebSocket ↔ protocol
-//! runs) call the flows — [`keygen`], [`signing`], [`pregen`], [`api_key`] — which decide, audit
+//! runs) call the flows — [`keygen`], [`signing`], [`pregen`], [`claim`], [`grant`], [`auth`],
+//! [`api_key`] — which decide, audit
 //! and persist through [`store::Store`] on the [`model`]. Errors follow the layers: the store
 //! answers [`StoreError`], start-up [`SetupError`], sealing [`seal::SealError`], the flows
 //! [`ServerError`]; only `error.rs` maps them to HTTP.
