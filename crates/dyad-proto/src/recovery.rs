@@ -16,15 +16,9 @@ impl RecoverySecret {
 
     /// 256 bits from the operating system.
     pub fn random() -> Self {
+        use rand_core::RngCore;
         let mut b = Zeroizing::new([0u8; 32]);
-        b[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-        b[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-        // uuid v4 fixes 6 bits of each half; hash the 244 random bits into 256 uniform ones.
-        use sha2::Digest;
-        let mut h = sha2::Sha256::new();
-        h.update(b"dyad/v1/recovery-secret");
-        h.update(&b[..]);
-        b.copy_from_slice(&h.finalize());
+        rand_core::OsRng.fill_bytes(&mut b[..]);
         Self(b)
     }
 
