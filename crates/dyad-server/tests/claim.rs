@@ -545,3 +545,178 @@ async fn a_server_killed_in_the_middle_of_a_claim_leaves_the_old_pair_or_the_new
         server.shutdown().await.unwrap();
     }
 }
+
+/// A reverse proxy in front of a server that, on each ceremony WebSocket, loses every message
+/// the server sends once the client has sent `client_messages` (for a claim, counting the
+/// handshake, the refresh and test-signature rounds and `Confirm`: the server's `Done`), and
+/// then, if `rest_down_after`, stops answering REST calls too.
+#[derive(Clone)]
+struct LossyProxy {
+    upstream: String,
+    client_messages: usize,
+    rest_down_after: bool,
+    rest_down: Arc<std::sync::atomic::AtomicBool>,
+    http: reqwest::Client,
+}
+
+impl LossyProxy {
+    async fn start(upstream: String, client_messages: usize, rest_down_after: bool) -> String {
+        use axum::routing::{any, get};
+        let proxy = LossyProxy {
+            upstream,
+            client_messages,
+            rest_down_after,
+            rest_down: Arc::default(),
+            http: reqwest::Client::new(),
+        };
+        let app = axum::Router::new()
+            .route("/v1/ceremonies/{id}", get(Self::ceremony))
+            .fallback(any(Self::rest))
+            .with_state(proxy);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    }
+
+    async fn rest(
+        axum::extract::State(p): axum::extract::State<LossyProxy>,
+        req: axum::extract::Request,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        if p.rest_down.load(std::sync::atomic::Ordering::SeqCst) {
+            return axum::http::StatusCode::BAD_GATEWAY.into_response();
+        }
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let mut out = p.http.request(parts.method.clone(), format!("{}{path}", p.upstream));
+        for name in ["x-api-key", "authorization", "dyad-key-version", "content-type"] {
+            if let Some(v) = parts.headers.get(name) {
+                out = out.header(name, v.as_bytes());
+            }
+        }
+        let resp = out.body(body.to_vec()).send().await.unwrap();
+        let status = resp.status();
+        let bytes = resp.bytes().await.unwrap();
+        (status, [("content-type", "application/json")], bytes).into_response()
+    }
+
+    async fn ceremony(
+        axum::extract::State(p): axum::extract::State<LossyProxy>,
+        axum::extract::Path(id): axum::extract::Path<String>,
+        ws: axum::extract::ws::WebSocketUpgrade,
+    ) -> axum::response::Response {
+        use axum::extract::ws::Message as AxMessage;
+        use futures_util::{SinkExt, StreamExt};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio_tungstenite::tungstenite::Message as TMessage;
+        let url = format!("{}/v1/ceremonies/{id}", p.upstream.replace("http://", "ws://"));
+        ws.on_upgrade(move |client| async move {
+            let (upstream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+            let (mut up_tx, mut up_rx) = upstream.split();
+            let (mut cl_tx, mut cl_rx) = client.split();
+            let sent = Arc::new(AtomicUsize::new(0));
+            let counted = sent.clone();
+            let to_server = async move {
+                while let Some(Ok(AxMessage::Binary(b))) = cl_rx.next().await {
+                    // Counted before it goes on: the server's answer to it comes after.
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    if up_tx.send(TMessage::Binary(b.to_vec().into())).await.is_err() {
+                        break;
+                    }
+                }
+                // Keep the server's side open until it closes.
+                std::future::pending::<()>().await;
+            };
+            let to_client = async move {
+                while let Some(Ok(msg)) = up_rx.next().await {
+                    if let TMessage::Binary(b) = msg {
+                        if sent.load(Ordering::SeqCst) >= p.client_messages {
+                            if p.rest_down_after {
+                                p.rest_down.store(true, Ordering::SeqCst);
+                            }
+                            continue;
+                        }
+                        if cl_tx.send(AxMessage::Binary(b.to_vec().into())).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                let _ = cl_tx.close().await;
+            };
+            tokio::select! { _ = to_server => {}, _ = to_client => {} }
+        })
+    }
+}
+
+/// Client messages of a claim: the handshake, the refresh's and the test signature's rounds
+/// (FROST 2 + 2, DKLs 3 + 3), and `Confirm`.
+const FROST_CLAIM_MESSAGES: usize = 1 + 2 + 2 + 1;
+const DKLS_CLAIM_MESSAGES: usize = 1 + 3 + 3 + 1;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_lost_the_claims_last_message_finishes_by_reading_the_wallet_back() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let app = Dyad::new(&t.url(), &key);
+    let w = app
+        .create_pregen_wallet(WalletType::Solana, &email("ivy@example.com"))
+        .await
+        .unwrap();
+    let share = app.get_user_share().unwrap();
+    let logged_in = t.person(&key, "ivy@example.com").await;
+    let session = logged_in.export_session().unwrap();
+
+    // The `Done` is lost; the server is still reachable: the client reads the wallet back and
+    // finishes with the new share.
+    let proxy = LossyProxy::start(t.url(), FROST_CLAIM_MESSAGES, false).await;
+    let person = Dyad::new(&proxy, &key);
+    person.import_session(&session).unwrap();
+    person.set_user_share(share.expose()).await.unwrap();
+    let claimed = person.claim_pregen_wallets(None).await.unwrap();
+    assert_eq!(claimed[0].wallet.key_version, 2);
+    let direct = Dyad::new(&t.url(), &key);
+    direct.import_session(&session).unwrap();
+    direct
+        .set_user_share(person.get_user_share().unwrap().expose())
+        .await
+        .unwrap();
+    let s = direct.sign_message(w.id, b"finished").await.unwrap();
+    verify_message(&w, b"finished", &s.signature).unwrap();
+
+    // Another wallet; this time the server cannot be asked afterwards either: the client keeps
+    // both shares (in its share string too), and the next claim call finishes it.
+    let app2 = Dyad::new(&t.url(), &key);
+    let w2 = app2
+        .create_pregen_wallet(WalletType::Evm, &email("ivy@example.com"))
+        .await
+        .unwrap();
+    let proxy = LossyProxy::start(t.url(), DKLS_CLAIM_MESSAGES, true).await;
+    let cut_off = Dyad::new(&proxy, &key);
+    cut_off.import_session(&session).unwrap();
+    cut_off
+        .set_user_share(app2.get_user_share().unwrap().expose())
+        .await
+        .unwrap();
+    let e = cut_off.claim_pregen_wallets(None).await.unwrap_err();
+    assert!(
+        matches!(e, SdkError::ClaimUnconfirmed { wallet_id, .. } if wallet_id == w2.id),
+        "{e}"
+    );
+    assert!(cut_off.loaded_wallets()[0].status == WalletStatus::Pregen);
+    // The share string carries the pending claim; a fresh client resumes it.
+    let saved = cut_off.get_user_share().unwrap();
+    let resumed = Dyad::new(&t.url(), &key);
+    resumed.import_session(&session).unwrap();
+    resumed.set_user_share(saved.expose()).await.unwrap();
+    let done = resumed
+        .claim_pregen_wallets(Some(&email("ivy@example.com")))
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!((done[0].wallet.id, done[0].wallet.key_version), (w2.id, 2));
+    let s = resumed.sign_message(w2.id, b"resumed").await.unwrap();
+    verify_message(&w2, b"resumed", &s.signature).unwrap();
+    assert_eq!(t.audited("wallet.claimed").await, 2);
+}

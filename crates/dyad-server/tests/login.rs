@@ -186,7 +186,14 @@ async fn bad_login_requests_get_codes_and_write_nothing() {
     let key = t.app("shop").await;
     let counts = || async {
         let mut out = Vec::new();
-        for table in ["users", "user_identifiers", "auth_sessions", "otp_challenges", "outbox", "grants"] {
+        for table in [
+            "users",
+            "user_identifiers",
+            "auth_sessions",
+            "otp_challenges",
+            "outbox",
+            "grants",
+        ] {
             out.push(t.count(&format!("SELECT COUNT(*) FROM {table}")).await);
         }
         out
@@ -195,15 +202,69 @@ async fn bad_login_requests_get_codes_and_write_nothing() {
     let http = reqwest::Client::new();
     let cases: &[(&str, &str, Option<&str>, u16, &str)] = &[
         ("/v1/auth/email/start", "{not json", Some(&key), 400, "INVALID_JSON"),
-        ("/v1/auth/email/start", r#"{"email":"a@b.c","extra":1}"#, Some(&key), 400, "INVALID_REQUEST"),
-        ("/v1/auth/email/start", r#"{"email":"not an email"}"#, Some(&key), 400, "INVALID_IDENTIFIER"),
-        ("/v1/auth/phone/start", r#"{"phone":"12"}"#, Some(&key), 400, "INVALID_IDENTIFIER"),
-        ("/v1/auth/email/start", r#"{"email":"a@example.com"}"#, None, 401, "UNAUTHENTICATED"),
-        ("/v1/auth/email/verify", r#"{"email":"a@example.com","code":"123456"}"#, Some(&key), 401, "CODE_INVALID"),
-        ("/v1/auth/email/verify", r#"{"email":"a@example.com"}"#, Some(&key), 400, "INVALID_REQUEST"),
-        ("/v1/auth/custom", r#"{"customId":""}"#, Some(&key), 400, "INVALID_IDENTIFIER"),
-        ("/v1/auth/custom", r#"{"customId":"u1"}"#, Some("dyad_beta_0000000000000000_00"), 401, "UNAUTHENTICATED"),
-        ("/v1/grants", r#"{"operations":["message"]}"#, Some(&key), 401, "SESSION_INVALID"),
+        (
+            "/v1/auth/email/start",
+            r#"{"email":"a@b.c","extra":1}"#,
+            Some(&key),
+            400,
+            "INVALID_REQUEST",
+        ),
+        (
+            "/v1/auth/email/start",
+            r#"{"email":"not an email"}"#,
+            Some(&key),
+            400,
+            "INVALID_IDENTIFIER",
+        ),
+        (
+            "/v1/auth/phone/start",
+            r#"{"phone":"12"}"#,
+            Some(&key),
+            400,
+            "INVALID_IDENTIFIER",
+        ),
+        (
+            "/v1/auth/email/start",
+            r#"{"email":"a@example.com"}"#,
+            None,
+            401,
+            "UNAUTHENTICATED",
+        ),
+        (
+            "/v1/auth/email/verify",
+            r#"{"email":"a@example.com","code":"123456"}"#,
+            Some(&key),
+            401,
+            "CODE_INVALID",
+        ),
+        (
+            "/v1/auth/email/verify",
+            r#"{"email":"a@example.com"}"#,
+            Some(&key),
+            400,
+            "INVALID_REQUEST",
+        ),
+        (
+            "/v1/auth/custom",
+            r#"{"customId":""}"#,
+            Some(&key),
+            400,
+            "INVALID_IDENTIFIER",
+        ),
+        (
+            "/v1/auth/custom",
+            r#"{"customId":"u1"}"#,
+            Some("dyad_beta_0000000000000000_00"),
+            401,
+            "UNAUTHENTICATED",
+        ),
+        (
+            "/v1/grants",
+            r#"{"operations":["message"]}"#,
+            Some(&key),
+            401,
+            "SESSION_INVALID",
+        ),
     ];
     for (path, body, api_key, status, code) in cases {
         let mut req = http
