@@ -93,10 +93,10 @@ pub enum LoginCommand {
     },
 }
 
-/// At most one identifier.
+/// One identifier (at most one; the commands that need one say so when none is given).
 #[derive(Debug, Args)]
 #[group(required = false, multiple = false)]
-pub struct OptionalIdentifier {
+pub struct Identifier {
     /// Email address.
     #[arg(long)]
     pub email: Option<String>,
@@ -120,9 +120,15 @@ pub struct OptionalIdentifier {
     pub custom_id: Option<String>,
 }
 
-impl OptionalIdentifier {
+impl Identifier {
+    /// The parsed, normalised identifier, which must be given.
+    pub fn parse(&self) -> Result<PregenId, CliError> {
+        self.parse_optional()?
+            .ok_or_else(|| CliError::Usage("give one identifier, e.g. --email".into()))
+    }
+
     /// The identifier, if one was given.
-    pub fn parse(&self) -> Result<Option<PregenId>, CliError> {
+    pub fn parse_optional(&self) -> Result<Option<PregenId>, CliError> {
         let pairs = [
             ("email", &self.email),
             ("phone", &self.phone),
@@ -153,7 +159,7 @@ pub struct ClaimArgs {
     pub session_file: PathBuf,
     /// Claim only the wallets of this identifier.
     #[command(flatten)]
-    pub id: OptionalIdentifier,
+    pub id: Identifier,
 }
 
 /// `dyad session …`.
@@ -399,53 +405,6 @@ impl std::fmt::Debug for Conn {
             .field("url", &self.url)
             .field("server_key", &self.server_key)
             .finish_non_exhaustive()
-    }
-}
-
-/// Exactly one identifier.
-#[derive(Debug, Args)]
-#[group(required = true, multiple = false)]
-pub struct Identifier {
-    /// Email address.
-    #[arg(long)]
-    pub email: Option<String>,
-    /// Phone number (E.164).
-    #[arg(long)]
-    pub phone: Option<String>,
-    /// Telegram user id.
-    #[arg(long)]
-    pub telegram_user_id: Option<String>,
-    /// Farcaster username.
-    #[arg(long)]
-    pub farcaster_username: Option<String>,
-    /// X username.
-    #[arg(long)]
-    pub x_username: Option<String>,
-    /// Discord username.
-    #[arg(long)]
-    pub discord_username: Option<String>,
-    /// Your own id.
-    #[arg(long)]
-    pub custom_id: Option<String>,
-}
-
-impl Identifier {
-    /// The parsed, normalised identifier.
-    pub fn parse(&self) -> Result<PregenId, CliError> {
-        let pairs = [
-            ("email", &self.email),
-            ("phone", &self.phone),
-            ("telegramUserId", &self.telegram_user_id),
-            ("farcasterUsername", &self.farcaster_username),
-            ("xUsername", &self.x_username),
-            ("discordUsername", &self.discord_username),
-            ("customId", &self.custom_id),
-        ];
-        let (kind, value) = pairs
-            .iter()
-            .find_map(|(k, v)| v.as_ref().map(|v| (*k, v)))
-            .ok_or_else(|| CliError::Usage("give one identifier, e.g. --email".into()))?;
-        PregenId::parse(kind, value).map_err(|e| CliError::Usage(e.to_string()))
     }
 }
 

@@ -119,7 +119,7 @@ pub async fn claim(args: ClaimArgs, j: bool) -> Result<(), CliError> {
     let dyad = with_session(&args.conn, &args.session_file)?;
     load_share(&dyad, &args.share_file, true).await?;
     share_file::check_writable(&args.share_file)?;
-    let result = dyad.claim_pregen_wallets(args.id.parse()?.as_ref()).await;
+    let result = dyad.claim_pregen_wallets(args.id.parse_optional()?.as_ref()).await;
     // Whatever was claimed (or is pending) must reach the file before anything is reported.
     save_share(&dyad, &args.share_file)?;
     let claimed = result?;

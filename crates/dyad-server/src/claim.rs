@@ -128,16 +128,7 @@ pub async fn ready(state: &AppState, record: &CeremonyRecord) -> Result<Ready, S
     if state.leases.is_locked_here(wallet.id) {
         return Err(ServerError::WalletLocked);
     }
-    let sealed = state
-        .store
-        .cloud_share(wallet.id, wallet.key_version)
-        .await?
-        .ok_or_else(|| ServerError::Internal("wallet without a cloud share".into()))?;
-    let plain = state
-        .data_key
-        .open_share(&wallet.id, wallet.key_version, &sealed.sealed)?;
-    let share =
-        KeyShare::from_bytes(&plain).map_err(|_| ServerError::Internal("stored cloud share does not parse".into()))?;
+    let share = crate::share::open(state, &wallet).await?;
     Ok(Ready { wallet, user, share })
 }
 

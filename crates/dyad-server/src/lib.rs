@@ -33,6 +33,7 @@ pub mod pregen;
 pub mod routes;
 pub mod seal;
 pub mod setup;
+pub mod share;
 pub mod signing;
 pub mod state;
 pub mod store;

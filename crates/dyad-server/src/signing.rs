@@ -188,16 +188,7 @@ pub async fn ready(
             "the request no longer decodes to what was authorised; start a new one".into(),
         ));
     }
-    let sealed = state
-        .store
-        .cloud_share(wallet.id, wallet.key_version)
-        .await?
-        .ok_or_else(|| ServerError::Internal("wallet without a cloud share".into()))?;
-    let plain = state
-        .data_key
-        .open_share(&wallet.id, wallet.key_version, &sealed.sealed)?;
-    let share =
-        KeyShare::from_bytes(&plain).map_err(|_| ServerError::Internal("stored cloud share does not parse".into()))?;
+    let share = crate::share::open(state, &wallet).await?;
     Ok(Ready {
         wallet,
         input: prepared.input,

@@ -84,6 +84,36 @@ pub async fn run(state: AppState, id: CeremonyId, record: CeremonyRecord, socket
 /// A lease outlives the longest a ceremony holding it can run by this much.
 const LEASE_MARGIN: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// Wait for the wallet's lease (bounded by the turn wait, and by `wait_until`); then the
+/// ceremony gets a deadline of its own. A ceremony that did not get its turn is recorded as
+/// failed, with the error the peer is to be told.
+async fn take_turn(
+    state: &AppState,
+    id: &CeremonyId,
+    record: &CeremonyRecord,
+    channel: &mut CeremonyChannel<AxumSocket>,
+    wait_until: Instant,
+) -> Result<crate::lease::LeaseGuard, ServerError> {
+    let hold_for = state.config.ceremony_deadline + GOODBYE + LEASE_MARGIN;
+    let wait_until = wait_until.min(Instant::now() + state.config.turn_wait);
+    match state
+        .leases
+        .acquire(&state.store, record.wallet_id, hold_for, wait_until)
+        .await
+    {
+        Ok(lease) => {
+            // Only waiting for the client is cut short by the deadline: a frame that arrived is
+            // always processed, so a cheat found in it is acted on.
+            channel.set_deadline(Instant::now() + state.config.ceremony_deadline);
+            Ok(lease)
+        }
+        Err(e) => {
+            fail(state, id, record, &e).await;
+            Err(e)
+        }
+    }
+}
+
 /// Wait for the wallet's lease (bounded by the turn wait), then sign with a deadline of its
 /// own. The outcome is recorded before the lease goes back: the signature's audit entry, the
 /// failure's, or the lock after a cheating peer. Gives what the peer is to be told.
@@ -95,22 +125,10 @@ async fn sign_in_turn(
     channel: &mut CeremonyChannel<AxumSocket>,
     wait_until: Instant,
 ) -> Option<ServerError> {
-    let hold_for = state.config.ceremony_deadline + GOODBYE + LEASE_MARGIN;
-    let wait_until = wait_until.min(Instant::now() + state.config.turn_wait);
-    let lease = match state
-        .leases
-        .acquire(&state.store, record.wallet_id, hold_for, wait_until)
-        .await
-    {
+    let lease = match take_turn(state, id, record, channel, wait_until).await {
         Ok(lease) => lease,
-        Err(e) => {
-            fail(state, id, record, &e).await;
-            return Some(e);
-        }
+        Err(e) => return Some(e),
     };
-    // Only waiting for the client is cut short by the deadline: a frame that arrived is always
-    // processed, so a cheat found in it is acted on.
-    channel.set_deadline(Instant::now() + state.config.ceremony_deadline);
     match sign::run(state, id, record, authorised, channel).await {
         sign::Ended::Decided(decided) => {
             let finished = clock::now_micros();
@@ -156,20 +174,10 @@ async fn claim_in_turn(
     channel: &mut CeremonyChannel<AxumSocket>,
     wait_until: Instant,
 ) -> Option<ServerError> {
-    let hold_for = state.config.ceremony_deadline + GOODBYE + LEASE_MARGIN;
-    let wait_until = wait_until.min(Instant::now() + state.config.turn_wait);
-    let lease = match state
-        .leases
-        .acquire(&state.store, record.wallet_id, hold_for, wait_until)
-        .await
-    {
+    let lease = match take_turn(state, id, record, channel, wait_until).await {
         Ok(lease) => lease,
-        Err(e) => {
-            fail(state, id, record, &e).await;
-            return Some(e);
-        }
+        Err(e) => return Some(e),
     };
-    channel.set_deadline(Instant::now() + state.config.ceremony_deadline);
     match claim::run(state, id, record, channel).await {
         claim::Ended::Committed(wallet) => {
             lease.release().await;

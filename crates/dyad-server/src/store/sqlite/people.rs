@@ -70,7 +70,9 @@ impl SqliteStore {
     ) -> StoreResult<LoginOutcome> {
         let v = &login.identifier;
         let env = login.environment.as_str();
-        let mut tx = self.pool.begin().await?;
+        // Reads first, then writes: take the write lock at BEGIN, or a concurrent writer makes
+        // the upgrade fail at once (SQLITE_BUSY) instead of waiting its turn.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let found: Option<String> = sqlx::query_scalar(
             "SELECT user_id FROM user_identifiers WHERE environment = $1 AND kind = $2 AND value = $3 AND app_id = $4",
         )
@@ -223,7 +225,8 @@ impl SqliteStore {
         limits: &CodeLimits,
         audit: &AuditRecord,
     ) -> StoreResult<CodeStart> {
-        let mut tx = self.pool.begin().await?;
+        // The limits are counted and the code stored under one write lock (see `login_tx`).
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let for_identifier: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM otp_challenges WHERE environment = $1 AND kind = $2 AND value = $3 AND created_at > $4",
         )
