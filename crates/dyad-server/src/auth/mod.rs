@@ -76,6 +76,7 @@ pub async fn verified(
         },
     };
     let kind = identifier.id.kind();
+    let proved = identifier.id.clone();
     let entries = move |user: UserId, outcome: LoginOutcome| -> Vec<AuditRecord> {
         let mut out = Vec::new();
         match outcome {
@@ -115,6 +116,7 @@ pub async fn verified(
     Ok(LoginResponse {
         session: token,
         new_user: matches!(outcome, LoginOutcome::Created(_)),
+        identifier: proved,
         view: session::view(&person),
     })
 }
