@@ -282,6 +282,9 @@ pub struct ServeArgs {
     /// Bearer token for the SMS webhook.
     #[arg(long, env = "DYAD_SMS_WEBHOOK_TOKEN", hide_env_values = true)]
     pub sms_webhook_token: Option<String>,
+    /// Login proofs.
+    #[command(flatten)]
+    pub logins: LoginArgs,
 }
 
 impl std::fmt::Debug for ServeArgs {
@@ -291,8 +294,56 @@ impl std::fmt::Debug for ServeArgs {
             .field("storage", &self.storage)
             .field("smtp", &self.smtp_url.is_some())
             .field("sms_webhook_url", &self.sms_webhook_url)
+            .field("logins", &self.logins)
             .finish_non_exhaustive()
     }
+}
+
+/// Which login proofs `dyad serve` accepts beyond one-time codes and custom ids: each is off
+/// unless configured. Secrets (the bot token, client secrets) come from a file or an
+/// environment variable, never from the command line, which every local user can read.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Telegram Login Widget: a file holding the bot's token (from @BotFather). Or set
+    /// DYAD_TELEGRAM_BOT_TOKEN.
+    #[arg(long, value_name = "FILE")]
+    pub telegram_bot_token_file: Option<PathBuf>,
+    /// The oldest Telegram login (its auth_date) accepted, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 24 * 3600)]
+    pub telegram_max_age: u64,
+    /// Discord OAuth: the application's client id (its secret from
+    /// --oauth-discord-client-secret-file or DYAD_OAUTH_DISCORD_CLIENT_SECRET). Discord's own
+    /// endpoints, scope `identify`.
+    #[arg(long, env = "DYAD_OAUTH_DISCORD_CLIENT_ID", value_name = "ID")]
+    pub oauth_discord_client_id: Option<String>,
+    /// A file holding the Discord client secret.
+    #[arg(long, value_name = "FILE")]
+    pub oauth_discord_client_secret_file: Option<PathBuf>,
+    /// X (Twitter) OAuth 2.0: the app's client id (its secret from
+    /// --oauth-x-client-secret-file or DYAD_OAUTH_X_CLIENT_SECRET). X's own endpoints, scopes
+    /// `users.read tweet.read`.
+    #[arg(long, env = "DYAD_OAUTH_X_CLIENT_ID", value_name = "ID")]
+    pub oauth_x_client_id: Option<String>,
+    /// A file holding the X client secret.
+    #[arg(long, value_name = "FILE")]
+    pub oauth_x_client_secret_file: Option<PathBuf>,
+    /// Sign In With Farcaster: the domain the messages must name (the app's web domain).
+    #[arg(
+        long,
+        env = "DYAD_FARCASTER_DOMAIN",
+        value_name = "DOMAIN",
+        requires = "farcaster_lookup_url"
+    )]
+    pub farcaster_domain: Option<String>,
+    /// The fid lookup Sign In With Farcaster asks: `GET {URL}/fid/{fid}` must answer
+    /// `{"username": "…", "custodyAddress": "0x…"}`.
+    #[arg(
+        long,
+        env = "DYAD_FARCASTER_LOOKUP_URL",
+        value_name = "URL",
+        requires = "farcaster_domain"
+    )]
+    pub farcaster_lookup_url: Option<String>,
 }
 
 /// `dyad demo`.

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use dyad_sdk::{Dyad, SdkError, WalletView};
+use dyad_server::config::{FarcasterConfig, OAuthClient, Secret, Url};
 use dyad_server::notify::{Channels, Notifier, Outbox, SmsWebhook, Smtp};
 use dyad_server::{AppState, DataDir, MasterKey, ServerConfig, SqliteStore, Store};
 use serde_json::json;
@@ -13,7 +14,7 @@ use dyad_sdk::TransactionRequest;
 use dyad_types::hex0x;
 
 use crate::args::{
-    AppCommand, Cli, Command, Conn, KeyCommand, PregenCommand, ServeArgs, SignCommand, SignTarget, Storage,
+    AppCommand, Cli, Command, Conn, KeyCommand, LoginArgs, PregenCommand, ServeArgs, SignCommand, SignTarget, Storage,
 };
 use crate::{demo, output, people, share_file, CliError};
 
@@ -38,6 +39,97 @@ pub async fn open_storage(storage: &Storage) -> Result<(Arc<dyn Store>, MasterKe
         }
     };
     Ok((store, master))
+}
+
+/// The server settings `dyad serve` runs with: the defaults, and the login proofs `logins`
+/// turns on. `env` reads an environment variable (a parameter, so tests need not set any).
+pub fn serve_config(logins: &LoginArgs, env: impl Fn(&str) -> Option<String>) -> Result<ServerConfig, CliError> {
+    let telegram_bot_token = secret(
+        logins.telegram_bot_token_file.as_deref(),
+        "DYAD_TELEGRAM_BOT_TOKEN",
+        &env,
+    )?;
+    let oauth = |id: &Option<String>, file: &Option<std::path::PathBuf>, env_name: &str, flag: &str| {
+        let secret = secret(file.as_deref(), env_name, &env)?;
+        match (id.as_deref().map(str::trim).filter(|i| !i.is_empty()), secret) {
+            (Some(id), Some(secret)) => Ok(Some((id.to_string(), secret))),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(CliError::Usage(format!(
+                "--oauth-{flag}-client-id needs the client secret: --oauth-{flag}-client-secret-file or {env_name}"
+            ))),
+            (None, Some(_)) => Err(CliError::Usage(format!(
+                "a {flag} client secret was given without --oauth-{flag}-client-id"
+            ))),
+        }
+    };
+    let oauth_discord = oauth(
+        &logins.oauth_discord_client_id,
+        &logins.oauth_discord_client_secret_file,
+        "DYAD_OAUTH_DISCORD_CLIENT_SECRET",
+        "discord",
+    )?
+    .map(|(id, secret)| OAuthClient::discord(id, secret));
+    let oauth_x = oauth(
+        &logins.oauth_x_client_id,
+        &logins.oauth_x_client_secret_file,
+        "DYAD_OAUTH_X_CLIENT_SECRET",
+        "x",
+    )?
+    .map(|(id, secret)| OAuthClient::x(id, secret));
+    let farcaster = match (&logins.farcaster_domain, &logins.farcaster_lookup_url) {
+        (Some(domain), Some(url)) => Some(FarcasterConfig {
+            domain: domain.trim().to_string(),
+            lookup_url: Url::parse(url.trim())
+                .map_err(|e| CliError::Usage(format!("--farcaster-lookup-url is not a URL: {e}")))?,
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(CliError::Usage(
+                "Sign In With Farcaster needs both --farcaster-domain and --farcaster-lookup-url".into(),
+            ))
+        }
+    };
+    Ok(ServerConfig {
+        telegram_bot_token,
+        telegram_max_age: std::time::Duration::from_secs(logins.telegram_max_age),
+        oauth_discord,
+        oauth_x,
+        farcaster,
+        ..ServerConfig::default()
+    })
+}
+
+/// A secret from `file` or the environment variable `env_name` (not both), without the
+/// newline an editor leaves at the end. The error names where it looked, never the secret.
+fn secret(
+    file: Option<&std::path::Path>,
+    env_name: &str,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<Secret>, CliError> {
+    let from_env = env(env_name)
+        .map(zeroize::Zeroizing::new)
+        .filter(|v| !v.trim().is_empty());
+    let (text, source) = match (file, from_env) {
+        (Some(path), Some(_)) => {
+            return Err(CliError::Usage(format!(
+                "give the secret in {} or in {env_name}, not both",
+                path.display()
+            )))
+        }
+        (Some(path), None) => (
+            zeroize::Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|e| CliError::Io(format!("reading {}: {e}", path.display())))?,
+            ),
+            path.display().to_string(),
+        ),
+        (None, Some(text)) => (text, env_name.to_string()),
+        (None, None) => return Ok(None),
+    };
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(CliError::Usage(format!("{source} is empty")));
+    }
+    Ok(Some(Secret::new(trimmed)))
 }
 
 fn client(conn: &Conn) -> Result<Dyad, CliError> {
@@ -97,7 +189,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let (store, master) = open_storage(&args.storage).await?;
             let config = ServerConfig {
                 session_ttl: std::time::Duration::from_secs(args.session_ttl_minutes.max(1) * 60),
-                ..ServerConfig::default()
+                ..serve_config(&args.logins, |name| std::env::var(name).ok())?
             };
             let notifier = notifier(&args, &store)?;
             let state = AppState::with_notifier(store, &master, config, notifier).await?;
@@ -448,4 +540,79 @@ async fn pregen(cmd: PregenCommand, j: bool) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn logins() -> LoginArgs {
+        LoginArgs {
+            telegram_bot_token_file: None,
+            telegram_max_age: 3600,
+            oauth_discord_client_id: None,
+            oauth_discord_client_secret_file: None,
+            oauth_x_client_id: None,
+            oauth_x_client_secret_file: None,
+            farcaster_domain: None,
+            farcaster_lookup_url: None,
+        }
+    }
+
+    #[test]
+    fn serve_turns_on_only_the_logins_it_is_given_secrets_from_files_or_the_environment() {
+        let none = |_: &str| None;
+        let off = serve_config(&logins(), none).unwrap();
+        assert!(off.telegram_bot_token.is_none() && off.oauth_discord.is_none() && off.farcaster.is_none());
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bot-token");
+        std::fs::write(&file, "123:bot-token-text\n").unwrap();
+        let args = LoginArgs {
+            telegram_bot_token_file: Some(file.clone()),
+            oauth_x_client_id: Some("x-id".into()),
+            farcaster_domain: Some("app.example".into()),
+            farcaster_lookup_url: Some("https://lookup.example/v1".into()),
+            ..logins()
+        };
+        let env = |name: &str| (name == "DYAD_OAUTH_X_CLIENT_SECRET").then(|| "x-secret-text".to_string());
+        let on = serve_config(&args, env).unwrap();
+        assert_eq!(
+            on.telegram_bot_token.as_ref().map(|t| t.expose()),
+            Some("123:bot-token-text")
+        );
+        assert_eq!(on.telegram_max_age.as_secs(), 3600);
+        let x = on.oauth_x.as_ref().unwrap();
+        assert_eq!(
+            (x.client_id.as_str(), x.client_secret.expose()),
+            ("x-id", "x-secret-text")
+        );
+        assert_eq!(
+            on.farcaster.as_ref().unwrap().lookup_url.as_str(),
+            "https://lookup.example/v1"
+        );
+        assert!(!format!("{on:?}").contains("secret-text") && !format!("{on:?}").contains("bot-token-text"));
+
+        // A client id without its secret, a secret given twice, an empty file: refused, and
+        // no error names a secret.
+        let no_secret = LoginArgs {
+            oauth_discord_client_id: Some("d-id".into()),
+            ..logins()
+        };
+        assert!(matches!(serve_config(&no_secret, none), Err(CliError::Usage(_))));
+        let twice = LoginArgs {
+            telegram_bot_token_file: Some(file),
+            ..logins()
+        };
+        let both = |name: &str| (name == "DYAD_TELEGRAM_BOT_TOKEN").then(|| "env-token-text".to_string());
+        let e = serve_config(&twice, both).unwrap_err().to_string();
+        assert!(e.contains("not both") && !e.contains("token-text"), "{e}");
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "\n").unwrap();
+        let empty_file = LoginArgs {
+            telegram_bot_token_file: Some(empty),
+            ..logins()
+        };
+        assert!(matches!(serve_config(&empty_file, none), Err(CliError::Usage(_))));
+    }
 }

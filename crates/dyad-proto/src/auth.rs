@@ -118,7 +118,113 @@ pub struct LoginResponse {
     pub session: SessionToken,
     /// Whether the login made a new account.
     pub new_user: bool,
+    /// The identifier this login proved (normalised), e.g. the `discordUsername` an OAuth login
+    /// verified, which the client could not know beforehand.
+    pub identifier: PregenId,
     /// The session.
     #[serde(flatten)]
     pub view: SessionView,
+}
+
+/// `POST /v1/auth/telegram`: what the Telegram Login Widget handed the page, as it handed it
+/// (`id`, `first_name`, `last_name`, `username`, `photo_url`, `auth_date`, `hash`). Kept as
+/// received: the server checks the hash over every field but `hash`, so a field dropped or
+/// renamed on the way would fail the check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TelegramLoginRequest {
+    /// The widget's data object.
+    pub widget_data: serde_json::Map<String, serde_json::Value>,
+}
+
+/// An OAuth 2.0 provider a person can log in with; its path segment is `discord` or `x`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OAuthProvider {
+    /// Discord: proves a `discordUsername`.
+    Discord,
+    /// X (Twitter): proves an `xUsername`.
+    X,
+}
+
+impl OAuthProvider {
+    /// Every provider.
+    pub const ALL: [OAuthProvider; 2] = [OAuthProvider::Discord, OAuthProvider::X];
+
+    /// The path segment and stored name (`discord`, `x`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OAuthProvider::Discord => "discord",
+            OAuthProvider::X => "x",
+        }
+    }
+
+    /// The provider a path segment names, if any.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+impl fmt::Display for OAuthProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `POST /v1/auth/oauth/{provider}/start`: where the provider sends the person back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OAuthStartRequest {
+    /// The redirect URI registered with the provider (absolute, `https`, or `http` for local
+    /// development). The provider redirects there with `code` and `state`.
+    pub redirect_uri: String,
+}
+
+/// What starting an OAuth login answers: send the person to `authorization_url`; when the
+/// provider redirects back, check its `state` is this one and finish with the `code`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthStarted {
+    /// The provider's authorization URL, with the state and the PKCE challenge in its query.
+    pub authorization_url: String,
+    /// The state the provider will send back; single use, valid 10 minutes.
+    pub state: String,
+}
+
+/// `POST /v1/auth/oauth/{provider}/finish`: what the provider's redirect carried.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OAuthFinishRequest {
+    /// The `state` of the redirect (the one `start` answered).
+    pub state: String,
+    /// The `code` of the redirect. Secret: redacted in `Debug`.
+    pub code: String,
+}
+
+impl fmt::Debug for OAuthFinishRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthFinishRequest")
+            .field("state", &self.state)
+            .field("code", &"..")
+            .finish()
+    }
+}
+
+/// What `POST /v1/auth/farcaster/nonce` answers: the nonce the Sign In With Farcaster message
+/// must carry (single use, valid 10 minutes, only through the app that asked for it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FarcasterNonce {
+    /// Alphanumeric.
+    pub nonce: String,
+}
+
+/// `POST /v1/auth/farcaster/verify`: a signed Sign In With Farcaster (EIP-4361) message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FarcasterVerifyRequest {
+    /// The message text exactly as signed.
+    pub message: String,
+    /// The custody address's EIP-191 signature of it: `0x` and 130 hex digits (`r ‖ s ‖ v`).
+    pub signature: String,
 }

@@ -80,6 +80,12 @@ pub enum ErrorCode {
     RateLimited,
     /// A login proof (Telegram hash, OAuth state, signed message, nonce) did not check out.
     LoginRejected,
+    /// This server does not take this kind of login (not configured by its operator, or an
+    /// unknown OAuth provider).
+    LoginMethodUnavailable,
+    /// The login provider (OAuth token or user info endpoint, Farcaster lookup) could not be
+    /// reached or answered something unusable; start the login again later.
+    LoginProviderUnavailable,
     /// The message could not be delivered (mail server or SMS webhook failed).
     DeliveryFailed,
     /// The session's person may not claim this wallet: its identifier is none of theirs.
@@ -136,6 +142,8 @@ impl ErrorCode {
             ErrorCode::CodeAttemptsExceeded => "CODE_ATTEMPTS_EXCEEDED",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::LoginRejected => "LOGIN_REJECTED",
+            ErrorCode::LoginMethodUnavailable => "LOGIN_METHOD_UNAVAILABLE",
+            ErrorCode::LoginProviderUnavailable => "LOGIN_PROVIDER_UNAVAILABLE",
             ErrorCode::DeliveryFailed => "DELIVERY_FAILED",
             ErrorCode::ClaimNotAllowed => "CLAIM_NOT_ALLOWED",
             ErrorCode::ClaimInProgress => "CLAIM_IN_PROGRESS",

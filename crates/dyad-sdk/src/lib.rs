@@ -46,7 +46,7 @@ use tokio::sync::OnceCell;
 
 pub use claim::ClaimedWallet;
 pub use dyad_chains::{CosmosSignMode, Digest, TransactionRequest, TxSummary};
-pub use dyad_proto::auth::{CodeSent, SessionView};
+pub use dyad_proto::auth::{CodeSent, OAuthProvider, OAuthStarted, SessionView};
 pub use dyad_proto::grant::{GrantRequest, GrantView, Operation};
 pub use dyad_proto::{CeremonyKey, ErrorCode, PregenId, WalletId, WalletStatus, WalletType, WalletView};
 pub use dyad_proto::{RecoverySecret, SessionToken};

@@ -1,11 +1,13 @@
 //! Logging a person in through an app (Para's `verifyEmail`, `verifyPhone`, … and sessions):
-//! one-time codes by email and phone, custom ids the app vouches for, and the session's own
-//! calls (refresh, logout, export, import). A login yields a session for the person in the app
+//! one-time codes by email and phone, custom ids the app vouches for, the Telegram Login
+//! Widget, OAuth with Discord and X, Sign In With Farcaster, and the session's own calls
+//! (refresh, logout, export, import). A login yields a session for the person in the app
 //! of this client's API key; from then on this client's calls act for the person.
 
 use dyad_proto::auth::{
-    CodeSent, CustomLoginRequest, EmailStartRequest, EmailVerifyRequest, LoginResponse, PhoneStartRequest,
-    PhoneVerifyRequest, SessionView,
+    CodeSent, CustomLoginRequest, EmailStartRequest, EmailVerifyRequest, FarcasterNonce, FarcasterVerifyRequest,
+    LoginResponse, OAuthFinishRequest, OAuthProvider, OAuthStartRequest, OAuthStarted, PhoneStartRequest,
+    PhoneVerifyRequest, SessionView, TelegramLoginRequest,
 };
 use dyad_proto::{PregenId, SessionToken};
 use reqwest::Method;
@@ -116,6 +118,105 @@ impl Dyad {
         };
         let login = self.post_login("/v1/auth/custom", &body).await?;
         let id = PregenId::parse("customId", custom_id).map_err(|e| SdkError::InvalidInput(e.to_string()))?;
+        self.logged_in(login, &id, fetch_pregen_wallets_override).await
+    }
+
+    /// Log in with what the Telegram Login Widget handed the page (its data object, as is:
+    /// the server checks the bot's hash over every field).
+    pub async fn login_telegram(&self, widget_data: serde_json::Value) -> Result<LoggedIn, SdkError> {
+        self.login_telegram_with(widget_data, async |_: &PregenId| None).await
+    }
+
+    /// [`login_telegram`](Self::login_telegram) with a `fetch_pregen_wallets_override`.
+    pub async fn login_telegram_with(
+        &self,
+        widget_data: serde_json::Value,
+        fetch_pregen_wallets_override: impl AsyncFn(&PregenId) -> Option<String>,
+    ) -> Result<LoggedIn, SdkError> {
+        let serde_json::Value::Object(widget_data) = widget_data else {
+            return Err(SdkError::InvalidInput(
+                "the Telegram widget data must be a JSON object".into(),
+            ));
+        };
+        let body = TelegramLoginRequest { widget_data };
+        let login = self.post_login("/v1/auth/telegram", &body).await?;
+        let id = login.identifier.clone();
+        self.logged_in(login, &id, fetch_pregen_wallets_override).await
+    }
+
+    /// Start an OAuth login with `provider`: send the person to `authorization_url`; when the
+    /// provider redirects to `redirect_uri`, check its `state` is the one answered here and
+    /// call [`finish_oauth`](Self::finish_oauth) with its `code`.
+    pub async fn start_oauth(&self, provider: OAuthProvider, redirect_uri: &str) -> Result<OAuthStarted, SdkError> {
+        let body = OAuthStartRequest {
+            redirect_uri: redirect_uri.into(),
+        };
+        self.api
+            .call(
+                Method::POST,
+                &format!("/v1/auth/oauth/{provider}/start"),
+                &[],
+                Some(&body),
+            )
+            .await
+    }
+
+    /// Finish an OAuth login with the `state` and `code` the provider's redirect carried, and
+    /// load the session it opens (for the provider's username).
+    pub async fn finish_oauth(&self, provider: OAuthProvider, state: &str, code: &str) -> Result<LoggedIn, SdkError> {
+        self.finish_oauth_with(provider, state, code, async |_: &PregenId| None)
+            .await
+    }
+
+    /// [`finish_oauth`](Self::finish_oauth) with a `fetch_pregen_wallets_override`.
+    pub async fn finish_oauth_with(
+        &self,
+        provider: OAuthProvider,
+        state: &str,
+        code: &str,
+        fetch_pregen_wallets_override: impl AsyncFn(&PregenId) -> Option<String>,
+    ) -> Result<LoggedIn, SdkError> {
+        let body = OAuthFinishRequest {
+            state: state.into(),
+            code: code.into(),
+        };
+        let login = self
+            .post_login(&format!("/v1/auth/oauth/{provider}/finish"), &body)
+            .await?;
+        let id = login.identifier.clone();
+        self.logged_in(login, &id, fetch_pregen_wallets_override).await
+    }
+
+    /// A nonce for one Sign In With Farcaster message (single use, valid 10 minutes).
+    pub async fn farcaster_nonce(&self) -> Result<String, SdkError> {
+        let answer: FarcasterNonce = self
+            .api
+            .call::<(), _>(Method::POST, "/v1/auth/farcaster/nonce", &[], None)
+            .await?;
+        Ok(answer.nonce)
+    }
+
+    /// Log in with a Sign In With Farcaster message (carrying a
+    /// [`farcaster_nonce`](Self::farcaster_nonce)) and its custody signature (`0x` ‖ r ‖ s ‖ v),
+    /// as the Farcaster client returned them.
+    pub async fn login_farcaster(&self, message: &str, signature: &str) -> Result<LoggedIn, SdkError> {
+        self.login_farcaster_with(message, signature, async |_: &PregenId| None)
+            .await
+    }
+
+    /// [`login_farcaster`](Self::login_farcaster) with a `fetch_pregen_wallets_override`.
+    pub async fn login_farcaster_with(
+        &self,
+        message: &str,
+        signature: &str,
+        fetch_pregen_wallets_override: impl AsyncFn(&PregenId) -> Option<String>,
+    ) -> Result<LoggedIn, SdkError> {
+        let body = FarcasterVerifyRequest {
+            message: message.into(),
+            signature: signature.into(),
+        };
+        let login = self.post_login("/v1/auth/farcaster/verify", &body).await?;
+        let id = login.identifier.clone();
         self.logged_in(login, &id, fetch_pregen_wallets_override).await
     }
 

@@ -87,6 +87,13 @@ pub enum ServerError {
     /// A login proof did not check out.
     #[error("login refused: {0}")]
     LoginRejected(String),
+    /// This server does not take this kind of login (say which, and how an operator turns it on).
+    #[error("{0}")]
+    LoginMethodUnavailable(String),
+    /// The login provider failed or answered something unusable. The string never holds what
+    /// the provider sent (it may echo a code or a token).
+    #[error("the login provider failed: {0}")]
+    ProviderUnavailable(String),
     /// The person did not verify the wallet's identifier.
     #[error("this wallet is for an identifier you have not verified: log in with it (or link it) to claim the wallet")]
     ClaimNotAllowed,
@@ -157,6 +164,8 @@ impl ServerError {
             RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
             DeliveryFailed => (StatusCode::BAD_GATEWAY, ErrorCode::DeliveryFailed),
             LoginRejected(_) => (StatusCode::UNAUTHORIZED, ErrorCode::LoginRejected),
+            LoginMethodUnavailable(_) => (StatusCode::NOT_FOUND, ErrorCode::LoginMethodUnavailable),
+            ProviderUnavailable(_) => (StatusCode::BAD_GATEWAY, ErrorCode::LoginProviderUnavailable),
             ClaimNotAllowed => (StatusCode::FORBIDDEN, ErrorCode::ClaimNotAllowed),
             ClaimInProgress => (StatusCode::CONFLICT, ErrorCode::ClaimInProgress),
             AlreadyClaimed => (StatusCode::CONFLICT, ErrorCode::AlreadyClaimed),

@@ -42,6 +42,8 @@ const WRAPPING_LABEL: &[u8] = b"data-key-wrapping";
 const CEREMONY_LABEL: &[u8] = b"ceremony-static-key";
 /// HKDF label of the key one-time login codes are MACed with.
 const CODE_LABEL: &[u8] = b"one-time-codes";
+/// HKDF label of the key OAuth PKCE verifiers are derived with.
+const PKCE_LABEL: &[u8] = b"oauth-pkce-verifier";
 
 /// What data keys this version makes are wrapped with (stored beside each wrapped key).
 pub const WRAPPING: &str = "hkdf-sha256:data-key-wrapping";
@@ -146,6 +148,12 @@ impl MasterKey {
         CodeKey(self.subkey(CODE_LABEL))
     }
 
+    /// The key each OAuth login's PKCE verifier is derived with from its state, so the
+    /// database keeps no verifier at all (only the state's hash).
+    pub fn pkce_key(&self) -> PkceKey {
+        PkceKey(self.subkey(PKCE_LABEL))
+    }
+
     fn wrapping_cipher(&self) -> Aes256Gcm {
         Aes256Gcm::new((&*self.subkey(WRAPPING_LABEL)).into())
     }
@@ -217,6 +225,31 @@ impl CodeKey {
     pub fn matches(&self, challenge: &str, code: &str, stored: &[u8]) -> bool {
         use subtle::ConstantTimeEq;
         stored.len() == 32 && bool::from(self.mac(challenge, code).ct_eq(stored))
+    }
+}
+
+/// The HMAC-SHA256 key OAuth PKCE verifiers are derived with. Must not be logged.
+pub struct PkceKey(Zeroizing<[u8; 32]>);
+
+impl fmt::Debug for PkceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PkceKey(..)")
+    }
+}
+
+impl PkceKey {
+    /// The PKCE `code_verifier` of the OAuth login whose state is `state`: base64url (no
+    /// padding) of HMAC-SHA256(key, state), 43 characters as RFC 7636 asks. Only a holder of the
+    /// master key can compute it, so neither the state in the redirect URL nor a database
+    /// reader learns it. Secret until sent to the token endpoint.
+    pub fn verifier(&self, state: &str) -> Zeroizing<String> {
+        use base64::Engine;
+        use hmac::Mac;
+        let mut m = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0[..])
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        m.update(state.as_bytes());
+        let tag = Zeroizing::new(<[u8; 32]>::from(m.finalize().into_bytes()));
+        Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&tag[..]))
     }
 }
 
@@ -316,6 +349,14 @@ mod tests {
         let wrapping = *mk.subkey(WRAPPING_LABEL);
         let ceremony = mk.ceremony_key_secret();
         let codes = *mk.code_key().0;
+        let pkce = *mk.pkce_key().0;
+        for other in [wrapping, ceremony, codes, master] {
+            assert_ne!(pkce, other);
+        }
+        let verifier = mk.pkce_key().verifier("a-state");
+        assert_eq!(verifier.len(), 43);
+        assert_ne!(*verifier, *mk.pkce_key().verifier("another-state"));
+        assert_eq!(*verifier, *mk.pkce_key().verifier("a-state"));
         assert_ne!(wrapping, ceremony);
         assert_ne!(codes, wrapping);
         assert_ne!(codes, ceremony);

@@ -8,7 +8,7 @@ use crate::clock;
 use crate::config::ServerConfig;
 use crate::lease::Leases;
 use crate::notify::{Notifier, Outbox};
-use crate::seal::{CodeKey, DataKey, MasterKey, WRAPPING};
+use crate::seal::{CodeKey, DataKey, MasterKey, PkceKey, WRAPPING};
 use crate::setup::SetupError;
 use crate::store::{Store, StoredDataKey};
 
@@ -35,6 +35,11 @@ pub struct Inner {
     pub notifier: Arc<dyn Notifier>,
     /// MACs one-time codes.
     pub code_key: CodeKey,
+    /// Derives OAuth PKCE verifiers.
+    pub pkce_key: PkceKey,
+    /// Calls login providers (OAuth token and user info, the Farcaster lookup): bounded by
+    /// `provider_timeout`, never following a redirect.
+    pub http: reqwest::Client,
 }
 
 impl std::ops::Deref for AppState {
@@ -85,6 +90,14 @@ impl AppState {
             )));
         }
         let data_key = master.unwrap_data_key(DATA_KEY_ID, &stored.wrapped)?;
+        // A provider answering with a redirect is refused rather than followed: the token and
+        // user info requests carry credentials that must go to the configured URL only.
+        let http = reqwest::Client::builder()
+            .timeout(config.provider_timeout)
+            .connect_timeout(config.provider_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|_| SetupError::Config("the HTTP client for login providers could not be made"))?;
         let ceremony_key = ServerStaticKey::from_secret(master.ceremony_key_secret())
             .map_err(|e| SetupError::MasterKey(format!("deriving the ceremony key: {e}")))?;
         Ok(Self(Arc::new(Inner {
@@ -95,6 +108,8 @@ impl AppState {
             leases: Leases::default(),
             notifier,
             code_key: master.code_key(),
+            pkce_key: master.pkce_key(),
+            http,
         })))
     }
 

@@ -1,14 +1,22 @@
 //! People logging in, as flows: a verified proof of an identifier ([`code`] for email and phone
-//! one-time codes, [`custom`] for an id the app vouches for) opens a [`session`] for the person in
-//! the app the login went through. A person is made at their first verified login; a logged-in
-//! person who verifies another identifier links it to their account.
+//! one-time codes, [`custom`] for an id the app vouches for, [`telegram`] for the Telegram Login
+//! Widget, [`oauth`] for Discord and X, [`farcaster`] for Sign In With Farcaster) opens a
+//! [`session`] for the person in the app the login went through. A person is made at their
+//! first verified login; a logged-in person who verifies another identifier links it to their
+//! account.
 //!
 //! Nothing here ever stores a code or a token in clear: codes are kept as an HMAC under a key
-//! derived from the master key, tokens as their SHA-256.
+//! derived from the master key, tokens and OAuth states as their SHA-256. No proof's secret (a
+//! bot token, a client secret, a PKCE verifier, an authorization code, an access token) is ever
+//! put in a log line, an audit entry or an error message. A refused proof is audited
+//! `login.denied`, with the method and the refusal's code.
 
 pub mod code;
 pub mod custom;
+pub mod farcaster;
+pub mod oauth;
 pub mod session;
+pub mod telegram;
 
 use dyad_proto::auth::LoginResponse;
 use dyad_proto::UserId;
@@ -30,16 +38,43 @@ pub enum Method {
     PhoneCode,
     /// The app vouched (custom id).
     AppVouched,
+    /// The Telegram Login Widget's signed data.
+    TelegramWidget,
+    /// Discord, by OAuth 2.0 (authorization code with PKCE).
+    DiscordOAuth,
+    /// X (Twitter), by OAuth 2.0 (authorization code with PKCE).
+    XOAuth,
+    /// Sign In With Farcaster: a message signed by the fid's custody address.
+    Farcaster,
 }
 
 impl Method {
-    fn as_str(self) -> &'static str {
+    /// The name the audit log records.
+    pub fn as_str(self) -> &'static str {
         match self {
             Method::EmailCode => "email_code",
             Method::PhoneCode => "phone_code",
             Method::AppVouched => "app_vouched",
+            Method::TelegramWidget => "telegram_widget",
+            Method::DiscordOAuth => "discord_oauth",
+            Method::XOAuth => "x_oauth",
+            Method::Farcaster => "farcaster",
         }
     }
+}
+
+/// Audit a refused login proof (`login.denied`, with the method and the error's code) and hand
+/// back its error. The entry holds nothing the caller sent: a refused proof is not evidence of
+/// whom it names.
+pub(crate) async fn denied(state: &AppState, scope: Scope, method: Method, error: ServerError) -> ServerError {
+    let entry = audit::entry(
+        scope,
+        None,
+        AuditAction::LoginDenied,
+        json!({ "method": method.as_str(), "reason": error.body().code }),
+    );
+    audit::record_or_log(state.store.as_ref(), &entry).await;
+    error
 }
 
 /// Record a proved identifier: find or make the person (or link it to `linking`, the person
@@ -76,6 +111,7 @@ pub async fn verified(
         },
     };
     let kind = identifier.id.kind();
+    let proved = identifier.id.clone();
     let entries = move |user: UserId, outcome: LoginOutcome| -> Vec<AuditRecord> {
         let mut out = Vec::new();
         match outcome {
@@ -116,6 +152,7 @@ pub async fn verified(
     Ok(LoginResponse {
         session: token,
         new_user: matches!(outcome, LoginOutcome::Created(_)),
+        identifier: proved,
         view: session::view(&person),
     })
 }

@@ -1,5 +1,5 @@
 //! The server's domain model: tenants, apps, wallets (pending and live as distinct types),
-//! people (callers, persons, sessions) and ceremonies, as the flows (`keygen`, `signing`, `pregen`) use them and the store persists
+//! people (callers, persons, sessions, login proofs waiting for their second half) and ceremonies, as the flows (`keygen`, `signing`, `pregen`) use them and the store persists
 //! them. Nothing here knows HTTP or SQL.
 
 mod app;
@@ -7,6 +7,7 @@ mod ceremony;
 mod code;
 mod grant;
 mod person;
+mod proof;
 mod wallet;
 
 pub use app::{ApiKeyRecord, AppRecord, AppSettings};
@@ -14,6 +15,7 @@ pub use ceremony::{AuthorisedSign, CeremonyHash, CeremonyKind, CeremonyRecord};
 pub use code::{CodeChallenge, CodeLimits, CodeStart, OutboxMessage};
 pub use grant::Grant;
 pub use person::{Actor, Caller, Person, SessionRecord, UserRecord, VerifiedId};
+pub use proof::{NonceRecord, OAuthStateRecord};
 pub use wallet::{CreateOutcome, LiveStatus, PendingWallet, Wallet};
 
 use dyad_proto::{AppId, Environment};

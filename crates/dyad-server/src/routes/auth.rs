@@ -1,18 +1,20 @@
 //! Logging in over HTTP (`/v1/auth/…`): one-time codes by email and phone, app-vouched custom
-//! ids, and the session's own calls (read, refresh, end). Every login goes through an app's API
+//! ids, the Telegram Login Widget, OAuth with Discord and X, Sign In With Farcaster, and the
+//! session's own calls (read, refresh, end). Every login goes through an app's API
 //! key; a session sent along links the new identifier to that person.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use dyad_proto::auth::{
-    CodeSent, CustomLoginRequest, EmailStartRequest, EmailVerifyRequest, LoginResponse, PhoneStartRequest,
-    PhoneVerifyRequest, SessionView,
+    CodeSent, CustomLoginRequest, EmailStartRequest, EmailVerifyRequest, FarcasterNonce, FarcasterVerifyRequest,
+    LoginResponse, OAuthFinishRequest, OAuthStartRequest, OAuthStarted, PhoneStartRequest, PhoneVerifyRequest,
+    SessionView, TelegramLoginRequest,
 };
 
-use super::{parse_json, Auth, Body, ClientIp, SessionAuth};
+use super::{parse_json, Auth, Body, ClientIp, Segment, SessionAuth};
 use crate::auth::code::{self, CodeChannel};
-use crate::auth::{custom as custom_login, session as sessions};
+use crate::auth::{custom as custom_login, farcaster, oauth, session as sessions, telegram as telegram_login};
 use crate::error::ServerError;
 use crate::state::AppState;
 
@@ -87,6 +89,70 @@ pub async fn custom(
     let person = linking.as_ref().map(|s| &s.person);
     Ok(created(
         custom_login::login(&state, scope, &req.custom_id, person).await?,
+    ))
+}
+
+/// `POST /v1/auth/telegram {widgetData}`: the Telegram Login Widget's signed data.
+pub async fn telegram(
+    State(state): State<AppState>,
+    Auth(scope): Auth,
+    linking: Option<SessionAuth>,
+    Body(body): Body,
+) -> Login {
+    let req: TelegramLoginRequest = parse_json(&body)?;
+    let person = linking.as_ref().map(|s| &s.person);
+    Ok(created(
+        telegram_login::login(&state, scope, &req.widget_data, person).await?,
+    ))
+}
+
+/// `POST /v1/auth/oauth/{provider}/start {redirectUri}`: where to send the person.
+pub async fn oauth_start(
+    State(state): State<AppState>,
+    Auth(scope): Auth,
+    Segment(provider): Segment,
+    Body(body): Body,
+) -> Result<Json<OAuthStarted>, ServerError> {
+    let provider = oauth::provider(&provider)?;
+    let req: OAuthStartRequest = parse_json(&body)?;
+    Ok(Json(oauth::start(&state, scope, provider, &req.redirect_uri).await?))
+}
+
+/// `POST /v1/auth/oauth/{provider}/finish {state, code}`: what the provider's redirect carried.
+pub async fn oauth_finish(
+    State(state): State<AppState>,
+    Auth(scope): Auth,
+    Segment(provider): Segment,
+    linking: Option<SessionAuth>,
+    Body(body): Body,
+) -> Login {
+    let provider = oauth::provider(&provider)?;
+    let req: OAuthFinishRequest = parse_json(&body)?;
+    let person = linking.as_ref().map(|s| &s.person);
+    Ok(created(
+        oauth::finish(&state, scope, provider, &req.state, &req.code, person).await?,
+    ))
+}
+
+/// `POST /v1/auth/farcaster/nonce`: a nonce for one Sign In With Farcaster message.
+pub async fn farcaster_nonce(
+    State(state): State<AppState>,
+    Auth(scope): Auth,
+) -> Result<(StatusCode, Json<FarcasterNonce>), ServerError> {
+    Ok((StatusCode::CREATED, Json(farcaster::nonce(&state, scope).await?)))
+}
+
+/// `POST /v1/auth/farcaster/verify {message, signature}`: the signed message.
+pub async fn farcaster_verify(
+    State(state): State<AppState>,
+    Auth(scope): Auth,
+    linking: Option<SessionAuth>,
+    Body(body): Body,
+) -> Login {
+    let req: FarcasterVerifyRequest = parse_json(&body)?;
+    let person = linking.as_ref().map(|s| &s.person);
+    Ok(created(
+        farcaster::verify(&state, scope, &req.message, &req.signature, person).await?,
     ))
 }
 

@@ -13,8 +13,10 @@ use dyad_proto::{AppId, Environment, PregenId, UserId, WalletId};
 use crate::audit::AuditRecord;
 use crate::model::{
     ApiKeyRecord, AppRecord, AppSettings, CeremonyHash, CeremonyRecord, CodeChallenge, CodeLimits, CodeStart,
-    CreateOutcome, Grant, OutboxMessage, PendingWallet, Scope, SessionRecord, VerifiedId, Wallet,
+    CreateOutcome, Grant, NonceRecord, OAuthStateRecord, OutboxMessage, PendingWallet, Scope, SessionRecord,
+    VerifiedId, Wallet,
 };
+use dyad_proto::auth::OAuthProvider;
 
 /// What a storage call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -290,6 +292,23 @@ pub trait Store: Send + Sync + 'static {
     async fn write_outbox(&self, message: &OutboxMessage) -> StoreResult<()>;
     /// The outbox, oldest first.
     async fn outbox(&self) -> StoreResult<Vec<OutboxMessage>>;
+    /// Keep a started OAuth login until it is finished or expires.
+    async fn insert_oauth_state(&self, state: &OAuthStateRecord) -> StoreResult<()>;
+    /// Mark the OAuth login whose state hashes to `state_hash` finished and return it, if it
+    /// exists, is unfinished and unexpired at `now`, and was started through `scope`'s app for
+    /// `provider`; `None` otherwise (and then nothing changes). Exactly one caller can win.
+    async fn consume_oauth_state(
+        &self,
+        state_hash: &[u8; 32],
+        scope: Scope,
+        provider: OAuthProvider,
+        now: i64,
+    ) -> StoreResult<Option<OAuthStateRecord>>;
+    /// Keep an issued Sign In With Farcaster nonce until it is used or expires.
+    async fn insert_nonce(&self, nonce: &NonceRecord) -> StoreResult<()>;
+    /// Mark `nonce` used if it was issued through `scope`'s app, is unused and unexpired at
+    /// `now`; `false` otherwise. Exactly one caller can win.
+    async fn consume_nonce(&self, scope: Scope, nonce: &str, now: i64) -> StoreResult<bool>;
 
     /// Any live wallet by id, whatever its app (callers check what the caller may see).
     async fn wallet_by_id(&self, id: WalletId) -> StoreResult<Option<Wallet>>;
@@ -331,6 +350,7 @@ pub trait Store: Send + Sync + 'static {
     /// The audit log of a scope, oldest first.
     async fn audit_log(&self, scope: Scope) -> StoreResult<Vec<AuditRecord>>;
 
-    /// Delete spent and expired ceremonies and abandoned pending wallets.
+    /// Delete spent and expired ceremonies, OAuth states and nonces, and abandoned pending
+    /// wallets.
     async fn reap(&self, now: i64, abandoned: Abandoned) -> StoreResult<u64>;
 }

@@ -3,6 +3,7 @@
 mod grants;
 mod open;
 mod people;
+mod proofs;
 mod rows;
 
 use std::str::FromStr;
@@ -549,6 +550,28 @@ impl Store for SqliteStore {
         self.outbox_rows().await
     }
 
+    async fn insert_oauth_state(&self, state: &OAuthStateRecord) -> StoreResult<()> {
+        self.insert_oauth_state_row(state).await
+    }
+
+    async fn consume_oauth_state(
+        &self,
+        state_hash: &[u8; 32],
+        scope: Scope,
+        provider: OAuthProvider,
+        now: i64,
+    ) -> StoreResult<Option<OAuthStateRecord>> {
+        self.consume_oauth_state_row(state_hash, scope, provider, now).await
+    }
+
+    async fn insert_nonce(&self, nonce: &NonceRecord) -> StoreResult<()> {
+        self.insert_nonce_row(nonce).await
+    }
+
+    async fn consume_nonce(&self, scope: Scope, nonce: &str, now: i64) -> StoreResult<bool> {
+        self.consume_nonce_row(scope, nonce, now).await
+    }
+
     async fn wallet_by_id(&self, id: WalletId) -> StoreResult<Option<Wallet>> {
         let row = sqlx::query(&format!(
             "SELECT {WALLET_COLUMNS} FROM wallets WHERE id = $1 AND status <> 'pending'"
@@ -646,8 +669,9 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        let c = Self::reap_proofs(&mut tx, now).await?;
         tx.commit().await?;
-        Ok(a + b)
+        Ok(a + b + c)
     }
 }
 
