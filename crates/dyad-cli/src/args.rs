@@ -80,6 +80,41 @@ pub enum LoginCommand {
         #[arg(long)]
         session_file: PathBuf,
     },
+    /// Telegram Login Widget: the data the widget handed the page (JSON).
+    Telegram {
+        #[command(flatten)]
+        conn: Conn,
+        /// The widget's data: `{"id":…, "auth_date":…, "hash":"…", …}`.
+        #[arg(long)]
+        widget_data: String,
+        /// Where to write the session (0600).
+        #[arg(long)]
+        session_file: PathBuf,
+    },
+    /// Discord (OAuth 2.0 with PKCE): prints the authorization URL, waits for the provider's
+    /// redirect on a local port, and writes the session.
+    Discord(OAuthLoginArgs),
+    /// X (OAuth 2.0 with PKCE), as for Discord.
+    X(OAuthLoginArgs),
+    /// Print a Sign In With Farcaster nonce for the message to sign.
+    FarcasterNonce {
+        #[command(flatten)]
+        conn: Conn,
+    },
+    /// Sign In With Farcaster: the signed message (a file) and its signature.
+    Farcaster {
+        #[command(flatten)]
+        conn: Conn,
+        /// The EIP-4361 message, as signed.
+        #[arg(long)]
+        message_file: PathBuf,
+        /// The custody address's signature, 0x hex.
+        #[arg(long)]
+        signature: String,
+        /// Where to write the session (0600).
+        #[arg(long)]
+        session_file: PathBuf,
+    },
     /// The app vouches for its user `--custom-id` (needs the app's API key).
     Custom {
         #[command(flatten)]
@@ -91,6 +126,20 @@ pub enum LoginCommand {
         #[arg(long)]
         session_file: PathBuf,
     },
+}
+
+/// An OAuth login from the command line.
+#[derive(Debug, Args)]
+pub struct OAuthLoginArgs {
+    #[command(flatten)]
+    pub conn: Conn,
+    /// Where to write the session (0600).
+    #[arg(long)]
+    pub session_file: PathBuf,
+    /// The local port the provider redirects to (`http://127.0.0.1:PORT/callback`, which must
+    /// be registered with the provider); 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
 }
 
 /// One identifier (at most one; the commands that need one say so when none is given).

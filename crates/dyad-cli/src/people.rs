@@ -2,14 +2,14 @@
 //! `grant`. A session file holds exactly what `export_session` returns.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use dyad_proto::grant::GrantRequest;
-use dyad_sdk::{Dyad, LoggedIn};
+use dyad_sdk::{Dyad, LoggedIn, OAuthProvider};
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use crate::args::{ClaimArgs, Conn, GrantCommand, LoginCommand, SessionCommand};
+use crate::args::{ClaimArgs, Conn, GrantCommand, LoginCommand, OAuthLoginArgs, SessionCommand};
 use crate::commands::{client_for, load_share, save_share};
 use crate::{output, share_file, CliError};
 
@@ -99,6 +99,44 @@ pub async fn login(cmd: LoginCommand, j: bool) -> Result<(), CliError> {
             let code = read_code(sent.identifier.value())?;
             (dyad.verify_phone_login(&phone, &code).await?, session_file, dyad)
         }
+        LoginCommand::Telegram {
+            conn,
+            widget_data,
+            session_file,
+        } => {
+            let dyad = client_for(&conn, false)?;
+            share_file::check_writable(&session_file)?;
+            let data: serde_json::Value = serde_json::from_str(&widget_data)
+                .map_err(|e| CliError::Usage(format!("--widget-data is not JSON: {e}")))?;
+            (dyad.login_telegram(data).await?, session_file, dyad)
+        }
+        LoginCommand::Discord(args) => oauth(OAuthProvider::Discord, args).await?,
+        LoginCommand::X(args) => oauth(OAuthProvider::X, args).await?,
+        LoginCommand::FarcasterNonce { conn } => {
+            let nonce = client_for(&conn, false)?.farcaster_nonce().await?;
+            if j {
+                output::json(&json!({ "nonce": nonce }));
+            } else {
+                println!("{nonce}");
+            }
+            return Ok(());
+        }
+        LoginCommand::Farcaster {
+            conn,
+            message_file,
+            signature,
+            session_file,
+        } => {
+            let dyad = client_for(&conn, false)?;
+            share_file::check_writable(&session_file)?;
+            let message = std::fs::read_to_string(&message_file)
+                .map_err(|e| CliError::Io(format!("reading {}: {e}", message_file.display())))?;
+            (
+                dyad.login_farcaster(&message, signature.trim()).await?,
+                session_file,
+                dyad,
+            )
+        }
         LoginCommand::Custom {
             conn,
             custom_id,
@@ -112,6 +150,71 @@ pub async fn login(cmd: LoginCommand, j: bool) -> Result<(), CliError> {
     save_session(&dyad, &path)?;
     print_login(j, &login, &path);
     Ok(())
+}
+
+/// An OAuth login: start it, print the authorization URL, take the provider's redirect on a
+/// local port (one request), and finish it with the code.
+async fn oauth(provider: OAuthProvider, args: OAuthLoginArgs) -> Result<(LoggedIn, PathBuf, Dyad), CliError> {
+    let dyad = client_for(&args.conn, false)?;
+    share_file::check_writable(&args.session_file)?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .map_err(|e| CliError::Io(format!("listening on 127.0.0.1:{}: {e}", args.port)))?;
+    let port = listener.local_addr().map_err(|e| CliError::Io(e.to_string()))?.port();
+    let redirect_uri = format!("http://127.0.0.1:{port}/callback");
+    let started = dyad.start_oauth(provider, &redirect_uri).await?;
+    eprintln!("open this URL to log in with {provider}: {}", started.authorization_url);
+    eprintln!("waiting for the redirect to {redirect_uri}");
+    let (code, state) = redirect(&listener).await?;
+    if state != started.state {
+        return Err(CliError::Usage("the redirect carried another state: refused".into()));
+    }
+    let login = dyad.finish_oauth(provider, &state, &code).await?;
+    Ok((login, args.session_file, dyad))
+}
+
+/// The first request to `/callback` on `listener`: its `code` and `state`. Answers it with a
+/// line the browser shows.
+async fn redirect(listener: &tokio::net::TcpListener) -> Result<(Zeroizing<String>, String), CliError> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let deadline = std::time::Duration::from_secs(600);
+    loop {
+        let (sock, _) = tokio::time::timeout(deadline, listener.accept())
+            .await
+            .map_err(|_| CliError::Io("no redirect within 10 minutes".into()))?
+            .map_err(|e| CliError::Io(format!("accepting the redirect: {e}")))?;
+        let (read, mut write) = sock.into_split();
+        let mut line = String::new();
+        BufReader::new(read)
+            .read_line(&mut line)
+            .await
+            .map_err(|e| CliError::Io(format!("reading the redirect: {e}")))?;
+        // `GET /callback?code=…&state=… HTTP/1.1`
+        let target = line.split_whitespace().nth(1).unwrap_or("");
+        let Some(query) = target.strip_prefix("/callback?") else {
+            let _ = write
+                .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                .await;
+            continue;
+        };
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let body = "Dyad: you can close this window and go back to the terminal.";
+        let _ = write
+            .write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            )
+            .await;
+        return match (get("code"), get("state"), get("error")) {
+            (Some(code), Some(state), None) => Ok((Zeroizing::new(code), state)),
+            (_, _, Some(error)) => Err(CliError::Usage(format!("the provider refused the login: {error}"))),
+            _ => Err(CliError::Usage("the redirect carried no code".into())),
+        };
+    }
 }
 
 /// `dyad claim`.
