@@ -368,6 +368,10 @@ pub struct LoginArgs {
     /// A file holding the Discord client secret.
     #[arg(long, value_name = "FILE")]
     pub oauth_discord_client_secret_file: Option<PathBuf>,
+    /// Discord's endpoints instead of discord.com's: `AUTHORIZE_URL,TOKEN_URL,USERINFO_URL`
+    /// (a compatible provider, or a stand-in for tests).
+    #[arg(long, value_name = "URLS")]
+    pub oauth_discord_endpoints: Option<String>,
     /// X (Twitter) OAuth 2.0: the app's client id (its secret from
     /// --oauth-x-client-secret-file or DYAD_OAUTH_X_CLIENT_SECRET). X's own endpoints, scopes
     /// `users.read tweet.read`.
@@ -376,6 +380,9 @@ pub struct LoginArgs {
     /// A file holding the X client secret.
     #[arg(long, value_name = "FILE")]
     pub oauth_x_client_secret_file: Option<PathBuf>,
+    /// X's endpoints instead of x.com's: `AUTHORIZE_URL,TOKEN_URL,USERINFO_URL`.
+    #[arg(long, value_name = "URLS")]
+    pub oauth_x_endpoints: Option<String>,
     /// Sign In With Farcaster: the domain the messages must name (the app's web domain).
     #[arg(
         long,

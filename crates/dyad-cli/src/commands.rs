@@ -43,6 +43,27 @@ pub async fn open_storage(storage: &Storage) -> Result<(Arc<dyn Store>, MasterKe
 
 /// The server settings `dyad serve` runs with: the defaults, and the login proofs `logins`
 /// turns on. `env` reads an environment variable (a parameter, so tests need not set any).
+/// `client` with the endpoints `--oauth-{flag}-endpoints` names, if any.
+fn with_endpoints(mut client: OAuthClient, endpoints: Option<&str>, flag: &str) -> Result<OAuthClient, CliError> {
+    let Some(text) = endpoints else {
+        return Ok(client);
+    };
+    let urls: Vec<&str> = text.split(',').map(str::trim).collect();
+    let bad = || {
+        CliError::Usage(format!(
+            "--oauth-{flag}-endpoints takes AUTHORIZE_URL,TOKEN_URL,USERINFO_URL"
+        ))
+    };
+    let [authorize, token, userinfo] = urls.as_slice() else {
+        return Err(bad());
+    };
+    let parse = |u: &str| Url::parse(u).map_err(|_| bad());
+    client.authorize_url = parse(authorize)?;
+    client.token_url = parse(token)?;
+    client.userinfo_url = parse(userinfo)?;
+    Ok(client)
+}
+
 pub fn serve_config(logins: &LoginArgs, env: impl Fn(&str) -> Option<String>) -> Result<ServerConfig, CliError> {
     let telegram_bot_token = secret(
         logins.telegram_bot_token_file.as_deref(),
@@ -68,14 +89,18 @@ pub fn serve_config(logins: &LoginArgs, env: impl Fn(&str) -> Option<String>) ->
         "DYAD_OAUTH_DISCORD_CLIENT_SECRET",
         "discord",
     )?
-    .map(|(id, secret)| OAuthClient::discord(id, secret));
+    .map(|(id, secret)| OAuthClient::discord(id, secret))
+    .map(|c| with_endpoints(c, logins.oauth_discord_endpoints.as_deref(), "discord"))
+    .transpose()?;
     let oauth_x = oauth(
         &logins.oauth_x_client_id,
         &logins.oauth_x_client_secret_file,
         "DYAD_OAUTH_X_CLIENT_SECRET",
         "x",
     )?
-    .map(|(id, secret)| OAuthClient::x(id, secret));
+    .map(|(id, secret)| OAuthClient::x(id, secret))
+    .map(|c| with_endpoints(c, logins.oauth_x_endpoints.as_deref(), "x"))
+    .transpose()?;
     let farcaster = match (&logins.farcaster_domain, &logins.farcaster_lookup_url) {
         (Some(domain), Some(url)) => Some(FarcasterConfig {
             domain: domain.trim().to_string(),
@@ -552,8 +577,10 @@ mod tests {
             telegram_max_age: 3600,
             oauth_discord_client_id: None,
             oauth_discord_client_secret_file: None,
+            oauth_discord_endpoints: None,
             oauth_x_client_id: None,
             oauth_x_client_secret_file: None,
+            oauth_x_endpoints: None,
             farcaster_domain: None,
             farcaster_lookup_url: None,
         }

@@ -120,8 +120,14 @@ impl Server {
     /// `dyad serve --listen 127.0.0.1:0 --data-dir data` in `cwd`; the URL is read from the
     /// "dyad listening on …" line it prints on stderr.
     fn start(cwd: &Path) -> Self {
+        Self::start_with(cwd, &[])
+    }
+
+    /// [`start`](Self::start) with more `dyad serve` arguments.
+    fn start_with(cwd: &Path, extra: &[&str]) -> Self {
         let mut cmd = Command::new(BIN);
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"])
+            .args(extra)
             .current_dir(cwd)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -1117,5 +1123,204 @@ fn a_person_logs_in_claims_and_signs_from_the_command_line() {
     copied_sign.extend(["--session-file", "copy.session"]);
     let e = dyad(cwd, &person_env, &copied_sign);
     assert!(e.fails_with_one_line().contains("SESSION_INVALID"), "{}", e.stderr);
+    server.stop();
+}
+
+/// A Telegram Login Widget payload for user `id`, signed with the bot token `token` as
+/// Telegram's page script signs it (HMAC-SHA256 of the sorted fields under SHA-256(token)).
+fn telegram_widget(id: u64, token: &str) -> Value {
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let check = format!("auth_date={now}\nfirst_name=Pat\nid={id}");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&Sha256::digest(token.as_bytes())).unwrap();
+    mac.update(check.as_bytes());
+    json!({ "id": id, "first_name": "Pat", "auth_date": now, "hash": hex::encode(mac.finalize().into_bytes()) })
+}
+
+/// A stand-in OAuth 2.0 provider on port 0: `/authorize` redirects to the redirect URI with a
+/// code (keeping the PKCE challenge), `/token` answers a token only for the verifier of that
+/// challenge, `/userinfo` names `username`. Runs on a runtime of its own thread.
+fn oauth_provider(username: &'static str) -> String {
+    use axum::extract::{Form, Query};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::{IntoResponse, Redirect};
+    use axum::routing::{get, post};
+    use std::collections::HashMap;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let challenge: Arc<Mutex<Option<String>>> = Arc::default();
+            let kept = challenge.clone();
+            let app = axum::Router::new()
+                .route(
+                    "/authorize",
+                    get(move |Query(q): Query<HashMap<String, String>>| {
+                        let kept = kept.clone();
+                        async move {
+                            assert_eq!(q.get("code_challenge_method").map(String::as_str), Some("S256"));
+                            *kept.lock().unwrap() = q.get("code_challenge").cloned();
+                            let to = format!("{}?code=the-code&state={}", q["redirect_uri"], q["state"]);
+                            Redirect::to(&to)
+                        }
+                    }),
+                )
+                .route(
+                    "/token",
+                    post(move |Form(f): Form<HashMap<String, String>>| {
+                        let challenge = challenge.clone();
+                        async move {
+                            use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+                            use sha2::{Digest, Sha256};
+                            let verifier = f.get("code_verifier").cloned().unwrap_or_default();
+                            let derived = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+                            if f.get("code").map(String::as_str) != Some("the-code")
+                                || challenge.lock().unwrap().as_deref() != Some(derived.as_str())
+                            {
+                                return (StatusCode::BAD_REQUEST, axum::Json(json!({ "error": "invalid_grant" })))
+                                    .into_response();
+                            }
+                            axum::Json(json!({ "access_token": "tok", "token_type": "Bearer" })).into_response()
+                        }
+                    }),
+                )
+                .route(
+                    "/userinfo",
+                    get(move |h: HeaderMap| async move {
+                        if h.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer tok") {
+                            return StatusCode::UNAUTHORIZED.into_response();
+                        }
+                        axum::Json(json!({ "username": username })).into_response()
+                    }),
+                );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(format!("http://{}", listener.local_addr().unwrap())).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
+
+#[test]
+fn telegram_and_discord_logins_from_the_command_line() {
+    let dir = dyad_test_support::private_tempdir();
+    let cwd = dir.path();
+    std::fs::write(cwd.join("bot.token"), "123456:test-bot-token").unwrap();
+    std::fs::write(cwd.join("discord.secret"), "client-secret").unwrap();
+    let provider = oauth_provider("pat_discord");
+    let endpoints = format!("{provider}/authorize,{provider}/token,{provider}/userinfo");
+    let server = Server::start_with(
+        cwd,
+        &[
+            "--telegram-bot-token-file",
+            "bot.token",
+            "--oauth-discord-client-id",
+            "client-id",
+            "--oauth-discord-client-secret-file",
+            "discord.secret",
+            "--oauth-discord-endpoints",
+            &endpoints,
+        ],
+    );
+    let key = create_app(cwd, "shop");
+    let env = [("DYAD_URL", server.url.as_str()), ("DYAD_API_KEY", key.as_str())];
+
+    // Telegram: the widget's data logs in; the person claims the wallet made for their id.
+    let created = dyad(
+        cwd,
+        &env,
+        &words("pregen create --telegram-user-id 4242 --type SOLANA --share-file tg.share --json"),
+    )
+    .json();
+    let w = wallet(&created);
+    let data = telegram_widget(4242, "123456:test-bot-token").to_string();
+    let login = dyad(
+        cwd,
+        &env,
+        &[
+            "login",
+            "telegram",
+            "--widget-data",
+            &data,
+            "--session-file",
+            "tg.session",
+            "--json",
+        ],
+    )
+    .json();
+    assert_eq!(login["identifiers"], json!([{ "telegramUserId": "4242" }]), "{login}");
+    let claimed = dyad(
+        cwd,
+        &[("DYAD_URL", server.url.as_str())],
+        &words("claim --share-file tg.share --session-file tg.session --json"),
+    )
+    .json();
+    assert_eq!(wallet(&claimed["claimed"][0]["wallet"]).address, w.address);
+    // A forged hash is refused.
+    let mut forged = telegram_widget(4242, "another-token");
+    forged["first_name"] = json!("Pat");
+    let e = dyad(
+        cwd,
+        &env,
+        &[
+            "login",
+            "telegram",
+            "--widget-data",
+            &forged.to_string(),
+            "--session-file",
+            "x.session",
+        ],
+    );
+    assert!(e.fails_with_one_line().contains("LOGIN_REJECTED"), "{}", e.stderr);
+
+    // Discord: the CLI prints the authorization URL and waits on a local port; the "browser"
+    // follows it to the provider, whose redirect comes back to the CLI.
+    let mut cmd = Command::new(BIN);
+    cmd.args(["login", "discord", "--session-file", "d.session", "--json"])
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for v in SCRUB {
+        cmd.env_remove(v);
+    }
+    cmd.envs(env.iter().copied());
+    let mut child = cmd.spawn().unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let url = line.rsplit(": ").next().unwrap().trim().to_string();
+    assert!(url.starts_with(&provider), "{line}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .build()
+            .unwrap();
+        let page = browser.get(&url).send().await.unwrap();
+        assert!(page.status().is_success());
+        assert!(page.text().await.unwrap().contains("close this window"));
+    });
+    let out = child.wait_with_output().unwrap();
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    assert!(out.status.success(), "discord login failed: {line}{rest}");
+    let login: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        login["identifiers"],
+        json!([{ "discordUsername": "pat_discord" }]),
+        "{login}"
+    );
+    assert_eq!(mode(&cwd.join("d.session")), 0o600);
     server.stop();
 }
