@@ -1,4 +1,4 @@
-//! `dyad-bench`: what a ceremony costs through the service (SDK ↔ server over loopback
+//! `dyad-bench`: what a ceremony (key generation, signing, claiming) costs through the service (SDK ↔ server over loopback
 //! WebSocket + Noise, SQLite, sealing, audit) beside the raw library cost of the same protocol
 //! with both parties in one process. The service is measured twice, on a SQLite store with
 //! `synchronous=NORMAL` and with `synchronous=FULL` (what the server uses), each on a fresh data
@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dyad_mpc::{run_local, Digest, Dkg, Role, Scheme, SessionId, Sign, SignInput};
+use dyad_mpc::{run_local, Digest, Dkg, Refresh, Role, Scheme, SessionId, Sign, SignInput};
 use dyad_proto::{Environment, PregenId, WalletType};
 use dyad_sdk::Dyad;
 use dyad_server::store::Durability;
@@ -29,7 +29,7 @@ fn stats(mut v: Vec<Duration>) -> (f64, f64) {
     (median, ms(v[idx.saturating_sub(1).min(v.len() - 1)]))
 }
 
-fn raw(scheme: Scheme, runs: usize) -> (Vec<Duration>, Vec<Duration>) {
+fn raw(scheme: Scheme, runs: usize) -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
     let sid = SessionId::new([7u8; 32]);
     let mut dkg = Vec::new();
     let mut shares = None;
@@ -59,13 +59,25 @@ fn raw(scheme: Scheme, runs: usize) -> (Vec<Duration>, Vec<Duration>) {
         .expect("sign");
         sign.push(t.elapsed());
     }
-    (dkg, sign)
+    let mut refresh = Vec::new();
+    for i in 0..runs {
+        let sid = SessionId::new([100u8.wrapping_add(i as u8); 32]);
+        let t = Instant::now();
+        run_local(
+            Refresh::start(&a, &sid).expect("start"),
+            Refresh::start(&b, &sid).expect("start"),
+        )
+        .expect("refresh");
+        refresh.push(t.elapsed());
+    }
+    (dkg, sign, refresh)
 }
 
 /// Per wallet type: key generation and signing times through the service.
 struct ServiceRuns {
     dkg: Vec<Duration>,
     sign: Vec<Duration>,
+    claim: Vec<Duration>,
 }
 
 const TYPES: [(WalletType, Scheme); 2] = [(WalletType::Evm, Scheme::Dkls), (WalletType::Solana, Scheme::Frost)];
@@ -105,7 +117,20 @@ async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
             dyad.sign_message(ids[0], b"benchmark").await.expect("sign");
             sign.push(t.elapsed());
         }
-        out.push(ServiceRuns { dkg, sign });
+        // Each wallet claimed by its person (logged in by custom id, not timed): the complete
+        // refresh, the test signature of the new pair and the commit.
+        let share = dyad.get_user_share().expect("share");
+        let mut claim = Vec::new();
+        for i in 0..runs {
+            let person = Dyad::new(&server.url(), key.expose());
+            person.login_custom_id(&format!("bench-{wt}-{i}")).await.expect("login");
+            person.set_user_share(share.expose()).await.expect("share");
+            let t = Instant::now();
+            let claimed = person.claim_pregen_wallets(None).await.expect("claim");
+            claim.push(t.elapsed());
+            assert_eq!(claimed.len(), 1);
+        }
+        out.push(ServiceRuns { dkg, sign, claim });
     }
     let _ = server.shutdown().await;
     drop(store);
@@ -157,7 +182,7 @@ async fn main() {
     println!("{header}");
     println!("|---|{}---|", "---|".repeat(modes.len()));
     for (i, (_, scheme)) in TYPES.into_iter().enumerate() {
-        let (raw_dkg, raw_sign) = raw(scheme, runs);
+        let (raw_dkg, raw_sign, raw_refresh) = raw(scheme, runs);
         let dkg: Vec<String> = measured.iter().map(|m| cell(&m[i].dkg)).collect();
         let sign: Vec<String> = measured.iter().map(|m| cell(&m[i].sign)).collect();
         println!(
@@ -166,6 +191,12 @@ async fn main() {
             cell(&raw_dkg)
         );
         println!("| {scheme:?} sign | {} | {} |", sign.join(" | "), cell(&raw_sign));
+        let claim: Vec<String> = measured.iter().map(|m| cell(&m[i].claim)).collect();
+        println!(
+            "| {scheme:?} claim (refresh + test signature via service; raw: the refresh) | {} | {} |",
+            claim.join(" | "),
+            cell(&raw_refresh)
+        );
     }
     println!(
         "\nruns per row: {runs}; machine: {} cores",
