@@ -271,6 +271,13 @@ impl Dyad {
         share::encode(wallets.iter())
     }
 
+    /// The user share string of one loaded wallet (what a share vault keeps per wallet).
+    pub fn get_user_share_of(&self, wallet_id: WalletId) -> Result<UserShare, SdkError> {
+        let mut wallet = self.loaded_wallet(wallet_id)?;
+        wallet.server_misbehaved |= share_guard::is_retired(&wallet.server_key, wallet_id);
+        share::encode(std::iter::once(&wallet))
+    }
+
     /// Load a user share string (exactly what `get_user_share` returned), replacing whatever
     /// was loaded. Rejects malformed, truncated, foreign and other servers' shares.
     pub async fn set_user_share(&self, user_share: &str) -> Result<(), SdkError> {
