@@ -52,6 +52,9 @@ pub enum Command {
     /// Grants: let the app of a session use wallets of the person's.
     #[command(subcommand)]
     Grant(GrantCommand),
+    /// The share vault: user shares sealed under the app's key.
+    #[command(subcommand)]
+    Vault(VaultCommand),
 }
 
 /// `dyad login …`.
@@ -515,6 +518,70 @@ impl std::fmt::Debug for Conn {
     }
 }
 
+/// Where user shares are kept: a share file, or a share vault (`--vault`, sealed under
+/// `DYAD_VAULT_KEY` or `--vault-key-file`).
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false, id = "keep")]
+pub struct Keep {
+    /// File holding the user share (created 0600 if missing; wallets accumulate in it).
+    #[arg(long, group = "keep")]
+    pub share_file: Option<PathBuf>,
+    /// A share vault file instead (created 0600 if missing).
+    #[arg(long, group = "keep")]
+    pub vault: Option<PathBuf>,
+}
+
+/// The key of a `--vault`.
+#[derive(Debug, Args)]
+pub struct VaultKeyFile {
+    /// The vault key, base64 of 32 bytes, in a file (else DYAD_VAULT_KEY).
+    #[arg(long)]
+    pub vault_key_file: Option<PathBuf>,
+}
+
+/// A share vault and its key.
+#[derive(Debug, Args)]
+pub struct VaultArgs {
+    /// The vault file.
+    #[arg(long)]
+    pub vault: PathBuf,
+    /// The vault key, base64 of 32 bytes, in a file (else DYAD_VAULT_KEY).
+    #[arg(long)]
+    pub vault_key_file: Option<PathBuf>,
+}
+
+/// `dyad vault …`.
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// The vault's records (wallet, key version, type, identifier, address; never a share).
+    List {
+        #[command(flatten)]
+        vault: VaultArgs,
+    },
+    /// Print one wallet's share (secret), as `set_user_share` takes it.
+    Get {
+        #[command(flatten)]
+        vault: VaultArgs,
+        /// Wallet id.
+        #[arg(long, value_parser = parse_wallet)]
+        wallet: WalletId,
+    },
+    /// Print every record with its share (secret), one JSON object per line.
+    Export {
+        #[command(flatten)]
+        vault: VaultArgs,
+    },
+    /// Re-seal every share under the key in `--new-key-file` (a new random key is written there,
+    /// 0600, if the file does not exist); all or nothing.
+    Rekey {
+        #[command(flatten)]
+        vault: VaultArgs,
+        /// The new key's file.
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
+}
+
 /// `dyad pregen …`.
 #[derive(Debug, Subcommand)]
 pub enum PregenCommand {
@@ -537,9 +604,11 @@ pub enum PregenCommand {
         /// EVM, SOLANA, COSMOS or STELLAR.
         #[arg(long = "type", value_parser = parse_type)]
         wallet_type: WalletType,
-        /// File holding the user share (created 0600 if missing; wallets accumulate in it).
-        #[arg(long)]
-        share_file: PathBuf,
+        /// Where the new share goes.
+        #[command(flatten)]
+        keep: Keep,
+        #[command(flatten)]
+        vault_key: VaultKeyFile,
     },
     /// Pregenerate one wallet per type.
     CreatePerType {
@@ -550,9 +619,11 @@ pub enum PregenCommand {
         /// Comma-separated types.
         #[arg(long, value_delimiter = ',', value_parser = parse_type, required = true)]
         types: Vec<WalletType>,
-        /// File holding the user share.
-        #[arg(long)]
-        share_file: PathBuf,
+        /// Where the new shares go.
+        #[command(flatten)]
+        keep: Keep,
+        #[command(flatten)]
+        vault_key: VaultKeyFile,
     },
     /// List the wallets of an identifier.
     List {
@@ -634,9 +705,11 @@ pub struct SignTarget {
     /// Wallet id.
     #[arg(long, value_parser = parse_wallet)]
     pub wallet: WalletId,
-    /// File holding the user share.
-    #[arg(long)]
-    pub share_file: PathBuf,
+    /// Where the share is.
+    #[command(flatten)]
+    pub keep: Keep,
+    #[command(flatten)]
+    pub vault_key: VaultKeyFile,
     /// Sign as the logged-in person of this session file (a claimed wallet; the API key is not
     /// needed then).
     #[arg(long)]

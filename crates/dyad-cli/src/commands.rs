@@ -15,7 +15,9 @@ use dyad_types::hex0x;
 
 use crate::args::{
     AppCommand, Cli, Command, Conn, KeyCommand, LoginArgs, PregenCommand, ServeArgs, SignCommand, SignTarget, Storage,
+    VaultCommand,
 };
+use crate::keep::{self, Kept};
 use crate::{demo, output, people, share_file, CliError};
 
 /// Open the store and master key a storage argument names.
@@ -320,6 +322,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Claim(args) => people::claim(args, j).await,
         Command::Session(cmd) => people::session(cmd, j).await,
         Command::Grant(cmd) => people::grant(cmd, j).await,
+        Command::Vault(cmd) => vault(cmd, j).await,
     }
 }
 
@@ -335,6 +338,85 @@ fn notifier(args: &ServeArgs, store: &Arc<dyn Store>) -> Result<Arc<dyn Notifier
         None => outbox,
     };
     Ok(Arc::new(Channels { email, sms }))
+}
+
+/// `dyad vault …`.
+async fn vault(cmd: VaultCommand, j: bool) -> Result<(), CliError> {
+    let record_json = |r: &dyad_vault::VaultRecord| {
+        json!({
+            "walletId": r.wallet_id, "keyVersion": r.key_version, "type": r.wallet_type,
+            "pregenId": r.identifier, "address": r.address, "createdAt": r.created_at,
+        })
+    };
+    match cmd {
+        VaultCommand::List { vault } => {
+            let records = keep::open_vault(&vault)
+                .await?
+                .list()
+                .await
+                .map_err(keep::vault_error)?;
+            if j {
+                output::json(&records.iter().map(record_json).collect::<Vec<_>>());
+            } else {
+                let rows: Vec<Vec<String>> = records
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.wallet_id.to_string(),
+                            r.key_version.to_string(),
+                            r.wallet_type.to_string(),
+                            r.address.clone(),
+                        ]
+                    })
+                    .collect();
+                output::table(&["WALLET", "VERSION", "TYPE", "ADDRESS"], &rows);
+            }
+        }
+        VaultCommand::Get { vault, wallet } => {
+            let (_, text) = keep::open_vault(&vault)
+                .await?
+                .get(wallet)
+                .await
+                .map_err(keep::vault_error)?
+                .ok_or_else(|| CliError::Usage(format!("the vault holds no share of wallet {wallet}")))?;
+            println!("{}", text.as_str());
+        }
+        VaultCommand::Export { vault } => {
+            for (r, text) in keep::open_vault(&vault)
+                .await?
+                .export()
+                .await
+                .map_err(keep::vault_error)?
+            {
+                let mut line = record_json(&r);
+                line["share"] = json!(text.as_str());
+                output::json(&line);
+            }
+        }
+        VaultCommand::Rekey { vault, new_key_file } => {
+            let new = match share_file::read(&new_key_file)? {
+                Some(text) => dyad_vault::VaultKey::from_base64(&text).map_err(|e| CliError::Usage(e.to_string()))?,
+                None => {
+                    let key = dyad_vault::VaultKey::random();
+                    share_file::write_secret(&new_key_file, &key.to_base64())?;
+                    key
+                }
+            };
+            let id = new.id();
+            let opened = keep::open_vault(&vault).await?;
+            let count = opened.list().await.map_err(keep::vault_error)?.len();
+            opened.rekey(new).await.map_err(keep::vault_error)?;
+            if j {
+                output::json(&json!({ "records": count, "keyId": id }));
+            } else {
+                println!(
+                    "{count} records re-sealed under vault key {id} ({})",
+                    new_key_file.display()
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn on_off(b: bool) -> String {
@@ -398,7 +480,10 @@ async fn signer(target: &SignTarget) -> Result<Dyad, CliError> {
         Some(path) => crate::people::with_session(&target.conn, path)?,
         None => client(&target.conn)?,
     };
-    load_share(&dyad, &target.share_file, true).await?;
+    Kept::open(&target.keep, &target.vault_key)
+        .await?
+        .load(&dyad, target.wallet)
+        .await?;
     Ok(dyad)
 }
 
@@ -406,7 +491,13 @@ async fn signer(target: &SignTarget) -> Result<Dyad, CliError> {
 /// later run of the CLI lets this share take part again.
 fn retire_on_misbehaviour<T>(dyad: &Dyad, target: &SignTarget, result: Result<T, SdkError>) -> Result<T, CliError> {
     if let Err(SdkError::ServerMisbehaved { .. }) = &result {
-        if let Err(e) = save_share(dyad, &target.share_file) {
+        let Some(path) = &target.keep.share_file else {
+            // A vault record is replaced only by a new key version; the retirement lives in
+            // the process until the wallet's keys are refreshed.
+            eprintln!("warning: the server misbehaved; the vault's copy of this share is not marked retired");
+            return Ok(result?);
+        };
+        if let Err(e) = save_share(dyad, path) {
             eprintln!("warning: could not mark the wallet retired in its share file: {e}");
         }
     }
@@ -507,16 +598,16 @@ async fn pregen(cmd: PregenCommand, j: bool) -> Result<(), CliError> {
             conn,
             id,
             wallet_type,
-            share_file,
+            keep,
+            vault_key,
         } => {
             let dyad = client(&conn)?;
-            load_share(&dyad, &share_file, false).await?;
-            // A wallet whose share cannot be saved would be lost: check before creating it.
-            share_file::check_writable(&share_file)?;
+            let kept = Kept::open(&keep, &vault_key).await?;
+            kept.prepare_create(&dyad).await?;
             let result = dyad.create_pregen_wallet(wallet_type, &id.parse()?).await;
-            // An unconfirmed wallet's share is loaded too: save it before reporting anything.
+            // An unconfirmed wallet's share is loaded too: keep it before reporting anything.
             if !dyad.loaded_wallets().is_empty() {
-                save_share(&dyad, &share_file)?;
+                kept.save(&dyad).await?;
             }
             let w = result?;
             print_wallet(j, &w);
@@ -525,16 +616,16 @@ async fn pregen(cmd: PregenCommand, j: bool) -> Result<(), CliError> {
             conn,
             id,
             types,
-            share_file,
+            keep,
+            vault_key,
         } => {
             let dyad = client(&conn)?;
-            load_share(&dyad, &share_file, false).await?;
-            // A wallet whose share cannot be saved would be lost: check before creating it.
-            share_file::check_writable(&share_file)?;
+            let kept = Kept::open(&keep, &vault_key).await?;
+            kept.prepare_create(&dyad).await?;
             let result = dyad.create_pregen_wallet_per_type(&types, &id.parse()?).await;
             // Whatever was created before a failure must not be lost with the error.
             if !dyad.loaded_wallets().is_empty() {
-                save_share(&dyad, &share_file)?;
+                kept.save(&dyad).await?;
             }
             let list = result?;
             if j {

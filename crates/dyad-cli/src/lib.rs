@@ -8,6 +8,7 @@
 pub mod args;
 pub mod commands;
 pub mod demo;
+pub mod keep;
 pub mod output;
 pub mod people;
 pub mod share_file;

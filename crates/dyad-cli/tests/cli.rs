@@ -25,6 +25,7 @@ const SCRUB: &[&str] = &[
     "DYAD_MASTER_KEY",
     "DYAD_SERVER_KEY",
     "DYAD_DATABASE_URL",
+    "DYAD_VAULT_KEY",
     "DATABASE_URL",
     "RUST_LOG",
 ];
@@ -1322,5 +1323,121 @@ fn telegram_and_discord_logins_from_the_command_line() {
         "{login}"
     );
     assert_eq!(mode(&cwd.join("d.session")), 0o600);
+    server.stop();
+}
+
+#[test]
+fn wallets_are_created_into_a_vault_signed_from_it_and_the_vault_rekeyed() {
+    let dir = dyad_test_support::private_tempdir();
+    let cwd = dir.path();
+    let server = Server::start(cwd);
+    let key = create_app(cwd, "shop");
+    let vault_key = base64::engine::general_purpose::STANDARD.encode([42u8; 32]);
+    let env = [
+        ("DYAD_URL", server.url.as_str()),
+        ("DYAD_API_KEY", key.as_str()),
+        ("DYAD_VAULT_KEY", vault_key.as_str()),
+    ];
+    let created = dyad(
+        cwd,
+        &env,
+        &words("pregen create-per-type --email v@example.com --types EVM,SOLANA --vault app.vault --json"),
+    )
+    .json();
+    let ws = wallets(&created);
+    assert_eq!(mode(&cwd.join("app.vault")), 0o600);
+    let listed = dyad(cwd, &env, &words("vault list --vault app.vault --json")).json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
+    assert!(
+        !listed.to_string().contains("\"share\""),
+        "a listing holds no share: {listed}"
+    );
+    for w in &ws {
+        let id = w.id.to_string();
+        let out = dyad(
+            cwd,
+            &env,
+            &[
+                "sign",
+                "message",
+                "--wallet",
+                &id,
+                "--vault",
+                "app.vault",
+                "--message",
+                "vaulted",
+                "--json",
+            ],
+        )
+        .json();
+        verify_message(w, b"vaulted", &signature(&out, w)).unwrap();
+    }
+    // Without the key the vault is useless; with another key it is refused by name.
+    let no_key = [("DYAD_URL", server.url.as_str()), ("DYAD_API_KEY", key.as_str())];
+    let e = dyad(cwd, &no_key, &words("vault list --vault app.vault"));
+    assert!(e.fails_with_one_line().contains("DYAD_VAULT_KEY"), "{}", e.stderr);
+    let other = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let wrong = [("DYAD_VAULT_KEY", other.as_str())];
+    let e = dyad(cwd, &wrong, &words("vault list --vault app.vault"));
+    assert!(
+        e.fails_with_one_line().contains("sealed with vault key"),
+        "{}",
+        e.stderr
+    );
+
+    // Rekey to a new key written to a file; the old key no longer opens it, the new one signs.
+    let rekeyed = dyad(
+        cwd,
+        &env,
+        &words("vault rekey --vault app.vault --new-key-file new.key --json"),
+    )
+    .json();
+    assert_eq!(rekeyed["records"], json!(2), "{rekeyed}");
+    assert_eq!(mode(&cwd.join("new.key")), 0o600);
+    let e = dyad(cwd, &env, &words("vault list --vault app.vault"));
+    assert!(
+        e.fails_with_one_line().contains("sealed with vault key"),
+        "{}",
+        e.stderr
+    );
+    let id = ws[0].id.to_string();
+    let out = dyad(
+        cwd,
+        &no_key,
+        &[
+            "sign",
+            "message",
+            "--wallet",
+            &id,
+            "--vault",
+            "app.vault",
+            "--vault-key-file",
+            "new.key",
+            "--message",
+            "rekeyed",
+            "--json",
+        ],
+    )
+    .json();
+    verify_message(&ws[0], b"rekeyed", &signature(&out, &ws[0])).unwrap();
+    // `vault get` hands one wallet's share over (for a claim, say).
+    let share = dyad(
+        cwd,
+        &no_key,
+        &[
+            "vault",
+            "get",
+            "--vault",
+            "app.vault",
+            "--vault-key-file",
+            "new.key",
+            "--wallet",
+            &id,
+        ],
+    )
+    .ok()
+    .to_string();
+    std::fs::write(cwd.join("one.share"), share.trim()).unwrap();
+    assert_eq!(share_entries(&cwd.join("one.share")).len(), 1);
     server.stop();
 }
