@@ -226,6 +226,11 @@ impl ShareVault {
         Ok(next)
     }
 
+    /// Close the file (waits until every connection is closed and the WAL checkpointed).
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
     fn seal(&self, record: &VaultRecord, plain: &[u8]) -> Result<Vec<u8>, VaultError> {
         let nonce = aes_gcm::Aes256Gcm::generate_nonce(&mut rand_core::OsRng);
         let aad = aad(record);

@@ -71,7 +71,7 @@ async fn shares_read_back_from_the_vault_sign_and_are_bound_to_their_wallet() {
     dyad_test_support::verify::verify_message(&wallets[1], b"from the vault", &sig.signature).unwrap();
 
     // Nothing in the file (or its WAL) is a share in clear.
-    drop(vault);
+    vault.close().await;
     let share_text = app.get_user_share_of(wallets[0].id).unwrap();
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
@@ -103,7 +103,7 @@ async fn shares_read_back_from_the_vault_sign_and_are_bound_to_their_wallet() {
     assert!(matches!(vault.get(wallets[1].id).await, Err(VaultError::Sealed(id)) if id == wallets[1].id));
     assert!(matches!(vault.get(wallets[0].id).await, Err(VaultError::Sealed(id)) if id == wallets[0].id));
     // Another key does not open the vault at all.
-    drop(vault);
+    vault.close().await;
     assert!(matches!(
         ShareVault::open(&path, VaultKey::random()).await,
         Err(VaultError::Key(_))
@@ -125,7 +125,7 @@ async fn a_rekey_is_all_or_nothing() {
     for w in &wallets {
         vault.put(&app.get_user_share_of(w.id).unwrap()).await.unwrap();
     }
-    drop(vault);
+    vault.close().await;
 
     // A rekey that dies at the second record (a trigger stands in for the kill): nothing
     // changed, every share opens with the old key.
@@ -145,7 +145,7 @@ async fn a_rekey_is_all_or_nothing() {
     for w in &wallets {
         assert!(vault.get(w.id).await.unwrap().is_some());
     }
-    drop(vault);
+    vault.close().await;
     sqlx::query("DROP TRIGGER die").execute(&db).await.unwrap();
     db.close().await;
 
@@ -154,7 +154,7 @@ async fn a_rekey_is_all_or_nothing() {
     let vault = ShareVault::open(&path, key_copy(&old)).await.unwrap();
     let vault = vault.rekey(key_copy(&new)).await.unwrap();
     assert_eq!(vault.export().await.unwrap().len(), 2);
-    drop(vault);
+    vault.close().await;
     assert!(matches!(
         ShareVault::open(&path, key_copy(&old)).await,
         Err(VaultError::Key(_))
