@@ -625,7 +625,7 @@ pub enum PregenCommand {
         #[command(flatten)]
         vault_key: VaultKeyFile,
     },
-    /// List the wallets of an identifier.
+    /// List the wallets of an identifier, or (without one) every wallet of the app.
     List {
         #[command(flatten)]
         conn: Conn,

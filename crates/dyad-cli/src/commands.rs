@@ -635,7 +635,11 @@ async fn pregen(cmd: PregenCommand, j: bool) -> Result<(), CliError> {
             }
         }
         PregenCommand::List { conn, id } => {
-            let list = client(&conn)?.get_pregen_wallets(&id.parse()?).await?;
+            let dyad = client(&conn)?;
+            let list = match id.parse_optional()? {
+                Some(id) => dyad.get_pregen_wallets(&id).await?,
+                None => dyad.get_all_pregen_wallets().await?,
+            };
             if j {
                 output::json(&list);
             } else {

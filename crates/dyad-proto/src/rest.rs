@@ -103,6 +103,42 @@ pub struct CeremonyTicket {
 pub struct WalletList {
     /// Matching wallets, oldest first.
     pub wallets: Vec<WalletView>,
+    /// Unfiltered listings come in pages: pass this as `cursor` for the next one (absent on the
+    /// last page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Where a page of an app's wallets starts: after the wallet created at `created_at` that was
+/// stored `seq`-th (wallets are listed by creation time, then the order they were stored in).
+/// Opaque on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WalletCursor {
+    /// The last listed wallet's creation time (Unix seconds).
+    pub created_at: i64,
+    /// Its place in the store's order.
+    pub seq: i64,
+}
+
+impl WalletCursor {
+    /// The wire form: base64url of `created_at.seq`.
+    pub fn encode(&self) -> String {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        URL_SAFE_NO_PAD.encode(format!("{}.{}", self.created_at, self.seq))
+    }
+
+    /// Parse the wire form; `None` for anything this server did not hand out.
+    pub fn parse(text: &str) -> Option<Self> {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(text.trim()).ok()?).ok()?;
+        let (at, seq) = raw.split_once('.')?;
+        Some(Self {
+            created_at: at.parse().ok()?,
+            seq: seq.parse().ok()?,
+        })
+    }
 }
 
 /// The path a ceremony's WebSocket connects to.

@@ -38,7 +38,7 @@ use std::sync::Mutex;
 use dyad_chains::SignRequest;
 use dyad_proto::rest::{
     typed_data_text, CeremonyTicket, CreateWalletRequest, InfoResponse, SignMessageRequest, SignRawRequest,
-    SignTransactionRequest, SignTypedDataRequest, UpdateWalletRequest, WalletList,
+    SignTransactionRequest, SignTypedDataRequest, UpdateWalletRequest,
 };
 use dyad_types::hex0x;
 use reqwest::Method;
@@ -48,6 +48,7 @@ pub use claim::ClaimedWallet;
 pub use dyad_chains::{CosmosSignMode, Digest, TransactionRequest, TxSummary};
 pub use dyad_proto::auth::{CodeSent, OAuthProvider, OAuthStarted, SessionView};
 pub use dyad_proto::grant::{GrantRequest, GrantView, Operation};
+pub use dyad_proto::rest::WalletList;
 pub use dyad_proto::{CeremonyKey, ErrorCode, PregenId, WalletId, WalletStatus, WalletType, WalletView};
 pub use dyad_proto::{RecoverySecret, SessionToken};
 pub use error::SdkError;
@@ -248,6 +249,39 @@ impl Dyad {
             .call::<(), _>(Method::GET, "/v1/wallets", &[(k, v)], None)
             .await?;
         Ok(list.wallets)
+    }
+
+    /// One page of the app's wallets (oldest first), at most `limit` (1 to 1000), starting at
+    /// `cursor` (a previous page's `next_cursor`); `next_cursor` is `None` on the last page.
+    pub async fn list_pregen_wallets_page(
+        &self,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<WalletList, SdkError> {
+        let limit = limit.map(|l| l.to_string());
+        let mut query: Vec<(&str, &str)> = Vec::new();
+        if let Some(c) = cursor {
+            query.push(("cursor", c));
+        }
+        if let Some(l) = &limit {
+            query.push(("limit", l));
+        }
+        self.api.call::<(), _>(Method::GET, "/v1/wallets", &query, None).await
+    }
+
+    /// Every wallet of the app (Para's `getPregenWallets` without an identifier), following the
+    /// pages to the end.
+    pub async fn get_all_pregen_wallets(&self) -> Result<Vec<Wallet>, SdkError> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.list_pregen_wallets_page(cursor.as_deref(), None).await?;
+            out.extend(page.wallets);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(out),
+            }
+        }
     }
 
     /// One wallet of the app.

@@ -1,6 +1,7 @@
 //! Reading pregenerated wallets and changing whom one is for. Only live wallets are ever
 //! visible; an identifier changes only while the app still holds the wallet.
 
+use dyad_proto::rest::WalletCursor;
 use dyad_proto::{PregenId, WalletId};
 use serde_json::json;
 
@@ -27,6 +28,33 @@ pub async fn list(state: &AppState, caller: &Caller, filter: Option<&PregenId>) 
             Ok(out)
         }
     }
+}
+
+/// The most wallets one page holds (and the default page size).
+pub const MAX_PAGE: u32 = 1000;
+
+/// One page of an app's wallets after `cursor` (oldest first), and the cursor of the next page
+/// if there is one.
+pub async fn page(
+    state: &AppState,
+    scope: Scope,
+    cursor: Option<WalletCursor>,
+    limit: u32,
+) -> Result<(Vec<Wallet>, Option<WalletCursor>), ServerError> {
+    let after = cursor.map(|c| (c.created_at, c.seq));
+    // One more than asked: whether there is a next page, without a count.
+    let mut rows = state.store.wallets_page(scope, after, limit + 1).await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = more
+        .then(|| {
+            rows.last().map(|(seq, w)| WalletCursor {
+                created_at: w.created_at,
+                seq: *seq,
+            })
+        })
+        .flatten();
+    Ok((rows.into_iter().map(|(_, w)| w).collect(), next))
 }
 
 /// One live wallet `caller` sees; any other id (another app's, a pending one, one a person

@@ -6,12 +6,12 @@ use std::str::FromStr;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
-use dyad_proto::rest::{CeremonyTicket, CreateWalletRequest, UpdateWalletRequest, WalletList};
+use dyad_proto::rest::{CeremonyTicket, CreateWalletRequest, UpdateWalletRequest, WalletCursor, WalletList};
 use dyad_proto::{PregenId, WalletId, WalletType, WalletView};
 
 use super::{json_value, parse_json, parse_value, Auth, Body, Segment, SessionAuth, Who};
 use crate::error::ServerError;
-use crate::model::Wallet;
+use crate::model::{Caller, Wallet};
 use crate::state::AppState;
 use crate::{claim as claim_flow, keygen, pregen};
 
@@ -52,7 +52,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(ticket)))
 }
 
-/// `GET /v1/wallets[?email=…|phone=…|…]`: at most one identifier filter.
+/// `GET /v1/wallets[?email=…|phone=…|…]`: at most one identifier filter. Without one, an
+/// app's listing comes in pages (`limit`, at most 1000, the default; `cursor` from the previous
+/// page's `nextCursor`).
 pub async fn list(
     State(state): State<AppState>,
     Who(caller): Who,
@@ -61,7 +63,8 @@ pub async fn list(
     // A list of pairs, not a map: `?email=a&email=b` must be refused, not half-read.
     let query: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
         .map_err(|_| ServerError::InvalidRequest("malformed query string".into()))?;
-    let filter = match query.as_slice() {
+    let (paging, filters): (Vec<_>, Vec<_>) = query.iter().partition(|(k, _)| k == "cursor" || k == "limit");
+    let filter = match filters.as_slice() {
         [] => None,
         [(kind, value)] => Some(PregenId::parse(kind, value)?),
         _ => {
@@ -70,9 +73,42 @@ pub async fn list(
             ))
         }
     };
-    let wallets = pregen::list(&state, &caller, filter.as_ref()).await?;
+    let one = |name: &str| -> Result<Option<&String>, ServerError> {
+        let mut values = paging.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(ServerError::InvalidRequest(format!("give {name} once")));
+        }
+        Ok(first)
+    };
+    let cursor = one("cursor")?
+        .map(|c| {
+            WalletCursor::parse(c)
+                .ok_or_else(|| ServerError::InvalidRequest("cursor is not one this server gave".into()))
+        })
+        .transpose()?;
+    let limit = one("limit")?
+        .map(|l| {
+            l.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=pregen::MAX_PAGE).contains(n))
+                .ok_or_else(|| ServerError::InvalidRequest(format!("limit must be 1 to {}", pregen::MAX_PAGE)))
+        })
+        .transpose()?;
+    let (wallets, next) = match (&caller, filter) {
+        (Caller::App(scope), None) => pregen::page(&state, *scope, cursor, limit.unwrap_or(pregen::MAX_PAGE)).await?,
+        (_, filter) => {
+            if !paging.is_empty() {
+                return Err(ServerError::InvalidRequest(
+                    "cursor and limit page an app's whole listing; this one is not paged".into(),
+                ));
+            }
+            (pregen::list(&state, &caller, filter.as_ref()).await?, None)
+        }
+    };
     Ok(Json(WalletList {
         wallets: wallets.iter().map(Wallet::view).collect(),
+        next_cursor: next.map(|c| c.encode()),
     }))
 }
 

@@ -218,6 +218,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Live wallets in `scope`, optionally for one identifier, oldest first.
     async fn wallets(&self, scope: Scope, pregen_id: Option<&PregenId>) -> StoreResult<Vec<Wallet>>;
+    /// One page of the live wallets in `scope`, by creation time then the order they were
+    /// stored in (`seq`), starting after `after` (`created_at`, `seq`); at most `limit`. Each
+    /// with its `seq`.
+    async fn wallets_page(
+        &self,
+        scope: Scope,
+        after: Option<(i64, i64)>,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, Wallet)>>;
     /// A wallet still waiting for its key generation to commit.
     async fn pending_wallet(&self, id: WalletId) -> StoreResult<Option<PendingWallet>>;
     /// One live wallet in `scope`.

@@ -288,6 +288,30 @@ impl Store for SqliteStore {
         rows.iter().map(Self::live_wallet_from_row).collect()
     }
 
+    async fn wallets_page(
+        &self,
+        scope: Scope,
+        after: Option<(i64, i64)>,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, Wallet)>> {
+        let (at, seq) = after.unzip();
+        let rows = sqlx::query(&format!(
+            "SELECT rowid AS seq, {WALLET_COLUMNS} FROM wallets WHERE app_id = $1 AND environment = $2 \
+             AND status <> 'pending' AND ($3 IS NULL OR (created_at, rowid) > ($3, $4)) \
+             ORDER BY created_at, rowid LIMIT $5"
+        ))
+        .bind(scope.app_id.to_string())
+        .bind(scope.environment.as_str())
+        .bind(at)
+        .bind(seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("seq")?, Self::live_wallet_from_row(r)?)))
+            .collect()
+    }
+
     async fn pending_wallet(&self, id: WalletId) -> StoreResult<Option<PendingWallet>> {
         let row = sqlx::query(&format!(
             "SELECT {WALLET_COLUMNS} FROM wallets WHERE id = $1 AND status = 'pending'"
