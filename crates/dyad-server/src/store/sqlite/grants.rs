@@ -3,7 +3,7 @@
 use dyad_proto::UserId;
 use sqlx::Row;
 
-use super::rows::{corrupt, insert_audit};
+use super::rows::{corrupt, insert_audit, update_one_audited};
 use super::SqliteStore;
 use crate::audit::AuditRecord;
 use crate::model::{Grant, Scope};
@@ -72,8 +72,7 @@ impl SqliteStore {
         at: i64,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        let n = sqlx::query(
+        let update = sqlx::query(
             "UPDATE grants SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND app_id = $4 AND environment = $5 \
              AND revoked_at IS NULL",
         )
@@ -81,14 +80,7 @@ impl SqliteStore {
         .bind(id.to_string())
         .bind(user.to_string())
         .bind(scope.app_id.to_string())
-        .bind(scope.environment.as_str())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n == 1 {
-            insert_audit(&mut *tx, audit).await?;
-        }
-        tx.commit().await?;
-        Ok(n == 1)
+        .bind(scope.environment.as_str());
+        update_one_audited(&self.pool, update, audit).await
     }
 }

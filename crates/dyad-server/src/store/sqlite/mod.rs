@@ -16,7 +16,7 @@ use sqlx::{Row, SqlitePool};
 pub use open::Durability;
 use rows::{
     api_key_from_row, corrupt, insert_api_key, insert_audit, insert_ceremony_row, is_unique_violation, scheme_str,
-    API_KEY_COLUMNS, WALLET_COLUMNS,
+    update_one_audited, API_KEY_COLUMNS, WALLET_COLUMNS,
 };
 
 use super::*;
@@ -73,20 +73,11 @@ impl Store for SqliteStore {
         new: &AppSettings,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        let updated = sqlx::query("UPDATE apps SET allow_raw_signing = $1 WHERE id = $2 AND allow_raw_signing = $3")
+        let update = sqlx::query("UPDATE apps SET allow_raw_signing = $1 WHERE id = $2 AND allow_raw_signing = $3")
             .bind(new.allow_raw_signing)
             .bind(id.to_string())
-            .bind(expected.allow_raw_signing)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if updated {
-            insert_audit(&mut *tx, audit).await?;
-        }
-        tx.commit().await?;
-        Ok(updated)
+            .bind(expected.allow_raw_signing);
+        update_one_audited(&self.pool, update, audit).await
     }
 
     async fn create_api_key(&self, key: &ApiKeyRecord, audit: &AuditRecord) -> StoreResult<()> {
@@ -108,21 +99,12 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_api_key(&self, app: AppId, key_id: &str, at: i64, audit: &AuditRecord) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        let revoked =
+        let update =
             sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE app_id = $2 AND key_id = $3 AND revoked_at IS NULL")
                 .bind(at)
                 .bind(app.to_string())
-                .bind(key_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-        if revoked {
-            insert_audit(&mut *tx, audit).await?;
-        }
-        tx.commit().await?;
-        Ok(revoked)
+                .bind(key_id);
+        update_one_audited(&self.pool, update, audit).await
     }
 
     async fn data_key(&self, id: i64) -> StoreResult<Option<StoredDataKey>> {

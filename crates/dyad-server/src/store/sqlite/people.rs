@@ -5,7 +5,7 @@ use dyad_proto::{Environment, PregenId, UserId};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::rows::{corrupt, insert_audit, insert_ceremony_row};
+use super::rows::{corrupt, insert_audit, insert_ceremony_row, update_one_audited};
 use super::SqliteStore;
 use crate::audit::AuditRecord;
 use crate::model::{
@@ -180,21 +180,13 @@ impl SqliteStore {
         until: i64,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        let n = sqlx::query(
+        let update = sqlx::query(
             "UPDATE auth_sessions SET expires_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL AND expires_at >= $3",
         )
         .bind(until)
         .bind(&token_hash[..])
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n == 1 {
-            insert_audit(&mut *tx, audit).await?;
-        }
-        tx.commit().await?;
-        Ok(n == 1)
+        .bind(now);
+        update_one_audited(&self.pool, update, audit).await
     }
 
     pub(super) async fn revoke_session_tx(
@@ -203,20 +195,12 @@ impl SqliteStore {
         at: i64,
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        let n = sqlx::query(
+        let update = sqlx::query(
             "UPDATE auth_sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL AND expires_at >= $1",
         )
         .bind(at)
-        .bind(&token_hash[..])
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n == 1 {
-            insert_audit(&mut *tx, audit).await?;
-        }
-        tx.commit().await?;
-        Ok(n == 1)
+        .bind(&token_hash[..]);
+        update_one_audited(&self.pool, update, audit).await
     }
 
     pub(super) async fn start_code_tx(

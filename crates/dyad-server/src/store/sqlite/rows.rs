@@ -190,6 +190,23 @@ where
     Ok(())
 }
 
+/// Run `update` and, only if it changed exactly one row, append `audit`, in one transaction:
+/// whether it changed one. The shape of every audited change that may find nothing to change
+/// (a revoked key, an ended session, a settings race).
+pub(super) async fn update_one_audited<'q>(
+    pool: &sqlx::SqlitePool,
+    update: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    audit: &AuditRecord,
+) -> StoreResult<bool> {
+    let mut tx = pool.begin().await?;
+    let changed = update.execute(&mut *tx).await?.rows_affected() == 1;
+    if changed {
+        insert_audit(&mut *tx, audit).await?;
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
 pub(super) async fn insert_ceremony_row<'e, E>(exec: E, c: &CeremonyRecord) -> StoreResult<()>
 where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
