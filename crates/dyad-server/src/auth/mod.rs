@@ -25,7 +25,7 @@ use serde_json::json;
 use crate::audit::{self, AuditAction, AuditRecord};
 use crate::clock;
 use crate::error::ServerError;
-use crate::model::{Person, Scope, SessionRecord, VerifiedId};
+use crate::model::{Person, Scope, VerifiedId};
 use crate::state::AppState;
 use crate::store::{Login, LoginOutcome};
 
@@ -97,18 +97,13 @@ pub async fn verified(
     let now = clock::now();
     let expires_at = now + state.config.session_ttl.as_secs() as i64;
     let login = Login {
-        environment: scope.environment,
+        scope,
         identifier: identifier.clone(),
         link_to: linking.map(|p| p.user_id),
         new_user: UserId::random(),
-        session: SessionRecord {
-            token_hash,
-            user_id: UserId::random(),
-            scope,
-            created_at: now,
-            expires_at,
-            revoked_at: None,
-        },
+        token_hash,
+        at: now,
+        expires_at,
     };
     let kind = identifier.id.kind();
     let proved = identifier.id.clone();

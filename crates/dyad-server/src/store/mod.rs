@@ -90,20 +90,25 @@ pub struct SealedShare {
     pub sealed: Vec<u8>,
 }
 
-/// A verified login as the store records it: the identifier proved, the session to open, and
-/// (when a logged-in person verifies one more identifier) whom to link it to.
+/// A verified login as the store records it: the identifier proved, the session to open (for
+/// whichever account the store finds or makes), and (when a logged-in person verifies one more
+/// identifier) whom to link it to.
 #[derive(Clone, Debug)]
 pub struct Login {
-    /// The environment the account lives in.
-    pub environment: Environment,
+    /// The app the login went through; its environment is the account's.
+    pub scope: Scope,
     /// What was proved.
     pub identifier: VerifiedId,
     /// Link to this account instead of finding or making one.
     pub link_to: Option<UserId>,
     /// The id a new account gets, if one is made.
     pub new_user: UserId,
-    /// The session to open (its `user_id` is filled in by the store).
-    pub session: SessionRecord,
+    /// SHA-256 of the new session's token.
+    pub token_hash: [u8; 32],
+    /// Unix seconds: when the login happened.
+    pub at: i64,
+    /// Unix seconds after which the session is refused.
+    pub expires_at: i64,
 }
 
 /// What [`Store::login`] did.

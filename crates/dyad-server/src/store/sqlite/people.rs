@@ -69,7 +69,7 @@ impl SqliteStore {
         audit: &(dyn Fn(UserId, LoginOutcome) -> Vec<AuditRecord> + Send + Sync),
     ) -> StoreResult<LoginOutcome> {
         let v = &login.identifier;
-        let env = login.environment.as_str();
+        let env = login.scope.environment.as_str();
         // Reads first, then writes: take the write lock at BEGIN, or a concurrent writer makes
         // the upgrade fail at once (SQLITE_BUSY) instead of waiting its turn.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -93,7 +93,7 @@ impl SqliteStore {
                         sqlx::query("INSERT INTO users (id, environment, created_at) VALUES ($1, $2, $3)")
                             .bind(login.new_user.to_string())
                             .bind(env)
-                            .bind(login.session.created_at)
+                            .bind(login.at)
                             .execute(&mut *tx)
                             .await?;
                         (login.new_user, LoginOutcome::Created(login.new_user))
@@ -108,7 +108,7 @@ impl SqliteStore {
                 .bind(v.id.value())
                 .bind(identifier_app(v))
                 .bind(user.to_string())
-                .bind(login.session.created_at)
+                .bind(login.at)
                 .execute(&mut *tx)
                 .await?;
                 outcome
@@ -117,17 +117,16 @@ impl SqliteStore {
         let Some(user) = outcome.user() else {
             return Ok(outcome);
         };
-        let s = &login.session;
         sqlx::query(
             "INSERT INTO auth_sessions (token_hash, user_id, app_id, environment, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(&s.token_hash[..])
+        .bind(&login.token_hash[..])
         .bind(user.to_string())
-        .bind(s.scope.app_id.to_string())
-        .bind(s.scope.environment.as_str())
-        .bind(s.created_at)
-        .bind(s.expires_at)
+        .bind(login.scope.app_id.to_string())
+        .bind(env)
+        .bind(login.at)
+        .bind(login.expires_at)
         .execute(&mut *tx)
         .await?;
         for entry in audit(user, outcome) {
