@@ -94,15 +94,21 @@ fn sign_args<'a>(id: &'a str, share: &'a str, how: &'a str, what: &'a str) -> [&
     ]
 }
 
-/// Run `dyad args…` in `cwd` with only the given DYAD_* variables set.
-fn dyad(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+/// `dyad args…` in `cwd` with only the given DYAD_* variables set, not yet run (standard input
+/// closed unless the caller pipes it).
+fn command(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(args).current_dir(cwd).stdin(Stdio::null());
     for v in SCRUB {
         cmd.env_remove(v);
     }
     cmd.envs(env.iter().copied());
-    let out = cmd.output().expect("running dyad");
+    cmd
+}
+
+/// Run `dyad args…` in `cwd` with only the given DYAD_* variables set.
+fn dyad(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let out = command(cwd, env, args).output().expect("running dyad");
     Run {
         status: out.status,
         stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
@@ -126,16 +132,8 @@ impl Server {
 
     /// [`start`](Self::start) with more `dyad serve` arguments.
     fn start_with(cwd: &Path, extra: &[&str]) -> Self {
-        let mut cmd = Command::new(BIN);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"])
-            .args(extra)
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for v in SCRUB {
-            cmd.env_remove(v);
-        }
+        let mut cmd = command(cwd, &[], &["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"]);
+        cmd.args(extra).stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawning dyad serve");
         let pipe = child.stderr.take().unwrap();
         let stderr = Arc::new(Mutex::new(String::new()));
@@ -980,24 +978,20 @@ fn serve_prints_its_ceremony_key_and_a_client_pinned_to_another_is_refused() {
 /// from standard input. The test reads the code from the outbox (as a developer would) once
 /// the child has said it was sent, and types it in.
 fn login_email(cwd: &Path, env: &[(&str, &str)], email: &str, session_file: &str) -> Value {
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "login",
-        "email",
-        "--email",
-        email,
-        "--session-file",
-        session_file,
-        "--json",
-    ])
-    .current_dir(cwd)
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    for v in SCRUB {
-        cmd.env_remove(v);
-    }
-    cmd.envs(env.iter().copied());
+    let mut cmd = command(
+        cwd,
+        env,
+        &[
+            "login",
+            "email",
+            "--email",
+            email,
+            "--session-file",
+            session_file,
+            "--json",
+        ],
+    );
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawning dyad login");
     let mut err = BufReader::new(child.stderr.take().unwrap());
     let mut said = String::new();
@@ -1099,10 +1093,8 @@ fn a_person_logs_in_claims_and_signs_from_the_command_line() {
     let exported = dyad(cwd, &[], &words("session export --session-file pat.session"))
         .ok()
         .to_string();
-    let mut import = Command::new(BIN);
+    let mut import = command(cwd, &[], &["session", "import", "--session-file", "copy.session"]);
     import
-        .args(["session", "import", "--session-file", "copy.session"])
-        .current_dir(cwd)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -1283,16 +1275,12 @@ fn telegram_and_discord_logins_from_the_command_line() {
 
     // Discord: the CLI prints the authorization URL and waits on a local port; the "browser"
     // follows it to the provider, whose redirect comes back to the CLI.
-    let mut cmd = Command::new(BIN);
-    cmd.args(["login", "discord", "--session-file", "d.session", "--json"])
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for v in SCRUB {
-        cmd.env_remove(v);
-    }
-    cmd.envs(env.iter().copied());
+    let mut cmd = command(
+        cwd,
+        &env,
+        &["login", "discord", "--session-file", "d.session", "--json"],
+    );
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let mut err = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();

@@ -112,14 +112,20 @@ async fn delayed_claiming_rotates_the_shares_and_only_the_owner_signs_after() {
     assert_eq!(code(&e), Some(ErrorCode::ShareOutdated), "{e}");
     assert!(e.to_string().contains("outdated"), "{e}");
     // A claimed wallet cannot be claimed again.
-    let again = reqwest::Client::new()
-        .post(format!("{}/v1/wallets/{}/claim", t.url(), before[0].id))
-        .bearer_auth(person.export_session().map(|s| session_token(&s)).unwrap())
-        .send()
-        .await
-        .unwrap();
+    let token = session_token(&person.export_session().unwrap());
+    let again = post_claim(&t.url(), &token, before[0].id).await;
     expect_error(again, 409, "ALREADY_CLAIMED").await;
     assert_eq!(t.audited("wallet.claimed").await, 2);
+}
+
+/// `POST /v1/wallets/{id}/claim` on the server at `url` with the session token `token`.
+async fn post_claim(url: &str, token: &str, wallet: dyad_proto::WalletId) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{url}/v1/wallets/{wallet}/claim"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// The token inside an exported session.
@@ -141,12 +147,7 @@ async fn another_person_cannot_claim_even_holding_the_share() {
     // …and the server refuses the claim itself with 403, writing only its denial.
     let before = t.rows().await;
     let token = session_token(&other.export_session().unwrap());
-    let r = reqwest::Client::new()
-        .post(format!("{}/v1/wallets/{}/claim", t.url(), wallet.id))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = post_claim(&t.url(), &token, wallet.id).await;
     expect_error(r, 403, "CLAIM_NOT_ALLOWED").await;
     t.assert_only_audited(
         &before,
@@ -208,12 +209,7 @@ async fn no_claiming_when_the_identifier_is_nothing_the_person_can_verify() {
     let e = person.claim_pregen_wallets(None).await.unwrap_err();
     assert!(matches!(e, SdkError::InvalidInput(_)), "{e}");
     let token = session_token(&person.export_session().unwrap());
-    let r = reqwest::Client::new()
-        .post(format!("{}/v1/wallets/{}/claim", t.url(), w.id))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = post_claim(&t.url(), &token, w.id).await;
     expect_error(r, 403, "CLAIM_NOT_ALLOWED").await;
     // The app keeps signing with it.
     let s = app.sign_message(w.id, b"still the app's").await.unwrap();
@@ -289,12 +285,7 @@ enum Stop {
 
 async fn claim_by_hand(t: &TestServer, token: &str, share: &UserShare, stop: Stop) -> Option<dyad_mpc::KeyShare> {
     let loaded = UserShare::decode(share.expose()).unwrap().remove(0);
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/wallets/{}/claim", t.url(), loaded.view.id))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let resp = post_claim(&t.url(), token, loaded.view.id).await;
     assert_eq!(resp.status().as_u16(), 201);
     let ticket: CeremonyTicket = resp.json().await.unwrap();
     let mut m = Manual::connect(&t.url(), &ticket).await;
@@ -468,12 +459,7 @@ async fn a_server_killed_in_the_middle_of_a_claim_leaves_the_old_pair_or_the_new
 
         // The claim, by hand, up to the kill.
         let loaded = UserShare::decode(share.expose()).unwrap().remove(0);
-        let resp = reqwest::Client::new()
-            .post(format!("{}/v1/wallets/{}/claim", server.url, w.id))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let resp = post_claim(&server.url, &token, w.id).await;
         let ticket: CeremonyTicket = resp.json().await.unwrap();
         let mut m = Manual::connect(&server.url, &ticket).await;
         let script = Claim::new(Role::User, &ticket.ceremony_id, &loaded.share);

@@ -31,10 +31,22 @@ pub async fn serve(dir: &Path) -> (RunningServer, Arc<dyn Store>) {
 
 /// The same with other settings.
 pub async fn serve_with(dir: &Path, config: ServerConfig) -> (RunningServer, Arc<dyn Store>) {
+    serve_built(dir, |store, master| async move {
+        AppState::new(store, &master, config).await
+    })
+    .await
+}
+
+/// Start a server on `dir` whose state `build` makes from the store and master key.
+async fn serve_built<F, Fut>(dir: &Path, build: F) -> (RunningServer, Arc<dyn Store>)
+where
+    F: FnOnce(Arc<dyn Store>, dyad_server::MasterKey) -> Fut,
+    Fut: std::future::Future<Output = Result<AppState, dyad_server::SetupError>>,
+{
     let data = DataDir::new(dir).unwrap();
     let store = data.open_store().await.unwrap();
     let master = data.master_key_from_env_or_file().unwrap();
-    let state = AppState::new(store.clone(), &master, config).await.unwrap();
+    let state = build(store.clone(), master).await.unwrap();
     (dyad_server::spawn(state, "127.0.0.1:0").await.unwrap(), store)
 }
 
@@ -56,13 +68,10 @@ impl TestServer {
     /// A server that delivers login codes through `notifier` instead of the outbox.
     pub async fn start_with_notifier(notifier: Arc<dyn dyad_server::notify::Notifier>) -> Self {
         let dir = private_tempdir();
-        let data = DataDir::new(dir.path()).unwrap();
-        let store = data.open_store().await.unwrap();
-        let master = data.master_key_from_env_or_file().unwrap();
-        let state = AppState::with_notifier(store.clone(), &master, ServerConfig::default(), notifier)
-            .await
-            .unwrap();
-        let server = dyad_server::spawn(state, "127.0.0.1:0").await.unwrap();
+        let (server, store) = serve_built(dir.path(), |store, master| async move {
+            AppState::with_notifier(store, &master, ServerConfig::default(), notifier).await
+        })
+        .await;
         Self { server, store, dir }
     }
 
