@@ -1083,6 +1083,65 @@ fn a_person_logs_in_claims_and_signs_from_the_command_line() {
     let e = dyad(cwd, &env, &sign_args(&id, "person.share", "--message", "app again"));
     assert!(e.fails_with_one_line().contains("WALLET_CLAIMED"), "{}", e.stderr);
 
+    // Another app: the person's wallet is not there until they grant it, in that app's session.
+    let game_key = create_app(cwd, "game");
+    let game_env = [("DYAD_URL", server.url.as_str()), ("DYAD_API_KEY", game_key.as_str())];
+    login_email(cwd, &game_env, "pat@example.com", "pat-game.session");
+    let mut game_sign = sign_args(&id, "person.share", "--message", "in the game").to_vec();
+    game_sign.extend(["--session-file", "pat-game.session"]);
+    let e = dyad(cwd, &person_env, &game_sign);
+    assert!(e.fails_with_one_line().contains("WALLET_NOT_FOUND"), "{}", e.stderr);
+    let grant = dyad(
+        cwd,
+        &person_env,
+        &[
+            "grant",
+            "create",
+            "--session-file",
+            "pat-game.session",
+            "--wallet",
+            &id,
+            "--operations",
+            "message",
+            "--json",
+        ],
+    )
+    .json();
+    let grant_id = grant["id"].as_str().expect("grant id").to_string();
+    let listed = dyad(
+        cwd,
+        &person_env,
+        &words("grant list --session-file pat-game.session --json"),
+    )
+    .json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    let out = dyad(cwd, &person_env, &game_sign).json();
+    verify_message(&now, b"in the game", &signature(&out, &now)).unwrap();
+    dyad(
+        cwd,
+        &person_env,
+        &[
+            "grant",
+            "revoke",
+            "--session-file",
+            "pat-game.session",
+            "--grant",
+            &grant_id,
+            "--json",
+        ],
+    )
+    .json();
+    let e = dyad(cwd, &person_env, &game_sign);
+    assert!(e.fails_with_one_line().contains("WALLET_NOT_FOUND"), "{}", e.stderr);
+    // The app vouches for its own user by custom id.
+    let custom = dyad(
+        cwd,
+        &env,
+        &words("login custom --custom-id pat-42 --session-file custom.session --json"),
+    )
+    .json();
+    assert_eq!(custom["identifiers"], json!([{ "customId": "pat-42" }]), "{custom}");
+
     // The session refreshes, exports and imports; after logout it is refused.
     dyad(
         cwd,
@@ -1408,6 +1467,17 @@ fn wallets_are_created_into_a_vault_signed_from_it_and_the_vault_rekeyed() {
     )
     .json();
     verify_message(&ws[0], b"rekeyed", &signature(&out, &ws[0])).unwrap();
+    // `vault export`: one JSON line per record, with its share.
+    let exported = dyad(
+        cwd,
+        &no_key,
+        &["vault", "export", "--vault", "app.vault", "--vault-key-file", "new.key"],
+    )
+    .ok()
+    .to_string();
+    let lines: Vec<Value> = exported.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|l| l["share"].as_str().is_some_and(|s| !s.is_empty())));
     // `vault get` hands one wallet's share over (for a claim, say).
     let share = dyad(
         cwd,
