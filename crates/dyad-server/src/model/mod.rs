@@ -14,7 +14,7 @@ pub use app::{ApiKeyRecord, AppRecord, AppSettings};
 pub use ceremony::{AuthorisedSign, CeremonyHash, CeremonyKind, CeremonyRecord};
 pub use code::{CodeChallenge, CodeLimits, CodeStart, OutboxMessage};
 pub use grant::Grant;
-pub use person::{Actor, Caller, Person, SessionRecord, UserRecord, VerifiedId};
+pub use person::{Actor, Caller, Person, SessionRecord, VerifiedId};
 pub use proof::{NonceRecord, OAuthStateRecord};
 pub use wallet::{CreateOutcome, LiveStatus, PendingWallet, Wallet};
 

@@ -167,15 +167,6 @@ impl Actor {
     }
 }
 
-/// An account.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UserRecord {
-    /// Id.
-    pub id: UserId,
-    /// Unix seconds.
-    pub created_at: i64,
-}
-
 /// A stored session: only the hash of its token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionRecord {
