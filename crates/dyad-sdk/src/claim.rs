@@ -19,7 +19,7 @@ use crate::ceremony::{self, CEREMONY_DEADLINE};
 use crate::error::SdkError;
 use crate::http::Api;
 use crate::share::{LoadedWallet, PendingClaim};
-use crate::{share_guard, Dyad};
+use crate::Dyad;
 
 /// A wallet claimed by this client's person: as it is now (status `claimed`, the new key
 /// version) and the recovery secret the claim gave, shown once: store it where the person can
@@ -62,14 +62,7 @@ impl Dyad {
 
     async fn claim_one(&self, wallet: &LoadedWallet) -> Result<ClaimedWallet, SdkError> {
         let id = wallet.view.id;
-        let _turn = share_guard::turn(&wallet.server_key, id).await;
-        if wallet.server_misbehaved || share_guard::is_retired(&wallet.server_key, id) {
-            return Err(SdkError::server_misbehaved(
-                id,
-                "the server misbehaved in an earlier ceremony of this wallet",
-            ));
-        }
-        self.check_before_ceremony().await?;
+        let _turn = self.ceremony_turn(wallet).await?;
         if let Some(pending) = &wallet.pending_claim {
             // An earlier claim's outcome was not learnt: the server says which share is live.
             let now = self.get_wallet(id).await?;

@@ -494,15 +494,7 @@ impl Dyad {
         request: SignRequest,
     ) -> Result<dyad_chains::SignedTransaction, SdkError> {
         let wallet = self.loaded_wallet(wallet_id)?;
-        let _turn = share_guard::turn(&wallet.server_key, wallet_id).await;
-        if wallet.server_misbehaved || share_guard::is_retired(&wallet.server_key, wallet_id) {
-            self.retire(&wallet);
-            return Err(SdkError::server_misbehaved(
-                wallet_id,
-                "the server misbehaved in an earlier ceremony of this wallet",
-            ));
-        }
-        self.check_before_ceremony().await?;
+        let _turn = self.ceremony_turn(&wallet).await?;
         // The server decodes first (refusals get a stable code and an audit entry); this side
         // decodes again with the same code before its share takes part.
         // The key version says which share this is: an outdated one is refused by name.
@@ -523,6 +515,23 @@ impl Dyad {
             self.retire(&wallet);
         }
         signed
+    }
+
+    /// Before a ceremony of `wallet`'s share: wait for the share's turn (one ceremony per share
+    /// in this process), refuse a share whose server was caught cheating (and retire it here),
+    /// and check a pinned server key. Hold the turn until the ceremony ends.
+    pub(crate) async fn ceremony_turn(&self, wallet: &LoadedWallet) -> Result<dyad_proto::Turn, SdkError> {
+        let id = wallet.view.id;
+        let turn = share_guard::turn(&wallet.server_key, id).await;
+        if wallet.server_misbehaved || share_guard::is_retired(&wallet.server_key, id) {
+            self.retire(wallet);
+            return Err(SdkError::server_misbehaved(
+                id,
+                "the server misbehaved in an earlier ceremony of this wallet",
+            ));
+        }
+        self.check_before_ceremony().await?;
+        Ok(turn)
     }
 
     /// Retire a wallet for good: in this process, and in every share string this client exports.
