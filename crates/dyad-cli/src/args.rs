@@ -6,6 +6,7 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 use dyad_chains::CosmosSignMode;
 use dyad_proto::grant::Operation;
 use dyad_proto::{AppId, Environment, PregenId, WalletId, WalletType};
+use dyad_server::DatabaseUrl;
 
 use crate::CliError;
 
@@ -55,6 +56,22 @@ pub enum Command {
     /// The share vault: user shares sealed under the app's key.
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// Move a deployment's database (every app, key, wallet, sealed cloud share, person,
+    /// session and audit entry) into an empty one, in one transaction: `dyad migrate --from
+    /// sqlite:./dyad-data/dyad.db --to postgres://…`. Stop the servers first; the new
+    /// deployment needs the same master key.
+    Migrate(MigrateArgs),
+}
+
+/// `dyad migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The database to copy from: `sqlite:PATH` (it is only read).
+    #[arg(long)]
+    pub from: DatabaseUrl,
+    /// The empty database to copy into: `postgres://…` (its tables are made if missing).
+    #[arg(long)]
+    pub to: DatabaseUrl,
 }
 
 /// `dyad login …`.
@@ -301,10 +318,11 @@ pub struct Storage {
     /// hex characters) instead.
     #[arg(long, env = "DYAD_DATA_DIR", default_value = "./dyad-data")]
     pub data_dir: PathBuf,
-    /// A database URL instead of the data folder's SQLite file (`sqlite://path`; PostgreSQL is
-    /// not built yet).
+    /// A database URL instead of the data folder's SQLite file: `sqlite:PATH` or
+    /// `postgres://user@host/db` (shared by any number of `dyad serve` replicas; the master key
+    /// then comes from DYAD_MASTER_KEY or the data folder, the same on every replica).
     #[arg(long, env = "DYAD_DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    pub database_url: Option<DatabaseUrl>,
 }
 
 /// `dyad serve`. `Debug` leaves the secrets out.

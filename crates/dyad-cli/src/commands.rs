@@ -5,7 +5,7 @@ use std::sync::Arc;
 use dyad_sdk::{Dyad, SdkError, WalletView};
 use dyad_server::config::{FarcasterConfig, OAuthClient, Secret, Url};
 use dyad_server::notify::{Channels, Notifier, Outbox, SmsWebhook, Smtp};
-use dyad_server::{AppState, DataDir, MasterKey, ServerConfig, SqliteStore, Store};
+use dyad_server::{AppState, DataDir, DatabaseUrl, MasterKey, ServerConfig, SqlStore, Store};
 use serde_json::json;
 
 use base64::Engine;
@@ -20,26 +20,48 @@ use crate::args::{
 use crate::keep::{self, Kept};
 use crate::{demo, output, people, share_file, CliError};
 
+/// `dyad migrate`: open both (which brings each schema up to date), then copy.
+async fn migrate(args: crate::args::MigrateArgs, j: bool) -> Result<(), CliError> {
+    if !matches!(args.from, DatabaseUrl::Sqlite(_)) {
+        return Err(CliError::Usage("--from must be a SQLite database (sqlite:PATH)".into()));
+    }
+    if let DatabaseUrl::Sqlite(path) = &args.from {
+        // Opening would create an empty database where a typo names none.
+        if !path.is_file() {
+            return Err(CliError::Usage(format!("--from {} does not exist", path.display())));
+        }
+    }
+    if args.from == args.to {
+        return Err(CliError::Usage("--from and --to name the same database".into()));
+    }
+    let from = SqlStore::open_url(&args.from).await?;
+    let to = SqlStore::open_url(&args.to).await?;
+    let report = from.copy_into(&to).await?;
+    from.close().await;
+    to.close().await;
+    if j {
+        let tables: serde_json::Map<String, serde_json::Value> =
+            report.tables.iter().map(|(t, n)| (t.to_string(), json!(n))).collect();
+        output::json(&json!({ "from": args.from.to_string(), "to": args.to.to_string(), "rows": tables }));
+    } else {
+        for (table, n) in &report.tables {
+            println!("{table}: {n}");
+        }
+        println!(
+            "copied {} wallets from {} to {}",
+            report.rows("wallets"),
+            args.from,
+            args.to
+        );
+    }
+    Ok(())
+}
+
 /// Open the store and master key a storage argument names.
 pub async fn open_storage(storage: &Storage) -> Result<(Arc<dyn Store>, MasterKey), CliError> {
     let dir = DataDir::new(&storage.data_dir)?;
     let master = dir.master_key_from_env_or_file()?;
-    let store: Arc<dyn Store> = match storage.database_url.as_deref() {
-        None => dir.open_store().await?,
-        Some(url) => {
-            if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-                Arc::new(SqliteStore::open(std::path::Path::new(path)).await?)
-            } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-                return Err(CliError::Usage(
-                    "PostgreSQL storage is not built yet; use the data folder's SQLite file (omit --database-url)"
-                        .into(),
-                ));
-            } else {
-                let scheme = url.split(':').next().unwrap_or("");
-                return Err(CliError::Usage(format!("unsupported database URL scheme {scheme:?}")));
-            }
-        }
-    };
+    let store = dir.open_store_at(storage.database_url.as_ref()).await?;
     Ok((store, master))
 }
 
@@ -323,6 +345,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Session(cmd) => people::session(cmd, j).await,
         Command::Grant(cmd) => people::grant(cmd, j).await,
         Command::Vault(cmd) => vault(cmd, j).await,
+        Command::Migrate(args) => migrate(args, j).await,
     }
 }
 

@@ -661,14 +661,19 @@ fn demo_signs_and_verifies_every_type() {
 }
 
 /// Run `f` on a connection to the SQLite file `db`, as an outside reader sees it.
-fn with_db<T, F: std::future::Future<Output = T>>(db: &Path, f: impl FnOnce(sqlx::SqlitePool) -> F) -> T {
-    let url = format!("sqlite://{}", db.display());
+fn with_db<T, F: std::future::Future<Output = T>>(db: &Path, f: impl FnOnce(sqlx::AnyPool) -> F) -> T {
+    with_url(&format!("sqlite://{}", db.display()), f)
+}
+
+/// Run `f` on a connection to the database at `url` (SQLite or PostgreSQL).
+fn with_url<T, F: std::future::Future<Output = T>>(url: &str, f: impl FnOnce(sqlx::AnyPool) -> F) -> T {
+    sqlx::any::install_default_drivers();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
         .block_on(async {
-            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let pool = sqlx::AnyPool::connect(url).await.unwrap();
             let out = f(pool.clone()).await;
             pool.close().await;
             out
@@ -978,6 +983,12 @@ fn serve_prints_its_ceremony_key_and_a_client_pinned_to_another_is_refused() {
 /// from standard input. The test reads the code from the outbox (as a developer would) once
 /// the child has said it was sent, and types it in.
 fn login_email(cwd: &Path, env: &[(&str, &str)], email: &str, session_file: &str) -> Value {
+    let db = format!("sqlite://{}", cwd.join("data").join("dyad.db").display());
+    login_email_on(cwd, env, email, session_file, &db)
+}
+
+/// [`login_email`] with the server's database (where the outbox is) at `db`.
+fn login_email_on(cwd: &Path, env: &[(&str, &str)], email: &str, session_file: &str, db: &str) -> Value {
     let mut cmd = command(
         cwd,
         env,
@@ -997,7 +1008,7 @@ fn login_email(cwd: &Path, env: &[(&str, &str)], email: &str, session_file: &str
     let mut said = String::new();
     err.read_line(&mut said).unwrap();
     assert!(said.contains("code sent to"), "{said}");
-    let body: String = with_db(&cwd.join("data").join("dyad.db"), |pool| async move {
+    let body: String = with_url(db, |pool| async move {
         sqlx::query_scalar("SELECT body FROM outbox WHERE recipient = $1 ORDER BY id DESC LIMIT 1")
             .bind(email)
             .fetch_one(&pool)
@@ -1497,5 +1508,184 @@ fn wallets_are_created_into_a_vault_signed_from_it_and_the_vault_rekeyed() {
     .to_string();
     std::fs::write(cwd.join("one.share"), share.trim()).unwrap();
     assert_eq!(share_entries(&cwd.join("one.share")).len(), 1);
+    server.stop();
+}
+
+/// A fresh PostgreSQL schema (`DATABASE_URL`), or `None` (the test is skipped) outside CI.
+fn postgres() -> Option<dyad_test_support::postgres::TestDatabase> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(dyad_test_support::postgres::TestDatabase::create())
+}
+
+#[test]
+fn two_replicas_on_one_postgres_pregenerate_sign_and_claim_across_each_other() {
+    let Some(pg) = postgres() else { return };
+    let dir = dyad_test_support::private_tempdir();
+    let cwd = dir.path();
+    let db = ["--database-url", pg.url.as_str()];
+    // Both replicas read the master key from the same data folder (a shared secret in
+    // production); the first one started makes it.
+    let a = Server::start_with(cwd, &db);
+    let b = Server::start_with(cwd, &db);
+    assert_ne!(a.url, b.url);
+    let app = dyad(
+        cwd,
+        &[("DYAD_DATABASE_URL", pg.url.as_str())],
+        &words("app create --data-dir data --name shop --env beta --json"),
+    )
+    .json();
+    let key = app["apiKey"].as_str().unwrap().to_string();
+    let env_a = [("DYAD_URL", a.url.as_str()), ("DYAD_API_KEY", key.as_str())];
+    let env_b = [("DYAD_URL", b.url.as_str()), ("DYAD_API_KEY", key.as_str())];
+
+    // Pregenerated through A, signed through B.
+    let created = dyad(
+        cwd,
+        &env_a,
+        &words("pregen create --email pat@example.com --type EVM --share-file app.share --json"),
+    )
+    .json();
+    let w = wallet(&created);
+    let id = w.id.to_string();
+    let out = dyad(cwd, &env_b, &sign_args(&id, "app.share", "--message", "via b")).json();
+    verify_message(&w, b"via b", &signature(&out, &w)).unwrap();
+    let listed = wallets(&dyad(cwd, &env_b, &words("pregen list --email pat@example.com --json")).json());
+    assert_eq!(listed.iter().map(|l| l.id).collect::<Vec<_>>(), [w.id]);
+
+    // Creates of one identifier through both replicas at once: one wallet, the others told.
+    let runs: Vec<Run> = (0..4)
+        .map(|i| {
+            let url = if i % 2 == 0 { a.url.clone() } else { b.url.clone() };
+            let (key, cwd) = (key.clone(), cwd.to_path_buf());
+            std::thread::spawn(move || {
+                let file = format!("same-{i}.share");
+                dyad(
+                    &cwd,
+                    &[("DYAD_URL", url.as_str()), ("DYAD_API_KEY", key.as_str())],
+                    &[
+                        "pregen",
+                        "create",
+                        "--email",
+                        "same@example.com",
+                        "--type",
+                        "SOLANA",
+                        "--share-file",
+                        &file,
+                        "--json",
+                    ],
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    let won: Vec<&Run> = runs.iter().filter(|r| r.status.success()).collect();
+    assert_eq!(
+        won.len(),
+        1,
+        "exactly one create wins: {:?}",
+        runs.iter().map(|r| &r.stderr).collect::<Vec<_>>()
+    );
+    for lost in runs.iter().filter(|r| !r.status.success()) {
+        let line = lost.fails_with_one_line();
+        assert!(
+            line.contains("WALLET_EXISTS") || line.contains("CEREMONY_IN_PROGRESS"),
+            "{line}"
+        );
+    }
+    let same = with_url(&pg.url, |pool| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM wallets WHERE pregen_value = 'same@example.com'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(same, 1);
+
+    // Claimed through A (the code read from the shared outbox), then the owner signs through B
+    // and the app's old share is refused there.
+    std::fs::copy(cwd.join("app.share"), cwd.join("person.share")).unwrap();
+    login_email_on(cwd, &env_a, "pat@example.com", "pat.session", &pg.url);
+    let claimed = dyad(
+        cwd,
+        &[("DYAD_URL", a.url.as_str())],
+        &words("claim --share-file person.share --session-file pat.session --email pat@example.com --json"),
+    )
+    .json();
+    let now = wallet(&claimed["claimed"][0]["wallet"]);
+    assert_eq!((now.status, now.key_version), (WalletStatus::Claimed, 2));
+    let mut owner_sign = sign_args(&id, "person.share", "--message", "mine").to_vec();
+    owner_sign.extend(["--session-file", "pat.session"]);
+    let out = dyad(cwd, &[("DYAD_URL", b.url.as_str())], &owner_sign).json();
+    verify_message(&now, b"mine", &signature(&out, &now)).unwrap();
+    let e = dyad(cwd, &env_b, &sign_args(&id, "app.share", "--message", "app again"));
+    assert!(e.fails_with_one_line().contains("WALLET_CLAIMED"), "{}", e.stderr);
+    a.stop();
+    b.stop();
+}
+
+#[test]
+fn migrate_moves_an_embedded_deployment_to_postgres_and_every_wallet_still_signs() {
+    let Some(pg) = postgres() else { return };
+    let dir = dyad_test_support::private_tempdir();
+    let cwd = dir.path();
+    let server = Server::start(cwd);
+    let key = create_app(cwd, "shop");
+    let env = [("DYAD_URL", server.url.as_str()), ("DYAD_API_KEY", key.as_str())];
+    let mut made = Vec::new();
+    for (n, t) in ["EVM", "SOLANA", "COSMOS", "STELLAR"].iter().enumerate() {
+        let file = format!("w{n}.share");
+        let created = dyad(
+            cwd,
+            &env,
+            &[
+                "pregen",
+                "create",
+                "--email",
+                &format!("p{n}@example.com"),
+                "--type",
+                t,
+                "--share-file",
+                &file,
+                "--json",
+            ],
+        )
+        .json();
+        made.push((wallet(&created), file));
+    }
+    server.stop();
+
+    let from = format!("sqlite:{}", cwd.join("data").join("dyad.db").display());
+    // A missing source is refused before anything is made.
+    let e = dyad(cwd, &[], &["migrate", "--from", "sqlite:nowhere.db", "--to", &pg.url]);
+    assert!(e.fails_with_one_line().contains("does not exist"), "{}", e.stderr);
+    assert!(!cwd.join("nowhere.db").exists());
+    let moved = dyad(cwd, &[], &["migrate", "--from", &from, "--to", &pg.url, "--json"]).json();
+    assert_eq!(moved["rows"]["wallets"], json!(4), "{moved}");
+    assert_eq!(moved["rows"]["cloud_shares"], json!(4), "{moved}");
+    assert_eq!(moved["rows"]["apps"], json!(1), "{moved}");
+    assert!(!moved.to_string().contains("password"), "{moved}");
+    // Into a database that holds data: refused, nothing added.
+    let e = dyad(cwd, &[], &["migrate", "--from", &from, "--to", &pg.url]);
+    assert!(e.fails_with_one_line().contains("already holds data"), "{}", e.stderr);
+
+    // The new deployment: same master key (the data folder's), the database on PostgreSQL. The
+    // SQLite file is moved away so nothing can come from it.
+    std::fs::rename(cwd.join("data").join("dyad.db"), cwd.join("old.db")).unwrap();
+    let server = Server::start_with(cwd, &["--database-url", &pg.url]);
+    let env = [("DYAD_URL", server.url.as_str()), ("DYAD_API_KEY", key.as_str())];
+    for (w, file) in &made {
+        let out = dyad(cwd, &env, &sign_args(&w.id.to_string(), file, "--message", "moved")).json();
+        verify_message(w, b"moved", &signature(&out, w)).unwrap();
+    }
+    let listed = wallets(&dyad(cwd, &env, &words("pregen list --json")).json());
+    assert_eq!(listed.len(), 4);
+    assert!(
+        !cwd.join("data").join("dyad.db").exists(),
+        "the server opened no SQLite file"
+    );
     server.stop();
 }

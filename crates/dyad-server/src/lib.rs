@@ -45,7 +45,7 @@ pub use error::ServerError;
 pub use seal::MasterKey;
 pub use setup::{DataDir, SetupError};
 pub use state::AppState;
-pub use store::{SqliteStore, Store, StoreError};
+pub use store::{Backend, DatabaseUrl, SqlStore, Store, StoreError};
 
 /// A server listening on a socket, for the CLI and for tests.
 pub struct RunningServer {

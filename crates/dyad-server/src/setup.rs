@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::seal::{MasterKey, SealError};
-use crate::store::{SqliteStore, Store, StoreError};
+use crate::store::{DatabaseUrl, SqlStore, Store, StoreError};
 
 /// Why a server cannot start on this data. Each message is one line saying what is wrong and,
 /// where there is one, the fix. Never holds secrets.
@@ -88,9 +88,18 @@ impl DataDir {
         self.0.join("master.key")
     }
 
-    /// Open the store (creating the database on first use).
+    /// Open the folder's SQLite file (creating it on first use).
     pub async fn open_store(&self) -> Result<Arc<dyn Store>, SetupError> {
-        Ok(Arc::new(SqliteStore::open(&self.database()).await?))
+        self.open_store_at(None).await
+    }
+
+    /// Open the store at `url`, or the folder's SQLite file if none (creating the database on
+    /// first use).
+    pub async fn open_store_at(&self, url: Option<&DatabaseUrl>) -> Result<Arc<dyn Store>, SetupError> {
+        Ok(Arc::new(match url {
+            None => SqlStore::open(&self.database()).await?,
+            Some(url) => SqlStore::open_url(url).await?,
+        }))
     }
 
     /// Load the master key: `DYAD_MASTER_KEY` (64 hex characters) if set, else the key file,

@@ -516,11 +516,11 @@ async fn a_sign_request_that_no_longer_decodes_to_what_was_authorised_is_refused
         request: dyad_chains::SignRequest::Message(b"pay 1000".to_vec()),
         signs: authorised.clone(),
     };
-    let payload = hex::encode(postcard::to_allocvec(&changed).unwrap());
-    t.execute(&format!(
-        "UPDATE ceremonies SET payload = X'{payload}' WHERE kind = 'sign' AND consumed_at IS NULL"
-    ))
-    .await;
+    sqlx::query("UPDATE ceremonies SET payload = $1 WHERE kind = 'sign' AND consumed_at IS NULL")
+        .bind(postcard::to_allocvec(&changed).unwrap())
+        .execute(&t.db().await)
+        .await
+        .unwrap();
 
     let mut client = Manual::connect(&t.url(), &ticket).await;
     // Refused before the server's first round: nothing of a signature was computed.

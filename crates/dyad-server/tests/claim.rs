@@ -430,11 +430,7 @@ async fn a_server_killed_in_the_middle_of_a_claim_leaves_the_old_pair_or_the_new
     for at in [KillAt::InRefresh, KillAt::AfterTestSignature, KillAt::AfterConfirm] {
         let dir = dyad_test_support::private_tempdir();
         let server = Killable::start(dir.path());
-        let store = dyad_server::DataDir::new(dir.path())
-            .unwrap()
-            .open_store()
-            .await
-            .unwrap();
+        let store = support::open_store(dir.path()).await;
         let (_, api_key) = dyad_server::api_key::create_app(store.as_ref(), "shop", dyad_proto::Environment::Beta)
             .await
             .unwrap();
@@ -484,9 +480,7 @@ async fn a_server_killed_in_the_middle_of_a_claim_leaves_the_old_pair_or_the_new
 
         // Restarted: the dead process's lease and claim hold expire on their own; let them.
         let (server, store) = support::serve(dir.path()).await;
-        let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("dyad.db").display()))
-            .await
-            .unwrap();
+        let db = support::raw_db(dir.path()).await;
         sqlx::query("UPDATE wallets SET lease_until = 0, claiming_until = NULL")
             .execute(&db)
             .await

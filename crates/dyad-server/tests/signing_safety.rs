@@ -159,10 +159,7 @@ async fn a_lock_that_cannot_be_written_locks_the_wallet_anyway() {
     let key = t.app("shop").await;
     let (dyad, w, share) = wallet(&t, &key, WalletType::Evm, "victim@example.com").await;
     let user = user_share(&share);
-    t.execute(
-        "CREATE TRIGGER refuse_locks BEFORE UPDATE OF locked_at ON wallets BEGIN SELECT RAISE(ABORT, 'disk full'); END",
-    )
-    .await;
+    t.refuse_wallet_writes("locked_at").await;
 
     let (mut cheat, tampered) = prepare_cheat(&t, &key, &w, &user).await;
     let waiting = queue_behind(&t, &key, &w, 1).await;
@@ -234,8 +231,7 @@ async fn a_client_cannot_finish_a_signature_the_server_did_not_record() {
 async fn a_key_generation_whose_commit_failed_keeps_the_share_and_is_never_aborted() {
     let t = TestServer::start().await;
     let key = t.app("shop").await;
-    t.execute("CREATE TRIGGER refuse_commits BEFORE UPDATE OF public_key ON wallets BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-        .await;
+    t.refuse_wallet_writes("public_key").await;
     let dyad = Dyad::new(&t.url(), &key);
     let err = dyad
         .create_pregen_wallet(WalletType::Solana, &email("new@example.com"))

@@ -1,30 +1,118 @@
-//! The SQLite store on a real file: pending wallets, single-use ceremonies, reaping, the
-//! append-only audit log, app settings, API keys, data keys and file permissions.
+//! The store conformance suite, on a real SQLite file and on a real PostgreSQL server alike
+//! (`DATABASE_URL`; see `dyad_test_support::postgres`): pending wallets, single-use ceremonies,
+//! reaping, the append-only audit log, app settings, API keys, data keys, leases, corrupt rows;
+//! and, for SQLite only, file permissions.
 
 use dyad_proto::{AppId, Environment, PregenId, WalletId, WalletStatus, WalletType};
 use dyad_server::audit::AuditAction;
 use dyad_server::model::{
     AppSettings, CeremonyHash, CeremonyKind, CeremonyRecord, CreateOutcome, PendingWallet, Scope,
 };
-use dyad_server::store::{Abandoned, LeaseAttempt, LeaseRequest, SealedShare, SqliteStore, Store, StoredDataKey};
+use dyad_server::store::{Abandoned, LeaseAttempt, LeaseRequest, SealedShare, SqlStore, Store, StoredDataKey};
 use dyad_server::{ServerError, SetupError, StoreError};
 use serde_json::json;
 
-async fn setup() -> (tempfile::TempDir, SqliteStore, Scope) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("dyad.db")).await.unwrap();
-    let (app, _) = dyad_server::api_key::create_app(&store, "shop", Environment::Beta)
+/// Which engine a test runs on.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// A store on a fresh database, and a connection of its own to that database, as an outside
+/// reader (or someone changing it behind Dyad's back) has.
+struct Db {
+    store: SqlStore,
+    raw: sqlx::AnyPool,
+    _sqlite: Option<tempfile::TempDir>,
+    _postgres: Option<dyad_test_support::postgres::TestDatabase>,
+}
+
+impl Db {
+    /// Another store on the same database, with connections of its own: what a second replica
+    /// (or a second process) opens.
+    async fn second_store(&self) -> SqlStore {
+        let url: dyad_server::DatabaseUrl = match (&self._sqlite, &self._postgres) {
+            (Some(dir), _) => format!("sqlite:{}", dir.path().join("dyad.db").display())
+                .parse()
+                .unwrap(),
+            (_, Some(pg)) => pg.url.parse().unwrap(),
+            _ => unreachable!("a Db has one of the two"),
+        };
+        SqlStore::open_url(&url).await.unwrap()
+    }
+}
+
+/// A fresh database, or `None` when PostgreSQL is not configured outside CI.
+async fn open(kind: Kind) -> Option<Db> {
+    sqlx::any::install_default_drivers();
+    Some(match kind {
+        Kind::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("dyad.db");
+            let store = SqlStore::open(&path).await.unwrap();
+            let raw = sqlx::AnyPool::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+            Db {
+                store,
+                raw,
+                _sqlite: Some(dir),
+                _postgres: None,
+            }
+        }
+        Kind::Postgres => {
+            let pg = dyad_test_support::postgres::TestDatabase::create().await?;
+            let store = SqlStore::open_url(&pg.url.parse().unwrap()).await.unwrap();
+            let raw = sqlx::AnyPool::connect(&pg.url).await.unwrap();
+            Db {
+                store,
+                raw,
+                _sqlite: None,
+                _postgres: Some(pg),
+            }
+        }
+    })
+}
+
+/// [`open`] with one app in it.
+async fn setup(kind: Kind) -> Option<(Db, Scope)> {
+    let db = open(kind).await?;
+    let (app, _) = dyad_server::api_key::create_app(&db.store, "shop", Environment::Beta)
         .await
         .unwrap();
-    (
-        dir,
-        store,
-        Scope {
-            app_id: app.id,
-            environment: app.environment,
-        },
-    )
+    let scope = Scope {
+        app_id: app.id,
+        environment: app.environment,
+    };
+    Some((db, scope))
 }
+
+/// Each test below, once per engine: `sqlite::name` and `postgres::name`.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name(super::Kind::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name(super::Kind::Postgres).await })*
+        }
+    };
+}
+
+on_both!(
+    abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict,
+    a_ceremony_is_consumed_once_and_not_after_expiry,
+    the_audit_log_is_append_only,
+    settings_change_only_from_what_was_read_and_are_audited,
+    revoked_keys_stop_authenticating_at_once,
+    a_database_from_the_direct_wrapping_scheme_is_refused_clearly,
+    a_ceremony_lease_has_one_holder_expires_on_its_own_and_a_lock_ends_it,
+    rows_the_model_cannot_represent_are_refused_as_corrupt,
+    concurrent_creates_of_one_identifier_make_one_wallet,
+    a_lease_holds_across_stores_sharing_one_database,
+    the_schema_is_the_same_on_both_engines,
+);
 
 fn pending(scope: Scope, created_at: i64) -> PendingWallet {
     PendingWallet {
@@ -55,9 +143,9 @@ fn rule(now: i64) -> Abandoned {
     }
 }
 
-#[tokio::test]
-async fn abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict() {
-    let (_dir, store, scope) = setup().await;
+async fn abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict(kind: Kind) {
+    let Some((db, scope)) = setup(kind).await else { return };
+    let store = &db.store;
     let now = dyad_server::clock::now();
     let audit = dyad_server::audit::entry(scope, None, AuditAction::WalletCreateRequested, json!({}));
 
@@ -129,9 +217,9 @@ async fn abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict() 
         .is_none());
 }
 
-#[tokio::test]
-async fn a_ceremony_is_consumed_once_and_not_after_expiry() {
-    let (_dir, store, scope) = setup().await;
+async fn a_ceremony_is_consumed_once_and_not_after_expiry(kind: Kind) {
+    let Some((db, scope)) = setup(kind).await else { return };
+    let store = &db.store;
     let now = dyad_server::clock::now();
     let audit = dyad_server::audit::entry(scope, None, AuditAction::WalletCreateRequested, json!({}));
     let w = pending(scope, now);
@@ -172,9 +260,9 @@ async fn a_ceremony_is_consumed_once_and_not_after_expiry() {
     );
 }
 
-#[tokio::test]
-async fn the_audit_log_is_append_only() {
-    let (dir, store, scope) = setup().await;
+async fn the_audit_log_is_append_only(kind: Kind) {
+    let Some((db, scope)) = setup(kind).await else { return };
+    let store = &db.store;
     store
         .audit(&dyad_server::audit::entry(
             scope,
@@ -184,12 +272,10 @@ async fn the_audit_log_is_append_only() {
         ))
         .await
         .unwrap();
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("dyad.db").display()))
-        .await
-        .unwrap();
+    let pool = &db.raw;
     // Refused by the triggers, not by anything else (a locked or read-only database).
     for statement in ["UPDATE audit_log SET action = 'forged'", "DELETE FROM audit_log"] {
-        let err = sqlx::query(statement).execute(&pool).await.unwrap_err();
+        let err = sqlx::query(statement).execute(pool).await.unwrap_err();
         assert!(
             err.to_string().contains("audit log is append-only"),
             "{statement}: {err}"
@@ -201,9 +287,9 @@ async fn the_audit_log_is_append_only() {
     assert_eq!(log[2].detail, json!({ "n": 1 }));
 }
 
-#[tokio::test]
-async fn settings_change_only_from_what_was_read_and_are_audited() {
-    let (_dir, store, scope) = setup().await;
+async fn settings_change_only_from_what_was_read_and_are_audited(kind: Kind) {
+    let Some((db, scope)) = setup(kind).await else { return };
+    let store = &db.store;
     let off = AppSettings::default();
     let on = AppSettings {
         allow_raw_signing: true,
@@ -220,7 +306,7 @@ async fn settings_change_only_from_what_was_read_and_are_audited() {
         .await
         .unwrap());
     assert_eq!(store.app(scope.app_id).await.unwrap().unwrap().settings, on);
-    let (app, old) = dyad_server::api_key::set_allow_raw_signing(&store, scope.app_id, false)
+    let (app, old) = dyad_server::api_key::set_allow_raw_signing(store, scope.app_id, false)
         .await
         .unwrap();
     assert!(old && !app.settings.allow_raw_signing);
@@ -231,46 +317,46 @@ async fn settings_change_only_from_what_was_read_and_are_audited() {
         updates[1].detail,
         json!({ "allowRawSigning": { "old": true, "new": false } })
     );
-    let unknown = dyad_server::api_key::set_allow_raw_signing(&store, AppId::random(), true).await;
+    let unknown = dyad_server::api_key::set_allow_raw_signing(store, AppId::random(), true).await;
     assert!(unknown.unwrap_err().to_string().contains("dyad app list"));
 }
 
-#[tokio::test]
-async fn revoked_keys_stop_authenticating_at_once() {
-    let (_dir, store, scope) = setup().await;
-    let (second, key) = dyad_server::api_key::create_key(&store, scope.app_id).await.unwrap();
+async fn revoked_keys_stop_authenticating_at_once(kind: Kind) {
+    let Some((db, scope)) = setup(kind).await else { return };
+    let store = &db.store;
+    let (second, key) = dyad_server::api_key::create_key(store, scope.app_id).await.unwrap();
     assert_eq!(
-        dyad_server::api_key::authenticate(&store, key.expose()).await.unwrap(),
+        dyad_server::api_key::authenticate(store, key.expose()).await.unwrap(),
         scope
     );
-    let listed = dyad_server::api_key::list_keys(&store, scope.app_id).await.unwrap();
+    let listed = dyad_server::api_key::list_keys(store, scope.app_id).await.unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[1].key_id, second.key_id);
     assert!(listed.iter().all(|k| k.revoked_at.is_none()));
 
-    let revoked = dyad_server::api_key::revoke_key(&store, scope.app_id, &second.key_id)
+    let revoked = dyad_server::api_key::revoke_key(store, scope.app_id, &second.key_id)
         .await
         .unwrap();
     assert!(revoked.revoked_at.is_some());
     assert!(matches!(
-        dyad_server::api_key::authenticate(&store, key.expose()).await,
+        dyad_server::api_key::authenticate(store, key.expose()).await,
         Err(ServerError::Unauthenticated)
     ));
     // Twice, unknown, another app's, or a whole key: refused, nothing changes, no secret echoed.
-    let again = dyad_server::api_key::revoke_key(&store, scope.app_id, &second.key_id).await;
+    let again = dyad_server::api_key::revoke_key(store, scope.app_id, &second.key_id).await;
     assert!(again.unwrap_err().to_string().contains("revoked already"));
-    let unknown = dyad_server::api_key::revoke_key(&store, scope.app_id, "0123456789abcdef").await;
+    let unknown = dyad_server::api_key::revoke_key(store, scope.app_id, "0123456789abcdef").await;
     assert!(unknown.unwrap_err().to_string().contains("no API key"));
-    let (other, _) = dyad_server::api_key::create_app(&store, "other", Environment::Beta)
+    let (other, _) = dyad_server::api_key::create_app(store, "other", Environment::Beta)
         .await
         .unwrap();
     let first = &listed[0].key_id;
-    let foreign = dyad_server::api_key::revoke_key(&store, other.id, first).await;
+    let foreign = dyad_server::api_key::revoke_key(store, other.id, first).await;
     assert!(
         matches!(&foreign, Err(ServerError::InvalidRequest(m)) if m.contains("has no API key")),
         "{foreign:?}"
     );
-    let whole = dyad_server::api_key::revoke_key(&store, scope.app_id, key.expose()).await;
+    let whole = dyad_server::api_key::revoke_key(store, scope.app_id, key.expose()).await;
     let msg = whole.unwrap_err().to_string();
     assert!(!msg.contains(key.expose()) && msg.contains("16 hex digits"), "{msg}");
 
@@ -278,26 +364,20 @@ async fn revoked_keys_stop_authenticating_at_once() {
     let count = |a: &str| log.iter().filter(|r| r.action == a).count();
     assert_eq!(count("api_key.created"), 2);
     assert_eq!(count("api_key.revoked"), 1);
-    let listed = dyad_server::api_key::list_keys(&store, scope.app_id).await.unwrap();
+    let listed = dyad_server::api_key::list_keys(store, scope.app_id).await.unwrap();
     assert!(listed[0].revoked_at.is_none() && listed[1].revoked_at.is_some());
 }
 
-#[tokio::test]
-async fn a_database_from_the_direct_wrapping_scheme_is_refused_clearly() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("dyad.db");
-    let store = SqliteStore::open(&path).await.unwrap();
+async fn a_database_from_the_direct_wrapping_scheme_is_refused_clearly(kind: Kind) {
+    let Some(db) = open(kind).await else { return };
+    let store = &db.store;
     // A data key row as the first version wrote it: no scheme column, so the migration marks it
     // as wrapped by the master key itself.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
     sqlx::query("INSERT INTO data_keys (id, wrapped, created_at) VALUES (1, $1, 0)")
         .bind(vec![0u8; 60])
-        .execute(&pool)
+        .execute(&db.raw)
         .await
         .unwrap();
-    pool.close().await;
     let master = dyad_server::MasterKey::from_hex(&"11".repeat(32)).unwrap();
     let state = dyad_server::AppState::new(
         std::sync::Arc::new(store.clone()),
@@ -314,8 +394,8 @@ async fn a_database_from_the_direct_wrapping_scheme_is_refused_clearly() {
     );
 
     // A current database under another master key: also a clear refusal.
-    let dir2 = tempfile::tempdir().unwrap();
-    let store2 = std::sync::Arc::new(SqliteStore::open(&dir2.path().join("dyad.db")).await.unwrap());
+    let Some(db2) = open(kind).await else { return };
+    let store2 = std::sync::Arc::new(db2.store.clone());
     dyad_server::AppState::new(store2.clone(), &master, dyad_server::ServerConfig::default())
         .await
         .unwrap();
@@ -336,7 +416,7 @@ async fn database_files_are_private_and_an_existing_one_is_tightened() {
     let path = dir.path().join("dyad.db");
     std::fs::write(&path, b"").unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let store = SqliteStore::open(&path).await.unwrap();
+    let store = SqlStore::open(&path).await.unwrap();
     store
         .audit(&dyad_server::audit::entry(
             Scope {
@@ -371,7 +451,7 @@ fn a_data_folder_others_can_read_is_refused_with_the_fix() {
 }
 
 /// A committed wallet (its sealed share is a stand-in: the store never looks inside).
-async fn live(store: &SqliteStore, scope: Scope, now: i64) -> WalletId {
+async fn live(store: &SqlStore, scope: Scope, now: i64) -> WalletId {
     let audit = dyad_server::audit::entry(scope, None, AuditAction::WalletCreateRequested, json!({}));
     let w = pending(scope, now);
     let c = ceremony(scope, w.id, now + 60, 9);
@@ -402,11 +482,11 @@ fn lease(tag: u8, now: i64, until: i64) -> LeaseRequest {
     }
 }
 
-#[tokio::test]
-async fn a_ceremony_lease_has_one_holder_expires_on_its_own_and_a_lock_ends_it() {
-    let (_dir, store, scope) = setup().await;
+async fn a_ceremony_lease_has_one_holder_expires_on_its_own_and_a_lock_ends_it(kind: Kind) {
+    let Some((db, scope)) = setup(kind).await else { return };
+    let store = &db.store;
     let now = dyad_server::clock::now();
-    let id = live(&store, scope, now).await;
+    let id = live(store, scope, now).await;
 
     assert_eq!(
         store.acquire_lease(id, &lease(1, now, now + 10)).await.unwrap(),
@@ -453,12 +533,10 @@ async fn a_ceremony_lease_has_one_holder_expires_on_its_own_and_a_lock_ends_it()
 
 /// Rows the model cannot represent (a live wallet without its key, an audit action this version
 /// does not know) are refused as corrupt, never half-read.
-#[tokio::test]
-async fn rows_the_model_cannot_represent_are_refused_as_corrupt() {
-    let (dir, store, scope) = setup().await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("dyad.db").display()))
-        .await
-        .unwrap();
+async fn rows_the_model_cannot_represent_are_refused_as_corrupt(kind: Kind) {
+    let Some((db, scope)) = setup(kind).await else { return };
+    let store = &db.store;
+    let pool = &db.raw;
     let id = WalletId::random();
     sqlx::query(
         "INSERT INTO wallets (id, app_id, environment, wallet_type, scheme, public_key, address, pregen_kind, \
@@ -468,7 +546,7 @@ async fn rows_the_model_cannot_represent_are_refused_as_corrupt() {
     .bind(id.to_string())
     .bind(scope.app_id.to_string())
     .bind(scope.environment.as_str())
-    .execute(&pool)
+    .execute(pool)
     .await
     .unwrap();
     assert!(matches!(
@@ -485,7 +563,7 @@ async fn rows_the_model_cannot_represent_are_refused_as_corrupt() {
     )
     .bind(scope.app_id.to_string())
     .bind(scope.environment.as_str())
-    .execute(&pool)
+    .execute(pool)
     .await
     .unwrap();
     assert!(matches!(
@@ -495,4 +573,108 @@ async fn rows_the_model_cannot_represent_are_refused_as_corrupt() {
     // A corrupt row is a server fault, not the caller's.
     let e = ServerError::from(StoreError::Corrupt("audit action"));
     assert_eq!(e.status_and_code().0, axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+/// Many creates of one identifier at once, each through its own connection: one wallet, and
+/// every other caller is told which.
+async fn concurrent_creates_of_one_identifier_make_one_wallet(kind: Kind) {
+    let Some((db, scope)) = setup(kind).await else { return };
+    let store = std::sync::Arc::new(db.store.clone());
+    let now = dyad_server::clock::now();
+    let tasks: Vec<_> = (0..16u8)
+        .map(|tag| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let audit = dyad_server::audit::entry(scope, None, AuditAction::WalletCreateRequested, json!({}));
+                let w = pending(scope, now);
+                let outcome = store
+                    .create_pending_wallet(&w, &ceremony(scope, w.id, now + 60, tag), &audit, rule(now))
+                    .await
+                    .unwrap();
+                (w.id, outcome)
+            })
+        })
+        .collect();
+    let mut created = Vec::new();
+    let mut told = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            (id, CreateOutcome::Created) => created.push(id),
+            (_, CreateOutcome::Exists(id, WalletStatus::Pending)) => told.push(id),
+            (_, other) => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!(created.len(), 1, "exactly one create wins");
+    assert_eq!(told.len(), 15);
+    assert!(
+        told.iter().all(|id| *id == created[0]),
+        "the others are told the winner"
+    );
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wallets")
+        .fetch_one(&db.raw)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+/// Two stores on one database (two replicas): the lease one takes, the other cannot, until it
+/// is given back or expires.
+async fn a_lease_holds_across_stores_sharing_one_database(kind: Kind) {
+    let Some((db, scope)) = setup(kind).await else { return };
+    let now = dyad_server::clock::now();
+    let id = live(&db.store, scope, now).await;
+    let other = db.second_store().await;
+    assert_eq!(
+        db.store.acquire_lease(id, &lease(1, now, now + 10)).await.unwrap(),
+        LeaseAttempt::Acquired
+    );
+    assert_eq!(
+        other.acquire_lease(id, &lease(2, now, now + 10)).await.unwrap(),
+        LeaseAttempt::Busy
+    );
+    // Many at once from both: none gets it while it is held.
+    let attempts: Vec<_> = (0..8u8)
+        .map(|i| {
+            let s = if i % 2 == 0 { db.store.clone() } else { other.clone() };
+            tokio::spawn(async move { s.acquire_lease(id, &lease(10 + i, now + 1, now + 10)).await.unwrap() })
+        })
+        .collect();
+    for a in attempts {
+        assert_eq!(a.await.unwrap(), LeaseAttempt::Busy);
+    }
+    db.store.release_lease(id, &[1; 16]).await.unwrap();
+    // Freed: of many at once from both, exactly one gets it.
+    let attempts: Vec<_> = (0..8u8)
+        .map(|i| {
+            let s = if i % 2 == 0 { db.store.clone() } else { other.clone() };
+            tokio::spawn(async move { s.acquire_lease(id, &lease(20 + i, now + 2, now + 10)).await.unwrap() })
+        })
+        .collect();
+    let mut acquired = 0;
+    for a in attempts {
+        if a.await.unwrap() == LeaseAttempt::Acquired {
+            acquired += 1;
+        }
+    }
+    assert_eq!(acquired, 1, "one holder at a time");
+    other.close().await;
+}
+
+/// The PostgreSQL schema has every table and column of the SQLite one and nothing else (but
+/// the `rowid` columns standing in for SQLite's implicit ones): the same SQL runs on both.
+async fn the_schema_is_the_same_on_both_engines(kind: Kind) {
+    let Some(db) = open(kind).await else { return };
+    let Some(sqlite) = open(Kind::Sqlite).await else { return };
+    let columns = |mut c: Vec<(String, String)>| {
+        c.retain(|(_, col)| col != "rowid");
+        // Sorted here: the engines' collations order names differently.
+        c.sort();
+        c
+    };
+    let here = columns(db.store.schema_columns().await.unwrap());
+    assert!(
+        here.iter().any(|(t, c)| t == "wallets" && c == "recovery_hash"),
+        "{here:?}"
+    );
+    assert_eq!(here, columns(sqlite.store.schema_columns().await.unwrap()));
 }

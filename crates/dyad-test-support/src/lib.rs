@@ -14,6 +14,8 @@
 //! use it. A test harness that needs a running server lives in that crate's `tests/support/`.
 
 pub mod fixtures;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod verify;
 
 #[cfg(feature = "proto")]

@@ -18,7 +18,7 @@ use dyad_mpc::{run_local, Digest, Dkg, Refresh, Role, Scheme, SessionId, Sign, S
 use dyad_proto::{Environment, PregenId, WalletType};
 use dyad_sdk::Dyad;
 use dyad_server::store::Durability;
-use dyad_server::{AppState, DataDir, ServerConfig, SqliteStore, Store};
+use dyad_server::{AppState, DataDir, ServerConfig, SqlStore, Store};
 
 fn stats(mut v: Vec<Duration>) -> (f64, f64) {
     v.sort();
@@ -87,11 +87,7 @@ const TYPES: [(WalletType, Scheme); 2] = [(WalletType::Evm, Scheme::Dkls), (Wall
 async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
     let dir = std::env::temp_dir().join(format!("dyad-bench-{}-{durability:?}", std::process::id()));
     let data = DataDir::new(&dir).expect("data dir");
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open_with(&data.database(), durability)
-            .await
-            .expect("store"),
-    );
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open_with(&data.database(), durability).await.expect("store"));
     let master = data.master_key_from_env_or_file().expect("master key");
     let state = AppState::new(store.clone(), &master, ServerConfig::default())
         .await

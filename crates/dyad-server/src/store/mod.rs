@@ -2,9 +2,9 @@
 //! same server code. Implementations see only sealed cloud shares, never plaintext, and answer
 //! in their own error type: what a failure means to a client is decided in `error.rs`.
 
-mod sqlite;
+mod sql;
 
-pub use sqlite::{Durability, SqliteStore};
+pub use sql::{Backend, CopyReport, DatabaseUrl, Durability, SqlStore};
 
 use async_trait::async_trait;
 use dyad_mpc::PublicKey;

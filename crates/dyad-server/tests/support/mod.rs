@@ -1,6 +1,10 @@
-//! A real server on port 0 over a temporary SQLite data folder, apps on it, requests made by
-//! hand, and a client side of a ceremony driven by hand (to misbehave). What is not about a
-//! running server (verifiers, published vectors, identifiers) is in `dyad-test-support`.
+//! A real server on port 0 over a temporary data folder, apps on it, requests made by hand,
+//! and a client side of a ceremony driven by hand (to misbehave). What is not about a running
+//! server (verifiers, published vectors, identifiers) is in `dyad-test-support`.
+//!
+//! The database is the data folder's SQLite file, or, with `DYAD_TEST_STORE=postgres`, a fresh
+//! PostgreSQL schema per data folder on the server `DATABASE_URL` names (`.ci/run` runs this
+//! crate's tests both ways). Raw SQL in these tests is written to run on both.
 
 #![allow(dead_code)]
 
@@ -24,7 +28,54 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
 }
 
-/// Start a server on `dir` (its SQLite file and master key are created on first use).
+/// Whether these tests run on PostgreSQL (`DYAD_TEST_STORE=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("DYAD_TEST_STORE").is_ok_and(|v| v == "postgres")
+}
+
+/// Schemas made for data folders, kept for the whole test process (`.ci/run` gives the
+/// PostgreSQL pass a database of its own, made anew each run).
+static SCHEMAS: std::sync::Mutex<Vec<dyad_test_support::postgres::TestDatabase>> = std::sync::Mutex::new(Vec::new());
+
+/// The database of the data folder `dir`: `None` for its SQLite file; on PostgreSQL, the schema
+/// made for it on first use (its URL is kept in the folder, so a restarted server finds it).
+pub async fn database_url(dir: &Path) -> Option<dyad_server::DatabaseUrl> {
+    if !on_postgres() {
+        return None;
+    }
+    let file = dir.join("postgres-url");
+    let url = match std::fs::read_to_string(&file) {
+        Ok(url) => url,
+        Err(_) => {
+            let db = dyad_test_support::postgres::TestDatabase::create()
+                .await
+                .expect("DYAD_TEST_STORE=postgres needs DATABASE_URL");
+            let url = db.url.clone();
+            std::fs::write(&file, &url).unwrap();
+            SCHEMAS.lock().unwrap().push(db);
+            url
+        }
+    };
+    Some(url.parse().unwrap())
+}
+
+/// The store of the data folder `dir`, as a server started on it opens it.
+pub async fn open_store(dir: &Path) -> Arc<dyn Store> {
+    let data = DataDir::new(dir).unwrap();
+    data.open_store_at(database_url(dir).await.as_ref()).await.unwrap()
+}
+
+/// A connection of its own to the database of the data folder `dir`, as an outside reader sees it.
+pub async fn raw_db(dir: &Path) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let url = match database_url(dir).await {
+        Some(dyad_server::DatabaseUrl::Postgres(url)) => url.to_string(),
+        _ => format!("sqlite://{}", dir.join("dyad.db").display()),
+    };
+    sqlx::AnyPool::connect(&url).await.unwrap()
+}
+
+/// Start a server on `dir` (its database and master key are created on first use).
 pub async fn serve(dir: &Path) -> (RunningServer, Arc<dyn Store>) {
     serve_with(dir, ServerConfig::default()).await
 }
@@ -44,7 +95,7 @@ where
     Fut: std::future::Future<Output = Result<AppState, dyad_server::SetupError>>,
 {
     let data = DataDir::new(dir).unwrap();
-    let store = data.open_store().await.unwrap();
+    let store = open_store(dir).await;
     let master = data.master_key_from_env_or_file().unwrap();
     let state = build(store.clone(), master).await.unwrap();
     (dyad_server::spawn(state, "127.0.0.1:0").await.unwrap(), store)
@@ -108,14 +159,12 @@ impl TestServer {
         self.audit_log().await.iter().filter(|r| r.action == action).count()
     }
 
-    /// A connection of its own to the SQLite file, as an outside reader sees it.
-    pub async fn db(&self) -> sqlx::SqlitePool {
-        sqlx::SqlitePool::connect(&format!("sqlite://{}", self.data_dir().join("dyad.db").display()))
-            .await
-            .unwrap()
+    /// A connection of its own to the database, as an outside reader sees it.
+    pub async fn db(&self) -> sqlx::AnyPool {
+        raw_db(&self.data_dir()).await
     }
 
-    /// A `SELECT COUNT(*) …` straight against the SQLite file, as an outside reader sees it.
+    /// A `SELECT COUNT(*) …` straight against the database, as an outside reader sees it.
     pub async fn count(&self, sql: &str) -> i64 {
         let db = self.db().await;
         let n = sqlx::query_scalar(sql).fetch_one(&db).await.unwrap();
@@ -123,12 +172,31 @@ impl TestServer {
         n
     }
 
-    /// Run one statement straight against the SQLite file (to make the server's writes fail,
-    /// or to put a wallet in a state no flow reaches yet).
+    /// Run statements straight against the database (to make the server's writes fail, or to
+    /// put a wallet in a state no flow reaches yet).
     pub async fn execute(&self, sql: &str) {
         let db = self.db().await;
-        sqlx::query(sql).execute(&db).await.unwrap();
+        sqlx::raw_sql(sql).execute(&db).await.unwrap();
         db.close().await;
+    }
+
+    /// Make every later write to `column` of `wallets` fail, as a full disk would (`public_key`:
+    /// a key generation's commit; `locked_at`: a lock).
+    pub async fn refuse_wallet_writes(&self, column: &str) {
+        let sql = if on_postgres() {
+            format!(
+                "CREATE FUNCTION refuse_{column}() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN RAISE EXCEPTION 'disk full'; END $$; \
+                 CREATE TRIGGER refuse_{column} BEFORE UPDATE OF {column} ON wallets \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_{column}();"
+            )
+        } else {
+            format!(
+                "CREATE TRIGGER refuse_{column} BEFORE UPDATE OF {column} ON wallets \
+                 BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            )
+        };
+        self.execute(&sql).await;
     }
 
     /// What the database holds now: the row counts of `wallets`, `ceremonies`, `cloud_shares`
@@ -144,32 +212,28 @@ impl TestServer {
                     .unwrap()
             }
         };
-        let text = |sql: &'static str| {
+        let contents = |sql: &'static str| {
             let db = db.clone();
-            async move { sqlx::query_scalar::<_, String>(sql).fetch_one(&db).await.unwrap() }
+            async move { dump(&db, sql).await }
         };
         let rows = Rows {
             wallets: count("wallets").await,
             ceremonies: count("ceremonies").await,
             cloud_shares: count("cloud_shares").await,
             audit_log: count("audit_log").await,
-            wallet_contents: text(
-                "SELECT COALESCE(group_concat(r, ';'), '') FROM (SELECT printf('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s', \
-                 id, app_id, status, pregen_kind, pregen_value, hex(public_key), address, key_version, \
-                 locked_at, hex(lease_token), lease_until, updated_at) AS r FROM wallets ORDER BY id)",
+            wallet_contents: contents(
+                "SELECT id, app_id, status, pregen_kind, pregen_value, public_key, address, key_version, \
+                 locked_at, lease_token, lease_until, updated_at FROM wallets ORDER BY id",
             )
             .await,
-            other_contents: text(
-                "SELECT COALESCE((SELECT group_concat(r, ';') FROM (SELECT printf('%s|%s|%s', hex(id_hash), \
-                 consumed_at, expires_at) AS r FROM ceremonies ORDER BY id_hash)), '') || '#' || \
-                 COALESCE((SELECT group_concat(r, ';') FROM (SELECT printf('%s|%s|%s', wallet_id, key_version, \
-                 hex(sealed)) AS r FROM cloud_shares ORDER BY wallet_id, key_version)), '') || '#' || \
-                 COALESCE((SELECT group_concat(r, ';') FROM (SELECT printf('%s|%s', id, allow_raw_signing) AS r \
-                 FROM apps ORDER BY id)), '') || '#' || \
-                 COALESCE((SELECT group_concat(r, ';') FROM (SELECT printf('%s|%s', key_id, revoked_at) AS r \
-                 FROM api_keys ORDER BY key_id)), '')",
-            )
-            .await,
+            other_contents: [
+                contents("SELECT id_hash, consumed_at, expires_at FROM ceremonies ORDER BY id_hash").await,
+                contents("SELECT wallet_id, key_version, sealed FROM cloud_shares ORDER BY wallet_id, key_version")
+                    .await,
+                contents("SELECT id, allow_raw_signing FROM apps ORDER BY id").await,
+                contents("SELECT key_id, revoked_at FROM api_keys ORDER BY key_id").await,
+            ]
+            .join("#"),
             last_audit_id: sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) FROM audit_log")
                 .fetch_one(&db)
                 .await
@@ -179,19 +243,45 @@ impl TestServer {
         rows
     }
 
+    /// Every table of the database, with all its rows as [`dump`] writes them.
+    pub async fn every_table(&self) -> Vec<(String, Vec<u8>)> {
+        let db = self.db().await;
+        let sql = if on_postgres() {
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()"
+        } else {
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+        };
+        let tables: Vec<String> = sqlx::query_scalar(sql).fetch_all(&db).await.unwrap();
+        let mut out = Vec::new();
+        // The migrations' own bookkeeping holds no data of Dyad's (and timestamps the `Any`
+        // driver cannot read).
+        for table in tables.into_iter().filter(|t| !t.starts_with("_sqlx")) {
+            let rows = dump(&db, &format!("SELECT * FROM {table}")).await;
+            out.push((table, rows.into_bytes()));
+        }
+        db.close().await;
+        out
+    }
+
     /// The audit entries written after `before` was taken, oldest first, as (action, wallet,
     /// `detail.reason`).
     pub async fn audited_since(&self, before: &Rows) -> Vec<(String, Option<String>, Option<String>)> {
         let db = self.db().await;
-        let entries = sqlx::query_as(
-            "SELECT action, wallet_id, json_extract(detail, '$.reason') FROM audit_log WHERE id > $1 ORDER BY id",
-        )
-        .bind(before.last_audit_id)
-        .fetch_all(&db)
-        .await
-        .unwrap();
+        let entries: Vec<(String, Option<String>, String)> =
+            sqlx::query_as("SELECT action, wallet_id, detail FROM audit_log WHERE id > $1 ORDER BY id")
+                .bind(before.last_audit_id)
+                .fetch_all(&db)
+                .await
+                .unwrap();
         db.close().await;
         entries
+            .into_iter()
+            .map(|(action, wallet, detail)| {
+                let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+                let reason = detail.get("reason").and_then(|r| r.as_str()).map(str::to_string);
+                (action, wallet, reason)
+            })
+            .collect()
     }
 
     /// Nothing was written since `before`: no row added, removed or changed, no audit entry.
@@ -335,6 +425,27 @@ impl TestServer {
         assert_eq!(resp.status().as_u16(), 201);
         resp.json().await.unwrap()
     }
+}
+
+/// Every row `sql` selects, each cell as text (integers in decimal, byte strings in hex, NULL
+/// as `-`), cells joined by `|` and rows by `;`: the same on both engines.
+async fn dump(db: &sqlx::AnyPool, sql: &str) -> String {
+    use sqlx::Row;
+    let rows = sqlx::query(sql).fetch_all(db).await.unwrap();
+    let cell = |row: &sqlx::any::AnyRow, i: usize| -> String {
+        if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+            return v.map_or("-".into(), |v| v.to_string());
+        }
+        if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+            return v.unwrap_or_else(|| "-".into());
+        }
+        let v: Option<Vec<u8>> = row.try_get(i).unwrap();
+        v.map_or("-".into(), hex::encode)
+    };
+    rows.iter()
+        .map(|r| (0..r.columns().len()).map(|i| cell(r, i)).collect::<Vec<_>>().join("|"))
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// What the database holds at one moment ([`TestServer::rows`]), to prove a request changed

@@ -1,5 +1,10 @@
-//! The embedded default: one SQLite file (WAL mode).
+//! The SQL store: one implementation of [`Store`] for the embedded SQLite file (WAL mode) and
+//! for a PostgreSQL server shared by replicas. Both run the same SQL through sqlx's `Any`
+//! driver; the schemas differ only in column types (see `migrations/postgres`), and the one
+//! thing the engines do differently, serialising a transaction that reads before it writes, is
+//! [`SqlStore::begin_serialized`].
 
+mod copy;
 mod grants;
 mod open;
 mod people;
@@ -11,9 +16,10 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use dyad_mpc::PublicKey;
 use dyad_proto::{AppId, Environment, PregenId, WalletId, WalletStatus};
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
-pub use open::Durability;
+pub use copy::CopyReport;
+pub use open::{Backend, DatabaseUrl, Durability};
 use rows::{
     api_key_from_row, corrupt, insert_api_key, insert_audit, insert_ceremony_row, is_unique_violation, scheme_str,
     update_one_audited, API_KEY_COLUMNS, WALLET_COLUMNS,
@@ -22,14 +28,15 @@ use rows::{
 use super::*;
 use crate::model::{Actor, AuthorisedSign, CeremonyKind};
 
-/// SQLite implementation of [`Store`].
+/// [`Store`] on SQLite or PostgreSQL.
 #[derive(Clone, Debug)]
-pub struct SqliteStore {
-    pool: SqlitePool,
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Store for SqlStore {
     async fn create_app(&self, app: &AppRecord, key: &ApiKeyRecord, audit: &[AuditRecord]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -39,7 +46,7 @@ impl Store for SqliteStore {
         .bind(&app.name)
         .bind(app.environment.as_str())
         .bind(app.created_at)
-        .bind(app.settings.allow_raw_signing)
+        .bind(i64::from(app.settings.allow_raw_signing))
         .execute(&mut *tx)
         .await?;
         insert_api_key(&mut *tx, key).await?;
@@ -74,9 +81,9 @@ impl Store for SqliteStore {
         audit: &AuditRecord,
     ) -> StoreResult<bool> {
         let update = sqlx::query("UPDATE apps SET allow_raw_signing = $1 WHERE id = $2 AND allow_raw_signing = $3")
-            .bind(new.allow_raw_signing)
+            .bind(i64::from(new.allow_raw_signing))
             .bind(id.to_string())
-            .bind(expected.allow_raw_signing);
+            .bind(i64::from(expected.allow_raw_signing));
         update_one_audited(&self.pool, update, audit).await
     }
 
@@ -159,10 +166,13 @@ impl Store for SqliteStore {
         .bind(abandoned.unstarted_before)
         .execute(&mut *tx)
         .await?;
+        // ON CONFLICT instead of catching the unique violation: PostgreSQL aborts a transaction
+        // at its first error, and the existing wallet is read in this one. (Under PostgreSQL's
+        // READ COMMITTED, a conflicting insert still in flight is waited for, and then seen.)
         let inserted = sqlx::query(
             "INSERT INTO wallets (id, app_id, environment, wallet_type, scheme, public_key, address, pregen_kind, \
              pregen_value, status, key_version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7, 'pending', $8, $9, $9)",
+             VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7, 'pending', $8, $9, $9) ON CONFLICT DO NOTHING",
         )
         .bind(w.id.to_string())
         .bind(w.scope.app_id.to_string())
@@ -174,30 +184,28 @@ impl Store for SqliteStore {
         .bind(i64::from(PendingWallet::FIRST_KEY_VERSION))
         .bind(w.created_at)
         .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from);
-        match inserted {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => {
-                let row = sqlx::query(
-                    "SELECT id, status FROM wallets WHERE app_id = $1 AND environment = $2 AND wallet_type = $3 \
-                     AND pregen_kind = $4 AND pregen_value = $5",
-                )
-                .bind(w.scope.app_id.to_string())
-                .bind(w.scope.environment.as_str())
-                .bind(w.wallet_type.as_str())
-                .bind(w.pregen_id.kind())
-                .bind(w.pregen_id.value())
-                .fetch_one(&mut *tx)
-                .await?;
-                let id: String = row.try_get("id")?;
-                let status: String = row.try_get("status")?;
-                return Ok(CreateOutcome::Exists(
-                    id.parse().map_err(|_| corrupt("wallet id"))?,
-                    WalletStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
-                ));
-            }
-            Err(e) => return Err(e),
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            let row = sqlx::query(
+                "SELECT id, status FROM wallets WHERE app_id = $1 AND environment = $2 AND wallet_type = $3 \
+                 AND pregen_kind = $4 AND pregen_value = $5",
+            )
+            .bind(w.scope.app_id.to_string())
+            .bind(w.scope.environment.as_str())
+            .bind(w.wallet_type.as_str())
+            .bind(w.pregen_id.kind())
+            .bind(w.pregen_id.value())
+            .fetch_optional(&mut *tx)
+            .await?;
+            // The only other unique key is the random wallet id.
+            let row = row.ok_or(StoreError::Conflict("a new wallet id collided with another"))?;
+            let id: String = row.try_get("id")?;
+            let status: String = row.try_get("status")?;
+            return Ok(CreateOutcome::Exists(
+                id.parse().map_err(|_| corrupt("wallet id"))?,
+                WalletStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
+            ));
         }
         insert_ceremony_row(&mut *tx, ceremony).await?;
         insert_audit(&mut *tx, audit).await?;
@@ -340,6 +348,8 @@ impl Store for SqliteStore {
         let updated = match updated {
             Ok(r) => r.rows_affected() == 1,
             Err(e) if is_unique_violation(&e) => {
+                // PostgreSQL has aborted the transaction: look the other wallet up outside it.
+                tx.rollback().await?;
                 let other: Option<String> = sqlx::query_scalar(
                     "SELECT w2.id FROM wallets w1 JOIN wallets w2 ON w2.app_id = w1.app_id \
                      AND w2.environment = w1.environment AND w2.wallet_type = w1.wallet_type \
@@ -348,7 +358,7 @@ impl Store for SqliteStore {
                 .bind(id.to_string())
                 .bind(p.kind())
                 .bind(p.value())
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&self.pool)
                 .await?;
                 let other = other.and_then(|o| o.parse().ok()).unwrap_or(id);
                 return Err(StoreError::IdentifierTaken(other));
@@ -681,7 +691,42 @@ impl Store for SqliteStore {
     }
 }
 
-impl SqliteStore {
+/// The transactions that read rows and then write depending on what they read, where a
+/// concurrent one must wait instead of reading the same rows (each has its own lock, so they do
+/// not wait for each other on PostgreSQL).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Serial {
+    /// Finding or making the account of an identifier.
+    Login,
+    /// Counting the codes sent before sending one more.
+    Codes,
+}
+
+impl SqlStore {
+    /// Begin a transaction that no other [`Serial`] transaction of the same kind runs beside,
+    /// across every process sharing the database. SQLite: take the write lock at `BEGIN` (else a
+    /// concurrent writer makes the later upgrade fail at once with SQLITE_BUSY instead of waiting
+    /// its turn). PostgreSQL: a transaction-scoped advisory lock, released at commit or rollback.
+    pub(super) async fn begin_serialized(&self, what: Serial) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                // Keys in Dyad's own range ("dyad" in ASCII, then the kind).
+                let key: i64 = 0x6479_6164_0000_0000
+                    + match what {
+                        Serial::Login => 1,
+                        Serial::Codes => 2,
+                    };
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
+    }
+
     async fn apps_where(&self, id: Option<AppId>) -> StoreResult<Vec<AppRecord>> {
         let rows = sqlx::query(
             "SELECT id, name, environment, created_at, allow_raw_signing FROM apps WHERE ($1 IS NULL OR id = $1) \
@@ -700,7 +745,7 @@ impl SqliteStore {
                     environment: Environment::from_str(&env).map_err(|_| corrupt("environment"))?,
                     created_at: r.try_get("created_at")?,
                     settings: AppSettings {
-                        allow_raw_signing: r.try_get("allow_raw_signing")?,
+                        allow_raw_signing: r.try_get::<i64, _>("allow_raw_signing")? != 0,
                     },
                 })
             })
@@ -712,7 +757,7 @@ impl SqliteStore {
 mod tests {
     use super::*;
 
-    async fn synchronous(store: &SqliteStore) -> i64 {
+    async fn synchronous(store: &SqlStore) -> i64 {
         sqlx::query_scalar("PRAGMA synchronous")
             .fetch_one(&store.pool)
             .await
@@ -722,7 +767,7 @@ mod tests {
     #[tokio::test]
     async fn commits_are_synced_in_wal_mode() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("dyad.db")).await.unwrap();
+        let store = SqlStore::open(&dir.path().join("dyad.db")).await.unwrap();
         // 2 = FULL: the WAL is synced at every commit.
         assert_eq!(synchronous(&store).await, 2);
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
@@ -730,7 +775,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(mode, "wal");
-        let bench = SqliteStore::open_with(&dir.path().join("bench.db"), Durability::Normal)
+        let bench = SqlStore::open_with(&dir.path().join("bench.db"), Durability::Normal)
             .await
             .unwrap();
         assert_eq!(synchronous(&bench).await, 1);

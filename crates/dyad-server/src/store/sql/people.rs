@@ -2,11 +2,11 @@
 //! claim that hands a wallet to its person.
 
 use dyad_proto::{Environment, PregenId, UserId};
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::rows::{corrupt, insert_audit, insert_ceremony_row, update_one_audited};
-use super::SqliteStore;
+use super::{Serial, SqlStore};
 use crate::audit::AuditRecord;
 use crate::model::{
     CeremonyRecord, CodeChallenge, CodeLimits, CodeStart, OutboxMessage, Scope, SessionRecord, VerifiedId,
@@ -18,7 +18,7 @@ fn identifier_app(v: &VerifiedId) -> String {
     v.app.map(|a| a.to_string()).unwrap_or_default()
 }
 
-fn session_from_row(row: &SqliteRow) -> StoreResult<SessionRecord> {
+fn session_from_row(row: &AnyRow) -> StoreResult<SessionRecord> {
     let hash: Vec<u8> = row.try_get("token_hash")?;
     let user: String = row.try_get("user_id")?;
     let app: String = row.try_get("app_id")?;
@@ -36,7 +36,7 @@ fn session_from_row(row: &SqliteRow) -> StoreResult<SessionRecord> {
     })
 }
 
-fn code_from_row(row: &SqliteRow) -> StoreResult<CodeChallenge> {
+fn code_from_row(row: &AnyRow) -> StoreResult<CodeChallenge> {
     let app: String = row.try_get("app_id")?;
     let env: String = row.try_get("environment")?;
     let kind: String = row.try_get("kind")?;
@@ -62,7 +62,7 @@ const SESSION_COLUMNS: &str = "token_hash, user_id, app_id, environment, created
 const CODE_COLUMNS: &str =
     "id, app_id, environment, kind, value, code_mac, attempts, client_ip, created_at, expires_at";
 
-impl SqliteStore {
+impl SqlStore {
     pub(super) async fn login_tx(
         &self,
         login: &Login,
@@ -70,9 +70,8 @@ impl SqliteStore {
     ) -> StoreResult<LoginOutcome> {
         let v = &login.identifier;
         let env = login.scope.environment.as_str();
-        // Reads first, then writes: take the write lock at BEGIN, or a concurrent writer makes
-        // the upgrade fail at once (SQLITE_BUSY) instead of waiting its turn.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // Reads first, then writes: two logins of one identifier must not both find it free.
+        let mut tx = self.begin_serialized(Serial::Login).await?;
         let found: Option<String> = sqlx::query_scalar(
             "SELECT user_id FROM user_identifiers WHERE environment = $1 AND kind = $2 AND value = $3 AND app_id = $4",
         )
@@ -208,8 +207,9 @@ impl SqliteStore {
         limits: &CodeLimits,
         audit: &AuditRecord,
     ) -> StoreResult<CodeStart> {
-        // The limits are counted and the code stored under one write lock (see `login_tx`).
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // The limits are counted and the code stored under one lock: concurrent requests cannot
+        // all count the same free slots.
+        let mut tx = self.begin_serialized(Serial::Codes).await?;
         let for_identifier: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM otp_challenges WHERE environment = $1 AND kind = $2 AND value = $3 AND created_at > $4",
         )

@@ -5,10 +5,10 @@ use std::str::FromStr;
 
 use dyad_mpc::{PublicKey, Scheme};
 use dyad_proto::{PregenId, WalletStatus, WalletType};
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::SqliteStore;
+use super::SqlStore;
 use crate::audit::{AuditAction, AuditRecord};
 use crate::model::{Actor, ApiKeyRecord, CeremonyKind, CeremonyRecord, LiveStatus, PendingWallet, Scope, Wallet};
 use crate::store::{StoreError, StoreResult};
@@ -39,8 +39,8 @@ struct WalletRow {
     created_at: i64,
 }
 
-impl SqliteStore {
-    fn wallet_row(row: &SqliteRow) -> StoreResult<WalletRow> {
+impl SqlStore {
+    fn wallet_row(row: &AnyRow) -> StoreResult<WalletRow> {
         let id: String = row.try_get("id")?;
         let app: String = row.try_get("app_id")?;
         let env: String = row.try_get("environment")?;
@@ -88,7 +88,7 @@ impl SqliteStore {
     }
 
     /// A row the query selected as live (`status <> 'pending'`): it must have its key.
-    pub(super) fn live_wallet_from_row(row: &SqliteRow) -> StoreResult<Wallet> {
+    pub(super) fn live_wallet_from_row(row: &AnyRow) -> StoreResult<Wallet> {
         let w = Self::wallet_row(row)?;
         let status = match w.status {
             WalletStatus::Pregen => LiveStatus::Pregen,
@@ -118,7 +118,7 @@ impl SqliteStore {
     }
 
     /// A row the query selected as pending: it has no key yet.
-    pub(super) fn pending_wallet_from_row(row: &SqliteRow) -> StoreResult<PendingWallet> {
+    pub(super) fn pending_wallet_from_row(row: &AnyRow) -> StoreResult<PendingWallet> {
         let w = Self::wallet_row(row)?;
         if w.status != WalletStatus::Pending || w.key_version != PendingWallet::FIRST_KEY_VERSION {
             return Err(corrupt("status of a pending wallet"));
@@ -132,7 +132,7 @@ impl SqliteStore {
         })
     }
 
-    pub(super) fn audit_from_row(row: &SqliteRow) -> StoreResult<AuditRecord> {
+    pub(super) fn audit_from_row(row: &AnyRow) -> StoreResult<AuditRecord> {
         let app: String = row.try_get("app_id")?;
         let env: String = row.try_get("environment")?;
         let wallet: Option<String> = row.try_get("wallet_id")?;
@@ -174,7 +174,7 @@ fn ceremony_kind(kind: &CeremonyKind) -> StoreResult<(&'static str, Vec<u8>)> {
 
 pub(super) async fn insert_audit<'e, E>(exec: E, r: &AuditRecord) -> StoreResult<()>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query(
         "INSERT INTO audit_log (at, app_id, environment, wallet_id, action, detail) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -194,8 +194,8 @@ where
 /// whether it changed one. The shape of every audited change that may find nothing to change
 /// (a revoked key, an ended session, a settings race).
 pub(super) async fn update_one_audited<'q>(
-    pool: &sqlx::SqlitePool,
-    update: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    pool: &sqlx::AnyPool,
+    update: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     audit: &AuditRecord,
 ) -> StoreResult<bool> {
     let mut tx = pool.begin().await?;
@@ -209,7 +209,7 @@ pub(super) async fn update_one_audited<'q>(
 
 pub(super) async fn insert_ceremony_row<'e, E>(exec: E, c: &CeremonyRecord) -> StoreResult<()>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let (kind, payload) = ceremony_kind(&c.kind)?;
     sqlx::query(
@@ -236,7 +236,7 @@ pub(super) fn is_unique_violation(e: &StoreError) -> bool {
     matches!(e, StoreError::Backend(sqlx::Error::Database(d)) if d.is_unique_violation())
 }
 
-pub(super) fn api_key_from_row(row: &SqliteRow) -> StoreResult<ApiKeyRecord> {
+pub(super) fn api_key_from_row(row: &AnyRow) -> StoreResult<ApiKeyRecord> {
     let app: String = row.try_get("app_id")?;
     let hash: Vec<u8> = row.try_get("secret_hash")?;
     Ok(ApiKeyRecord {
@@ -250,7 +250,7 @@ pub(super) fn api_key_from_row(row: &SqliteRow) -> StoreResult<ApiKeyRecord> {
 
 pub(super) async fn insert_api_key<'e, E>(exec: E, key: &ApiKeyRecord) -> StoreResult<()>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query(
         "INSERT INTO api_keys (key_id, app_id, secret_hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)",

@@ -5,11 +5,11 @@
 use dyad_proto::auth::OAuthProvider;
 use sqlx::Row;
 
-use super::SqliteStore;
+use super::SqlStore;
 use crate::model::{NonceRecord, OAuthStateRecord, Scope};
 use crate::store::StoreResult;
 
-impl SqliteStore {
+impl SqlStore {
     pub(super) async fn insert_oauth_state_row(&self, s: &OAuthStateRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO oauth_states (state_hash, app_id, environment, provider, redirect_uri, created_at, \
@@ -91,7 +91,7 @@ impl SqliteStore {
     }
 
     /// Delete used and expired proofs (the reaper's share).
-    pub(super) async fn reap_proofs(conn: &mut sqlx::SqliteConnection, now: i64) -> StoreResult<u64> {
+    pub(super) async fn reap_proofs(conn: &mut sqlx::AnyConnection, now: i64) -> StoreResult<u64> {
         let a = sqlx::query("DELETE FROM oauth_states WHERE expires_at < $1 OR consumed_at IS NOT NULL")
             .bind(now)
             .execute(&mut *conn)

@@ -4,7 +4,7 @@ use dyad_proto::UserId;
 use sqlx::Row;
 
 use super::rows::{corrupt, insert_audit, update_one_audited};
-use super::SqliteStore;
+use super::SqlStore;
 use crate::audit::AuditRecord;
 use crate::model::{Grant, Scope};
 use crate::store::{StoreError, StoreResult};
@@ -13,7 +13,7 @@ fn json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
     serde_json::to_string(v).map_err(|_| StoreError::Conflict("a grant did not encode"))
 }
 
-impl SqliteStore {
+impl SqlStore {
     pub(super) async fn create_grant_tx(&self, g: &Grant, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(

@@ -1,0 +1,233 @@
+//! Opening a database: the SQLite file (private file modes, WAL, durability) or a PostgreSQL
+//! server, each brought up to date by its own versioned migrations. Failures here stop the
+//! server from starting ([`SetupError::Database`]); their messages never carry a password.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::Executor;
+
+use super::SqlStore;
+use crate::setup::SetupError;
+
+/// How long a commit waits for the disk (SQLite; a PostgreSQL server's durability is its own
+/// `synchronous_commit`, which Dyad does not change).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: the WAL is synced on every commit, so a wallet answered as created
+    /// survives power loss. What the server always uses.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: a power loss can drop the last commits. Only for measuring what
+    /// `Full` costs (`dyad-bench`); nothing in the server or the CLI selects it.
+    Normal,
+}
+
+/// Which database engine a [`SqlStore`] talks to. The SQL is the same; what differs is how a
+/// transaction that reads before it writes is serialised, and the migrations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// One SQLite file, one writer at a time.
+    Sqlite,
+    /// A PostgreSQL server, shared by any number of replicas.
+    Postgres,
+}
+
+/// Where the store lives, parsed from `--database-url` / `DYAD_DATABASE_URL`: `sqlite:PATH`
+/// (or `sqlite://PATH`) or `postgres://…` / `postgresql://…`. `Debug` and `Display` hide a
+/// PostgreSQL password.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(url::Url),
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = SetupError;
+
+    fn from_str(s: &str) -> Result<Self, SetupError> {
+        let s = s.trim();
+        if let Some(path) = s.strip_prefix("sqlite://").or_else(|| s.strip_prefix("sqlite:")) {
+            if path.is_empty() || path.contains('?') {
+                return Err(SetupError::Database(
+                    "a SQLite database URL is sqlite:PATH, a file path with no query".into(),
+                ));
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            let url = url::Url::parse(s)
+                .map_err(|e| SetupError::Database(format!("the PostgreSQL URL does not parse: {e}")))?;
+            return Ok(DatabaseUrl::Postgres(url));
+        }
+        Err(SetupError::Database(
+            "the database URL must start with sqlite: or postgres://".into(),
+        ))
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(p) => write!(f, "sqlite:{}", p.display()),
+            DatabaseUrl::Postgres(u) => {
+                let mut shown = u.clone();
+                if shown.password().is_some() {
+                    // Cannot fail for a URL that has a password (it has a host).
+                    let _ = shown.set_password(Some("***"));
+                }
+                write!(f, "{shown}")
+            }
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+impl SqlStore {
+    /// Open the store at `url` (creating a SQLite file, or PostgreSQL tables, on first use) and
+    /// bring its schema up to date.
+    pub async fn open_url(url: &DatabaseUrl) -> Result<Self, SetupError> {
+        match url {
+            DatabaseUrl::Sqlite(path) => Self::open(path).await,
+            DatabaseUrl::Postgres(_) => Self::connect_postgres(url).await,
+        }
+    }
+
+    /// Open (creating if needed) a SQLite database file and bring its schema up to date, with
+    /// `synchronous=FULL`. The file is created 0600 (SQLite gives its `-wal` and `-shm` files the
+    /// same mode), and an existing file and its `-wal`/`-shm` are tightened to 0600.
+    pub async fn open(path: &Path) -> Result<Self, SetupError> {
+        Self::open_with(path, Durability::Full).await
+    }
+
+    /// [`SqlStore::open`] with a chosen [`Durability`] (benchmarks only).
+    pub async fn open_with(path: &Path, durability: Durability) -> Result<Self, SetupError> {
+        sqlx::any::install_default_drivers();
+        make_private(path)?;
+        let absolute = std::path::absolute(path)
+            .map_err(|e| SetupError::Database(format!("opening database {}: {e}", path.display())))?;
+        let file = url::Url::from_file_path(&absolute)
+            .map_err(|()| SetupError::Database(format!("database path {} is not usable", path.display())))?;
+        let pragmas = match durability {
+            Durability::Full => SQLITE_PRAGMAS_FULL,
+            Durability::Normal => SQLITE_PRAGMAS_NORMAL,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    conn.execute(pragmas).await?;
+                    Ok(())
+                })
+            })
+            .connect(&format!("sqlite://{}?mode=rwc", file.path()))
+            .await
+            .map_err(|e| SetupError::Database(format!("opening database {}: {e}", path.display())))?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| SetupError::Database(format!("migrating database {}: {e}", path.display())))?;
+        // SQLite made -wal/-shm now, with the database file's mode; tighten any left from before.
+        make_private(path)?;
+        Ok(Self {
+            pool,
+            backend: Backend::Sqlite,
+        })
+    }
+
+    /// Connect to a PostgreSQL server and bring its schema up to date. Replicas starting
+    /// together are safe: the migrations run under PostgreSQL's advisory lock.
+    async fn connect_postgres(url: &DatabaseUrl) -> Result<Self, SetupError> {
+        sqlx::any::install_default_drivers();
+        let DatabaseUrl::Postgres(raw) = url else {
+            return Err(SetupError::Database(format!("{url} is not a PostgreSQL URL")));
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(raw.as_str())
+            .await
+            // sqlx's error names the host, never the password; the URL is shown redacted.
+            .map_err(|e| SetupError::Database(format!("connecting to {url}: {e}")))?;
+        sqlx::migrate!("migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| SetupError::Database(format!("migrating database {url}: {e}")))?;
+        Ok(Self {
+            pool,
+            backend: Backend::Postgres,
+        })
+    }
+
+    /// The engine this store talks to.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Wait for every connection to finish and close them.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Per connection (SQLite keeps these per connection, except the journal mode, which stays
+/// with the file): WAL, foreign keys, and a writer waits up to 10 s for another's lock.
+const SQLITE_PRAGMAS_FULL: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+const SQLITE_PRAGMAS_NORMAL: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+/// The database file and its `-wal`/`-shm`/`-journal` companions: readable by the owner only.
+/// A missing database file is created empty with mode 0600 before SQLite opens it (an empty
+/// file is an empty database), so nothing is ever created wider.
+fn make_private(path: &Path) -> Result<(), SetupError> {
+    if path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let io =
+            |e: std::io::Error, p: &Path| SetupError::Database(format!("securing database file {}: {e}", p.display()));
+        if !path.exists() {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+            {
+                Ok(_) => {}
+                // Another process created it meanwhile: tightened below like any existing file.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io(e, path)),
+            }
+        }
+        let name = path.as_os_str().to_owned();
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut p = name.clone();
+            p.push(suffix);
+            let p = std::path::PathBuf::from(p);
+            let mode = match std::fs::metadata(&p) {
+                Ok(m) => m.permissions().mode(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(e, &p)),
+            };
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).map_err(|e| io(e, &p))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
