@@ -710,3 +710,36 @@ async fn reordered_frames_abort_dkls_keygen_and_create_nothing() {
 async fn reordered_frames_abort_ed25519_keygen_and_create_nothing() {
     last_two_frames(WalletType::Stellar, Scheme::Frost, true).await;
 }
+
+/// Replicas share nothing but the database and the master key: a ticket one replica issued
+/// runs its ceremony on another (a load balancer may send the WebSocket anywhere), and the
+/// wallet it makes is live on the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_from_one_replica_runs_on_another() {
+    let t = TestServer::start().await;
+    let (other, _) = support::serve(&t.data_dir()).await;
+    assert_ne!(other.url(), t.url());
+    let key = t.app("shop").await;
+    let resp = t.post_wallet(&key, "roam@example.com", "EVM").await;
+    assert_eq!(resp.status().as_u16(), 201);
+    let ticket: CeremonyTicket = resp.json().await.unwrap();
+    let mut client = Manual::connect(&other.url(), &ticket).await;
+    let script = KeyGeneration::new(Role::User, Scheme::Dkls, &ticket.ceremony_id);
+    let share = client.run(script.dkg()().unwrap()).await;
+    let (_, start) = script.test_signature(share);
+    let (_, last) = client.run_until_last(start().unwrap()).await;
+    client.send(&Frame::Protocol(last.into())).await;
+    client.send(&Frame::Confirm).await;
+    client.recv_protocol().await;
+    assert!(matches!(
+        client.recv().await,
+        Some(Frame::Done(dyad_proto::Outcome::WalletCreated(w))) if w.id == ticket.wallet_id
+    ));
+    let got: Value = t
+        .get(&key, &format!("/v1/wallets/{}", ticket.wallet_id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["status"], json!("pregen"), "{got}");
+}
