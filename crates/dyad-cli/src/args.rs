@@ -643,6 +643,27 @@ pub enum PregenCommand {
         #[command(flatten)]
         vault_key: VaultKeyFile,
     },
+    /// A wallet of each type for every person of a CSV (a header row naming identifier
+    /// columns: email, phone, custom_id, x_username, …; a row's first non-empty one is the
+    /// person), each share sealed into the vault before its wallet is confirmed. People who
+    /// have a wallet of a type are skipped, so a killed run is resumed by running it again.
+    /// Ends with a summary; bad rows are reported by row number and do not stop the run.
+    Bulk {
+        #[command(flatten)]
+        conn: Conn,
+        /// The CSV file.
+        #[arg(long)]
+        csv: PathBuf,
+        /// Comma-separated types.
+        #[arg(long, value_delimiter = ',', value_parser = parse_type, required = true)]
+        types: Vec<WalletType>,
+        /// The vault the shares go to.
+        #[command(flatten)]
+        vault: VaultArgs,
+        /// Wallets made at once.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+        concurrency: u16,
+    },
     /// List the wallets of an identifier, or (without one) every wallet of the app.
     List {
         #[command(flatten)]

@@ -657,6 +657,38 @@ async fn pregen(cmd: PregenCommand, j: bool) -> Result<(), CliError> {
                 output::wallets(&list);
             }
         }
+        PregenCommand::Bulk {
+            conn,
+            csv,
+            types,
+            vault,
+            concurrency,
+        } => {
+            let dyad = client(&conn)?;
+            let vault = keep::open_vault(&vault).await?;
+            let summary = crate::bulk::run(dyad, &csv, &types, vault, usize::from(concurrency)).await?;
+            if j {
+                output::json(&summary);
+            } else {
+                println!(
+                    "created {}, skipped {}, failed {} in {:.1}s",
+                    summary.created,
+                    summary.skipped,
+                    summary.failed.len(),
+                    summary.seconds
+                );
+                for f in &summary.failed {
+                    let t = f.wallet_type.map(|t| format!(" {}", t.as_str())).unwrap_or_default();
+                    println!("row {}{t}: {}", f.row, f.error);
+                }
+            }
+            if !summary.failed.is_empty() {
+                return Err(CliError::Usage(format!(
+                    "{} of the CSV's rows or wallets failed (listed in the summary); run the same command again to retry",
+                    summary.failed.len()
+                )));
+            }
+        }
         PregenCommand::List { conn, id } => {
             let dyad = client(&conn)?;
             let list = match id.parse_optional()? {

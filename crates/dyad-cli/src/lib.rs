@@ -6,6 +6,7 @@
 //! in an error message.
 
 pub mod args;
+pub mod bulk;
 pub mod commands;
 pub mod demo;
 pub mod keep;

@@ -1689,3 +1689,129 @@ fn migrate_moves_an_embedded_deployment_to_postgres_and_every_wallet_still_signs
     );
     server.stop();
 }
+
+/// `pregen bulk` killed midway and run again: every person ends with exactly one wallet per
+/// type, every wallet's share is in the vault and signs, a third run creates nothing, and the
+/// bad rows are reported by row number without stopping the run.
+#[test]
+fn bulk_pregeneration_survives_a_kill_and_resumes_without_duplicates() {
+    let dir = dyad_test_support::private_tempdir();
+    let cwd = dir.path();
+    let server = Server::start(cwd);
+    let key = create_app(cwd, "shop");
+    let vault_key = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+    let env = [
+        ("DYAD_URL", server.url.as_str()),
+        ("DYAD_API_KEY", key.as_str()),
+        ("DYAD_VAULT_KEY", vault_key.as_str()),
+    ];
+    // 14 people by email, phone or custom id; row 5 has a malformed email, row 9 nothing, and
+    // the `nickname` column is not an identifier.
+    let mut csv = String::from("email,phone,custom_id,nickname\n");
+    let mut people = Vec::new();
+    for i in 0..16 {
+        let line = match i {
+            3 => "not-an-email,,,bad".to_string(),
+            7 => ",,,nobody".to_string(),
+            i if i % 3 == 0 => format!(",+1555000{i:04},,p{i}"),
+            i if i % 3 == 1 => format!(",,user-{i},p{i}"),
+            i => format!("Person{i}@Example.com,,,p{i}"),
+        };
+        if i != 3 && i != 7 {
+            let id = match i % 3 {
+                0 => PregenId::parse("phone", &format!("+1555000{i:04}")),
+                1 => PregenId::parse("customId", &format!("user-{i}")),
+                _ => PregenId::parse("email", &format!("person{i}@example.com")),
+            };
+            people.push(id.unwrap());
+        }
+        csv.push_str(&line);
+        csv.push('\n');
+    }
+    std::fs::write(cwd.join("people.csv"), csv).unwrap();
+    let args = words("pregen bulk --csv people.csv --types EVM,SOLANA --vault app.vault --concurrency 4 --json");
+    let want = (people.len() * 2) as u64;
+
+    // First run: killed (SIGKILL) once a quarter of the wallets are done, by its own progress.
+    let mut cmd = command(cwd, &env, &args);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "bulk ended before the kill");
+        let Some(progress) = line.strip_prefix("bulk: ") else {
+            continue;
+        };
+        let done: u64 = progress.split('/').next().unwrap().parse().unwrap();
+        if done >= want / 4 {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    assert!(!child.wait().unwrap().success());
+
+    // Resumed with the same command: the rest are made, the bad rows reported, exit status 1.
+    let summary = |run: &Run| -> Value {
+        assert!(!run.status.success(), "bad rows make the run fail: {}", run.stdout);
+        assert!(run.stderr.contains("run the same command again"), "{}", run.stderr);
+        serde_json::from_str(run.stdout.trim()).unwrap()
+    };
+    let second = summary(&dyad(cwd, &env, &args));
+    let created = second["created"].as_u64().unwrap();
+    let skipped = second["skipped"].as_u64().unwrap();
+    assert_eq!(created + skipped, want, "{second}");
+    assert!(skipped >= want / 4, "what the first run made is skipped: {second}");
+    let failed = second["failed"].as_array().unwrap();
+    let rows: Vec<u64> = failed.iter().map(|f| f["row"].as_u64().unwrap()).collect();
+    assert_eq!(rows, [1, 5, 9], "{second}");
+    assert!(failed[0]["error"].as_str().unwrap().contains("nickname"), "{second}");
+    assert!(second["seconds"].as_f64().unwrap() > 0.0);
+
+    // A third run makes nothing.
+    let third = summary(&dyad(cwd, &env, &args));
+    assert_eq!(
+        (third["created"].as_u64(), third["skipped"].as_u64()),
+        (Some(0), Some(want)),
+        "{third}"
+    );
+
+    // Exactly one wallet per person and type; each signs from the vault.
+    let all = wallets(&dyad(cwd, &env, &words("pregen list --json")).json());
+    assert_eq!(all.len() as u64, want);
+    let pairs: BTreeSet<(String, &str)> = all
+        .iter()
+        .map(|w| (format!("{:?}", w.pregen_id), w.wallet_type.as_str()))
+        .collect();
+    assert_eq!(pairs.len() as u64, want, "no person has two wallets of a type");
+    for p in &people {
+        for t in [WalletType::Evm, WalletType::Solana] {
+            assert!(
+                pairs.contains(&(format!("{p:?}"), t.as_str())),
+                "{p:?} has a {t:?} wallet"
+            );
+        }
+    }
+    for w in &all {
+        let id = w.id.to_string();
+        let out = dyad(
+            cwd,
+            &env,
+            &[
+                "sign",
+                "message",
+                "--wallet",
+                &id,
+                "--vault",
+                "app.vault",
+                "--message",
+                "bulk",
+                "--json",
+            ],
+        )
+        .json();
+        verify_message(w, b"bulk", &signature(&out, w)).unwrap();
+    }
+    server.stop();
+}

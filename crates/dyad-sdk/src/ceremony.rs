@@ -15,8 +15,10 @@ use dyad_proto::{
 
 use crate::error::SdkError;
 use crate::http::Api;
-use crate::share::LoadedWallet;
+use crate::share::{LoadedWallet, UserShare};
 use crate::transport::ClientSocket;
+use std::future::Future;
+use std::pin::Pin;
 
 pub(crate) async fn open(
     api: &Api,
@@ -31,8 +33,14 @@ pub(crate) async fn open(
 /// for its wallet's turn (45 s) plus the server's own deadline (120 s).
 pub(crate) const CEREMONY_DEADLINE: Duration = Duration::from_secs(180);
 
+/// Where a new wallet's share goes before this side confirms it: called with the one-wallet
+/// share string once both sides proved they hold a working key; the server commits the wallet
+/// only if this returns `Ok` (on `Err`, the ceremony is aborted and nothing is created).
+pub type KeepShare<'a> =
+    Box<dyn FnOnce(UserShare) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> + Send + 'a>;
+
 /// Generate a key with the server for a freshly started wallet; returns the loaded wallet once
-/// the server has committed it.
+/// the server has committed it. With `keep`, the share is handed to it before the confirmation.
 ///
 /// If the connection fails after this side confirmed it holds its share, the server may have
 /// committed the wallet: the wallet is then handed back in [`GenerateFailed::kept`] rather than
@@ -43,11 +51,18 @@ pub async fn generate(
     wallet_type: WalletType,
     pregen_id: &PregenId,
     ticket: &CeremonyTicket,
+    keep: Option<KeepShare<'_>>,
 ) -> Result<LoadedWallet, GenerateFailed> {
     let mut confirmed: Option<KeyShare> = None;
     let result = tokio::time::timeout(CEREMONY_DEADLINE, async {
         let mut channel = open(api, &server_key, ticket).await?;
-        let result = generate_on(&mut channel, wallet_type, ticket, &mut confirmed).await;
+        let result = generate_on(
+            &mut channel,
+            (wallet_type, pregen_id, ticket, server_key),
+            keep,
+            &mut confirmed,
+        )
+        .await;
         if let Err(e) = &result {
             abort_unless_peer_did(&mut channel, e).await;
         }
@@ -71,32 +86,41 @@ pub async fn generate(
         (Err(e), None) => Err(failed(e)),
         // Confirmed: the server may have committed the wallet, whatever it says now, so the
         // share is never thrown away.
-        (Err(e), Some(share)) => {
-            let public_key = share.public_key();
-            let address = dyad_chains::address(wallet_type, &public_key, &dyad_chains::ChainConfig::default())
-                .map_err(|e| failed(SdkError::Chain(e)))?;
-            let view = WalletView {
-                id: ticket.wallet_id,
-                wallet_type,
-                scheme: wallet_type.scheme(),
-                address,
-                public_key: hex0x::encode(public_key.as_bytes()),
-                pregen_id: pregen_id.clone(),
-                status: WalletStatus::Pregen,
-                key_version: 1,
-            };
-            Err(GenerateFailed {
-                error: e,
-                kept: Some(LoadedWallet {
-                    view,
-                    server_key,
-                    share: Arc::new(share),
-                    server_misbehaved: false,
-                    pending_claim: None,
-                }),
-            })
-        }
+        (Err(e), Some(share)) => Err(GenerateFailed {
+            error: e,
+            kept: Some(local_wallet((wallet_type, pregen_id, ticket, server_key), share).map_err(failed)?),
+        }),
     }
+}
+
+/// What a key generation is for: the wallet's type, identifier, ticket, and the server's key.
+type Generating<'a> = (WalletType, &'a PregenId, &'a CeremonyTicket, CeremonyKey);
+
+/// The new wallet as this side knows it before the server's word: its address computed here
+/// from the generated key (the server's answer must agree, or it is refused).
+fn local_wallet(
+    (wallet_type, pregen_id, ticket, server_key): Generating<'_>,
+    share: KeyShare,
+) -> Result<LoadedWallet, SdkError> {
+    let public_key = share.public_key();
+    let address = dyad_chains::address(wallet_type, &public_key, &dyad_chains::ChainConfig::default())
+        .map_err(SdkError::Chain)?;
+    Ok(LoadedWallet {
+        view: WalletView {
+            id: ticket.wallet_id,
+            wallet_type,
+            scheme: wallet_type.scheme(),
+            address,
+            public_key: hex0x::encode(public_key.as_bytes()),
+            pregen_id: pregen_id.clone(),
+            status: WalletStatus::Pregen,
+            key_version: 1,
+        },
+        server_key,
+        share: Arc::new(share),
+        server_misbehaved: false,
+        pending_claim: None,
+    })
 }
 
 /// A key generation that did not end with the server's word.
@@ -116,10 +140,11 @@ pub(crate) async fn abort_unless_peer_did(channel: &mut CeremonyChannel<ClientSo
 
 async fn generate_on(
     channel: &mut CeremonyChannel<ClientSocket>,
-    wallet_type: WalletType,
-    ticket: &CeremonyTicket,
+    generating: Generating<'_>,
+    keep: Option<KeepShare<'_>>,
     confirmed: &mut Option<KeyShare>,
 ) -> Result<WalletView, SdkError> {
+    let (wallet_type, _, ticket, _) = generating;
     let script = KeyGeneration::new(Role::User, wallet_type.scheme(), &ticket.ceremony_id);
     let share = channel.run(script.dkg()).await?;
     let (test, start) = script.test_signature(share);
@@ -130,6 +155,12 @@ async fn generate_on(
         .into_share();
 
     let public_key = share.public_key();
+    if let Some(keep) = keep {
+        // Kept before the confirmation: a wallet the server commits always has its share kept.
+        let wallet = local_wallet(generating, share.clone())?;
+        let text = crate::share::encode(std::iter::once(&wallet))?;
+        keep(text).await.map_err(SdkError::NotKept)?;
+    }
     // From here the share is kept whatever happens: the server may commit the wallet.
     *confirmed = Some(share);
     channel.send(&Frame::Confirm).await?;

@@ -17,6 +17,11 @@ pub enum SdkError {
         /// The existing wallet, for `WALLET_EXISTS`.
         wallet_id: Option<WalletId>,
     },
+    /// The new wallet's share could not be kept where the caller keeps shares (a full disk, a
+    /// vault that refused it): the ceremony was aborted before the confirmation, so the server
+    /// created nothing.
+    #[error("the new wallet's share could not be kept ({0}); the wallet was not created")]
+    NotKept(String),
     /// The server could not be reached or answered with something that is not Dyad's.
     #[error("http: {0}")]
     Http(String),

@@ -44,6 +44,7 @@ use dyad_types::hex0x;
 use reqwest::Method;
 use tokio::sync::OnceCell;
 
+pub use ceremony::KeepShare;
 pub use claim::ClaimedWallet;
 pub use dyad_chains::{CosmosSignMode, Digest, TransactionRequest, TxSummary};
 pub use dyad_proto::auth::{CodeSent, OAuthProvider, OAuthStarted, SessionView};
@@ -198,16 +199,44 @@ impl Dyad {
         wallet_type: WalletType,
         pregen_id: &PregenId,
     ) -> Result<Wallet, SdkError> {
+        self.create(wallet_type, pregen_id, None).await
+    }
+
+    /// Pregenerate a wallet whose user share goes to `keep` (a vault, a file) **before** this
+    /// side confirms the key to the server: the server commits the wallet only once `keep`
+    /// returned `Ok`, so a created wallet always has its share kept. If `keep` fails, the
+    /// ceremony is aborted and nothing is created (`SdkError::NotKept`). The share is not loaded
+    /// into this client (bulk creation would otherwise hold every share in memory), except when
+    /// the server's answer is lost after the confirmation (`SdkError::Unconfirmed`), as with
+    /// [`create_pregen_wallet`](Self::create_pregen_wallet).
+    pub async fn create_pregen_wallet_kept(
+        &self,
+        wallet_type: WalletType,
+        pregen_id: &PregenId,
+        keep: ceremony::KeepShare<'_>,
+    ) -> Result<Wallet, SdkError> {
+        self.create(wallet_type, pregen_id, Some(keep)).await
+    }
+
+    async fn create(
+        &self,
+        wallet_type: WalletType,
+        pregen_id: &PregenId,
+        keep: Option<ceremony::KeepShare<'_>>,
+    ) -> Result<Wallet, SdkError> {
         let server_key = self.server_key().await?;
         let req = CreateWalletRequest {
             wallet_type,
             pregen_id: pregen_id.clone(),
         };
+        let load = keep.is_none();
         let ticket: CeremonyTicket = self.api.call(Method::POST, "/v1/wallets", &[], Some(&req)).await?;
-        match ceremony::generate(&self.api, server_key, wallet_type, pregen_id, &ticket).await {
+        match ceremony::generate(&self.api, server_key, wallet_type, pregen_id, &ticket, keep).await {
             Ok(wallet) => {
                 let view = wallet.view.clone();
-                self.loaded().push(wallet);
+                if load {
+                    self.loaded().push(wallet);
+                }
                 Ok(view)
             }
             Err(ceremony::GenerateFailed {
