@@ -544,7 +544,7 @@ pub struct Keep {
     /// File holding the user share (created 0600 if missing; wallets accumulate in it).
     #[arg(long, group = "keep")]
     pub share_file: Option<PathBuf>,
-    /// A share vault file instead (created 0600 if missing).
+    /// A share vault instead: a file (created 0600 if missing) or a PostgreSQL URL.
     #[arg(long, group = "keep")]
     pub vault: Option<PathBuf>,
 }
@@ -560,7 +560,7 @@ pub struct VaultKeyFile {
 /// A share vault and its key.
 #[derive(Debug, Args)]
 pub struct VaultArgs {
-    /// The vault file.
+    /// The vault: a file (created 0600), or a PostgreSQL URL (`postgres://…`).
     #[arg(long)]
     pub vault: PathBuf,
     /// The vault key, base64 of 32 bytes, in a file (else DYAD_VAULT_KEY).

@@ -231,8 +231,10 @@ enum Outcome {
 }
 
 /// How long a create waits, in all, for a ceremony of the same person that an earlier, killed
-/// run left behind: the server ends it when it notices the connection gone.
-const IN_PROGRESS_PATIENCE: Duration = Duration::from_secs(30);
+/// run left behind. One whose WebSocket was connected ends when the server notices the
+/// connection gone; one killed between its request and its connection holds the identifier
+/// until its ticket expires (the server's `ceremony_ttl`, 60 s by default).
+const IN_PROGRESS_PATIENCE: Duration = Duration::from_secs(75);
 
 /// Make one wallet, its share sealed into `vault` before the confirmation.
 async fn create_one(dyad: &Dyad, vault: &Arc<ShareVault>, wallet_type: WalletType, id: &PregenId) -> Outcome {

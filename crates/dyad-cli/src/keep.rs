@@ -38,7 +38,17 @@ pub fn vault_key(file: Option<&Path>) -> Result<VaultKey, CliError> {
 /// Open the vault `args` names.
 pub async fn open_vault(args: &VaultArgs) -> Result<ShareVault, CliError> {
     let key = vault_key(args.vault_key_file.as_deref())?;
-    ShareVault::open(&args.vault, key).await.map_err(vault_error)
+    ShareVault::open_at(&location(&args.vault)?, key)
+        .await
+        .map_err(vault_error)
+}
+
+/// What `--vault` names, as [`ShareVault::open_at`] takes it: a file path or a PostgreSQL URL.
+fn location(vault: &Path) -> Result<String, CliError> {
+    vault
+        .to_str()
+        .map(str::to_string)
+        .ok_or_else(|| CliError::Usage(format!("the vault path {} is not UTF-8", vault.display())))
 }
 
 /// A vault failure, for the one-line error.
@@ -53,7 +63,9 @@ impl Kept {
             (Some(path), None) => Ok(Kept::File(path.clone())),
             (None, Some(vault)) => {
                 let key = vault_key(key.vault_key_file.as_deref())?;
-                Ok(Kept::Vault(ShareVault::open(vault, key).await.map_err(vault_error)?))
+                Ok(Kept::Vault(
+                    ShareVault::open_at(&location(vault)?, key).await.map_err(vault_error)?,
+                ))
             }
             _ => Err(CliError::Usage("give --share-file or --vault".into())),
         }

@@ -1,6 +1,6 @@
 //! The share vault: an app's user shares encrypted at rest (AES-256-GCM) under a key the app
-//! holds, one record per wallet and key version, in a SQLite file; writes are synced before
-//! they are acknowledged (WAL, `synchronous=FULL`). Para tells apps to encrypt user shares and
+//! holds, one record per wallet and key version, in a SQLite file (writes synced before they
+//! are acknowledged: WAL, `synchronous=FULL`) or a PostgreSQL database (`--vault postgres://…`). Para tells apps to encrypt user shares and
 //! keep the key out of the database; Dyad ships it.
 //!
 //! Each record's associated data binds the wallet id, the key version and the identifier, so a

@@ -2,14 +2,13 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
 
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{AeadCore, Nonce};
 use dyad_proto::{PregenId, WalletId, WalletType};
 use dyad_sdk::UserShare;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
 use zeroize::Zeroizing;
 
 use crate::{VaultError, VaultKey};
@@ -31,9 +30,11 @@ pub struct VaultRecord {
     pub created_at: i64,
 }
 
-/// A share vault: a SQLite file and the key its records are sealed with.
+/// A share vault: a SQLite file or a PostgreSQL database, and the key its records are sealed
+/// with.
 pub struct ShareVault {
-    pool: SqlitePool,
+    pool: AnyPool,
+    postgres: bool,
     key: VaultKey,
 }
 
@@ -64,7 +65,7 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-fn record_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<VaultRecord, VaultError> {
+fn record_from_row(row: &AnyRow) -> Result<VaultRecord, VaultError> {
     let id: String = row.try_get("wallet_id")?;
     let version: i64 = row.try_get("key_version")?;
     let wt: String = row.try_get("wallet_type")?;
@@ -84,18 +85,56 @@ const COLUMNS: &str =
     "wallet_id, key_version, wallet_type, pregen_kind, pregen_value, address, key_id, sealed, created_at";
 
 impl ShareVault {
+    /// Open `location`: a PostgreSQL URL (`postgres://…`, see [`connect`](Self::connect)) or a
+    /// file path ([`open`](Self::open)).
+    pub async fn open_at(location: &str, key: VaultKey) -> Result<Self, VaultError> {
+        if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+            Self::connect(location, key).await
+        } else {
+            Self::open(Path::new(location), key).await
+        }
+    }
+
     /// Open (creating it, 0600, if missing) the vault file at `path` with `key`. A vault whose
     /// records were sealed with another key is refused, naming both fingerprints.
     pub async fn open(path: &Path, key: VaultKey) -> Result<Self, VaultError> {
+        sqlx::any::install_default_drivers();
         create_private(path)?;
-        let opts = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        let absolute = std::path::absolute(path)
+            .map_err(|e| VaultError::Io(format!("opening the vault {}: {e}", path.display())))?;
+        // sqlx reads the path percent-decoded and ends it at the first '?'.
+        let escaped = absolute
+            .display()
+            .to_string()
+            .replace('%', "%25")
+            .replace('?', "%3F")
+            .replace('#', "%23");
+        let url = format!("sqlite://{escaped}?mode=rwc");
+        let pool = AnyPoolOptions::new()
+            .max_connections(4)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;")
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Self::ready(pool, false, key).await
+    }
+
+    /// Connect to a vault in a PostgreSQL database (its table is made if missing). Writes are
+    /// durable when the server's `synchronous_commit` is on (its default).
+    pub async fn connect(url: &str, key: VaultKey) -> Result<Self, VaultError> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new().max_connections(8).connect(url).await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Self::ready(pool, true, key).await
+    }
+
+    async fn ready(pool: AnyPool, postgres: bool, key: VaultKey) -> Result<Self, VaultError> {
         let other: Option<String> = sqlx::query_scalar("SELECT key_id FROM shares WHERE key_id <> $1 LIMIT 1")
             .bind(key.id())
             .fetch_optional(&pool)
@@ -106,7 +145,7 @@ impl ShareVault {
                 key.id()
             )));
         }
-        Ok(Self { pool, key })
+        Ok(Self { pool, postgres, key })
     }
 
     /// Keep one wallet's share (a share string of exactly one wallet, as
@@ -203,12 +242,22 @@ impl ShareVault {
     /// any point, the vault holds every share under the old key (not committed) or every share
     /// under the new one (committed): never a mix.
     pub async fn rekey(self, new: VaultKey) -> Result<ShareVault, VaultError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // No write may slip in between the read and the re-seal (it would stay under the old key).
+        let mut tx = if self.postgres {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("LOCK TABLE shares IN EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await?;
+            tx
+        } else {
+            self.pool.begin_with("BEGIN IMMEDIATE").await?
+        };
         let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM shares"))
             .fetch_all(&mut *tx)
             .await?;
         let next = ShareVault {
             pool: self.pool.clone(),
+            postgres: self.postgres,
             key: new,
         };
         for row in &rows {
@@ -242,7 +291,7 @@ impl ShareVault {
         Ok([nonce.as_slice(), &ct].concat())
     }
 
-    fn open_row(&self, row: &sqlx::sqlite::SqliteRow) -> Result<(VaultRecord, Zeroizing<String>), VaultError> {
+    fn open_row(&self, row: &AnyRow) -> Result<(VaultRecord, Zeroizing<String>), VaultError> {
         let record = record_from_row(row)?;
         let key_id: String = row.try_get("key_id")?;
         if key_id != self.key.id() {

@@ -165,3 +165,55 @@ async fn a_rekey_is_all_or_nothing() {
     fresh.set_user_share(&exported[0].1).await.unwrap();
     fresh.sign_message(wallets[0].id, b"rekeyed").await.unwrap();
 }
+
+/// The same vault in a PostgreSQL database (`DATABASE_URL`): shares read back sign, a record
+/// moved onto another wallet does not open, another key is refused, a rekey moves every record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_vault_keeps_binds_and_rekeys_shares() {
+    let Some(pg) = dyad_test_support::postgres::TestDatabase::create().await else {
+        return;
+    };
+    let s = server().await;
+    let app = Dyad::new(&s.server.url(), &s.key);
+    let wallets = app
+        .create_pregen_wallet_per_type(&[WalletType::Evm, WalletType::Solana], &email("pg@example.com"))
+        .await
+        .unwrap();
+    let key = VaultKey::random();
+    let vault = ShareVault::open_at(&pg.url, key_copy(&key)).await.unwrap();
+    for w in &wallets {
+        vault.put(&app.get_user_share_of(w.id).unwrap()).await.unwrap();
+    }
+    assert_eq!(vault.list().await.unwrap().len(), 2);
+    let (_, text) = vault.get(wallets[0].id).await.unwrap().unwrap();
+    let fresh = Dyad::new(&s.server.url(), &s.key);
+    fresh.set_user_share(&text).await.unwrap();
+    let sig = fresh.sign_message(wallets[0].id, b"from postgres").await.unwrap();
+    dyad_test_support::verify::verify_message(&wallets[0], b"from postgres", &sig.signature).unwrap();
+    assert!(matches!(
+        ShareVault::open_at(&pg.url, VaultKey::random()).await,
+        Err(VaultError::Key(_))
+    ));
+
+    let new = VaultKey::random();
+    let vault = vault.rekey(key_copy(&new)).await.unwrap();
+    assert!(vault.get(wallets[1].id).await.unwrap().is_some());
+    vault.close().await;
+    assert!(matches!(
+        ShareVault::open_at(&pg.url, key_copy(&key)).await,
+        Err(VaultError::Key(_))
+    ));
+
+    sqlx::any::install_default_drivers();
+    let db = sqlx::AnyPool::connect(&pg.url).await.unwrap();
+    sqlx::query("UPDATE shares SET sealed = (SELECT sealed FROM shares WHERE wallet_id = $1) WHERE wallet_id = $2")
+        .bind(wallets[0].id.to_string())
+        .bind(wallets[1].id.to_string())
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    let vault = ShareVault::open_at(&pg.url, key_copy(&new)).await.unwrap();
+    assert!(matches!(vault.get(wallets[1].id).await, Err(VaultError::Sealed(_))));
+    vault.close().await;
+}
