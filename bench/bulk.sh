@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Bulk pregeneration rate, bulk-client RSS and server peak RSS (BENCHMARKS.md, "Issue 11").
+# Usage: bench/bulk.sh target/release/dyad TYPES PEOPLE CONCURRENCY  (DBURL=postgres://… for PostgreSQL)
+set -euo pipefail
+BIN=$1; TYPES=$2; N=$3; C=$4
+d=$(mktemp -d); chmod 700 "$d"; cd "$d"
+"$BIN" serve --listen 127.0.0.1:0 --data-dir data ${DBURL:+--database-url "$DBURL"} 2> serve.log &
+spid=$!
+for i in $(seq 100); do grep -q "listening on" serve.log && break; sleep 0.1; done
+url=$(grep -o 'http://[0-9.:]*' serve.log | head -1)
+key=$("$BIN" app create --data-dir data ${DBURL:+--database-url "$DBURL"} --name bench --env beta --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["apiKey"])')
+python3 -c "
+import sys
+print('email')
+for i in range($N): print(f'p{i}@example.com')" > people.csv
+export DYAD_URL=$url DYAD_API_KEY=$key DYAD_VAULT_KEY=$(head -c 32 /dev/urandom | base64)
+/usr/bin/time -v "$BIN" pregen bulk --csv people.csv --types "$TYPES" --vault v.vault --concurrency "$C" --json > out.json 2> bulk.log || true
+cat out.json | python3 -c 'import json,sys; d=json.load(sys.stdin); print("created",d["created"],"skipped",d["skipped"],"failed",len(d["failed"]),"seconds",round(d["seconds"],2),"rate/s",round(d["created"]/d["seconds"],1))'
+grep -E "Maximum resident" bulk.log | sed 's/^/bulk client /'
+grep VmHWM /proc/$spid/status | sed 's/^/server /'
+kill $spid
