@@ -22,14 +22,12 @@ use crate::{demo, output, people, share_file, CliError};
 
 /// `dyad migrate`: open both (which brings each schema up to date), then copy.
 async fn migrate(args: crate::args::MigrateArgs, j: bool) -> Result<(), CliError> {
-    if !matches!(args.from, DatabaseUrl::Sqlite(_)) {
+    let DatabaseUrl::Sqlite(path) = &args.from else {
         return Err(CliError::Usage("--from must be a SQLite database (sqlite:PATH)".into()));
-    }
-    if let DatabaseUrl::Sqlite(path) = &args.from {
-        // Opening would create an empty database where a typo names none.
-        if !path.is_file() {
-            return Err(CliError::Usage(format!("--from {} does not exist", path.display())));
-        }
+    };
+    // Opening would create an empty database where a typo names none.
+    if !path.is_file() {
+        return Err(CliError::Usage(format!("--from {} does not exist", path.display())));
     }
     if args.from == args.to {
         return Err(CliError::Usage("--from and --to name the same database".into()));

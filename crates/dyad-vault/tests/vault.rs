@@ -33,6 +33,16 @@ async fn server() -> Setup {
     }
 }
 
+/// Wallets of `types` for the email `who`, each share put into `vault`.
+async fn into_vault(s: &Setup, types: &[WalletType], who: &str, vault: &ShareVault) -> Vec<dyad_proto::WalletView> {
+    let app = Dyad::new(&s.server.url(), &s.key);
+    let wallets = app.create_pregen_wallet_per_type(types, &email(who)).await.unwrap();
+    for w in &wallets {
+        vault.put(&app.get_user_share_of(w.id).unwrap()).await.unwrap();
+    }
+    wallets
+}
+
 fn key_copy(k: &VaultKey) -> VaultKey {
     VaultKey::from_base64(&k.to_base64()).unwrap()
 }
@@ -113,18 +123,11 @@ async fn shares_read_back_from_the_vault_sign_and_are_bound_to_their_wallet() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rekey_is_all_or_nothing() {
     let s = server().await;
-    let app = Dyad::new(&s.server.url(), &s.key);
-    let wallets = app
-        .create_pregen_wallet_per_type(&[WalletType::Solana, WalletType::Stellar], &email("re@example.com"))
-        .await
-        .unwrap();
     let dir = private_tempdir();
     let path = dir.path().join("shares.vault");
     let old = VaultKey::random();
     let vault = ShareVault::open(&path, key_copy(&old)).await.unwrap();
-    for w in &wallets {
-        vault.put(&app.get_user_share_of(w.id).unwrap()).await.unwrap();
-    }
+    let wallets = into_vault(&s, &[WalletType::Solana, WalletType::Stellar], "re@example.com", &vault).await;
     vault.close().await;
 
     // A rekey that dies at the second record (a trigger stands in for the kill): nothing
@@ -174,16 +177,9 @@ async fn a_postgres_vault_keeps_binds_and_rekeys_shares() {
         return;
     };
     let s = server().await;
-    let app = Dyad::new(&s.server.url(), &s.key);
-    let wallets = app
-        .create_pregen_wallet_per_type(&[WalletType::Evm, WalletType::Solana], &email("pg@example.com"))
-        .await
-        .unwrap();
     let key = VaultKey::random();
     let vault = ShareVault::open_at(&pg.url, key_copy(&key)).await.unwrap();
-    for w in &wallets {
-        vault.put(&app.get_user_share_of(w.id).unwrap()).await.unwrap();
-    }
+    let wallets = into_vault(&s, &[WalletType::Evm, WalletType::Solana], "pg@example.com", &vault).await;
     assert_eq!(vault.list().await.unwrap().len(), 2);
     let (_, text) = vault.get(wallets[0].id).await.unwrap().unwrap();
     let fresh = Dyad::new(&s.server.url(), &s.key);

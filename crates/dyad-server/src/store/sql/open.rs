@@ -99,7 +99,7 @@ impl SqlStore {
     pub async fn open_url(url: &DatabaseUrl) -> Result<Self, SetupError> {
         match url {
             DatabaseUrl::Sqlite(path) => Self::open(path).await,
-            DatabaseUrl::Postgres(_) => Self::connect_postgres(url).await,
+            DatabaseUrl::Postgres(raw) => Self::connect_postgres(raw, url).await,
         }
     }
 
@@ -118,15 +118,24 @@ impl SqlStore {
             .map_err(|e| SetupError::Database(format!("opening database {}: {e}", path.display())))?;
         let file = url::Url::from_file_path(&absolute)
             .map_err(|()| SetupError::Database(format!("database path {} is not usable", path.display())))?;
-        let pragmas = match durability {
-            Durability::Full => SQLITE_PRAGMAS_FULL,
-            Durability::Normal => SQLITE_PRAGMAS_NORMAL,
+        // Per connection (SQLite keeps these per connection, except the journal mode, which stays
+        // with the file): WAL, durability, foreign keys, and a writer waits up to 10 s for
+        // another's lock.
+        let synchronous = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
         };
+        let pragmas: std::sync::Arc<str> = format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; \
+             PRAGMA busy_timeout = 10000;"
+        )
+        .into();
         let pool = AnyPoolOptions::new()
             .max_connections(8)
             .after_connect(move |conn, _| {
+                let pragmas = pragmas.clone();
                 Box::pin(async move {
-                    conn.execute(pragmas).await?;
+                    conn.execute(&*pragmas).await?;
                     Ok(())
                 })
             })
@@ -147,22 +156,20 @@ impl SqlStore {
 
     /// Connect to a PostgreSQL server and bring its schema up to date. Replicas starting
     /// together are safe: the migrations run under PostgreSQL's advisory lock.
-    async fn connect_postgres(url: &DatabaseUrl) -> Result<Self, SetupError> {
+    /// `shown` is `raw` as errors name it (without its password).
+    async fn connect_postgres(raw: &url::Url, shown: &DatabaseUrl) -> Result<Self, SetupError> {
         sqlx::any::install_default_drivers();
-        let DatabaseUrl::Postgres(raw) = url else {
-            return Err(SetupError::Database(format!("{url} is not a PostgreSQL URL")));
-        };
         let pool = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
             .connect(raw.as_str())
             .await
             // sqlx's error names the host, never the password; the URL is shown redacted.
-            .map_err(|e| SetupError::Database(format!("connecting to {url}: {e}")))?;
+            .map_err(|e| SetupError::Database(format!("connecting to {shown}: {e}")))?;
         sqlx::migrate!("migrations/postgres")
             .run(&pool)
             .await
-            .map_err(|e| SetupError::Database(format!("migrating database {url}: {e}")))?;
+            .map_err(|e| SetupError::Database(format!("migrating database {shown}: {e}")))?;
         Ok(Self {
             pool,
             backend: Backend::Postgres,
@@ -179,13 +186,6 @@ impl SqlStore {
         self.pool.close().await;
     }
 }
-
-/// Per connection (SQLite keeps these per connection, except the journal mode, which stays
-/// with the file): WAL, foreign keys, and a writer waits up to 10 s for another's lock.
-const SQLITE_PRAGMAS_FULL: &str =
-    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
-const SQLITE_PRAGMAS_NORMAL: &str =
-    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
 
 /// The database file and its `-wal`/`-shm`/`-journal` companions: readable by the owner only.
 /// A missing database file is created empty with mode 0600 before SQLite opens it (an empty
@@ -230,4 +230,37 @@ fn make_private(path: &Path) -> Result<(), SetupError> {
     #[cfg(not(unix))]
     let _ = path;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_parse_at_the_edge_and_never_show_a_password() {
+        let sqlite: DatabaseUrl = "sqlite:./data/dyad.db".parse().unwrap();
+        assert_eq!(sqlite, DatabaseUrl::Sqlite(PathBuf::from("./data/dyad.db")));
+        assert_eq!(
+            "sqlite://x.db".parse::<DatabaseUrl>().unwrap(),
+            DatabaseUrl::Sqlite("x.db".into())
+        );
+        let pg: DatabaseUrl = "postgres://dyad:hunter2@db.internal:5432/dyad".parse().unwrap();
+        for shown in [pg.to_string(), format!("{pg:?}")] {
+            assert!(
+                !shown.contains("hunter2") && shown.contains("***@db.internal"),
+                "{shown}"
+            );
+        }
+        assert!(matches!("postgresql://db/dyad".parse(), Ok(DatabaseUrl::Postgres(_))));
+        for bad in [
+            "mysql://db/x",
+            "sqlite:",
+            "sqlite:x.db?mode=ro",
+            "dyad.db",
+            "postgres://[::1",
+        ] {
+            let e = bad.parse::<DatabaseUrl>().unwrap_err();
+            assert!(matches!(e, SetupError::Database(_)), "{bad}: {e}");
+        }
+    }
 }
