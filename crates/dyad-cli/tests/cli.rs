@@ -195,6 +195,25 @@ impl Drop for Server {
     }
 }
 
+/// `sign message --vault VAULT` with wallet `w`'s share from the vault; the signature must
+/// verify with the standard verifier.
+fn sign_from_vault(cwd: &Path, env: &[(&str, &str)], w: &WalletView, vault: &str, message: &str) {
+    let id = w.id.to_string();
+    let args = [
+        "sign",
+        "message",
+        "--wallet",
+        &id,
+        "--vault",
+        vault,
+        "--message",
+        message,
+        "--json",
+    ];
+    let out = dyad(cwd, env, &args).json();
+    verify_message(w, message.as_bytes(), &signature(&out, w)).unwrap();
+}
+
 /// `app create` on the data folder; the API key.
 fn create_app(cwd: &Path, name: &str) -> String {
     let app = dyad(
@@ -1411,24 +1430,7 @@ fn wallets_are_created_into_a_vault_signed_from_it_and_the_vault_rekeyed() {
         "a listing holds no share: {listed}"
     );
     for w in &ws {
-        let id = w.id.to_string();
-        let out = dyad(
-            cwd,
-            &env,
-            &[
-                "sign",
-                "message",
-                "--wallet",
-                &id,
-                "--vault",
-                "app.vault",
-                "--message",
-                "vaulted",
-                "--json",
-            ],
-        )
-        .json();
-        verify_message(w, b"vaulted", &signature(&out, w)).unwrap();
+        sign_from_vault(cwd, &env, w, "app.vault", "vaulted");
     }
     // Without the key the vault is useless; with another key it is refused by name.
     let no_key = [("DYAD_URL", server.url.as_str()), ("DYAD_API_KEY", key.as_str())];
@@ -1659,10 +1661,25 @@ fn migrate_moves_an_embedded_deployment_to_postgres_and_every_wallet_still_signs
     server.stop();
 
     let from = format!("sqlite:{}", cwd.join("data").join("dyad.db").display());
-    // A missing source is refused before anything is made.
+    // A missing source is refused before anything is made; so are a PostgreSQL source, the
+    // same file twice, and a URL of neither kind.
     let e = dyad(cwd, &[], &["migrate", "--from", "sqlite:nowhere.db", "--to", &pg.url]);
     assert!(e.fails_with_one_line().contains("does not exist"), "{}", e.stderr);
     assert!(!cwd.join("nowhere.db").exists());
+    let e = dyad(cwd, &[], &["migrate", "--from", &pg.url, "--to", &pg.url]);
+    assert!(
+        e.fails_with_one_line().contains("--from must be a SQLite database"),
+        "{}",
+        e.stderr
+    );
+    let e = dyad(cwd, &[], &["migrate", "--from", &from, "--to", &from]);
+    assert!(e.fails_with_one_line().contains("the same database"), "{}", e.stderr);
+    let e = dyad(cwd, &[], &["migrate", "--from", &from, "--to", "mysql://db/x"]);
+    assert!(
+        !e.status.success() && e.stderr.contains("sqlite: or postgres://"),
+        "{}",
+        e.stderr
+    );
     let moved = dyad(cwd, &[], &["migrate", "--from", &from, "--to", &pg.url, "--json"]).json();
     assert_eq!(moved["rows"]["wallets"], json!(4), "{moved}");
     assert_eq!(moved["rows"]["cloud_shares"], json!(4), "{moved}");
@@ -1705,8 +1722,8 @@ fn bulk_pregeneration_survives_a_kill_and_resumes_without_duplicates() {
         ("DYAD_API_KEY", key.as_str()),
         ("DYAD_VAULT_KEY", vault_key.as_str()),
     ];
-    // 14 people by email, phone or custom id; row 5 has a malformed email, row 9 nothing, and
-    // the `nickname` column is not an identifier.
+    // 14 people by email, phone or custom id; row 5 has a malformed email, row 9 nothing, row
+    // 18 repeats row 4, and the `nickname` column is not an identifier.
     let mut csv = String::from("email,phone,custom_id,nickname\n");
     let mut people = Vec::new();
     for i in 0..16 {
@@ -1728,6 +1745,8 @@ fn bulk_pregeneration_survives_a_kill_and_resumes_without_duplicates() {
         csv.push_str(&line);
         csv.push('\n');
     }
+    // Row 18: row 4's person again, spelled otherwise.
+    csv.push_str("PERSON2@example.com,,,again\n");
     std::fs::write(cwd.join("people.csv"), csv).unwrap();
     let args = words("pregen bulk --csv people.csv --types EVM,SOLANA --vault app.vault --concurrency 4 --json");
     let want = (people.len() * 2) as u64;
@@ -1765,8 +1784,12 @@ fn bulk_pregeneration_survives_a_kill_and_resumes_without_duplicates() {
     assert!(skipped >= want / 4, "what the first run made is skipped: {second}");
     let failed = second["failed"].as_array().unwrap();
     let rows: Vec<u64> = failed.iter().map(|f| f["row"].as_u64().unwrap()).collect();
-    assert_eq!(rows, [1, 5, 9], "{second}");
+    assert_eq!(rows, [1, 5, 9, 18], "{second}");
     assert!(failed[0]["error"].as_str().unwrap().contains("nickname"), "{second}");
+    assert!(
+        failed[3]["error"].as_str().unwrap().contains("same person as row 4"),
+        "{second}"
+    );
     assert!(second["seconds"].as_f64().unwrap() > 0.0);
 
     // A third run makes nothing.
@@ -1794,24 +1817,7 @@ fn bulk_pregeneration_survives_a_kill_and_resumes_without_duplicates() {
         }
     }
     for w in &all {
-        let id = w.id.to_string();
-        let out = dyad(
-            cwd,
-            &env,
-            &[
-                "sign",
-                "message",
-                "--wallet",
-                &id,
-                "--vault",
-                "app.vault",
-                "--message",
-                "bulk",
-                "--json",
-            ],
-        )
-        .json();
-        verify_message(w, b"bulk", &signature(&out, w)).unwrap();
+        sign_from_vault(cwd, &env, w, "app.vault", "bulk");
     }
     server.stop();
 }
