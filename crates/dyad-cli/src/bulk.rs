@@ -1,7 +1,8 @@
 //! `dyad pregen bulk`: a wallet of each type for every person of a CSV, each user share sealed
 //! into the vault **before** its wallet is confirmed to the server (so no wallet the server
 //! created is without its share), idempotent (people who have a wallet of a type are skipped),
-//! killable at any moment and resumed by running the same command again.
+//! killable at any moment and resumed by running the same command again. Every wallet is made
+//! over one batch connection (`Dyad::batch`), each still its own ceremony.
 //!
 //! It must never print a share, and never let one bad row stop the run: a row's failure is
 //! reported with its row number in the summary.
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use dyad_proto::pregen::KINDS;
 use dyad_proto::{ErrorCode, PregenId, WalletId, WalletType};
-use dyad_sdk::{Dyad, SdkError};
+use dyad_sdk::{Batch, Dyad, SdkError};
 use dyad_vault::ShareVault;
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -236,8 +237,9 @@ enum Outcome {
 /// until its ticket expires (the server's `ceremony_ttl`, 60 s by default).
 const IN_PROGRESS_PATIENCE: Duration = Duration::from_secs(75);
 
-/// Make one wallet, its share sealed into `vault` before the confirmation.
-async fn create_one(dyad: &Dyad, vault: &Arc<ShareVault>, wallet_type: WalletType, id: &PregenId) -> Outcome {
+/// Make one wallet over the batch connection, its share sealed into `vault` before the
+/// confirmation.
+async fn create_one(batch: &Batch<'_>, vault: &Arc<ShareVault>, wallet_type: WalletType, id: &PregenId) -> Outcome {
     let started = Instant::now();
     let mut wait = Duration::from_millis(100);
     loop {
@@ -245,7 +247,7 @@ async fn create_one(dyad: &Dyad, vault: &Arc<ShareVault>, wallet_type: WalletTyp
         let keep: dyad_sdk::KeepShare<'static> = Box::new(move |share| {
             Box::pin(async move { vault.put(&share).await.map(|_| ()).map_err(|e| e.to_string()) })
         });
-        return match dyad.create_pregen_wallet_kept(wallet_type, id, keep).await {
+        return match batch.create_pregen_wallet_kept(wallet_type, id, keep).await {
             Ok(_) => Outcome::Created,
             // Another run made it meanwhile (its share went to the vault before it was confirmed).
             Err(SdkError::Api {
@@ -306,13 +308,14 @@ pub async fn run(
     }
     let progress = Progress::new(jobs.len() as u64);
     let vault = Arc::new(vault);
-    let dyad = &dyad;
+    // One connection for every wallet of the run: no HTTP request or WebSocket per wallet.
+    let batch = &dyad.batch().await?;
     let results: Vec<(Person, WalletType, Outcome)> = futures_util::stream::iter(jobs)
         .map(|(p, t)| {
             let vault = vault.clone();
             let progress = &progress;
             async move {
-                let outcome = create_one(dyad, &vault, t, &p.id).await;
+                let outcome = create_one(batch, &vault, t, &p.id).await;
                 progress.record(&outcome);
                 (p, t, outcome)
             }

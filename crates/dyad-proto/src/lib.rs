@@ -12,6 +12,7 @@
 //! says what the bytes on the wire mean and in which order they go.
 
 pub mod auth;
+pub mod batch;
 pub mod ceremony_key;
 pub mod channel;
 pub mod claim;

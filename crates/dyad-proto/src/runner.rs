@@ -22,7 +22,15 @@ pub trait FrameTransport: Send {
     fn send(&mut self, message: Vec<u8>) -> impl Future<Output = Result<(), ProtoError>> + Send;
     /// Receive the next binary message; `Err(Transport)` when the peer went away.
     fn recv(&mut self) -> impl Future<Output = Result<Vec<u8>, ProtoError>> + Send;
+    /// Tell the peer this side is done (best effort: the peer may be gone already).
+    fn close(&mut self) -> impl Future<Output = ()> + Send;
 }
+
+/// Why a ceremony's transport failed when it closed before the peer's first message, which on
+/// the client is always the server's Noise handshake answer: the server could not answer the
+/// handshake (it does not hold the ceremony key the client encrypted to), or the connection
+/// broke then.
+pub const CLOSED_DURING_HANDSHAKE: &str = "the server closed the connection during the Noise handshake";
 
 /// How long either side waits for the peer's next message before giving up. A DKLs DKG round
 /// costs the peer under a second of CPU, so this is generous.

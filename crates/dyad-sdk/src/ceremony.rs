@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dyad_proto::{
-    session_id, CeremonyChannel, CeremonyKey, ErrorCode, Frame, KeyGeneration, Outcome, PregenId, ProtoError, Run,
+    session_id, CeremonyChannel, CeremonyKey, ErrorCode, Frame, FrameTransport, KeyGeneration, Outcome, PregenId, ProtoError, Run,
     WalletStatus, WalletType, WalletView,
 };
 
@@ -20,12 +20,17 @@ use crate::transport::ClientSocket;
 use std::future::Future;
 use std::pin::Pin;
 
+/// The ceremony's own WebSocket.
+pub(crate) async fn socket(api: &Api, ticket: &CeremonyTicket) -> Result<ClientSocket, SdkError> {
+    Ok(ClientSocket::connect(&api.ws_url(&ceremony_path(&ticket.ceremony_id))).await?)
+}
+
 pub(crate) async fn open(
     api: &Api,
     server_key: &CeremonyKey,
     ticket: &CeremonyTicket,
 ) -> Result<CeremonyChannel<ClientSocket>, SdkError> {
-    let socket = ClientSocket::connect(&api.ws_url(&ceremony_path(&ticket.ceremony_id))).await?;
+    let socket = socket(api, ticket).await?;
     Ok(CeremonyChannel::connect(socket, server_key, &ticket.ceremony_id).await?)
 }
 
@@ -45,8 +50,11 @@ pub type KeepShare<'a> =
 /// If the connection fails after this side confirmed it holds its share, the server may have
 /// committed the wallet: the wallet is then handed back in [`GenerateFailed::kept`] rather than
 /// dropped, since its share may be the only copy.
-pub async fn generate(
-    api: &Api,
+///
+/// `io` connects the ceremony's transport: its own WebSocket ([`socket`]) or a lane of a batch
+/// connection.
+pub async fn generate<T: FrameTransport>(
+    io: impl Future<Output = Result<T, SdkError>>,
     server_key: CeremonyKey,
     wallet_type: WalletType,
     pregen_id: &PregenId,
@@ -55,7 +63,7 @@ pub async fn generate(
 ) -> Result<LoadedWallet, GenerateFailed> {
     let mut confirmed: Option<KeyShare> = None;
     let result = tokio::time::timeout(CEREMONY_DEADLINE, async {
-        let mut channel = open(api, &server_key, ticket).await?;
+        let mut channel = CeremonyChannel::connect(io.await?, &server_key, &ticket.ceremony_id).await?;
         let result = generate_on(
             &mut channel,
             (wallet_type, pregen_id, ticket, server_key),
@@ -132,14 +140,14 @@ pub struct GenerateFailed {
     pub kept: Option<LoadedWallet>,
 }
 
-pub(crate) async fn abort_unless_peer_did(channel: &mut CeremonyChannel<ClientSocket>, e: &SdkError) {
+pub(crate) async fn abort_unless_peer_did<T: FrameTransport>(channel: &mut CeremonyChannel<T>, e: &SdkError) {
     if !matches!(e, SdkError::Ceremony(ProtoError::PeerAborted { .. })) {
         channel.abort(ErrorCode::CeremonyAborted, &e.to_string()).await;
     }
 }
 
-async fn generate_on(
-    channel: &mut CeremonyChannel<ClientSocket>,
+async fn generate_on<T: FrameTransport>(
+    channel: &mut CeremonyChannel<T>,
     generating: Generating<'_>,
     keep: Option<KeepShare<'_>>,
     confirmed: &mut Option<KeyShare>,

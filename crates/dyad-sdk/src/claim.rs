@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use dyad_mpc::{KeyShare, MpcError, Role};
 use dyad_proto::rest::CeremonyTicket;
+use dyad_proto::FrameTransport;
 use dyad_proto::{Claim, Frame, Outcome, PregenId, ProtoError, RecoverySecret, WalletStatus, WalletView};
 use dyad_types::hex0x;
 use reqwest::Method;

@@ -90,6 +90,23 @@ impl Api {
         format!("{base}{path}")
     }
 
+    /// A WebSocket upgrade request for a server path that authenticates with the API key (the
+    /// batch connection; a ceremony's own socket needs no key, its id is the capability).
+    pub fn ws_request(
+        &self,
+        path: &str,
+    ) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, SdkError> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = self
+            .ws_url(path)
+            .into_client_request()
+            .map_err(|e| SdkError::Http(format!("bad server URL: {e}")))?;
+        let key = reqwest::header::HeaderValue::from_str(&self.key)
+            .map_err(|_| SdkError::Http("the API key is not a valid header value".into()))?;
+        req.headers_mut().insert("x-api-key", key);
+        Ok(req)
+    }
+
     /// Call `method path` with an optional JSON body and query; decode the JSON answer.
     pub async fn call<B: Serialize + ?Sized, R: DeserializeOwned>(
         &self,
@@ -144,7 +161,8 @@ impl Api {
     }
 }
 
-fn api_error(status: StatusCode, bytes: &[u8]) -> SdkError {
+/// The error an answer of `status` with `bytes` as its body stands for.
+pub(crate) fn api_error(status: StatusCode, bytes: &[u8]) -> SdkError {
     match serde_json::from_slice::<ErrorBody>(bytes) {
         Ok(b) => SdkError::Api {
             status: status.as_u16(),

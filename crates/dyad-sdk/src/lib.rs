@@ -21,6 +21,7 @@
 
 #[cfg(feature = "alloy")]
 pub mod alloy;
+mod batch;
 mod ceremony;
 mod claim;
 mod error;
@@ -44,6 +45,7 @@ use dyad_types::hex0x;
 use reqwest::Method;
 use tokio::sync::OnceCell;
 
+pub use batch::Batch;
 pub use ceremony::KeepShare;
 pub use claim::ClaimedWallet;
 pub use dyad_chains::{CosmosSignMode, Digest, TransactionRequest, TxSummary};
@@ -231,7 +233,20 @@ impl Dyad {
         };
         let load = keep.is_none();
         let ticket: CeremonyTicket = self.api.call(Method::POST, "/v1/wallets", &[], Some(&req)).await?;
-        match ceremony::generate(&self.api, server_key, wallet_type, pregen_id, &ticket, keep).await {
+        let socket = ceremony::socket(&self.api, &ticket);
+        let generated = ceremony::generate(socket, server_key, wallet_type, pregen_id, &ticket, keep).await;
+        self.created(generated, load, &server_key)
+    }
+
+    /// A key generation's end, however its ceremony travelled: the wallet loaded (unless its
+    /// share was kept elsewhere), or a share the server may have committed kept loaded.
+    pub(crate) fn created(
+        &self,
+        generated: Result<LoadedWallet, ceremony::GenerateFailed>,
+        load: bool,
+        server_key: &CeremonyKey,
+    ) -> Result<Wallet, SdkError> {
+        match generated {
             Ok(wallet) => {
                 let view = wallet.view.clone();
                 if load {
@@ -252,7 +267,7 @@ impl Dyad {
                     reason: error.to_string(),
                 })
             }
-            Err(ceremony::GenerateFailed { error, kept: None }) => Err(handshake_failure(error, &server_key)),
+            Err(ceremony::GenerateFailed { error, kept: None }) => Err(handshake_failure(error, server_key)),
         }
     }
 

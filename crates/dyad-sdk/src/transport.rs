@@ -6,10 +6,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-/// Why a ceremony socket failed when it closed before the server's first message, which is
-/// always its Noise handshake answer: the server could not answer the handshake (it does not
-/// hold the ceremony key the client encrypted to), or the connection broke then.
-pub const CLOSED_DURING_HANDSHAKE: &str = "the server closed the connection during the Noise handshake";
+pub use dyad_proto::runner::CLOSED_DURING_HANDSHAKE;
 
 /// The client end of a ceremony socket.
 pub struct ClientSocket {
@@ -33,11 +30,6 @@ impl ClientSocket {
             other => ProtoError::Transport(other.to_string()),
         })?;
         Ok(Self { ws, answered: false })
-    }
-
-    /// Close politely (best effort).
-    pub async fn close(mut self) {
-        let _ = self.ws.close(None).await;
     }
 
     fn closed(&self, what: String) -> ProtoError {
@@ -70,5 +62,9 @@ impl FrameTransport for ClientSocket {
                 Some(Err(e)) => return Err(self.closed(e.to_string())),
             }
         }
+    }
+
+    async fn close(&mut self) {
+        let _ = self.ws.close(None).await;
     }
 }

@@ -29,6 +29,12 @@ impl fmt::Debug for ApiKey {
 }
 
 impl ApiKey {
+    /// A key as a caller presented it (not yet authenticated), kept to authenticate again
+    /// later: a batch connection checks its key at each wallet it starts.
+    pub fn presented(key: &str) -> Self {
+        Self(Zeroizing::new(key.to_string()))
+    }
+
     /// The key as text, to show once.
     pub fn expose(&self) -> &str {
         &self.0

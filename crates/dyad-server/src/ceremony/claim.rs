@@ -12,7 +12,7 @@ use std::sync::Arc;
 use dyad_mpc::Role;
 use dyad_proto::{CeremonyChannel, CeremonyId, Claim, Frame, Outcome, RecoverySecret};
 
-use super::transport::AxumSocket;
+use dyad_proto::FrameTransport;
 use crate::claim;
 use crate::error::ServerError;
 use crate::model::{CeremonyRecord, Wallet};
@@ -27,11 +27,11 @@ pub(super) enum Ended {
 }
 
 /// Run the claim of `record`'s wallet (its caller holds the wallet's lease).
-pub(super) async fn run(
+pub(super) async fn run<T: FrameTransport>(
     state: &AppState,
     id: &CeremonyId,
     record: &CeremonyRecord,
-    channel: &mut CeremonyChannel<AxumSocket>,
+    channel: &mut CeremonyChannel<T>,
 ) -> Ended {
     let confirmed = match rotate(state, id, record, channel).await {
         Ok(c) => c,
@@ -50,11 +50,11 @@ pub(super) async fn run(
 
 /// Up to the person's confirmation: the ready wallet, the new cloud share and the recovery
 /// secret's hash.
-async fn rotate(
+async fn rotate<T: FrameTransport>(
     state: &AppState,
     id: &CeremonyId,
     record: &CeremonyRecord,
-    channel: &mut CeremonyChannel<AxumSocket>,
+    channel: &mut CeremonyChannel<T>,
 ) -> Result<(claim::Ready, dyad_mpc::KeyShare, String), ServerError> {
     let ready = claim::ready(state, record).await?;
     let script = Claim::new(Role::Cloud, id, &ready.share);
@@ -85,7 +85,7 @@ async fn rotate(
 }
 
 /// Tell the client the claim committed (best effort: it reads the wallet back otherwise).
-pub(super) async fn deliver(channel: &mut CeremonyChannel<AxumSocket>, wallet: &Wallet) {
+pub(super) async fn deliver<T: FrameTransport>(channel: &mut CeremonyChannel<T>, wallet: &Wallet) {
     let sent = tokio::time::timeout(
         super::GOODBYE,
         channel.send(&Frame::Done(Outcome::Claimed(wallet.view()))),

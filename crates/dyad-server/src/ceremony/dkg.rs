@@ -8,18 +8,18 @@
 use dyad_mpc::Role;
 use dyad_proto::{CeremonyChannel, CeremonyId, Frame, KeyGeneration, Outcome};
 
-use super::transport::AxumSocket;
+use dyad_proto::FrameTransport;
 use crate::error::ServerError;
 use crate::keygen::{self, Commit};
 use crate::model::CeremonyRecord;
 use crate::state::AppState;
 
 /// Run the key generation for the pending wallet of `record`, up to the client's confirmation.
-pub(super) async fn run(
+pub(super) async fn run<T: FrameTransport>(
     state: &AppState,
     id: &CeremonyId,
     record: &CeremonyRecord,
-    channel: &mut CeremonyChannel<AxumSocket>,
+    channel: &mut CeremonyChannel<T>,
 ) -> Result<Commit, ServerError> {
     let pending = keygen::pending(state, record).await?;
     let script = KeyGeneration::new(Role::Cloud, pending.scheme(), id);
@@ -44,7 +44,7 @@ pub(super) async fn run(
 /// Commit a confirmed key generation and tell the client. Never answers `Abort`: whatever
 /// fails is audited, and the client (which keeps its share once it has confirmed) finds out
 /// with `get_wallet`.
-pub(super) async fn commit(state: &AppState, channel: &mut CeremonyChannel<AxumSocket>, commit: Commit) {
+pub(super) async fn commit<T: FrameTransport>(state: &AppState, channel: &mut CeremonyChannel<T>, commit: Commit) {
     let Ok(wallet) = keygen::commit(state, commit).await else {
         return;
     };

@@ -6,13 +6,13 @@
 //! A sign ceremony runs only while it holds its wallet's lease ([`crate::lease`]): it waits its
 //! turn after the handshake, and gives the lease back only once its outcome is written.
 
+mod batch;
 mod claim;
 mod dkg;
 mod sign;
 mod transport;
 
-use axum::extract::ws::WebSocket;
-use dyad_proto::{CeremonyChannel, CeremonyId, ErrorCode, ProtoError};
+use dyad_proto::{CeremonyChannel, CeremonyId, ErrorCode, FrameTransport, ProtoError};
 use tokio::time::Instant;
 
 use crate::clock;
@@ -20,6 +20,7 @@ use crate::error::ServerError;
 use crate::model::{AuthorisedSign, CeremonyKind, CeremonyRecord};
 use crate::state::AppState;
 use crate::{claim as claim_flow, keygen, signing};
+pub use batch::serve as serve_batch;
 pub use transport::AxumSocket;
 
 /// Largest WebSocket message accepted (a sealed DKLs round is ~150 KB).
@@ -32,14 +33,14 @@ fn timed_out() -> ServerError {
     ServerError::from(ProtoError::Timeout)
 }
 
-/// Run one ceremony to its end on `socket`. Whatever ends it (a bad frame, a failed check, the
+/// Run one ceremony to its end on `io` (its own WebSocket, or a lane of a batch connection). Whatever ends it (a bad frame, a failed check, the
 /// deadline), the failure is recorded *before* the peer hears of it or the socket closes, so a
 /// client that sees the end finds the state it implies (no pending wallet, a `sign.failed`).
-pub async fn run(state: AppState, id: CeremonyId, record: CeremonyRecord, socket: WebSocket) {
+pub async fn run<T: FrameTransport>(state: AppState, id: CeremonyId, record: CeremonyRecord, io: T) {
     let deadline = Instant::now() + state.config.ceremony_deadline;
     let accepted = tokio::time::timeout_at(
         deadline,
-        CeremonyChannel::accept(AxumSocket::new(socket), &state.ceremony_key, &id),
+        CeremonyChannel::accept(io, &state.ceremony_key, &id),
     )
     .await
     .unwrap_or_else(|_| Err(ProtoError::Timeout));
@@ -87,11 +88,11 @@ const LEASE_MARGIN: std::time::Duration = std::time::Duration::from_secs(30);
 /// Wait for the wallet's lease (bounded by the turn wait, and by `wait_until`); then the
 /// ceremony gets a deadline of its own. A ceremony that did not get its turn is recorded as
 /// failed, with the error the peer is to be told.
-async fn take_turn(
+async fn take_turn<T: FrameTransport>(
     state: &AppState,
     id: &CeremonyId,
     record: &CeremonyRecord,
-    channel: &mut CeremonyChannel<AxumSocket>,
+    channel: &mut CeremonyChannel<T>,
     wait_until: Instant,
 ) -> Result<crate::lease::LeaseGuard, ServerError> {
     let hold_for = state.config.ceremony_deadline + GOODBYE + LEASE_MARGIN;
@@ -117,12 +118,12 @@ async fn take_turn(
 /// Wait for the wallet's lease (bounded by the turn wait), then sign with a deadline of its
 /// own. The outcome is recorded before the lease goes back: the signature's audit entry, the
 /// failure's, or the lock after a cheating peer. Gives what the peer is to be told.
-async fn sign_in_turn(
+async fn sign_in_turn<T: FrameTransport>(
     state: &AppState,
     id: &CeremonyId,
     record: &CeremonyRecord,
     authorised: &AuthorisedSign,
-    channel: &mut CeremonyChannel<AxumSocket>,
+    channel: &mut CeremonyChannel<T>,
     wait_until: Instant,
 ) -> Option<ServerError> {
     let lease = match take_turn(state, id, record, channel, wait_until).await {
@@ -167,11 +168,11 @@ async fn sign_in_turn(
 
 /// Wait for the wallet's lease, as a signature does (a claim must not rotate shares under a
 /// running signature), then claim. The lease goes back once the outcome is written.
-async fn claim_in_turn(
+async fn claim_in_turn<T: FrameTransport>(
     state: &AppState,
     id: &CeremonyId,
     record: &CeremonyRecord,
-    channel: &mut CeremonyChannel<AxumSocket>,
+    channel: &mut CeremonyChannel<T>,
     wait_until: Instant,
 ) -> Option<ServerError> {
     let lease = match take_turn(state, id, record, channel, wait_until).await {

@@ -10,7 +10,7 @@
 use dyad_mpc::{MpcError, Sign};
 use dyad_proto::{session_id, CeremonyChannel, CeremonyId, Frame, HeldFrame, Outcome, ProtoError, Run};
 
-use super::transport::AxumSocket;
+use dyad_proto::FrameTransport;
 use crate::audit::AuditRecord;
 use crate::error::ServerError;
 use crate::model::{AuthorisedSign, CeremonyRecord};
@@ -42,7 +42,7 @@ impl Decided {
     }
 
     /// Let the client finish: our last round, then the signature in the chain's forms.
-    pub(super) async fn deliver(self, channel: &mut CeremonyChannel<AxumSocket>) -> Result<(), ProtoError> {
+    pub(super) async fn deliver<T: FrameTransport>(self, channel: &mut CeremonyChannel<T>) -> Result<(), ProtoError> {
         channel.release(self.held).await?;
         channel.send(&Frame::Done(Outcome::Signed(self.decided.signed))).await
     }
@@ -50,12 +50,12 @@ impl Decided {
 
 /// Run a sign ceremony for `authorised` (its caller holds the wallet's lease), up to a verified
 /// signature.
-pub(super) async fn run(
+pub(super) async fn run<T: FrameTransport>(
     state: &AppState,
     id: &CeremonyId,
     record: &CeremonyRecord,
     authorised: &AuthorisedSign,
-    channel: &mut CeremonyChannel<AxumSocket>,
+    channel: &mut CeremonyChannel<T>,
 ) -> Ended {
     match sign(state, id, record, authorised, channel).await {
         Ok(ended) => ended,
@@ -63,12 +63,12 @@ pub(super) async fn run(
     }
 }
 
-async fn sign(
+async fn sign<T: FrameTransport>(
     state: &AppState,
     id: &CeremonyId,
     record: &CeremonyRecord,
     authorised: &AuthorisedSign,
-    channel: &mut CeremonyChannel<AxumSocket>,
+    channel: &mut CeremonyChannel<T>,
 ) -> Result<Ended, ServerError> {
     let signing::Ready { wallet, input, share } = signing::ready(state, record, authorised).await?;
     let sid = session_id(id, Run::Sign);

@@ -13,10 +13,6 @@ impl AxumSocket {
         Self(socket)
     }
 
-    /// Close politely (best effort).
-    pub async fn close(mut self) {
-        let _ = self.0.send(Message::Close(None)).await;
-    }
 }
 
 impl FrameTransport for AxumSocket {
@@ -41,5 +37,9 @@ impl FrameTransport for AxumSocket {
                 Some(Err(e)) => return Err(ProtoError::Transport(e.to_string())),
             }
         }
+    }
+
+    async fn close(&mut self) {
+        let _ = self.0.send(Message::Close(None)).await;
     }
 }

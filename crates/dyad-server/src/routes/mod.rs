@@ -6,7 +6,7 @@ mod ceremony;
 mod grants;
 mod info;
 mod sign;
-mod wallets;
+pub(crate) mod wallets;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/wallets/{id}/sign-typed-data", post(sign::sign_typed_data))
         .route("/v1/wallets/{id}/sign-raw", post(sign::sign_raw))
         .route("/v1/wallets/{id}/claim", post(wallets::claim))
+        .route(dyad_proto::batch::BATCH_PATH, get(ceremony::batch))
         .route("/v1/ceremonies/{id}", get(ceremony::connect))
         .route("/v1/auth/email/start", post(auth::email_start))
         .route("/v1/auth/email/verify", post(auth::email_verify))

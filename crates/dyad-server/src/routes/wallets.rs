@@ -20,9 +20,9 @@ pub fn wallet_id(raw: &str) -> Result<WalletId, ServerError> {
     raw.parse().map_err(|_| ServerError::WalletNotFound)
 }
 
-/// Tell apart the reasons a create body failed, so each gets its own code.
-fn parse_create(body: &[u8]) -> Result<CreateWalletRequest, ServerError> {
-    let value = json_value(body)?;
+/// Tell apart the reasons a create body failed, so each gets its own code. The batch
+/// connection's `create` is parsed by this too.
+pub(crate) fn parse_create(value: serde_json::Value) -> Result<CreateWalletRequest, ServerError> {
     if let Some(obj) = value.as_object() {
         if let Some(t) = obj.get("type").and_then(|t| t.as_str()) {
             if WalletType::from_str(t).is_err() {
@@ -47,7 +47,7 @@ pub async fn create(
     Auth(scope): Auth,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<CeremonyTicket>), ServerError> {
-    let req = parse_create(&body)?;
+    let req = parse_create(json_value(&body)?)?;
     let ticket = keygen::start(&state, scope, req.wallet_type, req.pregen_id).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
 }

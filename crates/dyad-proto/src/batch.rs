@@ -1,0 +1,355 @@
+//! The batch connection: many key generation ceremonies multiplexed over one WebSocket,
+//! authenticated once by the app's API key on the upgrade (`GET /v1/ceremonies/batch`).
+//!
+//! Multiplexing changes how ceremonies travel, never what they are. Each wallet is a **lane**:
+//! the client asks for it with a `create` (the body of `POST /v1/wallets`), the server answers
+//! with the same ticket that route gives (or the same error body), and the lane then carries
+//! exactly the byte stream a ceremony's own WebSocket would: the Noise `NK` handshake with that
+//! ceremony's id as prologue, then its sealed frames. So every ceremony keeps its own
+//! single-use id, its own Noise keys, its own session ids and its own outcome; one lane failing
+//! (a bad frame, an abort) ends that lane only.
+//!
+//! On the wire:
+//! - a **text** message is one [`Control`] in JSON: `{"lane": 7, "create": {...}}` from the
+//!   client; `{"lane": 7, "ticket": {...}}`, `{"lane": 7, "refused": {"status": 409, "error":
+//!   {...}}}` or `{"lane": 7, "closed": {}}` from the server;
+//! - a **binary** message is `be32(lane) ‖ bytes`: one message of that lane's ceremony.
+//!
+//! A lane's id is the client's choice, never reused on a connection. The server runs at most
+//! [`MAX_LANES`] at once per connection and ignores frames for lanes it does not know (late
+//! frames of a finished ceremony are normal).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::error::{ErrorBody, ProtoError};
+use crate::rest::CeremonyTicket;
+use crate::runner::{FrameTransport, CLOSED_DURING_HANDSHAKE};
+
+/// Where the batch WebSocket is served.
+pub const BATCH_PATH: &str = "/v1/ceremonies/batch";
+
+/// How many lanes one connection may run at once.
+pub const MAX_LANES: usize = 256;
+
+/// How many messages may wait for one lane. A ceremony is a ping-pong (at most a round and an
+/// abort in flight), so a peer that fills this is flooding: the lane is dropped.
+const LANE_BACKLOG: usize = 8;
+
+/// A lane's number on its connection.
+pub type LaneId = u32;
+
+/// One text message: which lane, and what about it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Control<T> {
+    /// The lane it concerns.
+    pub lane: LaneId,
+    /// What it says.
+    #[serde(flatten)]
+    pub message: T,
+}
+
+/// What a client says about a lane.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ToServer {
+    /// Start key generation on this lane: the JSON body of `POST /v1/wallets`, which the server
+    /// parses as that route does (same checks, same error codes).
+    Create(serde_json::Value),
+    /// This side is done with the lane.
+    Closed(Closed),
+}
+
+/// What the server says about a lane.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ToClient {
+    /// The ceremony was started (as `POST /v1/wallets` answers): the lane now carries it.
+    Ticket(CeremonyTicket),
+    /// It was not (as `POST /v1/wallets` refuses: the same status and body); the lane is over.
+    Refused(Refusal),
+    /// This side is done with the lane.
+    Closed(Closed),
+}
+
+/// Why a `create` started nothing: what `POST /v1/wallets` would have answered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    /// The HTTP status the route gives.
+    pub status: u16,
+    /// The route's error body.
+    pub error: ErrorBody,
+}
+
+/// The end of a lane (`{"closed": {}}`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Closed {}
+
+/// `be32(lane) ‖ bytes`: one binary message of a lane.
+pub fn encode_frame(lane: LaneId, bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + bytes.len());
+    out.extend_from_slice(&lane.to_be_bytes());
+    out.extend_from_slice(bytes);
+    out
+}
+
+/// The lane and bytes of a binary message; `None` if it is too short to name a lane.
+pub fn decode_frame(message: &[u8]) -> Option<(LaneId, &[u8])> {
+    let (lane, bytes) = message.split_first_chunk::<4>()?;
+    Some((LaneId::from_be_bytes(*lane), bytes))
+}
+
+/// What the connection's writer sends: a lane's binary message, or a control text.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// `encode_frame` of these.
+    Frame(LaneId, Vec<u8>),
+    /// One JSON control message.
+    Text(String),
+}
+
+impl Outgoing {
+    /// A control message, encoded.
+    pub fn control<T: Serialize>(lane: LaneId, message: T) -> Self {
+        // Serialising these plain types to JSON cannot fail.
+        Outgoing::Text(serde_json::to_string(&Control { lane, message }).unwrap_or_default())
+    }
+}
+
+/// What reaches a lane from the connection's reader.
+#[derive(Debug)]
+pub enum Incoming {
+    /// One message of the lane's ceremony.
+    Frame(Vec<u8>),
+    /// The server's ticket (client side).
+    Ticket(CeremonyTicket),
+    /// The server's refusal (client side).
+    Refused(Refusal),
+    /// The peer is done with the lane.
+    Closed,
+}
+
+/// Why a lane could not be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LaneRefused {
+    /// The id is in use on this connection.
+    #[error("lane {0} is in use on this connection")]
+    InUse(LaneId),
+    /// [`MAX_LANES`] are running.
+    #[error("at most {MAX_LANES} ceremonies run at once on one batch connection")]
+    Full,
+}
+
+type Table = Arc<Mutex<HashMap<LaneId, mpsc::Sender<Incoming>>>>;
+
+fn locked(table: &Table) -> std::sync::MutexGuard<'_, HashMap<LaneId, mpsc::Sender<Incoming>>> {
+    // Only inserts and removes happen under the lock: a panic cannot leave it half-updated.
+    table.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A connection's open lanes: the reader delivers to them, each ceremony reads its own.
+#[derive(Clone)]
+pub struct Lanes {
+    table: Table,
+    out: mpsc::Sender<Outgoing>,
+}
+
+impl Lanes {
+    /// The lanes of a connection whose writer reads `out`.
+    pub fn new(out: mpsc::Sender<Outgoing>) -> Self {
+        Self {
+            table: Arc::default(),
+            out,
+        }
+    }
+
+    /// Open lane `id`.
+    pub fn open(&self, id: LaneId) -> Result<Lane, LaneRefused> {
+        let mut table = locked(&self.table);
+        if table.contains_key(&id) {
+            return Err(LaneRefused::InUse(id));
+        }
+        if table.len() >= MAX_LANES {
+            return Err(LaneRefused::Full);
+        }
+        let (tx, rx) = mpsc::channel(LANE_BACKLOG);
+        table.insert(id, tx);
+        Ok(Lane {
+            id,
+            out: self.out.clone(),
+            incoming: rx,
+            table: self.table.clone(),
+            answered: false,
+        })
+    }
+
+    /// Hand `message` to lane `id`. A lane that is not open is ignored (late frames of a
+    /// finished ceremony are normal); one whose backlog is full loses its place, which ends it.
+    pub fn deliver(&self, id: LaneId, message: Incoming) {
+        let mut table = locked(&self.table);
+        let Some(tx) = table.get(&id) else { return };
+        if tx.try_send(message).is_err() {
+            table.remove(&id);
+        }
+    }
+
+    /// The connection is gone: every lane's next read fails.
+    pub fn close_all(&self) {
+        locked(&self.table).clear();
+    }
+
+    /// How many lanes are open.
+    pub fn len(&self) -> usize {
+        locked(&self.table).len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Send a control message (e.g. a `create`) on the connection.
+    pub async fn control<T: Serialize>(&self, lane: LaneId, message: T) -> Result<(), ProtoError> {
+        self.out
+            .send(Outgoing::control(lane, message))
+            .await
+            .map_err(|_| ProtoError::Transport("the batch connection is closed".into()))
+    }
+}
+
+/// One ceremony's share of a batch connection: a [`FrameTransport`], so the runner drives a
+/// ceremony over it exactly as over a WebSocket of its own. Closing or dropping it frees the
+/// lane.
+pub struct Lane {
+    id: LaneId,
+    out: mpsc::Sender<Outgoing>,
+    incoming: mpsc::Receiver<Incoming>,
+    table: Table,
+    /// A ceremony message arrived (so the peer answered the handshake).
+    answered: bool,
+}
+
+impl Lane {
+    /// Its id.
+    pub fn id(&self) -> LaneId {
+        self.id
+    }
+
+    /// The next thing the reader delivered; `None` once the lane or connection is gone.
+    pub async fn next(&mut self) -> Option<Incoming> {
+        self.incoming.recv().await
+    }
+
+    /// Send a control message about this lane.
+    pub async fn control<T: Serialize>(&self, message: T) -> Result<(), ProtoError> {
+        self.out
+            .send(Outgoing::control(self.id, message))
+            .await
+            .map_err(|_| ProtoError::Transport("the batch connection is closed".into()))
+    }
+
+    fn gone(&self) -> ProtoError {
+        if self.answered {
+            ProtoError::Transport("the peer closed the lane".into())
+        } else {
+            ProtoError::Transport(CLOSED_DURING_HANDSHAKE.into())
+        }
+    }
+}
+
+impl FrameTransport for Lane {
+    async fn send(&mut self, message: Vec<u8>) -> Result<(), ProtoError> {
+        self.out
+            .send(Outgoing::Frame(self.id, message))
+            .await
+            .map_err(|_| ProtoError::Transport("the batch connection is closed".into()))
+    }
+
+    async fn recv(&mut self) -> Result<Vec<u8>, ProtoError> {
+        match self.incoming.recv().await {
+            Some(Incoming::Frame(bytes)) => {
+                self.answered = true;
+                Ok(bytes)
+            }
+            Some(Incoming::Ticket(_) | Incoming::Refused(_)) => {
+                Err(ProtoError::UnexpectedFrame("a control message inside a running ceremony"))
+            }
+            Some(Incoming::Closed) | None => Err(self.gone()),
+        }
+    }
+
+    async fn close(&mut self) {
+        locked(&self.table).remove(&self.id);
+        let _ = self.control(ToServer::Closed(Closed {})).await;
+    }
+}
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        locked(&self.table).remove(&self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_messages_read_as_documented() {
+        let text = serde_json::to_string(&Control {
+            lane: 7,
+            message: ToServer::Create(serde_json::json!({"type": "SOLANA"})),
+        })
+        .unwrap();
+        assert_eq!(text, r#"{"lane":7,"create":{"type":"SOLANA"}}"#);
+        let closed: Control<ToClient> = serde_json::from_str(r#"{"lane":9,"closed":{}}"#).unwrap();
+        assert_eq!(closed.lane, 9);
+        assert_eq!(closed.message, ToClient::Closed(Closed {}));
+        assert!(serde_json::from_str::<Control<ToServer>>(r#"{"lane":1,"ticket":{}}"#).is_err());
+        // ToServer::Closed and ToClient::Closed are spelled alike, so one Lane::close serves both.
+        assert_eq!(
+            serde_json::to_value(ToServer::Closed(Closed {})).unwrap(),
+            serde_json::to_value(ToClient::Closed(Closed {})).unwrap()
+        );
+    }
+
+    #[test]
+    fn frames_carry_their_lane() {
+        let framed = encode_frame(0x0102_0304, b"abc");
+        assert_eq!(decode_frame(&framed), Some((0x0102_0304, &b"abc"[..])));
+        assert_eq!(decode_frame(&[1, 2, 3]), None);
+    }
+
+    #[tokio::test]
+    async fn a_flooding_peer_loses_its_lane_and_only_it() {
+        let (out, _rx) = mpsc::channel(16);
+        let lanes = Lanes::new(out);
+        let mut flooded = lanes.open(1).unwrap();
+        let mut quiet = lanes.open(2).unwrap();
+        assert_eq!(lanes.open(1).err(), Some(LaneRefused::InUse(1)));
+        for _ in 0..=LANE_BACKLOG {
+            lanes.deliver(1, Incoming::Frame(vec![0]));
+        }
+        lanes.deliver(2, Incoming::Frame(vec![2]));
+        for _ in 0..LANE_BACKLOG {
+            assert!(flooded.recv().await.is_ok());
+        }
+        assert!(matches!(flooded.recv().await, Err(ProtoError::Transport(_))));
+        assert_eq!(quiet.recv().await.unwrap(), vec![2]);
+        drop(quiet);
+        assert!(lanes.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_connection_runs_at_most_max_lanes() {
+        let (out, _rx) = mpsc::channel(16);
+        let lanes = Lanes::new(out);
+        let open: Vec<Lane> = (0..MAX_LANES as LaneId).map(|i| lanes.open(i).unwrap()).collect();
+        assert_eq!(lanes.open(MAX_LANES as LaneId).err(), Some(LaneRefused::Full));
+        drop(open);
+        assert!(lanes.open(MAX_LANES as LaneId).is_ok());
+    }
+}
