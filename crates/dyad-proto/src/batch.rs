@@ -88,6 +88,12 @@ pub struct Refusal {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Closed {}
 
+impl Closed {
+    /// `{"closed": {}}`, which either side sends (`ToServer::Closed` and `ToClient::Closed` are
+    /// spelled alike).
+    pub const MESSAGE: ToServer = ToServer::Closed(Closed {});
+}
+
 /// `be32(lane) ‖ bytes`: one binary message of a lane.
 pub fn encode_frame(lane: LaneId, bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 + bytes.len());
@@ -183,6 +189,7 @@ impl Lanes {
             incoming: rx,
             table: self.table.clone(),
             answered: false,
+            told: false,
         })
     }
 
@@ -222,7 +229,8 @@ impl Lanes {
 
 /// One ceremony's share of a batch connection: a [`FrameTransport`], so the runner drives a
 /// ceremony over it exactly as over a WebSocket of its own. Closing or dropping it frees the
-/// lane.
+/// lane and tells the peer (a dropped lane, like a dropped socket, is an end the peer hears of,
+/// whatever path dropped it).
 pub struct Lane {
     id: LaneId,
     out: mpsc::Sender<Outgoing>,
@@ -230,6 +238,8 @@ pub struct Lane {
     table: Table,
     /// A ceremony message arrived (so the peer answered the handshake).
     answered: bool,
+    /// The peer was told the lane is over.
+    told: bool,
 }
 
 impl Lane {
@@ -240,7 +250,18 @@ impl Lane {
 
     /// The next thing the reader delivered; `None` once the lane or connection is gone.
     pub async fn next(&mut self) -> Option<Incoming> {
-        self.incoming.recv().await
+        let next = self.incoming.recv().await;
+        if matches!(next, Some(Incoming::Closed | Incoming::Refused(_)) | None) {
+            // The peer ended the lane (or the connection is gone): nothing to tell it.
+            self.told = true;
+        }
+        next
+    }
+
+    /// End the lane with `message` (a refusal), which says all the peer needs to hear.
+    pub async fn finish<T: Serialize>(mut self, message: T) -> Result<(), ProtoError> {
+        self.told = true;
+        self.control(message).await
     }
 
     /// Send a control message about this lane.
@@ -269,27 +290,34 @@ impl FrameTransport for Lane {
     }
 
     async fn recv(&mut self) -> Result<Vec<u8>, ProtoError> {
-        match self.incoming.recv().await {
+        match self.next().await {
             Some(Incoming::Frame(bytes)) => {
                 self.answered = true;
                 Ok(bytes)
             }
-            Some(Incoming::Ticket(_) | Incoming::Refused(_)) => {
-                Err(ProtoError::UnexpectedFrame("a control message inside a running ceremony"))
-            }
+            Some(Incoming::Ticket(_) | Incoming::Refused(_)) => Err(ProtoError::UnexpectedFrame(
+                "a control message inside a running ceremony",
+            )),
             Some(Incoming::Closed) | None => Err(self.gone()),
         }
     }
 
     async fn close(&mut self) {
         locked(&self.table).remove(&self.id);
-        let _ = self.control(ToServer::Closed(Closed {})).await;
+        if !self.told {
+            self.told = true;
+            let _ = self.control(Closed::MESSAGE).await;
+        }
     }
 }
 
 impl Drop for Lane {
     fn drop(&mut self) {
         locked(&self.table).remove(&self.id);
+        if !self.told {
+            // Best effort, without waiting: a full queue means the connection is stuck anyway.
+            let _ = self.out.try_send(Outgoing::control(self.id, Closed::MESSAGE));
+        }
     }
 }
 
@@ -309,7 +337,7 @@ mod tests {
         assert_eq!(closed.lane, 9);
         assert_eq!(closed.message, ToClient::Closed(Closed {}));
         assert!(serde_json::from_str::<Control<ToServer>>(r#"{"lane":1,"ticket":{}}"#).is_err());
-        // ToServer::Closed and ToClient::Closed are spelled alike, so one Lane::close serves both.
+        // ToServer::Closed and ToClient::Closed are spelled alike, so one Closed::MESSAGE serves both.
         assert_eq!(
             serde_json::to_value(ToServer::Closed(Closed {})).unwrap(),
             serde_json::to_value(ToClient::Closed(Closed {})).unwrap()

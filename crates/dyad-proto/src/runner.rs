@@ -57,16 +57,33 @@ impl<T: FrameTransport> CeremonyChannel<T> {
         })
     }
 
-    /// Server side: answer the client's handshake.
-    pub async fn accept(mut io: T, key: &ServerStaticKey, id: &CeremonyId) -> Result<Self, ProtoError> {
-        let m1 = recv_timeout(&mut io, None).await?;
-        let (channel, m2) = Responder::respond(key, id, &m1)?;
-        io.send(m2).await?;
-        Ok(Self {
-            io,
-            channel,
-            deadline: None,
-        })
+    /// Server side: answer the client's handshake, by `deadline` at the latest. A failed
+    /// handshake gives the transport back, so the caller can record the failure before the
+    /// peer sees the connection end.
+    pub async fn accept(
+        mut io: T,
+        key: &ServerStaticKey,
+        id: &CeremonyId,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Self, (ProtoError, T)> {
+        let answered = async {
+            let m1 = recv_timeout(&mut io, deadline).await?;
+            let (channel, m2) = Responder::respond(key, id, &m1)?;
+            let until = deadline.unwrap_or_else(|| tokio::time::Instant::now() + PEER_TIMEOUT);
+            tokio::time::timeout_at(until, io.send(m2))
+                .await
+                .map_err(|_| ProtoError::Timeout)??;
+            Ok(channel)
+        }
+        .await;
+        match answered {
+            Ok(channel) => Ok(Self {
+                io,
+                channel,
+                deadline: None,
+            }),
+            Err(e) => Err((e, io)),
+        }
     }
 
     /// From now on, waiting for any peer message ends with [`ProtoError::Timeout`] at

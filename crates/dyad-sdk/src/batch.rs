@@ -8,10 +8,11 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use dyad_proto::batch::{
-    decode_frame, encode_frame, Control, Incoming, LaneId, Lanes, Outgoing, Refusal, ToClient, ToServer, BATCH_PATH, MAX_LANES,
+    decode_frame, encode_frame, Control, Incoming, LaneId, Lanes, Outgoing, Refusal, ToClient, ToServer, BATCH_PATH,
+    MAX_LANES,
 };
 use dyad_proto::rest::CreateWalletRequest;
-use dyad_proto::{CeremonyKey, ProtoError, PregenId, WalletType};
+use dyad_proto::{CeremonyKey, PregenId, ProtoError, WalletType};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
@@ -110,7 +111,11 @@ impl Dyad {
 
 impl Batch<'_> {
     /// [`Dyad::create_pregen_wallet`] over this connection: the share is loaded into the client.
-    pub async fn create_pregen_wallet(&self, wallet_type: WalletType, pregen_id: &PregenId) -> Result<Wallet, SdkError> {
+    pub async fn create_pregen_wallet(
+        &self,
+        wallet_type: WalletType,
+        pregen_id: &PregenId,
+    ) -> Result<Wallet, SdkError> {
         self.create(wallet_type, pregen_id, None).await
     }
 

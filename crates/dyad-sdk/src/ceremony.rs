@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dyad_proto::{
-    session_id, CeremonyChannel, CeremonyKey, ErrorCode, Frame, FrameTransport, KeyGeneration, Outcome, PregenId, ProtoError, Run,
-    WalletStatus, WalletType, WalletView,
+    session_id, CeremonyChannel, CeremonyKey, ErrorCode, Frame, FrameTransport, KeyGeneration, Outcome, PregenId,
+    ProtoError, Run, WalletStatus, WalletType, WalletView,
 };
 
 use crate::error::SdkError;

@@ -376,7 +376,7 @@ async fn cheating_ceremony(State(s): State<CheatingServer>, ws: WebSocketUpgrade
             return;
         };
         let transport = dyad_server::ceremony::AxumSocket::new(socket);
-        let Ok(mut channel) = CeremonyChannel::accept(transport, &s.state.ceremony_key, &id).await else {
+        let Ok(mut channel) = CeremonyChannel::accept(transport, &s.state.ceremony_key, &id, None).await else {
             return;
         };
         let Ok((mut machine, mut out)) = Sign::start(&s.share, &session_id(&id, Run::Sign), &input) else {
@@ -605,7 +605,7 @@ async fn aborting_ceremony(State(s): State<AbortsAfterConfirm>, ws: WebSocketUpg
             return;
         };
         let transport = dyad_server::ceremony::AxumSocket::new(socket);
-        let Ok(mut channel) = CeremonyChannel::accept(transport, &s.key, &id).await else {
+        let Ok(mut channel) = CeremonyChannel::accept(transport, &s.key, &id, None).await else {
             return;
         };
         let sid = session_id(&id, Run::Dkg);

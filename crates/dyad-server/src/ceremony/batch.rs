@@ -12,7 +12,8 @@
 
 use axum::extract::ws::{Message, WebSocket};
 use dyad_proto::batch::{
-    decode_frame, encode_frame, Control, Incoming, Lane, LaneId, LaneRefused, Lanes, Outgoing, Refusal, ToClient, ToServer,
+    decode_frame, encode_frame, Control, Incoming, Lane, LaneId, LaneRefused, Lanes, Outgoing, Refusal, ToClient,
+    ToServer,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
@@ -123,7 +124,7 @@ async fn keygen_on(state: AppState, key: &ApiKey, body: serde_json::Value, lane:
             super::run(state, id, record, lane).await;
         }
         Err(e) => {
-            let _ = lane.control(refused(&e)).await;
+            let _ = lane.finish(refused(&e)).await;
         }
     }
 }

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use dyad_mpc::Role;
 use dyad_proto::{CeremonyChannel, CeremonyId, Claim, Frame, Outcome, RecoverySecret};
 
-use dyad_proto::FrameTransport;
 use crate::claim;
 use crate::error::ServerError;
 use crate::model::{CeremonyRecord, Wallet};
 use crate::state::AppState;
+use dyad_proto::FrameTransport;
 
 /// How a claim ceremony ended, for its caller to record.
 pub(super) enum Ended {

@@ -8,11 +8,11 @@
 use dyad_mpc::Role;
 use dyad_proto::{CeremonyChannel, CeremonyId, Frame, KeyGeneration, Outcome};
 
-use dyad_proto::FrameTransport;
 use crate::error::ServerError;
 use crate::keygen::{self, Commit};
 use crate::model::CeremonyRecord;
 use crate::state::AppState;
+use dyad_proto::FrameTransport;
 
 /// Run the key generation for the pending wallet of `record`, up to the client's confirmation.
 pub(super) async fn run<T: FrameTransport>(

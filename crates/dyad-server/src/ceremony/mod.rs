@@ -33,21 +33,18 @@ fn timed_out() -> ServerError {
     ServerError::from(ProtoError::Timeout)
 }
 
-/// Run one ceremony to its end on `io` (its own WebSocket, or a lane of a batch connection). Whatever ends it (a bad frame, a failed check, the
-/// deadline), the failure is recorded *before* the peer hears of it or the socket closes, so a
-/// client that sees the end finds the state it implies (no pending wallet, a `sign.failed`).
+/// Run one ceremony to its end on `io` (its own WebSocket, or a lane of a batch connection).
+/// Whatever ends it (a bad frame, a failed check, the deadline), the failure is recorded
+/// *before* the peer hears of it or the connection closes, so a client that sees the end finds
+/// the state it implies (no pending wallet, a `sign.failed`).
 pub async fn run<T: FrameTransport>(state: AppState, id: CeremonyId, record: CeremonyRecord, io: T) {
     let deadline = Instant::now() + state.config.ceremony_deadline;
-    let accepted = tokio::time::timeout_at(
-        deadline,
-        CeremonyChannel::accept(io, &state.ceremony_key, &id),
-    )
-    .await
-    .unwrap_or_else(|_| Err(ProtoError::Timeout));
-    let mut channel = match accepted {
+    let mut channel = match CeremonyChannel::accept(io, &state.ceremony_key, &id, Some(deadline)).await {
         Ok(c) => c,
-        Err(e) => {
+        Err((e, mut io)) => {
+            // Recorded first; only then does the peer see its connection end.
             fail(&state, &id, &record, &e.into()).await;
+            let _ = tokio::time::timeout(GOODBYE, io.close()).await;
             return;
         }
     };

@@ -10,12 +10,12 @@
 use dyad_mpc::{MpcError, Sign};
 use dyad_proto::{session_id, CeremonyChannel, CeremonyId, Frame, HeldFrame, Outcome, ProtoError, Run};
 
-use dyad_proto::FrameTransport;
 use crate::audit::AuditRecord;
 use crate::error::ServerError;
 use crate::model::{AuthorisedSign, CeremonyRecord};
 use crate::signing;
 use crate::state::AppState;
+use dyad_proto::FrameTransport;
 
 /// How a sign ceremony ended, for its caller to record.
 pub(super) enum Ended {

@@ -12,7 +12,6 @@ impl AxumSocket {
     pub fn new(socket: WebSocket) -> Self {
         Self(socket)
     }
-
 }
 
 impl FrameTransport for AxumSocket {

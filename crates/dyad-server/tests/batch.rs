@@ -1,0 +1,258 @@
+//! The batch connection (`GET /v1/ceremonies/batch`): many key generations over one
+//! authenticated WebSocket, each still its own ceremony with its own id, Noise channel, session
+//! ids and outcome, and each refused or failed on its own.
+
+mod support;
+
+use std::collections::HashSet;
+
+use dyad_proto::batch::{decode_frame, encode_frame, Control, ToClient, BATCH_PATH};
+use dyad_proto::{ErrorCode, Frame, Initiator, WalletType};
+use dyad_sdk::{Dyad, SdkError};
+use dyad_test_support::email;
+use dyad_test_support::verify::verify_message;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use support::{connect_ceremony, server_key, TestServer};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A batch connection driven by hand, authenticated with `key`.
+async fn raw_batch(url: &str, key: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    let mut req = format!("{}{BATCH_PATH}", url.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert("x-api-key", key.parse().unwrap());
+    tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
+}
+
+/// The next control message the server sends, skipping ceremony frames.
+async fn next_control(ws: &mut Ws) -> Control<ToClient> {
+    loop {
+        match ws.next().await.expect("the server is still there").unwrap() {
+            Message::Text(t) => return serde_json::from_str(t.as_str()).unwrap(),
+            Message::Binary(_) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+async fn send_control(ws: &mut Ws, value: serde_json::Value) {
+    ws.send(Message::Text(value.to_string().into())).await.unwrap();
+}
+
+#[tokio::test]
+async fn many_wallets_over_one_connection_each_its_own_ceremony_and_each_signs() {
+    let t = TestServer::start().await;
+    let key = t.app("batch").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let batch = dyad.batch().await.unwrap();
+    let types = [
+        WalletType::Solana,
+        WalletType::Stellar,
+        WalletType::Cosmos,
+        WalletType::Evm,
+    ];
+    let jobs: Vec<_> = (0..12)
+        .map(|i| (types[i % 4], email(&format!("batch{i}@example.com"))))
+        .collect();
+    let created = futures_util::future::join_all(jobs.iter().map(|(t, id)| batch.create_pregen_wallet(*t, id))).await;
+    let wallets: Vec<_> = created.into_iter().map(Result::unwrap).collect();
+
+    let ids: HashSet<_> = wallets.iter().map(|w| w.id).collect();
+    assert_eq!(ids.len(), 12, "one wallet per create");
+    for ((wallet_type, id), w) in jobs.iter().zip(&wallets) {
+        assert_eq!((w.wallet_type, &w.pregen_id), (*wallet_type, id));
+    }
+    // Each its own single-use ceremony, committed and audited on its own.
+    assert_eq!(t.count("SELECT COUNT(DISTINCT id_hash) FROM ceremonies").await, 12);
+    assert_eq!(t.audited("wallet.created").await, 12);
+    assert_eq!(t.audited("wallet.create_requested").await, 12);
+
+    // The shares loaded from the batch sign, checked by the independent verifier.
+    for w in &wallets {
+        let message = format!("batch wallet {}", w.id);
+        let signed = dyad.sign_message(w.id, message.as_bytes()).await.unwrap();
+        verify_message(w, message.as_bytes(), &signed.signature).unwrap();
+    }
+
+    // A second wallet of the same type for the same person is refused on its lane as the
+    // route refuses it, naming the wallet; the connection goes on.
+    let (wallet_type, id) = &jobs[0];
+    match batch.create_pregen_wallet(*wallet_type, id).await {
+        Err(SdkError::Api {
+            status: 409,
+            code: ErrorCode::WalletExists,
+            wallet_id,
+            ..
+        }) => assert_eq!(wallet_id, Some(wallets[0].id)),
+        other => panic!("expected WALLET_EXISTS, got {other:?}"),
+    }
+    let more = batch
+        .create_pregen_wallet(WalletType::Solana, &email("later@example.com"))
+        .await
+        .unwrap();
+    assert!(!ids.contains(&more.id));
+}
+
+#[tokio::test]
+async fn concurrent_creates_of_one_person_on_one_connection_make_one_wallet() {
+    let t = TestServer::start().await;
+    let key = t.app("batch").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let batch = dyad.batch().await.unwrap();
+    let who = email("twice@example.com");
+    let results =
+        futures_util::future::join_all((0..4).map(|_| batch.create_pregen_wallet(WalletType::Solana, &who))).await;
+    let made: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(made.len(), 1, "{results:?}");
+    for r in &results {
+        if let Err(e) = r {
+            assert!(
+                matches!(e.code(), Some(ErrorCode::WalletExists | ErrorCode::CeremonyInProgress)),
+                "{e}"
+            );
+        }
+    }
+    assert_eq!(t.count("SELECT COUNT(*) FROM wallets").await, 1);
+}
+
+#[tokio::test]
+async fn a_bad_lane_is_refused_alone_and_writes_nothing() {
+    let t = TestServer::start_without_reaping().await;
+    let key = t.app("batch").await;
+    let mut ws = raw_batch(&t.url(), &key).await.unwrap();
+    let before = t.rows().await;
+
+    // Refusals carry the route's status and code, on their lane.
+    send_control(
+        &mut ws,
+        json!({"lane": 1, "create": {"type": "DOGE", "pregenId": {"email": "a@example.com"}}}),
+    )
+    .await;
+    let refused = next_control(&mut ws).await;
+    assert_eq!(refused.lane, 1);
+    let ToClient::Refused(r) = refused.message else {
+        panic!("expected a refusal")
+    };
+    assert_eq!((r.status, r.error.code), (422, ErrorCode::UnsupportedWalletType));
+
+    send_control(
+        &mut ws,
+        json!({"lane": 2, "create": {"type": "SOLANA", "pregenId": {"email": "not an email"}}}),
+    )
+    .await;
+    let refused = next_control(&mut ws).await;
+    let ToClient::Refused(r) = refused.message else {
+        panic!("expected a refusal")
+    };
+    assert_eq!((refused.lane, r.error.code), (2, ErrorCode::InvalidIdentifier));
+    t.assert_unchanged(&before, "refused creates on a batch lane").await;
+
+    // A lane whose handshake is garbage ends alone: its pending wallet is forgotten (audited)
+    // before the lane's end is sent, and the identifier is free again.
+    let who = json!({"email": "garbage@example.com"});
+    send_control(
+        &mut ws,
+        json!({"lane": 3, "create": {"type": "SOLANA", "pregenId": who}}),
+    )
+    .await;
+    let ticket = next_control(&mut ws).await;
+    let ToClient::Ticket(ticket) = ticket.message else {
+        panic!("expected a ticket")
+    };
+    // Consumed by the batch: the ceremony's own route does not know it any more.
+    let err = connect_ceremony(&t.url(), &ticket.ceremony_id).await.unwrap_err();
+    assert!(err.to_string().contains("404"), "{err}");
+    ws.send(Message::Binary(encode_frame(3, b"not a Noise handshake").into()))
+        .await
+        .unwrap();
+    let closed = next_control(&mut ws).await;
+    assert_eq!(
+        (closed.lane, &closed.message),
+        (3, &ToClient::Closed(Default::default()))
+    );
+    assert_eq!(t.audited("wallet.create_failed").await, 1);
+    assert_eq!(t.count("SELECT COUNT(*) FROM wallets").await, 0);
+
+    // The connection still serves: a new lane for the same person gets a ticket and a Noise
+    // handshake answer under its own ceremony id.
+    send_control(
+        &mut ws,
+        json!({"lane": 4, "create": {"type": "SOLANA", "pregenId": who}}),
+    )
+    .await;
+    let ToClient::Ticket(ticket) = next_control(&mut ws).await.message else {
+        panic!("expected a ticket")
+    };
+    let (init, m1) = Initiator::start(&server_key(&t.url()).await, &ticket.ceremony_id).unwrap();
+    ws.send(Message::Binary(encode_frame(4, &m1).into())).await.unwrap();
+    let answer = loop {
+        if let Message::Binary(b) = ws.next().await.unwrap().unwrap() {
+            break b;
+        }
+    };
+    let (lane, m2) = decode_frame(&answer).unwrap();
+    assert_eq!(lane, 4);
+    let mut channel = init
+        .finish(m2)
+        .expect("the lane's handshake is bound to its own ceremony id");
+
+    // The client ending the lane ends its ceremony as a dropped socket would: the failure is
+    // recorded before the server's last word (its Abort, sealed for this lane's channel).
+    send_control(&mut ws, json!({"lane": 4, "closed": {}})).await;
+    let code = loop {
+        let Message::Binary(b) = ws.next().await.unwrap().unwrap() else {
+            continue;
+        };
+        let (lane, sealed) = decode_frame(&b).unwrap();
+        assert_eq!(lane, 4);
+        match Frame::from_bytes(&channel.open(sealed).unwrap()).unwrap() {
+            Frame::Abort { code, .. } => break code,
+            Frame::Protocol(_) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_eq!(code, ErrorCode::CeremonyAborted);
+    assert_eq!(t.audited("wallet.create_failed").await, 2);
+    assert_eq!(t.count("SELECT COUNT(*) FROM wallets").await, 0);
+}
+
+#[tokio::test]
+async fn only_a_valid_key_opens_a_batch_and_a_revoked_one_stops_it() {
+    let t = TestServer::start().await;
+    let key = t.app("batch").await;
+
+    let err = raw_batch(&t.url(), "dyad_beta_0000000000000000_00").await.unwrap_err();
+    assert!(err.to_string().contains("401"), "{err}");
+    let stranger = Dyad::new(&t.url(), "dyad_beta_0000000000000000_00");
+    assert_eq!(
+        stranger.batch().await.unwrap_err().code(),
+        Some(ErrorCode::Unauthenticated)
+    );
+
+    let dyad = Dyad::new(&t.url(), &key);
+    let batch = dyad.batch().await.unwrap();
+    batch
+        .create_pregen_wallet(WalletType::Solana, &email("before@example.com"))
+        .await
+        .unwrap();
+    let key_id = key.split('_').nth(2).unwrap();
+    dyad_server::api_key::revoke_key(t.store.as_ref(), t.first_scope().await.app_id, key_id)
+        .await
+        .unwrap();
+    match batch
+        .create_pregen_wallet(WalletType::Solana, &email("after@example.com"))
+        .await
+    {
+        Err(SdkError::Api {
+            status: 401,
+            code: ErrorCode::Unauthenticated,
+            ..
+        }) => {}
+        other => panic!("expected UNAUTHENTICATED, got {other:?}"),
+    }
+    assert_eq!(t.count("SELECT COUNT(*) FROM wallets").await, 1);
+}
