@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bulk pregeneration rate, bulk-client RSS and server peak RSS (BENCHMARKS.md, "Issue 11").
+# Bulk pregeneration rate, bulk-client RSS and CPU, server peak RSS and CPU (BENCHMARKS.md, "Issue 11").
 # Usage: bench/bulk.sh target/release/dyad TYPES PEOPLE CONCURRENCY  (DBURL=postgres://… for PostgreSQL)
 set -euo pipefail
 BIN=$1; TYPES=$2; N=$3; C=$4
@@ -14,8 +14,12 @@ import sys
 print('email')
 for i in range($N): print(f'p{i}@example.com')" > people.csv
 export DYAD_URL=$url DYAD_API_KEY=$key DYAD_VAULT_KEY=$(head -c 32 /dev/urandom | base64)
+cpu() { awk '{print $14 + $15}' /proc/$spid/stat; }
+before=$(cpu)
 /usr/bin/time -v "$BIN" pregen bulk --csv people.csv --types "$TYPES" --vault v.vault --concurrency "$C" --json > out.json 2> bulk.log || true
 cat out.json | python3 -c 'import json,sys; d=json.load(sys.stdin); print("created",d["created"],"skipped",d["skipped"],"failed",len(d["failed"]),"seconds",round(d["seconds"],2),"rate/s",round(d["created"]/d["seconds"],1))'
-grep -E "Maximum resident" bulk.log | sed 's/^/bulk client /'
+after=$(cpu)
+grep -E "Maximum resident|User time|System time" bulk.log | sed 's/^/bulk client /'
+echo "server CPU seconds during the run: $(python3 -c "print(round(($after - $before) / $(getconf CLK_TCK), 2))")"
 grep VmHWM /proc/$spid/status | sed 's/^/server /'
 kill $spid

@@ -22,6 +22,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use futures_util::{Sink, SinkExt};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -125,6 +127,68 @@ impl Outgoing {
     }
 }
 
+/// A WebSocket message the connection read, whichever WebSocket library carries it (axum's on
+/// the server, tungstenite's in the SDK).
+#[derive(Debug, PartialEq, Eq)]
+pub enum WsRead<'a> {
+    /// A binary message: `be32(lane) ‖ bytes`.
+    Binary(&'a [u8]),
+    /// A text message: one JSON [`Control`].
+    Text(&'a str),
+    /// The peer closes the socket.
+    Close,
+    /// Anything else (pings, pongs): nothing to the lanes.
+    Other,
+}
+
+/// A WebSocket message the connection writes, for the WebSocket library to carry.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WsWrite {
+    /// `be32(lane) ‖ bytes`.
+    Binary(Vec<u8>),
+    /// One JSON [`Control`].
+    Text(String),
+}
+
+/// What one received message asks of the connection's reader.
+#[derive(Debug, PartialEq)]
+pub enum Received<T> {
+    /// Nothing more: it went to its lane, or was for no lane and was dropped.
+    Done,
+    /// A control message, for the reader to act on.
+    Control(Control<T>),
+    /// The peer is gone or does not speak this protocol: stop reading.
+    End,
+}
+
+/// Send what the lanes queue on `outgoing` to `sink`, each made a WebSocket message by
+/// `message`, until every sender is gone or the socket fails; then close the socket. What is
+/// queued together is flushed together: with many lanes running, one write carries many
+/// lanes' messages.
+pub async fn write<S, M>(mut outgoing: mpsc::Receiver<Outgoing>, mut sink: S, message: impl Fn(WsWrite) -> M)
+where
+    S: Sink<M> + Unpin,
+{
+    let wire = |next: Outgoing| match next {
+        Outgoing::Frame(lane, bytes) => WsWrite::Binary(encode_frame(lane, &bytes)),
+        Outgoing::Text(text) => WsWrite::Text(text),
+    };
+    'socket: while let Some(next) = outgoing.recv().await {
+        if sink.feed(message(wire(next))).await.is_err() {
+            break;
+        }
+        while let Ok(next) = outgoing.try_recv() {
+            if sink.feed(message(wire(next))).await.is_err() {
+                break 'socket;
+            }
+        }
+        if sink.flush().await.is_err() {
+            break;
+        }
+    }
+    let _ = sink.close().await;
+}
+
 /// What reaches a lane from the connection's reader.
 #[derive(Debug)]
 pub enum Incoming {
@@ -200,6 +264,27 @@ impl Lanes {
         let Some(tx) = table.get(&id) else { return };
         if tx.try_send(message).is_err() {
             table.remove(&id);
+        }
+    }
+
+    /// Take one received message: a lane's frame goes to its lane; a control message is parsed
+    /// as `T` for the reader to act on; a close, a frame too short to name its lane, or a text
+    /// that is no control message ends the connection.
+    pub fn receive<T: DeserializeOwned>(&self, message: WsRead<'_>) -> Received<T> {
+        match message {
+            WsRead::Binary(bytes) => match decode_frame(bytes) {
+                Some((lane, body)) => {
+                    self.deliver(lane, Incoming::Frame(body.to_vec()));
+                    Received::Done
+                }
+                None => Received::End,
+            },
+            WsRead::Text(text) => match serde_json::from_str::<Control<T>>(text) {
+                Ok(control) => Received::Control(control),
+                Err(_) => Received::End,
+            },
+            WsRead::Close => Received::End,
+            WsRead::Other => Received::Done,
         }
     }
 
@@ -349,6 +434,32 @@ mod tests {
         let framed = encode_frame(0x0102_0304, b"abc");
         assert_eq!(decode_frame(&framed), Some((0x0102_0304, &b"abc"[..])));
         assert_eq!(decode_frame(&[1, 2, 3]), None);
+    }
+
+    #[tokio::test]
+    async fn received_messages_go_to_their_lane_or_end_the_connection() {
+        let (out, _rx) = mpsc::channel(16);
+        let lanes = Lanes::new(out);
+        let mut lane = lanes.open(3).unwrap();
+        let framed = encode_frame(3, b"round");
+        assert_eq!(lanes.receive::<ToClient>(WsRead::Binary(&framed)), Received::Done);
+        assert_eq!(lane.recv().await.unwrap(), b"round".to_vec());
+        assert_eq!(
+            lanes.receive::<ToClient>(WsRead::Text(r#"{"lane":3,"closed":{}}"#)),
+            Received::Control(Control {
+                lane: 3,
+                message: ToClient::Closed(Closed {})
+            })
+        );
+        // For no open lane: dropped, the connection goes on.
+        assert_eq!(
+            lanes.receive::<ToClient>(WsRead::Binary(&encode_frame(9, b"late"))),
+            Received::Done
+        );
+        assert_eq!(lanes.receive::<ToClient>(WsRead::Other), Received::Done);
+        assert_eq!(lanes.receive::<ToClient>(WsRead::Binary(&[0, 0, 3])), Received::End);
+        assert_eq!(lanes.receive::<ToClient>(WsRead::Text("not json")), Received::End);
+        assert_eq!(lanes.receive::<ToClient>(WsRead::Close), Received::End);
     }
 
     #[tokio::test]

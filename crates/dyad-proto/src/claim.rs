@@ -18,7 +18,8 @@ use std::sync::Arc;
 use dyad_mpc::{KeyShare, MpcError, PublicKey, Refresh, Role, Sign};
 
 use crate::ids::CeremonyId;
-use crate::keygen::{RunStart, TestSignature};
+use crate::keygen::TestSignature;
+use crate::runner::RunStart;
 use crate::session::{session_id, Run};
 
 /// Start of a claim ceremony for one party, holding nothing secret.
@@ -43,7 +44,7 @@ impl Claim {
     /// Step 1: the refresh run of `current`.
     pub fn refresh(&self, current: Arc<KeyShare>) -> RunStart<Refresh> {
         let sid = session_id(&self.ceremony, Run::Refresh);
-        Box::new(move || Refresh::start(&current, &sid))
+        RunStart::new(current.scheme(), move || Refresh::start(&current, &sid))
     }
 
     /// Step 2: the refresh produced `refreshed`; check it is this party's share of the same key,

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use dyad_mpc::{Dkg, KeyShare, MpcError, PublicKey, Role, Scheme, Sign, SignInput, Signature};
 
 use crate::ids::CeremonyId;
+use crate::runner::RunStart;
 use crate::session::{confirmation_input, session_id, Run};
 
 /// Start of a key generation ceremony for one party.
@@ -27,9 +28,6 @@ pub struct KeyGeneration {
     scheme: Scheme,
     ceremony: CeremonyId,
 }
-
-/// The start of a protocol run, for the transport's runner to call on its worker.
-pub type RunStart<M> = Box<dyn FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static>;
 
 impl KeyGeneration {
     /// Key generation of a `scheme` key in ceremony `ceremony`, as `role`.
@@ -45,7 +43,7 @@ impl KeyGeneration {
     pub fn dkg(&self) -> RunStart<Dkg> {
         let (scheme, role) = (self.scheme, self.role);
         let sid = session_id(&self.ceremony, Run::Dkg);
-        Box::new(move || Dkg::start(scheme, role, &sid))
+        RunStart::new(scheme, move || Dkg::start(scheme, role, &sid))
     }
 
     /// Step 2: the DKG produced `share`; the test signature run, and the phase that checks it.
@@ -74,7 +72,7 @@ impl TestSignature {
         let input = confirmation_input(scheme, ceremony);
         let sid = session_id(ceremony, Run::Confirm);
         let (run_share, run_input) = (share.clone(), input.clone());
-        let start: RunStart<Sign> = Box::new(move || Sign::start(&run_share, &sid, &run_input));
+        let start = RunStart::new(scheme, move || Sign::start(&run_share, &sid, &run_input));
         (TestSignature { share, input }, start)
     }
 

@@ -1,6 +1,7 @@
 //! The one async runner both parties use: it moves a protocol run's frames over any transport
 //! that carries whole binary messages (a WebSocket on either side), sealed by the Noise
-//! channel, on the tokio blocking pool. The transport only moves bytes; the channel seals
+//! channel, each protocol step on the tokio blocking pool or, for a scheme whose steps are light,
+//! in place (see [`RunStart`]). The transport only moves bytes; the channel seals
 //! frames; the machine from `dyad-mpc` does the protocol; which runs a ceremony consists of is
 //! the script's (`keygen`), not the runner's. Its one timing rule, [`PEER_TIMEOUT`], is the
 //! wire's: how long either side waits for the other's next message.
@@ -9,6 +10,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use dyad_mpc::{Machine, MpcError, Transition};
+use dyad_types::Scheme;
 
 use crate::ceremony_key::CeremonyKey;
 use crate::channel::{Initiator, Responder, SecureChannel, ServerStaticKey};
@@ -35,6 +37,43 @@ pub const CLOSED_DURING_HANDSHAKE: &str = "the server closed the connection duri
 /// How long either side waits for the peer's next message before giving up. A DKLs DKG round
 /// costs the peer under a second of CPU, so this is generous.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The start of a protocol run, for the runner to call: its first step, and the scheme, which
+/// says where every step of the run is computed.
+pub struct RunStart<M> {
+    light: bool,
+    first: Box<dyn FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static>,
+}
+
+impl<M> RunStart<M> {
+    /// A run of `scheme` that begins with `first`.
+    pub fn new(scheme: Scheme, first: impl FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static) -> Self {
+        Self {
+            light: steps_are_light(scheme),
+            first: Box::new(first),
+        }
+    }
+}
+
+impl<M> std::fmt::Debug for RunStart<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunStart")
+            .field("light", &self.light)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether `scheme`'s protocol steps are cheap enough to compute on the async thread that
+/// drives the run. A DKLs step is up to hundreds of milliseconds of CPU and must go to the
+/// blocking pool; a FROST step is a few scalar multiplications (well under a millisecond), for
+/// which the pool's two thread hand-offs, and the extra runnable threads when many ceremonies
+/// run at once, cost more than the step itself.
+fn steps_are_light(scheme: Scheme) -> bool {
+    match scheme {
+        Scheme::Dkls => false,
+        Scheme::Frost => true,
+    }
+}
 
 /// An encrypted ceremony connection: a transport plus the Noise channel over it.
 pub struct CeremonyChannel<T> {
@@ -121,13 +160,13 @@ impl<T: FrameTransport> CeremonyChannel<T> {
     }
 
     /// Run one protocol to its end: send the first round, then answer each peer round, until the
-    /// machine yields its output. Protocol steps run on the blocking pool (a DKLs round is
-    /// hundreds of milliseconds of CPU). Any error leaves the machine dropped: there is no resume.
-    pub async fn run<M, F>(&mut self, start: F) -> Result<M::Output, ProtoError>
+    /// machine yields its output. Heavy protocol steps run on the blocking pool (a DKLs round is
+    /// hundreds of milliseconds of CPU; see [`RunStart`]). Any error leaves the machine dropped:
+    /// there is no resume.
+    pub async fn run<M>(&mut self, start: RunStart<M>) -> Result<M::Output, ProtoError>
     where
         M: Machine,
         M::Output: Send + 'static,
-        F: FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static,
     {
         let (output, _) = self.drive(start, false).await?;
         Ok(output)
@@ -140,11 +179,10 @@ impl<T: FrameTransport> CeremonyChannel<T> {
     /// signature exists that the audit log calls failed). Dropping the held frame instead ends
     /// the run without the peer ever finishing. Only one side of a run may hold back, or both
     /// would wait for ever.
-    pub async fn run_holding_last<M, F>(&mut self, start: F) -> Result<(M::Output, HeldFrame), ProtoError>
+    pub async fn run_holding_last<M>(&mut self, start: RunStart<M>) -> Result<(M::Output, HeldFrame), ProtoError>
     where
         M: Machine,
         M::Output: Send + 'static,
-        F: FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static,
     {
         match self.drive(start, true).await? {
             (output, Some(held)) => Ok((output, held)),
@@ -153,13 +191,17 @@ impl<T: FrameTransport> CeremonyChannel<T> {
     }
 
     /// The one loop behind `run` and `run_holding_last`.
-    async fn drive<M, F>(&mut self, start: F, hold_last: bool) -> Result<(M::Output, Option<HeldFrame>), ProtoError>
+    async fn drive<M>(
+        &mut self,
+        start: RunStart<M>,
+        hold_last: bool,
+    ) -> Result<(M::Output, Option<HeldFrame>), ProtoError>
     where
         M: Machine,
         M::Output: Send + 'static,
-        F: FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static,
     {
-        let (mut machine, mut out) = blocking(start).await.map_err(ProtoError::Mpc)?;
+        let RunStart { light, first } = start;
+        let (mut machine, mut out) = step(light, first).await.map_err(ProtoError::Mpc)?;
         loop {
             let held = if hold_last && machine.awaits_last_round() {
                 Some(HeldFrame(out.into()))
@@ -168,7 +210,7 @@ impl<T: FrameTransport> CeremonyChannel<T> {
                 None
             };
             let round = self.recv_protocol().await?;
-            match blocking(move || machine.receive(round.as_bytes()))
+            match step(light, move || machine.receive(round.as_bytes()))
                 .await
                 .map_err(ProtoError::PeerRound)?
             {
@@ -212,13 +254,18 @@ impl std::fmt::Debug for HeldFrame {
     }
 }
 
-/// Runs a protocol step on the blocking pool. Its error is the step's own, for the caller to
-/// attribute (our step, or the peer's frame).
-async fn blocking<R, F>(f: F) -> Result<R, MpcError>
+/// Runs a protocol step: in place if it is `light`, else on the blocking pool. Its error is the
+/// step's own, for the caller to attribute (our step, or the peer's frame).
+async fn step<R, F>(light: bool, f: F) -> Result<R, MpcError>
 where
     R: Send + 'static,
     F: FnOnce() -> Result<R, MpcError> + Send + 'static,
 {
+    if light {
+        // A panicking step fails its run, as one on the pool does, rather than the caller's task.
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .unwrap_or_else(|_| Err(MpcError::Protocol("protocol worker failed".into())));
+    }
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|_| MpcError::Protocol("protocol worker failed".into()))?

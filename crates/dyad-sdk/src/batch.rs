@@ -3,19 +3,20 @@
 //! wallet. Each wallet is still its own ceremony: its own ticket, Noise handshake, session ids
 //! and outcome, run by the same [`ceremony::generate`] as a wallet created alone, and ending the
 //! same way (kept before its confirmation; [`SdkError::Unconfirmed`] with the share loaded if the
-//! server's word is lost after it).
+//! server's word is lost after it). Each ceremony runs on a task of its own, so a caller that
+//! awaits many creates at once (a `join_all`, a buffered stream) computes them on every core.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use dyad_proto::batch::{
-    decode_frame, encode_frame, Control, Incoming, LaneId, Lanes, Outgoing, Refusal, ToClient, ToServer, BATCH_PATH,
-    MAX_LANES,
+    self, Control, Incoming, LaneId, Lanes, Outgoing, Received, Refusal, ToClient, ToServer, WsRead, WsWrite,
+    BATCH_PATH, MAX_LANES,
 };
 use dyad_proto::rest::CreateWalletRequest;
 use dyad_proto::{CeremonyKey, PregenId, ProtoError, WalletType};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use tokio::sync::{mpsc, Semaphore};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::ceremony::{self, KeepShare};
@@ -50,49 +51,43 @@ impl Dyad {
     pub async fn batch(&self) -> Result<Batch<'_>, SdkError> {
         let server_key = self.server_key().await?;
         let request = self.api.ws_request(BATCH_PATH)?;
-        let (ws, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| match e {
-            tokio_tungstenite::tungstenite::Error::Http(resp) => {
-                let body = resp.body().clone().unwrap_or_default();
-                crate::http::api_error(resp.status(), &body)
-            }
-            other => SdkError::Ceremony(ProtoError::Transport(other.to_string())),
-        })?;
-        let (mut sink, mut stream) = ws.split();
-        let (out, mut outgoing) = mpsc::channel::<Outgoing>(OUTGOING_BACKLOG);
-        let writer = tokio::spawn(async move {
-            while let Some(message) = outgoing.recv().await {
-                let message = match message {
-                    Outgoing::Frame(lane, bytes) => Message::Binary(encode_frame(lane, &bytes).into()),
-                    Outgoing::Text(text) => Message::Text(text.into()),
-                };
-                if sink.send(message).await.is_err() {
-                    break;
+        // No Nagle: hundreds of ceremonies' small messages share this socket.
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
+            .await
+            .map_err(|e| match e {
+                tokio_tungstenite::tungstenite::Error::Http(resp) => {
+                    let body = resp.body().clone().unwrap_or_default();
+                    crate::http::api_error(resp.status(), &body)
                 }
-            }
-            let _ = sink.close().await;
-        });
+                other => SdkError::Ceremony(ProtoError::Transport(other.to_string())),
+            })?;
+        let (sink, mut stream) = ws.split();
+        let (out, outgoing) = mpsc::channel::<Outgoing>(OUTGOING_BACKLOG);
+        let writer = tokio::spawn(batch::write(outgoing, sink, |message| match message {
+            WsWrite::Binary(bytes) => Message::Binary(bytes.into()),
+            WsWrite::Text(text) => Message::Text(text.into()),
+        }));
         let lanes = Lanes::new(out);
         let reading = lanes.clone();
         let reader = tokio::spawn(async move {
             while let Some(Ok(message)) = stream.next().await {
-                match message {
-                    Message::Binary(bytes) => match decode_frame(&bytes) {
-                        Some((lane, body)) => reading.deliver(lane, Incoming::Frame(body.to_vec())),
-                        None => break,
-                    },
-                    Message::Text(text) => match serde_json::from_str::<Control<ToClient>>(text.as_str()) {
-                        Ok(Control { lane, message }) => reading.deliver(
-                            lane,
-                            match message {
-                                ToClient::Ticket(ticket) => Incoming::Ticket(ticket),
-                                ToClient::Refused(refusal) => Incoming::Refused(refusal),
-                                ToClient::Closed(_) => Incoming::Closed,
-                            },
-                        ),
-                        Err(_) => break,
-                    },
-                    Message::Close(_) => break,
-                    Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+                let read = match &message {
+                    Message::Binary(bytes) => WsRead::Binary(bytes),
+                    Message::Text(text) => WsRead::Text(text.as_str()),
+                    Message::Close(_) => WsRead::Close,
+                    Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => WsRead::Other,
+                };
+                match reading.receive::<ToClient>(read) {
+                    Received::Done => {}
+                    Received::Control(Control { lane, message }) => reading.deliver(
+                        lane,
+                        match message {
+                            ToClient::Ticket(ticket) => Incoming::Ticket(ticket),
+                            ToClient::Refused(refusal) => Incoming::Refused(refusal),
+                            ToClient::Closed(_) => Incoming::Closed,
+                        },
+                    ),
+                    Received::End => break,
                 }
             }
             reading.close_all();
@@ -120,12 +115,13 @@ impl Batch<'_> {
     }
 
     /// [`Dyad::create_pregen_wallet_kept`] over this connection: the share goes to `keep` before
-    /// this side confirms the key, and is not loaded.
+    /// this side confirms the key, and is not loaded. `keep` outlives the call (`'static`), as
+    /// the ceremony runs on a task of its own.
     pub async fn create_pregen_wallet_kept(
         &self,
         wallet_type: WalletType,
         pregen_id: &PregenId,
-        keep: KeepShare<'_>,
+        keep: KeepShare<'static>,
     ) -> Result<Wallet, SdkError> {
         self.create(wallet_type, pregen_id, Some(keep)).await
     }
@@ -134,7 +130,7 @@ impl Batch<'_> {
         &self,
         wallet_type: WalletType,
         pregen_id: &PregenId,
-        keep: Option<KeepShare<'_>>,
+        keep: Option<KeepShare<'static>>,
     ) -> Result<Wallet, SdkError> {
         let closed = || SdkError::Ceremony(ProtoError::Transport("the batch connection is closed".into()));
         // Closed only when the connection is dropped, which cannot happen while `self` lives.
@@ -166,15 +162,31 @@ impl Batch<'_> {
             Some(Incoming::Closed) | None => return Err(closed()),
         };
         let load = keep.is_none();
-        let generated = ceremony::generate(
-            std::future::ready(Ok(lane)),
-            self.server_key,
-            wallet_type,
-            pregen_id,
-            &ticket,
-            keep,
-        )
-        .await;
+        let (server_key, pregen_id) = (self.server_key, pregen_id.clone());
+        // On a task of its own (a FROST step is computed in place, see `dyad_proto::RunStart`);
+        // in a set, so that dropping this call aborts the ceremony as it would abort one run in
+        // place.
+        let mut task = JoinSet::new();
+        task.spawn(async move {
+            ceremony::generate(
+                std::future::ready(Ok(lane)),
+                server_key,
+                wallet_type,
+                &pregen_id,
+                &ticket,
+                keep,
+            )
+            .await
+        });
+        let generated = match task.join_next().await {
+            Some(Ok(generated)) => generated,
+            // The task panicked (a bug); whatever it held went with it.
+            Some(Err(_)) | None => {
+                return Err(SdkError::Ceremony(ProtoError::Transport(
+                    "the ceremony task failed".into(),
+                )))
+            }
+        };
         self.dyad.created(generated, load, &self.server_key)
     }
 }

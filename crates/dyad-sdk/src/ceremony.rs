@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use dyad_proto::{
     session_id, CeremonyChannel, CeremonyKey, ErrorCode, Frame, FrameTransport, KeyGeneration, Outcome, PregenId,
-    ProtoError, Run, WalletStatus, WalletType, WalletView,
+    ProtoError, Run, RunStart, WalletStatus, WalletType, WalletView,
 };
 
 use crate::error::SdkError;
@@ -221,7 +221,9 @@ pub async fn sign(
     let (share, machine_input) = (Arc::clone(&wallet.share), prepared.input.clone());
     let result = tokio::time::timeout(CEREMONY_DEADLINE, async {
         let signature = channel
-            .run(move || Sign::start(&share, &sid, &machine_input))
+            .run(RunStart::new(share.scheme(), move || {
+                Sign::start(&share, &sid, &machine_input)
+            }))
             .await
             .map_err(|e| match e {
                 // The channel is authenticated end to end: a round that fails the protocol's

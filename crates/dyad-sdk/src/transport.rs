@@ -18,17 +18,20 @@ pub struct ClientSocket {
 impl ClientSocket {
     /// Connect to a `ws://` or `wss://` URL.
     pub async fn connect(url: &str) -> Result<Self, ProtoError> {
-        let (ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| match e {
-            tokio_tungstenite::tungstenite::Error::Http(resp) => {
-                let body = resp
-                    .body()
-                    .as_ref()
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .unwrap_or_default();
-                ProtoError::Transport(format!("server refused the ceremony ({}): {body}", resp.status()))
-            }
-            other => ProtoError::Transport(other.to_string()),
-        })?;
+        // No Nagle: a ceremony is a ping-pong of small messages.
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+            .await
+            .map_err(|e| match e {
+                tokio_tungstenite::tungstenite::Error::Http(resp) => {
+                    let body = resp
+                        .body()
+                        .as_ref()
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                        .unwrap_or_default();
+                    ProtoError::Transport(format!("server refused the ceremony ({}): {body}", resp.status()))
+                }
+                other => ProtoError::Transport(other.to_string()),
+            })?;
         Ok(Self { ws, answered: false })
     }
 

@@ -13,7 +13,9 @@ use serde_json::json;
 use crate::audit::{self, AuditAction};
 use crate::clock;
 use crate::error::ServerError;
-use crate::model::{Actor, CeremonyHash, CeremonyKind, CeremonyRecord, CreateOutcome, PendingWallet, Scope, Wallet};
+use crate::model::{
+    Actor, Begins, CeremonyHash, CeremonyKind, CeremonyRecord, CreateOutcome, PendingWallet, Scope, Wallet,
+};
 use crate::state::AppState;
 use crate::store::SealedShare;
 
@@ -27,7 +29,34 @@ pub async fn start(
     wallet_type: WalletType,
     pregen_id: PregenId,
 ) -> Result<CeremonyTicket, ServerError> {
+    let (ticket, _) = reserve(state, scope, wallet_type, pregen_id, false).await?;
+    Ok(ticket)
+}
+
+/// [`start`] for a batch lane: the ceremony begins at once, its ticket used up in the same
+/// transaction (so no route accepts it), and its record is handed back to run it.
+pub async fn start_now(
+    state: &AppState,
+    scope: Scope,
+    wallet_type: WalletType,
+    pregen_id: PregenId,
+) -> Result<(CeremonyTicket, CeremonyRecord), ServerError> {
+    reserve(state, scope, wallet_type, pregen_id, true).await
+}
+
+async fn reserve(
+    state: &AppState,
+    scope: Scope,
+    wallet_type: WalletType,
+    pregen_id: PregenId,
+    at_once: bool,
+) -> Result<(CeremonyTicket, CeremonyRecord), ServerError> {
     let now = clock::now();
+    let begins = if at_once {
+        Begins::Now(now)
+    } else {
+        Begins::OnPresentation
+    };
     let ceremony_id = CeremonyId::random();
     let expires_at = now + state.config.ceremony_ttl.as_secs() as i64;
     let wallet = PendingWallet {
@@ -53,15 +82,18 @@ pub async fn start(
     );
     match state
         .store
-        .create_pending_wallet(&wallet, &ceremony, &entry, state.config.abandoned(now))
+        .create_pending_wallet(&wallet, &ceremony, &entry, state.config.abandoned(now), begins)
         .await?
     {
-        CreateOutcome::Created => Ok(CeremonyTicket {
-            ceremony_id,
-            wallet_id: wallet.id,
-            expires_at,
-            summary: None,
-        }),
+        CreateOutcome::Created => Ok((
+            CeremonyTicket {
+                ceremony_id,
+                wallet_id: wallet.id,
+                expires_at,
+                summary: None,
+            },
+            ceremony,
+        )),
         CreateOutcome::Exists(existing, WalletStatus::Pending) => Err(ServerError::CeremonyInProgress(existing)),
         CreateOutcome::Exists(existing, _) => Err(ServerError::WalletExists(existing)),
     }

@@ -89,6 +89,13 @@ impl RunningServer {
 pub async fn spawn(state: AppState, addr: &str) -> std::io::Result<RunningServer> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
+    // Ceremonies are ping-pongs of small messages, and a batch connection carries hundreds of
+    // them at once: Nagle's algorithm would hold each behind the peer's delayed ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY not set: {e}");
+        }
+    });
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let reaper = tokio::spawn(state.clone().reap_forever());
     let app = routes::router(state);

@@ -6,7 +6,7 @@
 use dyad_proto::{AppId, Environment, PregenId, WalletId, WalletStatus, WalletType};
 use dyad_server::audit::AuditAction;
 use dyad_server::model::{
-    AppSettings, CeremonyHash, CeremonyKind, CeremonyRecord, CreateOutcome, PendingWallet, Scope,
+    AppSettings, Begins, CeremonyHash, CeremonyKind, CeremonyRecord, CreateOutcome, PendingWallet, Scope,
 };
 use dyad_server::store::{Abandoned, LeaseAttempt, LeaseRequest, SealedShare, SqlStore, Store, StoredDataKey};
 use dyad_server::{ServerError, SetupError, StoreError};
@@ -103,6 +103,7 @@ macro_rules! on_both {
 on_both!(
     abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict,
     a_ceremony_is_consumed_once_and_not_after_expiry,
+    a_ceremony_that_begins_at_once_is_stored_used_up_and_its_wallet_started,
     the_audit_log_is_append_only,
     settings_change_only_from_what_was_read_and_are_audited,
     revoked_keys_stop_authenticating_at_once,
@@ -154,7 +155,7 @@ async fn abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict(ki
     let c = ceremony(scope, unstarted.id, now - 40, 1);
     assert_eq!(
         store
-            .create_pending_wallet(&unstarted, &c, &audit, rule(now))
+            .create_pending_wallet(&unstarted, &c, &audit, rule(now), Begins::OnPresentation)
             .await
             .unwrap(),
         CreateOutcome::Created
@@ -163,7 +164,7 @@ async fn abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict(ki
     let c2 = ceremony(scope, fresh.id, now + 60, 2);
     assert_eq!(
         store
-            .create_pending_wallet(&fresh, &c2, &audit, rule(now))
+            .create_pending_wallet(&fresh, &c2, &audit, rule(now), Begins::OnPresentation)
             .await
             .unwrap(),
         CreateOutcome::Created
@@ -180,7 +181,7 @@ async fn abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict(ki
     let c3 = ceremony(scope, third.id, now + 160, 3);
     assert_eq!(
         store
-            .create_pending_wallet(&third, &c3, &audit, rule(now + 100))
+            .create_pending_wallet(&third, &c3, &audit, rule(now + 100), Begins::OnPresentation)
             .await
             .unwrap(),
         CreateOutcome::Exists(fresh.id, WalletStatus::Pending)
@@ -201,7 +202,7 @@ async fn abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict(ki
     let c4 = ceremony(scope, idle.id, now + 60, 4);
     assert_eq!(
         store
-            .create_pending_wallet(&idle, &c4, &audit, rule(now))
+            .create_pending_wallet(&idle, &c4, &audit, rule(now), Begins::OnPresentation)
             .await
             .unwrap(),
         CreateOutcome::Created
@@ -224,7 +225,13 @@ async fn a_ceremony_is_consumed_once_and_not_after_expiry(kind: Kind) {
     let audit = dyad_server::audit::entry(scope, None, AuditAction::WalletCreateRequested, json!({}));
     let w = pending(scope, now);
     store
-        .create_pending_wallet(&w, &ceremony(scope, w.id, now + 60, 7), &audit, rule(now))
+        .create_pending_wallet(
+            &w,
+            &ceremony(scope, w.id, now + 60, 7),
+            &audit,
+            rule(now),
+            Begins::OnPresentation,
+        )
         .await
         .unwrap();
     assert!(
@@ -258,6 +265,43 @@ async fn a_ceremony_is_consumed_once_and_not_after_expiry(kind: Kind) {
             .is_none(),
         "unknown"
     );
+}
+
+/// A batch lane's key generation: its ticket is never presented, so it is stored used up (no
+/// route ever accepts it), and its wallet counts as started (it is not reaped as unconnected).
+async fn a_ceremony_that_begins_at_once_is_stored_used_up_and_its_wallet_started(kind: Kind) {
+    let Some((db, scope)) = setup(kind).await else { return };
+    let store = &db.store;
+    let now = dyad_server::clock::now();
+    let audit = dyad_server::audit::entry(scope, None, AuditAction::WalletCreateRequested, json!({}));
+    let w = pending(scope, now);
+    assert_eq!(
+        store
+            .create_pending_wallet(
+                &w,
+                &ceremony(scope, w.id, now + 60, 9),
+                &audit,
+                rule(now),
+                Begins::Now(now)
+            )
+            .await
+            .unwrap(),
+        CreateOutcome::Created
+    );
+    assert!(
+        store
+            .consume_ceremony(&CeremonyHash([9; 32]), now)
+            .await
+            .unwrap()
+            .is_none(),
+        "a ticket stored used up is never accepted"
+    );
+    // Past its ticket's life, an unstarted wallet would be gone; a started one stays until the
+    // ceiling.
+    store.reap(now + 61, rule(now + 61)).await.unwrap();
+    assert!(store.pending_wallet(w.id).await.unwrap().is_some());
+    store.reap(now + 301, rule(now + 301)).await.unwrap();
+    assert!(store.pending_wallet(w.id).await.unwrap().is_none());
 }
 
 async fn the_audit_log_is_append_only(kind: Kind) {
@@ -455,7 +499,10 @@ async fn live(store: &SqlStore, scope: Scope, now: i64) -> WalletId {
     let audit = dyad_server::audit::entry(scope, None, AuditAction::WalletCreateRequested, json!({}));
     let w = pending(scope, now);
     let c = ceremony(scope, w.id, now + 60, 9);
-    store.create_pending_wallet(&w, &c, &audit, rule(now)).await.unwrap();
+    store
+        .create_pending_wallet(&w, &c, &audit, rule(now), Begins::OnPresentation)
+        .await
+        .unwrap();
     let stand_in = StoredDataKey {
         wrapped: vec![0; 60],
         wrapped_with: "test".into(),
@@ -588,7 +635,13 @@ async fn concurrent_creates_of_one_identifier_make_one_wallet(kind: Kind) {
                 let audit = dyad_server::audit::entry(scope, None, AuditAction::WalletCreateRequested, json!({}));
                 let w = pending(scope, now);
                 let outcome = store
-                    .create_pending_wallet(&w, &ceremony(scope, w.id, now + 60, tag), &audit, rule(now))
+                    .create_pending_wallet(
+                        &w,
+                        &ceremony(scope, w.id, now + 60, tag),
+                        &audit,
+                        rule(now),
+                        Begins::OnPresentation,
+                    )
                     .await
                     .unwrap();
                 (w.id, outcome)

@@ -2,8 +2,8 @@
 //!
 //! Each `create` goes through the same flow as `POST /v1/wallets` (its key authenticated again,
 //! so a revoked key stops starting wallets at once; the body parsed by the same function;
-//! [`keygen::start`] writing the same rows and audit entry), its ceremony id is consumed as
-//! the ceremony route consumes it, and the ceremony then runs through [`super::run`] over its
+//! [`keygen::start_now`] writing the same rows and audit entry, with the ceremony id stored used
+//! up, as the ceremony route would leave it, in the same transaction), and the ceremony then runs through [`super::run`] over its
 //! lane, exactly as over a WebSocket of its own. The connection only moves frames: it never
 //! decides anything about a wallet.
 //!
@@ -12,17 +12,15 @@
 
 use axum::extract::ws::{Message, WebSocket};
 use dyad_proto::batch::{
-    decode_frame, encode_frame, Control, Incoming, Lane, LaneId, LaneRefused, Lanes, Outgoing, Refusal, ToClient,
-    ToServer,
+    self, Control, Incoming, Lane, LaneId, LaneRefused, Lanes, Outgoing, Received, Refusal, ToClient, ToServer, WsRead,
+    WsWrite,
 };
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::api_key::{self, ApiKey};
-use crate::clock;
 use crate::error::ServerError;
 use crate::keygen;
-use crate::model::CeremonyHash;
 use crate::routes::wallets::parse_create;
 use crate::state::AppState;
 
@@ -31,42 +29,32 @@ const OUTGOING_BACKLOG: usize = 1024;
 
 /// Serve one batch connection, authenticated by `key`, until the client leaves.
 pub async fn serve(state: AppState, key: ApiKey, socket: WebSocket) {
-    let (mut sink, mut stream) = socket.split();
-    let (out, mut outgoing) = mpsc::channel::<Outgoing>(OUTGOING_BACKLOG);
-    let writer = tokio::spawn(async move {
-        while let Some(message) = outgoing.recv().await {
-            let message = match message {
-                Outgoing::Frame(lane, bytes) => Message::Binary(encode_frame(lane, &bytes).into()),
-                Outgoing::Text(text) => Message::Text(text.into()),
-            };
-            if sink.send(message).await.is_err() {
-                break;
-            }
-        }
-        let _ = sink.close().await;
-    });
+    let (sink, mut stream) = socket.split();
+    let (out, outgoing) = mpsc::channel::<Outgoing>(OUTGOING_BACKLOG);
+    let writer = tokio::spawn(batch::write(outgoing, sink, |message| match message {
+        WsWrite::Binary(bytes) => Message::Binary(bytes.into()),
+        WsWrite::Text(text) => Message::Text(text.into()),
+    }));
     let lanes = Lanes::new(out);
     let key = std::sync::Arc::new(key);
     while let Some(Ok(message)) = stream.next().await {
-        match message {
-            Message::Binary(bytes) => match decode_frame(&bytes) {
-                Some((lane, body)) => lanes.deliver(lane, Incoming::Frame(body.to_vec())),
-                None => break,
-            },
-            Message::Text(text) => match serde_json::from_str::<Control<ToServer>>(text.as_str()) {
-                Ok(Control {
-                    lane,
-                    message: ToServer::Create(body),
-                }) => start(&state, &key, &lanes, lane, body).await,
-                Ok(Control {
-                    lane,
-                    message: ToServer::Closed(_),
-                }) => lanes.deliver(lane, Incoming::Closed),
-                // Not a control message at all: the client is not speaking this protocol.
-                Err(_) => break,
-            },
-            Message::Ping(_) | Message::Pong(_) => {}
-            Message::Close(_) => break,
+        let read = match &message {
+            Message::Binary(bytes) => WsRead::Binary(bytes),
+            Message::Text(text) => WsRead::Text(text.as_str()),
+            Message::Close(_) => WsRead::Close,
+            Message::Ping(_) | Message::Pong(_) => WsRead::Other,
+        };
+        match lanes.receive::<ToServer>(read) {
+            Received::Done => {}
+            Received::Control(Control {
+                lane,
+                message: ToServer::Create(body),
+            }) => start(&state, &key, &lanes, lane, body).await,
+            Received::Control(Control {
+                lane,
+                message: ToServer::Closed(_),
+            }) => lanes.deliver(lane, Incoming::Closed),
+            Received::End => break,
         }
     }
     // Every lane's next read fails; the writer ends once the last running ceremony has let go.
@@ -98,13 +86,8 @@ async fn keygen_on(state: AppState, key: &ApiKey, body: serde_json::Value, lane:
     let started = async {
         let scope = api_key::authenticate(state.store.as_ref(), key.expose()).await?;
         let req = parse_create(body)?;
-        let ticket = keygen::start(&state, scope, req.wallet_type, req.pregen_id).await?;
-        let record = state
-            .store
-            .consume_ceremony(&CeremonyHash::of(&ticket.ceremony_id), clock::now())
-            .await?
-            .ok_or(ServerError::CeremonyNotFound)?;
-        Ok::<_, ServerError>((ticket, record))
+        // The ticket is used up as it is stored: this lane is the ceremony's connection.
+        keygen::start_now(&state, scope, req.wallet_type, req.pregen_id).await
     }
     .await;
     match started {

@@ -16,7 +16,7 @@ pub use code::{CodeChallenge, CodeLimits, CodeStart, OutboxMessage};
 pub use grant::Grant;
 pub use person::{Actor, Caller, Person, SessionRecord, VerifiedId};
 pub use proof::{NonceRecord, OAuthStateRecord};
-pub use wallet::{CreateOutcome, LiveStatus, PendingWallet, Wallet};
+pub use wallet::{Begins, CreateOutcome, LiveStatus, PendingWallet, Wallet};
 
 use dyad_proto::{AppId, Environment};
 

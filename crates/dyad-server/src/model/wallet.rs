@@ -127,6 +127,17 @@ impl Wallet {
     }
 }
 
+/// When a new key generation's ceremony begins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Begins {
+    /// When the client presents the ticket at the ceremony route (`Store::consume_ceremony`).
+    OnPresentation,
+    /// At once, at this time, in the transaction that stores the wallet: a batch lane, whose
+    /// connection is open already. The ticket is stored used up, so no route ever accepts it,
+    /// and the wallet is stored started.
+    Now(i64),
+}
+
 /// What creating a pending wallet did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CreateOutcome {

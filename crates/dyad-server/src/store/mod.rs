@@ -12,7 +12,7 @@ use dyad_proto::{AppId, Environment, PregenId, UserId, WalletId};
 
 use crate::audit::AuditRecord;
 use crate::model::{
-    ApiKeyRecord, AppRecord, AppSettings, CeremonyHash, CeremonyRecord, CodeChallenge, CodeLimits, CodeStart,
+    ApiKeyRecord, AppRecord, AppSettings, Begins, CeremonyHash, CeremonyRecord, CodeChallenge, CodeLimits, CodeStart,
     CreateOutcome, Grant, NonceRecord, OAuthStateRecord, OutboxMessage, PendingWallet, Scope, SessionRecord,
     VerifiedId, Wallet,
 };
@@ -197,14 +197,15 @@ pub trait Store: Send + Sync + 'static {
     async fn put_data_key(&self, id: i64, key: &StoredDataKey) -> StoreResult<StoredDataKey>;
 
     /// Atomically: forget an abandoned pending wallet for the same (scope, type, identifier);
-    /// then either report the existing wallet or insert `wallet`, its ceremony and the audit
-    /// entry.
+    /// then either report the existing wallet or insert `wallet`, its ceremony (used up already
+    /// if it [`Begins::Now`]) and the audit entry.
     async fn create_pending_wallet(
         &self,
         wallet: &PendingWallet,
         ceremony: &CeremonyRecord,
         audit: &AuditRecord,
         abandoned: Abandoned,
+        begins: Begins,
     ) -> StoreResult<CreateOutcome>;
     /// Commit key generation: set key and address, store the sealed share, mark the wallet
     /// `pregen`, and audit, in one transaction. [`StoreError::Conflict`] unless the wallet is

@@ -150,7 +150,12 @@ impl Store for SqlStore {
         ceremony: &CeremonyRecord,
         audit: &AuditRecord,
         abandoned: Abandoned,
+        begins: Begins,
     ) -> StoreResult<CreateOutcome> {
+        let begun_at = match begins {
+            Begins::OnPresentation => None,
+            Begins::Now(at) => Some(at),
+        };
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "DELETE FROM wallets WHERE app_id = $1 AND environment = $2 AND wallet_type = $3 \
@@ -171,8 +176,8 @@ impl Store for SqlStore {
         // READ COMMITTED, a conflicting insert still in flight is waited for, and then seen.)
         let inserted = sqlx::query(
             "INSERT INTO wallets (id, app_id, environment, wallet_type, scheme, public_key, address, pregen_kind, \
-             pregen_value, status, key_version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7, 'pending', $8, $9, $9) ON CONFLICT DO NOTHING",
+             pregen_value, status, key_version, created_at, updated_at, started_at) \
+             VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7, 'pending', $8, $9, $9, $10) ON CONFLICT DO NOTHING",
         )
         .bind(w.id.to_string())
         .bind(w.scope.app_id.to_string())
@@ -183,6 +188,7 @@ impl Store for SqlStore {
         .bind(w.pregen_id.value())
         .bind(i64::from(PendingWallet::FIRST_KEY_VERSION))
         .bind(w.created_at)
+        .bind(begun_at)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -207,7 +213,7 @@ impl Store for SqlStore {
                 WalletStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
             ));
         }
-        insert_ceremony_row(&mut *tx, ceremony).await?;
+        insert_ceremony_row(&mut *tx, ceremony, begun_at).await?;
         insert_audit(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(CreateOutcome::Created)
@@ -434,7 +440,7 @@ impl Store for SqlStore {
 
     async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        insert_ceremony_row(&mut *tx, ceremony).await?;
+        insert_ceremony_row(&mut *tx, ceremony, None).await?;
         insert_audit(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(())

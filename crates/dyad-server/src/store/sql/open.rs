@@ -130,8 +130,13 @@ impl SqlStore {
              PRAGMA busy_timeout = 10000;"
         )
         .into();
+        // One connection: SQLite has one writer at a time anyway, and writers on several
+        // connections wait for each other's lock in SQLite's busy handler, which sleeps and
+        // retries (under a bulk load, statements waited over a second for it). On one
+        // connection they queue in the pool instead, first come first served, and a commit's
+        // lock is never contended.
         let pool = AnyPoolOptions::new()
-            .max_connections(8)
+            .max_connections(1)
             .after_connect(move |conn, _| {
                 let pragmas = pragmas.clone();
                 Box::pin(async move {

@@ -364,7 +364,7 @@ impl SqlStore {
                 _ => ClaimStart::NotPregen,
             });
         }
-        insert_ceremony_row(&mut *tx, ceremony).await?;
+        insert_ceremony_row(&mut *tx, ceremony, None).await?;
         insert_audit(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(ClaimStart::Started)

@@ -207,14 +207,15 @@ pub(super) async fn update_one_audited<'q>(
     Ok(changed)
 }
 
-pub(super) async fn insert_ceremony_row<'e, E>(exec: E, c: &CeremonyRecord) -> StoreResult<()>
+/// Store ceremony `c`, used up at `consumed_at` if that is given (it then never starts again).
+pub(super) async fn insert_ceremony_row<'e, E>(exec: E, c: &CeremonyRecord, consumed_at: Option<i64>) -> StoreResult<()>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let (kind, payload) = ceremony_kind(&c.kind)?;
     sqlx::query(
-        "INSERT INTO ceremonies (id_hash, app_id, environment, wallet_id, kind, payload, expires_at, user_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO ceremonies (id_hash, app_id, environment, wallet_id, kind, payload, expires_at, user_id, consumed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&c.id_hash.0[..])
     .bind(c.scope.app_id.to_string())
@@ -227,6 +228,7 @@ where
         Actor::App => None,
         Actor::User(u) => Some(u.to_string()),
     })
+    .bind(consumed_at)
     .execute(exec)
     .await?;
     Ok(())
