@@ -75,7 +75,7 @@ mod tests {
             KeyGeneration::new(Role::User, scheme, &c),
             KeyGeneration::new(Role::Cloud, scheme, &c),
         );
-        dyad_mpc::run_local(u.dkg()().unwrap(), k.dkg()().unwrap()).unwrap()
+        dyad_mpc::run_local(u.dkg().begin().unwrap(), k.dkg().begin().unwrap()).unwrap()
     }
 
     #[test]
@@ -86,15 +86,15 @@ mod tests {
             let cu = Claim::new(Role::User, &ceremony, &user);
             let cc = Claim::new(Role::Cloud, &ceremony, &cloud);
             let (nu, nc) = dyad_mpc::run_local(
-                cu.refresh(Arc::new(user.clone()))().unwrap(),
-                cc.refresh(Arc::new(cloud.clone()))().unwrap(),
+                cu.refresh(Arc::new(user.clone())).begin().unwrap(),
+                cc.refresh(Arc::new(cloud.clone())).begin().unwrap(),
             )
             .expect("refresh");
             assert_eq!(nu.public_key(), user.public_key());
             assert_ne!(nu.to_bytes()[..], user.to_bytes()[..]);
             let (tu, su) = cu.test_signature(nu).unwrap();
             let (tc, sc) = cc.test_signature(nc).unwrap();
-            let (sig_u, sig_c) = dyad_mpc::run_local(su().unwrap(), sc().unwrap()).expect("test signature");
+            let (sig_u, sig_c) = dyad_mpc::run_local(su.begin().unwrap(), sc.begin().unwrap()).expect("test signature");
             assert_eq!(tu.verify(&sig_u).unwrap().public_key(), user.public_key());
             assert!(tc.verify(&sig_c).is_ok());
         }

@@ -71,8 +71,7 @@ impl TestSignature {
         let share = Arc::new(share);
         let input = confirmation_input(scheme, ceremony);
         let sid = session_id(ceremony, Run::Confirm);
-        let (run_share, run_input) = (share.clone(), input.clone());
-        let start = RunStart::new(scheme, move || Sign::start(&run_share, &sid, &run_input));
+        let start = RunStart::sign(share.clone(), sid, input.clone());
         (TestSignature { share, input }, start)
     }
 
@@ -127,10 +126,10 @@ mod tests {
         let ceremony = CeremonyId::random();
         let user = KeyGeneration::new(Role::User, scheme, &ceremony);
         let cloud = KeyGeneration::new(Role::Cloud, scheme, &ceremony);
-        let (u, c) = dyad_mpc::run_local(user.dkg()().unwrap(), cloud.dkg()().unwrap()).expect("dkg");
+        let (u, c) = dyad_mpc::run_local(user.dkg().begin().unwrap(), cloud.dkg().begin().unwrap()).expect("dkg");
         let (ut, us) = user.test_signature(u);
         let (ct, cs) = cloud.test_signature(c);
-        let (su, sc) = dyad_mpc::run_local(us().unwrap(), cs().unwrap()).expect("test signature");
+        let (su, sc) = dyad_mpc::run_local(us.begin().unwrap(), cs.begin().unwrap()).expect("test signature");
         (ut.verify(&su), ct.verify(&sc))
     }
 
@@ -151,12 +150,12 @@ mod tests {
         let ceremony = CeremonyId::random();
         let user = KeyGeneration::new(Role::User, Scheme::Frost, &ceremony);
         let cloud = KeyGeneration::new(Role::Cloud, Scheme::Frost, &ceremony);
-        let (u, c) = dyad_mpc::run_local(user.dkg()().unwrap(), cloud.dkg()().unwrap()).expect("dkg");
+        let (u, c) = dyad_mpc::run_local(user.dkg().begin().unwrap(), cloud.dkg().begin().unwrap()).expect("dkg");
         // A signature made in another ceremony (other input) must not confirm this one.
         let other = CeremonyId::random();
         let (_, us) = KeyGeneration::new(Role::User, Scheme::Frost, &other).test_signature(u.clone());
         let (_, cs) = KeyGeneration::new(Role::Cloud, Scheme::Frost, &other).test_signature(c);
-        let (elsewhere, _) = dyad_mpc::run_local(us().unwrap(), cs().unwrap()).expect("signature");
+        let (elsewhere, _) = dyad_mpc::run_local(us.begin().unwrap(), cs.begin().unwrap()).expect("signature");
         let (test, _) = user.test_signature(u);
         assert!(matches!(test.verify(&elsewhere), Err(MpcError::BadSignature)));
     }

@@ -9,7 +9,9 @@
 use std::future::Future;
 use std::time::Duration;
 
-use dyad_mpc::{Machine, MpcError, Transition};
+use std::borrow::Borrow;
+
+use dyad_mpc::{KeyShare, Machine, MpcError, SessionId, Sign, SignInput, Transition};
 use dyad_types::Scheme;
 
 use crate::ceremony_key::CeremonyKey;
@@ -42,8 +44,11 @@ pub const PEER_TIMEOUT: Duration = Duration::from_secs(60);
 /// says where every step of the run is computed.
 pub struct RunStart<M> {
     light: bool,
-    first: Box<dyn FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static>,
+    first: Box<dyn FnOnce() -> Started<M> + Send + 'static>,
 }
+
+/// What a run's first step gives: the machine waiting for the peer, and the message to send.
+type Started<M> = Result<(M, Vec<u8>), MpcError>;
 
 impl<M> RunStart<M> {
     /// A run of `scheme` that begins with `first`.
@@ -52,6 +57,24 @@ impl<M> RunStart<M> {
             light: steps_are_light(scheme),
             first: Box::new(first),
         }
+    }
+
+    /// Take the first step here and now, for a caller that drives the run itself (tests, the
+    /// raw-library benchmark) rather than through [`CeremonyChannel::run`].
+    pub fn begin(self) -> Result<(M, Vec<u8>), MpcError> {
+        (self.first)()
+    }
+}
+
+impl RunStart<Sign> {
+    /// A signing run with `share` (owned, or shared with its holder through an `Arc`: never
+    /// copied) over `input`, under session id `sid`.
+    pub fn sign<S>(share: S, sid: SessionId, input: SignInput) -> Self
+    where
+        S: Borrow<KeyShare> + Send + 'static,
+    {
+        let scheme = share.borrow().scheme();
+        Self::new(scheme, move || Sign::start(share.borrow(), &sid, &input))
     }
 }
 

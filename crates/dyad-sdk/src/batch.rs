@@ -4,7 +4,8 @@
 //! and outcome, run by the same [`ceremony::generate`] as a wallet created alone, and ending the
 //! same way (kept before its confirmation; [`SdkError::Unconfirmed`] with the share loaded if the
 //! server's word is lost after it). Each ceremony runs on a task of its own, so a caller that
-//! awaits many creates at once (a `join_all`, a buffered stream) computes them on every core.
+//! awaits many creates at once (a `join_all`, a buffered stream) computes them on every core of
+//! a multi-threaded runtime.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

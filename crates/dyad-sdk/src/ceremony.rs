@@ -2,7 +2,7 @@
 //! server's ceremony key, and run the same machines the server runs, as party 1.
 
 use dyad_chains::{Account, SignRequest, SignedTransaction};
-use dyad_mpc::{KeyShare, MpcError, Role, Sign};
+use dyad_mpc::{KeyShare, MpcError, Role};
 use dyad_proto::rest::{ceremony_path, CeremonyTicket};
 use dyad_types::hex0x;
 use std::sync::Arc;
@@ -221,9 +221,7 @@ pub async fn sign(
     let (share, machine_input) = (Arc::clone(&wallet.share), prepared.input.clone());
     let result = tokio::time::timeout(CEREMONY_DEADLINE, async {
         let signature = channel
-            .run(RunStart::new(share.scheme(), move || {
-                Sign::start(&share, &sid, &machine_input)
-            }))
+            .run(RunStart::sign(share, sid, machine_input))
             .await
             .map_err(|e| match e {
                 // The channel is authenticated end to end: a round that fails the protocol's

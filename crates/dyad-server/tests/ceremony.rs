@@ -7,9 +7,9 @@ mod support;
 
 use std::time::Duration;
 
-use dyad_mpc::{Machine, MpcError, Role, Scheme, Transition};
+use dyad_mpc::{Machine, Role, Scheme, Transition};
 use dyad_proto::rest::CeremonyTicket;
-use dyad_proto::{session_id, CeremonyId, ErrorCode, Frame, KeyGeneration, Run, WalletType};
+use dyad_proto::{session_id, CeremonyId, ErrorCode, Frame, KeyGeneration, Run, RunStart, WalletType};
 use dyad_test_support::email;
 use futures_util::SinkExt;
 use serde_json::{json, Value};
@@ -104,10 +104,10 @@ impl Foreign {
         let ceremony = CeremonyId::random();
         let user = KeyGeneration::new(Role::User, scheme, &ceremony);
         let cloud = KeyGeneration::new(Role::Cloud, scheme, &ceremony);
-        let (dkg, u, c) = record(user.dkg()().unwrap(), cloud.dkg()().unwrap());
+        let (dkg, u, c) = record(user.dkg().begin().unwrap(), cloud.dkg().begin().unwrap());
         let (_, us) = user.test_signature(u);
         let (_, cs) = cloud.test_signature(c);
-        let (test_signature, _, _) = record(us().unwrap(), cs().unwrap());
+        let (test_signature, _, _) = record(us.begin().unwrap(), cs.begin().unwrap());
         Self { dkg, test_signature }
     }
 
@@ -235,13 +235,15 @@ impl Misbehaving<'_> {
     }
 
     /// Drive one run as the user party. `Err` with the server's code once it aborted.
-    async fn run<M, F>(&mut self, run: Stage, start: F) -> Result<M::Output, ErrorCode>
+    async fn run<M>(&mut self, run: Stage, start: RunStart<M>) -> Result<M::Output, ErrorCode>
     where
         M: Machine,
         M::Output: Send + 'static,
-        F: FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static,
     {
-        let (mut machine, mut out) = tokio::task::spawn_blocking(start).await.unwrap().unwrap();
+        let (mut machine, mut out) = tokio::task::spawn_blocking(move || start.begin())
+            .await
+            .unwrap()
+            .unwrap();
         for round in 1.. {
             self.send_round(run, round, out).await;
             let theirs = match self.client.recv().await {
@@ -659,9 +661,9 @@ async fn last_two_frames(wallet_type: WalletType, scheme: Scheme, reversed: bool
     let mut client = Manual::connect(&t.url(), &ticket).await;
 
     let script = KeyGeneration::new(Role::User, scheme, &ticket.ceremony_id);
-    let share = client.run(script.dkg()().unwrap()).await;
+    let share = client.run(script.dkg().begin().unwrap()).await;
     let (_, start) = script.test_signature(share);
-    let (_, last) = client.run_until_last(start().unwrap()).await;
+    let (_, last) = client.run_until_last(start.begin().unwrap()).await;
     let last = client.channel.seal(&Frame::Protocol(last.into()).to_bytes()).unwrap();
     let confirm = client.channel.seal(&Frame::Confirm.to_bytes()).unwrap();
 
@@ -725,9 +727,9 @@ async fn a_ticket_from_one_replica_runs_on_another() {
     let ticket: CeremonyTicket = resp.json().await.unwrap();
     let mut client = Manual::connect(&other.url(), &ticket).await;
     let script = KeyGeneration::new(Role::User, Scheme::Dkls, &ticket.ceremony_id);
-    let share = client.run(script.dkg()().unwrap()).await;
+    let share = client.run(script.dkg().begin().unwrap()).await;
     let (_, start) = script.test_signature(share);
-    let (_, last) = client.run_until_last(start().unwrap()).await;
+    let (_, last) = client.run_until_last(start.begin().unwrap()).await;
     client.send(&Frame::Protocol(last.into())).await;
     client.send(&Frame::Confirm).await;
     client.recv_protocol().await;

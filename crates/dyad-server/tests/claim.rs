@@ -290,12 +290,12 @@ async fn claim_by_hand(t: &TestServer, token: &str, share: &UserShare, stop: Sto
     let ticket: CeremonyTicket = resp.json().await.unwrap();
     let mut m = Manual::connect(&t.url(), &ticket).await;
     let script = Claim::new(Role::User, &ticket.ceremony_id, &loaded.share);
-    let refreshed = m.run(script.refresh(Arc::clone(&loaded.share))().unwrap()).await;
+    let refreshed = m.run(script.refresh(Arc::clone(&loaded.share)).begin().unwrap()).await;
     if stop == Stop::AfterRefresh {
         return None;
     }
     let (test, start) = script.test_signature(refreshed).unwrap();
-    let signature = m.run(start().unwrap()).await;
+    let signature = m.run(start.begin().unwrap()).await;
     let new_share = test.verify(&signature).unwrap().into_share();
     match m.recv().await {
         Some(Frame::Recovery(_)) => {}
@@ -462,12 +462,12 @@ async fn a_server_killed_in_the_middle_of_a_claim_leaves_the_old_pair_or_the_new
         let mut new_share = None;
         if at == KillAt::InRefresh {
             let (_machine, _last) = m
-                .run_until_last(script.refresh(Arc::clone(&loaded.share))().unwrap())
+                .run_until_last(script.refresh(Arc::clone(&loaded.share)).begin().unwrap())
                 .await;
         } else {
-            let refreshed = m.run(script.refresh(Arc::clone(&loaded.share))().unwrap()).await;
+            let refreshed = m.run(script.refresh(Arc::clone(&loaded.share)).begin().unwrap()).await;
             let (test, start) = script.test_signature(refreshed).unwrap();
-            let signature = m.run(start().unwrap()).await;
+            let signature = m.run(start.begin().unwrap()).await;
             new_share = Some(test.verify(&signature).unwrap().into_share());
             if at == KillAt::AfterConfirm {
                 assert!(matches!(m.recv().await, Some(Frame::Recovery(_))));

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dyad_mpc::{KeyShare, Machine, Sign, SignInput, Transition};
-use dyad_proto::{session_id, CeremonyChannel, CeremonyId, ErrorCode, Frame, Run, WalletType};
+use dyad_proto::{session_id, CeremonyChannel, CeremonyId, ErrorCode, Frame, Run, RunStart, WalletType};
 use dyad_sdk::{Dyad, SdkError, Wallet};
 use dyad_server::{AppState, DataDir, ServerConfig};
 use dyad_test_support::email;
@@ -610,14 +610,22 @@ async fn aborting_ceremony(State(s): State<AbortsAfterConfirm>, ws: WebSocketUpg
         };
         let sid = session_id(&id, Run::Dkg);
         let Ok(share) = channel
-            .run(move || dyad_mpc::Dkg::start(dyad_mpc::Scheme::Frost, dyad_mpc::Role::Cloud, &sid))
+            .run(RunStart::new(dyad_mpc::Scheme::Frost, move || {
+                dyad_mpc::Dkg::start(dyad_mpc::Scheme::Frost, dyad_mpc::Role::Cloud, &sid)
+            }))
             .await
         else {
             return;
         };
         let input = dyad_proto::confirmation_input(dyad_mpc::Scheme::Frost, &id);
         let sid = session_id(&id, Run::Confirm);
-        if channel.run(move || Sign::start(&share, &sid, &input)).await.is_err() {
+        if channel
+            .run(RunStart::new(dyad_mpc::Scheme::Frost, move || {
+                Sign::start(&share, &sid, &input)
+            }))
+            .await
+            .is_err()
+        {
             return;
         }
         if let Ok(Frame::Confirm) = channel.recv().await {

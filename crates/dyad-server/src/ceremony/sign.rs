@@ -7,7 +7,7 @@
 //! verified the signature and has audited `sign.completed`: the client cannot assemble a
 //! signature that the audit log does not record as made.
 
-use dyad_mpc::{MpcError, Sign};
+use dyad_mpc::MpcError;
 use dyad_proto::{session_id, CeremonyChannel, CeremonyId, Frame, HeldFrame, Outcome, ProtoError, Run, RunStart};
 
 use crate::audit::AuditRecord;
@@ -74,9 +74,7 @@ async fn sign<T: FrameTransport>(
     let sid = session_id(id, Run::Sign);
     let machine_input = input.clone();
     let (signature, held) = match channel
-        .run_holding_last(RunStart::new(share.scheme(), move || {
-            Sign::start(&share, &sid, &machine_input)
-        }))
+        .run_holding_last(RunStart::sign(share, sid, machine_input))
         .await
     {
         Ok(done) => done,

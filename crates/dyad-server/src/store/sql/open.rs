@@ -120,7 +120,7 @@ impl SqlStore {
             .map_err(|()| SetupError::Database(format!("database path {} is not usable", path.display())))?;
         // Per connection (SQLite keeps these per connection, except the journal mode, which stays
         // with the file): WAL, durability, foreign keys, and a writer waits up to 10 s for
-        // another's lock.
+        // the lock of another process on the file (the CLI's admin commands).
         let synchronous = match durability {
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",
@@ -137,6 +137,9 @@ impl SqlStore {
         // lock is never contended.
         let pool = AnyPoolOptions::new()
             .max_connections(1)
+            // Under a bulk load the queue for it is long; a query waits at most this long for
+            // its turn (sqlx's default is 30 s), still less than a ceremony's peer timeout.
+            .acquire_timeout(Duration::from_secs(45))
             .after_connect(move |conn, _| {
                 let pragmas = pragmas.clone();
                 Box::pin(async move {
