@@ -61,6 +61,64 @@ pub enum Command {
     /// sqlite:./dyad-data/dyad.db --to postgres://…`. Stop the servers first; the new
     /// deployment needs the same master key.
     Migrate(MigrateArgs),
+    /// Run the user party as a local service in Para's REST shapes (`dyad agent --listen
+    /// 127.0.0.1:8700 --vault V --keys agent.keys`), or make its caller keys (`dyad agent key
+    /// create --keys agent.keys`).
+    Agent(AgentArgs),
+}
+
+/// `dyad agent`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AgentArgs {
+    /// `key create`; without it, run the agent.
+    #[command(subcommand)]
+    pub command: Option<AgentCommand>,
+    #[command(flatten)]
+    pub run: AgentRunArgs,
+}
+
+/// `dyad agent` (running it).
+#[derive(Debug, Args)]
+pub struct AgentRunArgs {
+    /// Where to listen: loopback only unless --allow-non-loopback.
+    #[arg(long, default_value = "127.0.0.1:8700")]
+    pub listen: std::net::SocketAddr,
+    /// Listen on a non-loopback address (put a TLS-terminating proxy in front: the agent
+    /// speaks plain HTTP).
+    #[arg(long)]
+    pub allow_non_loopback: bool,
+    /// The file of the agent's caller keys (their hashes), as `dyad agent key create` writes it.
+    #[arg(long, env = "DYAD_AGENT_KEYS")]
+    pub keys: Option<PathBuf>,
+    /// The vault of the app's user shares: a file (created 0600), or a PostgreSQL URL.
+    #[arg(long)]
+    pub vault: Option<PathBuf>,
+    /// The vault key, base64 of 32 bytes, in a file (else DYAD_VAULT_KEY).
+    #[arg(long)]
+    pub vault_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub conn: Conn,
+}
+
+/// `dyad agent key …`.
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// The agent's caller keys.
+    #[command(subcommand)]
+    Key(AgentKeyCommand),
+}
+
+/// `dyad agent key …`.
+#[derive(Debug, Subcommand)]
+pub enum AgentKeyCommand {
+    /// Make a caller key: its hash is appended to the keys file (created 0600), the key itself
+    /// printed once.
+    Create {
+        /// The keys file.
+        #[arg(long, env = "DYAD_AGENT_KEYS")]
+        keys: PathBuf,
+    },
 }
 
 /// `dyad migrate`.

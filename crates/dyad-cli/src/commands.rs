@@ -194,13 +194,20 @@ pub fn client_for(conn: &Conn, session_only: bool) -> Result<Dyad, CliError> {
 
 /// Pin the ceremony key `--server-key` / `DYAD_SERVER_KEY` names, if any.
 fn pinned(conn: &Conn, dyad: Dyad) -> Result<Dyad, CliError> {
+    Ok(match pinned_key(conn)? {
+        Some(key) => dyad.with_ceremony_key(key),
+        None => dyad,
+    })
+}
+
+/// The ceremony key `--server-key` / `DYAD_SERVER_KEY` names, if any.
+pub fn pinned_key(conn: &Conn) -> Result<Option<CeremonyKey>, CliError> {
     let Some(text) = conn.server_key.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(dyad);
+        return Ok(None);
     };
-    let key: CeremonyKey = text.parse().map_err(|_| {
+    text.parse().map(Some).map_err(|_| {
         CliError::Usage("--server-key / DYAD_SERVER_KEY must be 0x and 64 hex digits, as `dyad serve` prints it".into())
-    })?;
-    Ok(dyad.with_ceremony_key(key))
+    })
 }
 
 fn print_wallet(json_out: bool, w: &WalletView) {
@@ -344,6 +351,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Grant(cmd) => people::grant(cmd, j).await,
         Command::Vault(cmd) => vault(cmd, j).await,
         Command::Migrate(args) => migrate(args, j).await,
+        Command::Agent(args) => crate::agent::run(args, j).await,
     }
 }
 

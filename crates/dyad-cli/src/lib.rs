@@ -5,6 +5,7 @@
 //! (`app create` shows the new key once; share files are written 0600), and never put a secret
 //! in an error message.
 
+pub mod agent;
 pub mod args;
 pub mod bulk;
 pub mod commands;

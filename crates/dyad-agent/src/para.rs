@@ -1,0 +1,316 @@
+//! Para's REST API v1 shapes (`../shared/reference/para-rest.md`), parsed at the edge into
+//! Dyad's types: an app written against Para's REST docs works by changing the base URL. Where
+//! Para has something Dyad does not (`GUEST_ID`, the `CGGMP` scheme, a per-wallet Cosmos
+//! prefix), the request is refused with `UNSUPPORTED` and a message saying what to do instead.
+
+use base64::Engine;
+use dyad_proto::{PregenId, WalletId, WalletStatus, WalletType, WalletView};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AgentError;
+
+/// `POST /v1/wallets`, as sent.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateWalletBody {
+    #[serde(rename = "type")]
+    wallet_type: String,
+    user_identifier: String,
+    user_identifier_type: String,
+    scheme: Option<String>,
+    cosmos_prefix: Option<String>,
+}
+
+/// `POST /v1/wallets`, parsed: which wallet to make, for whom.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateWallet {
+    /// EVM, SOLANA, COSMOS or STELLAR.
+    pub wallet_type: WalletType,
+    /// Who it is for, normalised.
+    pub pregen_id: PregenId,
+}
+
+/// Para's identifier types and Dyad's: `GUEST_ID` has none.
+const IDENTIFIER_TYPES: [(&str, &str); 7] = [
+    ("EMAIL", "email"),
+    ("PHONE", "phone"),
+    ("CUSTOM_ID", "customId"),
+    ("DISCORD", "discordUsername"),
+    ("TWITTER", "xUsername"),
+    ("TELEGRAM", "telegramUserId"),
+    ("FARCASTER", "farcasterUsername"),
+];
+
+/// The Cosmos prefix the agent's Dyad server derives addresses with by default.
+const COSMOS_PREFIX: &str = "cosmos";
+
+impl CreateWallet {
+    /// Parse a create body. Every refusal says which field and why.
+    pub fn parse(body: &[u8]) -> Result<Self, AgentError> {
+        let raw: CreateWalletBody = serde_json::from_slice(body)
+            .map_err(|e| AgentError::InvalidJson(format!("the body is not a create-wallet request: {e}")))?;
+        let wallet_type: WalletType = raw.wallet_type.parse().map_err(|_| {
+            AgentError::InvalidRequest(format!(
+                "type {:?} is not one of EVM, SOLANA, COSMOS, STELLAR",
+                raw.wallet_type
+            ))
+        })?;
+        if let Some(scheme) = &raw.scheme {
+            let ours = wallet_type.scheme().as_str();
+            if scheme == "CGGMP" {
+                return Err(AgentError::Unsupported(format!(
+                    "scheme CGGMP is not offered: {wallet_type} wallets use {ours} (omit scheme)"
+                )));
+            }
+            if scheme != ours {
+                return Err(AgentError::InvalidRequest(format!(
+                    "scheme {scheme:?} does not hold {wallet_type} keys: {wallet_type} wallets use {ours}"
+                )));
+            }
+        }
+        match (&raw.cosmos_prefix, wallet_type) {
+            (None, _) => {}
+            (Some(p), WalletType::Cosmos) if p == COSMOS_PREFIX => {}
+            (Some(p), WalletType::Cosmos) => {
+                return Err(AgentError::Unsupported(format!(
+                    "cosmosPrefix {p:?}: the Dyad server derives Cosmos addresses with the prefix it is configured \
+                     with (default \"cosmos\"), not one per wallet"
+                )))
+            }
+            (Some(_), _) => {
+                return Err(AgentError::InvalidRequest(
+                    "cosmosPrefix is for COSMOS wallets only".into(),
+                ))
+            }
+        }
+        let kind = if raw.user_identifier_type == "GUEST_ID" {
+            return Err(AgentError::Unsupported(
+                "userIdentifierType GUEST_ID: Dyad has no guest wallets; use CUSTOM_ID with your own guest id".into(),
+            ));
+        } else {
+            IDENTIFIER_TYPES
+                .iter()
+                .find(|(para, _)| *para == raw.user_identifier_type)
+                .map(|(_, dyad)| *dyad)
+                .ok_or_else(|| {
+                    AgentError::InvalidRequest(format!(
+                        "userIdentifierType {:?} is not one of EMAIL, PHONE, CUSTOM_ID, DISCORD, TWITTER, TELEGRAM, FARCASTER",
+                        raw.user_identifier_type
+                    ))
+                })?
+        };
+        let pregen_id = PregenId::parse(kind, &raw.user_identifier)
+            .map_err(|e| AgentError::InvalidRequest(format!("userIdentifier: {e}")))?;
+        Ok(Self { wallet_type, pregen_id })
+    }
+}
+
+/// The Para identifier type of a Dyad identifier.
+fn identifier_type(p: &PregenId) -> &'static str {
+    IDENTIFIER_TYPES
+        .iter()
+        .find(|(_, dyad)| *dyad == p.kind())
+        .map(|(para, _)| *para)
+        .unwrap_or("CUSTOM_ID")
+}
+
+/// A wallet as Para answers it. Dyad makes a wallet within the request, so `status` is
+/// `"ready"` (never `"creating"`), or `"claimed"` once its person has claimed it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ParaWallet {
+    /// The wallet.
+    pub id: WalletId,
+    /// EVM, SOLANA, COSMOS or STELLAR.
+    #[serde(rename = "type")]
+    pub wallet_type: WalletType,
+    /// DKLS or ED25519.
+    pub scheme: String,
+    /// `ready`, or `claimed`.
+    pub status: String,
+    /// When its share entered this agent's vault (RFC 3339, UTC).
+    pub created_at: String,
+    /// The chain address.
+    pub address: String,
+    /// `0x`-prefixed hex public key.
+    pub public_key: String,
+    /// The identifier, normalised.
+    pub user_identifier: String,
+    /// EMAIL, PHONE, CUSTOM_ID, DISCORD, TWITTER, TELEGRAM or FARCASTER.
+    pub user_identifier_type: String,
+}
+
+impl ParaWallet {
+    /// Para's shape of `view`, kept by the agent since `created_at` (unix seconds).
+    pub fn of(view: &WalletView, created_at: i64) -> Self {
+        Self {
+            id: view.id,
+            wallet_type: view.wallet_type,
+            scheme: view.scheme.as_str().to_string(),
+            status: match view.status {
+                WalletStatus::Claimed => "claimed",
+                _ => "ready",
+            }
+            .to_string(),
+            created_at: rfc3339(created_at),
+            address: view.address.clone(),
+            public_key: view.public_key.clone(),
+            user_identifier: view.pregen_id.value().to_string(),
+            user_identifier_type: identifier_type(&view.pregen_id).to_string(),
+        }
+    }
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// `POST /v1/wallets/{id}/sign-message`, as sent: the bytes as base64, or a UTF-8 text.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SignMessageBody {
+    message_base64: Option<String>,
+    message: Option<String>,
+}
+
+/// The message to sign, parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignMessage(pub Vec<u8>);
+
+impl SignMessage {
+    /// Parse a sign-message body: exactly one of `messageBase64` and `message`.
+    pub fn parse(body: &[u8]) -> Result<Self, AgentError> {
+        let raw: SignMessageBody = serde_json::from_slice(body)
+            .map_err(|e| AgentError::InvalidJson(format!("the body is not a sign-message request: {e}")))?;
+        match (raw.message_base64, raw.message) {
+            (Some(b64), None) => base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map(Self)
+                .map_err(|e| AgentError::InvalidRequest(format!("messageBase64 is not base64: {e}"))),
+            (None, Some(text)) => Ok(Self(text.into_bytes())),
+            _ => Err(AgentError::InvalidRequest(
+                "give exactly one of messageBase64 (bytes) and message (UTF-8 text)".into(),
+            )),
+        }
+    }
+}
+
+/// A signature as Para answers it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    /// EVM: `0x` and 65 bytes `r‖s‖v` in hex (v 27/28); others: 64 bytes in hex.
+    pub signature: String,
+}
+
+impl Signature {
+    /// The answer for `bytes`, signed by a wallet of `wallet_type`.
+    pub fn of(wallet_type: WalletType, bytes: &[u8]) -> Self {
+        let hex = hex::encode(bytes);
+        Self {
+            signature: match wallet_type {
+                WalletType::Evm => format!("0x{hex}"),
+                _ => hex,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create(json: serde_json::Value) -> Result<CreateWallet, AgentError> {
+        CreateWallet::parse(json.to_string().as_bytes())
+    }
+
+    #[test]
+    fn para_create_bodies_parse_into_dyad_identifiers() {
+        let c = create(
+            serde_json::json!({"type": "EVM", "userIdentifier": " Ann@Example.com ", "userIdentifierType": "EMAIL"}),
+        )
+        .unwrap();
+        assert_eq!(c.wallet_type, WalletType::Evm);
+        assert_eq!(c.pregen_id, PregenId::Email("ann@example.com".into()));
+        let c = create(serde_json::json!({"type": "SOLANA", "userIdentifier": "@Bob", "userIdentifierType": "TWITTER", "scheme": "ED25519"})).unwrap();
+        assert_eq!(c.pregen_id, PregenId::XUsername("bob".into()));
+        let c = create(serde_json::json!({"type": "COSMOS", "userIdentifier": "u-1", "userIdentifierType": "CUSTOM_ID", "cosmosPrefix": "cosmos"})).unwrap();
+        assert_eq!(c.pregen_id, PregenId::CustomId("u-1".into()));
+    }
+
+    #[test]
+    fn what_dyad_lacks_or_does_not_know_is_refused_with_a_reason() {
+        let cases = [
+            (
+                serde_json::json!({"type": "EVM", "userIdentifier": "g1", "userIdentifierType": "GUEST_ID"}),
+                "UNSUPPORTED",
+            ),
+            (
+                serde_json::json!({"type": "EVM", "userIdentifier": "a@b.co", "userIdentifierType": "EMAIL", "scheme": "CGGMP"}),
+                "UNSUPPORTED",
+            ),
+            (
+                serde_json::json!({"type": "EVM", "userIdentifier": "a@b.co", "userIdentifierType": "EMAIL", "scheme": "ED25519"}),
+                "INVALID_REQUEST",
+            ),
+            (
+                serde_json::json!({"type": "COSMOS", "userIdentifier": "a@b.co", "userIdentifierType": "EMAIL", "cosmosPrefix": "osmo"}),
+                "UNSUPPORTED",
+            ),
+            (
+                serde_json::json!({"type": "EVM", "userIdentifier": "a@b.co", "userIdentifierType": "EMAIL", "cosmosPrefix": "cosmos"}),
+                "INVALID_REQUEST",
+            ),
+            (
+                serde_json::json!({"type": "BITCOIN", "userIdentifier": "a@b.co", "userIdentifierType": "EMAIL"}),
+                "INVALID_REQUEST",
+            ),
+            (
+                serde_json::json!({"type": "EVM", "userIdentifier": "a@b.co", "userIdentifierType": "PIGEON"}),
+                "INVALID_REQUEST",
+            ),
+            (
+                serde_json::json!({"type": "EVM", "userIdentifier": "not an email", "userIdentifierType": "EMAIL"}),
+                "INVALID_REQUEST",
+            ),
+            (
+                serde_json::json!({"type": "EVM", "userIdentifier": "a@b.co"}),
+                "INVALID_JSON",
+            ),
+            (
+                serde_json::json!({"type": "EVM", "userIdentifier": "a@b.co", "userIdentifierType": "EMAIL", "extra": 1}),
+                "INVALID_JSON",
+            ),
+        ];
+        for (body, code) in cases {
+            let e = create(body.clone()).unwrap_err();
+            assert_eq!(e.status_and_code().1, code, "{body}: {e}");
+        }
+        assert_eq!(
+            CreateWallet::parse(b"{not json").unwrap_err().status_and_code().1,
+            "INVALID_JSON"
+        );
+    }
+
+    #[test]
+    fn sign_message_takes_base64_or_text_but_not_both() {
+        assert_eq!(SignMessage::parse(br#"{"messageBase64":"aGk="}"#).unwrap().0, b"hi");
+        assert_eq!(SignMessage::parse(br#"{"message":"hi"}"#).unwrap().0, b"hi");
+        for bad in [
+            r#"{}"#,
+            r#"{"message":"a","messageBase64":"YQ=="}"#,
+            r#"{"messageBase64":"%%"}"#,
+        ] {
+            assert!(SignMessage::parse(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn evm_signatures_are_0x_hex_others_plain_hex() {
+        assert_eq!(Signature::of(WalletType::Evm, &[0xab]).signature, "0xab");
+        assert_eq!(Signature::of(WalletType::Solana, &[0xab]).signature, "ab");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+}

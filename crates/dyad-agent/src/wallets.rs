@@ -1,0 +1,127 @@
+//! What the agent does for a caller, as the user party: make a wallet with its share sealed into
+//! the vault before the wallet is confirmed to the Dyad server, describe a wallet it holds, sign
+//! with a share read from the vault. Routes call these; nothing else touches a share.
+
+use std::sync::Arc;
+
+use dyad_proto::{CeremonyKey, ErrorCode, WalletId};
+use dyad_sdk::{Dyad, KeepShare, SdkError};
+use dyad_vault::{ShareVault, VaultRecord};
+use zeroize::Zeroizing;
+
+use crate::error::AgentError;
+use crate::para::{CreateWallet, ParaWallet, SignMessage, Signature};
+
+/// The user party of one app: its Dyad server and API key, and the vault of its user shares.
+pub struct Agent {
+    server_url: String,
+    api_key: Zeroizing<String>,
+    http: reqwest::Client,
+    ceremony_key: CeremonyKey,
+    vault: Arc<ShareVault>,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent")
+            .field("server_url", &self.server_url)
+            .field("ceremony_key", &self.ceremony_key.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Agent {
+    /// The agent for the app of `api_key` on the Dyad server at `server_url`, keeping shares in
+    /// `vault`. The server's ceremony key is fetched once and pinned, or, given, checked: every
+    /// ceremony after is encrypted to it alone.
+    pub async fn connect(
+        server_url: &str,
+        api_key: &str,
+        vault: ShareVault,
+        pinned: Option<CeremonyKey>,
+    ) -> Result<Self, AgentError> {
+        let http = dyad_sdk::default_client();
+        let probe = Dyad::with_http(server_url, api_key, http.clone());
+        let probe = match pinned {
+            Some(key) => probe.with_ceremony_key(key),
+            None => probe,
+        };
+        let ceremony_key = probe
+            .verify_ceremony_key()
+            .await
+            .map_err(|e| AgentError::Setup(format!("reaching the Dyad server at {server_url}: {e}")))?;
+        Ok(Self {
+            server_url: server_url.to_string(),
+            api_key: Zeroizing::new(api_key.to_string()),
+            http,
+            ceremony_key,
+            vault: Arc::new(vault),
+        })
+    }
+
+    /// A client of the server for one call, pinned to its ceremony key, holding no share yet.
+    fn client(&self) -> Dyad {
+        Dyad::with_http(&self.server_url, &self.api_key, self.http.clone()).with_ceremony_key(self.ceremony_key)
+    }
+
+    /// Make a wallet. Its user share is in the vault (synced) before the server is told the
+    /// key is held, so a wallet the server made always has its share here.
+    pub async fn create(&self, req: &CreateWallet) -> Result<ParaWallet, AgentError> {
+        let vault = self.vault.clone();
+        let keep: KeepShare<'static> = Box::new(move |share| {
+            Box::pin(async move { vault.put(&share).await.map(|_| ()).map_err(|e| e.to_string()) })
+        });
+        let made = self
+            .client()
+            .create_pregen_wallet_kept(req.wallet_type, &req.pregen_id, keep)
+            .await;
+        let view = match made {
+            Ok(view) => view,
+            Err(SdkError::Api {
+                code: ErrorCode::WalletExists,
+                wallet_id: Some(existing),
+                ..
+            }) => return Err(AgentError::WalletExists(existing)),
+            Err(e) => return Err(e.into()),
+        };
+        let (record, _) = self.held(view.id).await?;
+        Ok(ParaWallet::of(&view, record.created_at))
+    }
+
+    /// A wallet whose share this agent holds, as the server describes it now.
+    pub async fn wallet(&self, id: WalletId) -> Result<ParaWallet, AgentError> {
+        let (record, _) = self.held(id).await?;
+        let view = self.client().get_wallet(id).await.map_err(|e| not_found_as(e, id))?;
+        Ok(ParaWallet::of(&view, record.created_at))
+    }
+
+    /// Sign a message with the wallet (EVM: EIP-191; COSMOS: ADR-036; STELLAR: SEP-53; SOLANA:
+    /// the bytes, refused when they decode as a transaction).
+    pub async fn sign_message(&self, id: WalletId, message: &SignMessage) -> Result<Signature, AgentError> {
+        let (record, share) = self.held(id).await?;
+        let client = self.client();
+        client.set_user_share(&share).await?;
+        drop(share);
+        let signed = client
+            .sign_message(id, &message.0)
+            .await
+            .map_err(|e| not_found_as(e, id))?;
+        Ok(Signature::of(record.wallet_type, &signed.signature))
+    }
+
+    /// The vault's record and share of `id`, or `WALLET_NOT_FOUND`.
+    async fn held(&self, id: WalletId) -> Result<(VaultRecord, Zeroizing<String>), AgentError> {
+        self.vault.get(id).await?.ok_or(AgentError::WalletNotFound(id))
+    }
+}
+
+/// The server's `WALLET_NOT_FOUND` as the agent's own (Para's 404).
+fn not_found_as(e: SdkError, id: WalletId) -> AgentError {
+    match e {
+        SdkError::Api {
+            code: ErrorCode::WalletNotFound,
+            ..
+        } => AgentError::WalletNotFound(id),
+        e => e.into(),
+    }
+}

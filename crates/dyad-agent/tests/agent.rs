@@ -1,0 +1,227 @@
+//! The agent end to end over HTTP: a real Dyad server on port 0, the agent on port 0 with a
+//! vault file, and plain JSON requests in Para's shapes (no SDK on the caller's side).
+//! Signatures are checked with independent verifiers (ecrecover, ed25519 `verify_strict`).
+
+use dyad_agent::{Agent, AgentKey, AgentKeys, Exposure, RunningAgent};
+use dyad_proto::{Environment, WalletId};
+use dyad_server::{AppState, DataDir, ServerConfig};
+use dyad_test_support::private_tempdir;
+use dyad_test_support::verify::{ed25519_verify_strict, eip191_digest, recover_evm_address};
+use dyad_vault::{ShareVault, VaultKey};
+use serde_json::{json, Value};
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    _server: dyad_server::RunningServer,
+    agent: RunningAgent,
+    key: AgentKey,
+    /// The agent's vault, opened a second time to look into it.
+    vault: ShareVault,
+    http: reqwest::Client,
+}
+
+async fn setup() -> Setup {
+    let dir = private_tempdir();
+    let data = DataDir::new(dir.path().join("server")).unwrap();
+    let store = data.open_store().await.unwrap();
+    let master = data.master_key_from_env_or_file().unwrap();
+    let state = AppState::new(store.clone(), &master, ServerConfig::default())
+        .await
+        .unwrap();
+    let server = dyad_server::spawn(state, "127.0.0.1:0").await.unwrap();
+    let (_, api_key) = dyad_server::api_key::create_app(store.as_ref(), "agent", Environment::Beta)
+        .await
+        .unwrap();
+    let vault_key = VaultKey::random();
+    let path = dir.path().join("shares.vault");
+    let vault = ShareVault::open(&path, VaultKey::from_base64(&vault_key.to_base64()).unwrap())
+        .await
+        .unwrap();
+    let agent = Agent::connect(&server.url(), api_key.expose(), vault, None)
+        .await
+        .unwrap();
+    let key = AgentKey::random();
+    let agent = dyad_agent::spawn(
+        agent,
+        AgentKeys::of(&[&key]),
+        "127.0.0.1:0".parse().unwrap(),
+        Exposure::Loopback,
+    )
+    .await
+    .unwrap();
+    let vault = ShareVault::open(&path, vault_key).await.unwrap();
+    Setup {
+        _dir: dir,
+        _server: server,
+        agent,
+        key,
+        vault,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Setup {
+    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(self.http.post(self.url(path)).json(body)).await
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(self.http.get(self.url(path))).await
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
+        let r = req.header("x-api-key", self.key.expose()).send().await.unwrap();
+        assert!(r.headers().contains_key("x-request-id"));
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap())
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.agent.url())
+    }
+
+    async fn vault_count(&self) -> usize {
+        self.vault.list().await.unwrap().len()
+    }
+}
+
+fn hex_bytes(s: &str) -> Vec<u8> {
+    hex::decode(s.trim_start_matches("0x")).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn para_shaped_creates_and_signatures_through_the_agent_verify_independently() {
+    let s = setup().await;
+
+    // EVM: 201 in Para's shape, the share in the vault, a duplicate named in a 409.
+    let body = json!({"type": "EVM", "userIdentifier": "Ann@Example.com", "userIdentifierType": "EMAIL"});
+    let (status, evm) = s.post("/v1/wallets", &body).await;
+    assert_eq!(status, 201, "{evm}");
+    assert_eq!(evm["type"], "EVM");
+    assert_eq!(evm["scheme"], "DKLS");
+    assert_eq!(evm["status"], "ready");
+    assert_eq!(evm["userIdentifier"], "ann@example.com");
+    assert_eq!(evm["userIdentifierType"], "EMAIL");
+    assert!(evm["createdAt"].as_str().unwrap().ends_with('Z'), "{evm}");
+    let id: WalletId = evm["id"].as_str().unwrap().parse().unwrap();
+    assert!(s.vault.get(id).await.unwrap().is_some());
+    let (status, dup) = s.post("/v1/wallets", &body).await;
+    assert_eq!(status, 409, "{dup}");
+    assert_eq!(dup["code"], "WALLET_ALREADY_EXISTS");
+    assert_eq!(dup["walletId"], evm["id"]);
+    let (status, got) = s.get(&format!("/v1/wallets/{id}")).await;
+    assert_eq!((status, &got), (200, &evm));
+
+    // EIP-191 over the text, recovered to the wallet's address.
+    let (status, signed) = s
+        .post(
+            &format!("/v1/wallets/{id}/sign-message"),
+            &json!({"message": "hello agent"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{signed}");
+    let sig = signed["signature"].as_str().unwrap();
+    assert!(sig.starts_with("0x"));
+    let recovered = recover_evm_address(&eip191_digest(b"hello agent"), &hex_bytes(sig));
+    assert_eq!(
+        recovered.to_lowercase(),
+        evm["address"].as_str().unwrap().to_lowercase()
+    );
+
+    // Solana: the bytes as base64, verified strictly under the wallet's key.
+    let (status, sol) = s
+        .post(
+            "/v1/wallets",
+            &json!({"type": "SOLANA", "userIdentifier": "bot-7", "userIdentifierType": "CUSTOM_ID"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{sol}");
+    assert_eq!(sol["scheme"], "ED25519");
+    let message = b"off-chain hello";
+    use base64::Engine;
+    let (status, signed) = s
+        .post(
+            &format!("/v1/wallets/{}/sign-message", sol["id"].as_str().unwrap()),
+            &json!({"messageBase64": base64::engine::general_purpose::STANDARD.encode(message)}),
+        )
+        .await;
+    assert_eq!(status, 200, "{signed}");
+    let public_key = hex_bytes(sol["publicKey"].as_str().unwrap());
+    ed25519_verify_strict(&public_key, message, &hex_bytes(signed["signature"].as_str().unwrap())).unwrap();
+    assert_eq!(s.vault_count().await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_need_an_agent_key_and_bad_input_gets_a_code_and_writes_nothing() {
+    let s = setup().await;
+    let create = json!({"type": "EVM", "userIdentifier": "a@b.co", "userIdentifierType": "EMAIL"});
+
+    // No key, a wrong key, the Dyad API key's shape: refused before anything runs.
+    let r = s.http.post(s.url("/v1/wallets")).json(&create).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert!(r.headers().contains_key("x-request-id"));
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "MISSING_API_KEY");
+    let r = s
+        .http
+        .post(s.url("/v1/wallets"))
+        .header("x-api-key", AgentKey::random().expose())
+        .header("x-request-id", "trace-42")
+        .json(&create)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    assert_eq!(r.headers()["x-request-id"], "trace-42");
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "INVALID_API_KEY");
+
+    let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
+        (s.http.post(s.url("/v1/wallets")).body("{not json"), 400, "INVALID_JSON"),
+        (
+            s.http
+                .post(s.url("/v1/wallets"))
+                .json(&json!({"type": "DOGE", "userIdentifier": "a@b.co", "userIdentifierType": "EMAIL"})),
+            400,
+            "INVALID_REQUEST",
+        ),
+        (
+            s.http
+                .post(s.url("/v1/wallets"))
+                .json(&json!({"type": "EVM", "userIdentifier": "g-1", "userIdentifierType": "GUEST_ID"})),
+            400,
+            "UNSUPPORTED",
+        ),
+        (
+            s.http.post(s.url("/v1/wallets")).json(
+                &json!({"type": "EVM", "userIdentifier": "x".repeat(300_000), "userIdentifierType": "CUSTOM_ID"}),
+            ),
+            413,
+            "PAYLOAD_TOO_LARGE",
+        ),
+        (
+            s.http.get(s.url(&format!("/v1/wallets/{}", WalletId::random()))),
+            404,
+            "WALLET_NOT_FOUND",
+        ),
+        (s.http.get(s.url("/v1/wallets/not-an-id")), 400, "INVALID_REQUEST"),
+        (
+            s.http
+                .post(s.url(&format!("/v1/wallets/{}/sign-message", WalletId::random())))
+                .json(&json!({"message": "hi"})),
+            404,
+            "WALLET_NOT_FOUND",
+        ),
+        (s.http.get(s.url("/v1/nothing")), 404, "NOT_FOUND"),
+    ];
+    for (req, status, code) in cases {
+        let (got, body) = s.send(req).await;
+        assert_eq!((got, body["code"].as_str().unwrap()), (status, code), "{body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    }
+    assert_eq!(s.vault_count().await, 0, "a refused request wrote nothing");
+}
+
+#[tokio::test]
+async fn the_agent_will_not_listen_beyond_loopback_unless_told() {
+    let e = dyad_agent::listen::check("0.0.0.0:0".parse().unwrap(), Exposure::Loopback).unwrap_err();
+    assert!(e.to_string().contains("--allow-non-loopback"), "{e}");
+}

@@ -1,0 +1,72 @@
+//! `dyad agent`: run the user party as a local service (`dyad-agent`), and make its caller keys.
+
+use dyad_agent::{Agent, AgentKey, AgentKeys, Exposure};
+use serde_json::json;
+
+use crate::args::{AgentArgs, AgentCommand, AgentKeyCommand, AgentRunArgs, VaultArgs};
+use crate::commands::pinned_key;
+use crate::keep::open_vault;
+use crate::{output, CliError};
+
+/// Run `dyad agent …`.
+pub async fn run(args: AgentArgs, json_out: bool) -> Result<(), CliError> {
+    match args.command {
+        Some(AgentCommand::Key(AgentKeyCommand::Create { keys })) => {
+            let key = AgentKey::create_in(&keys).map_err(agent_error)?;
+            if json_out {
+                output::json(&json!({ "agentKey": key.expose(), "keys": keys }));
+            } else {
+                println!("{}", key.expose());
+                eprintln!(
+                    "agent key made; its hash is in {} (the key is shown only now: give it to your backend as X-API-Key)",
+                    keys.display()
+                );
+            }
+            Ok(())
+        }
+        None => serve(args.run).await,
+    }
+}
+
+async fn serve(args: AgentRunArgs) -> Result<(), CliError> {
+    let exposure = if args.allow_non_loopback {
+        Exposure::Public
+    } else {
+        Exposure::Loopback
+    };
+    // Refused before anything is opened: a wrong address must not wait for the server.
+    dyad_agent::listen::check(args.listen, exposure).map_err(agent_error)?;
+    let keys_path = args.keys.ok_or_else(|| {
+        CliError::Usage("give --keys FILE (or DYAD_AGENT_KEYS), as `dyad agent key create` makes it".into())
+    })?;
+    let keys = AgentKeys::load(&keys_path).map_err(agent_error)?;
+    let vault = args
+        .vault
+        .ok_or_else(|| CliError::Usage("give --vault (a file or a PostgreSQL URL) for the user shares".into()))?;
+    if args.conn.api_key.trim().is_empty() {
+        return Err(CliError::Usage(
+            "no Dyad API key: pass --api-key or set DYAD_API_KEY".into(),
+        ));
+    }
+    let vault = open_vault(&VaultArgs {
+        vault,
+        vault_key_file: args.vault_key_file,
+    })
+    .await?;
+    let agent = Agent::connect(&args.conn.url, &args.conn.api_key, vault, pinned_key(&args.conn)?)
+        .await
+        .map_err(agent_error)?;
+    let running = dyad_agent::spawn(agent, keys, args.listen, exposure)
+        .await
+        .map_err(agent_error)?;
+    eprintln!("dyad agent for {} listening on {}", args.conn.url, running.url());
+    tokio::select! {
+        r = running.wait() => r.map_err(|e| CliError::Io(e.to_string()))?,
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(())
+}
+
+fn agent_error(e: dyad_agent::AgentError) -> CliError {
+    CliError::Io(format!("agent: {e}"))
+}
