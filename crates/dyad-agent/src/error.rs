@@ -88,12 +88,13 @@ fn sdk_status(e: &SdkError) -> (StatusCode, &'static str, Option<WalletId>) {
             ..
         } => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
-            // The app's Dyad API key is the agent's, not the caller's: a 401/403 from the
-            // server is the agent's misconfiguration, not the caller's key.
-            let status = match status {
-                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => StatusCode::BAD_GATEWAY,
-                s if s.is_server_error() => StatusCode::BAD_GATEWAY,
-                s => s,
+            // The app's Dyad API key is the agent's, not the caller's: the server refusing it
+            // is the agent's misconfiguration, not the caller's mistake. (Other refusals, such
+            // as RAW_SIGNING_DISABLED, keep their status.)
+            let status = match (code, status) {
+                (ErrorCode::Unauthenticated, _) => StatusCode::BAD_GATEWAY,
+                (_, s) if s.is_server_error() => StatusCode::BAD_GATEWAY,
+                (_, s) => s,
             };
             let code = match code {
                 ErrorCode::WalletExists => "WALLET_ALREADY_EXISTS",

@@ -5,6 +5,7 @@
 
 use base64::Engine;
 use dyad_proto::{PregenId, WalletId, WalletStatus, WalletType, WalletView};
+use dyad_sdk::TransactionRequest;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AgentError;
@@ -218,6 +219,148 @@ impl Signature {
     }
 }
 
+/// `POST /v1/wallets/{id}/sign-transaction`, as sent; what it means depends on the wallet's
+/// type ([`SignTransaction::request`]).
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignTransaction {
+    transaction: serde_json::Value,
+    network_passphrase: Option<String>,
+    chain_id: Option<u64>,
+}
+
+impl SignTransaction {
+    /// Parse a sign-transaction body.
+    pub fn parse(body: &[u8]) -> Result<Self, AgentError> {
+        serde_json::from_slice(body)
+            .map_err(|e| AgentError::InvalidJson(format!("the body is not a sign-transaction request: {e}")))
+    }
+
+    /// The transaction for a wallet of `wallet_type`. EVM: Para's JSON object, or the unsigned
+    /// transaction as `0x` hex with `chainId`; SOLANA: a base64 message or wire transaction;
+    /// STELLAR: a base64 envelope XDR with `networkPassphrase`; COSMOS: a base64 `SignDoc`.
+    pub fn request(&self, wallet_type: WalletType) -> Result<TransactionRequest, AgentError> {
+        let bad = |why: &str| AgentError::InvalidRequest(why.to_string());
+        let text = self.transaction.as_str();
+        let mut request = match (wallet_type, &self.transaction) {
+            (WalletType::Evm, serde_json::Value::Object(_)) => {
+                if self.chain_id.is_some() {
+                    return Err(bad("chainId goes inside the transaction object"));
+                }
+                let (bytes, chain_id) = dyad_chains::evm::unsigned_from_json(&self.transaction)
+                    .map_err(|e| AgentError::InvalidRequest(format!("transaction: {e}")))?;
+                transaction(bytes, Some(chain_id))
+            }
+            (WalletType::Evm, _) => {
+                let hex = text
+                    .and_then(|t| t.strip_prefix("0x"))
+                    .ok_or_else(|| bad("an EVM transaction is a JSON object, or unsigned 0x-hex with chainId"))?;
+                let bytes = hex::decode(hex).map_err(|_| bad("the transaction is not valid hex"))?;
+                let chain_id = self
+                    .chain_id
+                    .ok_or_else(|| bad("an EVM transaction given as hex needs chainId"))?;
+                transaction(bytes, Some(chain_id))
+            }
+            (_, _) => {
+                let b64 = text.ok_or_else(|| bad("the transaction is a base64 string"))?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64.trim())
+                    .map_err(|_| bad("the transaction is not valid base64"))?;
+                if self.chain_id.is_some() {
+                    return Err(bad("chainId is for EVM transactions"));
+                }
+                transaction(bytes, None)
+            }
+        };
+        match (wallet_type, &self.network_passphrase) {
+            (WalletType::Stellar, Some(p)) => request.network_passphrase = Some(p.clone()),
+            (WalletType::Stellar, None) => return Err(bad("a Stellar transaction needs networkPassphrase")),
+            (_, Some(_)) => return Err(bad("networkPassphrase is for Stellar transactions")),
+            (_, None) => {}
+        }
+        Ok(request)
+    }
+}
+
+fn transaction(bytes: Vec<u8>, chain_id: Option<u64>) -> TransactionRequest {
+    TransactionRequest {
+        bytes,
+        chain_id,
+        network_passphrase: None,
+        cosmos_sign_mode: None,
+    }
+}
+
+/// A signed transaction as Para answers it, with the signature beside it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedTransaction {
+    /// EVM: `0x` hex of the raw transaction; others: base64. Absent for Cosmos amino.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_transaction: Option<String>,
+    /// As [`Signature`] gives it.
+    pub signature: String,
+}
+
+impl SignedTransaction {
+    /// The answer for a wallet of `wallet_type`.
+    pub fn of(wallet_type: WalletType, signature: &[u8], signed: Option<&[u8]>) -> Self {
+        Self {
+            signed_transaction: signed.map(|bytes| match wallet_type {
+                WalletType::Evm => format!("0x{}", hex::encode(bytes)),
+                _ => base64::engine::general_purpose::STANDARD.encode(bytes),
+            }),
+            signature: Signature::of(wallet_type, signature).signature,
+        }
+    }
+}
+
+/// `POST /v1/wallets/{id}/sign-typed-data`: EIP-712 typed data (domain, types, primaryType,
+/// message).
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignTypedData {
+    /// The typed data object, as `eth_signTypedData_v4` takes it.
+    pub typed_data: serde_json::Value,
+}
+
+impl SignTypedData {
+    /// Parse a sign-typed-data body.
+    pub fn parse(body: &[u8]) -> Result<Self, AgentError> {
+        let parsed: Self = serde_json::from_slice(body)
+            .map_err(|e| AgentError::InvalidJson(format!("the body is not a sign-typed-data request: {e}")))?;
+        if !parsed.typed_data.is_object() {
+            return Err(AgentError::InvalidRequest("typedData is an EIP-712 object".into()));
+        }
+        Ok(parsed)
+    }
+}
+
+/// `POST /v1/wallets/{id}/sign-raw`: a 32-byte digest as `0x` hex. The Dyad server refuses it
+/// unless the app has raw signing switched on (`RAW_SIGNING_DISABLED`).
+#[derive(Debug)]
+pub struct SignRaw(pub [u8; 32]);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignRawBody {
+    data: String,
+}
+
+impl SignRaw {
+    /// Parse a sign-raw body.
+    pub fn parse(body: &[u8]) -> Result<Self, AgentError> {
+        let raw: SignRawBody = serde_json::from_slice(body)
+            .map_err(|e| AgentError::InvalidJson(format!("the body is not a sign-raw request: {e}")))?;
+        raw.data
+            .strip_prefix("0x")
+            .and_then(|h| hex::decode(h).ok())
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .map(Self)
+            .ok_or_else(|| AgentError::InvalidRequest("data is a 32-byte digest as 0x and 64 hex digits".into()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +448,68 @@ mod tests {
         ] {
             assert!(SignMessage::parse(bad.as_bytes()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_transaction_is_read_as_its_wallet_type_says() {
+        let tx = |body: serde_json::Value, t: WalletType| {
+            SignTransaction::parse(body.to_string().as_bytes()).unwrap().request(t)
+        };
+        let stellar = tx(
+            serde_json::json!({"transaction": "AAAA", "networkPassphrase": "Test SDF Network ; September 2015"}),
+            WalletType::Stellar,
+        )
+        .unwrap();
+        assert_eq!(stellar.bytes, vec![0, 0, 0]);
+        assert_eq!(
+            stellar.network_passphrase.as_deref(),
+            Some("Test SDF Network ; September 2015")
+        );
+        assert_eq!(
+            tx(serde_json::json!({"transaction": "AQID"}), WalletType::Solana)
+                .unwrap()
+                .bytes,
+            vec![1, 2, 3]
+        );
+        let evm = tx(
+            serde_json::json!({"transaction": "0x0102", "chainId": 10}),
+            WalletType::Evm,
+        )
+        .unwrap();
+        assert_eq!((evm.bytes, evm.chain_id), (vec![1, 2], Some(10)));
+        for (body, t) in [
+            (serde_json::json!({"transaction": "AAAA"}), WalletType::Stellar),
+            (
+                serde_json::json!({"transaction": "AAAA", "networkPassphrase": "x"}),
+                WalletType::Solana,
+            ),
+            (
+                serde_json::json!({"transaction": "AAAA", "chainId": 1}),
+                WalletType::Solana,
+            ),
+            (serde_json::json!({"transaction": "not base64!"}), WalletType::Solana),
+            (serde_json::json!({"transaction": {"nonce": 1}}), WalletType::Solana),
+            (serde_json::json!({"transaction": "0x0102"}), WalletType::Evm),
+            (
+                serde_json::json!({"transaction": "AQID", "chainId": 1}),
+                WalletType::Evm,
+            ),
+            (
+                serde_json::json!({"transaction": {"chainId": 1, "nonce": 0}, "chainId": 1}),
+                WalletType::Evm,
+            ),
+        ] {
+            assert!(tx(body.clone(), t).is_err(), "{body} as {t}");
+        }
+        assert!(SignTransaction::parse(br#"{"transaction":"AA","extra":1}"#).is_err());
+        assert!(SignRaw::parse(br#"{"data":"0x1234"}"#).is_err());
+        assert_eq!(
+            SignRaw::parse(format!(r#"{{"data":"0x{}"}}"#, "ab".repeat(32)).as_bytes())
+                .unwrap()
+                .0,
+            [0xab; 32]
+        );
+        assert!(SignTypedData::parse(br#"{"typedData":"text"}"#).is_err());
     }
 
     #[test]

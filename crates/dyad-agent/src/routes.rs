@@ -16,7 +16,7 @@ use dyad_proto::WalletId;
 
 use crate::agent_key::AgentKeys;
 use crate::error::AgentError;
-use crate::para::{CreateWallet, SignMessage};
+use crate::para::{CreateWallet, SignMessage, SignRaw, SignTransaction, SignTypedData};
 use crate::wallets::Agent;
 
 /// The largest body a call takes.
@@ -32,6 +32,9 @@ pub(crate) fn router(agent: Shared, keys: Arc<AgentKeys>) -> Router {
         .route("/v1/wallets", post(create_wallet))
         .route("/v1/wallets/{id}", get(wallet))
         .route("/v1/wallets/{id}/sign-message", post(sign_message))
+        .route("/v1/wallets/{id}/sign-transaction", post(sign_transaction))
+        .route("/v1/wallets/{id}/sign-typed-data", post(sign_typed_data))
+        .route("/v1/wallets/{id}/sign-raw", post(sign_raw))
         .fallback(not_found)
         .with_state(agent)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -62,6 +65,42 @@ async fn sign_message(
     let message = SignMessage::parse(&body_of(body)?)?;
     let signature = agent.sign_message(id, &message).await?;
     tracing::info!(wallet = %id, "message signed");
+    Ok(Json(signature).into_response())
+}
+
+async fn sign_transaction(
+    State(agent): State<Shared>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AgentError> {
+    let id = wallet_id(&id)?;
+    let req = SignTransaction::parse(&body_of(body)?)?;
+    let signed = agent.sign_transaction(id, &req).await?;
+    tracing::info!(wallet = %id, "transaction signed");
+    Ok(Json(signed).into_response())
+}
+
+async fn sign_typed_data(
+    State(agent): State<Shared>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AgentError> {
+    let id = wallet_id(&id)?;
+    let req = SignTypedData::parse(&body_of(body)?)?;
+    let signature = agent.sign_typed_data(id, &req).await?;
+    tracing::info!(wallet = %id, "typed data signed");
+    Ok(Json(signature).into_response())
+}
+
+async fn sign_raw(
+    State(agent): State<Shared>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AgentError> {
+    let id = wallet_id(&id)?;
+    let req = SignRaw::parse(&body_of(body)?)?;
+    let signature = agent.sign_raw(id, &req).await?;
+    tracing::info!(wallet = %id, "digest signed");
     Ok(Json(signature).into_response())
 }
 

@@ -10,7 +10,9 @@ use dyad_vault::{ShareVault, VaultRecord};
 use zeroize::Zeroizing;
 
 use crate::error::AgentError;
-use crate::para::{CreateWallet, ParaWallet, SignMessage, Signature};
+use crate::para::{
+    CreateWallet, ParaWallet, SignMessage, SignRaw, SignTransaction, SignTypedData, Signature, SignedTransaction,
+};
 
 /// The user party of one app: its Dyad server and API key, and the vault of its user shares.
 pub struct Agent {
@@ -98,15 +100,55 @@ impl Agent {
     /// Sign a message with the wallet (EVM: EIP-191; COSMOS: ADR-036; STELLAR: SEP-53; SOLANA:
     /// the bytes, refused when they decode as a transaction).
     pub async fn sign_message(&self, id: WalletId, message: &SignMessage) -> Result<Signature, AgentError> {
-        let (record, share) = self.held(id).await?;
-        let client = self.client();
-        client.set_user_share(&share).await?;
-        drop(share);
+        let (record, client) = self.loaded(id).await?;
         let signed = client
             .sign_message(id, &message.0)
             .await
             .map_err(|e| not_found_as(e, id))?;
         Ok(Signature::of(record.wallet_type, &signed.signature))
+    }
+
+    /// Sign a transaction with the wallet: decoded and summarised by the server before anything
+    /// is signed, and answered with the transaction ready to broadcast.
+    pub async fn sign_transaction(&self, id: WalletId, req: &SignTransaction) -> Result<SignedTransaction, AgentError> {
+        let (record, client) = self.loaded(id).await?;
+        let request = req.request(record.wallet_type)?;
+        let signed = client
+            .sign_transaction(id, &request)
+            .await
+            .map_err(|e| not_found_as(e, id))?;
+        Ok(SignedTransaction::of(
+            record.wallet_type,
+            &signed.signature,
+            signed.signed_transaction.as_deref(),
+        ))
+    }
+
+    /// Sign EIP-712 typed data (EVM wallets). Para answers this one in hex without `0x`.
+    pub async fn sign_typed_data(&self, id: WalletId, req: &SignTypedData) -> Result<Signature, AgentError> {
+        let (_, client) = self.loaded(id).await?;
+        let signed = client
+            .sign_typed_data(id, &req.typed_data)
+            .await
+            .map_err(|e| not_found_as(e, id))?;
+        Ok(Signature {
+            signature: hex::encode(&signed.signature),
+        })
+    }
+
+    /// Sign a 32-byte digest as is (EVM and COSMOS), if the app's Dyad settings allow it.
+    pub async fn sign_raw(&self, id: WalletId, req: &SignRaw) -> Result<Signature, AgentError> {
+        let (record, client) = self.loaded(id).await?;
+        let signed = client.sign_raw(id, req.0).await.map_err(|e| not_found_as(e, id))?;
+        Ok(Signature::of(record.wallet_type, &signed.signature))
+    }
+
+    /// A client holding the share of `id` from the vault, and the vault's record of it.
+    async fn loaded(&self, id: WalletId) -> Result<(VaultRecord, Dyad), AgentError> {
+        let (record, share) = self.held(id).await?;
+        let client = self.client();
+        client.set_user_share(&share).await?;
+        Ok((record, client))
     }
 
     /// The vault's record and share of `id`, or `WALLET_NOT_FOUND`.

@@ -5,6 +5,7 @@
 use dyad_agent::{Agent, AgentKey, AgentKeys, Exposure, RunningAgent};
 use dyad_proto::{Environment, WalletId};
 use dyad_server::{AppState, DataDir, ServerConfig};
+use dyad_test_support::fixtures::{eip155_signing_hash, mail_typed_data, MAIL_DIGEST_HEX};
 use dyad_test_support::private_tempdir;
 use dyad_test_support::verify::{ed25519_verify_strict, eip191_digest, recover_evm_address};
 use dyad_vault::{ShareVault, VaultKey};
@@ -149,6 +150,90 @@ async fn para_shaped_creates_and_signatures_through_the_agent_verify_independent
     let public_key = hex_bytes(sol["publicKey"].as_str().unwrap());
     ed25519_verify_strict(&public_key, message, &hex_bytes(signed["signature"].as_str().unwrap())).unwrap();
     assert_eq!(s.vault_count().await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evm_transactions_typed_data_and_raw_digests_sign_as_para_answers_them() {
+    let s = setup().await;
+    let (status, evm) = s
+        .post(
+            "/v1/wallets",
+            &json!({"type": "EVM", "userIdentifier": "tx@example.com", "userIdentifierType": "EMAIL"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{evm}");
+    let id = evm["id"].as_str().unwrap();
+    let address = evm["address"].as_str().unwrap().to_lowercase();
+
+    // EIP-155's example transaction as Para's JSON object: signed over the spec's own signing
+    // hash, and answered ready to broadcast.
+    let tx = json!({"to": "0x3535353535353535353535353535353535353535", "chainId": "0x1", "type": 0,
+        "nonce": "0x9", "gasLimit": "0x5208", "gasPrice": "0x4a817c800", "value": "0xde0b6b3a7640000"});
+    let (status, signed) = s
+        .post(
+            &format!("/v1/wallets/{id}/sign-transaction"),
+            &json!({"transaction": tx}),
+        )
+        .await;
+    assert_eq!(status, 200, "{signed}");
+    let signature = hex_bytes(signed["signature"].as_str().unwrap());
+    assert_eq!(recover_evm_address(&eip155_signing_hash(), &signature), address);
+    let raw = hex_bytes(signed["signedTransaction"].as_str().unwrap());
+    assert!(
+        raw.windows(32).any(|w| w == &signature[..32]),
+        "r is in the raw transaction"
+    );
+
+    // The same as unsigned hex needs its chain id; a transaction for another chain is refused.
+    let hex_tx = format!("0x{}", dyad_test_support::fixtures::EIP155_UNSIGNED);
+    let (status, body) = s
+        .post(
+            &format!("/v1/wallets/{id}/sign-transaction"),
+            &json!({"transaction": hex_tx}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("INVALID_REQUEST")),
+        "{body}"
+    );
+    let (status, body) = s
+        .post(
+            &format!("/v1/wallets/{id}/sign-transaction"),
+            &json!({"transaction": hex_tx, "chainId": 5}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("CHAIN_ID_MISMATCH")),
+        "{body}"
+    );
+
+    // EIP-712's Mail example: hex without 0x, as Para answers it, over the spec's digest.
+    let (status, signed) = s
+        .post(
+            &format!("/v1/wallets/{id}/sign-typed-data"),
+            &json!({"typedData": mail_typed_data()}),
+        )
+        .await;
+    assert_eq!(status, 200, "{signed}");
+    let sig = signed["signature"].as_str().unwrap();
+    assert!(!sig.starts_with("0x"));
+    let digest: [u8; 32] = hex::decode(MAIL_DIGEST_HEX).unwrap().try_into().unwrap();
+    assert_eq!(recover_evm_address(&digest, &hex_bytes(sig)), address);
+
+    // A raw digest: off for the app by default, and the server's refusal keeps its code.
+    let (status, body) = s
+        .post(
+            &format!("/v1/wallets/{id}/sign-raw"),
+            &json!({"data": format!("0x{}", "11".repeat(32))}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("RAW_SIGNING_DISABLED")),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -34,9 +34,11 @@ use alloy_primitives::{eip191_hash_message, Address};
 
 use crate::{secp256k1, ChainError, PublicKey, Signature};
 
+mod json;
 mod transaction;
 pub mod typed_data;
 
+pub use json::unsigned_from_json;
 pub use transaction::{assemble, prepare};
 
 /// The EIP-55 checksummed address (`0x` + 40 hex digits) of a secp256k1 public key: the last
