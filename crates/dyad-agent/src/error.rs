@@ -42,6 +42,15 @@ pub enum AgentError {
     /// The Dyad server refused or failed the call, or a ceremony with it failed.
     #[error("{0}")]
     Dyad(#[from] SdkError),
+    /// The agent's own state file failed.
+    #[error("{0}")]
+    State(String),
+    /// The `Idempotency-Key` was used for another request.
+    #[error("this Idempotency-Key was used for another request (method, path or body differ)")]
+    IdempotencyMismatch,
+    /// The first request with this `Idempotency-Key` is still running.
+    #[error("the first request with this Idempotency-Key is still running: retry once it has been answered")]
+    IdempotencyRunning,
     /// The share vault failed.
     #[error("vault: {0}")]
     Vault(#[from] VaultError),
@@ -72,6 +81,9 @@ impl AgentError {
             WalletExists(id) => (StatusCode::CONFLICT, "WALLET_ALREADY_EXISTS", Some(*id)),
             TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", None),
             Vault(_) => (StatusCode::INTERNAL_SERVER_ERROR, "VAULT_ERROR", None),
+            State(_) => (StatusCode::INTERNAL_SERVER_ERROR, "AGENT_STATE_ERROR", None),
+            IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED", None),
+            IdempotencyRunning => (StatusCode::CONFLICT, "IDEMPOTENCY_KEY_IN_USE", None),
             Dyad(e) => sdk_status(e),
         }
     }

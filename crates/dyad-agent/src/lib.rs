@@ -12,6 +12,7 @@
 
 pub mod agent_key;
 pub mod error;
+pub mod idempotency;
 pub mod listen;
 pub mod para;
 mod routes;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 
 pub use agent_key::{AgentKey, AgentKeys};
 pub use error::AgentError;
+pub use idempotency::Idempotency;
 pub use listen::Exposure;
 pub use wallets::Agent;
 
@@ -63,10 +65,11 @@ impl RunningAgent {
 }
 
 /// Bind `addr` (refused beyond loopback unless `exposure` is [`Exposure::Public`]) and serve
-/// `agent` to callers holding one of `keys`.
+/// `agent` to callers holding one of `keys`, keeping idempotent answers in `idempotency`.
 pub async fn spawn(
     agent: Agent,
     keys: AgentKeys,
+    idempotency: Idempotency,
     addr: SocketAddr,
     exposure: Exposure,
 ) -> Result<RunningAgent, AgentError> {
@@ -77,7 +80,7 @@ pub async fn spawn(
     let addr = listener
         .local_addr()
         .map_err(|e| AgentError::Setup(format!("binding {addr}: {e}")))?;
-    let app = routes::router(Arc::new(agent), Arc::new(keys));
+    let app = routes::router(Arc::new(agent), Arc::new(keys), idempotency);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

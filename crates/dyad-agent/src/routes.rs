@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,6 +16,7 @@ use dyad_proto::WalletId;
 
 use crate::agent_key::AgentKeys;
 use crate::error::AgentError;
+use crate::idempotency::{self, Begun, Idempotency};
 use crate::para::{CreateWallet, SignMessage, SignRaw, SignTransaction, SignTypedData};
 use crate::wallets::Agent;
 
@@ -27,7 +28,7 @@ const REQUEST_ID_MAX: usize = 128;
 
 type Shared = Arc<Agent>;
 
-pub(crate) fn router(agent: Shared, keys: Arc<AgentKeys>) -> Router {
+pub(crate) fn router(agent: Shared, keys: Arc<AgentKeys>, idempotency: Idempotency) -> Router {
     Router::new()
         .route("/v1/wallets", post(create_wallet))
         .route("/v1/wallets/{id}", get(wallet))
@@ -38,6 +39,7 @@ pub(crate) fn router(agent: Shared, keys: Arc<AgentKeys>) -> Router {
         .fallback(not_found)
         .with_state(agent)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(idempotency, run_once))
         .layer(middleware::from_fn_with_state(keys, authenticate))
         .layer(middleware::from_fn(request_id))
 }
@@ -119,6 +121,60 @@ fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AgentError> {
         StatusCode::PAYLOAD_TOO_LARGE => AgentError::TooLarge(BODY_LIMIT),
         _ => AgentError::InvalidJson(format!("the body could not be read: {e}")),
     })
+}
+
+/// A POST runs on a task of its own, to its end even if the caller goes away (a wallet being
+/// made is finished and its share kept, and its answer stored for a retry). With an
+/// `Idempotency-Key`, a repeat gets the stored answer instead of running again.
+async fn run_once(State(store): State<Idempotency>, req: Request, next: Next) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let key = match req.headers().get("idempotency-key").map(idempotency::parse_key) {
+        None => return to_the_end(next, req).await,
+        Some(Err(e)) => return e.into_response(),
+        Some(Ok(key)) => key,
+    };
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return AgentError::TooLarge(BODY_LIMIT).into_response();
+    };
+    let print = idempotency::fingerprint(parts.method.as_str(), parts.uri.path(), &bytes);
+    match store.begin(&key, &print).await {
+        Err(e) => e.into_response(),
+        Ok(Begun::Mismatch) => AgentError::IdempotencyMismatch.into_response(),
+        Ok(Begun::Running) => AgentError::IdempotencyRunning.into_response(),
+        Ok(Begun::Replay { status, body }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let mut response = (status, body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+            response
+        }
+        Ok(Begun::Run) => {
+            let response = to_the_end(next, Request::from_parts(parts, axum::body::Body::from(bytes))).await;
+            let (parts, body) = response.into_parts();
+            let Ok(answer) = axum::body::to_bytes(body, usize::MAX).await else {
+                store.forget(&key).await;
+                return AgentError::State("the answer could not be read back".into()).into_response();
+            };
+            if let Err(e) = store.finish(&key, parts.status.as_u16(), &answer).await {
+                tracing::warn!(error = %e, "keeping an idempotent answer");
+                store.forget(&key).await;
+            }
+            Response::from_parts(parts, axum::body::Body::from(answer))
+        }
+    }
+}
+
+/// Run the rest of the request on a task of its own: dropping this future (the caller left)
+/// does not stop it.
+async fn to_the_end(next: Next, req: Request) -> Response {
+    match tokio::spawn(next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => AgentError::State("the request's task failed".into()).into_response(),
+    }
 }
 
 /// One of the agent's keys, or no call.

@@ -2,7 +2,7 @@
 //! vault file, and plain JSON requests in Para's shapes (no SDK on the caller's side).
 //! Signatures are checked with independent verifiers (ecrecover, ed25519 `verify_strict`).
 
-use dyad_agent::{Agent, AgentKey, AgentKeys, Exposure, RunningAgent};
+use dyad_agent::{Agent, AgentKey, AgentKeys, Exposure, Idempotency, RunningAgent};
 use dyad_proto::{Environment, WalletId};
 use dyad_server::{AppState, DataDir, ServerConfig};
 use dyad_test_support::fixtures::{eip155_signing_hash, mail_typed_data, MAIL_DIGEST_HEX};
@@ -42,9 +42,11 @@ async fn setup() -> Setup {
         .await
         .unwrap();
     let key = AgentKey::random();
+    let idempotency = Idempotency::open(&dir.path().join("agent.db")).await.unwrap();
     let agent = dyad_agent::spawn(
         agent,
         AgentKeys::of(&[&key]),
+        idempotency,
         "127.0.0.1:0".parse().unwrap(),
         Exposure::Loopback,
     )
@@ -303,6 +305,48 @@ async fn callers_need_an_agent_key_and_bad_input_gets_a_code_and_writes_nothing(
         assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
     }
     assert_eq!(s.vault_count().await, 0, "a refused request wrote nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_idempotency_key_answers_the_first_time_again_and_runs_nothing() {
+    let s = setup().await;
+    let body = json!({"type": "SOLANA", "userIdentifier": "once@example.com", "userIdentifierType": "EMAIL"});
+    let post = |key: &str, body: &Value| {
+        s.http
+            .post(s.url("/v1/wallets"))
+            .header("idempotency-key", key)
+            .json(body)
+    };
+    let (status, first) = s.send(post("k-1", &body)).await;
+    assert_eq!(status, 201, "{first}");
+    let again = post("k-1", &body)
+        .header("x-api-key", s.key.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        again.json::<Value>().await.unwrap(),
+        first,
+        "the first answer, byte for byte"
+    );
+    assert_eq!(s.vault_count().await, 1, "no second wallet");
+
+    // The same key with another body: 422, and nothing made.
+    let other = json!({"type": "EVM", "userIdentifier": "once@example.com", "userIdentifierType": "EMAIL"});
+    let (status, refused) = s.send(post("k-1", &other)).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (422, Some("IDEMPOTENCY_KEY_REUSED")),
+        "{refused}"
+    );
+    // Without the key the duplicate runs, and is the server's 409 naming the wallet.
+    let (status, dup) = s.post("/v1/wallets", &body).await;
+    assert_eq!((status, &dup["walletId"]), (409, &first["id"]), "{dup}");
+    let (status, bad) = s.send(post(&"k".repeat(300), &body)).await;
+    assert_eq!((status, bad["code"].as_str()), (400, Some("INVALID_REQUEST")), "{bad}");
+    assert_eq!(s.vault_count().await, 1);
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! `dyad agent`: run the user party as a local service (`dyad-agent`), and make its caller keys.
 
-use dyad_agent::{Agent, AgentKey, AgentKeys, Exposure};
+use dyad_agent::{Agent, AgentKey, AgentKeys, Exposure, Idempotency};
 use serde_json::json;
 
 use crate::args::{AgentArgs, AgentCommand, AgentKeyCommand, AgentRunArgs, VaultArgs};
@@ -56,7 +56,8 @@ async fn serve(args: AgentRunArgs) -> Result<(), CliError> {
     let agent = Agent::connect(&args.conn.url, &args.conn.api_key, vault, pinned_key(&args.conn)?)
         .await
         .map_err(agent_error)?;
-    let running = dyad_agent::spawn(agent, keys, args.listen, exposure)
+    let idempotency = Idempotency::open(&args.state).await.map_err(agent_error)?;
+    let running = dyad_agent::spawn(agent, keys, idempotency, args.listen, exposure)
         .await
         .map_err(agent_error)?;
     eprintln!("dyad agent for {} listening on {}", args.conn.url, running.url());

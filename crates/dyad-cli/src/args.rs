@@ -97,6 +97,10 @@ pub struct AgentRunArgs {
     /// The vault key, base64 of 32 bytes, in a file (else DYAD_VAULT_KEY).
     #[arg(long)]
     pub vault_key_file: Option<PathBuf>,
+    /// The agent's own state (answers kept for Idempotency-Key, 24 h): a SQLite file, created
+    /// 0600.
+    #[arg(long, env = "DYAD_AGENT_STATE", default_value = "dyad-agent.db")]
+    pub state: PathBuf,
     #[command(flatten)]
     pub conn: Conn,
 }
