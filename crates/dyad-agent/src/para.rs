@@ -84,26 +84,56 @@ impl CreateWallet {
                 ))
             }
         }
-        let kind = if raw.user_identifier_type == "GUEST_ID" {
-            return Err(AgentError::Unsupported(
-                "userIdentifierType GUEST_ID: Dyad has no guest wallets; use CUSTOM_ID with your own guest id".into(),
-            ));
-        } else {
-            IDENTIFIER_TYPES
-                .iter()
-                .find(|(para, _)| *para == raw.user_identifier_type)
-                .map(|(_, dyad)| *dyad)
-                .ok_or_else(|| {
-                    AgentError::InvalidRequest(format!(
-                        "userIdentifierType {:?} is not one of EMAIL, PHONE, CUSTOM_ID, DISCORD, TWITTER, TELEGRAM, FARCASTER",
-                        raw.user_identifier_type
-                    ))
-                })?
-        };
-        let pregen_id = PregenId::parse(kind, &raw.user_identifier)
-            .map_err(|e| AgentError::InvalidRequest(format!("userIdentifier: {e}")))?;
+        let pregen_id = pregen_id(&raw.user_identifier_type, &raw.user_identifier)?;
         Ok(Self { wallet_type, pregen_id })
     }
+}
+
+/// `GET /v1/wallets?userIdentifier=…&userIdentifierType=…` (both, or neither for all).
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WalletQuery {
+    user_identifier: Option<String>,
+    user_identifier_type: Option<String>,
+}
+
+impl WalletQuery {
+    /// Whose wallets: `None` for all of them.
+    pub fn identifier(&self) -> Result<Option<PregenId>, AgentError> {
+        match (&self.user_identifier, &self.user_identifier_type) {
+            (None, None) => Ok(None),
+            (Some(value), Some(kind)) => Ok(Some(pregen_id(kind, value)?)),
+            _ => Err(AgentError::InvalidRequest(
+                "give userIdentifier and userIdentifierType together, or neither".into(),
+            )),
+        }
+    }
+}
+
+/// A Para identifier as Dyad's, normalised.
+fn pregen_id(kind: &str, value: &str) -> Result<PregenId, AgentError> {
+    if kind == "GUEST_ID" {
+        return Err(AgentError::Unsupported(
+            "userIdentifierType GUEST_ID: Dyad has no guest wallets; use CUSTOM_ID with your own guest id".into(),
+        ));
+    }
+    let dyad = IDENTIFIER_TYPES
+        .iter()
+        .find(|(para, _)| *para == kind)
+        .map(|(_, dyad)| *dyad)
+        .ok_or_else(|| {
+            AgentError::InvalidRequest(format!(
+                "userIdentifierType {kind:?} is not one of EMAIL, PHONE, CUSTOM_ID, DISCORD, TWITTER, TELEGRAM, FARCASTER"
+            ))
+        })?;
+    PregenId::parse(dyad, value).map_err(|e| AgentError::InvalidRequest(format!("userIdentifier: {e}")))
+}
+
+/// A list of wallets.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct WalletList {
+    /// Oldest first.
+    pub wallets: Vec<ParaWallet>,
 }
 
 /// The Para identifier type of a Dyad identifier.

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use dyad_proto::WalletId;
 use crate::agent_key::AgentKeys;
 use crate::error::AgentError;
 use crate::idempotency::{self, Begun, Idempotency};
-use crate::para::{CreateWallet, SignMessage, SignRaw, SignTransaction, SignTypedData};
+use crate::para::{CreateWallet, SignMessage, SignRaw, SignTransaction, SignTypedData, WalletList, WalletQuery};
 use crate::wallets::Agent;
 
 /// The largest body a call takes.
@@ -30,7 +30,7 @@ type Shared = Arc<Agent>;
 
 pub(crate) fn router(agent: Shared, keys: Arc<AgentKeys>, idempotency: Idempotency) -> Router {
     Router::new()
-        .route("/v1/wallets", post(create_wallet))
+        .route("/v1/wallets", post(create_wallet).get(wallets))
         .route("/v1/wallets/{id}", get(wallet))
         .route("/v1/wallets/{id}/sign-message", post(sign_message))
         .route("/v1/wallets/{id}/sign-transaction", post(sign_transaction))
@@ -52,6 +52,15 @@ async fn create_wallet(
     let wallet = agent.create(&req).await?;
     tracing::info!(wallet = %wallet.id, r#type = %wallet.wallet_type, "wallet created");
     Ok((StatusCode::CREATED, Json(wallet)).into_response())
+}
+
+async fn wallets(
+    State(agent): State<Shared>,
+    query: Result<Query<WalletQuery>, QueryRejection>,
+) -> Result<Response, AgentError> {
+    let Query(query) = query.map_err(|e| AgentError::InvalidRequest(format!("the query does not parse: {e}")))?;
+    let wallets = agent.wallets(query.identifier()?.as_ref()).await?;
+    Ok(Json(WalletList { wallets }).into_response())
 }
 
 async fn wallet(State(agent): State<Shared>, Path(id): Path<String>) -> Result<Response, AgentError> {

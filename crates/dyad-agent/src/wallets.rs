@@ -2,9 +2,10 @@
 //! the vault before the wallet is confirmed to the Dyad server, describe a wallet it holds, sign
 //! with a share read from the vault. Routes call these; nothing else touches a share.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use dyad_proto::{CeremonyKey, ErrorCode, WalletId};
+use dyad_proto::{CeremonyKey, ErrorCode, PregenId, WalletId};
 use dyad_sdk::{Dyad, KeepShare, SdkError};
 use dyad_vault::{ShareVault, VaultRecord};
 use zeroize::Zeroizing;
@@ -95,6 +96,27 @@ impl Agent {
         let (record, _) = self.held(id).await?;
         let view = self.client().get_wallet(id).await.map_err(|e| not_found_as(e, id))?;
         Ok(ParaWallet::of(&view, record.created_at))
+    }
+
+    /// The app's wallets whose shares this agent holds, oldest first: all of them, or those of
+    /// one identifier. Statuses are the server's, now.
+    pub async fn wallets(&self, who: Option<&PregenId>) -> Result<Vec<ParaWallet>, AgentError> {
+        let client = self.client();
+        let views = match who {
+            Some(p) => client.get_pregen_wallets(p).await?,
+            None => client.get_all_pregen_wallets().await?,
+        };
+        let mut held: HashMap<WalletId, i64> = HashMap::new();
+        for r in self.vault.list().await? {
+            // The first version's time: when the wallet came to this agent.
+            held.entry(r.wallet_id).or_insert(r.created_at);
+        }
+        let mut out: Vec<ParaWallet> = views
+            .iter()
+            .filter_map(|v| held.get(&v.id).map(|at| ParaWallet::of(v, *at)))
+            .collect();
+        out.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        Ok(out)
     }
 
     /// Sign a message with the wallet (EVM: EIP-191; COSMOS: ADR-036; STELLAR: SEP-53; SOLANA:

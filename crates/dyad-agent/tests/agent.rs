@@ -152,6 +152,22 @@ async fn para_shaped_creates_and_signatures_through_the_agent_verify_independent
     let public_key = hex_bytes(sol["publicKey"].as_str().unwrap());
     ed25519_verify_strict(&public_key, message, &hex_bytes(signed["signature"].as_str().unwrap())).unwrap();
     assert_eq!(s.vault_count().await, 2);
+
+    // Listing: all the wallets this agent holds, or one identifier's.
+    let (status, all) = s.get("/v1/wallets").await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(all["wallets"].as_array().unwrap().len(), 2);
+    let (status, ann) = s
+        .get("/v1/wallets?userIdentifier=ANN%40example.com&userIdentifierType=EMAIL")
+        .await;
+    assert_eq!(status, 200, "{ann}");
+    assert_eq!(ann["wallets"], json!([evm]));
+    let (status, half) = s.get("/v1/wallets?userIdentifier=x").await;
+    assert_eq!(
+        (status, half["code"].as_str()),
+        (400, Some("INVALID_REQUEST")),
+        "{half}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
