@@ -18,18 +18,18 @@ ok() { pass=$((pass + 1)); echo "ok - $1"; }
 not_ok() { fail=$((fail + 1)); echo "not ok - $1"; }
 check() { local what=$1; shift; if "$@" > check.out 2>&1; then ok "$what"; else not_ok "$what: $(cat check.out)"; fi; }
 
-# Start "$@" with its stderr read here until a line matches $pattern; print the URL it names.
-# The rest of its output goes on being read (to a log) so it never blocks on a full pipe.
+# Start "$@" with its output read here until a line matches $pattern, and set $url to the URL
+# that line names. The rest of its output goes on being read (to $log) so it never blocks on a
+# full pipe. (Not in a subshell: $pids must reach the cleanup.)
 start() {
-  local log=$1 pattern=$2; shift 2
-  exec {fd}< <("$@" 2>&1)
+  local log=$1 pattern=$2 fd line; shift 2
+  exec {fd}< <(exec "$@" 2>&1)
   pids+=($!)
-  local line
   while IFS= read -r line <&"$fd"; do
     echo "$line" >> "$log"
     if [[ $line =~ $pattern ]]; then
-      cat <&"$fd" >> "$log" &
-      echo "${BASH_REMATCH[1]}"
+      url=${BASH_REMATCH[1]}
+      cat <&"$fd" >> "$log" 2>/dev/null &
       return 0
     fi
   done
@@ -38,12 +38,14 @@ start() {
 }
 
 api_key=$("$BIN" app create --data-dir data --name agent-e2e --env beta --json | jq -r .apiKey)
-server=$(start serve.log 'listening on (http://127\.0\.0\.1:[0-9]+)' "$BIN" serve --listen 127.0.0.1:0 --data-dir data) || exit 1
+start serve.log 'listening on (http://127\.0\.0\.1:[0-9]+)' "$BIN" serve --listen 127.0.0.1:0 --data-dir data || exit 1
 agent_key=$("$BIN" agent key create --keys agent.keys 2>/dev/null)
-export DYAD_VAULT_KEY
+# Secrets through the environment, not the command line (which `ps` shows).
+export DYAD_URL=$url DYAD_API_KEY=$api_key DYAD_VAULT_KEY
 DYAD_VAULT_KEY=$(head -c 32 /dev/urandom | base64)
-agent=$(start agent.log 'listening on (http://127\.0\.0\.1:[0-9]+)' \
-  "$BIN" agent --listen 127.0.0.1:0 --keys agent.keys --vault shares.vault --state agent.db --url "$server" --api-key "$api_key") || exit 1
+start agent.log 'listening on (http://127\.0\.0\.1:[0-9]+)' \
+  "$BIN" agent --listen 127.0.0.1:0 --keys agent.keys --vault shares.vault --state agent.db || exit 1
+agent=$url
 
 # call METHOD PATH [BODY [IDEMPOTENCY-KEY]]: the body to response.json, the status printed.
 call() {
