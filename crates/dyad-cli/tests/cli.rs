@@ -133,8 +133,15 @@ impl Server {
     /// [`start`](Self::start) with more `dyad serve` arguments.
     fn start_with(cwd: &Path, extra: &[&str]) -> Self {
         let mut cmd = command(cwd, &[], &["serve", "--listen", "127.0.0.1:0", "--data-dir", "data"]);
-        cmd.args(extra).stdout(Stdio::null()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("spawning dyad serve");
+        cmd.args(extra);
+        Self::spawn(cmd)
+    }
+
+    /// Spawn `cmd` (`dyad serve` or `dyad agent`, listening on port 0) and read its URL from
+    /// the "… listening on URL" line it prints on stderr.
+    fn spawn(mut cmd: Command) -> Self {
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawning dyad");
         let pipe = child.stderr.take().unwrap();
         let stderr = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
@@ -146,7 +153,7 @@ impl Server {
             let mut line = String::new();
             let mut tx = Some(tx);
             while reader.read_line(&mut line).unwrap_or(0) > 0 {
-                if let Some(url) = line.trim().strip_prefix("dyad listening on ") {
+                if let Some((_, url)) = line.trim().rsplit_once(" listening on ") {
                     if let Some(tx) = tx.take() {
                         let _ = tx.send(url.to_string());
                     }
@@ -167,7 +174,7 @@ impl Server {
         match rx.recv_timeout(Duration::from_secs(60)) {
             Ok(url) => server.url = url,
             Err(_) => panic!(
-                "dyad serve never said where it listens; stderr: {}",
+                "dyad never said where it listens; stderr: {}",
                 server.stderr.lock().unwrap()
             ),
         }
@@ -1819,5 +1826,116 @@ fn bulk_pregeneration_survives_a_kill_and_resumes_without_duplicates() {
     for w in &all {
         sign_from_vault(cwd, &env, w, "app.vault", "bulk");
     }
+    server.stop();
+}
+
+/// `POST /v1/wallets` to the agent at `url`: the status and body.
+async fn agent_create(http: &reqwest::Client, url: &str, key: &str, email: &str) -> reqwest::Result<(u16, Value)> {
+    let r = http
+        .post(format!("{url}/v1/wallets"))
+        .header("x-api-key", key)
+        .json(&json!({"type": "EVM", "userIdentifier": email, "userIdentifierType": "EMAIL"}))
+        .send()
+        .await?;
+    let status = r.status().as_u16();
+    Ok((status, r.json().await?))
+}
+
+#[test]
+fn an_agent_killed_during_creates_leaves_each_wallet_whole_or_absent() {
+    let dir = dyad_test_support::private_tempdir();
+    let cwd = dir.path();
+    let server = Server::start(cwd);
+    let key = create_app(cwd, "agent");
+    let vault_key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let env = [
+        ("DYAD_URL", server.url.as_str()),
+        ("DYAD_API_KEY", key.as_str()),
+        ("DYAD_VAULT_KEY", vault_key.as_str()),
+    ];
+    let made = dyad(cwd, &[], &words("agent key create --keys agent.keys"));
+    assert!(made.status.success(), "{}", made.stderr);
+    let agent_key = made.stdout.trim().to_string();
+    assert!(agent_key.starts_with("dyad_agent_"), "{agent_key}");
+    let agent_args = words("agent --listen 127.0.0.1:0 --keys agent.keys --vault app.vault --state agent.db");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let people: Vec<String> = (0..6).map(|i| format!("killed{i}@example.com")).collect();
+
+    // Six EVM creates at once; the agent is SIGKILLed as soon as the first is answered, with
+    // the others somewhere in their ceremonies.
+    let agent = Server::spawn(command(cwd, &env, &agent_args));
+    let first = rt.block_on(async {
+        let mut creates = tokio::task::JoinSet::new();
+        for p in &people {
+            let (http, url, key, p) = (http.clone(), agent.url.clone(), agent_key.clone(), p.clone());
+            creates.spawn(async move { agent_create(&http, &url, &key, &p).await });
+        }
+        creates.join_next().await.unwrap().unwrap().unwrap()
+    });
+    assert_eq!(first.0, 201, "{}", first.1);
+    drop(agent);
+
+    // Restarted on the same vault and state.
+    let agent = Server::spawn(command(cwd, &env, &agent_args));
+    let in_vault: BTreeSet<String> = dyad(cwd, &env, &words("vault list --vault app.vault --json"))
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["walletId"].as_str().unwrap().to_string())
+        .collect();
+    // Every wallet the server committed has its share in the vault, and signs through the agent.
+    let committed = wallets(&dyad(cwd, &env, &words("pregen list --json")).json());
+    assert!(!committed.is_empty());
+    rt.block_on(async {
+        for w in &committed {
+            assert!(
+                in_vault.contains(&w.id.to_string()),
+                "wallet {} has no share in the vault",
+                w.id
+            );
+            let r = http
+                .post(format!("{}/v1/wallets/{}/sign-message", agent.url, w.id))
+                .header("x-api-key", &agent_key)
+                .json(&json!({"message": "after the kill"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            let body: Value = r.json().await.unwrap();
+            let sig = hex::decode(body["signature"].as_str().unwrap().trim_start_matches("0x")).unwrap();
+            verify_message(w, b"after the kill", &sig).unwrap();
+        }
+    });
+    // Everyone else's identifier is free again: their wallet can be made now (once the server
+    // has seen the killed agent's ceremonies end; it reports them in progress until then).
+    let has: BTreeSet<String> = committed.iter().map(|w| w.pregen_id.value().to_string()).collect();
+    rt.block_on(async {
+        for p in people.iter().filter(|p| !has.contains(*p)) {
+            let deadline = std::time::Instant::now() + Duration::from_secs(90);
+            loop {
+                let (status, body) = agent_create(&http, &agent.url, &agent_key, p).await.unwrap();
+                if status == 409 && body["code"] == "CEREMONY_IN_PROGRESS" && std::time::Instant::now() < deadline {
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                assert_eq!(status, 201, "{p}: {body}");
+                break;
+            }
+        }
+    });
+    let all = wallets(&dyad(cwd, &env, &words("pregen list --json")).json());
+    let owners: BTreeSet<String> = all.iter().map(|w| w.pregen_id.value().to_string()).collect();
+    assert_eq!(
+        (all.len(), owners.len()),
+        (people.len(), people.len()),
+        "one wallet each"
+    );
+    agent.stop();
     server.stop();
 }
