@@ -51,6 +51,15 @@ pub enum AgentError {
     /// The first request with this `Idempotency-Key` is still running.
     #[error("the first request with this Idempotency-Key is still running: retry once it has been answered")]
     IdempotencyRunning,
+    /// Handing shares over is off (the operator did not pass `--allow-share-export`).
+    #[error("handing user shares over is off for this agent (start it with --allow-share-export)")]
+    ShareExportDisabled,
+    /// The wallet was claimed: the app's share no longer counts.
+    #[error("wallet {0} was claimed: its share here no longer counts")]
+    WalletClaimed(WalletId),
+    /// The vault's share is not of the wallet's current key version.
+    #[error("the vault's share of wallet {0} is not its current key version")]
+    ShareOutdated(WalletId),
     /// The share vault failed.
     #[error("vault: {0}")]
     Vault(#[from] VaultError),
@@ -83,6 +92,9 @@ impl AgentError {
             Vault(_) => (StatusCode::INTERNAL_SERVER_ERROR, "VAULT_ERROR", None),
             State(_) => (StatusCode::INTERNAL_SERVER_ERROR, "AGENT_STATE_ERROR", None),
             IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED", None),
+            ShareExportDisabled => (StatusCode::FORBIDDEN, "SHARE_EXPORT_DISABLED", None),
+            WalletClaimed(id) => (StatusCode::FORBIDDEN, "WALLET_CLAIMED", Some(*id)),
+            ShareOutdated(id) => (StatusCode::CONFLICT, "SHARE_OUTDATED", Some(*id)),
             IdempotencyRunning => (StatusCode::CONFLICT, "IDEMPOTENCY_KEY_IN_USE", None),
             Dyad(e) => sdk_status(e),
         }

@@ -1,21 +1,20 @@
 //! `Idempotency-Key` on POSTs, as Para documents it: the same key within 24 hours returns the
 //! first answer without running again; the same key with another request is 422; the same key
-//! while the first is still running is 409. Records live in the agent's own SQLite file
-//! (created 0600, synced at every commit), so a repeat after a restart is still answered from it.
+//! while the first is still running is 409. Records live in the agent's state file (`state`),
+//! so a repeat after a restart is still answered from it.
 //!
 //! Only answers below 500 are kept: a failure of the agent or the Dyad server leaves the key free
 //! for a retry. A record left running by a killed agent is dropped when the agent next starts
 //! (nothing of that process runs any more); the retry then runs again, and a wallet the killed
 //! request did create is answered `WALLET_ALREADY_EXISTS` with its id.
 
-use std::path::Path;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
 use crate::error::AgentError;
+use crate::state::{now, AgentState};
 
 /// How long an answer is kept.
 pub const KEPT: Duration = Duration::from_secs(24 * 3600);
@@ -71,51 +70,22 @@ pub fn parse_key(header: &axum::http::HeaderValue) -> Result<String, AgentError>
     Ok(text.to_string())
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 fn store_error(e: impl std::fmt::Display) -> AgentError {
     AgentError::State(format!("idempotency records: {e}"))
 }
 
 impl Idempotency {
-    /// Open (creating it 0600 if missing) the agent's state file at `path`, and drop the records
-    /// a killed agent left running.
-    pub async fn open(path: &Path) -> Result<Self, AgentError> {
-        let setup =
-            |e: &dyn std::fmt::Display| AgentError::Setup(format!("opening the agent state {}: {e}", path.display()));
-        if !path.exists() {
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            match options.open(path) {
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(setup(&e)),
-            }
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .map_err(|e| setup(&e))?;
-        sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| setup(&e))?;
+    /// The idempotent answers of `state`; records a killed agent left running, and expired
+    /// ones, are dropped (nothing of that process runs any more).
+    pub async fn open(state: &AgentState) -> Result<Self, AgentError> {
         sqlx::query("DELETE FROM idempotency WHERE state = 'running' OR created_at < $1")
             .bind(now() - KEPT.as_secs() as i64)
-            .execute(&pool)
+            .execute(&state.pool)
             .await
-            .map_err(|e| setup(&e))?;
-        Ok(Self { pool })
+            .map_err(store_error)?;
+        Ok(Self {
+            pool: state.pool.clone(),
+        })
     }
 
     /// Claim `key` for the request of `fingerprint`, or say what it is already.
@@ -199,7 +169,9 @@ mod tests {
     async fn a_key_runs_once_replays_its_answer_and_refuses_another_request() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("agent.db");
-        let store = Idempotency::open(&path).await.unwrap();
+        let store = Idempotency::open(&AgentState::open(&path).await.unwrap())
+            .await
+            .unwrap();
         let a = fingerprint("POST", "/v1/wallets", b"{\"a\":1}");
         let b = fingerprint("POST", "/v1/wallets", b"{\"a\":2}");
         assert_ne!(
@@ -225,7 +197,9 @@ mod tests {
         assert_eq!(store.begin("k2", &a).await.unwrap(), Begun::Run);
         // A record a killed agent left running is dropped at the next start; answers stay.
         drop(store);
-        let store = Idempotency::open(&path).await.unwrap();
+        let store = Idempotency::open(&AgentState::open(&path).await.unwrap())
+            .await
+            .unwrap();
         assert_eq!(store.begin("k2", &a).await.unwrap(), Begun::Run);
         assert!(matches!(
             store.begin("k1", &a).await.unwrap(),

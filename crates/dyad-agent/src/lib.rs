@@ -11,20 +11,24 @@
 //! unless told to explicitly.
 
 pub mod agent_key;
+pub mod audit;
 pub mod error;
 pub mod idempotency;
 pub mod listen;
 pub mod para;
 mod routes;
+pub mod state;
 pub mod wallets;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use agent_key::{AgentKey, AgentKeys};
+pub use audit::Audit;
 pub use error::AgentError;
 pub use idempotency::Idempotency;
 pub use listen::Exposure;
+pub use state::AgentState;
 pub use wallets::Agent;
 
 /// A running agent (its address, and a way to stop it).

@@ -36,6 +36,7 @@ pub(crate) fn router(agent: Shared, keys: Arc<AgentKeys>, idempotency: Idempoten
         .route("/v1/wallets/{id}/sign-transaction", post(sign_transaction))
         .route("/v1/wallets/{id}/sign-typed-data", post(sign_typed_data))
         .route("/v1/wallets/{id}/sign-raw", post(sign_raw))
+        .route("/v1/wallets/{id}/user-share", get(user_share))
         .fallback(not_found)
         .with_state(agent)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -113,6 +114,15 @@ async fn sign_raw(
     let signature = agent.sign_raw(id, &req).await?;
     tracing::info!(wallet = %id, "digest signed");
     Ok(Json(signature).into_response())
+}
+
+async fn user_share(State(agent): State<Shared>, Path(id): Path<String>) -> Result<Response, AgentError> {
+    let share = agent.export_share(wallet_id(&id)?).await?;
+    let mut response = Json(&share).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 async fn not_found() -> Response {

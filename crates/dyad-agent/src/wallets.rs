@@ -5,11 +5,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use dyad_proto::{CeremonyKey, ErrorCode, PregenId, WalletId};
+use dyad_proto::{CeremonyKey, ErrorCode, PregenId, WalletId, WalletStatus};
 use dyad_sdk::{Dyad, KeepShare, SdkError};
 use dyad_vault::{ShareVault, VaultRecord};
 use zeroize::Zeroizing;
 
+use crate::audit::{Audit, AuditAction};
 use crate::error::AgentError;
 use crate::para::{
     CreateWallet, ParaWallet, SignMessage, SignRaw, SignTransaction, SignTypedData, Signature, SignedTransaction,
@@ -22,6 +23,8 @@ pub struct Agent {
     http: reqwest::Client,
     ceremony_key: CeremonyKey,
     vault: Arc<ShareVault>,
+    /// Set when the operator allowed handing shares over: where each hand-over is audited.
+    share_export: Option<Audit>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -59,7 +62,15 @@ impl Agent {
             http,
             ceremony_key,
             vault: Arc::new(vault),
+            share_export: None,
         })
+    }
+
+    /// Allow handing a wallet's user share to a caller (for its person to claim it from their
+    /// own client), each hand-over recorded in `audit` before it happens. Off unless called.
+    pub fn with_share_export(mut self, audit: Audit) -> Self {
+        self.share_export = Some(audit);
+        self
     }
 
     /// A client of the server for one call, pinned to its ceremony key, holding no share yet.
@@ -165,6 +176,30 @@ impl Agent {
         Ok(Signature::of(record.wallet_type, &signed.signature))
     }
 
+    /// Hand over the user share of `id` (the string `set_user_share` takes), so its person can
+    /// claim the wallet from their own client. Refused unless the operator allowed it
+    /// (`SHARE_EXPORT_DISABLED`), once the wallet is claimed (`WALLET_CLAIMED`: the app's share
+    /// no longer counts), and when the vault's share is not the server's current key version
+    /// (`SHARE_OUTDATED`). Audited (synced) before the share leaves.
+    pub async fn export_share(&self, id: WalletId) -> Result<ExportedShare, AgentError> {
+        let audit = self.share_export.as_ref().ok_or(AgentError::ShareExportDisabled)?;
+        let (record, share) = self.held(id).await?;
+        let view = self.client().get_wallet(id).await.map_err(|e| not_found_as(e, id))?;
+        if view.status == WalletStatus::Claimed {
+            return Err(AgentError::WalletClaimed(id));
+        }
+        if view.key_version != record.key_version {
+            return Err(AgentError::ShareOutdated(id));
+        }
+        audit.record(AuditAction::ShareExported, id, record.key_version).await?;
+        tracing::warn!(wallet = %id, key_version = record.key_version, "user share handed over");
+        Ok(ExportedShare {
+            wallet_id: id,
+            key_version: record.key_version,
+            user_share: share,
+        })
+    }
+
     /// A client holding the share of `id` from the vault, and the vault's record of it.
     async fn loaded(&self, id: WalletId) -> Result<(VaultRecord, Dyad), AgentError> {
         let (record, share) = self.held(id).await?;
@@ -187,5 +222,32 @@ fn not_found_as(e: SdkError, id: WalletId) -> AgentError {
             ..
         } => AgentError::WalletNotFound(id),
         e => e.into(),
+    }
+}
+
+/// A user share handed over. Secret: its `Debug` is redacted and it zeroizes on drop.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedShare {
+    /// The wallet.
+    pub wallet_id: WalletId,
+    /// The share's key version.
+    pub key_version: u32,
+    /// The share string, as `set_user_share` takes it.
+    #[serde(serialize_with = "expose")]
+    pub user_share: Zeroizing<String>,
+}
+
+fn expose<S: serde::Serializer>(share: &Zeroizing<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(share)
+}
+
+impl std::fmt::Debug for ExportedShare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportedShare")
+            .field("wallet_id", &self.wallet_id)
+            .field("key_version", &self.key_version)
+            .field("user_share", &"<redacted>")
+            .finish()
     }
 }

@@ -2,7 +2,7 @@
 //! vault file, and plain JSON requests in Para's shapes (no SDK on the caller's side).
 //! Signatures are checked with independent verifiers (ecrecover, ed25519 `verify_strict`).
 
-use dyad_agent::{Agent, AgentKey, AgentKeys, Exposure, Idempotency, RunningAgent};
+use dyad_agent::{Agent, AgentKey, AgentKeys, AgentState, Audit, Exposure, Idempotency, RunningAgent};
 use dyad_proto::{Environment, WalletId};
 use dyad_server::{AppState, DataDir, ServerConfig};
 use dyad_test_support::fixtures::{eip155_signing_hash, mail_typed_data, MAIL_DIGEST_HEX};
@@ -13,7 +13,10 @@ use serde_json::{json, Value};
 
 struct Setup {
     _dir: tempfile::TempDir,
-    _server: dyad_server::RunningServer,
+    server: dyad_server::RunningServer,
+    api_key: String,
+    /// The agent's audit log, opened a second time to read it.
+    audit: Audit,
     agent: RunningAgent,
     key: AgentKey,
     /// The agent's vault, opened a second time to look into it.
@@ -22,6 +25,11 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with(false).await
+}
+
+/// An agent that hands shares over (`--allow-share-export`) when `share_export`.
+async fn setup_with(share_export: bool) -> Setup {
     let dir = private_tempdir();
     let data = DataDir::new(dir.path().join("server")).unwrap();
     let store = data.open_store().await.unwrap();
@@ -38,11 +46,16 @@ async fn setup() -> Setup {
     let vault = ShareVault::open(&path, VaultKey::from_base64(&vault_key.to_base64()).unwrap())
         .await
         .unwrap();
-    let agent = Agent::connect(&server.url(), api_key.expose(), vault, None)
+    let mut agent = Agent::connect(&server.url(), api_key.expose(), vault, None)
         .await
         .unwrap();
     let key = AgentKey::random();
-    let idempotency = Idempotency::open(&dir.path().join("agent.db")).await.unwrap();
+    let state = AgentState::open(&dir.path().join("agent.db")).await.unwrap();
+    let idempotency = Idempotency::open(&state).await.unwrap();
+    if share_export {
+        agent = agent.with_share_export(Audit::new(&state));
+    }
+    let audit = Audit::new(&AgentState::open(&dir.path().join("agent.db")).await.unwrap());
     let agent = dyad_agent::spawn(
         agent,
         AgentKeys::of(&[&key]),
@@ -55,7 +68,9 @@ async fn setup() -> Setup {
     let vault = ShareVault::open(&path, vault_key).await.unwrap();
     Setup {
         _dir: dir,
-        _server: server,
+        server,
+        api_key: api_key.expose().to_string(),
+        audit,
         agent,
         key,
         vault,
@@ -363,6 +378,74 @@ async fn a_repeated_idempotency_key_answers_the_first_time_again_and_runs_nothin
     let (status, bad) = s.send(post(&"k".repeat(300), &body)).await;
     assert_eq!((status, bad["code"].as_str()), (400, Some("INVALID_REQUEST")), "{bad}");
     assert_eq!(s.vault_count().await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_share_is_handed_over_only_when_allowed_audited_and_never_after_the_claim() {
+    let body = json!({"type": "EVM", "userIdentifier": "claim-me", "userIdentifierType": "CUSTOM_ID"});
+    // Off by default.
+    let off = setup().await;
+    let (_, w) = off.post("/v1/wallets", &body).await;
+    let (status, refused) = off
+        .get(&format!("/v1/wallets/{}/user-share", w["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (403, Some("SHARE_EXPORT_DISABLED")),
+        "{refused}"
+    );
+    assert!(off.audit.entries().await.unwrap().is_empty());
+
+    let s = setup_with(true).await;
+    let (status, w) = s.post("/v1/wallets", &body).await;
+    assert_eq!(status, 201, "{w}");
+    let id: WalletId = w["id"].as_str().unwrap().parse().unwrap();
+    let r = s
+        .http
+        .get(s.url(&format!("/v1/wallets/{id}/user-share")))
+        .header("x-api-key", s.key.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let handed: Value = r.json().await.unwrap();
+    assert_eq!(handed["walletId"], w["id"]);
+    let entries = s.audit.entries().await.unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        (entries[0].action.as_str(), entries[0].wallet_id),
+        ("share.exported", id)
+    );
+
+    // The person claims with it from their own client; the agent then refuses the old share.
+    let person = dyad_sdk::Dyad::new(&s.server.url(), &s.api_key);
+    person.login_custom_id("claim-me").await.unwrap();
+    person
+        .set_user_share(handed["userShare"].as_str().unwrap())
+        .await
+        .unwrap();
+    let claimed = person.claim_pregen_wallets(None).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let (status, refused) = s.get(&format!("/v1/wallets/{id}/user-share")).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (403, Some("WALLET_CLAIMED")),
+        "{refused}"
+    );
+    assert_eq!(
+        s.audit.entries().await.unwrap().len(),
+        1,
+        "a refusal is not a hand-over"
+    );
+    let (status, refused) = s
+        .post(&format!("/v1/wallets/{id}/sign-message"), &json!({"message": "mine?"}))
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (403, Some("WALLET_CLAIMED")),
+        "the app's old share no longer signs: {refused}"
+    );
 }
 
 #[tokio::test]

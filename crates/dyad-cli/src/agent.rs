@@ -1,6 +1,6 @@
 //! `dyad agent`: run the user party as a local service (`dyad-agent`), and make its caller keys.
 
-use dyad_agent::{Agent, AgentKey, AgentKeys, Exposure, Idempotency};
+use dyad_agent::{Agent, AgentKey, AgentKeys, AgentState, Audit, Exposure, Idempotency};
 use serde_json::json;
 
 use crate::args::{AgentArgs, AgentCommand, AgentKeyCommand, AgentRunArgs, VaultArgs};
@@ -53,10 +53,14 @@ async fn serve(args: AgentRunArgs) -> Result<(), CliError> {
         vault_key_file: args.vault_key_file,
     })
     .await?;
-    let agent = Agent::connect(&args.conn.url, &args.conn.api_key, vault, pinned_key(&args.conn)?)
+    let state = AgentState::open(&args.state).await.map_err(agent_error)?;
+    let mut agent = Agent::connect(&args.conn.url, &args.conn.api_key, vault, pinned_key(&args.conn)?)
         .await
         .map_err(agent_error)?;
-    let idempotency = Idempotency::open(&args.state).await.map_err(agent_error)?;
+    if args.allow_share_export {
+        agent = agent.with_share_export(Audit::new(&state));
+    }
+    let idempotency = Idempotency::open(&state).await.map_err(agent_error)?;
     let running = dyad_agent::spawn(agent, keys, idempotency, args.listen, exposure)
         .await
         .map_err(agent_error)?;

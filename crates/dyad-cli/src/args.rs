@@ -97,8 +97,12 @@ pub struct AgentRunArgs {
     /// The vault key, base64 of 32 bytes, in a file (else DYAD_VAULT_KEY).
     #[arg(long)]
     pub vault_key_file: Option<PathBuf>,
-    /// The agent's own state (answers kept for Idempotency-Key, 24 h): a SQLite file, created
-    /// 0600.
+    /// Allow `GET /v1/wallets/{id}/user-share`: hand a wallet's user share to a caller, for its
+    /// person to claim it from their own client (each hand-over audited in the state file).
+    #[arg(long)]
+    pub allow_share_export: bool,
+    /// The agent's own state (answers kept for Idempotency-Key, 24 h; its audit log): a SQLite
+    /// file, created 0600.
     #[arg(long, env = "DYAD_AGENT_STATE", default_value = "dyad-agent.db")]
     pub state: PathBuf,
     #[command(flatten)]
