@@ -25,7 +25,8 @@ impl AgentKey {
     pub fn random() -> Self {
         let mut bytes = Zeroizing::new([0u8; 32]);
         OsRng.fill_bytes(bytes.as_mut());
-        Self(Zeroizing::new(format!("{PREFIX}{}", hex::encode(bytes.as_ref()))))
+        let digits = Zeroizing::new(hex::encode(bytes.as_ref()));
+        Self(Zeroizing::new(format!("{PREFIX}{}", digits.as_str())))
     }
 
     /// The secret text.

@@ -151,6 +151,12 @@ impl IntoResponse for AgentError {
                 "wallet {wallet_id} may have been created, but the Dyad server's confirmation was lost; its \
                  share is in the vault: GET /v1/wallets/{wallet_id} tells whether it exists"
             ),
+            // The SDK's text tells a Rust caller to store the share again; the agent keeps the
+            // mark in this process only (see ARCHITECTURE.md, known gaps).
+            AgentError::Dyad(SdkError::ServerMisbehaved { wallet_id, .. }) => format!(
+                "the Dyad server misbehaved in a ceremony of wallet {wallet_id}: this agent will not sign with it \
+                 again while it runs; the wallet needs a key refresh, and the operator must be told"
+            ),
             other => other.to_string(),
         };
         let body = ErrorBody {

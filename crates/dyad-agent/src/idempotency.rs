@@ -3,8 +3,8 @@
 //! while the first is still running is 409. Records live in the agent's state file (`state`),
 //! so a repeat after a restart is still answered from it.
 //!
-//! Only answers below 500 are kept: a failure of the agent or the Dyad server leaves the key free
-//! for a retry. A record left running by a killed agent is dropped when the agent next starts
+//! Only final answers are kept ([`is_final`]): a failure of the agent or the Dyad server, or a
+//! "not now" (busy, in progress, rate limited), leaves the key free for a retry. A record left running by a killed agent is dropped when the agent next starts
 //! (nothing of that process runs any more); the retry then runs again, and a wallet the killed
 //! request did create is answered `WALLET_ALREADY_EXISTS` with its id.
 
@@ -46,14 +46,24 @@ pub struct Idempotency {
     pool: SqlitePool,
 }
 
-/// The fingerprint of a request: its method, path and body.
+/// The fingerprint of a request: its method, path and body. A JSON body counts by its value
+/// (keys sorted, no spacing), so the same request written otherwise is the same request.
 pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> [u8; 32] {
+    let canonical = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| serde_json::to_vec(&v).ok());
+    let body = canonical.as_deref().unwrap_or(body);
     let mut h = Sha256::new();
     for part in [method.as_bytes(), path.as_bytes(), body] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part);
     }
     h.finalize().into()
+}
+
+/// Whether an answer with `status` is kept for repeats of its request.
+pub fn is_final(status: u16) -> bool {
+    status < 500 && !matches!(status, 408 | 409 | 425 | 429)
 }
 
 /// A key as sent, checked: 1 to [`KEY_MAX`] visible ASCII characters.
@@ -92,8 +102,8 @@ impl Idempotency {
     pub async fn begin(&self, key: &str, fingerprint: &[u8; 32]) -> Result<Begun, AgentError> {
         let now = now();
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        sqlx::query("DELETE FROM idempotency WHERE key = $1 AND created_at < $2")
-            .bind(key)
+        // Every expired answer, not only this key's: the table stays a day's worth.
+        sqlx::query("DELETE FROM idempotency WHERE created_at < $1")
             .bind(now - KEPT.as_secs() as i64)
             .execute(&mut *tx)
             .await
@@ -135,9 +145,11 @@ impl Idempotency {
         Ok(begun)
     }
 
-    /// Keep the answer to the request of `key` (below 500), or free the key (500 and above).
+    /// Keep the answer to the request of `key` if it is final, or free the key: a failure
+    /// (500 and above) or a "not now" (408, 409, 425, 429: busy, in progress, rate limited) is
+    /// not, and the retry runs again.
     pub async fn finish(&self, key: &str, status: u16, body: &[u8]) -> Result<(), AgentError> {
-        let q = if status < 500 {
+        let q = if is_final(status) {
             sqlx::query("UPDATE idempotency SET state = 'done', status = $2, body = $3 WHERE key = $1")
                 .bind(key)
                 .bind(i64::from(status))
@@ -191,10 +203,17 @@ mod tests {
             }
         );
         assert_eq!(store.begin("k1", &b).await.unwrap(), Begun::Mismatch);
-        // A server failure frees the key.
+        // A server failure, or a "busy", frees the key.
         assert_eq!(store.begin("k2", &a).await.unwrap(), Begun::Run);
         store.finish("k2", 502, b"failed").await.unwrap();
         assert_eq!(store.begin("k2", &a).await.unwrap(), Begun::Run);
+        store.finish("k2", 429, b"later").await.unwrap();
+        assert_eq!(store.begin("k2", &a).await.unwrap(), Begun::Run);
+        // The same JSON written otherwise is the same request.
+        assert_eq!(
+            fingerprint("POST", "/v1/wallets", br#"{"a": 1, "b": [2]}"#),
+            fingerprint("POST", "/v1/wallets", br#"{"b":[2],"a":1}"#)
+        );
         // A record a killed agent left running is dropped at the next start; answers stay.
         drop(store);
         let store = Idempotency::open(&AgentState::open(&path).await.unwrap())

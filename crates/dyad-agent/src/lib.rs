@@ -57,6 +57,22 @@ impl RunningAgent {
             .map_err(|e| std::io::Error::other(format!("agent task failed: {e}")))?
     }
 
+    /// Serve until `stop` fires (then finish in-flight requests) or the agent fails.
+    pub async fn wait_or_stop(self, stop: tokio::sync::oneshot::Receiver<()>) -> std::io::Result<()> {
+        let RunningAgent { shutdown, task, .. } = self;
+        tokio::spawn(async move {
+            if stop.await.is_ok() {
+                let _ = shutdown.send(());
+            } else {
+                // No stop will come: keep serving (dropping `shutdown` would stop the agent).
+                std::future::pending::<()>().await;
+                drop(shutdown);
+            }
+        });
+        task.await
+            .map_err(|e| std::io::Error::other(format!("agent task failed: {e}")))?
+    }
+
     /// Wait until the agent stops (it stops on its own only on error).
     pub async fn wait(self) -> std::io::Result<()> {
         let RunningAgent { shutdown, task, .. } = self;

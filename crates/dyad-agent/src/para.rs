@@ -129,6 +129,132 @@ fn pregen_id(kind: &str, value: &str) -> Result<PregenId, AgentError> {
     PregenId::parse(dyad, value).map_err(|e| AgentError::InvalidRequest(format!("userIdentifier: {e}")))
 }
 
+/// `POST /v1/wallets/bulk` (beyond Para): a wallet of each of `types` for each person.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct BulkBody {
+    types: Vec<String>,
+    people: Vec<BulkPersonBody>,
+    concurrency: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct BulkPersonBody {
+    user_identifier: String,
+    user_identifier_type: String,
+}
+
+/// The most people one bulk call takes.
+pub const BULK_PEOPLE_MAX: usize = 10_000;
+
+/// The most wallets a bulk call makes at once.
+pub const BULK_CONCURRENCY_MAX: usize = 256;
+
+/// A bulk call, parsed: the people whose identifiers parse (with their index in `people`),
+/// and a failure for each that does not (reported, not fatal, as in `dyad pregen bulk`).
+#[derive(Debug)]
+pub struct Bulk {
+    /// The wallet types to make.
+    pub types: Vec<WalletType>,
+    /// People whose identifiers parsed, `at` their index.
+    pub people: Vec<dyad_vault::bulk::Person>,
+    /// People whose identifiers did not.
+    pub refused: Vec<BulkFailure>,
+    /// Wallets made at once.
+    pub concurrency: usize,
+}
+
+impl Bulk {
+    /// Parse a bulk body.
+    pub fn parse(body: &[u8]) -> Result<Self, AgentError> {
+        let raw: BulkBody = serde_json::from_slice(body)
+            .map_err(|e| AgentError::InvalidJson(format!("the body is not a bulk request: {e}")))?;
+        if raw.types.is_empty() {
+            return Err(AgentError::InvalidRequest(
+                "types names at least one wallet type".into(),
+            ));
+        }
+        let mut types = Vec::new();
+        for t in &raw.types {
+            let t: WalletType = t.parse().map_err(|_| {
+                AgentError::InvalidRequest(format!("type {t:?} is not one of EVM, SOLANA, COSMOS, STELLAR"))
+            })?;
+            if !types.contains(&t) {
+                types.push(t);
+            }
+        }
+        if raw.people.len() > BULK_PEOPLE_MAX {
+            return Err(AgentError::InvalidRequest(format!(
+                "at most {BULK_PEOPLE_MAX} people per call (split the list: a repeat skips who has a wallet)"
+            )));
+        }
+        let concurrency = raw.concurrency.unwrap_or(8);
+        if !(1..=BULK_CONCURRENCY_MAX).contains(&concurrency) {
+            return Err(AgentError::InvalidRequest(format!(
+                "concurrency is 1 to {BULK_CONCURRENCY_MAX}"
+            )));
+        }
+        let mut people = Vec::new();
+        let mut refused = Vec::new();
+        let mut seen = std::collections::HashMap::new();
+        for (i, p) in raw.people.iter().enumerate() {
+            let at = i as u64;
+            match pregen_id(&p.user_identifier_type, &p.user_identifier) {
+                Ok(id) => match seen.get(&id) {
+                    Some(first) => refused.push(BulkFailure {
+                        index: at,
+                        wallet_type: None,
+                        error: format!("the same person as index {first}"),
+                    }),
+                    None => {
+                        seen.insert(id.clone(), at);
+                        people.push(dyad_vault::bulk::Person { at, id });
+                    }
+                },
+                Err(e) => refused.push(BulkFailure {
+                    index: at,
+                    wallet_type: None,
+                    error: e.to_string(),
+                }),
+            }
+        }
+        Ok(Self {
+            types,
+            people,
+            refused,
+            concurrency,
+        })
+    }
+}
+
+/// A person or wallet a bulk call did not make.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkFailure {
+    /// The person's index in `people`.
+    pub index: u64,
+    /// The wallet type, or none when the person's identifier was refused.
+    #[serde(rename = "type")]
+    pub wallet_type: Option<WalletType>,
+    /// Why (never a secret).
+    pub error: String,
+}
+
+/// What a bulk call did, as `dyad pregen bulk --json` says it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkSummary {
+    /// Wallets made by this call.
+    pub created: u64,
+    /// Wallets that existed already, with their share in this agent's vault.
+    pub skipped: u64,
+    /// What was not made, by index.
+    pub failed: Vec<BulkFailure>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
 /// A list of wallets.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct WalletList {

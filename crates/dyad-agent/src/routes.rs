@@ -17,7 +17,7 @@ use dyad_proto::WalletId;
 use crate::agent_key::AgentKeys;
 use crate::error::AgentError;
 use crate::idempotency::{self, Begun, Idempotency};
-use crate::para::{CreateWallet, SignMessage, SignRaw, SignTransaction, SignTypedData, WalletList, WalletQuery};
+use crate::para::{Bulk, CreateWallet, SignMessage, SignRaw, SignTransaction, SignTypedData, WalletList, WalletQuery};
 use crate::wallets::Agent;
 
 /// The largest body a call takes.
@@ -31,6 +31,7 @@ type Shared = Arc<Agent>;
 pub(crate) fn router(agent: Shared, keys: Arc<AgentKeys>, idempotency: Idempotency) -> Router {
     Router::new()
         .route("/v1/wallets", post(create_wallet).get(wallets))
+        .route("/v1/wallets/bulk", post(bulk))
         .route("/v1/wallets/{id}", get(wallet))
         .route("/v1/wallets/{id}/sign-message", post(sign_message))
         .route("/v1/wallets/{id}/sign-transaction", post(sign_transaction))
@@ -53,6 +54,18 @@ async fn create_wallet(
     let wallet = agent.create(&req).await?;
     tracing::info!(wallet = %wallet.id, r#type = %wallet.wallet_type, "wallet created");
     Ok((StatusCode::CREATED, Json(wallet)).into_response())
+}
+
+async fn bulk(State(agent): State<Shared>, body: Result<Bytes, BytesRejection>) -> Result<Response, AgentError> {
+    let req = Bulk::parse(&body_of(body)?)?;
+    let summary = agent.bulk(req).await?;
+    tracing::info!(
+        created = summary.created,
+        skipped = summary.skipped,
+        failed = summary.failed.len(),
+        "bulk pregeneration"
+    );
+    Ok(Json(summary).into_response())
 }
 
 async fn wallets(
@@ -143,7 +156,7 @@ fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AgentError> {
 }
 
 /// A POST runs on a task of its own, to its end even if the caller goes away (a wallet being
-/// made is finished and its share kept, and its answer stored for a retry). With an
+/// made is finished and its share kept, and, with a key, its answer stored for the retry). With an
 /// `Idempotency-Key`, a repeat gets the stored answer instead of running again.
 async fn run_once(State(store): State<Idempotency>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
@@ -172,17 +185,29 @@ async fn run_once(State(store): State<Idempotency>, req: Request, next: Next) ->
             response
         }
         Ok(Begun::Run) => {
-            let response = to_the_end(next, Request::from_parts(parts, axum::body::Body::from(bytes))).await;
-            let (parts, body) = response.into_parts();
-            let Ok(answer) = axum::body::to_bytes(body, usize::MAX).await else {
-                store.forget(&key).await;
-                return AgentError::State("the answer could not be read back".into()).into_response();
-            };
-            if let Err(e) = store.finish(&key, parts.status.as_u16(), &answer).await {
-                tracing::warn!(error = %e, "keeping an idempotent answer");
-                store.forget(&key).await;
+            // The answer is stored on the same task that runs the request: a caller who hangs
+            // up must not leave the key claimed with no answer behind it.
+            let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+            let (task_store, task_key) = (store.clone(), key.clone());
+            let task = tokio::spawn(async move {
+                let (parts, body) = next.run(req).await.into_parts();
+                let Ok(answer) = axum::body::to_bytes(body, usize::MAX).await else {
+                    task_store.forget(&task_key).await;
+                    return AgentError::State("the answer could not be read back".into()).into_response();
+                };
+                if let Err(e) = task_store.finish(&task_key, parts.status.as_u16(), &answer).await {
+                    tracing::warn!(error = %e, "keeping an idempotent answer");
+                    task_store.forget(&task_key).await;
+                }
+                Response::from_parts(parts, axum::body::Body::from(answer))
+            });
+            match task.await {
+                Ok(response) => response,
+                Err(_) => {
+                    store.forget(&key).await;
+                    AgentError::State("the request's task failed".into()).into_response()
+                }
             }
-            Response::from_parts(parts, axum::body::Body::from(answer))
         }
     }
 }

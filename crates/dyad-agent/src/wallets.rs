@@ -7,13 +7,14 @@ use std::sync::Arc;
 
 use dyad_proto::{CeremonyKey, ErrorCode, PregenId, WalletId, WalletStatus};
 use dyad_sdk::{Dyad, KeepShare, SdkError};
-use dyad_vault::{ShareVault, VaultRecord};
+use dyad_vault::{bulk, ShareVault, VaultRecord};
 use zeroize::Zeroizing;
 
 use crate::audit::{Audit, AuditAction};
 use crate::error::AgentError;
 use crate::para::{
-    CreateWallet, ParaWallet, SignMessage, SignRaw, SignTransaction, SignTypedData, Signature, SignedTransaction,
+    Bulk, BulkFailure, BulkSummary, CreateWallet, ParaWallet, SignMessage, SignRaw, SignTransaction, SignTypedData,
+    Signature, SignedTransaction,
 };
 
 /// The user party of one app: its Dyad server and API key, and the vault of its user shares.
@@ -82,8 +83,15 @@ impl Agent {
     /// key is held, so a wallet the server made always has its share here.
     pub async fn create(&self, req: &CreateWallet) -> Result<ParaWallet, AgentError> {
         let vault = self.vault.clone();
+        // The record the vault wrote, for the answer: read back after the commit, a failing
+        // vault would turn a made wallet into an error.
+        let (kept_tx, kept_rx) = tokio::sync::oneshot::channel::<VaultRecord>();
         let keep: KeepShare<'static> = Box::new(move |share| {
-            Box::pin(async move { vault.put(&share).await.map(|_| ()).map_err(|e| e.to_string()) })
+            Box::pin(async move {
+                let record = vault.put(&share).await.map_err(|e| e.to_string())?;
+                let _ = kept_tx.send(record);
+                Ok(())
+            })
         });
         let made = self
             .client()
@@ -98,8 +106,44 @@ impl Agent {
             }) => return Err(AgentError::WalletExists(existing)),
             Err(e) => return Err(e.into()),
         };
-        let (record, _) = self.held(view.id).await?;
-        Ok(ParaWallet::of(&view, record.created_at))
+        let created_at = match kept_rx.await {
+            Ok(record) => record.created_at,
+            Err(_) => crate::state::now(),
+        };
+        Ok(ParaWallet::of(&view, created_at))
+    }
+
+    /// A wallet of each type for each person (as `dyad pregen bulk`, over one batch
+    /// connection, each share in the vault before its confirmation). A person who has a wallet
+    /// of a type, with its share here, is skipped, so a repeat after a failure makes the rest.
+    pub async fn bulk(&self, req: Bulk) -> Result<BulkSummary, AgentError> {
+        let started = std::time::Instant::now();
+        let report = bulk::pregenerate(
+            &self.client(),
+            self.vault.clone(),
+            &req.people,
+            &req.types,
+            req.concurrency,
+            &bulk::Quiet,
+        )
+        .await
+        .map_err(|e| match e {
+            bulk::BulkError::Dyad(e) => AgentError::Dyad(e),
+            bulk::BulkError::Vault(e) => AgentError::Vault(e),
+        })?;
+        let mut failed = req.refused;
+        failed.extend(report.failed.into_iter().map(|f| BulkFailure {
+            index: f.at,
+            wallet_type: Some(f.wallet_type),
+            error: f.error,
+        }));
+        failed.sort_by_key(|f| f.index);
+        Ok(BulkSummary {
+            created: report.created,
+            skipped: report.skipped,
+            failed,
+            seconds: started.elapsed().as_secs_f64(),
+        })
     }
 
     /// A wallet whose share this agent holds, as the server describes it now.
@@ -171,9 +215,12 @@ impl Agent {
 
     /// Sign a 32-byte digest as is (EVM and COSMOS), if the app's Dyad settings allow it.
     pub async fn sign_raw(&self, id: WalletId, req: &SignRaw) -> Result<Signature, AgentError> {
-        let (record, client) = self.loaded(id).await?;
+        let (_, client) = self.loaded(id).await?;
         let signed = client.sign_raw(id, req.0).await.map_err(|e| not_found_as(e, id))?;
-        Ok(Signature::of(record.wallet_type, &signed.signature))
+        // Para answers sign-raw in 0x hex, whatever the chain.
+        Ok(Signature {
+            signature: format!("0x{}", hex::encode(&signed.signature)),
+        })
     }
 
     /// Hand over the user share of `id` (the string `set_user_share` takes), so its person can

@@ -448,6 +448,118 @@ async fn a_share_is_handed_over_only_when_allowed_audited_and_never_after_the_cl
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_makes_a_wallet_per_type_and_person_reports_bad_ones_and_repeats_make_nothing() {
+    let s = setup().await;
+    let body = json!({
+        "types": ["SOLANA", "STELLAR"],
+        "concurrency": 4,
+        "people": [
+            {"userIdentifier": "b0@example.com", "userIdentifierType": "EMAIL"},
+            {"userIdentifier": "+1 555 000 0001", "userIdentifierType": "PHONE"},
+            {"userIdentifier": "bulk-2", "userIdentifierType": "CUSTOM_ID"},
+            {"userIdentifier": "not an email", "userIdentifierType": "EMAIL"},
+            {"userIdentifier": "B0@example.com", "userIdentifierType": "EMAIL"}
+        ]
+    });
+    let (status, first) = s.post("/v1/wallets/bulk", &body).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(
+        (first["created"].as_u64(), first["skipped"].as_u64()),
+        (Some(6), Some(0)),
+        "{first}"
+    );
+    let failed = first["failed"].as_array().unwrap();
+    let indexes: Vec<u64> = failed.iter().map(|f| f["index"].as_u64().unwrap()).collect();
+    assert_eq!(indexes, [3, 4], "{first}");
+    assert!(failed[1]["error"].as_str().unwrap().contains("index 0"), "{first}");
+    assert_eq!(s.vault_count().await, 6);
+
+    let (status, again) = s.post("/v1/wallets/bulk", &body).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        (again["created"].as_u64(), again["skipped"].as_u64()),
+        (Some(0), Some(6)),
+        "{again}"
+    );
+    assert_eq!(s.vault_count().await, 6, "a repeat makes nothing");
+
+    // Each wallet made in bulk signs from the vault.
+    let (_, all) = s.get("/v1/wallets").await;
+    for w in all["wallets"].as_array().unwrap() {
+        let (status, signed) = s
+            .post(
+                &format!("/v1/wallets/{}/sign-message", w["id"].as_str().unwrap()),
+                &json!({"message": "bulk"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{signed}");
+        let sig = hex_bytes(signed["signature"].as_str().unwrap());
+        let public_key = hex_bytes(w["publicKey"].as_str().unwrap());
+        let signed_bytes = if w["type"] == "STELLAR" {
+            dyad_test_support::verify::sep53_hash(b"bulk").to_vec()
+        } else {
+            b"bulk".to_vec()
+        };
+        ed25519_verify_strict(&public_key, &signed_bytes, &sig).unwrap();
+    }
+    for bad in [
+        json!({"types": [], "people": []}),
+        json!({"types": ["DOGE"], "people": []}),
+        json!({"types": ["EVM"], "people": [], "concurrency": 0}),
+    ] {
+        let (status, e) = s.post("/v1/wallets/bulk", &bad).await;
+        assert_eq!(
+            (status, e["code"].as_str()),
+            (400, Some("INVALID_REQUEST")),
+            "{bad}: {e}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_that_hangs_up_gets_the_first_answer_when_it_retries_with_its_key() {
+    let s = setup().await;
+    let body = json!({"type": "EVM", "userIdentifier": "gone@example.com", "userIdentifierType": "EMAIL"});
+    // Gone long before an EVM key generation could finish.
+    let cut = s
+        .http
+        .post(s.url("/v1/wallets"))
+        .header("x-api-key", s.key.expose())
+        .header("idempotency-key", "gone-1")
+        .timeout(std::time::Duration::from_millis(30))
+        .json(&body)
+        .send()
+        .await;
+    assert!(cut.is_err(), "the caller hung up");
+    // Retried with its key: "still running" until the create ends, then the create's answer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let answer = loop {
+        let r = s
+            .http
+            .post(s.url("/v1/wallets"))
+            .header("x-api-key", s.key.expose())
+            .header("idempotency-key", "gone-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let replayed = r.headers().contains_key("idempotent-replayed");
+        let answer: Value = r.json().await.unwrap();
+        if status == 409 && answer["code"] == "IDEMPOTENCY_KEY_IN_USE" && std::time::Instant::now() < deadline {
+            tokio::task::yield_now().await;
+            continue;
+        }
+        assert!(replayed, "{status} {answer}");
+        break (status, answer);
+    };
+    assert_eq!(answer.0, 201, "{}", answer.1);
+    let id: WalletId = answer.1["id"].as_str().unwrap().parse().unwrap();
+    assert!(s.vault.get(id).await.unwrap().is_some(), "its share is in the vault");
+    assert_eq!(s.vault_count().await, 1);
+}
+
 #[tokio::test]
 async fn the_agent_will_not_listen_beyond_loopback_unless_told() {
     let e = dyad_agent::listen::check("0.0.0.0:0".parse().unwrap(), Exposure::Loopback).unwrap_err();

@@ -65,11 +65,32 @@ async fn serve(args: AgentRunArgs) -> Result<(), CliError> {
         .await
         .map_err(agent_error)?;
     eprintln!("dyad agent for {} listening on {}", args.conn.url, running.url());
-    tokio::select! {
-        r = running.wait() => r.map_err(|e| CliError::Io(e.to_string()))?,
-        _ = tokio::signal::ctrl_c() => {}
+    // On Ctrl-C or SIGTERM, stop taking calls and let the running ones finish (a create that
+    // is cut short is still safe: its share is kept before its confirmation).
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        stop_signal().await;
+        let _ = stop_tx.send(());
+    });
+    running
+        .wait_or_stop(stop_rx)
+        .await
+        .map_err(|e| CliError::Io(e.to_string()))
+}
+
+/// Ctrl-C, or SIGTERM where there is one.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
     }
-    Ok(())
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn agent_error(e: dyad_agent::AgentError) -> CliError {

@@ -1,24 +1,23 @@
-//! `dyad pregen bulk`: a wallet of each type for every person of a CSV, each user share sealed
-//! into the vault **before** its wallet is confirmed to the server (so no wallet the server
-//! created is without its share), idempotent (people who have a wallet of a type are skipped),
-//! killable at any moment and resumed by running the same command again. Every wallet is made
-//! over one batch connection (`Dyad::batch`), each still its own ceremony.
+//! `dyad pregen bulk`: a wallet of each type for every person of a CSV, through
+//! `dyad_vault::bulk` (each share in the vault before its wallet is confirmed; idempotent;
+//! killable and resumed by running the same command again; one batch connection). This file
+//! reads the CSV, shows progress and shapes the summary.
 //!
 //! It must never print a share, and never let one bad row stop the run: a row's failure is
 //! reported with its row number in the summary.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use dyad_proto::pregen::KINDS;
-use dyad_proto::{ErrorCode, PregenId, WalletId, WalletType};
-use dyad_sdk::{Batch, Dyad, SdkError};
+use dyad_proto::{PregenId, WalletType};
+use dyad_sdk::Dyad;
+use dyad_vault::bulk::{self, Outcome};
 use dyad_vault::ShareVault;
-use futures_util::StreamExt;
 use serde::Serialize;
 
 use crate::keep::vault_error;
@@ -151,7 +150,7 @@ fn read_people(path: &Path) -> Result<(Vec<Person>, Vec<Failure>), CliError> {
 
 /// How a run reports progress: a bar on a terminal, else a line at each whole percent.
 struct Progress {
-    total: u64,
+    total: AtomicU64,
     done: AtomicU64,
     created: AtomicU64,
     skipped: AtomicU64,
@@ -162,9 +161,9 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(total: u64) -> Self {
+    fn new() -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new(total);
+            let bar = indicatif::ProgressBar::new(0);
             if let Ok(style) =
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} wallets  {per_sec}  ETA {eta}  {msg}")
             {
@@ -173,7 +172,7 @@ impl Progress {
             bar
         });
         Self {
-            total,
+            total: AtomicU64::new(0),
             done: AtomicU64::new(0),
             created: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
@@ -181,6 +180,21 @@ impl Progress {
             started: Instant::now(),
             bar,
             last_percent: Mutex::new(0),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
+    }
+}
+
+impl bulk::Progress for Progress {
+    fn start(&self, total: u64) {
+        self.total.store(total, Ordering::Relaxed);
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
         }
     }
 
@@ -203,67 +217,16 @@ impl Progress {
             bar.inc(1);
             return;
         }
-        let percent = done * 100 / self.total.max(1);
+        let total = self.total.load(Ordering::Relaxed);
+        let percent = done * 100 / total.max(1);
         let mut last = self.last_percent.lock().unwrap_or_else(|p| p.into_inner());
-        if percent > *last || done == self.total {
+        if percent > *last || done == total {
             *last = percent;
             let secs = self.started.elapsed().as_secs_f64();
             let rate = done as f64 / secs.max(1e-3);
-            let eta = (self.total - done) as f64 / rate.max(1e-3);
-            eprintln!(
-                "bulk: {done}/{} wallets ({counts}), {rate:.1}/s, ETA {eta:.0}s",
-                self.total
-            );
+            let eta = total.saturating_sub(done) as f64 / rate.max(1e-3);
+            eprintln!("bulk: {done}/{total} wallets ({counts}), {rate:.1}/s, ETA {eta:.0}s");
         }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish();
-        }
-    }
-}
-
-/// One wallet's result.
-enum Outcome {
-    Created,
-    Skipped,
-    Failed(String),
-}
-
-/// How long a create waits, in all, for a ceremony of the same person that an earlier, killed
-/// run left behind. One whose WebSocket was connected ends when the server notices the
-/// connection gone; one killed between its request and its connection holds the identifier
-/// until its ticket expires (the server's `ceremony_ttl`, 60 s by default).
-const IN_PROGRESS_PATIENCE: Duration = Duration::from_secs(75);
-
-/// Make one wallet over the batch connection, its share sealed into `vault` before the
-/// confirmation.
-async fn create_one(batch: &Batch<'_>, vault: &Arc<ShareVault>, wallet_type: WalletType, id: &PregenId) -> Outcome {
-    let started = Instant::now();
-    let mut wait = Duration::from_millis(100);
-    loop {
-        let vault = vault.clone();
-        let keep: dyad_sdk::KeepShare<'static> = Box::new(move |share| {
-            Box::pin(async move { vault.put(&share).await.map(|_| ()).map_err(|e| e.to_string()) })
-        });
-        return match batch.create_pregen_wallet_kept(wallet_type, id, keep).await {
-            Ok(_) => Outcome::Created,
-            // Another run made it meanwhile (its share went to the vault before it was confirmed).
-            Err(SdkError::Api {
-                code: ErrorCode::WalletExists,
-                ..
-            }) => Outcome::Skipped,
-            Err(SdkError::Api {
-                code: ErrorCode::CeremonyInProgress,
-                ..
-            }) if started.elapsed() < IN_PROGRESS_PATIENCE => {
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(2));
-                continue;
-            }
-            Err(e) => Outcome::Failed(e.to_string()),
-        };
     }
 }
 
@@ -277,69 +240,27 @@ pub async fn run(
 ) -> Result<Summary, CliError> {
     let started = Instant::now();
     let (people, mut failed) = read_people(csv_path)?;
-    // What exists: the app's wallets on the server, and which of them have a share here.
-    let existing: HashMap<(PregenId, WalletType), WalletId> = dyad
-        .get_all_pregen_wallets()
-        .await?
+    let people: Vec<bulk::Person> = people
         .into_iter()
-        .map(|w| ((w.pregen_id, w.wallet_type), w.id))
+        .map(|p| bulk::Person { at: p.row, id: p.id })
         .collect();
-    let in_vault: HashSet<WalletId> = vault
-        .list()
+    let progress = Progress::new();
+    let report = bulk::pregenerate(&dyad, Arc::new(vault), &people, types, concurrency, &progress)
         .await
-        .map_err(vault_error)?
-        .into_iter()
-        .map(|r| r.wallet_id)
-        .collect();
-    let mut skipped = 0u64;
-    let mut jobs = Vec::new();
-    for p in &people {
-        for &t in types {
-            match existing.get(&(p.id.clone(), t)) {
-                Some(w) if in_vault.contains(w) => skipped += 1,
-                Some(w) => failed.push(Failure {
-                    row: p.row,
-                    wallet_type: Some(t),
-                    error: format!("wallet {w} exists, but its share is not in this vault"),
-                }),
-                None => jobs.push((p.clone(), t)),
-            }
-        }
-    }
-    let progress = Progress::new(jobs.len() as u64);
-    let vault = Arc::new(vault);
-    // One connection for every wallet of the run: no HTTP request or WebSocket per wallet.
-    let batch = &dyad.batch().await?;
-    let results: Vec<(Person, WalletType, Outcome)> = futures_util::stream::iter(jobs)
-        .map(|(p, t)| {
-            let vault = vault.clone();
-            let progress = &progress;
-            async move {
-                let outcome = create_one(batch, &vault, t, &p.id).await;
-                progress.record(&outcome);
-                (p, t, outcome)
-            }
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+        .map_err(|e| match e {
+            bulk::BulkError::Dyad(e) => CliError::Sdk(e),
+            bulk::BulkError::Vault(e) => vault_error(e),
+        })?;
     progress.finish();
-    let mut created = 0u64;
-    for (p, t, outcome) in results {
-        match outcome {
-            Outcome::Created => created += 1,
-            Outcome::Skipped => skipped += 1,
-            Outcome::Failed(error) => failed.push(Failure {
-                row: p.row,
-                wallet_type: Some(t),
-                error,
-            }),
-        }
-    }
+    failed.extend(report.failed.into_iter().map(|f| Failure {
+        row: f.at,
+        wallet_type: Some(f.wallet_type),
+        error: f.error,
+    }));
     failed.sort_by_key(|f| f.row);
     Ok(Summary {
-        created,
-        skipped,
+        created: report.created,
+        skipped: report.skipped,
         failed,
         seconds: started.elapsed().as_secs_f64(),
     })

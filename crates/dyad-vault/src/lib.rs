@@ -11,6 +11,7 @@
 //! It must never store the vault key, never write a share unsealed, never log a share or the
 //! key, and never overwrite a record with another share.
 
+pub mod bulk;
 mod key;
 mod vault;
 

@@ -3,7 +3,8 @@
 //! strings), turned into the unsigned bytes [`super::prepare`] accepts, so it is decoded and
 //! summarised exactly like any other request. Nothing is filled in that the object does not
 //! say, except what has one obvious value: `value` 0, `data` empty, and the type (EIP-1559 when
-//! `maxFeePerGas` is given, legacy when `gasPrice` is).
+//! `maxFeePerGas` is given, legacy when `gasPrice` is). `to` must be given (`null` for a contract
+//! creation), so a forgotten recipient is not a deployment.
 
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEip2930, TxLegacy};
 use alloy_primitives::{Address, Bytes, TxKind, U256};
@@ -48,7 +49,8 @@ pub fn unsigned_from_json(object: &Value) -> Result<(Vec<u8>, u64), ChainError> 
         (None, None) => return Err(bad("gasLimit is required".into())),
     };
     let to = match o.get("to") {
-        None | Some(Value::Null) => TxKind::Create,
+        None => return Err(bad("to is required (null for a contract creation)".into())),
+        Some(Value::Null) => TxKind::Create,
         Some(Value::String(s)) => TxKind::Call(
             s.parse::<Address>()
                 .map_err(|_| bad(format!("to {s:?} is not an EVM address")))?,
@@ -114,11 +116,12 @@ pub fn unsigned_from_json(object: &Value) -> Result<(Vec<u8>, u64), ChainError> 
                 "a type {tx_type} transaction takes gasPrice, and no maxFeePerGas or maxPriorityFeePerGas"
             )))
         }
-        (2, ..) => {
+        (2, Some(_), ..) => {
             return Err(bad(
                 "an EIP-1559 transaction takes maxFeePerGas (and maxPriorityFeePerGas), not gasPrice".into(),
             ))
         }
+        (2, ..) => return Err(bad("an EIP-1559 transaction needs maxFeePerGas".into())),
         _ => return Err(bad(format!("type {tx_type} is not an EVM transaction type"))),
     }
     Ok((out, chain_id))
@@ -216,6 +219,8 @@ mod tests {
             without("chainId"),
             without("nonce"),
             without("gasLimit"),
+            without("to"),
+            without("maxFeePerGas"),
             with("gasPrice", json!("0x1")),
             with("type", json!(0)),
             with("accessList", json!([])),
