@@ -66,12 +66,16 @@ pub enum AgentError {
 }
 
 /// Para's error body.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct ErrorBody<'a> {
+pub(crate) struct ErrorBody<'a> {
+    /// The stable code, e.g. `WALLET_ALREADY_EXISTS`.
     code: &'a str,
+    /// What went wrong, for a person.
     message: String,
+    /// The wallet the error names, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = "uuid")]
     wallet_id: Option<WalletId>,
 }
 

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod error;
 pub mod idempotency;
 pub mod listen;
+pub mod openapi;
 pub mod para;
 mod routes;
 pub mod state;

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::AgentError;
 
 /// `POST /v1/wallets`, as sent.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CreateWalletBody {
+pub(crate) struct CreateWalletBody {
     #[serde(rename = "type")]
     wallet_type: String,
     user_identifier: String,
@@ -90,8 +90,9 @@ impl CreateWallet {
 }
 
 /// `GET /v1/wallets?userIdentifier=…&userIdentifierType=…` (both, or neither for all).
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct WalletQuery {
     user_identifier: Option<String>,
     user_identifier_type: Option<String>,
@@ -130,17 +131,17 @@ fn pregen_id(kind: &str, value: &str) -> Result<PregenId, AgentError> {
 }
 
 /// `POST /v1/wallets/bulk` (beyond Para): a wallet of each of `types` for each person.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct BulkBody {
+pub(crate) struct BulkBody {
     types: Vec<String>,
     people: Vec<BulkPersonBody>,
     concurrency: Option<usize>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct BulkPersonBody {
+pub(crate) struct BulkPersonBody {
     user_identifier: String,
     user_identifier_type: String,
 }
@@ -229,20 +230,21 @@ impl Bulk {
 }
 
 /// A person or wallet a bulk call did not make.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkFailure {
     /// The person's index in `people`.
     pub index: u64,
     /// The wallet type, or none when the person's identifier was refused.
     #[serde(rename = "type")]
+    #[schema(value_type = Option<String>, example = "SOLANA")]
     pub wallet_type: Option<WalletType>,
     /// Why (never a secret).
     pub error: String,
 }
 
 /// What a bulk call did, as `dyad pregen bulk --json` says it.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkSummary {
     /// Wallets made by this call.
@@ -256,7 +258,7 @@ pub struct BulkSummary {
 }
 
 /// A list of wallets.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
 pub struct WalletList {
     /// Oldest first.
     pub wallets: Vec<ParaWallet>,
@@ -273,13 +275,15 @@ fn identifier_type(p: &PregenId) -> &'static str {
 
 /// A wallet as Para answers it. Dyad makes a wallet within the request, so `status` is
 /// `"ready"` (never `"creating"`), or `"claimed"` once its person has claimed it.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ParaWallet {
     /// The wallet.
+    #[schema(value_type = String, format = "uuid")]
     pub id: WalletId,
     /// EVM, SOLANA, COSMOS or STELLAR.
     #[serde(rename = "type")]
+    #[schema(value_type = String, example = "EVM")]
     pub wallet_type: WalletType,
     /// DKLS or ED25519.
     pub scheme: String,
@@ -326,9 +330,9 @@ fn rfc3339(unix: i64) -> String {
 }
 
 /// `POST /v1/wallets/{id}/sign-message`, as sent: the bytes as base64, or a UTF-8 text.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SignMessageBody {
+pub(crate) struct SignMessageBody {
     message_base64: Option<String>,
     message: Option<String>,
 }
@@ -356,7 +360,7 @@ impl SignMessage {
 }
 
 /// A signature as Para answers it.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Signature {
     /// EVM: `0x` and 65 bytes `r‖s‖v` in hex (v 27/28); others: 64 bytes in hex.
     pub signature: String,
@@ -377,9 +381,11 @@ impl Signature {
 
 /// `POST /v1/wallets/{id}/sign-transaction`, as sent; what it means depends on the wallet's
 /// type ([`SignTransaction::request`]).
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignTransaction {
+    /// EVM: Para's JSON object, or unsigned 0x hex with `chainId`; others: base64.
+    #[schema(value_type = Object)]
     transaction: serde_json::Value,
     network_passphrase: Option<String>,
     chain_id: Option<u64>,
@@ -448,7 +454,7 @@ fn transaction(bytes: Vec<u8>, chain_id: Option<u64>) -> TransactionRequest {
 }
 
 /// A signed transaction as Para answers it, with the signature beside it.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignedTransaction {
     /// EVM: `0x` hex of the raw transaction; others: base64. Absent for Cosmos amino.
@@ -473,10 +479,11 @@ impl SignedTransaction {
 
 /// `POST /v1/wallets/{id}/sign-typed-data`: EIP-712 typed data (domain, types, primaryType,
 /// message).
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignTypedData {
     /// The typed data object, as `eth_signTypedData_v4` takes it.
+    #[schema(value_type = Object)]
     pub typed_data: serde_json::Value,
 }
 
@@ -497,9 +504,9 @@ impl SignTypedData {
 #[derive(Debug)]
 pub struct SignRaw(pub [u8; 32]);
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SignRawBody {
+pub(crate) struct SignRawBody {
     data: String,
 }
 

@@ -15,10 +15,13 @@ use axum::{Json, Router};
 use dyad_proto::WalletId;
 
 use crate::agent_key::AgentKeys;
-use crate::error::AgentError;
+use crate::error::{AgentError, ErrorBody};
 use crate::idempotency::{self, Begun, Idempotency};
-use crate::para::{Bulk, CreateWallet, SignMessage, SignRaw, SignTransaction, SignTypedData, WalletList, WalletQuery};
-use crate::wallets::Agent;
+use crate::para::{
+    self, Bulk, BulkSummary, CreateWallet, ParaWallet, SignMessage, SignRaw, SignTransaction, SignTypedData, Signature,
+    SignedTransaction, WalletList, WalletQuery,
+};
+use crate::wallets::{Agent, ExportedShare};
 
 /// The largest body a call takes.
 pub(crate) const BODY_LIMIT: usize = 256 * 1024;
@@ -43,10 +46,23 @@ pub(crate) fn router(agent: Shared, keys: Arc<AgentKeys>, idempotency: Idempoten
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(idempotency, run_once))
         .layer(middleware::from_fn_with_state(keys, authenticate))
+        // The API's description holds no secret: served without a key.
+        .route("/v1/openapi.json", get(openapi))
         .layer(middleware::from_fn(request_id))
 }
 
-async fn create_wallet(
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        crate::openapi::document(),
+    )
+        .into_response()
+}
+
+#[utoipa::path(post, path = "/v1/wallets", tag = "wallets", request_body = para::CreateWalletBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "same key and request within 24 h: the first answer again")),
+    responses((status = 201, description = "the wallet, ready", body = ParaWallet), (status = 409, description = "a wallet of this type exists for this identifier (walletId)", body = ErrorBody), (status = 422, description = "Idempotency-Key used for another request", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 401, description = "no X-API-Key", body = ErrorBody), (status = 403, description = "not an agent key, or refused", body = ErrorBody)))]
+pub(crate) async fn create_wallet(
     State(agent): State<Shared>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AgentError> {
@@ -56,7 +72,12 @@ async fn create_wallet(
     Ok((StatusCode::CREATED, Json(wallet)).into_response())
 }
 
-async fn bulk(State(agent): State<Shared>, body: Result<Bytes, BytesRejection>) -> Result<Response, AgentError> {
+#[utoipa::path(post, path = "/v1/wallets/bulk", tag = "wallets", request_body = para::BulkBody,
+    responses((status = 200, description = "what was made, skipped and refused", body = BulkSummary), (status = 400, description = "bad input", body = ErrorBody), (status = 401, description = "no X-API-Key", body = ErrorBody), (status = 403, description = "not an agent key, or refused", body = ErrorBody)))]
+pub(crate) async fn bulk(
+    State(agent): State<Shared>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AgentError> {
     let req = Bulk::parse(&body_of(body)?)?;
     let summary = agent.bulk(req).await?;
     tracing::info!(
@@ -68,7 +89,9 @@ async fn bulk(State(agent): State<Shared>, body: Result<Bytes, BytesRejection>) 
     Ok(Json(summary).into_response())
 }
 
-async fn wallets(
+#[utoipa::path(get, path = "/v1/wallets", tag = "wallets", params(WalletQuery),
+    responses((status = 200, description = "the wallets this agent holds", body = WalletList), (status = 400, description = "bad input", body = ErrorBody), (status = 401, description = "no X-API-Key", body = ErrorBody), (status = 403, description = "not an agent key, or refused", body = ErrorBody)))]
+pub(crate) async fn wallets(
     State(agent): State<Shared>,
     query: Result<Query<WalletQuery>, QueryRejection>,
 ) -> Result<Response, AgentError> {
@@ -77,11 +100,15 @@ async fn wallets(
     Ok(Json(WalletList { wallets }).into_response())
 }
 
-async fn wallet(State(agent): State<Shared>, Path(id): Path<String>) -> Result<Response, AgentError> {
+#[utoipa::path(get, path = "/v1/wallets/{id}", tag = "wallets", params(("id" = String, Path, description = "wallet id")),
+    responses((status = 200, description = "the wallet", body = ParaWallet), (status = 404, description = "not a wallet this agent holds", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 401, description = "no X-API-Key", body = ErrorBody), (status = 403, description = "not an agent key, or refused", body = ErrorBody)))]
+pub(crate) async fn wallet(State(agent): State<Shared>, Path(id): Path<String>) -> Result<Response, AgentError> {
     Ok(Json(agent.wallet(wallet_id(&id)?).await?).into_response())
 }
 
-async fn sign_message(
+#[utoipa::path(post, path = "/v1/wallets/{id}/sign-message", tag = "signing", params(("id" = String, Path, description = "wallet id")), request_body = para::SignMessageBody,
+    responses((status = 200, description = "the signature", body = Signature), (status = 404, description = "not a wallet this agent holds", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 401, description = "no X-API-Key", body = ErrorBody), (status = 403, description = "not an agent key, or refused", body = ErrorBody)))]
+pub(crate) async fn sign_message(
     State(agent): State<Shared>,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
@@ -93,7 +120,9 @@ async fn sign_message(
     Ok(Json(signature).into_response())
 }
 
-async fn sign_transaction(
+#[utoipa::path(post, path = "/v1/wallets/{id}/sign-transaction", tag = "signing", params(("id" = String, Path, description = "wallet id")), request_body = SignTransaction,
+    responses((status = 200, description = "the signed transaction", body = SignedTransaction), (status = 404, description = "not a wallet this agent holds", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 401, description = "no X-API-Key", body = ErrorBody), (status = 403, description = "not an agent key, or refused", body = ErrorBody)))]
+pub(crate) async fn sign_transaction(
     State(agent): State<Shared>,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
@@ -105,7 +134,9 @@ async fn sign_transaction(
     Ok(Json(signed).into_response())
 }
 
-async fn sign_typed_data(
+#[utoipa::path(post, path = "/v1/wallets/{id}/sign-typed-data", tag = "signing", params(("id" = String, Path, description = "wallet id")), request_body = SignTypedData,
+    responses((status = 200, description = "the signature, hex without 0x", body = Signature), (status = 404, description = "not a wallet this agent holds", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 401, description = "no X-API-Key", body = ErrorBody), (status = 403, description = "not an agent key, or refused", body = ErrorBody)))]
+pub(crate) async fn sign_typed_data(
     State(agent): State<Shared>,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
@@ -117,7 +148,9 @@ async fn sign_typed_data(
     Ok(Json(signature).into_response())
 }
 
-async fn sign_raw(
+#[utoipa::path(post, path = "/v1/wallets/{id}/sign-raw", tag = "signing", params(("id" = String, Path, description = "wallet id")), request_body = para::SignRawBody,
+    responses((status = 200, description = "the signature, 0x hex", body = Signature), (status = 404, description = "not a wallet this agent holds", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 401, description = "no X-API-Key", body = ErrorBody), (status = 403, description = "not an agent key, or refused", body = ErrorBody)))]
+pub(crate) async fn sign_raw(
     State(agent): State<Shared>,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
@@ -129,7 +162,9 @@ async fn sign_raw(
     Ok(Json(signature).into_response())
 }
 
-async fn user_share(State(agent): State<Shared>, Path(id): Path<String>) -> Result<Response, AgentError> {
+#[utoipa::path(get, path = "/v1/wallets/{id}/user-share", tag = "claiming", params(("id" = String, Path, description = "wallet id")),
+    responses((status = 200, description = "the user share, for its person's claim (off unless --allow-share-export)", body = ExportedShare), (status = 404, description = "not a wallet this agent holds", body = ErrorBody), (status = 409, description = "the vault's share is not the current key version", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 401, description = "no X-API-Key", body = ErrorBody), (status = 403, description = "not an agent key, or refused", body = ErrorBody)))]
+pub(crate) async fn user_share(State(agent): State<Shared>, Path(id): Path<String>) -> Result<Response, AgentError> {
     let share = agent.export_share(wallet_id(&id)?).await?;
     let mut response = Json(&share).into_response();
     response

@@ -273,15 +273,17 @@ fn not_found_as(e: SdkError, id: WalletId) -> AgentError {
 }
 
 /// A user share handed over. Secret: its `Debug` is redacted and it zeroizes on drop.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportedShare {
     /// The wallet.
+    #[schema(value_type = String, format = "uuid")]
     pub wallet_id: WalletId,
     /// The share's key version.
     pub key_version: u32,
     /// The share string, as `set_user_share` takes it.
     #[serde(serialize_with = "expose")]
+    #[schema(value_type = String)]
     pub user_share: Zeroizing<String>,
 }
 

@@ -560,6 +560,46 @@ async fn a_caller_that_hangs_up_gets_the_first_answer_when_it_retries_with_its_k
     assert_eq!(s.vault_count().await, 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_every_route_and_needs_no_key() {
+    let s = setup().await;
+    let r = s.http.get(s.url("/v1/openapi.json")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let doc: Value = r.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
+    for (path, method) in [
+        ("/v1/wallets", "post"),
+        ("/v1/wallets", "get"),
+        ("/v1/wallets/bulk", "post"),
+        ("/v1/wallets/{id}", "get"),
+        ("/v1/wallets/{id}/sign-message", "post"),
+        ("/v1/wallets/{id}/sign-transaction", "post"),
+        ("/v1/wallets/{id}/sign-typed-data", "post"),
+        ("/v1/wallets/{id}/sign-raw", "post"),
+        ("/v1/wallets/{id}/user-share", "get"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path} is described");
+    }
+    let wallet = &doc["components"]["schemas"]["ParaWallet"]["properties"];
+    for field in [
+        "id",
+        "type",
+        "scheme",
+        "status",
+        "createdAt",
+        "address",
+        "publicKey",
+        "userIdentifier",
+        "userIdentifierType",
+    ] {
+        assert!(wallet[field].is_object(), "ParaWallet.{field}: {wallet}");
+    }
+    assert_eq!(doc["components"]["securitySchemes"]["agentKey"]["name"], "X-API-Key");
+    // Every other route still needs a key.
+    let r = s.http.get(s.url("/v1/wallets")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+}
+
 #[tokio::test]
 async fn the_agent_will_not_listen_beyond_loopback_unless_told() {
     let e = dyad_agent::listen::check("0.0.0.0:0".parse().unwrap(), Exposure::Loopback).unwrap_err();
