@@ -44,7 +44,7 @@ agent_key=$("$BIN" agent key create --keys agent.keys 2>/dev/null)
 export DYAD_URL=$url DYAD_API_KEY=$api_key DYAD_VAULT_KEY
 DYAD_VAULT_KEY=$(head -c 32 /dev/urandom | base64)
 start agent.log 'listening on (http://127\.0\.0\.1:[0-9]+)' \
-  "$BIN" agent --listen 127.0.0.1:0 --keys agent.keys --vault shares.vault --state agent.db || exit 1
+  "$BIN" agent --listen 127.0.0.1:0 --keys agent.keys --vault shares.vault --state agent.db --allow-share-export || exit 1
 agent=$url
 
 # call METHOD PATH [BODY [IDEMPOTENCY-KEY]]: the body to response.json, the status printed.
@@ -102,7 +102,16 @@ status=$(curl -s -o response.json -w '%{http_code}' -X POST "$agent/v1/wallets" 
 [ "$status" = 403 ] && ok "a wrong agent key is 403" || not_ok "wrong key: $status $(cat response.json)"
 status=$(call GET /v1/wallets)
 [ "$(jq '.wallets | length' response.json)" = 2 ] && ok "refused requests made nothing" || not_ok "listing after refusals: $(cat response.json)"
-if grep -q "$agent_key\|$DYAD_VAULT_KEY\|$api_key" agent.log serve.log; then not_ok "a secret is in a log"; else ok "no key or secret in the agent's or server's log"; fi
+status=$(call GET "/v1/wallets/$evm_id/user-share")
+share=$(jq -r .userShare response.json)
+[ "$status" = 200 ] && [ -n "$share" ] && [ "$share" != null ] && ok "the share is handed over for a claim (--allow-share-export)" || not_ok "user-share: $status $(cat response.json)"
+grep -q "user share handed over" agent.log && ok "the hand-over is logged" || not_ok "no log line for the hand-over: $(cat agent.log)"
+leaked=0
+for secret in "$agent_key" "$DYAD_VAULT_KEY" "$api_key" "$share"; do
+  grep -qF -- "$secret" agent.log serve.log && leaked=1
+done
+grep -qaF -- "$share" shares.vault shares.vault-wal agent.db agent.db-wal 2>/dev/null && leaked=1
+[ "$leaked" = 0 ] && ok "no key, secret or share in the logs, and no share in clear on disk" || not_ok "a secret is in a log or on disk"
 
 echo "# pass $pass"
 echo "# fail $fail"

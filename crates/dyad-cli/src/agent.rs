@@ -43,9 +43,18 @@ async fn serve(args: AgentRunArgs) -> Result<(), CliError> {
     let vault = args
         .vault
         .ok_or_else(|| CliError::Usage("give --vault (a file or a PostgreSQL URL) for the user shares".into()))?;
-    if args.conn.api_key.trim().is_empty() {
+    let api_key = match &args.api_key_file {
+        Some(path) => zeroize::Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|e| CliError::Io(format!("reading the API key file {}: {e}", path.display())))?
+                .trim()
+                .to_string(),
+        ),
+        None => zeroize::Zeroizing::new(args.conn.api_key.trim().to_string()),
+    };
+    if api_key.is_empty() {
         return Err(CliError::Usage(
-            "no Dyad API key: pass --api-key or set DYAD_API_KEY".into(),
+            "no Dyad API key: set DYAD_API_KEY, or pass --api-key-file or --api-key".into(),
         ));
     }
     let vault = open_vault(&VaultArgs {
@@ -54,7 +63,7 @@ async fn serve(args: AgentRunArgs) -> Result<(), CliError> {
     })
     .await?;
     let state = AgentState::open(&args.state).await.map_err(agent_error)?;
-    let mut agent = Agent::connect(&args.conn.url, &args.conn.api_key, vault, pinned_key(&args.conn)?)
+    let mut agent = Agent::connect(&args.conn.url, &api_key, vault, pinned_key(&args.conn)?)
         .await
         .map_err(agent_error)?;
     if args.allow_share_export {

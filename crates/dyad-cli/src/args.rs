@@ -101,6 +101,9 @@ pub struct AgentRunArgs {
     /// person to claim it from their own client (each hand-over audited in the state file).
     #[arg(long)]
     pub allow_share_export: bool,
+    /// The app's Dyad API key in a file (instead of DYAD_API_KEY / --api-key; a mounted secret).
+    #[arg(long)]
+    pub api_key_file: Option<PathBuf>,
     /// The agent's own state (answers kept for Idempotency-Key, 24 h; its audit log): a SQLite
     /// file, created 0600.
     #[arg(long, env = "DYAD_AGENT_STATE", default_value = "dyad-agent.db")]
@@ -581,7 +584,12 @@ pub enum KeyCommand {
 #[derive(Args)]
 pub struct Conn {
     /// Server URL.
-    #[arg(long, env = "DYAD_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        visible_alias = "server",
+        env = "DYAD_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub url: String,
     /// The app's API key.
     #[arg(long, env = "DYAD_API_KEY", hide_env_values = true, default_value = "")]
