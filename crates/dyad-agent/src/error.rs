@@ -60,6 +60,9 @@ pub enum AgentError {
     /// The vault's share is not of the wallet's current key version.
     #[error("the vault's share of wallet {0} is not its current key version")]
     ShareOutdated(WalletId),
+    /// The vault marked this share retired: the server was caught cheating with it.
+    #[error("wallet {0} must not sign with this share again: the Dyad server was caught cheating in one of its ceremonies; the wallet needs a key refresh")]
+    Retired(WalletId),
     /// The share vault failed.
     #[error("vault: {0}")]
     Vault(#[from] VaultError),
@@ -99,6 +102,7 @@ impl AgentError {
             ShareExportDisabled => (StatusCode::FORBIDDEN, "SHARE_EXPORT_DISABLED", None),
             WalletClaimed(id) => (StatusCode::FORBIDDEN, "WALLET_CLAIMED", Some(*id)),
             ShareOutdated(id) => (StatusCode::CONFLICT, "SHARE_OUTDATED", Some(*id)),
+            Retired(id) => (StatusCode::CONFLICT, ErrorCode::ServerMisbehaved.as_str(), Some(*id)),
             IdempotencyRunning => (StatusCode::CONFLICT, "IDEMPOTENCY_KEY_IN_USE", None),
             Dyad(e) => sdk_status(e),
         }
@@ -155,11 +159,12 @@ impl IntoResponse for AgentError {
                 "wallet {wallet_id} may have been created, but the Dyad server's confirmation was lost; its \
                  share is in the vault: GET /v1/wallets/{wallet_id} tells whether it exists"
             ),
-            // The SDK's text tells a Rust caller to store the share again; the agent keeps the
-            // mark in this process only (see ARCHITECTURE.md, known gaps).
+            // The SDK's text tells a Rust caller to store the share again; the agent marks it
+            // retired in the vault instead (`Agent::outcome`).
             AgentError::Dyad(SdkError::ServerMisbehaved { wallet_id, .. }) => format!(
-                "the Dyad server misbehaved in a ceremony of wallet {wallet_id}: this agent will not sign with it \
-                 again while it runs; the wallet needs a key refresh, and the operator must be told"
+                "the Dyad server misbehaved in a ceremony of wallet {wallet_id}: the share is marked \
+                 retired in the vault and will not sign again; the wallet needs a key refresh, and the operator must \
+                 be told"
             ),
             other => other.to_string(),
         };

@@ -178,10 +178,7 @@ impl Agent {
     /// the bytes, refused when they decode as a transaction).
     pub async fn sign_message(&self, id: WalletId, message: &SignMessage) -> Result<Signature, AgentError> {
         let (record, client) = self.loaded(id).await?;
-        let signed = client
-            .sign_message(id, &message.0)
-            .await
-            .map_err(|e| not_found_as(e, id))?;
+        let signed = self.outcome(&record, client.sign_message(id, &message.0).await).await?;
         Ok(Signature::of(record.wallet_type, &signed.signature))
     }
 
@@ -190,10 +187,9 @@ impl Agent {
     pub async fn sign_transaction(&self, id: WalletId, req: &SignTransaction) -> Result<SignedTransaction, AgentError> {
         let (record, client) = self.loaded(id).await?;
         let request = req.request(record.wallet_type)?;
-        let signed = client
-            .sign_transaction(id, &request)
-            .await
-            .map_err(|e| not_found_as(e, id))?;
+        let signed = self
+            .outcome(&record, client.sign_transaction(id, &request).await)
+            .await?;
         Ok(SignedTransaction::of(
             record.wallet_type,
             &signed.signature,
@@ -203,11 +199,10 @@ impl Agent {
 
     /// Sign EIP-712 typed data (EVM wallets). Para answers this one in hex without `0x`.
     pub async fn sign_typed_data(&self, id: WalletId, req: &SignTypedData) -> Result<Signature, AgentError> {
-        let (_, client) = self.loaded(id).await?;
-        let signed = client
-            .sign_typed_data(id, &req.typed_data)
-            .await
-            .map_err(|e| not_found_as(e, id))?;
+        let (record, client) = self.loaded(id).await?;
+        let signed = self
+            .outcome(&record, client.sign_typed_data(id, &req.typed_data).await)
+            .await?;
         Ok(Signature {
             signature: hex::encode(&signed.signature),
         })
@@ -215,8 +210,8 @@ impl Agent {
 
     /// Sign a 32-byte digest as is (EVM and COSMOS), if the app's Dyad settings allow it.
     pub async fn sign_raw(&self, id: WalletId, req: &SignRaw) -> Result<Signature, AgentError> {
-        let (_, client) = self.loaded(id).await?;
-        let signed = client.sign_raw(id, req.0).await.map_err(|e| not_found_as(e, id))?;
+        let (record, client) = self.loaded(id).await?;
+        let signed = self.outcome(&record, client.sign_raw(id, req.0).await).await?;
         // Para answers sign-raw in 0x hex, whatever the chain.
         Ok(Signature {
             signature: format!("0x{}", hex::encode(&signed.signature)),
@@ -248,8 +243,12 @@ impl Agent {
     }
 
     /// A client holding the share of `id` from the vault, and the vault's record of it.
+    /// Refused (`SERVER_MISBEHAVED`) when the vault says this share must not sign again.
     async fn loaded(&self, id: WalletId) -> Result<(VaultRecord, Dyad), AgentError> {
         let (record, share) = self.held(id).await?;
+        if self.vault.is_retired(id, record.key_version).await? {
+            return Err(AgentError::Retired(id));
+        }
         let client = self.client();
         client.set_user_share(&share).await?;
         Ok((record, client))
@@ -258,6 +257,24 @@ impl Agent {
     /// The vault's record and share of `id`, or `WALLET_NOT_FOUND`.
     async fn held(&self, id: WalletId) -> Result<(VaultRecord, Zeroizing<String>), AgentError> {
         self.vault.get(id).await?.ok_or(AgentError::WalletNotFound(id))
+    }
+}
+
+impl Agent {
+    /// A signing call's result. When the SDK caught the server cheating, the share is marked
+    /// retired in the vault (synced) before the caller hears of it, so no later call, restart
+    /// or other agent on the vault signs with it again.
+    async fn outcome<T>(&self, record: &VaultRecord, result: Result<T, SdkError>) -> Result<T, AgentError> {
+        match result {
+            Ok(v) => Ok(v),
+            Err(e @ SdkError::ServerMisbehaved { .. }) => {
+                if let Err(v) = self.vault.retire(record.wallet_id, record.key_version).await {
+                    tracing::error!(wallet = %record.wallet_id, error = %v, "marking a share retired failed");
+                }
+                Err(e.into())
+            }
+            Err(e) => Err(not_found_as(e, record.wallet_id)),
+        }
     }
 }
 

@@ -600,6 +600,38 @@ async fn the_openapi_document_describes_every_route_and_needs_no_key() {
     assert_eq!(r.status().as_u16(), 401);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_share_the_vault_marks_retired_never_signs_again() {
+    let s = setup().await;
+    let (_, w) = s
+        .post(
+            "/v1/wallets",
+            &json!({"type": "SOLANA", "userIdentifier": "cheated", "userIdentifierType": "CUSTOM_ID"}),
+        )
+        .await;
+    let id: WalletId = w["id"].as_str().unwrap().parse().unwrap();
+    let sign = format!("/v1/wallets/{id}/sign-message");
+    let (status, _) = s.post(&sign, &json!({"message": "before"})).await;
+    assert_eq!(status, 200);
+    // What the agent does when the SDK reports SERVER_MISBEHAVED, done here through another
+    // handle on the same vault (as another agent, or the same one after a restart, sees it).
+    assert!(!s.vault.is_retired(id, 1).await.unwrap());
+    s.vault.retire(id, 1).await.unwrap();
+    s.vault.retire(id, 1).await.unwrap();
+    assert!(s.vault.is_retired(id, 1).await.unwrap());
+    assert!(
+        !s.vault.is_retired(id, 2).await.unwrap(),
+        "a refreshed share is not retired"
+    );
+    let (status, refused) = s.post(&sign, &json!({"message": "after"})).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("SERVER_MISBEHAVED")),
+        "{refused}"
+    );
+    assert_eq!(refused["walletId"], w["id"]);
+}
+
 #[tokio::test]
 async fn the_agent_will_not_listen_beyond_loopback_unless_told() {
     let e = dyad_agent::listen::check("0.0.0.0:0".parse().unwrap(), Exposure::Loopback).unwrap_err();

@@ -222,6 +222,32 @@ impl ShareVault {
         row.map(|r| self.open_row(&r)).transpose()
     }
 
+    /// Mark the share of `wallet` at `key_version` as one that must not sign again (the SDK
+    /// caught the server cheating with it). Synced before it returns; marking twice is a no-op.
+    pub async fn retire(&self, wallet: WalletId, key_version: u32) -> Result<(), VaultError> {
+        sqlx::query(
+            "INSERT INTO retired (wallet_id, key_version, retired_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (wallet_id, key_version) DO NOTHING",
+        )
+        .bind(wallet.to_string())
+        .bind(i64::from(key_version))
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the share of `wallet` at `key_version` was [retired](Self::retire).
+    pub async fn is_retired(&self, wallet: WalletId, key_version: u32) -> Result<bool, VaultError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT retired_at FROM retired WHERE wallet_id = $1 AND key_version = $2")
+                .bind(wallet.to_string())
+                .bind(i64::from(key_version))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
     /// Every record, oldest first, without opening any.
     pub async fn list(&self) -> Result<Vec<VaultRecord>, VaultError> {
         let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM shares ORDER BY created_at, rowid"))
