@@ -162,9 +162,9 @@ impl IntoResponse for AgentError {
             // The SDK's text tells a Rust caller to store the share again; the agent marks it
             // retired in the vault instead (`Agent::outcome`).
             AgentError::Dyad(SdkError::ServerMisbehaved { wallet_id, .. }) => format!(
-                "the Dyad server misbehaved in a ceremony of wallet {wallet_id}: the share is marked \
-                 retired in the vault and will not sign again; the wallet needs a key refresh, and the operator must \
-                 be told"
+                "the Dyad server misbehaved in a ceremony of wallet {wallet_id}: this share must not \
+                 sign again (the agent marks it retired in the vault); the wallet needs a key refresh, and the operator \
+                 must be told"
             ),
             other => other.to_string(),
         };

@@ -58,20 +58,31 @@ impl RunningAgent {
             .map_err(|e| std::io::Error::other(format!("agent task failed: {e}")))?
     }
 
-    /// Serve until `stop` fires (then finish in-flight requests) or the agent fails.
-    pub async fn wait_or_stop(self, stop: tokio::sync::oneshot::Receiver<()>) -> std::io::Result<()> {
-        let RunningAgent { shutdown, task, .. } = self;
-        tokio::spawn(async move {
-            if stop.await.is_ok() {
-                let _ = shutdown.send(());
-            } else {
-                // No stop will come: keep serving (dropping `shutdown` would stop the agent).
-                std::future::pending::<()>().await;
-                drop(shutdown);
+    /// Serve until `stop` fires, then stop taking calls and give the running ones `drain` to
+    /// finish (after it they are cut off, which is safe: a create's share is kept before its
+    /// confirmation, and a claimed idempotency key is freed at the next start). A `stop` whose
+    /// sender is dropped never fires.
+    pub async fn wait_or_stop(
+        self,
+        stop: tokio::sync::oneshot::Receiver<()>,
+        drain: std::time::Duration,
+    ) -> std::io::Result<()> {
+        let RunningAgent { shutdown, mut task, .. } = self;
+        let joined = |r: Result<std::io::Result<()>, tokio::task::JoinError>| {
+            r.map_err(|e| std::io::Error::other(format!("agent task failed: {e}")))?
+        };
+        tokio::select! {
+            r = &mut task => return joined(r),
+            Ok(()) = stop => {}
+        }
+        let _ = shutdown.send(());
+        match tokio::time::timeout(drain, &mut task).await {
+            Ok(r) => joined(r),
+            Err(_) => {
+                task.abort();
+                Ok(())
             }
-        });
-        task.await
-            .map_err(|e| std::io::Error::other(format!("agent task failed: {e}")))?
+        }
     }
 
     /// Wait until the agent stops (it stops on its own only on error).

@@ -146,8 +146,8 @@ pub(crate) struct BulkPersonBody {
     user_identifier_type: String,
 }
 
-/// The most people one bulk call takes.
-pub const BULK_PEOPLE_MAX: usize = 10_000;
+/// The most people one bulk call takes (about 150 KB of JSON: well inside the body limit).
+pub const BULK_PEOPLE_MAX: usize = 2_000;
 
 /// The most wallets a bulk call makes at once.
 pub const BULK_CONCURRENCY_MAX: usize = 256;

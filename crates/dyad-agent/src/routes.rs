@@ -164,7 +164,15 @@ pub(crate) async fn sign_raw(
 
 #[utoipa::path(get, path = "/v1/wallets/{id}/user-share", tag = "claiming", params(("id" = String, Path, description = "wallet id")),
     responses((status = 200, description = "the user share, for its person's claim (off unless --allow-share-export)", body = ExportedShare), (status = 404, description = "not a wallet this agent holds", body = ErrorBody), (status = 409, description = "the vault's share is not the current key version", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 401, description = "no X-API-Key", body = ErrorBody), (status = 403, description = "not an agent key, or refused", body = ErrorBody)))]
-pub(crate) async fn user_share(State(agent): State<Shared>, Path(id): Path<String>) -> Result<Response, AgentError> {
+pub(crate) async fn user_share(
+    State(agent): State<Shared>,
+    method: Method,
+    Path(id): Path<String>,
+) -> Result<Response, AgentError> {
+    // axum answers HEAD with the GET handler: that would audit a hand-over that sends nothing.
+    if method == Method::HEAD {
+        return Ok(StatusCode::METHOD_NOT_ALLOWED.into_response());
+    }
     let share = agent.export_share(wallet_id(&id)?).await?;
     let mut response = Json(&share).into_response();
     response

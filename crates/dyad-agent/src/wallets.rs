@@ -226,6 +226,10 @@ impl Agent {
     pub async fn export_share(&self, id: WalletId) -> Result<ExportedShare, AgentError> {
         let audit = self.share_export.as_ref().ok_or(AgentError::ShareExportDisabled)?;
         let (record, share) = self.held(id).await?;
+        // A share the server was caught cheating with is not handed on for a claim either.
+        if self.vault.is_retired(id, record.key_version).await? {
+            return Err(AgentError::Retired(id));
+        }
         let view = self.client().get_wallet(id).await.map_err(|e| not_found_as(e, id))?;
         if view.status == WalletStatus::Claimed {
             return Err(AgentError::WalletClaimed(id));
@@ -269,7 +273,8 @@ impl Agent {
             Ok(v) => Ok(v),
             Err(e @ SdkError::ServerMisbehaved { .. }) => {
                 if let Err(v) = self.vault.retire(record.wallet_id, record.key_version).await {
-                    tracing::error!(wallet = %record.wallet_id, error = %v, "marking a share retired failed");
+                    // This process still refuses it (the SDK's own guard); a restart would not.
+                    tracing::error!(wallet = %record.wallet_id, error = %v, "marking a share retired in the vault failed");
                 }
                 Err(e.into())
             }

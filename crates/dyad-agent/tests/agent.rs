@@ -602,7 +602,7 @@ async fn the_openapi_document_describes_every_route_and_needs_no_key() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_share_the_vault_marks_retired_never_signs_again() {
-    let s = setup().await;
+    let s = setup_with(true).await;
     let (_, w) = s
         .post(
             "/v1/wallets",
@@ -630,6 +630,23 @@ async fn a_share_the_vault_marks_retired_never_signs_again() {
         "{refused}"
     );
     assert_eq!(refused["walletId"], w["id"]);
+    // Nor is it handed over for a claim.
+    let (status, refused) = s.get(&format!("/v1/wallets/{id}/user-share")).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("SERVER_MISBEHAVED")),
+        "{refused}"
+    );
+    assert!(s.audit.entries().await.unwrap().is_empty());
+    // HEAD is not a hand-over: not routed.
+    let r = s
+        .http
+        .head(s.url(&format!("/v1/wallets/{id}/user-share")))
+        .header("x-api-key", s.key.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 405);
 }
 
 #[tokio::test]

@@ -44,12 +44,13 @@ async fn serve(args: AgentRunArgs) -> Result<(), CliError> {
         .vault
         .ok_or_else(|| CliError::Usage("give --vault (a file or a PostgreSQL URL) for the user shares".into()))?;
     let api_key = match &args.api_key_file {
-        Some(path) => zeroize::Zeroizing::new(
-            std::fs::read_to_string(path)
-                .map_err(|e| CliError::Io(format!("reading the API key file {}: {e}", path.display())))?
-                .trim()
-                .to_string(),
-        ),
+        Some(path) => {
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(path)
+                    .map_err(|e| CliError::Io(format!("reading the API key file {}: {e}", path.display())))?,
+            );
+            zeroize::Zeroizing::new(text.trim().to_string())
+        }
         None => zeroize::Zeroizing::new(args.conn.api_key.trim().to_string()),
     };
     if api_key.is_empty() {
@@ -74,32 +75,41 @@ async fn serve(args: AgentRunArgs) -> Result<(), CliError> {
         .await
         .map_err(agent_error)?;
     eprintln!("dyad agent for {} listening on {}", args.conn.url, running.url());
-    // On Ctrl-C or SIGTERM, stop taking calls and let the running ones finish (a create that
-    // is cut short is still safe: its share is kept before its confirmation).
+    // On Ctrl-C or SIGTERM, stop taking calls and give the running ones DRAIN to finish (a
+    // create cut short is still safe: its share is kept before its confirmation).
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         stop_signal().await;
         let _ = stop_tx.send(());
     });
     running
-        .wait_or_stop(stop_rx)
+        .wait_or_stop(stop_rx, DRAIN)
         .await
         .map_err(|e| CliError::Io(e.to_string()))
 }
 
-/// Ctrl-C, or SIGTERM where there is one.
+/// How long the agent waits for running calls once told to stop.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Ctrl-C, or SIGTERM where there is one. A handler that cannot be installed never fires
+/// (rather than stopping the agent at once).
 async fn stop_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
     #[cfg(unix)]
     {
         if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = ctrl_c => {}
                 _ = term.recv() => {}
             }
             return;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    ctrl_c.await;
 }
 
 fn agent_error(e: dyad_agent::AgentError) -> CliError {

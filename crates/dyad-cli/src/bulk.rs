@@ -155,7 +155,7 @@ struct Progress {
     created: AtomicU64,
     skipped: AtomicU64,
     failed: AtomicU64,
-    started: Instant,
+    started: Mutex<Instant>,
     bar: Option<indicatif::ProgressBar>,
     last_percent: Mutex<u64>,
 }
@@ -177,7 +177,7 @@ impl Progress {
             created: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
             failed: AtomicU64::new(0),
-            started: Instant::now(),
+            started: Mutex::new(Instant::now()),
             bar,
             last_percent: Mutex::new(0),
         }
@@ -193,8 +193,11 @@ impl Progress {
 impl bulk::Progress for Progress {
     fn start(&self, total: u64) {
         self.total.store(total, Ordering::Relaxed);
+        // The rate counts from the first wallet, not from listing what exists.
+        *self.started.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
         if let Some(bar) = &self.bar {
             bar.set_length(total);
+            bar.reset();
         }
     }
 
@@ -222,7 +225,12 @@ impl bulk::Progress for Progress {
         let mut last = self.last_percent.lock().unwrap_or_else(|p| p.into_inner());
         if percent > *last || done == total {
             *last = percent;
-            let secs = self.started.elapsed().as_secs_f64();
+            let secs = self
+                .started
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .elapsed()
+                .as_secs_f64();
             let rate = done as f64 / secs.max(1e-3);
             let eta = total.saturating_sub(done) as f64 / rate.max(1e-3);
             eprintln!("bulk: {done}/{total} wallets ({counts}), {rate:.1}/s, ETA {eta:.0}s");
