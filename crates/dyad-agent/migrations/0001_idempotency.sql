@@ -11,3 +11,5 @@ CREATE TABLE idempotency (
     body        BLOB,
     created_at  INTEGER NOT NULL
 );
+-- Expired answers are purged at every new key: by this index, not a scan.
+CREATE INDEX idempotency_by_age ON idempotency (created_at);

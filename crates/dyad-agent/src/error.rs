@@ -60,9 +60,6 @@ pub enum AgentError {
     /// The vault's share is not of the wallet's current key version.
     #[error("the vault's share of wallet {0} is not its current key version")]
     ShareOutdated(WalletId),
-    /// The vault marked this share retired: the server was caught cheating with it.
-    #[error("wallet {0} must not sign with this share again: the Dyad server was caught cheating in one of its ceremonies; the wallet needs a key refresh")]
-    Retired(WalletId),
     /// The share vault failed.
     #[error("vault: {0}")]
     Vault(#[from] VaultError),
@@ -96,13 +93,14 @@ impl AgentError {
             WalletNotFound(id) => (StatusCode::NOT_FOUND, "WALLET_NOT_FOUND", Some(*id)),
             WalletExists(id) => (StatusCode::CONFLICT, "WALLET_ALREADY_EXISTS", Some(*id)),
             TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", None),
+            // The vault marked the share retired: the server was caught cheating with it.
+            Vault(VaultError::Retired(id)) => (StatusCode::CONFLICT, ErrorCode::ServerMisbehaved.as_str(), Some(*id)),
             Vault(_) => (StatusCode::INTERNAL_SERVER_ERROR, "VAULT_ERROR", None),
             State(_) => (StatusCode::INTERNAL_SERVER_ERROR, "AGENT_STATE_ERROR", None),
             IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED", None),
             ShareExportDisabled => (StatusCode::FORBIDDEN, "SHARE_EXPORT_DISABLED", None),
             WalletClaimed(id) => (StatusCode::FORBIDDEN, "WALLET_CLAIMED", Some(*id)),
             ShareOutdated(id) => (StatusCode::CONFLICT, "SHARE_OUTDATED", Some(*id)),
-            Retired(id) => (StatusCode::CONFLICT, ErrorCode::ServerMisbehaved.as_str(), Some(*id)),
             IdempotencyRunning => (StatusCode::CONFLICT, "IDEMPOTENCY_KEY_IN_USE", None),
             Dyad(e) => sdk_status(e),
         }

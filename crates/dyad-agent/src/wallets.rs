@@ -148,7 +148,7 @@ impl Agent {
 
     /// A wallet whose share this agent holds, as the server describes it now.
     pub async fn wallet(&self, id: WalletId) -> Result<ParaWallet, AgentError> {
-        let (record, _) = self.held(id).await?;
+        let record = self.vault.record(id).await?.ok_or(AgentError::WalletNotFound(id))?;
         let view = self.client().get_wallet(id).await.map_err(|e| not_found_as(e, id))?;
         Ok(ParaWallet::of(&view, record.created_at))
     }
@@ -226,10 +226,6 @@ impl Agent {
     pub async fn export_share(&self, id: WalletId) -> Result<ExportedShare, AgentError> {
         let audit = self.share_export.as_ref().ok_or(AgentError::ShareExportDisabled)?;
         let (record, share) = self.held(id).await?;
-        // A share the server was caught cheating with is not handed on for a claim either.
-        if self.vault.is_retired(id, record.key_version).await? {
-            return Err(AgentError::Retired(id));
-        }
         let view = self.client().get_wallet(id).await.map_err(|e| not_found_as(e, id))?;
         if view.status == WalletStatus::Claimed {
             return Err(AgentError::WalletClaimed(id));
@@ -247,20 +243,17 @@ impl Agent {
     }
 
     /// A client holding the share of `id` from the vault, and the vault's record of it.
-    /// Refused (`SERVER_MISBEHAVED`) when the vault says this share must not sign again.
     async fn loaded(&self, id: WalletId) -> Result<(VaultRecord, Dyad), AgentError> {
         let (record, share) = self.held(id).await?;
-        if self.vault.is_retired(id, record.key_version).await? {
-            return Err(AgentError::Retired(id));
-        }
         let client = self.client();
         client.set_user_share(&share).await?;
         Ok((record, client))
     }
 
-    /// The vault's record and share of `id`, or `WALLET_NOT_FOUND`.
+    /// The vault's record and share of `id`, to sign or hand on: `WALLET_NOT_FOUND` when the
+    /// vault has none, `SERVER_MISBEHAVED` when it is retired (`ShareVault::usable`).
     async fn held(&self, id: WalletId) -> Result<(VaultRecord, Zeroizing<String>), AgentError> {
-        self.vault.get(id).await?.ok_or(AgentError::WalletNotFound(id))
+        self.vault.usable(id).await?.ok_or(AgentError::WalletNotFound(id))
     }
 }
 

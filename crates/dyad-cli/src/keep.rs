@@ -86,21 +86,11 @@ impl Kept {
         match self {
             Kept::File(path) => load_share(dyad, path, true).await,
             Kept::Vault(vault) => {
-                let (record, text) = vault
-                    .get(wallet)
+                let (_, text) = vault
+                    .usable(wallet)
                     .await
                     .map_err(vault_error)?
                     .ok_or_else(|| CliError::Usage(format!("the vault holds no share of wallet {wallet}")))?;
-                if vault
-                    .is_retired(wallet, record.key_version)
-                    .await
-                    .map_err(vault_error)?
-                {
-                    return Err(CliError::Usage(format!(
-                        "the vault's share of wallet {wallet} is retired (the server was caught cheating with it): \
-                         the wallet needs a key refresh"
-                    )));
-                }
                 Ok(dyad.set_user_share(&text).await?)
             }
         }

@@ -207,6 +207,30 @@ impl ShareVault {
         row.map(|r| self.open_row(&r)).transpose()
     }
 
+    /// [`get`](Self::get) for a share that is to take part in a ceremony or be handed on: a
+    /// share marked [retired](Self::retire) is [`VaultError::Retired`]. The one place that
+    /// check lives, for every caller that signs or claims.
+    pub async fn usable(&self, wallet: WalletId) -> Result<Option<(VaultRecord, Zeroizing<String>)>, VaultError> {
+        let Some((record, share)) = self.get(wallet).await? else {
+            return Ok(None);
+        };
+        if self.is_retired(wallet, record.key_version).await? {
+            return Err(VaultError::Retired(wallet));
+        }
+        Ok(Some((record, share)))
+    }
+
+    /// The newest record of `wallet`, without opening its share.
+    pub async fn record(&self, wallet: WalletId) -> Result<Option<VaultRecord>, VaultError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM shares WHERE wallet_id = $1 ORDER BY key_version DESC LIMIT 1"
+        ))
+        .bind(wallet.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(record_from_row).transpose()
+    }
+
     async fn get_version(
         &self,
         wallet: WalletId,

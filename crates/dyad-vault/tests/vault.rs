@@ -80,6 +80,14 @@ async fn shares_read_back_from_the_vault_sign_and_are_bound_to_their_wallet() {
     let sig = fresh.sign_message(wallets[1].id, b"from the vault").await.unwrap();
     dyad_test_support::verify::verify_message(&wallets[1], b"from the vault", &sig.signature).unwrap();
 
+    // Retired, the share is no longer usable (still readable, to move it); its record stays.
+    assert!(vault.usable(wallets[1].id).await.unwrap().is_some());
+    vault.retire(wallets[1].id, 1).await.unwrap();
+    assert!(matches!(vault.usable(wallets[1].id).await, Err(VaultError::Retired(id)) if id == wallets[1].id));
+    assert!(vault.get(wallets[1].id).await.unwrap().is_some());
+    assert_eq!(vault.record(wallets[1].id).await.unwrap(), Some(record.clone()));
+    assert!(vault.usable(dyad_proto::WalletId::random()).await.unwrap().is_none());
+
     // Nothing in the file (or its WAL) is a share in clear.
     vault.close().await;
     let share_text = app.get_user_share_of(wallets[0].id).unwrap();
