@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Bulk pregeneration rate, bulk-client RSS and CPU, server peak RSS and CPU (BENCHMARKS.md, "Issue 11").
-# Usage: bench/bulk.sh target/release/dyad TYPES PEOPLE CONCURRENCY  (DBURL=postgres://… for PostgreSQL)
+# Usage: bench/bulk.sh target/release/dyad TYPES PEOPLE CONCURRENCY  (DBURL=postgres://… for PostgreSQL;
+# SERVE_BIN=another/dyad runs the server from another build, for an A/B of one side)
 set -euo pipefail
 BIN=$1; TYPES=$2; N=$3; C=$4
 d=$(mktemp -d); chmod 700 "$d"; cd "$d"
-"$BIN" serve --listen 127.0.0.1:0 --data-dir data ${DBURL:+--database-url "$DBURL"} 2> serve.log &
+"${SERVE_BIN:-$BIN}" serve --listen 127.0.0.1:0 --data-dir data ${DBURL:+--database-url "$DBURL"} 2> serve.log &
 spid=$!
 for i in $(seq 100); do grep -q "listening on" serve.log && break; sleep 0.1; done
 url=$(grep -o 'http://[0-9.:]*' serve.log | head -1)
