@@ -5,8 +5,9 @@
 //! `p256::NistP256` satisfy these bounds via the blanket impl below.
 
 use elliptic_curve::bigint::ArrayEncoding;
-use elliptic_curve::ops::Reduce;
+use elliptic_curve::ops::{LinearCombination, Reduce};
 use elliptic_curve::point::AffineCoordinates;
+use elliptic_curve::point::BatchNormalize;
 use elliptic_curve::scalar::IsHigh;
 use elliptic_curve::sec1::{FromSec1Point, ModulusSize, ToSec1Point};
 use elliptic_curve::{CurveArithmetic, FieldBytesSize, PrimeCurve};
@@ -48,7 +49,18 @@ pub trait DklsCurve:
                     + PrimeField,
         ProjectivePoint: Group
                              + PrimeGroup
-                             + GroupCurve<Affine = <Self as CurveArithmetic>::AffinePoint>,
+                             + GroupCurve<Affine = <Self as CurveArithmetic>::AffinePoint>
+                             // PATCH (PATCHES.md #1): multi-scalar multiplication for batch
+                             // verification, and one inversion for many points.
+                             + LinearCombination<
+            [(
+                <Self as CurveArithmetic>::ProjectivePoint,
+                <Self as CurveArithmetic>::Scalar,
+            )],
+        > + BatchNormalize<
+            [<Self as CurveArithmetic>::ProjectivePoint],
+            Output = Vec<<Self as CurveArithmetic>::AffinePoint>,
+        >,
     > + PrimeCurve
     + GroupDigest
     + Sized
@@ -63,16 +75,17 @@ where
     C::Uint: ArrayEncoding,
     <C as CurveArithmetic>::AffinePoint: GroupEncoding
         + PrimeCurveAffine
-        + CurveAffine<
-            Curve = <C as CurveArithmetic>::ProjectivePoint,
-            Scalar = <C as CurveArithmetic>::Scalar,
-        > + AffineCoordinates<FieldRepr = elliptic_curve::FieldBytes<C>>
+        + CurveAffine<Curve = <C as CurveArithmetic>::ProjectivePoint, Scalar = <C as CurveArithmetic>::Scalar>
+        + AffineCoordinates<FieldRepr = elliptic_curve::FieldBytes<C>>
         + FromSec1Point<C>
         + ToSec1Point<C>,
     <C as CurveArithmetic>::Scalar:
         Reduce<C::Uint> + Reduce<elliptic_curve::FieldBytes<C>> + IsHigh + Field + PrimeField,
-    <C as CurveArithmetic>::ProjectivePoint:
-        Group + PrimeGroup + GroupCurve<Affine = <C as CurveArithmetic>::AffinePoint>,
+    <C as CurveArithmetic>::ProjectivePoint: Group
+        + PrimeGroup
+        + GroupCurve<Affine = <C as CurveArithmetic>::AffinePoint>
+        + LinearCombination<[(<C as CurveArithmetic>::ProjectivePoint, <C as CurveArithmetic>::Scalar)]>
+        + BatchNormalize<[<C as CurveArithmetic>::ProjectivePoint], Output = Vec<<C as CurveArithmetic>::AffinePoint>>,
     FieldBytesSize<C>: ModulusSize,
 {
 }

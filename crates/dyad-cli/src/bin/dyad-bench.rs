@@ -7,6 +7,9 @@
 //!
 //! `cargo run --release --bin dyad-bench -- --runs 10`
 //!
+//! With `--raw`, only the library with both parties in one thread (no server):
+//! `cargo run --release --bin dyad-bench -- --raw --runs 20`.
+//!
 //! With `--decode`, instead: how long `SignRequest::prepare` takes on the largest sign requests
 //! `dyad-chains` accepts (Cosmos sign docs at every limit, EIP-712 payloads at every limit), no
 //! server involved: `cargo run --release --bin dyad-bench -- --decode --runs 10`.
@@ -71,6 +74,18 @@ fn raw(scheme: Scheme, runs: usize) -> (Vec<Duration>, Vec<Duration>, Vec<Durati
         refresh.push(t.elapsed());
     }
     (dkg, sign, refresh)
+}
+
+/// `--raw`: the library alone, both parties in one thread, no server: the figure a patched
+/// `dkls23-core` is compared on (`bench/dkls.sh` runs it from two builds in turn).
+fn raw_only(runs: usize) {
+    println!("| protocol | DKG median / p99 | sign median / p99 | refresh median / p99 |");
+    println!("|---|---|---|---|");
+    for (_, scheme) in TYPES {
+        let (dkg, sign, refresh) = raw(scheme, runs);
+        println!("| {scheme:?} | {} | {} | {} |", cell(&dkg), cell(&sign), cell(&refresh));
+    }
+    println!("\nruns per row: {runs}");
 }
 
 /// Per wallet type: key generation and signing times through the service.
@@ -148,6 +163,10 @@ async fn main() {
     let runs: usize = arg("--runs").and_then(|s| s.parse().ok()).unwrap_or(10).max(1);
     if std::env::args().any(|a| a == "--decode") {
         decode::run(runs);
+        return;
+    }
+    if std::env::args().any(|a| a == "--raw") {
+        raw_only(runs);
         return;
     }
     let modes: Vec<Durability> = match arg("--sync").as_deref() {

@@ -17,10 +17,6 @@ use crate::SECURITY;
 /// We are using SHA-256, so the hash values have 256 bits.
 pub type HashOutput = [u8; SECURITY as usize];
 
-fn hash_bytes(msg: &[u8]) -> HashOutput {
-    Sha256::digest(msg).into()
-}
-
 fn append_len_prefixed(encoded: &mut Vec<u8>, component: &[u8]) {
     encoded.extend_from_slice(&(component.len() as u64).to_be_bytes());
     encoded.extend_from_slice(component);
@@ -32,15 +28,65 @@ fn append_len_prefixed(encoded: &mut Vec<u8>, component: &[u8]) {
 /// `len(tag)||tag||len(component_0)||component_0||...`.
 #[must_use]
 pub fn tagged_hash(tag: &[u8], components: &[&[u8]]) -> HashOutput {
-    // Components can be secret (seeds), so the encoding is wiped on drop.
-    let mut encoded = zeroize::Zeroizing::new(Vec::with_capacity(
-        8 + tag.len() + components.iter().map(|c| 8 + c.len()).sum::<usize>(),
-    ));
-    append_len_prefixed(&mut encoded, tag);
+    // PATCH (PATCHES.md #6): the encoding is streamed into the hash instead of being copied into
+    // one buffer first. Same bytes hashed, so the same output. Components can be secret (seeds):
+    // the hasher's buffered block is wiped on drop (sha2's `zeroize` feature) as the copy was.
+    let mut hasher = TaggedHasher::new(tag);
     for component in components {
-        append_len_prefixed(&mut encoded, component);
+        hasher.component(component);
     }
-    hash_bytes(&encoded)
+    hasher.finish()
+}
+
+/// [`tagged_hash`] fed piece by piece, so that a fixed prefix can be hashed once and the
+/// state cloned for each message that shares it (the Fischlin search in
+/// [`crate::utilities::proofs::DLogProof`] hashes thousands of messages that differ only in
+/// their last bytes).
+///
+/// PATCH (PATCHES.md #5): not in upstream `dkls23-core`.
+#[derive(Clone)]
+pub(crate) struct TaggedHasher {
+    hasher: Sha256,
+    /// Bytes still owed to the component opened by [`TaggedHasher::open_component`].
+    owed: usize,
+}
+
+impl TaggedHasher {
+    /// Starts `len(tag)||tag`.
+    pub(crate) fn new(tag: &[u8]) -> Self {
+        let mut hasher = Self {
+            hasher: Sha256::new(),
+            owed: 0,
+        };
+        hasher.component(tag);
+        hasher
+    }
+
+    /// Appends `len(component)||component`.
+    pub(crate) fn component(&mut self, component: &[u8]) {
+        self.open_component(component.len());
+        self.bytes(component);
+    }
+
+    /// Appends `len` and opens a component of `len` bytes, to be given by [`Self::bytes`].
+    pub(crate) fn open_component(&mut self, len: usize) {
+        debug_assert_eq!(self.owed, 0, "previous component not complete");
+        self.hasher.update((len as u64).to_be_bytes());
+        self.owed = len;
+    }
+
+    /// Appends part of the open component.
+    pub(crate) fn bytes(&mut self, part: &[u8]) {
+        debug_assert!(part.len() <= self.owed, "component longer than announced");
+        self.owed = self.owed.saturating_sub(part.len());
+        self.hasher.update(part);
+    }
+
+    /// The hash of everything appended.
+    pub(crate) fn finish(self) -> HashOutput {
+        debug_assert_eq!(self.owed, 0, "last component not complete");
+        self.hasher.finalize().into()
+    }
 }
 
 /// Length-delimited tagged hash with result as a scalar.
@@ -180,13 +226,7 @@ mod tests {
     fn test_tagged_hash_as_point_uses_rfc9380_suite() {
         let tag = b"tag";
         let components: [&[u8]; 2] = [b"ab", b"c"];
-        let msg = [
-            2u64.to_be_bytes().as_slice(),
-            b"ab",
-            &1u64.to_be_bytes(),
-            b"c",
-        ]
-        .concat();
+        let msg = [2u64.to_be_bytes().as_slice(), b"ab", &1u64.to_be_bytes(), b"c"].concat();
 
         let expected = hash2curve::hash_from_bytes::<Secp256k1, ExpandMsgXmd<Sha256>>(
             &[&msg],
@@ -194,10 +234,7 @@ mod tests {
         )
         .unwrap()
         .to_affine();
-        assert_eq!(
-            tagged_hash_as_point::<Secp256k1>(tag, &components),
-            expected
-        );
+        assert_eq!(tagged_hash_as_point::<Secp256k1>(tag, &components), expected);
 
         let expected = hash2curve::hash_from_bytes::<NistP256, ExpandMsgXmd<Sha256>>(
             &[&msg],
@@ -225,17 +262,17 @@ mod tests {
         let components: [&[u8]; 2] = [&session_id, &seed];
 
         assert_eq!(
-            hex::encode(point_to_bytes::<Secp256k1>(&tagged_hash_as_point::<
-                Secp256k1,
-            >(
-                TAG_OT_BASE_H, &components
+            hex::encode(point_to_bytes::<Secp256k1>(&tagged_hash_as_point::<Secp256k1>(
+                TAG_OT_BASE_H,
+                &components
             ))),
             "02c25835ab4369b3b41f49aee010b74c253f2605089ba1158ad63fdee932c049ff"
         );
         assert_eq!(
-            hex::encode(point_to_bytes::<NistP256>(
-                &tagged_hash_as_point::<NistP256>(TAG_OT_BASE_H, &components)
-            )),
+            hex::encode(point_to_bytes::<NistP256>(&tagged_hash_as_point::<NistP256>(
+                TAG_OT_BASE_H,
+                &components
+            ))),
             "02d62753e8e5ad43b7432a7955ad3185e307992652ac807d130c0a8cc35cee60ff"
         );
     }

@@ -33,24 +33,23 @@
 //! IMPORTANT: As specified in page 30 of `DKLs23`, we instantiate the protocols
 //! above over the same elliptic curve group used in our main protocol.
 
-use elliptic_curve::ops::Reduce;
+use elliptic_curve::ops::{LinearCombination, Reduce};
+use elliptic_curve::point::BatchNormalize;
 use elliptic_curve::FieldBytes;
 use ff::Field;
 use group::Curve as GroupCurve;
-use group::CurveAffine;
+use group::{CurveAffine, Group};
 use rand::{Rng, RngExt};
 use std::collections::HashSet;
 use std::marker::PhantomData;
 
 use crate::curve::DklsCurve;
 use crate::utilities::hashes::{
-    point_to_bytes, scalar_to_bytes, tagged_hash, tagged_hash_as_scalar, HashOutput,
+    point_to_bytes, scalar_to_bytes, tagged_hash, tagged_hash_as_scalar, HashOutput, TaggedHasher,
 };
 use std::fmt;
 
-use crate::utilities::oracle_tags::{
-    TAG_DLOG_PROOF_COMMITMENT, TAG_DLOG_PROOF_FISCHLIN, TAG_ENCPROOF_FS,
-};
+use crate::utilities::oracle_tags::{TAG_DLOG_PROOF_COMMITMENT, TAG_DLOG_PROOF_FISCHLIN, TAG_ENCPROOF_FS};
 use crate::utilities::rng;
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
@@ -109,6 +108,58 @@ fn challenge_to_scalar<C: DklsCurve>(challenge: &[u8]) -> C::Scalar {
     <C::Scalar as Reduce<FieldBytes<C>>>::reduce(field_bytes)
 }
 
+/// A random weight of 128 bits for batch verification (PATCHES.md #4).
+///
+/// Batch verification replaces the checks `E_1 = 0, ..., E_n = 0` (each `E_j` a group
+/// element computed from public proof data) by the single check `sum_j w_j E_j = 0` with
+/// independent uniform weights `w_j` drawn by the verifier after the proofs are fixed. In a
+/// group of prime order `q`, if some `E_k != 0` then for any values of the other weights at
+/// most one `w_k` modulo `q` makes the sum vanish, so a batch with a false equation passes
+/// with probability at most `2^-128`. The weights are sampled fresh for every batch and
+/// never leave the verifier.
+fn batch_weight<C: DklsCurve>(rng: &mut impl Rng) -> C::Scalar {
+    let weight: [u8; 16] = rng.random();
+    challenge_to_scalar::<C>(&weight)
+}
+
+/// `sum points[i] * scalars[i] == identity`, in variable time: every input is public proof
+/// data or a verifier weight (PATCHES.md #3, #4).
+fn sums_to_identity<C: DklsCurve>(terms: &[(C::ProjectivePoint, C::Scalar)]) -> bool {
+    bool::from(<C::ProjectivePoint as LinearCombination<_>>::lincomb_vartime(terms).is_identity())
+}
+
+/// The Fischlin search's random oracle with its fixed prefix absorbed: the tag, the session
+/// id and `generator || rand_commitments`, for messages whose challenge has
+/// `challenge_len` bytes (PATCHES.md #5). Hashing `first_msg`/`second_msg` of upstream's
+/// [`DLogProof::prove`] from a clone of this state gives the same bytes as hashing them
+/// whole, without hashing the 2 kB prefix again for each of the thousands of tries.
+fn fischlin_prefix<C: DklsCurve>(session_id: &[u8], rc_as_bytes: &[u8], challenge_len: usize) -> TaggedHasher {
+    let generator = <C::AffinePoint as CurveAffine>::generator();
+    let generator_bytes = point_to_bytes::<C>(&generator);
+    let scalar_len = scalar_to_bytes::<C>(&<C::Scalar as Field>::ZERO).len();
+    let mut hasher = TaggedHasher::new(TAG_DLOG_PROOF_FISCHLIN);
+    hasher.component(session_id);
+    hasher.open_component(generator_bytes.len() + rc_as_bytes.len() + 2 + challenge_len + scalar_len);
+    hasher.bytes(&generator_bytes);
+    hasher.bytes(rc_as_bytes);
+    hasher
+}
+
+/// The first `2l` bits of the Fischlin oracle on `prefix || index || challenge || response`.
+fn fischlin_hash<C: DklsCurve>(
+    prefix: &TaggedHasher,
+    index: u16,
+    challenge: &[u8],
+    response: &C::Scalar,
+) -> [u8; (L / 4) as usize] {
+    let mut hasher = prefix.clone();
+    hasher.bytes(&index.to_be_bytes());
+    hasher.bytes(challenge);
+    hasher.bytes(&scalar_to_bytes::<C>(response));
+    let hash = hasher.finish();
+    core::array::from_fn(|i| hash[i])
+}
+
 impl<C: DklsCurve> InteractiveDLogProof<C> {
     /// Step 1 - Samples the random commitments.
     ///
@@ -121,8 +172,9 @@ impl<C: DklsCurve> InteractiveDLogProof<C> {
             scalar_rand_commitment = <C::Scalar as Field>::random(&mut rng);
         }
 
-        let generator = <C::AffinePoint as CurveAffine>::generator();
-        let point_rand_commitment = (generator * scalar_rand_commitment).to_affine();
+        // PATCH (PATCHES.md #2): the curve's fixed-base table instead of a generic
+        // multiplication. Constant time: the scalar is secret.
+        let point_rand_commitment = C::ProjectivePoint::mul_by_generator(&scalar_rand_commitment).to_affine();
 
         (scalar_rand_commitment, point_rand_commitment)
     }
@@ -174,13 +226,14 @@ impl<C: DklsCurve> InteractiveDLogProof<C> {
         // The challenge will have T bits, so we first extend it to 256 bits.
         let challenge_scalar = challenge_to_scalar::<C>(&self.challenge);
 
-        let generator = <C::AffinePoint as CurveAffine>::generator();
-
         // We compare the values that should agree.
-        let point_verify =
-            ((generator * self.challenge_response) + (*point * challenge_scalar)).to_affine();
-
-        point_verify == *point_rand_commitment
+        // PATCH (PATCHES.md #3): one variable-time double multiplication on public values,
+        // compared without leaving projective coordinates.
+        sums_to_identity::<C>(&[
+            (C::ProjectivePoint::generator(), self.challenge_response),
+            (C::ProjectivePoint::from(*point), challenge_scalar),
+            (C::ProjectivePoint::from(*point_rand_commitment), -C::Scalar::ONE),
+        ])
     }
 }
 
@@ -222,28 +275,30 @@ impl<C: DklsCurve> DLogProof<C> {
     /// Returns an error if the Fischlin proof-of-work search is exhausted
     /// without finding all required hash collisions. This is astronomically
     /// unlikely with a correct RNG but must not be silently ignored.
-    pub fn prove(
-        scalar: &C::Scalar,
-        session_id: &[u8],
-    ) -> Result<DLogProof<C>, ProofSearchExhausted> {
+    pub fn prove(scalar: &C::Scalar, session_id: &[u8]) -> Result<DLogProof<C>, ProofSearchExhausted> {
         // We execute Step 1 r times.
-        let mut rand_commitments: Vec<C::AffinePoint> = Vec::with_capacity(R as usize);
+        // PATCH (PATCHES.md #2): fixed-base multiplications and one inversion for all r
+        // commitments (constant time: the nonces are secret).
         let mut states: Vec<C::Scalar> = Vec::with_capacity(R as usize);
         let mut rng = rng::get_rng();
         for _ in 0..R {
-            let (state, rand_commitment) = InteractiveDLogProof::<C>::prove_step1(&mut rng);
-
-            rand_commitments.push(rand_commitment);
+            let mut state = <C::Scalar as Field>::ZERO;
+            while state == <C::Scalar as Field>::ZERO {
+                state = <C::Scalar as Field>::random(&mut rng);
+            }
             states.push(state);
         }
+        let projective: Vec<C::ProjectivePoint> = states.iter().map(C::ProjectivePoint::mul_by_generator).collect();
+        let rand_commitments: Vec<C::AffinePoint> =
+            <C::ProjectivePoint as BatchNormalize<[C::ProjectivePoint]>>::batch_normalize(&projective[..]);
 
         // We save this vector in bytes.
         let rc_as_bytes = rand_commitments
-            .clone()
-            .into_iter()
-            .map(|x| point_to_bytes::<C>(&x))
+            .iter()
+            .map(|x| point_to_bytes::<C>(x))
             .collect::<Vec<Vec<u8>>>()
             .concat();
+        let prefix = fischlin_prefix::<C>(session_id, &rc_as_bytes, (T / 8) as usize);
 
         // Now, there is a "proof of work".
         // We have to find the good challenges.
@@ -261,49 +316,20 @@ impl<C: DklsCurve> DLogProof<C> {
             let mut first_counter = 0u16;
             while first_counter < u16::MAX && !flag {
                 // We sample an array of T bits = T/8 bytes.
-                let first_challenge = rng::get_rng().random::<[u8; (T / 8) as usize]>();
-
-                // If this challenge was already sampled, we should go back.
-                // However, with some tests, we saw that it is time consuming
-                // to save the challenges (we have to reallocate memory all the
-                // time when increasing the vector of used challenges).
-
-                // Fortunately, note that our sample space has cardinality 2^t
-                // (which is 2^32 in our case), and we repeat the loop 2^16 times.
-                // Even if in all iterations we sample different values, the
-                // probability of getting an older challenge in an additional
-                // iteration is 2^16/2^32, which is small. Thus, we don't expect
-                // a lot of repetitions.
+                let first_challenge = rng.random::<[u8; (T / 8) as usize]>();
 
                 // We execute Step 2 at index i.
-                let first_proof = InteractiveDLogProof::<C>::prove_step2(
-                    scalar,
-                    &states[i as usize],
-                    &first_challenge,
-                );
+                let first_proof = InteractiveDLogProof::<C>::prove_step2(scalar, &states[i as usize], &first_challenge);
 
                 // Let's take the first hash here.
-                let generator = <C::AffinePoint as CurveAffine>::generator();
-                let first_msg = [
-                    &point_to_bytes::<C>(&generator),
-                    &rc_as_bytes[..],
-                    &i.to_be_bytes(),
-                    &first_challenge,
-                    &scalar_to_bytes::<C>(&first_proof.challenge_response),
-                ]
-                .concat();
-                // The random oracle has to return an array of 2l bits = l/4 bytes, so we take a slice.
-                let first_hash = &tagged_hash(TAG_DLOG_PROOF_FISCHLIN, &[session_id, &first_msg])
-                    [0..(L / 4) as usize];
+                // The random oracle has to return an array of 2l bits = l/4 bytes.
+                let first_hash = fischlin_hash::<C>(&prefix, i, &first_challenge, &first_proof.challenge_response);
 
                 // Now comes the search for the next challenge.
                 let mut second_counter = 0u16;
-                let mut rng = rng::get_rng();
                 while second_counter < u16::MAX {
                     // We sample another array. Same considerations as before.
                     let second_challenge = rng.random::<[u8; (T / 8) as usize]>();
-
-                    //if used_second_challenges.contains(&second_challenge) { continue; }
 
                     // We execute Step 2 at index i + R/2.
                     let second_proof = InteractiveDLogProof::<C>::prove_step2(
@@ -313,21 +339,15 @@ impl<C: DklsCurve> DLogProof<C> {
                     );
 
                     // Second hash now.
-                    let generator = <C::AffinePoint as CurveAffine>::generator();
-                    let second_msg = [
-                        &point_to_bytes::<C>(&generator),
-                        &rc_as_bytes[..],
-                        &(i + (R / 2)).to_be_bytes(),
+                    let second_hash = fischlin_hash::<C>(
+                        &prefix,
+                        i + (R / 2),
                         &second_challenge,
-                        &scalar_to_bytes::<C>(&second_proof.challenge_response),
-                    ]
-                    .concat();
-                    let second_hash =
-                        &tagged_hash(TAG_DLOG_PROOF_FISCHLIN, &[session_id, &second_msg])
-                            [0..(L / 4) as usize];
+                        &second_proof.challenge_response,
+                    );
 
                     // If the hashes are equal, we are successful and we can break both loops.
-                    if *first_hash == *second_hash {
+                    if first_hash == second_hash {
                         // We save the successful results.
                         first_proofs.push(first_proof);
                         last_proofs.push(second_proof);
@@ -355,8 +375,7 @@ impl<C: DklsCurve> DLogProof<C> {
         let proofs = [first_proofs, last_proofs].concat();
 
         // We save the point.
-        let generator = <C::AffinePoint as CurveAffine>::generator();
-        let point = (generator * scalar).to_affine();
+        let point = C::ProjectivePoint::mul_by_generator(scalar).to_affine();
 
         Ok(DLogProof {
             point,
@@ -399,48 +418,56 @@ impl<C: DklsCurve> DLogProof<C> {
         // We concatenate the vector of random commitments.
         let rc_as_bytes = vec_rc_as_bytes.concat();
 
-        let generator = <C::AffinePoint as CurveAffine>::generator();
+        // PATCH (PATCHES.md #5): a challenge of a length upstream's `InteractiveDLogProof::verify`
+        // rejects is rejected before hashing, so that the oracle's prefix can be hashed once
+        // per challenge length. Same set of accepted proofs.
+        let mut prefixes: [Option<TaggedHasher>; (T / 8) as usize] = Default::default();
+        for proof in &proof.proofs {
+            let len = proof.challenge.len();
+            if len == 0 || len > (T / 8) as usize {
+                return false;
+            }
+            if prefixes[len - 1].is_none() {
+                prefixes[len - 1] = Some(fischlin_prefix::<C>(session_id, &rc_as_bytes, len));
+            }
+        }
+        let hash_at = |index: u16| -> Option<[u8; (L / 4) as usize]> {
+            let p = &proof.proofs[index as usize];
+            let prefix = prefixes[p.challenge.len() - 1].as_ref()?;
+            Some(fischlin_hash::<C>(prefix, index, &p.challenge, &p.challenge_response))
+        };
+
         for i in 0..(R / 2) {
             // We compare the hashes
-            let first_msg = [
-                &point_to_bytes::<C>(&generator),
-                &rc_as_bytes[..],
-                &i.to_be_bytes(),
-                &proof.proofs[i as usize].challenge,
-                &scalar_to_bytes::<C>(&proof.proofs[i as usize].challenge_response),
-            ]
-            .concat();
-            let first_hash = &tagged_hash(TAG_DLOG_PROOF_FISCHLIN, &[session_id, &first_msg])
-                [0..(L / 4) as usize];
-
-            let second_msg = [
-                &point_to_bytes::<C>(&generator),
-                &rc_as_bytes[..],
-                &(i + (R / 2)).to_be_bytes(),
-                &proof.proofs[(i + (R / 2)) as usize].challenge,
-                &scalar_to_bytes::<C>(&proof.proofs[(i + (R / 2)) as usize].challenge_response),
-            ]
-            .concat();
-            let second_hash = &tagged_hash(TAG_DLOG_PROOF_FISCHLIN, &[session_id, &second_msg])
-                [0..(L / 4) as usize];
+            let (Some(first_hash), Some(second_hash)) = (hash_at(i), hash_at(i + (R / 2))) else {
+                return false;
+            };
 
             // Constant-time comparison to prevent timing side-channels
             // from leaking information about the proof structure.
-            if !bool::from(first_hash.ct_eq(second_hash)) {
+            if !bool::from(first_hash.ct_eq(&second_hash)) {
                 return false;
             }
+        }
 
-            // We verify both proofs.
-            let verification_1 =
-                proof.proofs[i as usize].verify(&proof.point, &proof.rand_commitments[i as usize]);
-            let verification_2 = proof.proofs[(i + (R / 2)) as usize].verify(
-                &proof.point,
-                &proof.rand_commitments[(i + (R / 2)) as usize],
-            );
-
-            if !verification_1 || !verification_2 {
-                return false;
-            }
+        // We verify all the proofs.
+        // PATCH (PATCHES.md #4): the R equations `g * response_j + point * challenge_j ==
+        // rand_commitment_j` are checked together, as one multi-scalar multiplication with
+        // random 128-bit weights (see `batch_weight`), instead of one by one.
+        let mut rng = rng::get_rng();
+        let mut generator_coefficient = <C::Scalar as Field>::ZERO;
+        let mut point_coefficient = <C::Scalar as Field>::ZERO;
+        let mut terms: Vec<(C::ProjectivePoint, C::Scalar)> = Vec::with_capacity(R as usize + 2);
+        for (p, rc) in proof.proofs.iter().zip(&proof.rand_commitments) {
+            let weight = batch_weight::<C>(&mut rng);
+            generator_coefficient += weight * p.challenge_response;
+            point_coefficient += weight * challenge_to_scalar::<C>(&p.challenge);
+            terms.push((C::ProjectivePoint::from(*rc), -weight));
+        }
+        terms.push((C::ProjectivePoint::generator(), generator_coefficient));
+        terms.push((C::ProjectivePoint::from(proof.point), point_coefficient));
+        if !sums_to_identity::<C>(&terms) {
+            return false;
         }
 
         // If we got here, all the previous tests passed.
@@ -483,28 +510,15 @@ impl<C: DklsCurve> DLogProof<C> {
             .collect::<Vec<Vec<u8>>>()
             .concat();
 
-        let msg_for_commitment = [
-            point_as_bytes,
-            rc_as_bytes,
-            challenges_as_bytes,
-            responses_as_bytes,
-        ]
-        .concat();
-        let commitment = tagged_hash(
-            TAG_DLOG_PROOF_COMMITMENT,
-            &[session_id, &msg_for_commitment],
-        );
+        let msg_for_commitment = [point_as_bytes, rc_as_bytes, challenges_as_bytes, responses_as_bytes].concat();
+        let commitment = tagged_hash(TAG_DLOG_PROOF_COMMITMENT, &[session_id, &msg_for_commitment]);
 
         Ok((proof, commitment))
     }
 
     /// Verifies a proof and checks it against the commitment.
     #[must_use]
-    pub fn decommit_verify(
-        proof: &DLogProof<C>,
-        commitment: &HashOutput,
-        session_id: &[u8],
-    ) -> bool {
+    pub fn decommit_verify(proof: &DLogProof<C>, commitment: &HashOutput, session_id: &[u8]) -> bool {
         //Computes the expected commitment
         let point_as_bytes = point_to_bytes::<C>(&proof.point);
         let rc_as_bytes = proof
@@ -529,17 +543,8 @@ impl<C: DklsCurve> DLogProof<C> {
             .collect::<Vec<Vec<u8>>>()
             .concat();
 
-        let msg_for_commitment = [
-            point_as_bytes,
-            rc_as_bytes,
-            challenges_as_bytes,
-            responses_as_bytes,
-        ]
-        .concat();
-        let expected_commitment = tagged_hash(
-            TAG_DLOG_PROOF_COMMITMENT,
-            &[session_id, &msg_for_commitment],
-        );
+        let msg_for_commitment = [point_as_bytes, rc_as_bytes, challenges_as_bytes, responses_as_bytes].concat();
+        let expected_commitment = tagged_hash(TAG_DLOG_PROOF_COMMITMENT, &[session_id, &msg_for_commitment]);
 
         bool::from(commitment.ct_eq(&expected_commitment)) && Self::verify(proof, session_id)
     }
@@ -599,11 +604,7 @@ impl<C: DklsCurve> CPProof<C> {
             base_h: C::AffinePoint::conditional_select(&a.base_h, &b.base_h, choice),
             point_u: C::AffinePoint::conditional_select(&a.point_u, &b.point_u, choice),
             point_v: C::AffinePoint::conditional_select(&a.point_v, &b.point_v, choice),
-            challenge_response: C::Scalar::conditional_select(
-                &a.challenge_response,
-                &b.challenge_response,
-                choice,
-            ),
+            challenge_response: C::Scalar::conditional_select(&a.challenge_response, &b.challenge_response, choice),
         }
     }
 }
@@ -619,10 +620,7 @@ impl<C: DklsCurve> CPProof<C> {
     ///
     /// The `Scalar` is kept secret while the `RandomCommitments` is transmitted.
     #[must_use]
-    pub fn prove_step1(
-        base_g: &C::AffinePoint,
-        base_h: &C::AffinePoint,
-    ) -> (C::Scalar, RandomCommitments<C>) {
+    pub fn prove_step1(base_g: &C::AffinePoint, base_h: &C::AffinePoint) -> (C::Scalar, RandomCommitments<C>) {
         // We sample a nonzero random scalar.
         let mut scalar_rand_commitment = <C::Scalar as Field>::ZERO;
         while scalar_rand_commitment == <C::Scalar as Field>::ZERO {
@@ -677,12 +675,17 @@ impl<C: DklsCurve> CPProof<C> {
     #[must_use]
     pub fn verify(&self, rand_commitments: &RandomCommitments<C>, challenge: &C::Scalar) -> bool {
         // We compare the values that should agree.
-        let point_verify_g =
-            ((self.base_g * self.challenge_response) + (self.point_u * challenge)).to_affine();
-        let point_verify_h =
-            ((self.base_h * self.challenge_response) + (self.point_v * challenge)).to_affine();
-
-        (point_verify_g == rand_commitments.rc_g) && (point_verify_h == rand_commitments.rc_h)
+        // PATCH (PATCHES.md #3): variable time on public values.
+        let minus_one = -C::Scalar::ONE;
+        sums_to_identity::<C>(&[
+            (C::ProjectivePoint::from(self.base_g), self.challenge_response),
+            (C::ProjectivePoint::from(self.point_u), *challenge),
+            (C::ProjectivePoint::from(rand_commitments.rc_g), minus_one),
+        ]) && sums_to_identity::<C>(&[
+            (C::ProjectivePoint::from(self.base_h), self.challenge_response),
+            (C::ProjectivePoint::from(self.point_v), *challenge),
+            (C::ProjectivePoint::from(rand_commitments.rc_h), minus_one),
+        ])
     }
 
     /// Simulates a "fake" proof which passes the `verify` method.
@@ -705,10 +708,8 @@ impl<C: DklsCurve> CPProof<C> {
         let challenge_response = <C::Scalar as Field>::random(&mut rng::get_rng());
 
         // Now we compute the "random" commitments that work for this challenge.
-        let point_rand_commitment_g =
-            ((*base_g * challenge_response) + (*point_u * challenge)).to_affine();
-        let point_rand_commitment_h =
-            ((*base_h * challenge_response) + (*point_v * challenge)).to_affine();
+        let point_rand_commitment_g = ((*base_g * challenge_response) + (*point_u * challenge)).to_affine();
+        let point_rand_commitment_h = ((*base_h * challenge_response) + (*point_v * challenge)).to_affine();
 
         let rand_commitments = RandomCommitments {
             rc_g: point_rand_commitment_g,
@@ -758,40 +759,40 @@ impl<C: DklsCurve> EncProof<C> {
     /// The variable `bit` indicates which one of the proofs is really
     /// proved by `scalar`. The other one is simulated.
     #[must_use]
-    pub fn prove(
-        session_id: &[u8],
-        base_h: &C::AffinePoint,
-        scalar: &C::Scalar,
-        bit: bool,
-    ) -> EncProof<C> {
+    pub fn prove(session_id: &[u8], base_h: &C::AffinePoint, scalar: &C::Scalar, bit: bool) -> EncProof<C> {
+        // PATCH (PATCHES.md #2): the same proof as upstream, computed with fewer and cheaper
+        // operations, all constant time (the scalar, the bit and which half is simulated are
+        // secret): `g * x` by the curve's fixed-base table; `g * scalar` and `h * scalar`
+        // computed once (upstream computes them again in `CPProof::prove_step2`); the
+        // simulated commitment `h * response + u * challenge` as one two-term combination; and
+        // one inversion for the eight points that are sent, not one each.
+
         // PRELIMINARIES
 
         // g is the generator in this case.
         let base_g = <C::AffinePoint as CurveAffine>::generator();
+        let h = C::ProjectivePoint::from(*base_h);
 
         // We compute u and v from Section 3 in the paper.
         // Be careful: these are not point_u and point_v from CPProof.
 
         // u is independent of the bit chosen.
-        let u = (*base_h * scalar).to_affine();
+        let u = h * scalar;
 
         // v = h*bit + g*scalar.
         // The other possible value for v will be used in a simulated proof.
-        // See below for a better explanation.
         //
         // Both branches are computed unconditionally to avoid timing
         // side-channels that could leak the OT choice bit.
-        let base_h_proj = C::ProjectivePoint::from(*base_h);
-        let g_times_scalar = base_g * scalar;
-        let v_if_true = (g_times_scalar + base_h_proj).to_affine();
-        let v_if_false = g_times_scalar.to_affine();
+        let g_times_scalar = C::ProjectivePoint::mul_by_generator(scalar);
+        let v_if_true = g_times_scalar + h;
+        let v_if_false = g_times_scalar;
         let fake_v_if_true = v_if_true;
-        let fake_v_if_false = (g_times_scalar - base_h_proj).to_affine();
+        let fake_v_if_false = g_times_scalar - h;
 
         let bit_choice = ct::choice(bit);
-        let v = C::AffinePoint::conditional_select(&v_if_false, &v_if_true, bit_choice);
-        let fake_v =
-            C::AffinePoint::conditional_select(&fake_v_if_false, &fake_v_if_true, bit_choice);
+        let v = C::ProjectivePoint::conditional_select(&v_if_false, &v_if_true, bit_choice);
+        let fake_v = C::ProjectivePoint::conditional_select(&fake_v_if_false, &fake_v_if_true, bit_choice);
 
         // STEP 1
         // We start our real proof and simulate the fake proof.
@@ -804,12 +805,42 @@ impl<C: DklsCurve> EncProof<C> {
         // bit = 0 => We want to fake that (g,h,v-h,u) is a DDH tuple (i.e., fake_v = v-h).
         // bit = 1 -> We want to fake that (g,h,v,u) is a DDH tuple (i.e., fake_v = v).
 
-        // Commitments for real proof.
-        let (real_scalar_commitment, real_commitments) = CPProof::prove_step1(&base_g, base_h);
+        // Commitments for real proof (`CPProof::prove_step1`).
+        let mut real_scalar_commitment = <C::Scalar as Field>::ZERO;
+        while real_scalar_commitment == <C::Scalar as Field>::ZERO {
+            real_scalar_commitment = <C::Scalar as Field>::random(&mut rng::get_rng());
+        }
+        let real_rc_g = C::ProjectivePoint::mul_by_generator(&real_scalar_commitment);
+        let real_rc_h = h * real_scalar_commitment;
 
-        // Fake proof.
-        let (fake_commitments, fake_challenge, fake_proof) =
-            CPProof::simulate(&base_g, base_h, &fake_v, &u);
+        // Fake proof (`CPProof::simulate`): challenge and response first, then the
+        // commitments that work for them.
+        let fake_challenge = <C::Scalar as Field>::random(&mut rng::get_rng());
+        let fake_response = <C::Scalar as Field>::random(&mut rng::get_rng());
+        let fake_rc_g = C::ProjectivePoint::mul_by_generator(&fake_response) + fake_v * fake_challenge;
+        let fake_rc_h =
+            <C::ProjectivePoint as LinearCombination<_>>::lincomb(&[(h, fake_response), (u, fake_challenge)][..]);
+
+        let affine = <C::ProjectivePoint as BatchNormalize<[C::ProjectivePoint]>>::batch_normalize(
+            &[u, v, fake_v, g_times_scalar, real_rc_g, real_rc_h, fake_rc_g, fake_rc_h][..],
+        );
+        let [u, v, fake_v, g_times_scalar, real_rc_g, real_rc_h, fake_rc_g, fake_rc_h]: [C::AffinePoint; 8] =
+            affine.try_into().expect("batch_normalize keeps the length");
+        let real_commitments = RandomCommitments {
+            rc_g: real_rc_g,
+            rc_h: real_rc_h,
+        };
+        let fake_commitments = RandomCommitments {
+            rc_g: fake_rc_g,
+            rc_h: fake_rc_h,
+        };
+        let fake_proof = CPProof {
+            base_g,
+            base_h: *base_h,
+            point_u: fake_v,
+            point_v: u,
+            challenge_response: fake_response,
+        };
 
         // STEP 2
         // Fiat-Shamir: We compute the "total" challenge based on the
@@ -843,8 +874,7 @@ impl<C: DklsCurve> EncProof<C> {
         ]
         .concat();
 
-        let challenge =
-            tagged_hash_as_scalar::<C>(TAG_ENCPROOF_FS, &[session_id, &msg_for_challenge]);
+        let challenge = tagged_hash_as_scalar::<C>(TAG_ENCPROOF_FS, &[session_id, &msg_for_challenge]);
 
         // STEP 3
         // We compute the real challenge for our real proof.
@@ -859,13 +889,14 @@ impl<C: DklsCurve> EncProof<C> {
 
         let real_challenge = challenge - fake_challenge;
 
-        let real_proof = CPProof::prove_step2(
-            &base_g,
-            base_h,
-            scalar,
-            &real_scalar_commitment,
-            &real_challenge,
-        );
+        // `CPProof::prove_step2`, with `g * scalar` and `h * scalar` (= u) from above.
+        let real_proof = CPProof {
+            base_g,
+            base_h: *base_h,
+            point_u: g_times_scalar,
+            point_v: u,
+            challenge_response: real_scalar_commitment - (real_challenge * scalar),
+        };
 
         // RETURN
 
@@ -875,16 +906,8 @@ impl<C: DklsCurve> EncProof<C> {
             proof0: CPProof::select(&real_proof, &fake_proof, bit_choice),
             proof1: CPProof::select(&fake_proof, &real_proof, bit_choice),
 
-            commitments0: RandomCommitments::select(
-                &real_commitments,
-                &fake_commitments,
-                bit_choice,
-            ),
-            commitments1: RandomCommitments::select(
-                &fake_commitments,
-                &real_commitments,
-                bit_choice,
-            ),
+            commitments0: RandomCommitments::select(&real_commitments, &fake_commitments, bit_choice),
+            commitments1: RandomCommitments::select(&fake_commitments, &real_commitments, bit_choice),
 
             challenge0: C::Scalar::conditional_select(&real_challenge, &fake_challenge, bit_choice),
             challenge1: C::Scalar::conditional_select(&fake_challenge, &real_challenge, bit_choice),
@@ -896,55 +919,93 @@ impl<C: DklsCurve> EncProof<C> {
     /// Note that the data to be verified is in `proof`.
     #[must_use]
     pub fn verify(&self, session_id: &[u8]) -> bool {
-        // We check if the proofs are compatible.
+        Self::verify_batch(&[(self, session_id)])
+    }
+
+    /// Verification of several encryption proofs, each with its own session id: true only if
+    /// every one of them passes [`EncProof::verify`].
+    ///
+    /// PATCH (PATCHES.md #4): not in upstream. The cheap checks (shape and Fiat-Shamir
+    /// challenge) run proof by proof; the four Chaum-Pedersen equations of every proof are
+    /// then checked together as one multi-scalar multiplication with random 128-bit weights
+    /// (see `batch_weight`: a batch holding one false equation passes with probability at
+    /// most `2^-128`). Variable time: every input is public proof data or a verifier weight.
+    #[must_use]
+    pub fn verify_batch(proofs: &[(&EncProof<C>, &[u8])]) -> bool {
         let generator = <C::AffinePoint as CurveAffine>::generator();
-        if (self.proof0.base_g != generator)
-        || (self.proof0.base_g != self.proof1.base_g)
-        || (self.proof0.base_h != self.proof1.base_h)
-        || (self.proof0.point_v != self.proof1.point_v) // This is u from Section 3 in the paper.
-        || (self.proof0.point_u != (C::ProjectivePoint::from(self.proof1.point_u) + C::ProjectivePoint::from(self.proof1.base_h)).to_affine())
-        // proof0 contains v and proof1 contains v-h.
-        {
-            return false;
+        let mut rng = rng::get_rng();
+        let mut generator_coefficient = <C::Scalar as Field>::ZERO;
+        let mut terms: Vec<(C::ProjectivePoint, C::Scalar)> = Vec::with_capacity(8 * proofs.len() + 1);
+        for (proof, session_id) in proofs {
+            // We check if the proofs are compatible.
+            // proof0 contains v and proof1 contains v-h (compared in projective coordinates:
+            // the same group element, without an inversion).
+            if (proof.proof0.base_g != generator)
+                || (proof.proof0.base_g != proof.proof1.base_g)
+                || (proof.proof0.base_h != proof.proof1.base_h)
+                || (proof.proof0.point_v != proof.proof1.point_v) // This is u from Section 3 in the paper.
+                || (C::ProjectivePoint::from(proof.proof0.point_u)
+                    != C::ProjectivePoint::from(proof.proof1.point_u)
+                        + C::ProjectivePoint::from(proof.proof1.base_h))
+            {
+                return false;
+            }
+
+            // Reconstructing the challenge.
+
+            let base_g_as_bytes = point_to_bytes::<C>(&proof.proof0.base_g);
+            let base_h_as_bytes = point_to_bytes::<C>(&proof.proof0.base_h);
+
+            // u and v are respectively point_v and point_u from the proof0.
+            let u_as_bytes = point_to_bytes::<C>(&proof.proof0.point_v);
+            let v_as_bytes = point_to_bytes::<C>(&proof.proof0.point_u);
+
+            let rc0_g_as_bytes = point_to_bytes::<C>(&proof.commitments0.rc_g);
+            let rc0_h_as_bytes = point_to_bytes::<C>(&proof.commitments0.rc_h);
+
+            let rc1_g_as_bytes = point_to_bytes::<C>(&proof.commitments1.rc_g);
+            let rc1_h_as_bytes = point_to_bytes::<C>(&proof.commitments1.rc_h);
+
+            let msg_for_challenge = [
+                base_g_as_bytes,
+                base_h_as_bytes,
+                u_as_bytes,
+                v_as_bytes,
+                rc0_g_as_bytes,
+                rc0_h_as_bytes,
+                rc1_g_as_bytes,
+                rc1_h_as_bytes,
+            ]
+            .concat();
+            let expected_challenge = tagged_hash_as_scalar::<C>(TAG_ENCPROOF_FS, &[session_id, &msg_for_challenge]);
+
+            // The challenge should be the sum of the challenges used in the proofs.
+            if expected_challenge != proof.challenge0 + proof.challenge1 {
+                return false;
+            }
+
+            // Finally, both proofs must be valid (`CPProof::verify` on each):
+            //   g * s0 + proof0.point_u * c0 == commitments0.rc_g
+            //   h * s0 + proof0.point_v * c0 == commitments0.rc_h
+            //   g * s1 + proof1.point_u * c1 == commitments1.rc_g
+            //   h * s1 + proof1.point_v * c1 == commitments1.rc_h
+            // with proof1's g, h and point_v equal to proof0's (checked above). Weighted by
+            // w1..w4 and summed, the g terms of every proof merge into one.
+            let (s0, s1) = (proof.proof0.challenge_response, proof.proof1.challenge_response);
+            let (c0, c1) = (proof.challenge0, proof.challenge1);
+            let w: [C::Scalar; 4] = core::array::from_fn(|_| batch_weight::<C>(&mut rng));
+            generator_coefficient += w[0] * s0 + w[2] * s1;
+            terms.push((C::ProjectivePoint::from(proof.proof0.base_h), w[1] * s0 + w[3] * s1));
+            terms.push((C::ProjectivePoint::from(proof.proof0.point_u), w[0] * c0));
+            terms.push((C::ProjectivePoint::from(proof.proof1.point_u), w[2] * c1));
+            terms.push((C::ProjectivePoint::from(proof.proof0.point_v), w[1] * c0 + w[3] * c1));
+            terms.push((C::ProjectivePoint::from(proof.commitments0.rc_g), -w[0]));
+            terms.push((C::ProjectivePoint::from(proof.commitments0.rc_h), -w[1]));
+            terms.push((C::ProjectivePoint::from(proof.commitments1.rc_g), -w[2]));
+            terms.push((C::ProjectivePoint::from(proof.commitments1.rc_h), -w[3]));
         }
-
-        // Reconstructing the challenge.
-
-        let base_g_as_bytes = point_to_bytes::<C>(&self.proof0.base_g);
-        let base_h_as_bytes = point_to_bytes::<C>(&self.proof0.base_h);
-
-        // u and v are respectively point_v and point_u from the proof0.
-        let u_as_bytes = point_to_bytes::<C>(&self.proof0.point_v);
-        let v_as_bytes = point_to_bytes::<C>(&self.proof0.point_u);
-
-        let rc0_g_as_bytes = point_to_bytes::<C>(&self.commitments0.rc_g);
-        let rc0_h_as_bytes = point_to_bytes::<C>(&self.commitments0.rc_h);
-
-        let rc1_g_as_bytes = point_to_bytes::<C>(&self.commitments1.rc_g);
-        let rc1_h_as_bytes = point_to_bytes::<C>(&self.commitments1.rc_h);
-
-        let msg_for_challenge = [
-            base_g_as_bytes,
-            base_h_as_bytes,
-            u_as_bytes,
-            v_as_bytes,
-            rc0_g_as_bytes,
-            rc0_h_as_bytes,
-            rc1_g_as_bytes,
-            rc1_h_as_bytes,
-        ]
-        .concat();
-        let expected_challenge =
-            tagged_hash_as_scalar::<C>(TAG_ENCPROOF_FS, &[session_id, &msg_for_challenge]);
-
-        // The challenge should be the sum of the challenges used in the proofs.
-        if expected_challenge != self.challenge0 + self.challenge1 {
-            return false;
-        }
-
-        // Finally, we check if both proofs are valid.
-        self.proof0.verify(&self.commitments0, &self.challenge0)
-            && self.proof1.verify(&self.commitments1, &self.challenge1)
+        terms.push((C::ProjectivePoint::generator(), generator_coefficient));
+        sums_to_identity::<C>(&terms)
     }
 
     /// Extracts `u` and `v` from an instance of `EncProof`.
@@ -1009,20 +1070,13 @@ mod tests {
         let scalar = <Scalar as Field>::random(&mut rng::get_rng());
         let session_id = rng::get_rng().random::<[u8; 32]>();
 
-        let mut proof_short_commitments =
-            DLogProof::<TestCurve>::prove(&scalar, &session_id).unwrap();
+        let mut proof_short_commitments = DLogProof::<TestCurve>::prove(&scalar, &session_id).unwrap();
         proof_short_commitments.rand_commitments.pop();
-        assert!(!DLogProof::<TestCurve>::verify(
-            &proof_short_commitments,
-            &session_id
-        ));
+        assert!(!DLogProof::<TestCurve>::verify(&proof_short_commitments, &session_id));
 
         let mut proof_short_proofs = DLogProof::<TestCurve>::prove(&scalar, &session_id).unwrap();
         proof_short_proofs.proofs.pop();
-        assert!(!DLogProof::<TestCurve>::verify(
-            &proof_short_proofs,
-            &session_id
-        ));
+        assert!(!DLogProof::<TestCurve>::verify(&proof_short_proofs, &session_id));
     }
 
     /// Ensures session-id mismatches invalidate the proof.
@@ -1042,8 +1096,7 @@ mod tests {
     fn test_dlog_proof_commit() {
         let scalar = <Scalar as Field>::random(&mut rng::get_rng());
         let session_id = rng::get_rng().random::<[u8; 32]>();
-        let (proof, commitment) =
-            DLogProof::<TestCurve>::prove_commit(&scalar, &session_id).unwrap();
+        let (proof, commitment) = DLogProof::<TestCurve>::prove_commit(&scalar, &session_id).unwrap();
         assert!(DLogProof::<TestCurve>::decommit_verify(
             &proof,
             &commitment,
@@ -1057,8 +1110,7 @@ mod tests {
     fn test_dlog_proof_commit_fail_proof() {
         let scalar = <Scalar as Field>::random(&mut rng::get_rng());
         let session_id = rng::get_rng().random::<[u8; 32]>();
-        let (mut proof, commitment) =
-            DLogProof::<TestCurve>::prove_commit(&scalar, &session_id).unwrap();
+        let (mut proof, commitment) = DLogProof::<TestCurve>::prove_commit(&scalar, &session_id).unwrap();
         proof.proofs[0].challenge_response *= Scalar::from(2u32); //Changing the proof
         assert!(!(DLogProof::<TestCurve>::decommit_verify(&proof, &commitment, &session_id)));
     }
@@ -1069,8 +1121,7 @@ mod tests {
     fn test_dlog_proof_commit_fail_commitment() {
         let scalar = <Scalar as Field>::random(&mut rng::get_rng());
         let session_id = rng::get_rng().random::<[u8; 32]>();
-        let (proof, mut commitment) =
-            DLogProof::<TestCurve>::prove_commit(&scalar, &session_id).unwrap();
+        let (proof, mut commitment) = DLogProof::<TestCurve>::prove_commit(&scalar, &session_id).unwrap();
         if commitment[0] == 0 {
             commitment[0] = 1;
         } else {
@@ -1093,20 +1144,13 @@ mod tests {
         let base_h = (generator * log_base_h).to_affine();
 
         // Prover - Step 1.
-        let (scalar_rand_commitment, rand_commitments) =
-            CPProof::<TestCurve>::prove_step1(&base_g, &base_h);
+        let (scalar_rand_commitment, rand_commitments) = CPProof::<TestCurve>::prove_step1(&base_g, &base_h);
 
         // Verifier - Gather the commitments and choose the challenge.
         let challenge = <Scalar as Field>::random(&mut rng::get_rng());
 
         // Prover - Step 2.
-        let proof = CPProof::<TestCurve>::prove_step2(
-            &base_g,
-            &base_h,
-            &scalar,
-            &scalar_rand_commitment,
-            &challenge,
-        );
+        let proof = CPProof::<TestCurve>::prove_step2(&base_g, &base_h, &scalar, &scalar_rand_commitment, &challenge);
 
         // Verifier verifies the proof.
         let verification = proof.verify(&rand_commitments, &challenge);
@@ -1129,8 +1173,7 @@ mod tests {
         let point_v = (generator * log_point_v).to_affine();
 
         // Simulation.
-        let (rand_commitments, challenge, proof) =
-            CPProof::<TestCurve>::simulate(&base_g, &base_h, &point_u, &point_v);
+        let (rand_commitments, challenge, proof) = CPProof::<TestCurve>::simulate(&base_g, &base_h, &point_u, &point_v);
 
         let verification = proof.verify(&rand_commitments, &challenge);
 
@@ -1154,8 +1197,7 @@ mod tests {
         // We intentionally use a random statement and then tamper it further.
         let (rand_commitments, challenge, mut proof) =
             CPProof::<TestCurve>::simulate(&base_g, &base_h, &point_u, &point_v);
-        proof.point_u =
-            (ProjectivePoint::from(proof.point_u) + ProjectivePoint::GENERATOR).to_affine();
+        proof.point_u = (ProjectivePoint::from(proof.point_u) + ProjectivePoint::GENERATOR).to_affine();
 
         assert!(!proof.verify(&rand_commitments, &challenge));
     }

@@ -104,10 +104,7 @@ where
     // Every such vector holds one PRG output per base OT.
     let expected = KAPPA as usize * PRG_DATA_SIZE;
     if concatenated.len() != expected {
-        return Err(D::Error::invalid_length(
-            concatenated.len(),
-            &"KAPPA PRG outputs",
-        ));
+        return Err(D::Error::invalid_length(concatenated.len(), &"KAPPA PRG outputs"));
     }
 
     concatenated
@@ -159,10 +156,7 @@ pub struct OTEDataToSender {
     pub nonce: OteNonce,
     #[cfg_attr(
         feature = "serde",
-        serde(
-            serialize_with = "serialize_vec_prg",
-            deserialize_with = "deserialize_vec_prg"
-        )
+        serde(serialize_with = "serialize_vec_prg", deserialize_with = "deserialize_vec_prg")
     )]
     pub u: Vec<PRGOutput>,
     pub verify_x: FieldElement,
@@ -198,9 +192,7 @@ impl OTESender {
     ///
     /// See [`OTReceiver`] for an explanation of the outputs.
     #[must_use]
-    pub fn init_phase1<C: DklsCurve>(
-        session_id: &[u8],
-    ) -> (OTReceiver, Vec<bool>, Vec<C::Scalar>, Vec<EncProof<C>>) {
+    pub fn init_phase1<C: DklsCurve>(session_id: &[u8]) -> (OTReceiver, Vec<bool>, Vec<C::Scalar>, Vec<EncProof<C>>) {
         let ot_receiver = OTReceiver::init();
 
         // The choice bits are sampled randomly.
@@ -283,9 +275,7 @@ impl OTESender {
         }
         for correlation in input_correlations {
             if correlation.len() != BATCH_SIZE as usize {
-                return Err(ErrorOT::new(
-                    "A correlation vector has incorrect inner length",
-                ));
+                return Err(ErrorOT::new("A correlation vector has incorrect inner length"));
             }
         }
         if self.correlation.len() != KAPPA as usize || self.seeds.len() != KAPPA as usize {
@@ -370,12 +360,8 @@ impl OTESender {
         // We apply the hash and remove extra bytes.
         let mut chi1 = [0u8; (OT_SECURITY / 8) as usize];
         let mut chi2 = [0u8; (OT_SECURITY / 8) as usize];
-        chi1.clone_from_slice(
-            &tagged_hash(TAG_OTE_CHI, &[session_id, b"chi1", &msg])[0..(OT_SECURITY / 8) as usize],
-        );
-        chi2.clone_from_slice(
-            &tagged_hash(TAG_OTE_CHI, &[session_id, b"chi2", &msg])[0..(OT_SECURITY / 8) as usize],
-        );
+        chi1.clone_from_slice(&tagged_hash(TAG_OTE_CHI, &[session_id, b"chi1", &msg])[0..(OT_SECURITY / 8) as usize]);
+        chi2.clone_from_slice(&tagged_hash(TAG_OTE_CHI, &[session_id, b"chi2", &msg])[0..(OT_SECURITY / 8) as usize]);
 
         // Step 2 - No action for the sender.
 
@@ -393,9 +379,8 @@ impl OTESender {
             //We sum the terms to get q_i.
             let mut verify_qi = [0u8; (OT_SECURITY / 8) as usize];
             for k in 0..OT_SECURITY / 8 {
-                verify_qi[k as usize] = prod_qi_1[k as usize]
-                    ^ prod_qi_2[k as usize]
-                    ^ q[i as usize][((2 * OT_SECURITY / 8) + k) as usize];
+                verify_qi[k as usize] =
+                    prod_qi_1[k as usize] ^ prod_qi_2[k as usize] ^ q[i as usize][((2 * OT_SECURITY / 8) + k) as usize];
             }
 
             verify_q.push(verify_qi);
@@ -407,11 +392,7 @@ impl OTESender {
             let mut verify_sender_i = [0u8; (OT_SECURITY / 8) as usize];
             for k in 0..OT_SECURITY / 8 {
                 verify_sender_i[k as usize] = data.verify_t[i as usize][k as usize]
-                    ^ u8::conditional_select(
-                        &0,
-                        &data.verify_x[k as usize],
-                        ct::choice(self.correlation[i as usize]),
-                    );
+                    ^ u8::conditional_select(&0, &data.verify_x[k as usize], ct::choice(self.correlation[i as usize]));
             }
 
             verify_sender.push(verify_sender_i);
@@ -424,9 +405,7 @@ impl OTESender {
             .zip(verify_sender.iter())
             .fold(subtle::Choice::from(1u8), |acc, (a, b)| acc & a.ct_eq(b));
         if !bool::from(consistent) {
-            return Err(ErrorOT::new(
-                "Receiver cheated in OTE: Consistency check failed!",
-            ));
+            return Err(ErrorOT::new("Receiver cheated in OTE: Consistency check failed!"));
         }
 
         // TRANSPOSE AND RANDOMIZE
@@ -481,13 +460,7 @@ impl OTESender {
 
                 v0.push(tagged_hash_as_scalar::<C>(
                     TAG_OTE_RANDOMIZE,
-                    &[
-                        session_id,
-                        &salt,
-                        &j_bytes,
-                        &iteration_bytes,
-                        &transposed_q[j as usize],
-                    ],
+                    &[session_id, &salt, &j_bytes, &iteration_bytes, &transposed_q[j as usize]],
                 ));
                 v1.push(tagged_hash_as_scalar::<C>(
                     TAG_OTE_RANDOMIZE,
@@ -547,9 +520,7 @@ impl OTEReceiver {
     /// entries.
     pub fn check_state(&self) -> Result<(), ErrorOT> {
         if self.seeds0.len() != KAPPA as usize || self.seeds1.len() != KAPPA as usize {
-            return Err(ErrorOT::new(
-                "OTE receiver seed vectors have incorrect dimensions",
-            ));
+            return Err(ErrorOT::new("OTE receiver seed vectors have incorrect dimensions"));
         }
         Ok(())
     }
@@ -627,9 +598,7 @@ impl OTEReceiver {
             return Err(ErrorOT::new("Choice bits vector has incorrect length"));
         }
         if self.seeds0.len() != KAPPA as usize || self.seeds1.len() != KAPPA as usize {
-            return Err(ErrorOT::new(
-                "OTE receiver seed vectors have incorrect dimensions",
-            ));
+            return Err(ErrorOT::new("OTE receiver seed vectors have incorrect dimensions"));
         }
 
         // Everything below runs under the extension's session id, which
@@ -649,8 +618,7 @@ impl OTEReceiver {
 
         // For convenience, we also keep the choice bits in "compressed form" as an array of u8.
         // We interpreted extended_choice_bits as a little-endian representation of a number.
-        let mut compressed_extended_bits: Vec<u8> =
-            Vec::with_capacity((EXTENDED_BATCH_SIZE / 8) as usize);
+        let mut compressed_extended_bits: Vec<u8> = Vec::with_capacity((EXTENDED_BATCH_SIZE / 8) as usize);
         for i in 0..EXTENDED_BATCH_SIZE / 8 {
             compressed_extended_bits.push(
                 u8::from(extended_choice_bits[(i * 8) as usize])
@@ -735,22 +703,14 @@ impl OTEReceiver {
         // We apply the hash and remove extra bytes.
         let mut chi1 = [0u8; (OT_SECURITY / 8) as usize];
         let mut chi2 = [0u8; (OT_SECURITY / 8) as usize];
-        chi1.clone_from_slice(
-            &tagged_hash(TAG_OTE_CHI, &[session_id, b"chi1", &msg])[0..(OT_SECURITY / 8) as usize],
-        );
-        chi2.clone_from_slice(
-            &tagged_hash(TAG_OTE_CHI, &[session_id, b"chi2", &msg])[0..(OT_SECURITY / 8) as usize],
-        );
+        chi1.clone_from_slice(&tagged_hash(TAG_OTE_CHI, &[session_id, b"chi1", &msg])[0..(OT_SECURITY / 8) as usize]);
+        chi2.clone_from_slice(&tagged_hash(TAG_OTE_CHI, &[session_id, b"chi2", &msg])[0..(OT_SECURITY / 8) as usize]);
 
         // Step 2 - We compute the verification values to the sender.
         // The summation sign on the protocol is just the sum of the following two terms:
-        let prod_x_1 = field_mul(
-            &compressed_extended_bits[0..(OT_SECURITY / 8) as usize],
-            &chi1,
-        )?;
+        let prod_x_1 = field_mul(&compressed_extended_bits[0..(OT_SECURITY / 8) as usize], &chi1)?;
         let prod_x_2 = field_mul(
-            &compressed_extended_bits
-                [((OT_SECURITY / 8) as usize)..((2 * OT_SECURITY / 8) as usize)],
+            &compressed_extended_bits[((OT_SECURITY / 8) as usize)..((2 * OT_SECURITY / 8) as usize)],
             &chi2,
         )?;
 
@@ -765,13 +725,9 @@ impl OTEReceiver {
         let mut verify_t: Vec<FieldElement> = Vec::with_capacity(KAPPA as usize);
         for i in 0..KAPPA {
             // The summation sign on the protocol is just the sum of the following two terms:
-            let prod_ti_1 = field_mul(
-                &extended_seeds0[i as usize][0..(OT_SECURITY / 8) as usize],
-                &chi1,
-            )?;
+            let prod_ti_1 = field_mul(&extended_seeds0[i as usize][0..(OT_SECURITY / 8) as usize], &chi1)?;
             let prod_ti_2 = field_mul(
-                &extended_seeds0[i as usize]
-                    [((OT_SECURITY / 8) as usize)..((2 * OT_SECURITY / 8) as usize)],
+                &extended_seeds0[i as usize][((OT_SECURITY / 8) as usize)..((2 * OT_SECURITY / 8) as usize)],
                 &chi2,
             )?;
 
@@ -832,9 +788,7 @@ impl OTEReceiver {
             return Err(ErrorOT::new("Choice bits vector has incorrect length"));
         }
         if extended_seeds.len() != KAPPA as usize {
-            return Err(ErrorOT::new(
-                "Extended seed matrix has incorrect dimensions",
-            ));
+            return Err(ErrorOT::new("Extended seed matrix has incorrect dimensions"));
         }
         if vector_of_tau.len() != ot_width as usize {
             return Err(ErrorOT::new(
@@ -933,9 +887,7 @@ impl OTEReceiver {
 /// <https://github.com/coinbase/kryptology/blob/master/pkg/ot/extension/kos/kos.go>.
 pub fn cut_and_transpose(input: &[PRGOutput]) -> Result<Vec<HashOutput>, ErrorOT> {
     if input.len() != KAPPA as usize {
-        return Err(ErrorOT::new(
-            "Transpose input matrix has incorrect dimensions",
-        ));
+        return Err(ErrorOT::new("Transpose input matrix has incorrect dimensions"));
     }
     // We initialize the output as a zero matrix.
     let mut output: Vec<HashOutput> = vec![[0u8; (KAPPA / 8) as usize]; BATCH_SIZE as usize];
@@ -954,9 +906,7 @@ pub fn cut_and_transpose(input: &[PRGOutput]) -> Result<Vec<HashOutput>, ErrorOT
                     // In every row, the columns are packed in bytes.
                     // We access the row_bit-th row, then the column_byte-th byte,
                     // and then we extract the desired bit.
-                    let entry = (input[row_bit as usize][column_byte as usize]
-                        >> column_bit_within_byte)
-                        & 0x01;
+                    let entry = (input[row_bit as usize][column_byte as usize] >> column_bit_within_byte) & 0x01;
 
                     // If we see output as a matrix of booleans, we want to
                     // write output[column_bit][row_bit] = entry;
@@ -1064,8 +1014,8 @@ pub fn field_mul(left: &[u8], right: &[u8]) -> Result<FieldElement, ErrorOT> {
     // We convert the result to the original format.
     let mut result = [0u8; (OT_SECURITY / 8) as usize];
     for i in 0..OT_SECURITY / 8 {
-        result[i as usize] = u8::try_from((c[(i >> 3) as usize] >> ((i & 0x07) << 3)) & 0xFF)
-            .expect("This value fits into an u8!");
+        result[i as usize] =
+            u8::try_from((c[(i >> 3) as usize] >> ((i & 0x07) << 3)) & 0xFF).expect("This value fits into an u8!");
     }
 
     Ok(result)
@@ -1089,17 +1039,12 @@ mod tests {
     fn test_init_phase2_rejects_wrong_batch_size() {
         let session_id = rng::get_rng().random::<[u8; crate::utilities::ID_LEN]>();
         let (ot_sender, dlog_proof) = OTEReceiver::init_phase1::<TestCurve>(&session_id);
-        let (ot_receiver, correlation, vec_r, enc_proofs) =
-            OTESender::init_phase1::<TestCurve>(&session_id);
+        let (ot_receiver, correlation, vec_r, enc_proofs) = OTESender::init_phase1::<TestCurve>(&session_id);
         let seed = ot_receiver.seed;
 
         let short = &enc_proofs[..enc_proofs.len() - 1];
-        assert!(
-            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, short).is_err()
-        );
-        assert!(
-            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &[]).is_err()
-        );
+        assert!(OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, short).is_err());
+        assert!(OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &[]).is_err());
 
         let short_r = &vec_r[..vec_r.len() - 1];
         let short_correlation = correlation[..correlation.len() - 1].to_vec();
@@ -1111,14 +1056,9 @@ mod tests {
             &dlog_proof,
         )
         .is_err());
-        assert!(OTESender::init_phase2::<TestCurve>(
-            &ot_receiver,
-            &session_id,
-            Vec::new(),
-            &vec_r,
-            &dlog_proof,
-        )
-        .is_err());
+        assert!(
+            OTESender::init_phase2::<TestCurve>(&ot_receiver, &session_id, Vec::new(), &vec_r, &dlog_proof,).is_err()
+        );
     }
 
     fn prepare_ote_sender_inputs(
@@ -1127,36 +1067,27 @@ mod tests {
     ) -> (OTESender, Vec<Vec<Scalar>>, OTEDataToSender) {
         // INITIALIZATION
         let (ot_sender, dlog_proof) = OTEReceiver::init_phase1::<TestCurve>(session_id);
-        let (ot_receiver, correlation, vec_r, enc_proofs) =
-            OTESender::init_phase1::<TestCurve>(session_id);
+        let (ot_receiver, correlation, vec_r, enc_proofs) = OTESender::init_phase1::<TestCurve>(session_id);
         let seed = ot_receiver.seed;
 
-        let ote_receiver =
-            match OTEReceiver::init_phase2::<TestCurve>(&ot_sender, session_id, &seed, &enc_proofs)
-            {
-                Ok(r) => r,
-                Err(error) => {
-                    panic!("OTE error: {:?}", error.description);
-                }
-            };
-        let ote_sender = match OTESender::init_phase2::<TestCurve>(
-            &ot_receiver,
-            session_id,
-            correlation,
-            &vec_r,
-            &dlog_proof,
-        ) {
-            Ok(s) => s,
+        let ote_receiver = match OTEReceiver::init_phase2::<TestCurve>(&ot_sender, session_id, &seed, &enc_proofs) {
+            Ok(r) => r,
             Err(error) => {
                 panic!("OTE error: {:?}", error.description);
             }
         };
+        let ote_sender =
+            match OTESender::init_phase2::<TestCurve>(&ot_receiver, session_id, correlation, &vec_r, &dlog_proof) {
+                Ok(s) => s,
+                Err(error) => {
+                    panic!("OTE error: {:?}", error.description);
+                }
+            };
 
         // PROTOCOL INPUTS
         let mut sender_input_correlations: Vec<Vec<Scalar>> = Vec::with_capacity(ot_width as usize);
         for _ in 0..ot_width {
-            let mut current_input_correlation: Vec<Scalar> =
-                Vec::with_capacity(BATCH_SIZE as usize);
+            let mut current_input_correlation: Vec<Scalar> = Vec::with_capacity(BATCH_SIZE as usize);
             for _ in 0..BATCH_SIZE {
                 current_input_correlation.push(<Scalar as Field>::random(&mut rng::get_rng()));
             }
@@ -1219,17 +1150,14 @@ mod tests {
         let (ot_receiver, _, _, enc_proofs) = OTESender::init_phase1::<TestCurve>(&session_id);
         let seed = ot_receiver.seed;
 
-        let ote_receiver =
-            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
-                .expect("OTE receiver init should succeed");
+        let ote_receiver = OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
+            .expect("OTE receiver init should succeed");
 
         let wrong_choice_bits = vec![false; (BATCH_SIZE as usize) - 1];
         let error = ote_receiver
             .run_phase1(&session_id, &wrong_choice_bits)
             .expect_err("wrong choice-bit length should fail");
-        assert!(error
-            .description
-            .contains("Choice bits vector has incorrect length"));
+        assert!(error.description.contains("Choice bits vector has incorrect length"));
     }
 
     /// Tests if receiver-side OTE phase 2 rejects malformed choice bit lengths.
@@ -1240,9 +1168,8 @@ mod tests {
         let (ot_receiver, _, _, enc_proofs) = OTESender::init_phase1::<TestCurve>(&session_id);
         let seed = ot_receiver.seed;
 
-        let ote_receiver =
-            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
-                .expect("OTE receiver init should succeed");
+        let ote_receiver = OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
+            .expect("OTE receiver init should succeed");
 
         let mut receiver_choice_bits: Vec<bool> = Vec::with_capacity(BATCH_SIZE as usize);
         for _ in 0..BATCH_SIZE {
@@ -1265,9 +1192,7 @@ mod tests {
                 &tau,
             )
             .expect_err("wrong choice-bit length should fail");
-        assert!(error
-            .description
-            .contains("Choice bits vector has incorrect length"));
+        assert!(error.description.contains("Choice bits vector has incorrect length"));
     }
 
     /// The sender's outputs and tau are fresh in every execution, even when it
@@ -1298,13 +1223,8 @@ mod tests {
         let session_id = rng::get_rng().random::<[u8; crate::utilities::ID_LEN]>();
         let (ot_sender, _) = OTEReceiver::init_phase1::<TestCurve>(&session_id);
         let (ot_receiver, _, _, enc_proofs) = OTESender::init_phase1::<TestCurve>(&session_id);
-        let ote_receiver = OTEReceiver::init_phase2::<TestCurve>(
-            &ot_sender,
-            &session_id,
-            &ot_receiver.seed,
-            &enc_proofs,
-        )
-        .unwrap();
+        let ote_receiver =
+            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &ot_receiver.seed, &enc_proofs).unwrap();
         let choice_bits = vec![false; BATCH_SIZE as usize];
 
         let (_, first) = ote_receiver.run_phase1(&session_id, &choice_bits).unwrap();
@@ -1331,15 +1251,13 @@ mod tests {
         let (ot_sender, dlog_proof) = OTEReceiver::init_phase1::<TestCurve>(&session_id);
 
         // Phase 1 - Sender
-        let (ot_receiver, correlation, vec_r, enc_proofs) =
-            OTESender::init_phase1::<TestCurve>(&session_id);
+        let (ot_receiver, correlation, vec_r, enc_proofs) = OTESender::init_phase1::<TestCurve>(&session_id);
 
         // Communication round (Exchange the proofs and the seed)
         let seed = ot_receiver.seed;
 
         // Phase 2 - Receiver
-        let result_receiver =
-            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs);
+        let result_receiver = OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs);
         let ote_receiver = match result_receiver {
             Ok(r) => r,
             Err(error) => {
@@ -1348,13 +1266,8 @@ mod tests {
         };
 
         // Phase 2 - Sender
-        let result_sender = OTESender::init_phase2::<TestCurve>(
-            &ot_receiver,
-            &session_id,
-            correlation,
-            &vec_r,
-            &dlog_proof,
-        );
+        let result_sender =
+            OTESender::init_phase2::<TestCurve>(&ot_receiver, &session_id, correlation, &vec_r, &dlog_proof);
         let ote_sender = match result_sender {
             Ok(s) => s,
             Err(error) => {
@@ -1369,8 +1282,7 @@ mod tests {
         // Sampling the choices.
         let mut sender_input_correlations: Vec<Vec<Scalar>> = Vec::with_capacity(ot_width as usize);
         for _ in 0..ot_width {
-            let mut current_input_correlation: Vec<Scalar> =
-                Vec::with_capacity(BATCH_SIZE as usize);
+            let mut current_input_correlation: Vec<Scalar> = Vec::with_capacity(BATCH_SIZE as usize);
             for _ in 0..BATCH_SIZE {
                 current_input_correlation.push(<Scalar as Field>::random(&mut rng::get_rng()));
             }
@@ -1391,12 +1303,8 @@ mod tests {
         // Receiver keeps extended_seeds and transmits data_to_sender.
 
         // Unique phase - Sender
-        let sender_result = ote_sender.run::<TestCurve>(
-            &session_id,
-            ot_width,
-            &sender_input_correlations,
-            &data_to_sender,
-        );
+        let sender_result =
+            ote_sender.run::<TestCurve>(&session_id, ot_width, &sender_input_correlations, &data_to_sender);
 
         let sender_outputs: Vec<Vec<Scalar>>;
         let vector_of_tau: Vec<Vec<Scalar>>;
@@ -1440,13 +1348,10 @@ mod tests {
             for i in 0..BATCH_SIZE {
                 //Depending on the choice the receiver made, the sum of the outputs should
                 //be equal to 0 or to the correlation the sender chose.
-                let sum = sender_outputs[iteration as usize][i as usize]
-                    + receiver_outputs[iteration as usize][i as usize];
+                let sum =
+                    sender_outputs[iteration as usize][i as usize] + receiver_outputs[iteration as usize][i as usize];
                 if receiver_choice_bits[i as usize] {
-                    assert_eq!(
-                        sum,
-                        sender_input_correlations[iteration as usize][i as usize]
-                    );
+                    assert_eq!(sum, sender_input_correlations[iteration as usize][i as usize]);
                 } else {
                     assert_eq!(sum, <Scalar as Field>::ZERO);
                 }
@@ -1472,8 +1377,7 @@ mod tests {
         }
 
         // We confirm that there are not repeated outputs.
-        let mut sender_without_repetitions: HashSet<Vec<u8>> =
-            HashSet::with_capacity(ot_width as usize);
+        let mut sender_without_repetitions: HashSet<Vec<u8>> = HashSet::with_capacity(ot_width as usize);
         if !sender_outputs_as_bytes
             .into_iter()
             .all(move |x| sender_without_repetitions.insert(x))
@@ -1481,8 +1385,7 @@ mod tests {
             panic!("Very improbable/unexpected: The sender got two identic outputs!");
         }
 
-        let mut receiver_without_repetitions: HashSet<Vec<u8>> =
-            HashSet::with_capacity(ot_width as usize);
+        let mut receiver_without_repetitions: HashSet<Vec<u8>> = HashSet::with_capacity(ot_width as usize);
         if !receiver_outputs_as_bytes
             .into_iter()
             .all(move |x| receiver_without_repetitions.insert(x))
@@ -1501,21 +1404,14 @@ mod tests {
 
         // INITIALIZATION
         let (ot_sender, dlog_proof) = OTEReceiver::init_phase1::<TestCurve>(&session_id);
-        let (ot_receiver, correlation, vec_r, enc_proofs) =
-            OTESender::init_phase1::<TestCurve>(&session_id);
+        let (ot_receiver, correlation, vec_r, enc_proofs) = OTESender::init_phase1::<TestCurve>(&session_id);
         let seed = ot_receiver.seed;
 
-        let ote_receiver =
-            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
-                .expect("OTE receiver init should succeed");
-        let ote_sender = OTESender::init_phase2::<TestCurve>(
-            &ot_receiver,
-            &session_id,
-            correlation,
-            &vec_r,
-            &dlog_proof,
-        )
-        .expect("OTE sender init should succeed");
+        let ote_receiver = OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
+            .expect("OTE receiver init should succeed");
+        let ote_sender =
+            OTESender::init_phase2::<TestCurve>(&ot_receiver, &session_id, correlation, &vec_r, &dlog_proof)
+                .expect("OTE sender init should succeed");
 
         // PROTOCOL
         let ot_width = 1;
@@ -1537,12 +1433,7 @@ mod tests {
         let mut malformed = data_to_sender.clone();
         malformed.u.pop();
 
-        let result = ote_sender.run::<TestCurve>(
-            &session_id,
-            ot_width,
-            &sender_input_correlations,
-            &malformed,
-        );
+        let result = ote_sender.run::<TestCurve>(&session_id, ot_width, &sender_input_correlations, &malformed);
         let error = result.expect_err("malformed OTE data should fail");
         assert!(error.description.contains("incorrect dimensions"));
     }
@@ -1557,9 +1448,8 @@ mod tests {
         let (ot_receiver, _, _, enc_proofs) = OTESender::init_phase1::<TestCurve>(&session_id);
         let seed = ot_receiver.seed;
 
-        let ote_receiver =
-            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
-                .expect("OTE receiver init should succeed");
+        let ote_receiver = OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
+            .expect("OTE receiver init should succeed");
 
         // Phase 1 - Receiver
         let mut receiver_choice_bits: Vec<bool> = Vec::with_capacity(BATCH_SIZE as usize);
@@ -1595,12 +1485,7 @@ mod tests {
 
         data_to_sender.u[0][0] ^= 1;
 
-        let result = ote_sender.run::<TestCurve>(
-            &session_id,
-            ot_width,
-            &sender_input_correlations,
-            &data_to_sender,
-        );
+        let result = ote_sender.run::<TestCurve>(&session_id, ot_width, &sender_input_correlations, &data_to_sender);
         let error = result.expect_err("tampered u should fail");
         assert!(error.description.contains("Receiver cheated in OTE"));
     }
@@ -1615,12 +1500,7 @@ mod tests {
 
         data_to_sender.verify_x[0] ^= 1;
 
-        let result = ote_sender.run::<TestCurve>(
-            &session_id,
-            ot_width,
-            &sender_input_correlations,
-            &data_to_sender,
-        );
+        let result = ote_sender.run::<TestCurve>(&session_id, ot_width, &sender_input_correlations, &data_to_sender);
         let error = result.expect_err("tampered verify_x should fail");
         assert!(error.description.contains("Receiver cheated in OTE"));
     }
@@ -1636,12 +1516,7 @@ mod tests {
 
         data_to_sender.verify_t[0][0] ^= 1;
 
-        let result = ote_sender.run::<TestCurve>(
-            &session_id,
-            ot_width,
-            &sender_input_correlations,
-            &data_to_sender,
-        );
+        let result = ote_sender.run::<TestCurve>(&session_id, ot_width, &sender_input_correlations, &data_to_sender);
         let error = result.expect_err("tampered verify_t should fail");
         assert!(error.description.contains("Receiver cheated in OTE"));
     }
