@@ -8,7 +8,7 @@
 //! `cargo run --release --bin dyad-bench -- --runs 10`
 //!
 //! With `--raw`, only the library with both parties in one thread (no server):
-//! `cargo run --release --bin dyad-bench -- --raw --runs 20`.
+//! `cargo run --release --bin dyad-bench -- --raw --runs 20 [--sign-runs 200]`.
 //!
 //! With `--decode`, instead: how long `SignRequest::prepare` takes on the largest sign requests
 //! `dyad-chains` accepts (Cosmos sign docs at every limit, EIP-712 payloads at every limit), no
@@ -32,7 +32,7 @@ fn stats(mut v: Vec<Duration>) -> (f64, f64) {
     (median, ms(v[idx.saturating_sub(1).min(v.len() - 1)]))
 }
 
-fn raw(scheme: Scheme, runs: usize) -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
+fn raw(scheme: Scheme, runs: usize, sign_runs: usize) -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
     let sid = SessionId::new([7u8; 32]);
     let mut dkg = Vec::new();
     let mut shares = None;
@@ -52,7 +52,7 @@ fn raw(scheme: Scheme, runs: usize) -> (Vec<Duration>, Vec<Duration>, Vec<Durati
         Scheme::Frost => SignInput::Message(b"benchmark".to_vec()),
     };
     let mut sign = Vec::new();
-    for i in 0..runs {
+    for i in 0..sign_runs {
         let sid = SessionId::new([i as u8; 32]);
         let t = Instant::now();
         run_local(
@@ -79,13 +79,15 @@ fn raw(scheme: Scheme, runs: usize) -> (Vec<Duration>, Vec<Duration>, Vec<Durati
 /// `--raw`: the library alone, both parties in one thread, no server: the figure a patched
 /// `dkls23-core` is compared on (`bench/dkls.sh` runs it from two builds in turn).
 fn raw_only(runs: usize) {
+    // Signing is cheap beside key generation: `--sign-runs N` takes more samples of it.
+    let sign_runs: usize = arg("--sign-runs").and_then(|s| s.parse().ok()).unwrap_or(runs).max(1);
     println!("| protocol | DKG median / p99 | sign median / p99 | refresh median / p99 |");
     println!("|---|---|---|---|");
     for (_, scheme) in TYPES {
-        let (dkg, sign, refresh) = raw(scheme, runs);
+        let (dkg, sign, refresh) = raw(scheme, runs, sign_runs);
         println!("| {scheme:?} | {} | {} | {} |", cell(&dkg), cell(&sign), cell(&refresh));
     }
-    println!("\nruns per row: {runs}");
+    println!("\nruns per row: {runs} (signing: {sign_runs})");
 }
 
 /// Per wallet type: key generation and signing times through the service.
@@ -197,7 +199,7 @@ async fn main() {
     println!("{header}");
     println!("|---|{}---|", "---|".repeat(modes.len()));
     for (i, (_, scheme)) in TYPES.into_iter().enumerate() {
-        let (raw_dkg, raw_sign, raw_refresh) = raw(scheme, runs);
+        let (raw_dkg, raw_sign, raw_refresh) = raw(scheme, runs, runs);
         let dkg: Vec<String> = measured.iter().map(|m| cell(&m[i].dkg)).collect();
         let sign: Vec<String> = measured.iter().map(|m| cell(&m[i].sign)).collect();
         println!(

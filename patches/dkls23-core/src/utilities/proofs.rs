@@ -451,13 +451,24 @@ impl<C: DklsCurve> DLogProof<C> {
         }
 
         // We verify all the proofs.
-        // PATCH (PATCHES.md #4): the R equations `g * response_j + point * challenge_j ==
-        // rand_commitment_j` are checked together, as one multi-scalar multiplication with
-        // random 128-bit weights (see `batch_weight`), instead of one by one.
+        if !Self::equations_hold(proof) {
+            return false;
+        }
+
+        // If we got here, all the previous tests passed.
+        true
+    }
+
+    /// The `R` Schnorr equations `g * response_j + point * challenge_j == rand_commitment_j`.
+    ///
+    /// PATCH (PATCHES.md #4): checked together, as one multi-scalar multiplication with random
+    /// 128-bit weights (see `batch_weight`), instead of one by one. Variable time: every input
+    /// is public proof data or a verifier weight.
+    fn equations_hold(proof: &DLogProof<C>) -> bool {
         let mut rng = rng::get_rng();
         let mut generator_coefficient = <C::Scalar as Field>::ZERO;
         let mut point_coefficient = <C::Scalar as Field>::ZERO;
-        let mut terms: Vec<(C::ProjectivePoint, C::Scalar)> = Vec::with_capacity(R as usize + 2);
+        let mut terms: Vec<(C::ProjectivePoint, C::Scalar)> = Vec::with_capacity(proof.rand_commitments.len() + 2);
         for (p, rc) in proof.proofs.iter().zip(&proof.rand_commitments) {
             let weight = batch_weight::<C>(&mut rng);
             generator_coefficient += weight * p.challenge_response;
@@ -466,12 +477,7 @@ impl<C: DklsCurve> DLogProof<C> {
         }
         terms.push((C::ProjectivePoint::generator(), generator_coefficient));
         terms.push((C::ProjectivePoint::from(proof.point), point_coefficient));
-        if !sums_to_identity::<C>(&terms) {
-            return false;
-        }
-
-        // If we got here, all the previous tests passed.
-        true
+        sums_to_identity::<C>(&terms)
     }
 
     /// Produces an instance of `DLogProof` (for the witness `scalar`)
@@ -1021,6 +1027,9 @@ impl<C: DklsCurve> EncProof<C> {
         (self.proof0.point_v, self.proof0.point_u)
     }
 }
+
+#[cfg(test)]
+mod patch_tests;
 
 #[cfg(test)]
 mod tests {
