@@ -49,11 +49,11 @@
 //! }
 //! ```
 
-use elliptic_curve::ops::Reduce;
+use elliptic_curve::ops::{LinearCombination, Reduce};
 use elliptic_curve::point::AffineCoordinates;
 use elliptic_curve::scalar::IsHigh;
 use ff::{Field, PrimeField};
-use group::Curve;
+use group::{Curve, Group};
 use group::CurveAffine;
 use std::collections::{BTreeMap, BTreeSet};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -498,8 +498,8 @@ impl<C: DklsCurve> Party<C> {
         let instance_key = C::Scalar::random(&mut rng::get_rng());
         let inversion_mask = C::Scalar::random(&mut rng::get_rng());
 
-        let generator = <C::AffinePoint as CurveAffine>::generator();
-        let instance_point = (generator * instance_key).to_affine();
+        // PATCH (PATCHES.md #2): the fixed-base table, constant time.
+        let instance_point = C::ProjectivePoint::mul_by_generator(&instance_key).to_affine();
 
         // Step 6 - Prepare the messages to keep and to send.
 
@@ -638,8 +638,7 @@ impl<C: DklsCurve> Party<C> {
 
         // These are sk_i and pk_i from the paper.
         let key_share = (self.poly_point * l) + unique_kept.zeta;
-        let generator = <C::AffinePoint as CurveAffine>::generator();
-        let public_share = (generator * key_share).to_affine();
+        let public_share = C::ProjectivePoint::mul_by_generator(&key_share).to_affine();
 
         // This is the input for the multiplication protocol.
         let input = vec![unique_kept.instance_key, key_share];
@@ -737,8 +736,8 @@ impl<C: DklsCurve> Party<C> {
             }
 
             // We compute the remaining values.
-            let gamma_u = (generator * c_u).to_affine();
-            let gamma_v = (generator * c_v).to_affine();
+            let gamma_u = C::ProjectivePoint::mul_by_generator(&c_u).to_affine();
+            let gamma_v = C::ProjectivePoint::mul_by_generator(&c_v).to_affine();
 
             let psi = unique_kept.inversion_mask - current_kept.chi;
 
@@ -951,9 +950,18 @@ impl<C: DklsCurve> Party<C> {
             }
 
             // First consistency checks.
-            let generator = <C::AffinePoint as CurveAffine>::generator();
+            // PATCH (PATCHES.md #2): `point * chi - g * d == gamma` as one constant-time
+            // two-term combination (chi is secret) instead of two multiplications.
+            let consistent = |point: &C::AffinePoint, d: &C::Scalar, gamma: &C::AffinePoint| {
+                <C::ProjectivePoint as LinearCombination<_>>::lincomb(
+                    &[
+                        (C::ProjectivePoint::from(*point), current_kept.chi),
+                        (C::ProjectivePoint::generator(), -*d),
+                    ][..],
+                ) == C::ProjectivePoint::from(*gamma)
+            };
 
-            if (message.instance_point * current_kept.chi) != ((generator * d_u) + message.gamma_u) {
+            if !consistent(&message.instance_point, &d_u, &message.gamma_u) {
                 return Err(Abort::ban(
                     self.party_index,
                     counterparty,
@@ -965,7 +973,7 @@ impl<C: DklsCurve> Party<C> {
             // to be consistent, we believe it should be "pk_j" instead.
             // This agrees with the alternative computation of gamma_v at the
             // end of page 21 in the paper.
-            if (message.public_share * current_kept.chi) != ((generator * d_v) + message.gamma_v) {
+            if !consistent(&message.public_share, &d_v, &message.gamma_v) {
                 return Err(Abort::ban(
                     self.party_index,
                     counterparty,
@@ -1089,11 +1097,16 @@ impl<C: DklsCurve> Party<C> {
         // R = (G * msg_hash + pk * r_x) / s
         let rx_scalar = reduce_hex_bytes::<C>(x_coord);
         let msg_scalar = reduce_hash_bytes::<C>(&data.message_hash);
-        let generator = <C::AffinePoint as CurveAffine>::generator();
-        let first = generator * msg_scalar;
-        let second = self.pk * rx_scalar;
         let s_inverse = s.invert().unwrap();
-        let signature_point = ((first + second) * s_inverse).to_affine();
+        // PATCH (PATCHES.md #3): one variable-time two-term combination; the message, the
+        // public key and the signature are public.
+        let signature_point = <C::ProjectivePoint as LinearCombination<_>>::lincomb_vartime(
+            &[
+                (C::ProjectivePoint::generator(), msg_scalar * s_inverse),
+                (C::ProjectivePoint::from(self.pk), rx_scalar * s_inverse),
+            ][..],
+        )
+        .to_affine();
 
         // Compute recovery id from the signature point R.
         //
@@ -1196,8 +1209,11 @@ pub fn verify_ecdsa_signature<C: DklsCurve>(
     let first = msg_scalar * inverse_s;
     let second = rx_as_scalar * inverse_s;
 
-    let generator = <C::AffinePoint as CurveAffine>::generator();
-    let point_to_check = ((generator * first) + (*pk * second)).to_affine();
+    // PATCH (PATCHES.md #3): variable time on public values.
+    let point_to_check = <C::ProjectivePoint as LinearCombination<_>>::lincomb_vartime(
+        &[(C::ProjectivePoint::generator(), first), (C::ProjectivePoint::from(*pk), second)][..],
+    )
+    .to_affine();
     let identity = <C::AffinePoint as CurveAffine>::identity();
     if point_to_check == identity {
         return false;

@@ -82,6 +82,15 @@ impl TaggedHasher {
         self.hasher.update(part);
     }
 
+    /// The hash of everything appended, as [`tagged_hash_as_scalar`] reduces it.
+    pub(crate) fn finish_as_scalar<C: CurveArithmetic>(self) -> C::Scalar
+    where
+        C::Scalar: Reduce<FieldBytes<C>>,
+    {
+        let as_bytes = zeroize::Zeroizing::new(self.finish());
+        reduce_hash_to_scalar::<C>(&as_bytes)
+    }
+
     /// The hash of everything appended.
     pub(crate) fn finish(self) -> HashOutput {
         debug_assert_eq!(self.owed, 0, "last component not complete");

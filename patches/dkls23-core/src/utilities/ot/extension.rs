@@ -49,7 +49,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::curve::DklsCurve;
 use crate::{RAW_SECURITY, STAT_SECURITY};
 
-use crate::utilities::hashes::{tagged_hash, tagged_hash_as_scalar, HashOutput};
+use crate::utilities::hashes::{tagged_hash, HashOutput, TaggedHasher};
 use crate::utilities::oracle_tags::{TAG_OTE_CHI, TAG_OTE_PRG, TAG_OTE_RANDOMIZE, TAG_OTE_SESSION};
 use crate::utilities::proofs::{DLogProof, EncProof};
 use crate::utilities::rng;
@@ -299,6 +299,10 @@ impl OTESender {
 
         // Step 2 - Extend the seed with the pseudorandom generator (PRG).
         // The PRG will be implemented via hash functions.
+        // PATCH (PATCHES.md #5): `len(tag)||tag||len(sid)||sid`, the first 64-byte block of
+        // every chunk, is hashed once.
+        let mut prg_prefix = TaggedHasher::new(TAG_OTE_PRG);
+        prg_prefix.component(session_id);
         let mut extended_seeds: Vec<PRGOutput> = Vec::with_capacity(KAPPA as usize);
         for i in 0..KAPPA {
             let mut prg: Vec<u8> = Vec::with_capacity((EXTENDED_BATCH_SIZE / 8) as usize); //It may use more capacity.
@@ -310,10 +314,7 @@ impl OTESender {
                 let i_bytes = i.to_be_bytes();
                 let count_bytes = count.to_be_bytes();
                 count += 1;
-                let chunk = tagged_hash(
-                    TAG_OTE_PRG,
-                    &[session_id, &i_bytes, &count_bytes, &self.seeds[i as usize]],
-                );
+                let chunk = prg_chunk(&prg_prefix, &i_bytes, &count_bytes, &self.seeds[i as usize]);
 
                 prg.extend_from_slice(&chunk);
             }
@@ -329,15 +330,14 @@ impl OTESender {
 
         // Step 4 - Compute the q from Fig. 10 in KOS.
         // It is computed with the matrix u sent by the receiver.
+        // PATCH (PATCHES.md #7): the secret correlation bit becomes a byte mask once per row
+        // (constant time, through `subtle`), not once per byte.
         let mut q: Vec<PRGOutput> = Vec::with_capacity(KAPPA as usize);
         for i in 0..KAPPA {
+            let mask = u8::conditional_select(&0, &0xff, ct::choice(self.correlation[i as usize]));
             let mut q_i = [0; (EXTENDED_BATCH_SIZE / 8) as usize];
             for j in 0..EXTENDED_BATCH_SIZE / 8 {
-                q_i[j as usize] = u8::conditional_select(
-                    &0,
-                    &data.u[i as usize][j as usize],
-                    ct::choice(self.correlation[i as usize]),
-                ) ^ extended_seeds[i as usize][j as usize];
+                q_i[j as usize] = (data.u[i as usize][j as usize] & mask) ^ extended_seeds[i as usize][j as usize];
             }
             q.push(q_i);
         }
@@ -390,9 +390,9 @@ impl OTESender {
         let mut verify_sender: Vec<FieldElement> = Vec::with_capacity(KAPPA as usize);
         for i in 0..KAPPA {
             let mut verify_sender_i = [0u8; (OT_SECURITY / 8) as usize];
+            let mask = u8::conditional_select(&0, &0xff, ct::choice(self.correlation[i as usize]));
             for k in 0..OT_SECURITY / 8 {
-                verify_sender_i[k as usize] = data.verify_t[i as usize][k as usize]
-                    ^ u8::conditional_select(&0, &data.verify_x[k as usize], ct::choice(self.correlation[i as usize]));
+                verify_sender_i[k as usize] = data.verify_t[i as usize][k as usize] ^ (data.verify_x[k as usize] & mask);
             }
 
             verify_sender.push(verify_sender_i);
@@ -442,6 +442,7 @@ impl OTESender {
             );
         }
 
+        let randomize_prefix = randomize_prefix(session_id, &salt);
         let mut vector_of_v0: Vec<Vec<C::Scalar>> = Vec::with_capacity(ot_width as usize);
         let mut vector_of_v1: Vec<Vec<C::Scalar>> = Vec::with_capacity(ot_width as usize);
         for iteration in 0..ot_width {
@@ -458,19 +459,12 @@ impl OTESender {
                 let j_bytes = j.to_be_bytes();
                 let iteration_bytes = iteration.to_be_bytes();
 
-                v0.push(tagged_hash_as_scalar::<C>(
-                    TAG_OTE_RANDOMIZE,
-                    &[session_id, &salt, &j_bytes, &iteration_bytes, &transposed_q[j as usize]],
-                ));
-                v1.push(tagged_hash_as_scalar::<C>(
-                    TAG_OTE_RANDOMIZE,
-                    &[
-                        session_id,
-                        &salt,
-                        &j_bytes,
-                        &iteration_bytes,
-                        &transposed_qj_plus_correlation,
-                    ],
+                v0.push(randomize::<C>(&randomize_prefix, &j_bytes, &iteration_bytes, &transposed_q[j as usize]));
+                v1.push(randomize::<C>(
+                    &randomize_prefix,
+                    &j_bytes,
+                    &iteration_bytes,
+                    &transposed_qj_plus_correlation,
                 ));
             }
 
@@ -634,6 +628,8 @@ impl OTEReceiver {
 
         // Step 2 - Extend the seeds with the pseudorandom generator (PRG).
         // The PRG will be implemented via hash functions.
+        let mut prg_prefix = TaggedHasher::new(TAG_OTE_PRG);
+        prg_prefix.component(session_id);
         let mut extended_seeds0: Vec<PRGOutput> = Vec::with_capacity(KAPPA as usize);
         let mut extended_seeds1: Vec<PRGOutput> = Vec::with_capacity(KAPPA as usize);
         for i in 0..KAPPA {
@@ -647,14 +643,8 @@ impl OTEReceiver {
                 let i_bytes = i.to_be_bytes();
                 let count_bytes = count.to_be_bytes();
                 count += 1;
-                let chunk0 = tagged_hash(
-                    TAG_OTE_PRG,
-                    &[session_id, &i_bytes, &count_bytes, &self.seeds0[i as usize]],
-                );
-                let chunk1 = tagged_hash(
-                    TAG_OTE_PRG,
-                    &[session_id, &i_bytes, &count_bytes, &self.seeds1[i as usize]],
-                );
+                let chunk0 = prg_chunk(&prg_prefix, &i_bytes, &count_bytes, &self.seeds0[i as usize]);
+                let chunk1 = prg_chunk(&prg_prefix, &i_bytes, &count_bytes, &self.seeds1[i as usize]);
 
                 prg0.extend_from_slice(&chunk0);
                 prg1.extend_from_slice(&chunk1);
@@ -813,22 +803,14 @@ impl OTEReceiver {
         // if we compute it in the form of a scalar.
 
         // As stated for the sender, we run this part ot_width times with varying salts.
+        let randomize_prefix = randomize_prefix(session_id, sender_salt);
         let mut vector_of_v: Vec<Vec<C::Scalar>> = Vec::with_capacity(ot_width as usize);
         for iteration in 0..ot_width {
             let mut v: Vec<C::Scalar> = Vec::with_capacity(BATCH_SIZE as usize);
             for j in 0..BATCH_SIZE {
                 let j_bytes = j.to_be_bytes();
                 let iteration_bytes = iteration.to_be_bytes();
-                v.push(tagged_hash_as_scalar::<C>(
-                    TAG_OTE_RANDOMIZE,
-                    &[
-                        session_id,
-                        sender_salt,
-                        &j_bytes,
-                        &iteration_bytes,
-                        &transposed_t[j as usize],
-                    ],
-                ));
+                v.push(randomize::<C>(&randomize_prefix, &j_bytes, &iteration_bytes, &transposed_t[j as usize]));
             }
 
             vector_of_v.push(v);
@@ -921,6 +903,35 @@ pub fn cut_and_transpose(input: &[PRGOutput]) -> Result<Vec<HashOutput>, ErrorOT
     }
 
     Ok(output)
+}
+
+/// One PRG chunk, `tagged_hash(TAG_OTE_PRG, [sid, i, count, seed])`, from a state that has
+/// absorbed the tag and the session id (PATCHES.md #5).
+fn prg_chunk(prefix: &TaggedHasher, i: &[u8], count: &[u8], seed: &[u8]) -> HashOutput {
+    let mut hasher = prefix.clone();
+    hasher.component(i);
+    hasher.component(count);
+    hasher.component(seed);
+    hasher.finish()
+}
+
+/// The state of `tagged_hash(TAG_OTE_RANDOMIZE, [sid, salt, ...])` after the session id and
+/// the salt, shared by every output of one extension (PATCHES.md #5).
+fn randomize_prefix(session_id: &[u8], salt: &[u8]) -> TaggedHasher {
+    let mut hasher = TaggedHasher::new(TAG_OTE_RANDOMIZE);
+    hasher.component(session_id);
+    hasher.component(salt);
+    hasher
+}
+
+/// `tagged_hash_as_scalar(TAG_OTE_RANDOMIZE, [sid, salt, j, iteration, row])` from
+/// [`randomize_prefix`].
+fn randomize<C: DklsCurve>(prefix: &TaggedHasher, j: &[u8], iteration: &[u8], row: &[u8]) -> C::Scalar {
+    let mut hasher = prefix.clone();
+    hasher.component(j);
+    hasher.component(iteration);
+    hasher.component(row);
+    hasher.finish_as_scalar::<C>()
 }
 
 /// Multiplication in the finite field of order 2^[`OT_SECURITY`]].
