@@ -53,8 +53,8 @@ use elliptic_curve::ops::{LinearCombination, Reduce};
 use elliptic_curve::point::AffineCoordinates;
 use elliptic_curve::scalar::IsHigh;
 use ff::{Field, PrimeField};
-use group::{Curve, Group};
 use group::CurveAffine;
+use group::{Curve, Group};
 use std::collections::{BTreeMap, BTreeSet};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -1211,7 +1211,10 @@ pub fn verify_ecdsa_signature<C: DklsCurve>(
 
     // PATCH (PATCHES.md #3): variable time on public values.
     let point_to_check = <C::ProjectivePoint as LinearCombination<_>>::lincomb_vartime(
-        &[(C::ProjectivePoint::generator(), first), (C::ProjectivePoint::from(*pk), second)][..],
+        &[
+            (C::ProjectivePoint::generator(), first),
+            (C::ProjectivePoint::from(*pk), second),
+        ][..],
     )
     .to_affine();
     let identity = <C::AffinePoint as CurveAffine>::identity();

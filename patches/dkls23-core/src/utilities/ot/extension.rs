@@ -90,7 +90,8 @@ pub fn serialize_vec_prg<S>(data: &[[u8; PRG_DATA_SIZE]], serializer: S) -> Resu
 where
     S: Serializer,
 {
-    let concatenated: Vec<u8> = data.iter().flat_map(|&b| b.to_vec()).collect();
+    // PATCH (PATCHES.md #8): the same bytes, copied row by row instead of byte by byte.
+    let concatenated: Vec<u8> = data.concat();
     serde_bytes::Serialize::serialize(&concatenated, serializer)
 }
 
@@ -370,8 +371,8 @@ impl OTESender {
         let mut verify_q: Vec<FieldElement> = Vec::with_capacity(KAPPA as usize);
         for i in 0..KAPPA {
             // The summation sign on the protocol is just the sum of the following two terms:
-            let prod_qi_1 = field_mul(&q[i as usize][0..(OT_SECURITY / 8) as usize], &chi1)?;
-            let prod_qi_2 = field_mul(
+            let prod_qi_1 = field_mul_by_public(&q[i as usize][0..(OT_SECURITY / 8) as usize], &chi1)?;
+            let prod_qi_2 = field_mul_by_public(
                 &q[i as usize][((OT_SECURITY / 8) as usize)..((2 * OT_SECURITY / 8) as usize)],
                 &chi2,
             )?;
@@ -392,7 +393,8 @@ impl OTESender {
             let mut verify_sender_i = [0u8; (OT_SECURITY / 8) as usize];
             let mask = u8::conditional_select(&0, &0xff, ct::choice(self.correlation[i as usize]));
             for k in 0..OT_SECURITY / 8 {
-                verify_sender_i[k as usize] = data.verify_t[i as usize][k as usize] ^ (data.verify_x[k as usize] & mask);
+                verify_sender_i[k as usize] =
+                    data.verify_t[i as usize][k as usize] ^ (data.verify_x[k as usize] & mask);
             }
 
             verify_sender.push(verify_sender_i);
@@ -459,7 +461,12 @@ impl OTESender {
                 let j_bytes = j.to_be_bytes();
                 let iteration_bytes = iteration.to_be_bytes();
 
-                v0.push(randomize::<C>(&randomize_prefix, &j_bytes, &iteration_bytes, &transposed_q[j as usize]));
+                v0.push(randomize::<C>(
+                    &randomize_prefix,
+                    &j_bytes,
+                    &iteration_bytes,
+                    &transposed_q[j as usize],
+                ));
                 v1.push(randomize::<C>(
                     &randomize_prefix,
                     &j_bytes,
@@ -698,8 +705,8 @@ impl OTEReceiver {
 
         // Step 2 - We compute the verification values to the sender.
         // The summation sign on the protocol is just the sum of the following two terms:
-        let prod_x_1 = field_mul(&compressed_extended_bits[0..(OT_SECURITY / 8) as usize], &chi1)?;
-        let prod_x_2 = field_mul(
+        let prod_x_1 = field_mul_by_public(&compressed_extended_bits[0..(OT_SECURITY / 8) as usize], &chi1)?;
+        let prod_x_2 = field_mul_by_public(
             &compressed_extended_bits[((OT_SECURITY / 8) as usize)..((2 * OT_SECURITY / 8) as usize)],
             &chi2,
         )?;
@@ -715,8 +722,8 @@ impl OTEReceiver {
         let mut verify_t: Vec<FieldElement> = Vec::with_capacity(KAPPA as usize);
         for i in 0..KAPPA {
             // The summation sign on the protocol is just the sum of the following two terms:
-            let prod_ti_1 = field_mul(&extended_seeds0[i as usize][0..(OT_SECURITY / 8) as usize], &chi1)?;
-            let prod_ti_2 = field_mul(
+            let prod_ti_1 = field_mul_by_public(&extended_seeds0[i as usize][0..(OT_SECURITY / 8) as usize], &chi1)?;
+            let prod_ti_2 = field_mul_by_public(
                 &extended_seeds0[i as usize][((OT_SECURITY / 8) as usize)..((2 * OT_SECURITY / 8) as usize)],
                 &chi2,
             )?;
@@ -810,7 +817,12 @@ impl OTEReceiver {
             for j in 0..BATCH_SIZE {
                 let j_bytes = j.to_be_bytes();
                 let iteration_bytes = iteration.to_be_bytes();
-                v.push(randomize::<C>(&randomize_prefix, &j_bytes, &iteration_bytes, &transposed_t[j as usize]));
+                v.push(randomize::<C>(
+                    &randomize_prefix,
+                    &j_bytes,
+                    &iteration_bytes,
+                    &transposed_t[j as usize],
+                ));
             }
 
             vector_of_v.push(v);
@@ -989,6 +1001,57 @@ pub fn field_mul(left: &[u8], right: &[u8]) -> Result<FieldElement, ErrorOT> {
         b[0] <<= 1;
     }
 
+    Ok(reduce(c))
+}
+
+/// [`field_mul`] where `public` is public: the product is the same (multiplication in the
+/// field commutes), and the loop runs over the bits of `public`, so that no secret bit has to
+/// be masked.
+///
+/// PATCH (PATCHES.md #7): not in upstream. Every caller in this file multiplies a secret row
+/// by `chi1` or `chi2`, which are hashes of the receiver's message `u` and known to both
+/// sides, so branching on their bits leaks nothing. The secret operand only goes through
+/// shifts and XORs, as in [`field_mul`].
+///
+/// # Errors
+///
+/// Will return `Err` if `secret` or `public` doesn't have the correct size, that is
+/// [`OT_SECURITY`] = 208 bits.
+pub fn field_mul_by_public(secret: &[u8], public: &[u8]) -> Result<FieldElement, ErrorOT> {
+    const T: usize = 4;
+    if (secret.len() != (OT_SECURITY / 8) as usize) || (public.len() != (OT_SECURITY / 8) as usize) {
+        return Err(ErrorOT::new(
+            "Binary field multiplication: entries don't have the correct length",
+        ));
+    }
+    let mut a = [0u64; T];
+    let mut b = [0u64; T + 1];
+    for (i, (p, x)) in public.iter().zip(secret).enumerate() {
+        a[i >> 3] |= u64::from(*p) << ((i & 0x07) << 3);
+        b[i >> 3] |= u64::from(*x) << ((i & 0x07) << 3);
+    }
+    let mut c = [0u64; 2 * T];
+    // Algorithm 2.34 of the book, as in `field_mul`, with the public operand's bits.
+    for k in 0..64 {
+        for j in 0..T {
+            if (a[j] >> k) & 1 == 1 {
+                for i in 0..=T {
+                    c[j + i] ^= b[i];
+                }
+            }
+        }
+        for i in (1..=T).rev() {
+            b[i] = b[i] << 1 | b[i - 1] >> 63;
+        }
+        b[0] <<= 1;
+    }
+    Ok(reduce(c))
+}
+
+/// Reduces the product `c` of two polynomials of degree below 208 modulo
+/// `f(X) = X^208 + X^9 + X^3 + X + 1` and encodes it (upstream's [`field_mul`], second half).
+fn reduce(mut c: [u64; 8]) -> FieldElement {
+    const T: u8 = 4;
     // For the moment, c is just the usual product of the two polynomials.
     // We have to reduce it modulo the polynomial f(X) = X^208 + X^9 + X^3 + X + 1
     // (according to Table A.1 on page 259).
@@ -1029,7 +1092,7 @@ pub fn field_mul(left: &[u8], right: &[u8]) -> Result<FieldElement, ErrorOT> {
             u8::try_from((c[(i >> 3) as usize] >> ((i & 0x07) << 3)) & 0xFF).expect("This value fits into an u8!");
     }
 
-    Ok(result)
+    result
 }
 
 #[cfg(test)]
@@ -1121,6 +1184,26 @@ mod tests {
     ///
     /// It is based on the test found here:
     /// <https://github.com/coinbase/kryptology/blob/master/pkg/ot/extension/kos/kos_test.go>.
+    #[test]
+    fn field_mul_by_public_is_field_mul() {
+        // PATCH (PATCHES.md #7): the product with the loop over the public operand's bits is
+        // the upstream product, on random elements and on the edges (zero, one, all ones).
+        let mut one = [0u8; (OT_SECURITY / 8) as usize];
+        one[0] = 1;
+        let mut cases: Vec<(FieldElement, FieldElement)> =
+            vec![([0; 26], [0xff; 26]), (one, [0xff; 26]), ([0xff; 26], [0xff; 26])];
+        for _ in 0..500 {
+            cases.push((rng::get_rng().random(), rng::get_rng().random()));
+        }
+        for (x, y) in cases {
+            let expected = field_mul(&x, &y).expect("sizes");
+            assert_eq!(field_mul_by_public(&x, &y).expect("sizes"), expected);
+            assert_eq!(field_mul_by_public(&y, &x).expect("sizes"), expected);
+        }
+        assert!(field_mul_by_public(&[0u8; 25], &[0u8; 26]).is_err());
+        assert!(field_mul_by_public(&[0u8; 26], &[0u8; 27]).is_err());
+    }
+
     #[test]
     fn test_field_mul() {
         for _ in 0..100 {
