@@ -75,8 +75,10 @@ where
     C::Uint: ArrayEncoding,
     <C as CurveArithmetic>::AffinePoint: GroupEncoding
         + PrimeCurveAffine
-        + CurveAffine<Curve = <C as CurveArithmetic>::ProjectivePoint, Scalar = <C as CurveArithmetic>::Scalar>
-        + AffineCoordinates<FieldRepr = elliptic_curve::FieldBytes<C>>
+        + CurveAffine<
+            Curve = <C as CurveArithmetic>::ProjectivePoint,
+            Scalar = <C as CurveArithmetic>::Scalar,
+        > + AffineCoordinates<FieldRepr = elliptic_curve::FieldBytes<C>>
         + FromSec1Point<C>
         + ToSec1Point<C>,
     <C as CurveArithmetic>::Scalar:
@@ -84,8 +86,15 @@ where
     <C as CurveArithmetic>::ProjectivePoint: Group
         + PrimeGroup
         + GroupCurve<Affine = <C as CurveArithmetic>::AffinePoint>
-        + LinearCombination<[(<C as CurveArithmetic>::ProjectivePoint, <C as CurveArithmetic>::Scalar)]>
-        + BatchNormalize<[<C as CurveArithmetic>::ProjectivePoint], Output = Vec<<C as CurveArithmetic>::AffinePoint>>,
+        + LinearCombination<
+            [(
+                <C as CurveArithmetic>::ProjectivePoint,
+                <C as CurveArithmetic>::Scalar,
+            )],
+        > + BatchNormalize<
+            [<C as CurveArithmetic>::ProjectivePoint],
+            Output = Vec<<C as CurveArithmetic>::AffinePoint>,
+        >,
     FieldBytesSize<C>: ModulusSize,
 {
 }

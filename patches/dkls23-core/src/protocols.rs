@@ -126,7 +126,10 @@ impl Parameters {
         if threshold < 2 || threshold > share_count {
             return Err(InvalidParameters);
         }
-        Ok(Self { threshold, share_count })
+        Ok(Self {
+            threshold,
+            share_count,
+        })
     }
 }
 
@@ -390,7 +393,10 @@ impl fmt::Display for AbortReason {
                 write!(f, "party index {index} is out of valid range")
             }
             Self::WrongCounterpartyCount { expected, got } => {
-                write!(f, "wrong counterparty count: expected {expected}, got {got}")
+                write!(
+                    f,
+                    "wrong counterparty count: expected {expected}, got {got}"
+                )
             }
             Self::DuplicateCounterparty { index } => {
                 write!(f, "duplicate counterparty: {index}")
@@ -416,7 +422,10 @@ impl fmt::Display for AbortReason {
             Self::MissingMessageFromParty { party } => {
                 write!(f, "missing message from party {party}")
             }
-            Self::InvalidLocalState { counterparty, detail } => {
+            Self::InvalidLocalState {
+                counterparty,
+                detail,
+            } => {
                 write!(f, "invalid local state for party {counterparty}: {detail}")
             }
             Self::SessionBindingMismatch { counterparty } => {
@@ -443,7 +452,10 @@ impl fmt::Display for AbortReason {
             Self::OtConsistencyCheckFailed { counterparty } => {
                 write!(f, "OT consistency check failed for party {counterparty}")
             }
-            Self::MultiplicationVerificationFailed { counterparty, detail } => {
+            Self::MultiplicationVerificationFailed {
+                counterparty,
+                detail,
+            } => {
                 write!(
                     f,
                     "multiplication verification failed for party {counterparty}: {detail}"
@@ -569,10 +581,18 @@ mod tests {
     fn abort_reason_ordinals_are_stable() {
         let one = PartyIndex::new(1).unwrap();
         for (reason, ordinal) in [
-            (AbortReason::SessionBindingMismatch { counterparty: one }, 10u8),
+            (
+                AbortReason::SessionBindingMismatch { counterparty: one },
+                10u8,
+            ),
             (AbortReason::CommitmentMismatch { counterparty: one }, 12),
             (AbortReason::ZeroDenominator, 22),
-            (AbortReason::InvalidHex { detail: String::new() }, 28),
+            (
+                AbortReason::InvalidHex {
+                    detail: String::new(),
+                },
+                28,
+            ),
             (
                 AbortReason::InvalidLocalState {
                     counterparty: one,
@@ -588,7 +608,8 @@ mod tests {
     #[cfg(feature = "serde")]
     #[test]
     fn parameters_serde_validates() {
-        let parameters: Parameters = serde_json::from_str(r#"{"threshold":2,"share_count":3}"#).unwrap();
+        let parameters: Parameters =
+            serde_json::from_str(r#"{"threshold":2,"share_count":3}"#).unwrap();
         assert_eq!((parameters.threshold, parameters.share_count), (2, 3));
         assert_eq!(
             serde_json::to_string(&parameters).unwrap(),

@@ -87,7 +87,10 @@ impl fmt::Display for Bolt3Error {
                 write!(f, "per-commitment point is the identity point")
             }
             Bolt3Error::PerCommitmentSecretMismatch => {
-                write!(f, "per-commitment secret does not match the per-commitment point")
+                write!(
+                    f,
+                    "per-commitment secret does not match the per-commitment point"
+                )
             }
             Bolt3Error::HashOutOfRange => write!(f, "BOLT 3 hash is not a valid scalar"),
             Bolt3Error::UnsupportedCurve => write!(f, "curve scalars are not 32 bytes"),
@@ -100,7 +103,10 @@ impl std::error::Error for Bolt3Error {}
 
 /// `SHA256(first || second)` over the points' compressed encodings, as a
 /// nonzero scalar.
-fn bolt3_hash<C: DklsCurve>(first: &C::AffinePoint, second: &C::AffinePoint) -> Result<C::Scalar, Bolt3Error> {
+fn bolt3_hash<C: DklsCurve>(
+    first: &C::AffinePoint,
+    second: &C::AffinePoint,
+) -> Result<C::Scalar, Bolt3Error> {
     let digest = Sha256::new()
         .chain_update(point_to_bytes::<C>(first))
         .chain_update(point_to_bytes::<C>(second))
@@ -114,7 +120,9 @@ fn bolt3_hash<C: DklsCurve>(first: &C::AffinePoint, second: &C::AffinePoint) -> 
 /// than reduced (rust-lightning panics on it; LND reduces). For secp256k1 this
 /// happens with probability about 2^-128; for P-256, about 2^-32.
 fn digest_to_scalar<C: DklsCurve>(digest: &[u8]) -> Result<C::Scalar, Bolt3Error> {
-    let bytes: &elliptic_curve::FieldBytes<C> = digest.try_into().map_err(|_| Bolt3Error::UnsupportedCurve)?;
+    let bytes: &elliptic_curve::FieldBytes<C> = digest
+        .try_into()
+        .map_err(|_| Bolt3Error::UnsupportedCurve)?;
     let scalar: Option<C::Scalar> = Option::from(<C::Scalar as PrimeField>::from_repr(*bytes));
     scalar
         .filter(|value| !bool::from(value.is_zero()))
@@ -222,7 +230,10 @@ impl<C: DklsCurve> ShareMap<C> {
         })
     }
 
-    fn apply_package(&self, package: &PublicKeyPackage<C>) -> Result<PublicKeyPackage<C>, Bolt3Error> {
+    fn apply_package(
+        &self,
+        package: &PublicKeyPackage<C>,
+    ) -> Result<PublicKeyPackage<C>, Bolt3Error> {
         let verifying_key = self.apply_point(package.verifying_key());
         if verifying_key == <C::AffinePoint as CurveAffine>::identity() {
             return Err(Bolt3Error::IdentityPublicKey);
@@ -308,7 +319,10 @@ impl<C: DklsCurve> PublicKeyPackage<C> {
     ///
     /// Returns [`Bolt3Error`] if the per-commitment point is the identity,
     /// the hash is not a valid scalar, or the derived key is the identity.
-    pub fn bolt3_derive(&self, per_commitment_point: &C::AffinePoint) -> Result<PublicKeyPackage<C>, Bolt3Error> {
+    pub fn bolt3_derive(
+        &self,
+        per_commitment_point: &C::AffinePoint,
+    ) -> Result<PublicKeyPackage<C>, Bolt3Error> {
         let (map, _) = ShareMap::<C>::simple(self.verifying_key(), per_commitment_point)?;
         map.apply_package(self)
     }
@@ -355,18 +369,28 @@ mod tests {
     // BOLT 3, Appendix E: Key Derivation Test Vectors. The revocation basepoint
     // is the base point `base_secret·G`.
     const BASE_SECRET: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-    const PER_COMMITMENT_SECRET: &str = "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100";
+    const PER_COMMITMENT_SECRET: &str =
+        "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100";
     const BASE_POINT: &str = "036d6caac248af96f6afa7f904f550253a0f3ef3f5aa2fe6838a95b216691468e2";
-    const PER_COMMITMENT_POINT: &str = "025f7117a78150fe2ef97db7cfc83bd57b2e2c0d0dd25eaf467a4a1c2a45ce1486";
-    const HASH_PER_COMMITMENT_BASE: &str = "cbcdd70fcfad15ea8e9e5c5a12365cf00912504f08ce01593689dd426bca9ff0";
-    const HASH_BASE_PER_COMMITMENT: &str = "efbf7ba5a074276701798376950a64a90f698997cce0dff4d24a6d2785d20963";
-    const LOCAL_PUBLIC_KEY: &str = "0235f2dbfaa89b57ec7b055afe29849ef7ddfeb1cefdb9ebdc43f5494984db29e5";
-    const LOCAL_PRIVATE_KEY: &str = "cbced912d3b21bf196a766651e436aff192362621ce317704ea2f75d87e7be0f";
-    const REVOCATION_PUBLIC_KEY: &str = "02916e326636d19c33f13e8c0c3a03dd157f332f3e99c317c141dd865eb01f8ff0";
-    const REVOCATION_PRIVATE_KEY: &str = "d09ffff62ddb2297ab000cc85bcb4283fdeb6aa052affbc9dddcf33b61078110";
+    const PER_COMMITMENT_POINT: &str =
+        "025f7117a78150fe2ef97db7cfc83bd57b2e2c0d0dd25eaf467a4a1c2a45ce1486";
+    const HASH_PER_COMMITMENT_BASE: &str =
+        "cbcdd70fcfad15ea8e9e5c5a12365cf00912504f08ce01593689dd426bca9ff0";
+    const HASH_BASE_PER_COMMITMENT: &str =
+        "efbf7ba5a074276701798376950a64a90f698997cce0dff4d24a6d2785d20963";
+    const LOCAL_PUBLIC_KEY: &str =
+        "0235f2dbfaa89b57ec7b055afe29849ef7ddfeb1cefdb9ebdc43f5494984db29e5";
+    const LOCAL_PRIVATE_KEY: &str =
+        "cbced912d3b21bf196a766651e436aff192362621ce317704ea2f75d87e7be0f";
+    const REVOCATION_PUBLIC_KEY: &str =
+        "02916e326636d19c33f13e8c0c3a03dd157f332f3e99c317c141dd865eb01f8ff0";
+    const REVOCATION_PRIVATE_KEY: &str =
+        "d09ffff62ddb2297ab000cc85bcb4283fdeb6aa052affbc9dddcf33b61078110";
     // Intermediates of the revocation derivation.
-    const REVOCATION_BASE_POINT_TERM: &str = "02c00c4aadc536290422a807250824a8d87f19d18da9d610d45621df22510db8ce";
-    const PER_COMMITMENT_POINT_TERM: &str = "0325ee7d3323ce52c4b33d4e0a73ab637711057dd8866e3b51202a04112f054c43";
+    const REVOCATION_BASE_POINT_TERM: &str =
+        "02c00c4aadc536290422a807250824a8d87f19d18da9d610d45621df22510db8ce";
+    const PER_COMMITMENT_POINT_TERM: &str =
+        "0325ee7d3323ce52c4b33d4e0a73ab637711057dd8866e3b51202a04112f054c43";
     const FIRST_PRODUCT: &str = "44bfd55f845f885b8e60b2dca4b30272d5343be048d79ce87879d9863dedc842";
     const SECOND_PRODUCT: &str = "8be02a96a97b9a3c1c9f59ebb718401128b72ec009d85ee1656319b52319b8ce";
 
@@ -436,9 +460,15 @@ mod tests {
         assert_eq!(after.session_id, before.session_id);
         assert_eq!(after.mul_senders.len(), before.mul_senders.len());
         assert_eq!(after.mul_receivers.len(), before.mul_receivers.len());
-        assert_eq!(after.derivation_data.chain_code, before.derivation_data.chain_code);
+        assert_eq!(
+            after.derivation_data.chain_code,
+            before.derivation_data.chain_code
+        );
         assert_eq!(after.derivation_data.depth, before.derivation_data.depth);
-        assert_eq!(after.derivation_data.child_number, before.derivation_data.child_number);
+        assert_eq!(
+            after.derivation_data.child_number,
+            before.derivation_data.child_number
+        );
         assert_eq!(
             after.derivation_data.parent_fingerprint,
             before.derivation_data.parent_fingerprint
@@ -476,7 +506,8 @@ mod tests {
         let mut kept_1to2 = BTreeMap::new();
         let mut transmit_1to2: BTreeMap<PartyIndex, Vec<TransmitPhase1to2>> = BTreeMap::new();
         for &party_index in signers {
-            let (unique_keep, keep, transmit) = party(party_index).sign_phase1(all_data.get(&party_index).unwrap())?;
+            let (unique_keep, keep, transmit) =
+                party(party_index).sign_phase1(all_data.get(&party_index).unwrap())?;
             unique_kept_1to2.insert(party_index, unique_keep);
             kept_1to2.insert(party_index, keep);
             transmit_1to2.insert(party_index, transmit);
@@ -498,7 +529,8 @@ mod tests {
 
         let mut unique_kept_2to3 = BTreeMap::new();
         let mut kept_2to3 = BTreeMap::new();
-        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> = BTreeMap::new();
+        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> =
+            BTreeMap::new();
         for &party_index in signers {
             let (unique_keep, keep, transmit) = party(party_index).sign_phase2(
                 all_data.get(&party_index).unwrap(),
@@ -511,7 +543,8 @@ mod tests {
             transmit_2to3.insert(party_index, transmit);
         }
 
-        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> = BTreeMap::new();
+        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> =
+            BTreeMap::new();
         for &party_index in signers {
             let messages = transmit_2to3
                 .values()
@@ -540,14 +573,20 @@ mod tests {
         assert!(x_coords.iter().all(|x| *x == x_coords[0]));
 
         let first = signers[0];
-        let (signature, _recovery_id) =
-            party(first).sign_phase4(all_data.get(&first).unwrap(), &x_coords[0], &broadcast_3to4, true)?;
+        let (signature, _recovery_id) = party(first).sign_phase4(
+            all_data.get(&first).unwrap(),
+            &x_coords[0],
+            &broadcast_3to4,
+            true,
+        )?;
 
         Ok((x_coords[0].clone(), signature))
     }
 
     fn signers() -> Vec<PartyIndex> {
-        (1..=THRESHOLD).map(|i| PartyIndex::new(i).unwrap()).collect()
+        (1..=THRESHOLD)
+            .map(|i| PartyIndex::new(i).unwrap())
+            .collect()
     }
 
     fn per_commitment_point() -> AffinePoint {
@@ -571,8 +610,12 @@ mod tests {
             scalar(HASH_BASE_PER_COMMITMENT)
         );
 
-        let (map, commitment_factor) = ShareMap::<TestCurve>::revocation(&base_point, &per_commitment_point()).unwrap();
-        assert_eq!((base_point * map.factor).to_affine(), point(REVOCATION_BASE_POINT_TERM));
+        let (map, commitment_factor) =
+            ShareMap::<TestCurve>::revocation(&base_point, &per_commitment_point()).unwrap();
+        assert_eq!(
+            (base_point * map.factor).to_affine(),
+            point(REVOCATION_BASE_POINT_TERM)
+        );
         assert_eq!(map.offset_point, point(PER_COMMITMENT_POINT_TERM));
         assert_eq!(scalar(BASE_SECRET) * map.factor, scalar(FIRST_PRODUCT));
         assert_eq!(
@@ -584,11 +627,15 @@ mod tests {
     #[test]
     fn test_digest_to_scalar_range() {
         // secp256k1 group order n.
-        let order = hex::decode("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141").unwrap();
+        let order = hex::decode("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
+            .unwrap();
         let mut below_order = order.clone();
         below_order[31] -= 1;
 
-        assert_eq!(digest_to_scalar::<TestCurve>(&below_order).unwrap(), -Scalar::ONE);
+        assert_eq!(
+            digest_to_scalar::<TestCurve>(&below_order).unwrap(),
+            -Scalar::ONE
+        );
         let mut one = [0u8; 32];
         one[31] = 1;
         assert_eq!(digest_to_scalar::<TestCurve>(&one).unwrap(), Scalar::ONE);
@@ -609,7 +656,11 @@ mod tests {
         let (parties, package) = sample_parties();
         let derived: Vec<_> = parties
             .iter()
-            .map(|party| party.bolt3_derive(&per_commitment_point(), hex_address).unwrap())
+            .map(|party| {
+                party
+                    .bolt3_derive(&per_commitment_point(), hex_address)
+                    .unwrap()
+            })
             .collect();
 
         for (before, after) in parties.iter().zip(&derived) {
@@ -631,7 +682,11 @@ mod tests {
             .iter()
             .map(|party| {
                 party
-                    .bolt3_derive_revocation(&per_commitment_point(), &scalar(PER_COMMITMENT_SECRET), hex_address)
+                    .bolt3_derive_revocation(
+                        &per_commitment_point(),
+                        &scalar(PER_COMMITMENT_SECRET),
+                        hex_address,
+                    )
                     .unwrap()
             })
             .collect();
@@ -642,7 +697,9 @@ mod tests {
         }
         assert_all_subsets_reconstruct(&derived, &scalar(REVOCATION_PRIVATE_KEY));
 
-        let derived_package = package.bolt3_derive_revocation(&per_commitment_point()).unwrap();
+        let derived_package = package
+            .bolt3_derive_revocation(&per_commitment_point())
+            .unwrap();
         assert_package_matches(&derived_package, &derived);
     }
 
@@ -653,18 +710,29 @@ mod tests {
 
         let local: Vec<_> = parties
             .iter()
-            .map(|party| party.bolt3_derive(&per_commitment_point(), hex_address).unwrap())
+            .map(|party| {
+                party
+                    .bolt3_derive(&per_commitment_point(), hex_address)
+                    .unwrap()
+            })
             .collect();
         let revocation: Vec<_> = parties
             .iter()
             .map(|party| {
                 party
-                    .bolt3_derive_revocation(&per_commitment_point(), &scalar(PER_COMMITMENT_SECRET), hex_address)
+                    .bolt3_derive_revocation(
+                        &per_commitment_point(),
+                        &scalar(PER_COMMITMENT_SECRET),
+                        hex_address,
+                    )
                     .unwrap()
             })
             .collect();
 
-        for (derived, expected_pk) in [(local, LOCAL_PUBLIC_KEY), (revocation, REVOCATION_PUBLIC_KEY)] {
+        for (derived, expected_pk) in [
+            (local, LOCAL_PUBLIC_KEY),
+            (revocation, REVOCATION_PUBLIC_KEY),
+        ] {
             let (x_coord, signature) = sign_with(&derived, &signers(), &message)
                 .unwrap_or_else(|abort| panic!("aborted: {}", abort.description()));
             assert!(verify_ecdsa_signature::<TestCurve>(
@@ -730,7 +798,9 @@ mod tests {
             Bolt3Error::IdentityPublicKey
         );
         assert_eq!(
-            package.bolt3_derive_revocation(&per_commitment_point()).unwrap_err(),
+            package
+                .bolt3_derive_revocation(&per_commitment_point())
+                .unwrap_err(),
             Bolt3Error::IdentityPublicKey
         );
     }
@@ -741,14 +811,19 @@ mod tests {
     fn test_mismatched_per_commitment_points_abort_recoverably() {
         let (mut parties, _) = sample_parties();
         let other_point = (ProjectivePoint::GENERATOR * Scalar::from(7u64)).to_affine();
-        parties[0] = parties[0].bolt3_derive(&per_commitment_point(), hex_address).unwrap();
+        parties[0] = parties[0]
+            .bolt3_derive(&per_commitment_point(), hex_address)
+            .unwrap();
         parties[1] = parties[1].bolt3_derive(&other_point, hex_address).unwrap();
 
         let message = tagged_hash(b"test-bolt3", &[b"commitment transaction"]);
         let abort = sign_with(&parties, &signers(), &message)
             .expect_err("signers disagreeing on the per-commitment point must abort");
         assert_eq!(abort.kind, AbortKind::Recoverable);
-        assert!(matches!(abort.reason, AbortReason::SessionBindingMismatch { .. }));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::SessionBindingMismatch { .. }
+        ));
     }
 
     #[test]
@@ -756,10 +831,14 @@ mod tests {
         let (parties, package) = sample_parties();
 
         let derived_package = package.bolt3_derive(&per_commitment_point()).unwrap();
-        let child_package = derived_package.derive_child(parties[0].chain_code(), 4).unwrap();
+        let child_package = derived_package
+            .derive_child(parties[0].chain_code(), 4)
+            .unwrap();
 
         for party in &parties {
-            let derived = party.bolt3_derive(&per_commitment_point(), hex_address).unwrap();
+            let derived = party
+                .bolt3_derive(&per_commitment_point(), hex_address)
+                .unwrap();
             assert_eq!(derived.chain_code(), party.chain_code());
 
             let child = derived.derive_child(4, hex_address).unwrap();

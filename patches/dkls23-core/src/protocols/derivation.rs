@@ -102,8 +102,12 @@ impl<C: DklsCurve> DerivData<C> {
     /// # Errors
     ///
     /// Will return `Err` if the HMAC result is too big (very unlikely).
-    pub fn child_tweak(&self, child_number: u32) -> Result<(C::Scalar, ChainCode, Fingerprint), ErrorDeriv> {
-        let mut hmac_engine = Hmac::<Sha512>::new_from_slice(&self.chain_code).expect("HMAC accepts any key length");
+    pub fn child_tweak(
+        &self,
+        child_number: u32,
+    ) -> Result<(C::Scalar, ChainCode, Fingerprint), ErrorDeriv> {
+        let mut hmac_engine =
+            Hmac::<Sha512>::new_from_slice(&self.chain_code).expect("HMAC accepts any key length");
 
         let pk_as_bytes = point_to_bytes::<C>(&self.pk);
         hmac_engine.update(&pk_as_bytes);
@@ -135,7 +139,9 @@ impl<C: DklsCurve> DerivData<C> {
         // We also calculate the fingerprint here for convenience.
         // HASH160 = RIPEMD160(SHA256(data))
         let hash_result = Ripemd160::digest(Sha256::digest(&pk_as_bytes));
-        let fingerprint: Fingerprint = hash_result[0..4].try_into().expect("4 is the fingerprint length!");
+        let fingerprint: Fingerprint = hash_result[0..4]
+            .try_into()
+            .expect("4 is the fingerprint length!");
 
         Ok((tweak, chain_code, fingerprint))
     }
@@ -153,7 +159,9 @@ impl<C: DklsCurve> DerivData<C> {
         }
 
         if child_number > MAX_CHILD_NUMBER {
-            return Err(ErrorDeriv::new("Child index should be between 0 and 2^31 - 1!"));
+            return Err(ErrorDeriv::new(
+                "Child index should be between 0 and 2^31 - 1!",
+            ));
         }
 
         let (tweak, new_chain_code, parent_fingerprint) = self.child_tweak(child_number)?;
@@ -307,12 +315,19 @@ impl<C: DklsCurve> PublicKeyPackage<C> {
     ///
     /// Will return `Err` if the child number is invalid or the HMAC
     /// result is out of range (very unlikely).
-    pub fn derive_child(&self, chain_code: &ChainCode, child_number: u32) -> Result<PublicKeyPackage<C>, ErrorDeriv> {
+    pub fn derive_child(
+        &self,
+        chain_code: &ChainCode,
+        child_number: u32,
+    ) -> Result<PublicKeyPackage<C>, ErrorDeriv> {
         if child_number > MAX_CHILD_NUMBER {
-            return Err(ErrorDeriv::new("Child index should be between 0 and 2^31 - 1!"));
+            return Err(ErrorDeriv::new(
+                "Child index should be between 0 and 2^31 - 1!",
+            ));
         }
 
-        let mut hmac_engine = Hmac::<Sha512>::new_from_slice(chain_code).expect("HMAC accepts any key length");
+        let mut hmac_engine =
+            Hmac::<Sha512>::new_from_slice(chain_code).expect("HMAC accepts any key length");
         let pk_as_bytes = point_to_bytes::<C>(self.verifying_key());
         hmac_engine.update(&pk_as_bytes);
         hmac_engine.update(&child_number.to_be_bytes());
@@ -376,7 +391,11 @@ pub fn parse_path(path: &str) -> Result<Vec<u32>, ErrorDeriv> {
     for part in parts {
         match part.parse::<u32>() {
             Ok(num) if num <= MAX_CHILD_NUMBER => path_parsed.push(num),
-            _ => return Err(ErrorDeriv::new("Invalid path format or index out of bounds!")),
+            _ => {
+                return Err(ErrorDeriv::new(
+                    "Invalid path format or index out of bounds!",
+                ))
+            }
         }
     }
 
@@ -426,10 +445,11 @@ mod tests {
             "6728f18f7163f7a0c11cc0ad53140afb4e345d760f966176865a860041549903",
         ));
         let pk = (AffinePoint::GENERATOR * sk).to_affine();
-        let chain_code: ChainCode = hex::decode("6f990adb9337033001af2487a8617f68586c4ea17433492bbf1659f6e4cf9564")
-            .unwrap()
-            .try_into()
-            .unwrap();
+        let chain_code: ChainCode =
+            hex::decode("6f990adb9337033001af2487a8617f68586c4ea17433492bbf1659f6e4cf9564")
+                .unwrap()
+                .try_into()
+                .unwrap();
 
         let data = DerivData::<TestCurve> {
             depth: 0,
@@ -483,13 +503,15 @@ mod tests {
         // We use the re_key function to quickly sample the parties.
         let session_id = rng::get_rng().random::<[u8; crate::utilities::ID_LEN]>();
         let secret_key = Scalar::random(&mut rng::get_rng());
-        let (parties, _) = re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
+        let (parties, _) =
+            re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
 
         // DERIVATION
 
         let path = "m/0/1/2/3";
 
-        let mut derived_parties: Vec<Party<TestCurve>> = Vec::with_capacity(parameters.share_count as usize);
+        let mut derived_parties: Vec<Party<TestCurve>> =
+            Vec::with_capacity(parameters.share_count as usize);
         for i in 0..parameters.share_count {
             let result = parties[i as usize].derive_from_path(path, no_address);
             match result {
@@ -533,7 +555,8 @@ mod tests {
 
         // Phase 1
         let mut unique_kept_1to2: BTreeMap<PartyIndex, UniqueKeep1to2<TestCurve>> = BTreeMap::new();
-        let mut kept_1to2: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase1to2<TestCurve>>> = BTreeMap::new();
+        let mut kept_1to2: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase1to2<TestCurve>>> =
+            BTreeMap::new();
         let mut transmit_1to2: BTreeMap<PartyIndex, Vec<TransmitPhase1to2>> = BTreeMap::new();
         for party_index in executing_parties.clone() {
             let (unique_keep, keep, transmit) = parties[(party_index.as_u8() - 1) as usize]
@@ -565,8 +588,10 @@ mod tests {
 
         // Phase 2
         let mut unique_kept_2to3: BTreeMap<PartyIndex, UniqueKeep2to3<TestCurve>> = BTreeMap::new();
-        let mut kept_2to3: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase2to3<TestCurve>>> = BTreeMap::new();
-        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> = BTreeMap::new();
+        let mut kept_2to3: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase2to3<TestCurve>>> =
+            BTreeMap::new();
+        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> =
+            BTreeMap::new();
         for party_index in executing_parties.clone() {
             let result = parties[(party_index.as_u8() - 1) as usize].sign_phase2(
                 all_data.get(&party_index).unwrap(),
@@ -587,7 +612,8 @@ mod tests {
         }
 
         // Communication round 2
-        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> = BTreeMap::new();
+        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> =
+            BTreeMap::new();
 
         // Use references to avoid cloning executing_parties
         for &party_index in &executing_parties {
@@ -606,7 +632,8 @@ mod tests {
 
         // Phase 3
         let mut x_coords: Vec<String> = Vec::with_capacity(parameters.threshold as usize);
-        let mut broadcast_3to4: Vec<Broadcast3to4<TestCurve>> = Vec::with_capacity(parameters.threshold as usize);
+        let mut broadcast_3to4: Vec<Broadcast3to4<TestCurve>> =
+            Vec::with_capacity(parameters.threshold as usize);
         for party_index in executing_parties.clone() {
             let result = parties[(party_index.as_u8() - 1) as usize].sign_phase3(
                 all_data.get(&party_index).unwrap(),
@@ -657,7 +684,8 @@ mod tests {
         };
         let session_id = rng::get_rng().random::<[u8; crate::utilities::ID_LEN]>();
         let secret_key = Scalar::random(&mut rng::get_rng());
-        let (parties, pkg) = re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
+        let (parties, pkg) =
+            re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
 
         let chain_code = parties[0].derivation_data.chain_code;
         const TEST_CHILD_NUMBER: u32 = 42;
@@ -687,8 +715,13 @@ mod tests {
         let secret_key = Scalar::random(&mut rng::get_rng());
         let chain_code: ChainCode = [7u8; CHAIN_CODE_LEN];
 
-        let (parties, package) =
-            re_key::<TestCurve>(&parameters, &session_id, &secret_key, Some(chain_code), no_address);
+        let (parties, package) = re_key::<TestCurve>(
+            &parameters,
+            &session_id,
+            &secret_key,
+            Some(chain_code),
+            no_address,
+        );
         for party in &parties {
             assert_eq!(party.chain_code(), &chain_code);
             assert_eq!(party.chain_code(), &party.derivation_data.chain_code);
@@ -697,7 +730,10 @@ mod tests {
         let child_package = package.derive_child(parties[0].chain_code(), 1).unwrap();
         let child_party = parties[0].derive_child(1, no_address).unwrap();
         assert_eq!(child_package.verifying_key(), &child_party.pk);
-        assert_eq!(child_party.chain_code(), &child_party.derivation_data.chain_code);
+        assert_eq!(
+            child_party.chain_code(),
+            &child_party.derivation_data.chain_code
+        );
         assert_ne!(child_party.chain_code(), &chain_code);
     }
 }

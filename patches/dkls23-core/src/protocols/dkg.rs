@@ -61,7 +61,9 @@ use rand::RngExt;
 
 use crate::curve::DklsCurve;
 use crate::protocols::derivation::{ChainCode, DerivData, CHAIN_CODE_LEN};
-use crate::protocols::{Abort, AbortReason, Parameters, PartiesMessage, Party, PartyIndex, PublicKeyPackage};
+use crate::protocols::{
+    Abort, AbortReason, Parameters, PartiesMessage, Party, PartyIndex, PublicKeyPackage,
+};
 
 use crate::utilities::commits;
 use crate::utilities::hashes::HashOutput;
@@ -283,7 +285,10 @@ pub(crate) fn step1<C: DklsCurve>(parameters: &Parameters) -> Vec<C::Scalar> {
 ///
 /// This is Step 2 from Protocol 9.1 in <https://eprint.iacr.org/2023/602.pdf>.
 #[must_use]
-pub(crate) fn step2<C: DklsCurve>(parameters: &Parameters, polynomial: &[C::Scalar]) -> Vec<C::Scalar> {
+pub(crate) fn step2<C: DklsCurve>(
+    parameters: &Parameters,
+    polynomial: &[C::Scalar],
+) -> Vec<C::Scalar> {
     let mut points: Vec<C::Scalar> = Vec::with_capacity(parameters.share_count as usize);
     let last_index = (parameters.threshold - 1) as usize;
 
@@ -378,16 +383,21 @@ pub(crate) fn step5<C: DklsCurve>(
         if party_j.index.as_u8() > parameters.share_count {
             return Err(Abort::recoverable(
                 party_index,
-                AbortReason::UnexpectedSender { sender: party_j.index },
+                AbortReason::UnexpectedSender {
+                    sender: party_j.index,
+                },
             ));
         }
         if committed_points.contains_key(&party_j.index) {
             return Err(Abort::recoverable(
                 party_index,
-                AbortReason::DuplicateSender { sender: party_j.index },
+                AbortReason::DuplicateSender {
+                    sender: party_j.index,
+                },
             ));
         }
-        let verification = DLogProof::<C>::decommit_verify(&party_j.proof, &party_j.commitment, session_id);
+        let verification =
+            DLogProof::<C>::decommit_verify(&party_j.proof, &party_j.commitment, session_id);
         if !verification {
             return Err(Abort::recoverable(
                 party_index,
@@ -431,7 +441,10 @@ pub(crate) fn step5<C: DklsCurve>(
             // j <= share_count <= 255.
             let index_j = PartyIndex::new(u8::try_from(j).expect("j <= share_count")).unwrap();
             let point_j = committed_points.get(&index_j).ok_or_else(|| {
-                Abort::recoverable(party_index, AbortReason::MissingCommittedPoint { party: index_j })
+                Abort::recoverable(
+                    party_index,
+                    AbortReason::MissingCommittedPoint { party: index_j },
+                )
             })?;
             let lj_times_point = *point_j * lj;
 
@@ -442,7 +455,10 @@ pub(crate) fn step5<C: DklsCurve>(
         if i == 1 {
             pk = current_pk;
         } else if pk != current_pk {
-            return Err(Abort::recoverable(party_index, AbortReason::PolynomialInconsistency));
+            return Err(Abort::recoverable(
+                party_index,
+                AbortReason::PolynomialInconsistency,
+            ));
         }
     }
     Ok((pk, committed_points))
@@ -528,7 +544,8 @@ pub fn phase2<C: DklsCurve>(
     BroadcastDerivationPhase2to4,
 ) {
     // DKG
-    let (poly_point, proof_commitment) = step3::<C>(data.party_index, &data.session_id, poly_fragments);
+    let (poly_point, proof_commitment) =
+        step3::<C>(data.party_index, &data.session_id, poly_fragments);
 
     // Initialization - Zero shares.
 
@@ -679,7 +696,8 @@ pub fn phase3<C: DklsCurve>(
         ]
         .concat();
 
-        let (ot_receiver, correlation, vec_r, enc_proofs) = MulSender::<C>::init_phase1(&mul_sid_sender);
+        let (ot_receiver, correlation, vec_r, enc_proofs) =
+            MulSender::<C>::init_phase1(&mul_sid_sender);
 
         // We gather these values.
 
@@ -722,7 +740,13 @@ pub fn phase3<C: DklsCurve>(
         cc_salt: bip_kept.cc_salt.clone(),
     };
 
-    (zero_keep, zero_transmit, mul_keep, mul_transmit, bip_broadcast)
+    (
+        zero_keep,
+        zero_transmit,
+        mul_keep,
+        mul_transmit,
+        bip_broadcast,
+    )
 }
 
 // Communication round 3
@@ -777,7 +801,12 @@ pub fn phase4<C: DklsCurve>(
     address_fn: impl Fn(&C::AffinePoint) -> String,
 ) -> Result<(Party<C>, PublicKeyPackage<C>), Abort> {
     // DKG
-    let (pk, verifying_shares) = step5::<C>(&data.parameters, data.party_index, &data.session_id, proofs_commitments)?;
+    let (pk, verifying_shares) = step5::<C>(
+        &data.parameters,
+        data.party_index,
+        &data.session_id,
+        proofs_commitments,
+    )?;
     check_own_point::<C>(data.party_index, poly_point, &verifying_shares)?;
 
     // The public key cannot be the point at infinity.
@@ -787,18 +816,25 @@ pub fn phase4<C: DklsCurve>(
     let identity = <C::AffinePoint as CurveAffine>::identity();
     let generator = <C::AffinePoint as CurveAffine>::generator();
     if pk == identity || pk == generator {
-        return Err(Abort::recoverable(data.party_index, AbortReason::TrivialPublicKey));
+        return Err(Abort::recoverable(
+            data.party_index,
+            AbortReason::TrivialPublicKey,
+        ));
     }
 
     // Our key share (that is, poly_point), should not be trivial.
     // Note that the other parties can deduce the triviality from
     // the corresponding proof in proofs_commitments.
     if *poly_point == <C::Scalar as Field>::ZERO || *poly_point == <C::Scalar as Field>::ONE {
-        return Err(Abort::recoverable(data.party_index, AbortReason::TrivialKeyShare));
+        return Err(Abort::recoverable(
+            data.party_index,
+            AbortReason::TrivialKeyShare,
+        ));
     }
 
     // Initialization - Zero shares.
-    let mut zero_received_phase2_by_sender: BTreeMap<PartyIndex, &TransmitInitZeroSharePhase2to4> = BTreeMap::new();
+    let mut zero_received_phase2_by_sender: BTreeMap<PartyIndex, &TransmitInitZeroSharePhase2to4> =
+        BTreeMap::new();
     for message in zero_received_phase2 {
         if message.parties.receiver != data.party_index {
             return Err(Abort::recoverable(
@@ -829,7 +865,8 @@ pub fn phase4<C: DklsCurve>(
             ));
         }
     }
-    let mut zero_received_phase3_by_sender: BTreeMap<PartyIndex, &TransmitInitZeroSharePhase3to4> = BTreeMap::new();
+    let mut zero_received_phase3_by_sender: BTreeMap<PartyIndex, &TransmitInitZeroSharePhase3to4> =
+        BTreeMap::new();
     for message in zero_received_phase3 {
         if message.parties.receiver != data.party_index {
             return Err(Abort::recoverable(
@@ -879,23 +916,33 @@ pub fn phase4<C: DklsCurve>(
         ));
     }
 
-    let mut seeds: Vec<zero_shares::SeedPair> = Vec::with_capacity((data.parameters.share_count - 1) as usize);
+    let mut seeds: Vec<zero_shares::SeedPair> =
+        Vec::with_capacity((data.parameters.share_count - 1) as usize);
     for (target_party, message_kept) in zero_kept {
-        let message_received_2 = zero_received_phase2_by_sender.get(target_party).ok_or_else(|| {
-            Abort::recoverable(
-                data.party_index,
-                AbortReason::MissingMessageFromParty { party: *target_party },
-            )
-        })?;
-        let message_received_3 = zero_received_phase3_by_sender.get(target_party).ok_or_else(|| {
-            Abort::recoverable(
-                data.party_index,
-                AbortReason::MissingMessageFromParty { party: *target_party },
-            )
-        })?;
+        let message_received_2 = zero_received_phase2_by_sender
+            .get(target_party)
+            .ok_or_else(|| {
+                Abort::recoverable(
+                    data.party_index,
+                    AbortReason::MissingMessageFromParty {
+                        party: *target_party,
+                    },
+                )
+            })?;
+        let message_received_3 = zero_received_phase3_by_sender
+            .get(target_party)
+            .ok_or_else(|| {
+                Abort::recoverable(
+                    data.party_index,
+                    AbortReason::MissingMessageFromParty {
+                        party: *target_party,
+                    },
+                )
+            })?;
 
         // We verify the commitment.
-        let context = ZeroShare::seed_context(b"dkg", &[&data.session_id], *target_party, data.party_index);
+        let context =
+            ZeroShare::seed_context(b"dkg", &[&data.session_id], *target_party, data.party_index);
         let verification = ZeroShare::verify_bound_seed(
             &message_received_3.seed,
             &context,
@@ -926,7 +973,8 @@ pub fn phase4<C: DklsCurve>(
     // Initialization - Two-party multiplication.
     let mut mul_receivers: BTreeMap<PartyIndex, MulReceiver<C>> = BTreeMap::new();
     let mut mul_senders: BTreeMap<PartyIndex, MulSender<C>> = BTreeMap::new();
-    let mut mul_received_by_sender: BTreeMap<PartyIndex, &TransmitInitMulPhase3to4<C>> = BTreeMap::new();
+    let mut mul_received_by_sender: BTreeMap<PartyIndex, &TransmitInitMulPhase3to4<C>> =
+        BTreeMap::new();
     for message in mul_received {
         if message.parties.receiver != data.party_index {
             return Err(Abort::recoverable(
@@ -945,7 +993,10 @@ pub fn phase4<C: DklsCurve>(
                 },
             ));
         }
-        if mul_received_by_sender.insert(message.parties.sender, message).is_some() {
+        if mul_received_by_sender
+            .insert(message.parties.sender, message)
+            .is_some()
+        {
             return Err(Abort::recoverable(
                 data.party_index,
                 AbortReason::DuplicateSender {
@@ -968,7 +1019,9 @@ pub fn phase4<C: DklsCurve>(
         let message_received = mul_received_by_sender.get(target_party).ok_or_else(|| {
             Abort::recoverable(
                 data.party_index,
-                AbortReason::MissingMessageFromParty { party: *target_party },
+                AbortReason::MissingMessageFromParty {
+                    party: *target_party,
+                },
             )
         })?;
 
@@ -1058,10 +1111,16 @@ pub fn phase4<C: DklsCurve>(
         let i_idx = PartyIndex::new(i).unwrap();
         // We take the messages in the correct order (that's why the BTreeMap).
         let phase3_msg = bip_received_phase3.get(&i_idx).ok_or_else(|| {
-            Abort::recoverable(data.party_index, AbortReason::MissingMessageFromParty { party: i_idx })
+            Abort::recoverable(
+                data.party_index,
+                AbortReason::MissingMessageFromParty { party: i_idx },
+            )
         })?;
         let phase2_msg = bip_received_phase2.get(&i_idx).ok_or_else(|| {
-            Abort::recoverable(data.party_index, AbortReason::MissingMessageFromParty { party: i_idx })
+            Abort::recoverable(
+                data.party_index,
+                AbortReason::MissingMessageFromParty { party: i_idx },
+            )
         })?;
         let verification = commits::verify_commitment(
             &phase3_msg.aux_chain_code,
@@ -1134,7 +1193,11 @@ mod tests {
 
     /// Proof commitments for a degree-1 polynomial `secret + slope·x` held
     /// by `share_count` parties.
-    fn line_commitments(share_count: u8, secret: Scalar, session_id: &[u8]) -> Vec<ProofCommitment<TestCurve>> {
+    fn line_commitments(
+        share_count: u8,
+        secret: Scalar,
+        session_id: &[u8],
+    ) -> Vec<ProofCommitment<TestCurve>> {
         let slope = Scalar::random(&mut rng::get_rng());
         (1..=share_count)
             .map(|i| {
@@ -1153,8 +1216,13 @@ mod tests {
         let secret = Scalar::random(&mut rng::get_rng());
         let commitments = line_commitments(255, secret, &session_id);
 
-        let (pk, points) =
-            step5::<TestCurve>(&parameters, PartyIndex::new(1).unwrap(), &session_id, &commitments).unwrap();
+        let (pk, points) = step5::<TestCurve>(
+            &parameters,
+            PartyIndex::new(1).unwrap(),
+            &session_id,
+            &commitments,
+        )
+        .unwrap();
         assert_eq!(pk, (AffinePoint::GENERATOR * secret).to_affine());
         assert_eq!(points.len(), 255);
     }
@@ -1167,14 +1235,27 @@ mod tests {
         let mut commitments = line_commitments(3, Scalar::ONE, &session_id);
         commitments[2] = commitments[1].clone();
 
-        let abort =
-            step5::<TestCurve>(&parameters, PartyIndex::new(1).unwrap(), &session_id, &commitments).unwrap_err();
+        let abort = step5::<TestCurve>(
+            &parameters,
+            PartyIndex::new(1).unwrap(),
+            &session_id,
+            &commitments,
+        )
+        .unwrap_err();
         assert!(matches!(abort.reason, AbortReason::DuplicateSender { .. }));
 
         commitments.pop();
-        let abort =
-            step5::<TestCurve>(&parameters, PartyIndex::new(1).unwrap(), &session_id, &commitments).unwrap_err();
-        assert!(matches!(abort.reason, AbortReason::WrongMessageCount { .. }));
+        let abort = step5::<TestCurve>(
+            &parameters,
+            PartyIndex::new(1).unwrap(),
+            &session_id,
+            &commitments,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            abort.reason,
+            AbortReason::WrongMessageCount { .. }
+        ));
     }
 
     struct DkgPhase4Inputs {
@@ -1220,8 +1301,10 @@ mod tests {
         }
 
         // Communication round 1
-        let mut poly_fragments =
-            vec![Vec::<Scalar>::with_capacity(parameters.share_count as usize); parameters.share_count as usize];
+        let mut poly_fragments = vec![
+            Vec::<Scalar>::with_capacity(parameters.share_count as usize);
+            parameters.share_count as usize
+        ];
         for row_i in dkg_1 {
             for j in 0..parameters.share_count {
                 poly_fragments[j as usize].push(row_i[j as usize]);
@@ -1236,8 +1319,10 @@ mod tests {
             Vec::with_capacity(parameters.share_count as usize);
         let mut zero_transmit_2to4: Vec<Vec<TransmitInitZeroSharePhase2to4>> =
             Vec::with_capacity(parameters.share_count as usize);
-        let mut bip_kept_2to3: Vec<UniqueKeepDerivationPhase2to3> = Vec::with_capacity(parameters.share_count as usize);
-        let mut bip_broadcast_2to4: BTreeMap<PartyIndex, BroadcastDerivationPhase2to4> = BTreeMap::new();
+        let mut bip_kept_2to3: Vec<UniqueKeepDerivationPhase2to3> =
+            Vec::with_capacity(parameters.share_count as usize);
+        let mut bip_broadcast_2to4: BTreeMap<PartyIndex, BroadcastDerivationPhase2to4> =
+            BTreeMap::new();
         for i in 0..parameters.share_count {
             let (out1, out2, out3, out4, out5, out6) =
                 phase2::<TestCurve>(&all_data[i as usize], &poly_fragments[i as usize]);
@@ -1276,7 +1361,8 @@ mod tests {
             Vec::with_capacity(parameters.share_count as usize);
         let mut mul_transmit_3to4: Vec<Vec<TransmitInitMulPhase3to4<TestCurve>>> =
             Vec::with_capacity(parameters.share_count as usize);
-        let mut bip_broadcast_3to4: BTreeMap<PartyIndex, BroadcastDerivationPhase3to4> = BTreeMap::new();
+        let mut bip_broadcast_3to4: BTreeMap<PartyIndex, BroadcastDerivationPhase3to4> =
+            BTreeMap::new();
         for i in 0..parameters.share_count {
             let (out1, out2, out3, out4, out5) = phase3::<TestCurve>(
                 &all_data[i as usize],
@@ -1376,7 +1462,9 @@ mod tests {
                 message_hash,
             })
             .collect();
-        let phase1: Vec<_> = (0..2).map(|i| parties[i].sign_phase1(&data[i]).unwrap()).collect();
+        let phase1: Vec<_> = (0..2)
+            .map(|i| parties[i].sign_phase1(&data[i]).unwrap())
+            .collect();
 
         // Party 2 receives party 1's phase-1 message.
         let mut phase1 = phase1;
@@ -1414,7 +1502,10 @@ mod tests {
             no_address,
         );
         let abort = result.expect_err("missing multiplication-init message should be rejected");
-        assert!(matches!(abort.reason, AbortReason::WrongMessageCount { .. }));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::WrongMessageCount { .. }
+        ));
     }
 
     // DISTRIBUTED KEY GENERATION (without initializations)
@@ -1434,7 +1525,8 @@ mod tests {
         let one = PartyIndex::new(1).unwrap();
         let substitute = Scalar::random(&mut rng::get_rng());
         let (proof, commitment) =
-            DLogProof::<TestCurve>::prove_commit(&substitute, &data.all_data[0].session_id).unwrap();
+            DLogProof::<TestCurve>::prove_commit(&substitute, &data.all_data[0].session_id)
+                .unwrap();
         let own = data
             .proofs_commitments
             .iter_mut()
@@ -1457,7 +1549,10 @@ mod tests {
             no_address,
         )
         .unwrap_err();
-        assert_eq!(abort.reason, AbortReason::ProofVerificationFailed { counterparty: one });
+        assert_eq!(
+            abort.reason,
+            AbortReason::ProofVerificationFailed { counterparty: one }
+        );
     }
 
     #[test]
@@ -1481,8 +1576,10 @@ mod tests {
         let p2_poly_fragments = vec![p1_phase1[1], p2_phase1[1]];
 
         // Phase 2 (Step 3)
-        let p1_phase2 = step3::<TestCurve>(PartyIndex::new(1).unwrap(), &session_id, &p1_poly_fragments);
-        let p2_phase2 = step3::<TestCurve>(PartyIndex::new(2).unwrap(), &session_id, &p2_poly_fragments);
+        let p1_phase2 =
+            step3::<TestCurve>(PartyIndex::new(1).unwrap(), &session_id, &p1_poly_fragments);
+        let p2_phase2 =
+            step3::<TestCurve>(PartyIndex::new(2).unwrap(), &session_id, &p2_poly_fragments);
 
         let (_, p1_proof_commitment) = p1_phase2;
         let (_, p2_proof_commitment) = p2_phase2;
@@ -1535,8 +1632,10 @@ mod tests {
 
         // Communication round 1
         // We transpose the matrix
-        let mut poly_fragments =
-            vec![Vec::<Scalar>::with_capacity(parameters.share_count as usize); parameters.share_count as usize];
+        let mut poly_fragments = vec![
+            Vec::<Scalar>::with_capacity(parameters.share_count as usize);
+            parameters.share_count as usize
+        ];
         for row_i in phase1 {
             for j in 0..parameters.share_count {
                 poly_fragments[j as usize].push(row_i[j as usize]);
@@ -1593,8 +1692,10 @@ mod tests {
         // For this reason, we should expect the public key to be 2 * generator.
 
         // Phase 2 (Step 3)
-        let p1_phase2 = step3::<TestCurve>(PartyIndex::new(1).unwrap(), &session_id, &p1_poly_fragments);
-        let p2_phase2 = step3::<TestCurve>(PartyIndex::new(2).unwrap(), &session_id, &p2_poly_fragments);
+        let p1_phase2 =
+            step3::<TestCurve>(PartyIndex::new(1).unwrap(), &session_id, &p1_poly_fragments);
+        let p2_phase2 =
+            step3::<TestCurve>(PartyIndex::new(2).unwrap(), &session_id, &p2_poly_fragments);
 
         let (_, p1_proof_commitment) = p1_phase2;
         let (_, p2_proof_commitment) = p2_phase2;
@@ -1648,8 +1749,10 @@ mod tests {
         // For this reason, we should expect the public key to be 23 * generator.
 
         // Phase 2 (Step 3)
-        let p1_phase2 = step3::<TestCurve>(PartyIndex::new(1).unwrap(), &session_id, &p1_poly_fragments);
-        let p2_phase2 = step3::<TestCurve>(PartyIndex::new(2).unwrap(), &session_id, &p2_poly_fragments);
+        let p1_phase2 =
+            step3::<TestCurve>(PartyIndex::new(1).unwrap(), &session_id, &p1_poly_fragments);
+        let p2_phase2 =
+            step3::<TestCurve>(PartyIndex::new(2).unwrap(), &session_id, &p2_poly_fragments);
 
         let (_, p1_proof_commitment) = p1_phase2;
         let (_, p2_proof_commitment) = p2_phase2;
@@ -1821,8 +1924,10 @@ mod tests {
 
         // Communication round 1 - Each party receives a fragment from each counterparty.
         // They also produce a fragment for themselves.
-        let mut poly_fragments =
-            vec![Vec::<Scalar>::with_capacity(parameters.share_count as usize); parameters.share_count as usize];
+        let mut poly_fragments = vec![
+            Vec::<Scalar>::with_capacity(parameters.share_count as usize);
+            parameters.share_count as usize
+        ];
         for row_i in dkg_1 {
             for j in 0..parameters.share_count {
                 poly_fragments[j as usize].push(row_i[j as usize]);
@@ -1837,8 +1942,10 @@ mod tests {
             Vec::with_capacity(parameters.share_count as usize);
         let mut zero_transmit_2to4: Vec<Vec<TransmitInitZeroSharePhase2to4>> =
             Vec::with_capacity(parameters.share_count as usize);
-        let mut bip_kept_2to3: Vec<UniqueKeepDerivationPhase2to3> = Vec::with_capacity(parameters.share_count as usize);
-        let mut bip_broadcast_2to4: BTreeMap<PartyIndex, BroadcastDerivationPhase2to4> = BTreeMap::new();
+        let mut bip_kept_2to3: Vec<UniqueKeepDerivationPhase2to3> =
+            Vec::with_capacity(parameters.share_count as usize);
+        let mut bip_broadcast_2to4: BTreeMap<PartyIndex, BroadcastDerivationPhase2to4> =
+            BTreeMap::new();
         for i in 0..parameters.share_count {
             let (out1, out2, out3, out4, out5, out6) =
                 phase2::<TestCurve>(&all_data[i as usize], &poly_fragments[i as usize]);
@@ -1884,7 +1991,8 @@ mod tests {
             Vec::with_capacity(parameters.share_count as usize);
         let mut mul_transmit_3to4: Vec<Vec<TransmitInitMulPhase3to4<TestCurve>>> =
             Vec::with_capacity(parameters.share_count as usize);
-        let mut bip_broadcast_3to4: BTreeMap<PartyIndex, BroadcastDerivationPhase3to4> = BTreeMap::new();
+        let mut bip_broadcast_3to4: BTreeMap<PartyIndex, BroadcastDerivationPhase3to4> =
+            BTreeMap::new();
         for i in 0..parameters.share_count {
             let (out1, out2, out3, out4, out5) = phase3::<TestCurve>(
                 &all_data[i as usize],
@@ -1938,8 +2046,10 @@ mod tests {
         // In practice, the messages received should be grouped into a BTreeMap.
 
         // Phase 4
-        let mut parties: Vec<Party<TestCurve>> = Vec::with_capacity((parameters.share_count) as usize);
-        let mut pkgs: Vec<PublicKeyPackage<TestCurve>> = Vec::with_capacity(parameters.share_count as usize);
+        let mut parties: Vec<Party<TestCurve>> =
+            Vec::with_capacity((parameters.share_count) as usize);
+        let mut pkgs: Vec<PublicKeyPackage<TestCurve>> =
+            Vec::with_capacity(parameters.share_count as usize);
         for i in 0..parameters.share_count {
             let result = phase4::<TestCurve>(
                 &all_data[i as usize],

@@ -5,9 +5,10 @@ use zeroize::Zeroize;
 
 use crate::curve::DklsCurve;
 use crate::protocols::dkg::{
-    self, BroadcastDerivationPhase2to4, BroadcastDerivationPhase3to4, KeepInitMulPhase3to4, KeepInitZeroSharePhase2to3,
-    KeepInitZeroSharePhase3to4, ProofCommitment, SessionData, TransmitInitMulPhase3to4, TransmitInitZeroSharePhase2to4,
-    TransmitInitZeroSharePhase3to4, UniqueKeepDerivationPhase2to3,
+    self, BroadcastDerivationPhase2to4, BroadcastDerivationPhase3to4, KeepInitMulPhase3to4,
+    KeepInitZeroSharePhase2to3, KeepInitZeroSharePhase3to4, ProofCommitment, SessionData,
+    TransmitInitMulPhase3to4, TransmitInitZeroSharePhase2to4, TransmitInitZeroSharePhase3to4,
+    UniqueKeepDerivationPhase2to3,
 };
 use crate::protocols::{Abort, AbortReason, Parameters, Party, PartyIndex, PublicKeyPackage};
 
@@ -272,7 +273,13 @@ mod tests {
 
         // Create sessions for each party.
         let mut sessions: Vec<DkgSession<Secp256k1>> = (0..parameters.share_count)
-            .map(|i| DkgSession::new(parameters.clone(), PartyIndex::new(i + 1).unwrap(), session_id.to_vec()))
+            .map(|i| {
+                DkgSession::new(
+                    parameters.clone(),
+                    PartyIndex::new(i + 1).unwrap(),
+                    session_id.to_vec(),
+                )
+            })
             .collect();
 
         // Phase 1
@@ -291,11 +298,14 @@ mod tests {
 
         // Phase 2
         let mut proofs_commitments: Vec<ProofCommitment<Secp256k1>> = Vec::with_capacity(n);
-        let mut zero_transmit_2to4: Vec<Vec<TransmitInitZeroSharePhase2to4>> = Vec::with_capacity(n);
-        let mut bip_broadcast_2to4: BTreeMap<PartyIndex, BroadcastDerivationPhase2to4> = BTreeMap::new();
+        let mut zero_transmit_2to4: Vec<Vec<TransmitInitZeroSharePhase2to4>> =
+            Vec::with_capacity(n);
+        let mut bip_broadcast_2to4: BTreeMap<PartyIndex, BroadcastDerivationPhase2to4> =
+            BTreeMap::new();
 
         for (i, session) in sessions.iter_mut().enumerate() {
-            let (proof_commitment, zero_transmit, bip_broadcast) = session.phase2(&poly_fragments[i]).unwrap();
+            let (proof_commitment, zero_transmit, bip_broadcast) =
+                session.phase2(&poly_fragments[i]).unwrap();
 
             proofs_commitments.push(proof_commitment);
             zero_transmit_2to4.push(zero_transmit);
@@ -303,7 +313,8 @@ mod tests {
         }
 
         // Communication round 2: route zero-share messages.
-        let mut zero_received_2to4: Vec<Vec<TransmitInitZeroSharePhase2to4>> = Vec::with_capacity(n);
+        let mut zero_received_2to4: Vec<Vec<TransmitInitZeroSharePhase2to4>> =
+            Vec::with_capacity(n);
         for i in 1..=parameters.share_count {
             let pi = PartyIndex::new(i).unwrap();
             let mut row = Vec::with_capacity(n - 1);
@@ -318,9 +329,12 @@ mod tests {
         }
 
         // Phase 3
-        let mut zero_transmit_3to4: Vec<Vec<TransmitInitZeroSharePhase3to4>> = Vec::with_capacity(n);
-        let mut mul_transmit_3to4: Vec<Vec<TransmitInitMulPhase3to4<Secp256k1>>> = Vec::with_capacity(n);
-        let mut bip_broadcast_3to4: BTreeMap<PartyIndex, BroadcastDerivationPhase3to4> = BTreeMap::new();
+        let mut zero_transmit_3to4: Vec<Vec<TransmitInitZeroSharePhase3to4>> =
+            Vec::with_capacity(n);
+        let mut mul_transmit_3to4: Vec<Vec<TransmitInitMulPhase3to4<Secp256k1>>> =
+            Vec::with_capacity(n);
+        let mut bip_broadcast_3to4: BTreeMap<PartyIndex, BroadcastDerivationPhase3to4> =
+            BTreeMap::new();
 
         for (i, session) in sessions.iter_mut().enumerate() {
             let (zero_transmit, mul_transmit, bip_broadcast) = session.phase3().unwrap();
@@ -331,8 +345,10 @@ mod tests {
         }
 
         // Communication round 3: route zero-share and mul messages.
-        let mut zero_received_3to4: Vec<Vec<TransmitInitZeroSharePhase3to4>> = Vec::with_capacity(n);
-        let mut mul_received_3to4: Vec<Vec<TransmitInitMulPhase3to4<Secp256k1>>> = Vec::with_capacity(n);
+        let mut zero_received_3to4: Vec<Vec<TransmitInitZeroSharePhase3to4>> =
+            Vec::with_capacity(n);
+        let mut mul_received_3to4: Vec<Vec<TransmitInitMulPhase3to4<Secp256k1>>> =
+            Vec::with_capacity(n);
         for i in 1..=parameters.share_count {
             let pi = PartyIndex::new(i).unwrap();
             let mut zero_row = Vec::with_capacity(n - 1);
@@ -369,7 +385,9 @@ mod tests {
                     &bip_broadcast_3to4,
                     |_| String::new(),
                 )
-                .unwrap_or_else(|abort| panic!("Party {} aborted: {:?}", abort.index, abort.description()));
+                .unwrap_or_else(|abort| {
+                    panic!("Party {} aborted: {:?}", abort.index, abort.description())
+                });
             parties.push(party);
         }
 
@@ -401,9 +419,15 @@ mod tests {
 
         // phase4 before phase2
         let session = DkgSession::<Secp256k1>::new(parameters.clone(), pi, session_id.to_vec());
-        let result = session.phase4(&[], &[], &[], &[], &BTreeMap::new(), &BTreeMap::new(), |_| {
-            String::new()
-        });
+        let result = session.phase4(
+            &[],
+            &[],
+            &[],
+            &[],
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+            |_| String::new(),
+        );
         assert!(result.is_err());
         assert!(matches!(
             result.unwrap_err().reason,
@@ -414,9 +438,15 @@ mod tests {
         let mut session = DkgSession::<Secp256k1>::new(parameters, pi, session_id.to_vec());
         let fragments = session.phase1();
         session.phase2(&fragments).unwrap();
-        let result = session.phase4(&[], &[], &[], &[], &BTreeMap::new(), &BTreeMap::new(), |_| {
-            String::new()
-        });
+        let result = session.phase4(
+            &[],
+            &[],
+            &[],
+            &[],
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+            |_| String::new(),
+        );
         assert!(result.is_err());
         assert!(matches!(
             result.unwrap_err().reason,

@@ -20,7 +20,10 @@ impl std::fmt::Display for MessageError {
             Self::Serialization(s) => write!(f, "serialization error: {s}"),
             Self::Deserialization(s) => write!(f, "deserialization error: {s}"),
             Self::TagMismatch { expected, found } => {
-                write!(f, "tag mismatch: expected {expected:#04x}, found {found:#04x}")
+                write!(
+                    f,
+                    "tag mismatch: expected {expected:#04x}, found {found:#04x}"
+                )
             }
             Self::NotFound { sender } => write!(f, "message not found for sender {sender}"),
             Self::InvalidFrame(s) => write!(f, "invalid frame: {s}"),
@@ -47,7 +50,8 @@ const FRAME_HEADER_LEN: usize = 5; // 1 byte tag + 4 bytes length
 fn encode_frame<T: MessageTag>(message: &T) -> Result<Vec<u8>, MessageError> {
     // Serialize straight after a placeholder header, then fill in the length.
     let mut buf = vec![T::TAG, 0, 0, 0, 0];
-    buf = postcard::to_extend(message, buf).map_err(|e| MessageError::Serialization(e.to_string()))?;
+    buf = postcard::to_extend(message, buf)
+        .map_err(|e| MessageError::Serialization(e.to_string()))?;
     let len = u32::try_from(buf.len() - FRAME_HEADER_LEN)
         .map_err(|_| MessageError::Serialization("payload exceeds u32::MAX".into()))?;
     buf[1..FRAME_HEADER_LEN].copy_from_slice(&len.to_be_bytes());
@@ -80,8 +84,8 @@ fn find_in_stream<T: MessageTag>(stream: &[u8]) -> Result<T, MessageError> {
             // claim more data than the frame header already validated. The
             // payload must be consumed exactly.
             let payload = &stream[offset..offset + len];
-            let (message, rest) =
-                postcard::take_from_bytes::<T>(payload).map_err(|e| MessageError::Deserialization(e.to_string()))?;
+            let (message, rest) = postcard::take_from_bytes::<T>(payload)
+                .map_err(|e| MessageError::Deserialization(e.to_string()))?;
             if !rest.is_empty() {
                 return Err(MessageError::Deserialization(format!(
                     "{} trailing bytes after payload",
@@ -116,7 +120,11 @@ impl PhaseOutput {
         Ok(())
     }
 
-    pub fn add_p2p<T: MessageTag>(&mut self, receiver: u8, message: &T) -> Result<(), MessageError> {
+    pub fn add_p2p<T: MessageTag>(
+        &mut self,
+        receiver: u8,
+        message: &T,
+    ) -> Result<(), MessageError> {
         self.p2p
             .entry(receiver)
             .or_default()
@@ -127,7 +135,10 @@ impl PhaseOutput {
 
 impl PhaseInput {
     pub fn get_broadcast<T: MessageTag>(&self, sender: u8) -> Result<T, MessageError> {
-        let stream = self.broadcasts.get(&sender).ok_or(MessageError::NotFound { sender })?;
+        let stream = self
+            .broadcasts
+            .get(&sender)
+            .ok_or(MessageError::NotFound { sender })?;
         find_in_stream::<T>(stream).map_err(|e| match e {
             MessageError::NotFound { .. } => MessageError::NotFound { sender },
             other => other,
@@ -135,7 +146,10 @@ impl PhaseInput {
     }
 
     pub fn get_p2p<T: MessageTag>(&self, sender: u8) -> Result<T, MessageError> {
-        let stream = self.p2p.get(&sender).ok_or(MessageError::NotFound { sender })?;
+        let stream = self
+            .p2p
+            .get(&sender)
+            .ok_or(MessageError::NotFound { sender })?;
         find_in_stream::<T>(stream).map_err(|e| match e {
             MessageError::NotFound { .. } => MessageError::NotFound { sender },
             other => other,
@@ -170,7 +184,9 @@ mod tests {
     #[test]
     fn test_broadcast_round_trip() {
         const TEST_VALUE_A: u32 = 42;
-        let msg = MsgA { value: TEST_VALUE_A };
+        let msg = MsgA {
+            value: TEST_VALUE_A,
+        };
         let mut output = PhaseOutput::new();
         output.add_broadcast(&msg).unwrap();
 
@@ -180,7 +196,11 @@ mod tests {
             p2p: BTreeMap::new(),
         };
         for blob in &output.broadcasts {
-            input.broadcasts.entry(1).or_default().extend_from_slice(blob);
+            input
+                .broadcasts
+                .entry(1)
+                .or_default()
+                .extend_from_slice(blob);
         }
 
         let decoded: MsgA = input.get_broadcast(1).unwrap();
@@ -190,7 +210,9 @@ mod tests {
     #[test]
     fn test_p2p_round_trip() {
         const TEST_VALUE_B: u32 = 99;
-        let msg = MsgA { value: TEST_VALUE_B };
+        let msg = MsgA {
+            value: TEST_VALUE_B,
+        };
         let mut output = PhaseOutput::new();
         output.add_p2p(2, &msg).unwrap();
 
@@ -216,19 +238,28 @@ mod tests {
             p2p: BTreeMap::new(),
         };
         for blob in &output.broadcasts {
-            input.broadcasts.entry(1).or_default().extend_from_slice(blob);
+            input
+                .broadcasts
+                .entry(1)
+                .or_default()
+                .extend_from_slice(blob);
         }
 
         // Try to decode as MsgB — should fail with NotFound
         let result = input.get_broadcast::<MsgB>(1);
         assert!(result.is_err());
-        assert!(matches!(result.unwrap_err(), MessageError::NotFound { sender: 1 }));
+        assert!(matches!(
+            result.unwrap_err(),
+            MessageError::NotFound { sender: 1 }
+        ));
     }
 
     #[test]
     fn test_multiple_p2p_same_receiver() {
         let msg_a = MsgA { value: 7 };
-        let msg_b = MsgB { name: "hello".into() };
+        let msg_b = MsgB {
+            name: "hello".into(),
+        };
 
         let mut output = PhaseOutput::new();
         output.add_p2p(2, &msg_a).unwrap();
@@ -250,7 +281,9 @@ mod tests {
     #[test]
     fn test_multiple_broadcasts_same_sender() {
         let msg_a = MsgA { value: 10 };
-        let msg_b = MsgB { name: "world".into() };
+        let msg_b = MsgB {
+            name: "world".into(),
+        };
 
         let mut output = PhaseOutput::new();
         output.add_broadcast(&msg_a).unwrap();
@@ -262,7 +295,11 @@ mod tests {
             p2p: BTreeMap::new(),
         };
         for blob in &output.broadcasts {
-            input.broadcasts.entry(1).or_default().extend_from_slice(blob);
+            input
+                .broadcasts
+                .entry(1)
+                .or_default()
+                .extend_from_slice(blob);
         }
 
         let decoded_a: MsgA = input.get_broadcast(1).unwrap();
@@ -283,7 +320,9 @@ mod tests {
         assert!(result.is_err());
         assert!(matches!(
             result.unwrap_err(),
-            MessageError::NotFound { sender: UNKNOWN_SENDER }
+            MessageError::NotFound {
+                sender: UNKNOWN_SENDER
+            }
         ));
     }
 
@@ -313,7 +352,11 @@ mod tests {
             p2p: BTreeMap::new(),
         };
         for blob in &output.broadcasts {
-            input.broadcasts.entry(1).or_default().extend_from_slice(blob);
+            input
+                .broadcasts
+                .entry(1)
+                .or_default()
+                .extend_from_slice(blob);
         }
 
         let decoded: MsgA = input.get_broadcast(1).unwrap();
@@ -381,7 +424,10 @@ mod tests {
         let mut output = PhaseOutput::new();
         output.add_broadcast(&MsgA { value: 300 }).unwrap();
         // tag, big-endian payload length, postcard varint 300 = [0xAC, 0x02].
-        assert_eq!(output.broadcasts[0], vec![MSG_A_TAG, 0, 0, 0, 2, 0xAC, 0x02]);
+        assert_eq!(
+            output.broadcasts[0],
+            vec![MSG_A_TAG, 0, 0, 0, 2, 0xAC, 0x02]
+        );
     }
 
     #[test]

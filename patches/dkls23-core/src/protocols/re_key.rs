@@ -65,7 +65,8 @@ pub fn re_key<C: DklsCurve>(
 
     // We will compute "poly_point" for each party with this polynomial
     // via Shamir's secret sharing.
-    let mut polynomial: Zeroizing<Vec<C::Scalar>> = Zeroizing::new(Vec::with_capacity(parameters.threshold as usize));
+    let mut polynomial: Zeroizing<Vec<C::Scalar>> =
+        Zeroizing::new(Vec::with_capacity(parameters.threshold as usize));
     polynomial.push(*secret_key);
     for _ in 1..parameters.threshold {
         polynomial.push(C::Scalar::random(&mut rng::get_rng()));
@@ -94,7 +95,8 @@ pub fn re_key<C: DklsCurve>(
     // We can now finish the initialization.
     let mut zero_shares: Vec<ZeroShare> = Vec::with_capacity(parameters.share_count as usize);
     for party in 1..=parameters.share_count {
-        let mut seeds: Vec<zero_shares::SeedPair> = Vec::with_capacity((parameters.share_count - 1) as usize);
+        let mut seeds: Vec<zero_shares::SeedPair> =
+            Vec::with_capacity((parameters.share_count - 1) as usize);
 
         // We compute the pairs for which we have the highest index.
         if party > 1 {
@@ -102,7 +104,8 @@ pub fn re_key<C: DklsCurve>(
                 seeds.push(zero_shares::SeedPair {
                     lowest_index: false,
                     index_counterparty: PartyIndex::new(counterparty).unwrap(),
-                    seed: common_seeds[(counterparty - 1) as usize][(party - counterparty - 1) as usize],
+                    seed: common_seeds[(counterparty - 1) as usize]
+                        [(party - counterparty - 1) as usize],
                 });
             }
         }
@@ -164,7 +167,8 @@ pub fn re_key<C: DklsCurve>(
             let ote_sender = OTESender { correlation, seeds };
 
             // We sample the public gadget vector.
-            let mut public_gadget: Vec<C::Scalar> = Vec::with_capacity(ot::extension::BATCH_SIZE as usize);
+            let mut public_gadget: Vec<C::Scalar> =
+                Vec::with_capacity(ot::extension::BATCH_SIZE as usize);
             for _ in 0..ot::extension::BATCH_SIZE {
                 public_gadget.push(C::Scalar::random(&mut rng::get_rng()));
             }
@@ -183,8 +187,10 @@ pub fn re_key<C: DklsCurve>(
             };
 
             // We save the results.
-            all_mul_receivers[(receiver - 1) as usize].insert(PartyIndex::new(sender).unwrap(), mul_receiver);
-            all_mul_senders[(sender - 1) as usize].insert(PartyIndex::new(receiver).unwrap(), mul_sender);
+            all_mul_receivers[(receiver - 1) as usize]
+                .insert(PartyIndex::new(sender).unwrap(), mul_receiver);
+            all_mul_senders[(sender - 1) as usize]
+                .insert(PartyIndex::new(receiver).unwrap(), mul_sender);
         }
     }
 

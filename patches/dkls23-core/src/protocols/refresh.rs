@@ -92,7 +92,8 @@ use crate::utilities::ct;
 use crate::utilities::hashes::{tagged_hash, HashOutput};
 use crate::utilities::multiplication::{MulReceiver, MulSender};
 use crate::utilities::oracle_tags::{
-    TAG_REFRESH_FAST_B, TAG_REFRESH_FAST_R0, TAG_REFRESH_FAST_R1, TAG_REFRESH_MUL_SESSION, TAG_REFRESH_SESSION,
+    TAG_REFRESH_FAST_B, TAG_REFRESH_FAST_R0, TAG_REFRESH_FAST_R1, TAG_REFRESH_MUL_SESSION,
+    TAG_REFRESH_SESSION,
 };
 use crate::utilities::ot;
 use crate::utilities::rng;
@@ -101,8 +102,9 @@ use zeroize::Zeroizing;
 
 use crate::protocols::derivation::DerivData;
 use crate::protocols::dkg::{
-    check_own_point, step2, step3, step5, KeepInitMulPhase3to4, KeepInitZeroSharePhase2to3, KeepInitZeroSharePhase3to4,
-    ProofCommitment, TransmitInitMulPhase3to4, TransmitInitZeroSharePhase2to4, TransmitInitZeroSharePhase3to4,
+    check_own_point, step2, step3, step5, KeepInitMulPhase3to4, KeepInitZeroSharePhase2to3,
+    KeepInitZeroSharePhase3to4, ProofCommitment, TransmitInitMulPhase3to4,
+    TransmitInitZeroSharePhase2to4, TransmitInitZeroSharePhase3to4,
 };
 use crate::protocols::{Abort, AbortReason, PartiesMessage, Party, PartyIndex, PublicKeyPackage};
 
@@ -232,7 +234,8 @@ impl<C: DklsCurve> Party<C> {
         // It will be used to correct self.poly_point.
 
         // DKG
-        let (correction_value, proof_commitment) = step3::<C>(self.party_index, refresh_sid, poly_fragments);
+        let (correction_value, proof_commitment) =
+            step3::<C>(self.party_index, refresh_sid, poly_fragments);
 
         // Initialization - Zero shares.
 
@@ -352,7 +355,8 @@ impl<C: DklsCurve> Party<C> {
                 refresh_sid,
             );
 
-            let (ot_receiver, correlation, vec_r, enc_proofs) = MulSender::<C>::init_phase1(&mul_sid_sender);
+            let (ot_receiver, correlation, vec_r, enc_proofs) =
+                MulSender::<C>::init_phase1(&mul_sid_sender);
 
             // We gather these values.
 
@@ -419,8 +423,12 @@ impl<C: DklsCurve> Party<C> {
         // Again, the derivation part is omitted.
 
         // DKG
-        let (verifying_pk, corrections) =
-            step5::<C>(&self.parameters, self.party_index, refresh_sid, proofs_commitments)?;
+        let (verifying_pk, corrections) = step5::<C>(
+            &self.parameters,
+            self.party_index,
+            refresh_sid,
+            proofs_commitments,
+        )?;
         check_own_point::<C>(self.party_index, correction_value, &corrections)?;
 
         // The public key calculated above should be the zero point on the curve.
@@ -432,7 +440,10 @@ impl<C: DklsCurve> Party<C> {
         }
 
         // Initialization - Zero shares.
-        let mut zero_received_phase2_by_sender: BTreeMap<PartyIndex, &TransmitInitZeroSharePhase2to4> = BTreeMap::new();
+        let mut zero_received_phase2_by_sender: BTreeMap<
+            PartyIndex,
+            &TransmitInitZeroSharePhase2to4,
+        > = BTreeMap::new();
         for message in zero_received_phase2 {
             if message.parties.receiver != self.party_index {
                 return Err(Abort::recoverable(
@@ -463,7 +474,10 @@ impl<C: DklsCurve> Party<C> {
                 ));
             }
         }
-        let mut zero_received_phase3_by_sender: BTreeMap<PartyIndex, &TransmitInitZeroSharePhase3to4> = BTreeMap::new();
+        let mut zero_received_phase3_by_sender: BTreeMap<
+            PartyIndex,
+            &TransmitInitZeroSharePhase3to4,
+        > = BTreeMap::new();
         for message in zero_received_phase3 {
             if message.parties.receiver != self.party_index {
                 return Err(Abort::recoverable(
@@ -513,20 +527,29 @@ impl<C: DklsCurve> Party<C> {
             ));
         }
 
-        let mut seeds: Vec<zero_shares::SeedPair> = Vec::with_capacity((self.parameters.share_count - 1) as usize);
+        let mut seeds: Vec<zero_shares::SeedPair> =
+            Vec::with_capacity((self.parameters.share_count - 1) as usize);
         for (target_party, message_kept) in zero_kept {
-            let message_received_2 = zero_received_phase2_by_sender.get(target_party).ok_or_else(|| {
-                Abort::recoverable(
-                    self.party_index,
-                    AbortReason::MissingMessageFromParty { party: *target_party },
-                )
-            })?;
-            let message_received_3 = zero_received_phase3_by_sender.get(target_party).ok_or_else(|| {
-                Abort::recoverable(
-                    self.party_index,
-                    AbortReason::MissingMessageFromParty { party: *target_party },
-                )
-            })?;
+            let message_received_2 = zero_received_phase2_by_sender
+                .get(target_party)
+                .ok_or_else(|| {
+                    Abort::recoverable(
+                        self.party_index,
+                        AbortReason::MissingMessageFromParty {
+                            party: *target_party,
+                        },
+                    )
+                })?;
+            let message_received_3 = zero_received_phase3_by_sender
+                .get(target_party)
+                .ok_or_else(|| {
+                    Abort::recoverable(
+                        self.party_index,
+                        AbortReason::MissingMessageFromParty {
+                            party: *target_party,
+                        },
+                    )
+                })?;
 
             // We verify the commitment.
             let context = ZeroShare::seed_context(
@@ -565,7 +588,8 @@ impl<C: DklsCurve> Party<C> {
         // Initialization - Two-party multiplication.
         let mut mul_receivers: BTreeMap<PartyIndex, MulReceiver<C>> = BTreeMap::new();
         let mut mul_senders: BTreeMap<PartyIndex, MulSender<C>> = BTreeMap::new();
-        let mut mul_received_by_sender: BTreeMap<PartyIndex, &TransmitInitMulPhase3to4<C>> = BTreeMap::new();
+        let mut mul_received_by_sender: BTreeMap<PartyIndex, &TransmitInitMulPhase3to4<C>> =
+            BTreeMap::new();
         for message in mul_received {
             if message.parties.receiver != self.party_index {
                 return Err(Abort::recoverable(
@@ -584,7 +608,10 @@ impl<C: DklsCurve> Party<C> {
                     },
                 ));
             }
-            if mul_received_by_sender.insert(message.parties.sender, message).is_some() {
+            if mul_received_by_sender
+                .insert(message.parties.sender, message)
+                .is_some()
+            {
                 return Err(Abort::recoverable(
                     self.party_index,
                     AbortReason::DuplicateSender {
@@ -607,7 +634,9 @@ impl<C: DklsCurve> Party<C> {
             let message_received = mul_received_by_sender.get(target_party).ok_or_else(|| {
                 Abort::recoverable(
                     self.party_index,
-                    AbortReason::MissingMessageFromParty { party: *target_party },
+                    AbortReason::MissingMessageFromParty {
+                        party: *target_party,
+                    },
                 )
             })?;
 
@@ -763,7 +792,8 @@ impl<C: DklsCurve> Party<C> {
         // It will be used to correct self.poly_point.
 
         // DKG
-        let (correction_value, proof_commitment) = step3::<C>(self.party_index, refresh_sid, poly_fragments);
+        let (correction_value, proof_commitment) =
+            step3::<C>(self.party_index, refresh_sid, poly_fragments);
 
         // Initialization - Zero shares.
 
@@ -778,8 +808,12 @@ impl<C: DklsCurve> Party<C> {
             }
 
             // Generate initial seeds, committed for this refresh and direction.
-            let context =
-                ZeroShare::seed_context(b"refresh", &[&self.session_id, refresh_sid], self.party_index, i_idx);
+            let context = ZeroShare::seed_context(
+                b"refresh",
+                &[&self.session_id, refresh_sid],
+                self.party_index,
+                i_idx,
+            );
             let (seed, commitment, salt) = ZeroShare::generate_seed_with_bound_commitment(&context);
 
             // We first send the commitments. We keep the rest to send later.
@@ -869,8 +903,12 @@ impl<C: DklsCurve> Party<C> {
         // Again, the derivation part is omitted.
 
         // DKG
-        let (verifying_pk, corrections) =
-            step5::<C>(&self.parameters, self.party_index, refresh_sid, proofs_commitments)?;
+        let (verifying_pk, corrections) = step5::<C>(
+            &self.parameters,
+            self.party_index,
+            refresh_sid,
+            proofs_commitments,
+        )?;
         check_own_point::<C>(self.party_index, correction_value, &corrections)?;
 
         // The public key calculated above should be the zero point on the curve.
@@ -882,7 +920,8 @@ impl<C: DklsCurve> Party<C> {
         }
 
         // Initialization - Zero shares.
-        let mut received_phase2_by_sender: BTreeMap<PartyIndex, &TransmitRefreshPhase2to4> = BTreeMap::new();
+        let mut received_phase2_by_sender: BTreeMap<PartyIndex, &TransmitRefreshPhase2to4> =
+            BTreeMap::new();
         for message in received_phase2 {
             if message.parties.receiver != self.party_index {
                 return Err(Abort::recoverable(
@@ -913,7 +952,8 @@ impl<C: DklsCurve> Party<C> {
                 ));
             }
         }
-        let mut received_phase3_by_sender: BTreeMap<PartyIndex, &TransmitRefreshPhase3to4> = BTreeMap::new();
+        let mut received_phase3_by_sender: BTreeMap<PartyIndex, &TransmitRefreshPhase3to4> =
+            BTreeMap::new();
         for message in received_phase3 {
             if message.parties.receiver != self.party_index {
                 return Err(Abort::recoverable(
@@ -963,20 +1003,27 @@ impl<C: DklsCurve> Party<C> {
             ));
         }
 
-        let mut seeds: Vec<zero_shares::SeedPair> = Vec::with_capacity((self.parameters.share_count - 1) as usize);
+        let mut seeds: Vec<zero_shares::SeedPair> =
+            Vec::with_capacity((self.parameters.share_count - 1) as usize);
         for (target_party, message_kept) in kept {
-            let message_received_2 = received_phase2_by_sender.get(target_party).ok_or_else(|| {
-                Abort::recoverable(
-                    self.party_index,
-                    AbortReason::MissingMessageFromParty { party: *target_party },
-                )
-            })?;
-            let message_received_3 = received_phase3_by_sender.get(target_party).ok_or_else(|| {
-                Abort::recoverable(
-                    self.party_index,
-                    AbortReason::MissingMessageFromParty { party: *target_party },
-                )
-            })?;
+            let message_received_2 =
+                received_phase2_by_sender.get(target_party).ok_or_else(|| {
+                    Abort::recoverable(
+                        self.party_index,
+                        AbortReason::MissingMessageFromParty {
+                            party: *target_party,
+                        },
+                    )
+                })?;
+            let message_received_3 =
+                received_phase3_by_sender.get(target_party).ok_or_else(|| {
+                    Abort::recoverable(
+                        self.party_index,
+                        AbortReason::MissingMessageFromParty {
+                            party: *target_party,
+                        },
+                    )
+                })?;
 
             // We verify the commitment.
             let context = ZeroShare::seed_context(
@@ -1070,26 +1117,48 @@ impl<C: DklsCurve> Party<C> {
 
                 let r0_prime = Zeroizing::new(tagged_hash(
                     TAG_REFRESH_FAST_R0,
-                    &[refresh_sid, &i_bytes, &sender_bytes, &receiver_bytes, &*seed],
+                    &[
+                        refresh_sid,
+                        &i_bytes,
+                        &sender_bytes,
+                        &receiver_bytes,
+                        &*seed,
+                    ],
                 ));
                 let r1_prime = Zeroizing::new(tagged_hash(
                     TAG_REFRESH_FAST_R1,
-                    &[refresh_sid, &i_bytes, &sender_bytes, &receiver_bytes, &*seed],
+                    &[
+                        refresh_sid,
+                        &i_bytes,
+                        &sender_bytes,
+                        &receiver_bytes,
+                        &*seed,
+                    ],
                 ));
                 let b_prime = (tagged_hash(
                     TAG_REFRESH_FAST_B,
-                    &[refresh_sid, &i_bytes, &sender_bytes, &receiver_bytes, &*seed],
+                    &[
+                        refresh_sid,
+                        &i_bytes,
+                        &sender_bytes,
+                        &receiver_bytes,
+                        &*seed,
+                    ],
                 )[0] % 2)
                     == 1; // We take the first digit.
 
                 let b_double_prime = new_ote_sender.correlation[i as usize] ^ b_prime;
-                let r_prime_b_double_prime =
-                    Zeroizing::new(ct::select_bytes(&r0_prime, &r1_prime, ct::choice(b_double_prime)));
+                let r_prime_b_double_prime = Zeroizing::new(ct::select_bytes(
+                    &r0_prime,
+                    &r1_prime,
+                    ct::choice(b_double_prime),
+                ));
 
-                let mut r_double_prime: Zeroizing<HashOutput> = Zeroizing::new([0; crate::SECURITY as usize]);
+                let mut r_double_prime: Zeroizing<HashOutput> =
+                    Zeroizing::new([0; crate::SECURITY as usize]);
                 for j in 0..crate::SECURITY {
-                    r_double_prime[j as usize] =
-                        new_ote_sender.seeds[i as usize][j as usize] ^ r_prime_b_double_prime[j as usize];
+                    r_double_prime[j as usize] = new_ote_sender.seeds[i as usize][j as usize]
+                        ^ r_prime_b_double_prime[j as usize];
                 }
 
                 // Updates new_ote_sender with the new values.
@@ -1103,15 +1172,33 @@ impl<C: DklsCurve> Party<C> {
 
                 let r0_prime = Zeroizing::new(tagged_hash(
                     TAG_REFRESH_FAST_R0,
-                    &[refresh_sid, &i_bytes, &sender_bytes, &receiver_bytes, &*seed],
+                    &[
+                        refresh_sid,
+                        &i_bytes,
+                        &sender_bytes,
+                        &receiver_bytes,
+                        &*seed,
+                    ],
                 ));
                 let r1_prime = Zeroizing::new(tagged_hash(
                     TAG_REFRESH_FAST_R1,
-                    &[refresh_sid, &i_bytes, &sender_bytes, &receiver_bytes, &*seed],
+                    &[
+                        refresh_sid,
+                        &i_bytes,
+                        &sender_bytes,
+                        &receiver_bytes,
+                        &*seed,
+                    ],
                 ));
                 let b_prime = (tagged_hash(
                     TAG_REFRESH_FAST_B,
-                    &[refresh_sid, &i_bytes, &sender_bytes, &receiver_bytes, &*seed],
+                    &[
+                        refresh_sid,
+                        &i_bytes,
+                        &sender_bytes,
+                        &receiver_bytes,
+                        &*seed,
+                    ],
                 )[0] % 2)
                     == 1; // We take the first digit.
 
@@ -1126,11 +1213,14 @@ impl<C: DklsCurve> Party<C> {
                     ct::choice(b_prime),
                 ));
 
-                let mut r0_double_prime: Zeroizing<HashOutput> = Zeroizing::new([0; crate::SECURITY as usize]);
-                let mut r1_double_prime: Zeroizing<HashOutput> = Zeroizing::new([0; crate::SECURITY as usize]);
+                let mut r0_double_prime: Zeroizing<HashOutput> =
+                    Zeroizing::new([0; crate::SECURITY as usize]);
+                let mut r1_double_prime: Zeroizing<HashOutput> =
+                    Zeroizing::new([0; crate::SECURITY as usize]);
                 for j in 0..crate::SECURITY {
                     r0_double_prime[j as usize] = r_b_prime[j as usize] ^ r0_prime[j as usize];
-                    r1_double_prime[j as usize] = r_opposite_b_prime[j as usize] ^ r1_prime[j as usize];
+                    r1_double_prime[j as usize] =
+                        r_opposite_b_prime[j as usize] ^ r1_prime[j as usize];
                 }
 
                 // Updates new_ote_receiver with the new values.
@@ -1197,8 +1287,17 @@ impl<C: DklsCurve> Party<C> {
 
 /// Session id of a complete refresh's multiplication initialization between
 /// a receiver and a sender, bound to the session being refreshed.
-fn refresh_mul_session_id(session_id: &[u8], receiver: &[u8], sender: &[u8], refresh_sid: &[u8]) -> Vec<u8> {
-    tagged_hash(TAG_REFRESH_MUL_SESSION, &[session_id, receiver, sender, refresh_sid]).to_vec()
+fn refresh_mul_session_id(
+    session_id: &[u8],
+    receiver: &[u8],
+    sender: &[u8],
+    refresh_sid: &[u8],
+) -> Vec<u8> {
+    tagged_hash(
+        TAG_REFRESH_MUL_SESSION,
+        &[session_id, receiver, sender, refresh_sid],
+    )
+    .to_vec()
 }
 
 /// Refresh of a public key package.
@@ -1224,7 +1323,8 @@ impl<C: DklsCurve> PublicKeyPackage<C> {
         // is returned.
         let any_index = PartyIndex::new(1).expect("1 is a valid index");
         let (zero_point, corrections) =
-            step5::<C>(&self.parameters, any_index, refresh_sid, proofs_commitments).map_err(|abort| abort.reason)?;
+            step5::<C>(&self.parameters, any_index, refresh_sid, proofs_commitments)
+                .map_err(|abort| abort.reason)?;
         if zero_point != <C::AffinePoint as group::CurveAffine>::identity() {
             return Err(AbortReason::PolynomialInconsistency);
         }
@@ -1280,7 +1380,9 @@ mod tests {
         };
         let session_id = rng::get_rng().random::<[u8; SESSION_ID_LEN]>();
         let secret_key = k256::Scalar::random(&mut rng::get_rng());
-        let (parties, _) = re_key::<Secp256k1>(&parameters, &session_id, &secret_key, None, |_| String::new());
+        let (parties, _) = re_key::<Secp256k1>(&parameters, &session_id, &secret_key, None, |_| {
+            String::new()
+        });
 
         let refresh_sid = rng::get_rng().random::<[u8; SESSION_ID_LEN]>();
 
@@ -1292,7 +1394,10 @@ mod tests {
 
         // Communication round 1
         let mut poly_fragments =
-            vec![Vec::<k256::Scalar>::with_capacity(parameters.share_count as usize); parameters.share_count as usize];
+            vec![
+                Vec::<k256::Scalar>::with_capacity(parameters.share_count as usize);
+                parameters.share_count as usize
+            ];
         for row_i in dkg_1 {
             for j in 0..parameters.share_count {
                 poly_fragments[j as usize].push(row_i[j as usize]);
@@ -1300,7 +1405,8 @@ mod tests {
         }
 
         // Phase 2
-        let mut correction_values: Vec<k256::Scalar> = Vec::with_capacity(parameters.share_count as usize);
+        let mut correction_values: Vec<k256::Scalar> =
+            Vec::with_capacity(parameters.share_count as usize);
         let mut proofs_commitments: Vec<ProofCommitment<Secp256k1>> =
             Vec::with_capacity(parameters.share_count as usize);
         let mut zero_kept_2to3: Vec<BTreeMap<PartyIndex, KeepInitZeroSharePhase2to3>> =
@@ -1308,8 +1414,8 @@ mod tests {
         let mut zero_transmit_2to4: Vec<Vec<TransmitInitZeroSharePhase2to4>> =
             Vec::with_capacity(parameters.share_count as usize);
         for i in 0..parameters.share_count {
-            let (out1, out2, out3, out4) =
-                parties[i as usize].refresh_complete_phase2(&refresh_sid, &poly_fragments[i as usize]);
+            let (out1, out2, out3, out4) = parties[i as usize]
+                .refresh_complete_phase2(&refresh_sid, &poly_fragments[i as usize]);
 
             correction_values.push(out1);
             proofs_commitments.push(out2);
@@ -1344,8 +1450,8 @@ mod tests {
         let mut mul_transmit_3to4: Vec<Vec<TransmitInitMulPhase3to4<Secp256k1>>> =
             Vec::with_capacity(parameters.share_count as usize);
         for i in 0..parameters.share_count {
-            let (out1, out2, out3, out4) =
-                parties[i as usize].refresh_complete_phase3(&refresh_sid, &zero_kept_2to3[i as usize]);
+            let (out1, out2, out3, out4) = parties[i as usize]
+                .refresh_complete_phase3(&refresh_sid, &zero_kept_2to3[i as usize]);
 
             zero_kept_3to4.push(out1);
             zero_transmit_3to4.push(out2);
@@ -1511,7 +1617,9 @@ mod tests {
         // We use the re_key function to quickly sample the parties.
         let session_id = rng::get_rng().random::<[u8; SESSION_ID_LEN]>();
         let secret_key = k256::Scalar::random(&mut rng::get_rng());
-        let (parties, _) = re_key::<Secp256k1>(&parameters, &session_id, &secret_key, None, |_| String::new());
+        let (parties, _) = re_key::<Secp256k1>(&parameters, &session_id, &secret_key, None, |_| {
+            String::new()
+        });
 
         // REFRESH (it follows test_dkg_initialization closely)
 
@@ -1528,7 +1636,10 @@ mod tests {
         // Communication round 1 - Each party receives a fragment from each counterparty.
         // They also produce a fragment for themselves.
         let mut poly_fragments =
-            vec![Vec::<k256::Scalar>::with_capacity(parameters.share_count as usize); parameters.share_count as usize];
+            vec![
+                Vec::<k256::Scalar>::with_capacity(parameters.share_count as usize);
+                parameters.share_count as usize
+            ];
         for row_i in dkg_1 {
             for j in 0..parameters.share_count {
                 poly_fragments[j as usize].push(row_i[j as usize]);
@@ -1536,7 +1647,8 @@ mod tests {
         }
 
         // Phase 2
-        let mut correction_values: Vec<k256::Scalar> = Vec::with_capacity(parameters.share_count as usize);
+        let mut correction_values: Vec<k256::Scalar> =
+            Vec::with_capacity(parameters.share_count as usize);
         let mut proofs_commitments: Vec<ProofCommitment<Secp256k1>> =
             Vec::with_capacity(parameters.share_count as usize);
         let mut zero_kept_2to3: Vec<BTreeMap<PartyIndex, KeepInitZeroSharePhase2to3>> =
@@ -1544,8 +1656,8 @@ mod tests {
         let mut zero_transmit_2to4: Vec<Vec<TransmitInitZeroSharePhase2to4>> =
             Vec::with_capacity(parameters.share_count as usize);
         for i in 0..parameters.share_count {
-            let (out1, out2, out3, out4) =
-                parties[i as usize].refresh_complete_phase2(&refresh_sid, &poly_fragments[i as usize]);
+            let (out1, out2, out3, out4) = parties[i as usize]
+                .refresh_complete_phase2(&refresh_sid, &poly_fragments[i as usize]);
 
             correction_values.push(out1);
             proofs_commitments.push(out2);
@@ -1584,8 +1696,8 @@ mod tests {
         let mut mul_transmit_3to4: Vec<Vec<TransmitInitMulPhase3to4<Secp256k1>>> =
             Vec::with_capacity(parameters.share_count as usize);
         for i in 0..parameters.share_count {
-            let (out1, out2, out3, out4) =
-                parties[i as usize].refresh_complete_phase3(&refresh_sid, &zero_kept_2to3[i as usize]);
+            let (out1, out2, out3, out4) = parties[i as usize]
+                .refresh_complete_phase3(&refresh_sid, &zero_kept_2to3[i as usize]);
 
             zero_kept_3to4.push(out1);
             zero_transmit_3to4.push(out2);
@@ -1629,7 +1741,8 @@ mod tests {
         }
 
         // Phase 4
-        let mut refreshed_parties: Vec<Party<Secp256k1>> = Vec::with_capacity(parameters.share_count as usize);
+        let mut refreshed_parties: Vec<Party<Secp256k1>> =
+            Vec::with_capacity(parameters.share_count as usize);
         for i in 0..parameters.share_count {
             let result = parties[i as usize].refresh_complete_phase4(
                 &refresh_sid,
@@ -1682,7 +1795,8 @@ mod tests {
 
         // Phase 1
         let mut unique_kept_1to2: BTreeMap<PartyIndex, UniqueKeep1to2<Secp256k1>> = BTreeMap::new();
-        let mut kept_1to2: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase1to2<Secp256k1>>> = BTreeMap::new();
+        let mut kept_1to2: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase1to2<Secp256k1>>> =
+            BTreeMap::new();
         let mut transmit_1to2: BTreeMap<PartyIndex, Vec<TransmitPhase1to2>> = BTreeMap::new();
         for party_index in executing_parties.clone() {
             let (unique_keep, keep, transmit) = parties[(party_index.as_u8() - 1) as usize]
@@ -1709,8 +1823,10 @@ mod tests {
 
         // Phase 2
         let mut unique_kept_2to3: BTreeMap<PartyIndex, UniqueKeep2to3<Secp256k1>> = BTreeMap::new();
-        let mut kept_2to3: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase2to3<Secp256k1>>> = BTreeMap::new();
-        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<Secp256k1>>> = BTreeMap::new();
+        let mut kept_2to3: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase2to3<Secp256k1>>> =
+            BTreeMap::new();
+        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<Secp256k1>>> =
+            BTreeMap::new();
         for party_index in executing_parties.clone() {
             let result = parties[(party_index.as_u8() - 1) as usize].sign_phase2(
                 all_data.get(&party_index).unwrap(),
@@ -1731,7 +1847,8 @@ mod tests {
         }
 
         // Communication round 2
-        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<Secp256k1>>> = BTreeMap::new();
+        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<Secp256k1>>> =
+            BTreeMap::new();
 
         for &party_index in &executing_parties {
             let filtered_messages: Vec<_> = transmit_2to3
@@ -1746,7 +1863,8 @@ mod tests {
 
         // Phase 3
         let mut x_coords: Vec<String> = Vec::with_capacity(parameters.threshold as usize);
-        let mut broadcast_3to4: Vec<Broadcast3to4<Secp256k1>> = Vec::with_capacity(parameters.threshold as usize);
+        let mut broadcast_3to4: Vec<Broadcast3to4<Secp256k1>> =
+            Vec::with_capacity(parameters.threshold as usize);
         for party_index in executing_parties.clone() {
             let result = parties[(party_index.as_u8() - 1) as usize].sign_phase3(
                 all_data.get(&party_index).unwrap(),
@@ -1803,8 +1921,9 @@ mod tests {
     fn run_fast_refresh(parties: &[Party<Secp256k1>], refresh_sid: &[u8]) -> FastRefreshRun {
         let n = parties.len();
         let fragments: Vec<Vec<k256::Scalar>> = parties.iter().map(Party::refresh_phase1).collect();
-        let poly_fragments: Vec<Vec<k256::Scalar>> =
-            (0..n).map(|j| fragments.iter().map(|row| row[j]).collect()).collect();
+        let poly_fragments: Vec<Vec<k256::Scalar>> = (0..n)
+            .map(|j| fragments.iter().map(|row| row[j]).collect())
+            .collect();
 
         let mut correction_values = Vec::with_capacity(n);
         let mut proofs_commitments = Vec::with_capacity(n);
@@ -1871,7 +1990,9 @@ mod tests {
         let parameters = Parameters::new(2, 3).unwrap();
         let session_id = rng::get_rng().random::<[u8; SESSION_ID_LEN]>();
         let secret_key = k256::Scalar::random(&mut rng::get_rng());
-        re_key::<Secp256k1>(&parameters, &session_id, &secret_key, None, |_| String::new())
+        re_key::<Secp256k1>(&parameters, &session_id, &secret_key, None, |_| {
+            String::new()
+        })
     }
 
     /// The refreshed package matches the refreshed parties' shares and keeps
@@ -1881,7 +2002,9 @@ mod tests {
         let (parties, package) = two_of_three_with_package();
         let refresh_sid = rng::get_rng().random::<[u8; SESSION_ID_LEN]>();
         let run = run_fast_refresh(&parties, &refresh_sid);
-        let refreshed_package = package.refresh(&refresh_sid, &run.proofs_commitments).unwrap();
+        let refreshed_package = package
+            .refresh(&refresh_sid, &run.proofs_commitments)
+            .unwrap();
         assert_eq!(refreshed_package.verifying_key(), package.verifying_key());
 
         for (i, party) in parties.iter().enumerate() {
@@ -1892,7 +2015,9 @@ mod tests {
         }
 
         let other_sid = rng::get_rng().random::<[u8; SESSION_ID_LEN]>();
-        assert!(package.refresh(&other_sid, &run.proofs_commitments).is_err());
+        assert!(package
+            .refresh(&other_sid, &run.proofs_commitments)
+            .is_err());
     }
 
     /// A malformed (e.g. corrupted on disk) local OT state is a recoverable
@@ -1903,11 +2028,20 @@ mod tests {
         let refresh_sid = rng::get_rng().random::<[u8; SESSION_ID_LEN]>();
         let run = run_fast_refresh(&parties, &refresh_sid);
         let two = PartyIndex::new(2).unwrap();
-        parties[0].mul_senders.get_mut(&two).unwrap().ote_sender.seeds.pop();
+        parties[0]
+            .mul_senders
+            .get_mut(&two)
+            .unwrap()
+            .ote_sender
+            .seeds
+            .pop();
 
         let abort = finish_fast_refresh(&parties[0], 0, &refresh_sid, &run).unwrap_err();
         assert_eq!(abort.kind, AbortKind::Recoverable);
-        assert!(matches!(abort.reason, AbortReason::InvalidLocalState { .. }));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::InvalidLocalState { .. }
+        ));
     }
 
     /// A refresh adopted by one party only, even with a refresh id equal to
@@ -1941,7 +2075,10 @@ mod tests {
             .sign_phase2(&data_two, unique_two, kept_two, &from_one)
             .expect_err("parties with different refresh histories must not sign");
         assert_eq!(abort.kind, AbortKind::Recoverable);
-        assert!(matches!(abort.reason, AbortReason::SessionBindingMismatch { .. }));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::SessionBindingMismatch { .. }
+        ));
     }
 
     /// Two attempts of the same refresh id, adopted by different parties:
@@ -1976,7 +2113,10 @@ mod tests {
             .sign_phase2(&data_two, unique_two, kept_two, &from_one)
             .expect_err("parties holding different refresh attempts must not sign");
         assert_eq!(abort.kind, AbortKind::Recoverable);
-        assert!(matches!(abort.reason, AbortReason::SessionBindingMismatch { .. }));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::SessionBindingMismatch { .. }
+        ));
     }
 
     /// The package refresh verifies every proof, including party 1's.
@@ -2053,7 +2193,9 @@ mod tests {
         // We use the re_key function to quickly sample the parties.
         let session_id = rng::get_rng().random::<[u8; SESSION_ID_LEN]>();
         let secret_key = k256::Scalar::random(&mut rng::get_rng());
-        let (parties, _) = re_key::<Secp256k1>(&parameters, &session_id, &secret_key, None, |_| String::new());
+        let (parties, _) = re_key::<Secp256k1>(&parameters, &session_id, &secret_key, None, |_| {
+            String::new()
+        });
 
         // REFRESH (faster version)
 
@@ -2070,7 +2212,10 @@ mod tests {
         // Communication round 1 - Each party receives a fragment from each counterparty.
         // They also produce a fragment for themselves.
         let mut poly_fragments =
-            vec![Vec::<k256::Scalar>::with_capacity(parameters.share_count as usize); parameters.share_count as usize];
+            vec![
+                Vec::<k256::Scalar>::with_capacity(parameters.share_count as usize);
+                parameters.share_count as usize
+            ];
         for row_i in dkg_1 {
             for j in 0..parameters.share_count {
                 poly_fragments[j as usize].push(row_i[j as usize]);
@@ -2078,12 +2223,14 @@ mod tests {
         }
 
         // Phase 2
-        let mut correction_values: Vec<k256::Scalar> = Vec::with_capacity(parameters.share_count as usize);
+        let mut correction_values: Vec<k256::Scalar> =
+            Vec::with_capacity(parameters.share_count as usize);
         let mut proofs_commitments: Vec<ProofCommitment<Secp256k1>> =
             Vec::with_capacity(parameters.share_count as usize);
         let mut kept_2to3: Vec<BTreeMap<PartyIndex, KeepRefreshPhase2to3>> =
             Vec::with_capacity(parameters.share_count as usize);
-        let mut transmit_2to4: Vec<Vec<TransmitRefreshPhase2to4>> = Vec::with_capacity(parameters.share_count as usize);
+        let mut transmit_2to4: Vec<Vec<TransmitRefreshPhase2to4>> =
+            Vec::with_capacity(parameters.share_count as usize);
         for i in 0..parameters.share_count {
             let (out1, out2, out3, out4) =
                 parties[i as usize].refresh_phase2(&refresh_sid, &poly_fragments[i as usize]);
@@ -2095,13 +2242,15 @@ mod tests {
         }
 
         // Communication round 2
-        let mut received_2to4: Vec<Vec<TransmitRefreshPhase2to4>> = Vec::with_capacity(parameters.share_count as usize);
+        let mut received_2to4: Vec<Vec<TransmitRefreshPhase2to4>> =
+            Vec::with_capacity(parameters.share_count as usize);
         for i in 1..=parameters.share_count {
             // We don't need to transmit the commitments because proofs_commitments is already what we need.
             // In practice, this should be done here.
 
             let i_idx = PartyIndex::new(i).unwrap();
-            let mut new_row: Vec<TransmitRefreshPhase2to4> = Vec::with_capacity((parameters.share_count - 1) as usize);
+            let mut new_row: Vec<TransmitRefreshPhase2to4> =
+                Vec::with_capacity((parameters.share_count - 1) as usize);
             for party in &transmit_2to4 {
                 for message in party {
                     // Check if this message should be sent to us.
@@ -2116,7 +2265,8 @@ mod tests {
         // Phase 3
         let mut kept_3to4: Vec<BTreeMap<PartyIndex, KeepRefreshPhase3to4>> =
             Vec::with_capacity(parameters.share_count as usize);
-        let mut transmit_3to4: Vec<Vec<TransmitRefreshPhase3to4>> = Vec::with_capacity(parameters.share_count as usize);
+        let mut transmit_3to4: Vec<Vec<TransmitRefreshPhase3to4>> =
+            Vec::with_capacity(parameters.share_count as usize);
         for i in 0..parameters.share_count {
             let (out1, out2) = parties[i as usize].refresh_phase3(&kept_2to3[i as usize]);
 
@@ -2125,13 +2275,15 @@ mod tests {
         }
 
         // Communication round 3
-        let mut received_3to4: Vec<Vec<TransmitRefreshPhase3to4>> = Vec::with_capacity(parameters.share_count as usize);
+        let mut received_3to4: Vec<Vec<TransmitRefreshPhase3to4>> =
+            Vec::with_capacity(parameters.share_count as usize);
         for i in 1..=parameters.share_count {
             // We don't need to transmit the proofs because proofs_commitments is already what we need.
             // In practice, this should be done here.
 
             let i_idx = PartyIndex::new(i).unwrap();
-            let mut new_row: Vec<TransmitRefreshPhase3to4> = Vec::with_capacity((parameters.share_count - 1) as usize);
+            let mut new_row: Vec<TransmitRefreshPhase3to4> =
+                Vec::with_capacity((parameters.share_count - 1) as usize);
             for party in &transmit_3to4 {
                 for message in party {
                     // Check if this message should be sent to us.
@@ -2144,7 +2296,8 @@ mod tests {
         }
 
         // Phase 4
-        let mut refreshed_parties: Vec<Party<Secp256k1>> = Vec::with_capacity(parameters.share_count as usize);
+        let mut refreshed_parties: Vec<Party<Secp256k1>> =
+            Vec::with_capacity(parameters.share_count as usize);
         for i in 0..parameters.share_count {
             let result = parties[i as usize].refresh_phase4(
                 &refresh_sid,
@@ -2195,7 +2348,8 @@ mod tests {
 
         // Phase 1
         let mut unique_kept_1to2: BTreeMap<PartyIndex, UniqueKeep1to2<Secp256k1>> = BTreeMap::new();
-        let mut kept_1to2: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase1to2<Secp256k1>>> = BTreeMap::new();
+        let mut kept_1to2: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase1to2<Secp256k1>>> =
+            BTreeMap::new();
         let mut transmit_1to2: BTreeMap<PartyIndex, Vec<TransmitPhase1to2>> = BTreeMap::new();
         for party_index in executing_parties.clone() {
             let (unique_keep, keep, transmit) = parties[(party_index.as_u8() - 1) as usize]
@@ -2223,8 +2377,10 @@ mod tests {
 
         // Phase 2
         let mut unique_kept_2to3: BTreeMap<PartyIndex, UniqueKeep2to3<Secp256k1>> = BTreeMap::new();
-        let mut kept_2to3: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase2to3<Secp256k1>>> = BTreeMap::new();
-        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<Secp256k1>>> = BTreeMap::new();
+        let mut kept_2to3: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase2to3<Secp256k1>>> =
+            BTreeMap::new();
+        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<Secp256k1>>> =
+            BTreeMap::new();
         for party_index in executing_parties.clone() {
             let result = parties[(party_index.as_u8() - 1) as usize].sign_phase2(
                 all_data.get(&party_index).unwrap(),
@@ -2245,7 +2401,8 @@ mod tests {
         }
 
         // Communication round 2
-        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<Secp256k1>>> = BTreeMap::new();
+        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<Secp256k1>>> =
+            BTreeMap::new();
 
         for &party_index in &executing_parties {
             let messages_for_party: Vec<TransmitPhase2to3<Secp256k1>> = transmit_2to3
@@ -2260,7 +2417,8 @@ mod tests {
 
         // Phase 3
         let mut x_coords: Vec<String> = Vec::with_capacity(parameters.threshold as usize);
-        let mut broadcast_3to4: Vec<Broadcast3to4<Secp256k1>> = Vec::with_capacity(parameters.threshold as usize);
+        let mut broadcast_3to4: Vec<Broadcast3to4<Secp256k1>> =
+            Vec::with_capacity(parameters.threshold as usize);
         for party_index in executing_parties.clone() {
             let result = parties[(party_index.as_u8() - 1) as usize].sign_phase3(
                 all_data.get(&party_index).unwrap(),

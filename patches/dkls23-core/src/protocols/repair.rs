@@ -134,7 +134,11 @@ fn index_scalar<C: DklsCurve>(index: PartyIndex) -> C::Scalar {
 }
 
 /// `λ_self(target)` over `helpers`.
-fn lagrange_at<C: DklsCurve>(helpers: &[PartyIndex], me: PartyIndex, target: PartyIndex) -> C::Scalar {
+fn lagrange_at<C: DklsCurve>(
+    helpers: &[PartyIndex],
+    me: PartyIndex,
+    target: PartyIndex,
+) -> C::Scalar {
     let x_me = index_scalar::<C>(me);
     let x_target = index_scalar::<C>(target);
     let mut numerator = <C::Scalar as Field>::ONE;
@@ -148,10 +152,15 @@ fn lagrange_at<C: DklsCurve>(helpers: &[PartyIndex], me: PartyIndex, target: Par
     numerator * denominator.invert().unwrap()
 }
 
-fn validate_helpers(parameters: &Parameters, helpers: &[PartyIndex], target: PartyIndex) -> Result<(), RepairError> {
+fn validate_helpers(
+    parameters: &Parameters,
+    helpers: &[PartyIndex],
+    target: PartyIndex,
+) -> Result<(), RepairError> {
     // `Parameters` has public fields; a threshold below 2 would allow a
     // one-helper set whose term is the unmasked share.
-    Parameters::new(parameters.threshold, parameters.share_count).map_err(|_| RepairError::InvalidParameters)?;
+    Parameters::new(parameters.threshold, parameters.share_count)
+        .map_err(|_| RepairError::InvalidParameters)?;
     // Index 0 cannot be built through `PartyIndex::new` or deserialization,
     // but a zeroized index is 0, and terms for target 0 would add up to the
     // group secret.
@@ -161,9 +170,9 @@ fn validate_helpers(parameters: &Parameters, helpers: &[PartyIndex], target: Par
     let sorted_unique = helpers.windows(2).all(|pair| pair[0] < pair[1]);
     if !sorted_unique
         || helpers.len() < usize::from(parameters.threshold)
-        || helpers
-            .iter()
-            .any(|&helper| helper == target || helper.as_u8() == 0 || helper.as_u8() > parameters.share_count)
+        || helpers.iter().any(|&helper| {
+            helper == target || helper.as_u8() == 0 || helper.as_u8() > parameters.share_count
+        })
     {
         return Err(RepairError::InvalidHelperSet);
     }
@@ -302,12 +311,14 @@ pub fn repair_assemble<C: DklsCurve>(
     terms: &[RepairTerm<C>],
     address_fn: impl Fn(&C::AffinePoint) -> String,
 ) -> Result<Party<C>, RepairError> {
-    let parameters =
-        Parameters::new(package.threshold(), package.share_count()).map_err(|_| RepairError::InvalidParameters)?;
+    let parameters = Parameters::new(package.threshold(), package.share_count())
+        .map_err(|_| RepairError::InvalidParameters)?;
     if target.as_u8() == 0 || target.as_u8() > parameters.share_count {
         return Err(RepairError::InvalidTarget);
     }
-    let expected = package.verifying_share(target).ok_or(RepairError::InvalidTarget)?;
+    let expected = package
+        .verifying_share(target)
+        .ok_or(RepairError::InvalidTarget)?;
     if terms.len() < usize::from(package.threshold()) {
         return Err(RepairError::NotEnoughTerms);
     }
@@ -376,7 +387,9 @@ mod tests {
         target: PartyIndex,
         repair_id: &[u8],
     ) -> Result<C::Scalar, RepairError> {
-        party.repair_term(helpers, target, repair_id).map(|term| term.term)
+        party
+            .repair_term(helpers, target, repair_id)
+            .map(|term| term.term)
     }
 
     fn group<C: DklsCurve>(threshold: u8, share_count: u8) -> (Vec<Party<C>>, PublicKeyPackage<C>) {
@@ -391,16 +404,21 @@ mod tests {
     fn complete_refresh_with_proofs<C: DklsCurve>(
         parties: &[Party<C>],
         refresh_sid: &[u8],
-    ) -> (Vec<Party<C>>, Vec<crate::protocols::dkg::ProofCommitment<C>>) {
+    ) -> (
+        Vec<Party<C>>,
+        Vec<crate::protocols::dkg::ProofCommitment<C>>,
+    ) {
         let n = parties.len();
-        let fragments: Vec<Vec<C::Scalar>> = parties.iter().map(Party::refresh_complete_phase1).collect();
+        let fragments: Vec<Vec<C::Scalar>> =
+            parties.iter().map(Party::refresh_complete_phase1).collect();
         let mut corrections = Vec::new();
         let mut proofs = Vec::new();
         let mut zero_kept_2to3 = Vec::new();
         let mut zero_2to4 = Vec::new();
         for (i, party) in parties.iter().enumerate() {
             let column: Vec<C::Scalar> = fragments.iter().map(|row| row[i]).collect();
-            let (correction, proof, kept, transmit) = party.refresh_complete_phase2(refresh_sid, &column);
+            let (correction, proof, kept, transmit) =
+                party.refresh_complete_phase2(refresh_sid, &column);
             corrections.push(correction);
             proofs.push(proof);
             zero_kept_2to3.push(kept);
@@ -411,7 +429,8 @@ mod tests {
         let mut mul_kept = Vec::new();
         let mut mul_3to4 = Vec::new();
         for (party, kept) in parties.iter().zip(&zero_kept_2to3) {
-            let (zero_kept, zero_transmit, mul_keep, mul_transmit) = party.refresh_complete_phase3(refresh_sid, kept);
+            let (zero_kept, zero_transmit, mul_keep, mul_transmit) =
+                party.refresh_complete_phase3(refresh_sid, kept);
             zero_kept_3to4.push(zero_kept);
             zero_3to4.extend(zero_transmit);
             mul_kept.push(mul_keep);
@@ -487,7 +506,10 @@ mod tests {
                 .collect();
             broadcasts.push(session.phase3(&received).map_err(|a| a.reason)?);
         }
-        let signature = sessions.remove(0).phase4(&broadcasts, true).map_err(|a| a.reason)?;
+        let signature = sessions
+            .remove(0)
+            .phase4(&broadcasts, true)
+            .map_err(|a| a.reason)?;
         assert!(verify_ecdsa_signature::<C>(
             &message_hash,
             &signers[0].pk,
@@ -514,7 +536,14 @@ mod tests {
     fn repair_then_refresh_signs<C: DklsCurve>() {
         let (parties, package) = group::<C>(2, 3);
         let target = index(3);
-        let hollow = repair(&parties, &package, &[index(1), index(2)], target, b"repair-1").unwrap();
+        let hollow = repair(
+            &parties,
+            &package,
+            &[index(1), index(2)],
+            target,
+            b"repair-1",
+        )
+        .unwrap();
         assert_eq!(hollow.poly_point, parties[2].poly_point);
         assert_eq!(hollow.pk, parties[0].pk);
         assert_eq!(hollow.chain_code(), parties[0].chain_code());
@@ -540,7 +569,14 @@ mod tests {
 
         // With the refreshed package, a later repair works again.
         let package = package.refresh(b"after-repair", &proofs).unwrap();
-        let again = repair(&refreshed, &package, &[index(1), index(3)], index(2), b"repair-2").unwrap();
+        let again = repair(
+            &refreshed,
+            &package,
+            &[index(1), index(3)],
+            index(2),
+            b"repair-2",
+        )
+        .unwrap();
         assert_eq!(again.poly_point, refreshed[1].poly_point);
     }
 
@@ -601,9 +637,11 @@ mod tests {
         let t12 = rt(p, &[index(1), index(2)], target, b"r").unwrap();
         let t13 = rt(p, &[index(1), index(3)], target, b"r").unwrap();
         let t123 = rt(p, &[index(1), index(2), index(3)], target, b"r").unwrap();
-        let lambda = |helpers: &[PartyIndex]| lagrange_at::<k256::Secp256k1>(helpers, index(1), target);
-        let factor =
-            lambda(&[index(1), index(2), index(3)]) - lambda(&[index(1), index(2)]) - lambda(&[index(1), index(3)]);
+        let lambda =
+            |helpers: &[PartyIndex]| lagrange_at::<k256::Secp256k1>(helpers, index(1), target);
+        let factor = lambda(&[index(1), index(2), index(3)])
+            - lambda(&[index(1), index(2)])
+            - lambda(&[index(1), index(3)]);
         assert_ne!(t123 - t12 - t13, p.poly_point * factor);
     }
 
@@ -613,9 +651,12 @@ mod tests {
     fn test_repair_masks_differ_for_derived_keys() {
         let (parties, _) = group::<k256::Secp256k1>(2, 3);
         let per_commitment_secret = k256::Scalar::from(5u64);
-        let per_commitment_point = (k256::ProjectivePoint::GENERATOR * per_commitment_secret).to_affine();
+        let per_commitment_point =
+            (k256::ProjectivePoint::GENERATOR * per_commitment_secret).to_affine();
         let derived = parties[0]
-            .bolt3_derive_revocation(&per_commitment_point, &per_commitment_secret, |_| String::new())
+            .bolt3_derive_revocation(&per_commitment_point, &per_commitment_secret, |_| {
+                String::new()
+            })
             .unwrap();
         assert_eq!(derived.derivation_data.depth, 0);
         let helpers = [index(1), index(2)];
@@ -674,7 +715,11 @@ mod tests {
         );
         let terms: Vec<_> = [0, 1]
             .iter()
-            .map(|&i| parties[i].repair_term(&[index(1), index(2)], index(3), b"r").unwrap())
+            .map(|&i| {
+                parties[i]
+                    .repair_term(&[index(1), index(2)], index(3), b"r")
+                    .unwrap()
+            })
             .collect();
         assert_eq!(
             repair_assemble(&package, zero, &terms, |_| String::new()).unwrap_err(),
@@ -703,12 +748,22 @@ mod tests {
         let mut shares: BTreeMap<PartyIndex, k256::AffinePoint> = (1..=3)
             .map(|i| (index(i), *package.verifying_share(index(i)).unwrap()))
             .collect();
-        shares.insert(zero, (k256::ProjectivePoint::GENERATOR * forged).to_affine());
-        let with_zero =
-            PublicKeyPackage::<k256::Secp256k1>::new(*package.verifying_key(), shares, Parameters::new(2, 3).unwrap());
+        shares.insert(
+            zero,
+            (k256::ProjectivePoint::GENERATOR * forged).to_affine(),
+        );
+        let with_zero = PublicKeyPackage::<k256::Secp256k1>::new(
+            *package.verifying_key(),
+            shares,
+            Parameters::new(2, 3).unwrap(),
+        );
         let mut terms: Vec<_> = [0, 1]
             .iter()
-            .map(|&i| parties[i].repair_term(&[index(1), index(2)], index(3), b"r").unwrap())
+            .map(|&i| {
+                parties[i]
+                    .repair_term(&[index(1), index(2)], index(3), b"r")
+                    .unwrap()
+            })
             .collect();
         terms[0].target = zero;
         terms[0].term = forged;
@@ -765,29 +820,43 @@ mod tests {
         let hollow = repair(&parties, &package, &[index(1), index(2)], target, b"r").unwrap();
         assert_eq!(
             rt(&hollow, &[index(1), index(3)], index(2), b"r"),
-            Err(RepairError::MissingSeed { counterparty: index(1) })
+            Err(RepairError::MissingSeed {
+                counterparty: index(1)
+            })
         );
 
         // Assembly checks the number, origin, context and sum of the terms.
-        let term =
-            |party: usize, helpers: &[PartyIndex], id: &[u8]| parties[party].repair_term(helpers, target, id).unwrap();
+        let term = |party: usize, helpers: &[PartyIndex], id: &[u8]| {
+            parties[party].repair_term(helpers, target, id).unwrap()
+        };
         let helpers = [index(1), index(2)];
         let good = vec![term(0, &helpers, b"r"), term(1, &helpers, b"r")];
-        let assemble =
-            |package: &PublicKeyPackage<k256::Secp256k1>, target: PartyIndex, terms: &[RepairTerm<k256::Secp256k1>]| {
-                repair_assemble(package, target, terms, |_| String::new()).unwrap_err()
-            };
+        let assemble = |package: &PublicKeyPackage<k256::Secp256k1>,
+                        target: PartyIndex,
+                        terms: &[RepairTerm<k256::Secp256k1>]| {
+            repair_assemble(package, target, terms, |_| String::new()).unwrap_err()
+        };
         assert!(repair_assemble(&package, target, &good, |_| String::new()).is_ok());
-        assert_eq!(assemble(&package, target, &good[..1]), RepairError::NotEnoughTerms);
+        assert_eq!(
+            assemble(&package, target, &good[..1]),
+            RepairError::NotEnoughTerms
+        );
         assert_eq!(
             assemble(&package, target, &[good[0].clone(), good[0].clone()]),
             RepairError::InconsistentTerms
         );
         assert_eq!(
-            assemble(&package, target, &[good[0].clone(), term(1, &helpers, b"other")]),
+            assemble(
+                &package,
+                target,
+                &[good[0].clone(), term(1, &helpers, b"other")]
+            ),
             RepairError::ShareMismatch
         );
-        assert_eq!(assemble(&package, index(4), &good), RepairError::InvalidTarget);
+        assert_eq!(
+            assemble(&package, index(4), &good),
+            RepairError::InvalidTarget
+        );
         // A helper reporting another chain code, session id or group key.
         let mut wrong_chain = good[1].clone();
         wrong_chain.chain_code[0] ^= 1;
@@ -836,7 +905,10 @@ mod tests {
                 share_count: 3,
             },
         );
-        assert_eq!(assemble(&bad_package, target, &good), RepairError::InvalidParameters);
+        assert_eq!(
+            assemble(&bad_package, target, &good),
+            RepairError::InvalidParameters
+        );
 
         // A package that holds a verifying share for an out-of-range index
         // (here 4 in a 2-of-3 group) is still refused by the range check.
@@ -850,7 +922,10 @@ mod tests {
         let mut forged_second = good[1].clone();
         forged_second.target = index(4);
         forged_second.term = k256::Scalar::ZERO;
-        stretched.insert(index(4), (k256::ProjectivePoint::GENERATOR * forged).to_affine());
+        stretched.insert(
+            index(4),
+            (k256::ProjectivePoint::GENERATOR * forged).to_affine(),
+        );
         let stretched = PublicKeyPackage::<k256::Secp256k1>::new(
             *package.verifying_key(),
             stretched,

@@ -3,8 +3,8 @@ use std::collections::BTreeMap;
 use crate::curve::DklsCurve;
 use crate::protocols::signature::EcdsaSignature;
 use crate::protocols::signing::{
-    Broadcast3to4, KeepPhase1to2, KeepPhase2to3, SignData, TransmitPhase1to2, TransmitPhase2to3, UniqueKeep1to2,
-    UniqueKeep2to3,
+    Broadcast3to4, KeepPhase1to2, KeepPhase2to3, SignData, TransmitPhase1to2, TransmitPhase2to3,
+    UniqueKeep1to2, UniqueKeep2to3,
 };
 use crate::protocols::{Abort, AbortReason, Party, PartyIndex};
 
@@ -17,7 +17,10 @@ pub struct SignSession<'a, C: DklsCurve> {
 }
 
 impl<'a, C: DklsCurve> SignSession<'a, C> {
-    pub fn new(party: &'a Party<C>, data: SignData) -> Result<(Self, Vec<TransmitPhase1to2>), Abort> {
+    pub fn new(
+        party: &'a Party<C>,
+        data: SignData,
+    ) -> Result<(Self, Vec<TransmitPhase1to2>), Abort> {
         let (unique_kept, kept, transmit) = party.sign_phase1(&data)?;
         let session = Self {
             party,
@@ -29,7 +32,10 @@ impl<'a, C: DklsCurve> SignSession<'a, C> {
         Ok((session, transmit))
     }
 
-    pub fn phase2(&mut self, received: &[TransmitPhase1to2]) -> Result<Vec<TransmitPhase2to3<C>>, Abort> {
+    pub fn phase2(
+        &mut self,
+        received: &[TransmitPhase1to2],
+    ) -> Result<Vec<TransmitPhase2to3<C>>, Abort> {
         let (unique_kept, kept) = self.phase1_to_2.take().ok_or_else(|| {
             Abort::recoverable(
                 self.party.party_index,
@@ -38,7 +44,9 @@ impl<'a, C: DklsCurve> SignSession<'a, C> {
                 },
             )
         })?;
-        let (new_unique, new_kept, transmit) = self.party.sign_phase2(&self.data, unique_kept, kept, received)?;
+        let (new_unique, new_kept, transmit) =
+            self.party
+                .sign_phase2(&self.data, unique_kept, kept, received)?;
         self.phase2_to_3 = Some((new_unique, new_kept));
         Ok(transmit)
     }
@@ -52,12 +60,18 @@ impl<'a, C: DklsCurve> SignSession<'a, C> {
                 },
             )
         })?;
-        let (x_coord, broadcast) = self.party.sign_phase3(&self.data, unique_kept, kept, received)?;
+        let (x_coord, broadcast) =
+            self.party
+                .sign_phase3(&self.data, unique_kept, kept, received)?;
         self.x_coord = Some(x_coord);
         Ok(broadcast)
     }
 
-    pub fn phase4(mut self, received: &[Broadcast3to4<C>], normalize: bool) -> Result<EcdsaSignature, Abort> {
+    pub fn phase4(
+        mut self,
+        received: &[Broadcast3to4<C>],
+        normalize: bool,
+    ) -> Result<EcdsaSignature, Abort> {
         let x_coord = self.x_coord.take().ok_or_else(|| {
             Abort::recoverable(
                 self.party.party_index,
@@ -66,7 +80,9 @@ impl<'a, C: DklsCurve> SignSession<'a, C> {
                 },
             )
         })?;
-        let (s_hex, recovery_id) = self.party.sign_phase4(&self.data, &x_coord, received, normalize)?;
+        let (s_hex, recovery_id) = self
+            .party
+            .sign_phase4(&self.data, &x_coord, received, normalize)?;
 
         let mut r = [0u8; 32];
         let mut s = [0u8; 32];
@@ -115,7 +131,9 @@ mod tests {
 
         let session_id = rng::get_rng().random::<[u8; 32]>();
         let secret_key = Scalar::random(&mut rng::get_rng());
-        let (parties, _) = re_key::<Secp256k1>(&parameters, &session_id, &secret_key, None, |_| String::new());
+        let (parties, _) = re_key::<Secp256k1>(&parameters, &session_id, &secret_key, None, |_| {
+            String::new()
+        });
 
         let sign_id = rng::get_rng().random::<[u8; 32]>();
         let message_to_sign = tagged_hash(b"test-sign", &["Message to sign!".as_bytes()]);
@@ -190,7 +208,8 @@ mod tests {
         }
 
         // Phase 3.
-        let mut broadcasts: Vec<Broadcast3to4<Secp256k1>> = Vec::with_capacity(parameters.threshold as usize);
+        let mut broadcasts: Vec<Broadcast3to4<Secp256k1>> =
+            Vec::with_capacity(parameters.threshold as usize);
         for party_index in executing_parties.clone() {
             let broadcast = sessions
                 .get_mut(&party_index)
@@ -228,7 +247,9 @@ mod tests {
         };
         let session_id = rng::get_rng().random::<[u8; 32]>();
         let secret_key = Scalar::random(&mut rng::get_rng());
-        let (parties, _) = re_key::<Secp256k1>(&parameters, &session_id, &secret_key, None, |_| String::new());
+        let (parties, _) = re_key::<Secp256k1>(&parameters, &session_id, &secret_key, None, |_| {
+            String::new()
+        });
 
         let data = SignData {
             sign_id: rng::get_rng().random::<[u8; 32]>().to_vec(),

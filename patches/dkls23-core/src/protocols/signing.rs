@@ -310,7 +310,12 @@ impl<C: DklsCurve> Party<C> {
     /// the public key keeps each of their signing sessions under a distinct
     /// id; the message hash and signer set keep a reused sign id from
     /// repeating the id when either changes.
-    fn mul_session_id(&self, data: &SignData, receiver: PartyIndex, sender: PartyIndex) -> HashOutput {
+    fn mul_session_id(
+        &self,
+        data: &SignData,
+        receiver: PartyIndex,
+        sender: PartyIndex,
+    ) -> HashOutput {
         tagged_hash(
             TAG_SIGN_MUL_SESSION,
             &[
@@ -376,7 +381,11 @@ impl<C: DklsCurve> Party<C> {
                 &Self::signers(data, self.party_index),
                 &[phase, sender.as_u8(), receiver.as_u8()],
                 attempt_nonces,
-                &self.pair_setup_digest(if sender == self.party_index { receiver } else { sender }),
+                &self.pair_setup_digest(if sender == self.party_index {
+                    receiver
+                } else {
+                    sender
+                }),
             ],
         )
     }
@@ -385,7 +394,12 @@ impl<C: DklsCurve> Party<C> {
     /// are well formed. A malformed local state is not the counterparty's
     /// fault, so it is checked before anything derived from it.
     fn check_pair_state(&self, counterparty: PartyIndex) -> Result<(), Abort> {
-        let missing = || Abort::recoverable(self.party_index, AbortReason::MissingMulState { counterparty });
+        let missing = || {
+            Abort::recoverable(
+                self.party_index,
+                AbortReason::MissingMulState { counterparty },
+            )
+        };
         let invalid = |error: ErrorMul| {
             Abort::recoverable(
                 self.party_index,
@@ -419,9 +433,14 @@ impl<C: DklsCurve> Party<C> {
         } else {
             (&sender.public_gadget, &receiver.public_gadget)
         };
-        let gadget_bytes =
-            |gadget: &Vec<C::Scalar>| -> Vec<u8> { gadget.iter().flat_map(scalar_to_bytes::<C>).collect() };
-        tagged_hash(TAG_SIGN_PAIR_SETUP, &[&gadget_bytes(first), &gadget_bytes(second)]).to_vec()
+        let gadget_bytes = |gadget: &Vec<C::Scalar>| -> Vec<u8> {
+            gadget.iter().flat_map(scalar_to_bytes::<C>).collect()
+        };
+        tagged_hash(
+            TAG_SIGN_PAIR_SETUP,
+            &[&gadget_bytes(first), &gadget_bytes(second)],
+        )
+        .to_vec()
     }
 
     /// Phase 1 for signing: Steps 4, 5 and 6 from
@@ -472,19 +491,28 @@ impl<C: DklsCurve> Party<C> {
             if counterparty.as_u8() > self.parameters.share_count {
                 return Err(Abort::recoverable(
                     self.party_index,
-                    AbortReason::InvalidPartyIndex { index: *counterparty },
+                    AbortReason::InvalidPartyIndex {
+                        index: *counterparty,
+                    },
                 ));
             }
             if !seen_counterparties.insert(*counterparty) {
                 return Err(Abort::recoverable(
                     self.party_index,
-                    AbortReason::DuplicateCounterparty { index: *counterparty },
+                    AbortReason::DuplicateCounterparty {
+                        index: *counterparty,
+                    },
                 ));
             }
             if *counterparty == self.party_index {
-                return Err(Abort::recoverable(self.party_index, AbortReason::SelfInCounterparties));
+                return Err(Abort::recoverable(
+                    self.party_index,
+                    AbortReason::SelfInCounterparties,
+                ));
             }
-            if !self.mul_senders.contains_key(counterparty) || !self.mul_receivers.contains_key(counterparty) {
+            if !self.mul_senders.contains_key(counterparty)
+                || !self.mul_receivers.contains_key(counterparty)
+            {
                 return Err(Abort::recoverable(
                     self.party_index,
                     AbortReason::MissingMulState {
@@ -504,7 +532,8 @@ impl<C: DklsCurve> Party<C> {
         // Step 6 - Prepare the messages to keep and to send.
 
         let mut keep: BTreeMap<PartyIndex, KeepPhase1to2<C>> = BTreeMap::new();
-        let mut transmit: Vec<TransmitPhase1to2> = Vec::with_capacity((self.parameters.threshold - 1) as usize);
+        let mut transmit: Vec<TransmitPhase1to2> =
+            Vec::with_capacity((self.parameters.threshold - 1) as usize);
         for counterparty in &data.counterparties {
             // Two-party multiplication functionality.
             // We start as the receiver.
@@ -524,30 +553,45 @@ impl<C: DklsCurve> Party<C> {
                 )
             })?;
             // Phase 1 receives nothing, so it only fails on local state.
-            let (chi, mul_keep, mul_transmit) = mul_receiver.run_phase1(&mul_sid).map_err(|error| {
-                Abort::recoverable(
-                    self.party_index,
-                    AbortReason::InvalidLocalState {
-                        counterparty: *counterparty,
-                        detail: error.description,
-                    },
-                )
-            })?;
+            let (chi, mul_keep, mul_transmit) =
+                mul_receiver.run_phase1(&mul_sid).map_err(|error| {
+                    Abort::recoverable(
+                        self.party_index,
+                        AbortReason::InvalidLocalState {
+                            counterparty: *counterparty,
+                            detail: error.description,
+                        },
+                    )
+                })?;
 
             // Commit functionality. We commit to the instance point and to
             // psi, which phase 2 sends to this counterparty and which is
             // already fixed here, so that neither can change between phases.
             let psi = inversion_mask - chi;
-            let (commitment, salt) = commit(&instance_commitment_message::<C>(&instance_point, &psi));
+            let (commitment, salt) =
+                commit(&instance_commitment_message::<C>(&instance_point, &psi));
 
             // We gather the messages.
-            keep.insert(*counterparty, KeepPhase1to2 { salt, chi, mul_keep });
+            keep.insert(
+                *counterparty,
+                KeepPhase1to2 {
+                    salt,
+                    chi,
+                    mul_keep,
+                },
+            );
             transmit.push(TransmitPhase1to2 {
                 parties: PartiesMessage {
                     sender: self.party_index,
                     receiver: *counterparty,
                 },
-                session_binding: self.session_binding(data, 1, self.party_index, *counterparty, &[]),
+                session_binding: self.session_binding(
+                    data,
+                    1,
+                    self.party_index,
+                    *counterparty,
+                    &[],
+                ),
                 commitment,
                 mul_transmit,
             });
@@ -561,7 +605,9 @@ impl<C: DklsCurve> Party<C> {
         // because the sign id refers only to this set of parties.
         let zero_sid = self.zero_session_id(data);
 
-        let zeta = self.zero_share.compute::<C>(&data.counterparties, &zero_sid);
+        let zeta = self
+            .zero_share
+            .compute::<C>(&data.counterparties, &zero_sid);
 
         // "Unique" because it is only one message referring to all counter parties.
         let unique_keep = UniqueKeep1to2 {
@@ -622,8 +668,8 @@ impl<C: DklsCurve> Party<C> {
         let mut l_denominator = <C::Scalar as Field>::ONE;
         for counterparty in &data.counterparties {
             l_numerator *= C::Scalar::from(u64::from(counterparty.as_u8()));
-            l_denominator *=
-                C::Scalar::from(u64::from(counterparty.as_u8())) - C::Scalar::from(u64::from(self.party_index.as_u8()));
+            l_denominator *= C::Scalar::from(u64::from(counterparty.as_u8()))
+                - C::Scalar::from(u64::from(self.party_index.as_u8()));
         }
         let l_denominator_inverse = match Option::<C::Scalar>::from(l_denominator.invert()) {
             Some(inv) => inv,
@@ -645,7 +691,8 @@ impl<C: DklsCurve> Party<C> {
 
         // Now, we compute the variables related to each counter party.
         let mut keep: BTreeMap<PartyIndex, KeepPhase2to3<C>> = BTreeMap::new();
-        let mut transmit: Vec<TransmitPhase2to3<C>> = Vec::with_capacity((self.parameters.threshold - 1) as usize);
+        let mut transmit: Vec<TransmitPhase2to3<C>> =
+            Vec::with_capacity((self.parameters.threshold - 1) as usize);
         if received.len() != data.counterparties.len() {
             return Err(Abort::recoverable(
                 self.party_index,
@@ -662,7 +709,9 @@ impl<C: DklsCurve> Party<C> {
             if !data.counterparties.contains(&counterparty) {
                 return Err(Abort::recoverable(
                     self.party_index,
-                    AbortReason::UnexpectedSender { sender: counterparty },
+                    AbortReason::UnexpectedSender {
+                        sender: counterparty,
+                    },
                 ));
             }
             if message.parties.receiver != self.party_index {
@@ -677,19 +726,26 @@ impl<C: DklsCurve> Party<C> {
             if !seen_senders.insert(counterparty) {
                 return Err(Abort::recoverable(
                     self.party_index,
-                    AbortReason::DuplicateSender { sender: counterparty },
+                    AbortReason::DuplicateSender {
+                        sender: counterparty,
+                    },
                 ));
             }
             self.check_pair_state(counterparty)?;
-            if message.session_binding != self.session_binding(data, 1, counterparty, self.party_index, &[]) {
+            if message.session_binding
+                != self.session_binding(data, 1, counterparty, self.party_index, &[])
+            {
                 return Err(Abort::recoverable(
                     self.party_index,
                     AbortReason::SessionBindingMismatch { counterparty },
                 ));
             }
-            let current_kept = kept
-                .get(&counterparty)
-                .ok_or_else(|| Abort::recoverable(self.party_index, AbortReason::MissingMulState { counterparty }))?;
+            let current_kept = kept.get(&counterparty).ok_or_else(|| {
+                Abort::recoverable(
+                    self.party_index,
+                    AbortReason::MissingMulState { counterparty },
+                )
+            })?;
 
             // We continue the multiplication protocol to get the values
             // c^u and c^v from the paper. We are now the sender.
@@ -698,10 +754,12 @@ impl<C: DklsCurve> Party<C> {
             // Note that the roles are now reversed.
             let mul_sid = self.mul_session_id(data, counterparty, self.party_index);
 
-            let mul_sender = self
-                .mul_senders
-                .get(&counterparty)
-                .ok_or_else(|| Abort::recoverable(self.party_index, AbortReason::MissingMulState { counterparty }))?;
+            let mul_sender = self.mul_senders.get(&counterparty).ok_or_else(|| {
+                Abort::recoverable(
+                    self.party_index,
+                    AbortReason::MissingMulState { counterparty },
+                )
+            })?;
             // A malformed local state is not the counterparty's fault.
             mul_sender.check_state().map_err(|error| {
                 Abort::recoverable(
@@ -848,7 +906,9 @@ impl<C: DklsCurve> Party<C> {
             if !data.counterparties.contains(&counterparty) {
                 return Err(Abort::recoverable(
                     self.party_index,
-                    AbortReason::UnexpectedSender { sender: counterparty },
+                    AbortReason::UnexpectedSender {
+                        sender: counterparty,
+                    },
                 ));
             }
             if message.parties.receiver != self.party_index {
@@ -870,12 +930,17 @@ impl<C: DklsCurve> Party<C> {
             if !seen_senders.insert(counterparty) {
                 return Err(Abort::recoverable(
                     self.party_index,
-                    AbortReason::DuplicateSender { sender: counterparty },
+                    AbortReason::DuplicateSender {
+                        sender: counterparty,
+                    },
                 ));
             }
-            let current_kept = kept
-                .get(&counterparty)
-                .ok_or_else(|| Abort::recoverable(self.party_index, AbortReason::MissingMulState { counterparty }))?;
+            let current_kept = kept.get(&counterparty).ok_or_else(|| {
+                Abort::recoverable(
+                    self.party_index,
+                    AbortReason::MissingMulState { counterparty },
+                )
+            })?;
             self.check_pair_state(counterparty)?;
             if message.session_binding
                 != self.session_binding(
@@ -883,7 +948,11 @@ impl<C: DklsCurve> Party<C> {
                     2,
                     counterparty,
                     self.party_index,
-                    &[current_kept.mul_keep.ote_nonce, current_kept.counterparty_ote_nonce].concat(),
+                    &[
+                        current_kept.mul_keep.ote_nonce,
+                        current_kept.counterparty_ote_nonce,
+                    ]
+                    .concat(),
                 )
             {
                 return Err(Abort::recoverable(
@@ -912,10 +981,12 @@ impl<C: DklsCurve> Party<C> {
             // Note that we reverse the roles again.
             let mul_sid = self.mul_session_id(data, self.party_index, counterparty);
 
-            let mul_receiver = self
-                .mul_receivers
-                .get(&counterparty)
-                .ok_or_else(|| Abort::recoverable(self.party_index, AbortReason::MissingMulState { counterparty }))?;
+            let mul_receiver = self.mul_receivers.get(&counterparty).ok_or_else(|| {
+                Abort::recoverable(
+                    self.party_index,
+                    AbortReason::MissingMulState { counterparty },
+                )
+            })?;
             // A malformed local state is not the counterparty's fault.
             mul_receiver
                 .check_state(Some(&current_kept.mul_keep))
@@ -928,7 +999,8 @@ impl<C: DklsCurve> Party<C> {
                         },
                     )
                 })?;
-            let mul_result = mul_receiver.run_phase2(&mul_sid, &current_kept.mul_keep, &message.mul_transmit);
+            let mul_result =
+                mul_receiver.run_phase2(&mul_sid, &current_kept.mul_keep, &message.mul_transmit);
 
             let d_u: C::Scalar;
             let d_v: C::Scalar;
@@ -982,9 +1054,11 @@ impl<C: DklsCurve> Party<C> {
             }
 
             // We add the current summand to our sums.
-            expected_public_key = (C::ProjectivePoint::from(expected_public_key) + message.public_share).to_affine();
-            total_instance_point =
-                (C::ProjectivePoint::from(total_instance_point) + message.instance_point).to_affine();
+            expected_public_key =
+                (C::ProjectivePoint::from(expected_public_key) + message.public_share).to_affine();
+            total_instance_point = (C::ProjectivePoint::from(total_instance_point)
+                + message.instance_point)
+                .to_affine();
 
             first_sum_u_v += &message.psi;
 
@@ -1069,7 +1143,10 @@ impl<C: DklsCurve> Party<C> {
         let denominator_inverse = match Option::<C::Scalar>::from(denominator.invert()) {
             Some(inv) => inv,
             None => {
-                return Err(Abort::recoverable(self.party_index, AbortReason::ZeroDenominator));
+                return Err(Abort::recoverable(
+                    self.party_index,
+                    AbortReason::ZeroDenominator,
+                ));
             }
         };
         let mut s = numerator * denominator_inverse;
@@ -1083,7 +1160,8 @@ impl<C: DklsCurve> Party<C> {
         let s_bytes: elliptic_curve::FieldBytes<C> = s.into();
         let signature = hex::encode(s_bytes);
 
-        let verification = verify_ecdsa_signature::<C>(&data.message_hash, &self.pk, x_coord, &signature);
+        let verification =
+            verify_ecdsa_signature::<C>(&data.message_hash, &self.pk, x_coord, &signature);
         if !verification {
             return Err(Abort::recoverable(
                 self.party_index,
@@ -1135,8 +1213,15 @@ impl<C: DklsCurve> Party<C> {
 
 /// The message a signer commits to in phase 1 for one counterparty: its
 /// instance point and the psi it will send to that counterparty in phase 2.
-fn instance_commitment_message<C: DklsCurve>(instance_point: &C::AffinePoint, psi: &C::Scalar) -> Vec<u8> {
-    [point_to_bytes::<C>(instance_point), scalar_to_bytes::<C>(psi)].concat()
+fn instance_commitment_message<C: DklsCurve>(
+    instance_point: &C::AffinePoint,
+    psi: &C::Scalar,
+) -> Vec<u8> {
+    [
+        point_to_bytes::<C>(instance_point),
+        scalar_to_bytes::<C>(psi),
+    ]
+    .concat()
 }
 
 /// Parses a hex string as a canonical scalar for curve `C` (value must be < curve order n).
@@ -1271,7 +1356,8 @@ mod tests {
         // We use the re_key function to quickly sample the parties.
         let session_id = rng::get_rng().random::<[u8; crate::utilities::ID_LEN]>();
         let secret_key = Scalar::random(&mut rng::get_rng());
-        let (parties, _) = re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
+        let (parties, _) =
+            re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
 
         // SIGNING
 
@@ -1302,7 +1388,8 @@ mod tests {
 
         // Phase 1
         let mut unique_kept_1to2: BTreeMap<PartyIndex, UniqueKeep1to2<TestCurve>> = BTreeMap::new();
-        let mut kept_1to2: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase1to2<TestCurve>>> = BTreeMap::new();
+        let mut kept_1to2: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase1to2<TestCurve>>> =
+            BTreeMap::new();
         let mut transmit_1to2: BTreeMap<PartyIndex, Vec<TransmitPhase1to2>> = BTreeMap::new();
         for party_index in executing_parties.clone() {
             let (unique_keep, keep, transmit) = parties[(party_index.as_u8() - 1) as usize]
@@ -1330,8 +1417,10 @@ mod tests {
 
         // Phase 2
         let mut unique_kept_2to3: BTreeMap<PartyIndex, UniqueKeep2to3<TestCurve>> = BTreeMap::new();
-        let mut kept_2to3: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase2to3<TestCurve>>> = BTreeMap::new();
-        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> = BTreeMap::new();
+        let mut kept_2to3: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase2to3<TestCurve>>> =
+            BTreeMap::new();
+        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> =
+            BTreeMap::new();
         for party_index in executing_parties.clone() {
             let result = parties[(party_index.as_u8() - 1) as usize].sign_phase2(
                 all_data.get(&party_index).unwrap(),
@@ -1352,7 +1441,8 @@ mod tests {
         }
 
         // Communication round 2
-        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> = BTreeMap::new();
+        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> =
+            BTreeMap::new();
 
         for &party_index in &executing_parties {
             let messages_for_party: Vec<TransmitPhase2to3<TestCurve>> = transmit_2to3
@@ -1367,7 +1457,8 @@ mod tests {
 
         // Phase 3
         let mut x_coords: Vec<String> = Vec::with_capacity(parameters.threshold as usize);
-        let mut broadcast_3to4: Vec<Broadcast3to4<TestCurve>> = Vec::with_capacity(parameters.threshold as usize);
+        let mut broadcast_3to4: Vec<Broadcast3to4<TestCurve>> =
+            Vec::with_capacity(parameters.threshold as usize);
         for party_index in executing_parties.clone() {
             let result = parties[(party_index.as_u8() - 1) as usize].sign_phase3(
                 all_data.get(&party_index).unwrap(),
@@ -1428,7 +1519,8 @@ mod tests {
         // We use the re_key function to quickly sample the parties.
         let session_id = rng::get_rng().random::<[u8; crate::utilities::ID_LEN]>();
         let secret_key = Scalar::random(&mut rng::get_rng());
-        let (parties, _) = re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
+        let (parties, _) =
+            re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
 
         // SIGNING (as in test_signing)
 
@@ -1459,7 +1551,8 @@ mod tests {
 
         // Phase 1
         let mut unique_kept_1to2: BTreeMap<PartyIndex, UniqueKeep1to2<TestCurve>> = BTreeMap::new();
-        let mut kept_1to2: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase1to2<TestCurve>>> = BTreeMap::new();
+        let mut kept_1to2: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase1to2<TestCurve>>> =
+            BTreeMap::new();
         let mut transmit_1to2: BTreeMap<PartyIndex, Vec<TransmitPhase1to2>> = BTreeMap::new();
         for party_index in executing_parties.clone() {
             let (unique_keep, keep, transmit) = parties[(party_index.as_u8() - 1) as usize]
@@ -1487,8 +1580,10 @@ mod tests {
 
         // Phase 2
         let mut unique_kept_2to3: BTreeMap<PartyIndex, UniqueKeep2to3<TestCurve>> = BTreeMap::new();
-        let mut kept_2to3: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase2to3<TestCurve>>> = BTreeMap::new();
-        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> = BTreeMap::new();
+        let mut kept_2to3: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase2to3<TestCurve>>> =
+            BTreeMap::new();
+        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> =
+            BTreeMap::new();
         for party_index in executing_parties.clone() {
             let result = parties[(party_index.as_u8() - 1) as usize].sign_phase2(
                 all_data.get(&party_index).unwrap(),
@@ -1509,7 +1604,8 @@ mod tests {
         }
 
         // Communication round 2
-        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> = BTreeMap::new();
+        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> =
+            BTreeMap::new();
 
         for &party_index in &executing_parties {
             let messages_for_party: Vec<TransmitPhase2to3<TestCurve>> = transmit_2to3
@@ -1524,7 +1620,8 @@ mod tests {
 
         // Phase 3
         let mut x_coords: Vec<String> = Vec::with_capacity(parameters.threshold as usize);
-        let mut broadcast_3to4: Vec<Broadcast3to4<TestCurve>> = Vec::with_capacity(parameters.threshold as usize);
+        let mut broadcast_3to4: Vec<Broadcast3to4<TestCurve>> =
+            Vec::with_capacity(parameters.threshold as usize);
         for party_index in executing_parties.clone() {
             let result = parties[(party_index.as_u8() - 1) as usize].sign_phase3(
                 all_data.get(&party_index).unwrap(),
@@ -1593,13 +1690,17 @@ mod tests {
 
         // Now we can find the signature in the usual way.
         let expected_signature_as_scalar = total_instance_key.invert().unwrap()
-            * (hashed_message + (secret_key * Scalar::reduce(&U256::from_be_hex(&expected_x_coord))));
+            * (hashed_message
+                + (secret_key * Scalar::reduce(&U256::from_be_hex(&expected_x_coord))));
         let expected_signature = hex::encode(expected_signature_as_scalar.to_bytes());
 
         // Calculate the expected recovery id
         let x_as_int = U256::from_be_hex(&expected_x_coord);
         let is_x_reduced = x_as_int >= Secp256k1::ORDER;
-        let is_y_odd = total_instance_point.to_sec1_point(false).y().unwrap()[crate::utilities::ID_LEN - 1] & 1 == 1;
+        let is_y_odd = total_instance_point.to_sec1_point(false).y().unwrap()
+            [crate::utilities::ID_LEN - 1]
+            & 1
+            == 1;
         let expected_rec_id = (is_y_odd as u8) | ((is_x_reduced as u8) << 1);
 
         // We compare the results.
@@ -1644,8 +1745,10 @@ mod tests {
 
         // Communication round 1 - Each party receives a fragment from each counterparty.
         // They also produce a fragment for themselves.
-        let mut poly_fragments =
-            vec![Vec::<Scalar>::with_capacity(parameters.share_count as usize); parameters.share_count as usize];
+        let mut poly_fragments = vec![
+            Vec::<Scalar>::with_capacity(parameters.share_count as usize);
+            parameters.share_count as usize
+        ];
         for row_i in dkg_1 {
             for j in 0..parameters.share_count {
                 poly_fragments[j as usize].push(row_i[j as usize]);
@@ -1660,10 +1763,13 @@ mod tests {
             Vec::with_capacity(parameters.share_count as usize);
         let mut zero_transmit_2to4: Vec<Vec<TransmitInitZeroSharePhase2to4>> =
             Vec::with_capacity(parameters.share_count as usize);
-        let mut bip_kept_2to3: Vec<UniqueKeepDerivationPhase2to3> = Vec::with_capacity(parameters.share_count as usize);
-        let mut bip_broadcast_2to4: BTreeMap<PartyIndex, BroadcastDerivationPhase2to4> = BTreeMap::new();
+        let mut bip_kept_2to3: Vec<UniqueKeepDerivationPhase2to3> =
+            Vec::with_capacity(parameters.share_count as usize);
+        let mut bip_broadcast_2to4: BTreeMap<PartyIndex, BroadcastDerivationPhase2to4> =
+            BTreeMap::new();
         for i in 0..parameters.share_count {
-            let (out1, out2, out3, out4, out5, out6) = phase2(&all_data[i as usize], &poly_fragments[i as usize]);
+            let (out1, out2, out3, out4, out5, out6) =
+                phase2(&all_data[i as usize], &poly_fragments[i as usize]);
 
             poly_points.push(out1);
             proofs_commitments.push(out2);
@@ -1706,7 +1812,8 @@ mod tests {
             Vec::with_capacity(parameters.share_count as usize);
         let mut mul_transmit_3to4: Vec<Vec<TransmitInitMulPhase3to4<TestCurve>>> =
             Vec::with_capacity(parameters.share_count as usize);
-        let mut bip_broadcast_3to4: BTreeMap<PartyIndex, BroadcastDerivationPhase3to4> = BTreeMap::new();
+        let mut bip_broadcast_3to4: BTreeMap<PartyIndex, BroadcastDerivationPhase3to4> =
+            BTreeMap::new();
         for i in 0..parameters.share_count {
             let (out1, out2, out3, out4, out5) = phase3(
                 &all_data[i as usize],
@@ -1760,7 +1867,8 @@ mod tests {
         // In practice, the messages received should be grouped into a BTreeMap.
 
         // Phase 4
-        let mut parties: Vec<Party<TestCurve>> = Vec::with_capacity(parameters.share_count as usize);
+        let mut parties: Vec<Party<TestCurve>> =
+            Vec::with_capacity(parameters.share_count as usize);
         for i in 0..parameters.share_count {
             let result = phase4(
                 &all_data[i as usize],
@@ -1822,7 +1930,8 @@ mod tests {
 
         // Phase 1
         let mut unique_kept_1to2: BTreeMap<PartyIndex, UniqueKeep1to2<TestCurve>> = BTreeMap::new();
-        let mut kept_1to2: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase1to2<TestCurve>>> = BTreeMap::new();
+        let mut kept_1to2: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase1to2<TestCurve>>> =
+            BTreeMap::new();
         let mut transmit_1to2: BTreeMap<PartyIndex, Vec<TransmitPhase1to2>> = BTreeMap::new();
         for party_index in executing_parties.clone() {
             let (unique_keep, keep, transmit) = parties[(party_index.as_u8() - 1) as usize]
@@ -1850,8 +1959,10 @@ mod tests {
 
         // Phase 2
         let mut unique_kept_2to3: BTreeMap<PartyIndex, UniqueKeep2to3<TestCurve>> = BTreeMap::new();
-        let mut kept_2to3: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase2to3<TestCurve>>> = BTreeMap::new();
-        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> = BTreeMap::new();
+        let mut kept_2to3: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase2to3<TestCurve>>> =
+            BTreeMap::new();
+        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> =
+            BTreeMap::new();
         for party_index in executing_parties.clone() {
             let result = parties[(party_index.as_u8() - 1) as usize].sign_phase2(
                 all_data.get(&party_index).unwrap(),
@@ -1872,7 +1983,8 @@ mod tests {
         }
 
         // Communication round 2
-        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> = BTreeMap::new();
+        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> =
+            BTreeMap::new();
 
         for &party_index in &executing_parties {
             let messages_for_party: Vec<TransmitPhase2to3<TestCurve>> = transmit_2to3
@@ -1887,7 +1999,8 @@ mod tests {
 
         // Phase 3
         let mut x_coords: Vec<String> = Vec::with_capacity(parameters.threshold as usize);
-        let mut broadcast_3to4: Vec<Broadcast3to4<TestCurve>> = Vec::with_capacity(parameters.threshold as usize);
+        let mut broadcast_3to4: Vec<Broadcast3to4<TestCurve>> =
+            Vec::with_capacity(parameters.threshold as usize);
         for party_index in executing_parties.clone() {
             let result = parties[(party_index.as_u8() - 1) as usize].sign_phase3(
                 all_data.get(&party_index).unwrap(),
@@ -1939,10 +2052,13 @@ mod tests {
         };
         let session_id = rng::get_rng().random::<[u8; crate::utilities::ID_LEN]>();
         let secret_key = Scalar::random(&mut rng::get_rng());
-        let (parties, _) = re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
+        let (parties, _) =
+            re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
 
         let data = SignData {
-            sign_id: rng::get_rng().random::<[u8; crate::utilities::ID_LEN]>().to_vec(),
+            sign_id: rng::get_rng()
+                .random::<[u8; crate::utilities::ID_LEN]>()
+                .to_vec(),
             counterparties: vec![PartyIndex::new(2).unwrap()],
             message_hash: tagged_hash(b"test-sign", &[b"Message to sign!"]),
         };
@@ -1964,7 +2080,9 @@ mod tests {
         let message = tagged_hash(b"test-sign", &[b"Message to sign!"]);
         let pk = AffinePoint::GENERATOR;
 
-        assert!(!verify_ecdsa_signature::<TestCurve>(&message, &pk, "zz", "11"));
+        assert!(!verify_ecdsa_signature::<TestCurve>(
+            &message, &pk, "zz", "11"
+        ));
         assert!(!verify_ecdsa_signature::<TestCurve>(&message, &pk, "", ""));
         assert!(!verify_ecdsa_signature::<TestCurve>(
             &message,
@@ -1983,10 +2101,13 @@ mod tests {
         };
         let session_id = rng::get_rng().random::<[u8; crate::utilities::ID_LEN]>();
         let secret_key = Scalar::random(&mut rng::get_rng());
-        let (parties, _) = re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
+        let (parties, _) =
+            re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
 
         let data = SignData {
-            sign_id: rng::get_rng().random::<[u8; crate::utilities::ID_LEN]>().to_vec(),
+            sign_id: rng::get_rng()
+                .random::<[u8; crate::utilities::ID_LEN]>()
+                .to_vec(),
             counterparties: vec![PartyIndex::new(2).unwrap(), PartyIndex::new(2).unwrap()],
             message_hash: tagged_hash(b"test-sign", &[b"Message to sign!"]),
         };
@@ -1995,7 +2116,10 @@ mod tests {
             .sign_phase1(&data)
             .expect_err("duplicate counterparty should be rejected");
         assert_eq!(abort.kind, AbortKind::Recoverable);
-        assert!(matches!(abort.reason, AbortReason::DuplicateCounterparty { .. }));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::DuplicateCounterparty { .. }
+        ));
     }
 
     /// Tests if phase 1 rejects missing multiplication state.
@@ -2030,7 +2154,8 @@ mod tests {
         };
         let session_id = rng::get_rng().random::<[u8; crate::utilities::ID_LEN]>();
         let secret_key = Scalar::random(&mut rng::get_rng());
-        let (parties, _) = re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
+        let (parties, _) =
+            re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
 
         let sign_id = rng::get_rng().random::<[u8; crate::utilities::ID_LEN]>();
         let message_to_sign = tagged_hash(b"test-sign", &[b"Message to sign!"]);
@@ -2054,16 +2179,18 @@ mod tests {
         );
 
         let mut unique_kept_1to2: BTreeMap<PartyIndex, UniqueKeep1to2<TestCurve>> = BTreeMap::new();
-        let mut kept_1to2: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase1to2<TestCurve>>> = BTreeMap::new();
+        let mut kept_1to2: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase1to2<TestCurve>>> =
+            BTreeMap::new();
         let mut transmit_1to2: BTreeMap<PartyIndex, Vec<TransmitPhase1to2>> = BTreeMap::new();
         for party_index in [PartyIndex::new(1).unwrap(), PartyIndex::new(2).unwrap()] {
-            let (unique_keep, keep, transmit) =
-                match parties[(party_index.as_u8() - 1) as usize].sign_phase1(all_data.get(&party_index).unwrap()) {
-                    Ok(result) => result,
-                    Err(abort) => {
-                        panic!("Party {} aborted: {:?}", abort.index, abort.description());
-                    }
-                };
+            let (unique_keep, keep, transmit) = match parties[(party_index.as_u8() - 1) as usize]
+                .sign_phase1(all_data.get(&party_index).unwrap())
+            {
+                Ok(result) => result,
+                Err(abort) => {
+                    panic!("Party {} aborted: {:?}", abort.index, abort.description());
+                }
+            };
 
             unique_kept_1to2.insert(party_index, unique_keep);
             kept_1to2.insert(party_index, keep);
@@ -2081,7 +2208,13 @@ mod tests {
             received_1to2.insert(party_index, messages_for_party);
         }
 
-        (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2)
+        (
+            parties,
+            all_data,
+            unique_kept_1to2,
+            kept_1to2,
+            received_1to2,
+        )
     }
 
     #[allow(clippy::type_complexity)]
@@ -2097,8 +2230,10 @@ mod tests {
         BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>>,
     ) {
         let mut unique_kept_2to3: BTreeMap<PartyIndex, UniqueKeep2to3<TestCurve>> = BTreeMap::new();
-        let mut kept_2to3: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase2to3<TestCurve>>> = BTreeMap::new();
-        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> = BTreeMap::new();
+        let mut kept_2to3: BTreeMap<PartyIndex, BTreeMap<PartyIndex, KeepPhase2to3<TestCurve>>> =
+            BTreeMap::new();
+        let mut transmit_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> =
+            BTreeMap::new();
         for party_index in [PartyIndex::new(1).unwrap(), PartyIndex::new(2).unwrap()] {
             let result = parties[(party_index.as_u8() - 1) as usize].sign_phase2(
                 all_data.get(&party_index).unwrap(),
@@ -2118,7 +2253,8 @@ mod tests {
             }
         }
 
-        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> = BTreeMap::new();
+        let mut received_2to3: BTreeMap<PartyIndex, Vec<TransmitPhase2to3<TestCurve>>> =
+            BTreeMap::new();
         for party_index in [PartyIndex::new(1).unwrap(), PartyIndex::new(2).unwrap()] {
             let messages_for_party: Vec<TransmitPhase2to3<TestCurve>> = transmit_2to3
                 .values()
@@ -2166,14 +2302,21 @@ mod tests {
     /// Tests if phase 2 rejects messages from unknown senders.
     #[test]
     fn test_sign_phase2_rejects_unknown_sender() {
-        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) = setup_two_party_signing_phase1();
+        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) =
+            setup_two_party_signing_phase1();
 
-        let mut tampered = received_1to2.get(&PartyIndex::new(1).unwrap()).unwrap().clone();
+        let mut tampered = received_1to2
+            .get(&PartyIndex::new(1).unwrap())
+            .unwrap()
+            .clone();
         tampered[0].parties.sender = PartyIndex::new(3).unwrap();
 
         let result = parties[0].sign_phase2(
             all_data.get(&PartyIndex::new(1).unwrap()).unwrap(),
-            unique_kept_1to2.get(&PartyIndex::new(1).unwrap()).unwrap().clone(),
+            unique_kept_1to2
+                .get(&PartyIndex::new(1).unwrap())
+                .unwrap()
+                .clone(),
             kept_1to2.get(&PartyIndex::new(1).unwrap()).unwrap().clone(),
             &tampered,
         );
@@ -2185,14 +2328,21 @@ mod tests {
     /// Tests if phase 2 rejects messages addressed to a different receiver.
     #[test]
     fn test_sign_phase2_rejects_wrong_receiver() {
-        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) = setup_two_party_signing_phase1();
+        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) =
+            setup_two_party_signing_phase1();
 
-        let mut tampered = received_1to2.get(&PartyIndex::new(1).unwrap()).unwrap().clone();
+        let mut tampered = received_1to2
+            .get(&PartyIndex::new(1).unwrap())
+            .unwrap()
+            .clone();
         tampered[0].parties.receiver = PartyIndex::new(2).unwrap();
 
         let result = parties[0].sign_phase2(
             all_data.get(&PartyIndex::new(1).unwrap()).unwrap(),
-            unique_kept_1to2.get(&PartyIndex::new(1).unwrap()).unwrap().clone(),
+            unique_kept_1to2
+                .get(&PartyIndex::new(1).unwrap())
+                .unwrap()
+                .clone(),
             kept_1to2.get(&PartyIndex::new(1).unwrap()).unwrap().clone(),
             &tampered,
         );
@@ -2208,23 +2358,38 @@ mod tests {
 
         let result = parties[0].sign_phase2(
             all_data.get(&PartyIndex::new(1).unwrap()).unwrap(),
-            unique_kept_1to2.get(&PartyIndex::new(1).unwrap()).unwrap().clone(),
+            unique_kept_1to2
+                .get(&PartyIndex::new(1).unwrap())
+                .unwrap()
+                .clone(),
             kept_1to2.get(&PartyIndex::new(1).unwrap()).unwrap().clone(),
             &[],
         );
         let abort = result.expect_err("wrong message count should be rejected");
         assert_eq!(abort.kind, AbortKind::Recoverable);
-        assert!(matches!(abort.reason, AbortReason::WrongMessageCount { .. }));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::WrongMessageCount { .. }
+        ));
     }
 
     /// Tests if phase 3 rejects invalid decommitment data.
     #[test]
     fn test_sign_phase3_rejects_invalid_commitment_decommit() {
-        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) = setup_two_party_signing_phase1();
-        let (unique_kept_2to3, kept_2to3, received_2to3) =
-            run_two_party_phase2(&parties, &all_data, &unique_kept_1to2, &kept_1to2, &received_1to2);
+        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) =
+            setup_two_party_signing_phase1();
+        let (unique_kept_2to3, kept_2to3, received_2to3) = run_two_party_phase2(
+            &parties,
+            &all_data,
+            &unique_kept_1to2,
+            &kept_1to2,
+            &received_1to2,
+        );
 
-        let mut tampered = received_2to3.get(&PartyIndex::new(1).unwrap()).unwrap().clone();
+        let mut tampered = received_2to3
+            .get(&PartyIndex::new(1).unwrap())
+            .unwrap()
+            .clone();
         assert!(
             !tampered[0].salt.is_empty(),
             "phase-3 decommit salt should be non-empty"
@@ -2233,31 +2398,49 @@ mod tests {
 
         let result = parties[0].sign_phase3(
             all_data.get(&PartyIndex::new(1).unwrap()).unwrap(),
-            unique_kept_2to3.get(&PartyIndex::new(1).unwrap()).unwrap().clone(),
+            unique_kept_2to3
+                .get(&PartyIndex::new(1).unwrap())
+                .unwrap()
+                .clone(),
             kept_2to3.get(&PartyIndex::new(1).unwrap()).unwrap().clone(),
             &tampered,
         );
         let abort = result.expect_err("invalid decommit should be rejected");
         assert_eq!(abort.kind, AbortKind::Recoverable);
-        assert!(matches!(abort.reason, AbortReason::CommitmentMismatch { .. }));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::CommitmentMismatch { .. }
+        ));
     }
 
     /// Tests if phase 3 rejects message vectors with unexpected size.
     #[test]
     fn test_sign_phase3_rejects_wrong_message_count() {
-        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) = setup_two_party_signing_phase1();
-        let (unique_kept_2to3, kept_2to3, _) =
-            run_two_party_phase2(&parties, &all_data, &unique_kept_1to2, &kept_1to2, &received_1to2);
+        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) =
+            setup_two_party_signing_phase1();
+        let (unique_kept_2to3, kept_2to3, _) = run_two_party_phase2(
+            &parties,
+            &all_data,
+            &unique_kept_1to2,
+            &kept_1to2,
+            &received_1to2,
+        );
 
         let result = parties[0].sign_phase3(
             all_data.get(&PartyIndex::new(1).unwrap()).unwrap(),
-            unique_kept_2to3.get(&PartyIndex::new(1).unwrap()).unwrap().clone(),
+            unique_kept_2to3
+                .get(&PartyIndex::new(1).unwrap())
+                .unwrap()
+                .clone(),
             kept_2to3.get(&PartyIndex::new(1).unwrap()).unwrap().clone(),
             &[],
         );
         let abort = result.expect_err("wrong message count should be rejected");
         assert_eq!(abort.kind, AbortKind::Recoverable);
-        assert!(matches!(abort.reason, AbortReason::WrongMessageCount { .. }));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::WrongMessageCount { .. }
+        ));
     }
 
     /// Every key derived from the same shares (BIP-32 child, BOLT 3 key),
@@ -2269,13 +2452,15 @@ mod tests {
         let parameters = Parameters::new(2, 3).unwrap();
         let session_id = rng::get_rng().random::<[u8; crate::utilities::ID_LEN]>();
         let secret_key = Scalar::random(&mut rng::get_rng());
-        let (parties, _) = re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
+        let (parties, _) =
+            re_key::<TestCurve>(&parameters, &session_id, &secret_key, None, no_address);
         let base = &parties[0];
         let per_commitment_point = (ProjectivePoint::GENERATOR * Scalar::from(5u64)).to_affine();
         let keys = [
             base.clone(),
             base.derive_child(0, no_address).unwrap(),
-            base.bolt3_derive(&per_commitment_point, no_address).unwrap(),
+            base.bolt3_derive(&per_commitment_point, no_address)
+                .unwrap(),
             base.bolt3_derive_revocation(&per_commitment_point, &Scalar::from(5u64), no_address)
                 .unwrap(),
         ];
@@ -2330,8 +2515,8 @@ mod tests {
     /// cheating: it must not ban an honest counterparty.
     #[test]
     fn test_sign_phase2_sign_id_mismatch_is_recoverable() {
-        let abort =
-            phase2_with_party_two_data(|data| data.sign_id[0] ^= 1).expect_err("a different sign_id must abort");
+        let abort = phase2_with_party_two_data(|data| data.sign_id[0] ^= 1)
+            .expect_err("a different sign_id must abort");
         assert_eq!(abort.kind, AbortKind::Recoverable);
         assert!(matches!(
             abort.reason,
@@ -2346,7 +2531,10 @@ mod tests {
         let abort = phase2_with_party_two_data(|data| data.message_hash[0] ^= 1)
             .expect_err("a different message hash must abort");
         assert_eq!(abort.kind, AbortKind::Recoverable);
-        assert!(matches!(abort.reason, AbortReason::SessionBindingMismatch { .. }));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::SessionBindingMismatch { .. }
+        ));
     }
 
     /// A phase-2 message whose session binding does not match is rejected as
@@ -2354,9 +2542,15 @@ mod tests {
     /// multiplication data from another session must not cause a ban.
     #[test]
     fn test_sign_phase3_session_binding_mismatch_is_recoverable() {
-        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) = setup_two_party_signing_phase1();
-        let (unique_kept_2to3, kept_2to3, received_2to3) =
-            run_two_party_phase2(&parties, &all_data, &unique_kept_1to2, &kept_1to2, &received_1to2);
+        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) =
+            setup_two_party_signing_phase1();
+        let (unique_kept_2to3, kept_2to3, received_2to3) = run_two_party_phase2(
+            &parties,
+            &all_data,
+            &unique_kept_1to2,
+            &kept_1to2,
+            &received_1to2,
+        );
         let party_one = PartyIndex::new(1).unwrap();
 
         let mut tampered = received_2to3.get(&party_one).unwrap().clone();
@@ -2372,7 +2566,10 @@ mod tests {
             )
             .expect_err("a mismatched session binding must abort");
         assert_eq!(abort.kind, AbortKind::Recoverable);
-        assert!(matches!(abort.reason, AbortReason::SessionBindingMismatch { .. }));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::SessionBindingMismatch { .. }
+        ));
     }
 
     /// A retry with the same sign id: party 1 answers party 2's phase-1
@@ -2381,12 +2578,15 @@ mod tests {
     #[test]
     fn test_stale_phase1_message_from_earlier_attempt_is_recoverable() {
         // Attempt B: both parties run phase 1.
-        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) = setup_two_party_signing_phase1();
+        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) =
+            setup_two_party_signing_phase1();
         let party_one = PartyIndex::new(1).unwrap();
         let party_two = PartyIndex::new(2).unwrap();
 
         // Attempt A of party 2, same sign id, delivered to party 1 instead.
-        let (_, _, stale) = parties[1].sign_phase1(all_data.get(&party_two).unwrap()).unwrap();
+        let (_, _, stale) = parties[1]
+            .sign_phase1(all_data.get(&party_two).unwrap())
+            .unwrap();
         let (_, _, from_party_one) = parties[0]
             .sign_phase2(
                 all_data.get(&party_one).unwrap(),
@@ -2450,20 +2650,37 @@ mod tests {
     #[test]
     fn test_repeated_sign_data_signs_twice() {
         let mut signatures = Vec::new();
-        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) = setup_two_party_signing_phase1();
+        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) =
+            setup_two_party_signing_phase1();
         for attempt in 0..2 {
             let (unique_kept_1to2, kept_1to2, received_1to2) = if attempt == 0 {
-                (unique_kept_1to2.clone(), kept_1to2.clone(), received_1to2.clone())
+                (
+                    unique_kept_1to2.clone(),
+                    kept_1to2.clone(),
+                    received_1to2.clone(),
+                )
             } else {
                 rerun_two_party_phase1(&parties, &all_data)
             };
-            let (unique_kept_2to3, kept_2to3, received_2to3) =
-                run_two_party_phase2(&parties, &all_data, &unique_kept_1to2, &kept_1to2, &received_1to2);
-            let (x_coord, broadcasts) =
-                run_two_party_phase3(&parties, &all_data, &unique_kept_2to3, &kept_2to3, &received_2to3);
+            let (unique_kept_2to3, kept_2to3, received_2to3) = run_two_party_phase2(
+                &parties,
+                &all_data,
+                &unique_kept_1to2,
+                &kept_1to2,
+                &received_1to2,
+            );
+            let (x_coord, broadcasts) = run_two_party_phase3(
+                &parties,
+                &all_data,
+                &unique_kept_2to3,
+                &kept_2to3,
+                &received_2to3,
+            );
             let party_one = PartyIndex::new(1).unwrap();
             let data = all_data.get(&party_one).unwrap();
-            let (signature, _) = parties[0].sign_phase4(data, &x_coord, &broadcasts, true).unwrap();
+            let (signature, _) = parties[0]
+                .sign_phase4(data, &x_coord, &broadcasts, true)
+                .unwrap();
             assert!(verify_ecdsa_signature::<TestCurve>(
                 &data.message_hash,
                 &parties[0].pk,
@@ -2490,14 +2707,18 @@ mod tests {
         let mut sent: Vec<TransmitPhase1to2> = Vec::new();
         for (i, party) in parties.iter().enumerate() {
             let index = PartyIndex::new(i as u8 + 1).unwrap();
-            let (unique_keep, keep, transmit) = party.sign_phase1(all_data.get(&index).unwrap()).unwrap();
+            let (unique_keep, keep, transmit) =
+                party.sign_phase1(all_data.get(&index).unwrap()).unwrap();
             unique_kept.insert(index, unique_keep);
             kept.insert(index, keep);
             sent.extend(transmit);
         }
         let mut received: BTreeMap<PartyIndex, Vec<TransmitPhase1to2>> = BTreeMap::new();
         for message in sent {
-            received.entry(message.parties.receiver).or_default().push(message);
+            received
+                .entry(message.parties.receiver)
+                .or_default()
+                .push(message);
         }
         (unique_kept, kept, received)
     }
@@ -2530,9 +2751,15 @@ mod tests {
     /// than the one committed is rejected in phase 3.
     #[test]
     fn test_sign_phase3_rejects_psi_differing_from_commitment() {
-        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) = setup_two_party_signing_phase1();
-        let (unique_kept_2to3, kept_2to3, received_2to3) =
-            run_two_party_phase2(&parties, &all_data, &unique_kept_1to2, &kept_1to2, &received_1to2);
+        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) =
+            setup_two_party_signing_phase1();
+        let (unique_kept_2to3, kept_2to3, received_2to3) = run_two_party_phase2(
+            &parties,
+            &all_data,
+            &unique_kept_1to2,
+            &kept_1to2,
+            &received_1to2,
+        );
         let party_one = PartyIndex::new(1).unwrap();
 
         let mut tampered = received_2to3.get(&party_one).unwrap().clone();
@@ -2546,7 +2773,10 @@ mod tests {
                 &tampered,
             )
             .expect_err("a psi differing from the commitment must abort");
-        assert!(matches!(abort.reason, AbortReason::CommitmentMismatch { .. }));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::CommitmentMismatch { .. }
+        ));
     }
 
     /// A malformed (e.g. corrupted on disk) local multiplication state is a
@@ -2568,12 +2798,21 @@ mod tests {
             .sign_phase1(all_data.get(&party_one).unwrap())
             .expect_err("a malformed local state must abort");
         assert_eq!(abort.kind, AbortKind::Recoverable);
-        assert!(matches!(abort.reason, AbortReason::InvalidLocalState { .. }));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::InvalidLocalState { .. }
+        ));
 
-        let (mut parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) = setup_two_party_signing_phase1();
+        let (mut parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) =
+            setup_two_party_signing_phase1();
         let party_one = PartyIndex::new(1).unwrap();
         let party_two = PartyIndex::new(2).unwrap();
-        parties[0].mul_senders.get_mut(&party_two).unwrap().public_gadget.pop();
+        parties[0]
+            .mul_senders
+            .get_mut(&party_two)
+            .unwrap()
+            .public_gadget
+            .pop();
 
         let abort = parties[0]
             .sign_phase2(
@@ -2584,12 +2823,21 @@ mod tests {
             )
             .expect_err("a malformed local state must abort");
         assert_eq!(abort.kind, AbortKind::Recoverable);
-        assert!(matches!(abort.reason, AbortReason::InvalidLocalState { .. }));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::InvalidLocalState { .. }
+        ));
 
         // The same for the receiver's kept data in phase 3.
-        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) = setup_two_party_signing_phase1();
-        let (unique_kept_2to3, mut kept_2to3, received_2to3) =
-            run_two_party_phase2(&parties, &all_data, &unique_kept_1to2, &kept_1to2, &received_1to2);
+        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) =
+            setup_two_party_signing_phase1();
+        let (unique_kept_2to3, mut kept_2to3, received_2to3) = run_two_party_phase2(
+            &parties,
+            &all_data,
+            &unique_kept_1to2,
+            &kept_1to2,
+            &received_1to2,
+        );
         kept_2to3
             .get_mut(&party_one)
             .unwrap()
@@ -2607,7 +2855,10 @@ mod tests {
             )
             .expect_err("malformed kept data must abort");
         assert_eq!(abort.kind, AbortKind::Recoverable);
-        assert!(matches!(abort.reason, AbortReason::InvalidLocalState { .. }));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::InvalidLocalState { .. }
+        ));
     }
 
     /// Kept data does not print its secrets.
@@ -2621,7 +2872,10 @@ mod tests {
             "UniqueKeep1to2 { .. }"
         );
         assert_eq!(
-            format!("{:?}", kept_1to2.get(&party_one).unwrap().get(&party_two).unwrap()),
+            format!(
+                "{:?}",
+                kept_1to2.get(&party_one).unwrap().get(&party_two).unwrap()
+            ),
             "KeepPhase1to2 { .. }"
         );
     }
@@ -2629,7 +2883,8 @@ mod tests {
     /// Tampered OT data under a correct session binding is still cheating.
     #[test]
     fn test_sign_phase2_bans_on_tampered_ot_data() {
-        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) = setup_two_party_signing_phase1();
+        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) =
+            setup_two_party_signing_phase1();
         let party_one = PartyIndex::new(1).unwrap();
 
         let mut tampered = received_1to2.get(&party_one).unwrap().clone();
@@ -2643,7 +2898,10 @@ mod tests {
                 &tampered,
             )
             .expect_err("tampered OT data must abort");
-        assert_eq!(abort.kind, AbortKind::BanCounterparty(PartyIndex::new(2).unwrap()));
+        assert_eq!(
+            abort.kind,
+            AbortKind::BanCounterparty(PartyIndex::new(2).unwrap())
+        );
     }
 
     /// Encodes a message as a frame and decodes it back, checking that the
@@ -2671,24 +2929,37 @@ mod tests {
     #[cfg(feature = "serde")]
     #[test]
     fn test_signing_messages_survive_frame_encoding() {
-        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) = setup_two_party_signing_phase1();
+        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) =
+            setup_two_party_signing_phase1();
         let received_1to2: BTreeMap<_, Vec<_>> = received_1to2
             .into_iter()
             .map(|(index, messages)| (index, messages.iter().map(frame_round_trip).collect()))
             .collect();
-        let (unique_kept_2to3, kept_2to3, received_2to3) =
-            run_two_party_phase2(&parties, &all_data, &unique_kept_1to2, &kept_1to2, &received_1to2);
+        let (unique_kept_2to3, kept_2to3, received_2to3) = run_two_party_phase2(
+            &parties,
+            &all_data,
+            &unique_kept_1to2,
+            &kept_1to2,
+            &received_1to2,
+        );
         let received_2to3: BTreeMap<_, Vec<_>> = received_2to3
             .into_iter()
             .map(|(index, messages)| (index, messages.iter().map(frame_round_trip).collect()))
             .collect();
-        let (x_coord, broadcasts) =
-            run_two_party_phase3(&parties, &all_data, &unique_kept_2to3, &kept_2to3, &received_2to3);
+        let (x_coord, broadcasts) = run_two_party_phase3(
+            &parties,
+            &all_data,
+            &unique_kept_2to3,
+            &kept_2to3,
+            &received_2to3,
+        );
         let broadcasts: Vec<_> = broadcasts.iter().map(frame_round_trip).collect();
 
         let party_one = PartyIndex::new(1).unwrap();
         let data = all_data.get(&party_one).unwrap();
-        let (signature, _) = parties[0].sign_phase4(data, &x_coord, &broadcasts, true).unwrap();
+        let (signature, _) = parties[0]
+            .sign_phase4(data, &x_coord, &broadcasts, true)
+            .unwrap();
         assert!(verify_ecdsa_signature::<TestCurve>(
             &data.message_hash,
             &parties[0].pk,
@@ -2700,32 +2971,62 @@ mod tests {
     /// Tests if phase 3 emits a ban abort on gamma_u inconsistency.
     #[test]
     fn test_sign_phase3_bans_on_inconsistent_gamma_u() {
-        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) = setup_two_party_signing_phase1();
-        let (unique_kept_2to3, kept_2to3, received_2to3) =
-            run_two_party_phase2(&parties, &all_data, &unique_kept_1to2, &kept_1to2, &received_1to2);
+        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) =
+            setup_two_party_signing_phase1();
+        let (unique_kept_2to3, kept_2to3, received_2to3) = run_two_party_phase2(
+            &parties,
+            &all_data,
+            &unique_kept_1to2,
+            &kept_1to2,
+            &received_1to2,
+        );
 
-        let mut tampered = received_2to3.get(&PartyIndex::new(1).unwrap()).unwrap().clone();
-        tampered[0].gamma_u = (ProjectivePoint::from(tampered[0].gamma_u) + ProjectivePoint::GENERATOR).to_affine();
+        let mut tampered = received_2to3
+            .get(&PartyIndex::new(1).unwrap())
+            .unwrap()
+            .clone();
+        tampered[0].gamma_u =
+            (ProjectivePoint::from(tampered[0].gamma_u) + ProjectivePoint::GENERATOR).to_affine();
 
         let result = parties[0].sign_phase3(
             all_data.get(&PartyIndex::new(1).unwrap()).unwrap(),
-            unique_kept_2to3.get(&PartyIndex::new(1).unwrap()).unwrap().clone(),
+            unique_kept_2to3
+                .get(&PartyIndex::new(1).unwrap())
+                .unwrap()
+                .clone(),
             kept_2to3.get(&PartyIndex::new(1).unwrap()).unwrap().clone(),
             &tampered,
         );
         let abort = result.expect_err("inconsistent gamma_u should be rejected");
-        assert_eq!(abort.kind, AbortKind::BanCounterparty(PartyIndex::new(2).unwrap()));
-        assert!(matches!(abort.reason, AbortReason::GammaUInconsistency { .. }));
+        assert_eq!(
+            abort.kind,
+            AbortKind::BanCounterparty(PartyIndex::new(2).unwrap())
+        );
+        assert!(matches!(
+            abort.reason,
+            AbortReason::GammaUInconsistency { .. }
+        ));
     }
 
     /// Tests if phase 4 rejects tampered broadcast values that invalidate signature assembly.
     #[test]
     fn test_sign_phase4_rejects_tampered_broadcast() {
-        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) = setup_two_party_signing_phase1();
-        let (unique_kept_2to3, kept_2to3, received_2to3) =
-            run_two_party_phase2(&parties, &all_data, &unique_kept_1to2, &kept_1to2, &received_1to2);
-        let (x_coord, mut broadcasts) =
-            run_two_party_phase3(&parties, &all_data, &unique_kept_2to3, &kept_2to3, &received_2to3);
+        let (parties, all_data, unique_kept_1to2, kept_1to2, received_1to2) =
+            setup_two_party_signing_phase1();
+        let (unique_kept_2to3, kept_2to3, received_2to3) = run_two_party_phase2(
+            &parties,
+            &all_data,
+            &unique_kept_1to2,
+            &kept_1to2,
+            &received_1to2,
+        );
+        let (x_coord, mut broadcasts) = run_two_party_phase3(
+            &parties,
+            &all_data,
+            &unique_kept_2to3,
+            &kept_2to3,
+            &received_2to3,
+        );
 
         broadcasts[0].w += Scalar::ONE;
 
@@ -2737,6 +3038,9 @@ mod tests {
         );
         let abort = result.expect_err("tampered broadcast should fail signature validation");
         assert_eq!(abort.kind, AbortKind::Recoverable);
-        assert!(matches!(abort.reason, AbortReason::SignatureVerificationFailed));
+        assert!(matches!(
+            abort.reason,
+            AbortReason::SignatureVerificationFailed
+        ));
     }
 }

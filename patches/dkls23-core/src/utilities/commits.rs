@@ -59,7 +59,11 @@ where
 ///
 /// This is the same as [`verify_commitment`], but it receives a point on the elliptic curve instead.
 #[must_use]
-pub fn verify_commitment_point<C: CurveArithmetic>(point: &C::AffinePoint, commitment: &HashOutput, salt: &[u8]) -> bool
+pub fn verify_commitment_point<C: CurveArithmetic>(
+    point: &C::AffinePoint,
+    commitment: &HashOutput,
+    salt: &[u8],
+) -> bool
 where
     C::AffinePoint: GroupEncoding,
 {

@@ -235,7 +235,13 @@ mod tests {
     fn test_tagged_hash_as_point_uses_rfc9380_suite() {
         let tag = b"tag";
         let components: [&[u8]; 2] = [b"ab", b"c"];
-        let msg = [2u64.to_be_bytes().as_slice(), b"ab", &1u64.to_be_bytes(), b"c"].concat();
+        let msg = [
+            2u64.to_be_bytes().as_slice(),
+            b"ab",
+            &1u64.to_be_bytes(),
+            b"c",
+        ]
+        .concat();
 
         let expected = hash2curve::hash_from_bytes::<Secp256k1, ExpandMsgXmd<Sha256>>(
             &[&msg],
@@ -243,7 +249,10 @@ mod tests {
         )
         .unwrap()
         .to_affine();
-        assert_eq!(tagged_hash_as_point::<Secp256k1>(tag, &components), expected);
+        assert_eq!(
+            tagged_hash_as_point::<Secp256k1>(tag, &components),
+            expected
+        );
 
         let expected = hash2curve::hash_from_bytes::<NistP256, ExpandMsgXmd<Sha256>>(
             &[&msg],
@@ -271,17 +280,17 @@ mod tests {
         let components: [&[u8]; 2] = [&session_id, &seed];
 
         assert_eq!(
-            hex::encode(point_to_bytes::<Secp256k1>(&tagged_hash_as_point::<Secp256k1>(
-                TAG_OT_BASE_H,
-                &components
+            hex::encode(point_to_bytes::<Secp256k1>(&tagged_hash_as_point::<
+                Secp256k1,
+            >(
+                TAG_OT_BASE_H, &components
             ))),
             "02c25835ab4369b3b41f49aee010b74c253f2605089ba1158ad63fdee932c049ff"
         );
         assert_eq!(
-            hex::encode(point_to_bytes::<NistP256>(&tagged_hash_as_point::<NistP256>(
-                TAG_OT_BASE_H,
-                &components
-            ))),
+            hex::encode(point_to_bytes::<NistP256>(
+                &tagged_hash_as_point::<NistP256>(TAG_OT_BASE_H, &components)
+            )),
             "02d62753e8e5ad43b7432a7955ad3185e307992652ac807d130c0a8cc35cee60ff"
         );
     }

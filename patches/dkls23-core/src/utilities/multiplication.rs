@@ -17,7 +17,8 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::curve::DklsCurve;
 use crate::utilities::hashes::{scalar_to_bytes, tagged_hash, tagged_hash_as_scalar, HashOutput};
 use crate::utilities::oracle_tags::{
-    TAG_MUL_CHI_HAT, TAG_MUL_CHI_TILDE, TAG_MUL_GADGET, TAG_MUL_TRANSCRIPT, TAG_MUL_TRANSCRIPT_RECEIVER, TAG_MUL_VERIFY,
+    TAG_MUL_CHI_HAT, TAG_MUL_CHI_TILDE, TAG_MUL_GADGET, TAG_MUL_TRANSCRIPT,
+    TAG_MUL_TRANSCRIPT_RECEIVER, TAG_MUL_VERIFY,
 };
 use crate::utilities::proofs::{DLogProof, EncProof};
 use crate::utilities::rng;
@@ -108,7 +109,10 @@ pub struct MulDataToKeepReceiver<C: DklsCurve> {
     pub choice_bits: Vec<bool>,
     #[cfg_attr(
         feature = "serde",
-        serde(serialize_with = "serialize_vec_prg", deserialize_with = "deserialize_vec_prg")
+        serde(
+            serialize_with = "serialize_vec_prg",
+            deserialize_with = "deserialize_vec_prg"
+        )
     )]
     pub extended_seeds: Vec<PRGOutput>,
     /// Digest of the receiver's OT extension message from Step 3. The
@@ -221,7 +225,9 @@ impl<C: DklsCurve> MulSender<C> {
     ///
     /// See [`OTESender`] for explanation.
     #[must_use]
-    pub fn init_phase1(session_id: &[u8]) -> (OTReceiver, Vec<bool>, Vec<C::Scalar>, Vec<EncProof<C>>) {
+    pub fn init_phase1(
+        session_id: &[u8],
+    ) -> (OTReceiver, Vec<bool>, Vec<C::Scalar>, Vec<EncProof<C>>) {
         OTESender::init_phase1::<C>(session_id)
     }
 
@@ -242,7 +248,8 @@ impl<C: DklsCurve> MulSender<C> {
         dlog_proof: &DLogProof<C>,
         nonce: &C::Scalar,
     ) -> Result<MulSender<C>, ErrorOT> {
-        let ote_sender = OTESender::init_phase2::<C>(ot_receiver, session_id, correlation, vec_r, dlog_proof)?;
+        let ote_sender =
+            OTESender::init_phase2::<C>(ot_receiver, session_id, correlation, vec_r, dlog_proof)?;
 
         // We compute the public gadget vector from the nonce, in the same way as in
         // https://gitlab.com/neucrypt/mpecdsa/-/blob/release/src/mul.rs.
@@ -348,7 +355,9 @@ impl<C: DklsCurve> MulSender<C> {
 
         let ote_sid = ["OT Extension protocol".as_bytes(), session_id].concat();
 
-        let result = self.ote_sender.run::<C>(&ote_sid, OT_WIDTH, &correlations, data);
+        let result = self
+            .ote_sender
+            .run::<C>(&ote_sid, OT_WIDTH, &correlations, data);
 
         let ot_outputs: Vec<Vec<C::Scalar>>;
         let vector_of_tau: Vec<Vec<C::Scalar>>; // Used by the receiver to finish the OT protocol.
@@ -400,7 +409,8 @@ impl<C: DklsCurve> MulSender<C> {
             rows_r_as_bytes.push(row_i_as_bytes);
 
             // We compute the i-th entry of the vector u.
-            let entry = (chi_tilde[i as usize] * a_tilde[i as usize]) + (chi_hat[i as usize] * a_hat[i as usize]);
+            let entry = (chi_tilde[i as usize] * a_tilde[i as usize])
+                + (chi_hat[i as usize] * a_hat[i as usize]);
             verify_u.push(entry);
         }
         let r_as_bytes = rows_r_as_bytes.concat();
@@ -454,7 +464,10 @@ impl<C: DklsCurve> MulReceiver<C> {
     ///
     /// Will return `Err` if the public gadget, the OT extension state or the
     /// kept data has incorrect dimensions.
-    pub fn check_state(&self, data_kept: Option<&MulDataToKeepReceiver<C>>) -> Result<(), ErrorMul> {
+    pub fn check_state(
+        &self,
+        data_kept: Option<&MulDataToKeepReceiver<C>>,
+    ) -> Result<(), ErrorMul> {
         if self.public_gadget.len() != BATCH_SIZE as usize {
             return Err(ErrorMul::new("Public gadget has incorrect length"));
         }
@@ -462,8 +475,12 @@ impl<C: DklsCurve> MulReceiver<C> {
             .check_state()
             .map_err(|error| ErrorMul::new(&error.description))?;
         if let Some(kept) = data_kept {
-            if kept.choice_bits.len() != BATCH_SIZE as usize || kept.extended_seeds.len() != KAPPA as usize {
-                return Err(ErrorMul::new("Kept multiplication data has incorrect dimensions"));
+            if kept.choice_bits.len() != BATCH_SIZE as usize
+                || kept.extended_seeds.len() != KAPPA as usize
+            {
+                return Err(ErrorMul::new(
+                    "Kept multiplication data has incorrect dimensions",
+                ));
             }
         }
         Ok(())
@@ -589,15 +606,16 @@ impl<C: DklsCurve> MulReceiver<C> {
 
         let ote_sid = ["OT Extension protocol".as_bytes(), session_id].concat();
 
-        let (extended_seeds, data_to_sender) = match self.ote_receiver.run_phase1(&ote_sid, &choice_bits) {
-            Ok(values) => values,
-            Err(error) => {
-                return Err(ErrorMul::new(&format!(
-                    "OTE error during multiplication: {:?}",
-                    error.description
-                )));
-            }
-        };
+        let (extended_seeds, data_to_sender) =
+            match self.ote_receiver.run_phase1(&ote_sid, &choice_bits) {
+                Ok(values) => values,
+                Err(error) => {
+                    return Err(ErrorMul::new(&format!(
+                        "OTE error during multiplication: {:?}",
+                        error.description
+                    )));
+                }
+            };
 
         // Step 4 (Incomplete) - The shared random values also depend on
         // tau, which we have not received yet, so we keep a digest of our
@@ -638,7 +656,9 @@ impl<C: DklsCurve> MulReceiver<C> {
         data_received: &MulDataToReceiver<C>,
     ) -> Result<Vec<C::Scalar>, ErrorMul> {
         self.check_state(Some(data_kept))?;
-        if data_received.verify_u.len() != L as usize || data_received.gamma_sender.len() != L as usize {
+        if data_received.verify_u.len() != L as usize
+            || data_received.gamma_sender.len() != L as usize
+        {
             return Err(ErrorMul::new("Received data has incorrect dimensions"));
         }
 
@@ -764,22 +784,30 @@ mod tests {
     ) {
         // INITIALIZATION
         let (ot_sender, dlog_proof, nonce) = MulReceiver::<TestCurve>::init_phase1(session_id);
-        let (ot_receiver, correlation, vec_r, enc_proofs) = MulSender::<TestCurve>::init_phase1(session_id);
+        let (ot_receiver, correlation, vec_r, enc_proofs) =
+            MulSender::<TestCurve>::init_phase1(session_id);
         let seed = ot_receiver.seed;
 
-        let mul_receiver = match MulReceiver::init_phase2(&ot_sender, session_id, &seed, &enc_proofs, &nonce) {
-            Ok(r) => r,
-            Err(error) => {
-                panic!("Two-party multiplication error: {:?}", error.description);
-            }
-        };
-        let mul_sender =
-            match MulSender::init_phase2(&ot_receiver, session_id, correlation, &vec_r, &dlog_proof, &nonce) {
-                Ok(s) => s,
+        let mul_receiver =
+            match MulReceiver::init_phase2(&ot_sender, session_id, &seed, &enc_proofs, &nonce) {
+                Ok(r) => r,
                 Err(error) => {
                     panic!("Two-party multiplication error: {:?}", error.description);
                 }
             };
+        let mul_sender = match MulSender::init_phase2(
+            &ot_receiver,
+            session_id,
+            correlation,
+            &vec_r,
+            &dlog_proof,
+            &nonce,
+        ) {
+            Ok(s) => s,
+            Err(error) => {
+                panic!("Two-party multiplication error: {:?}", error.description);
+            }
+        };
 
         // PROTOCOL
         let mut sender_input: Vec<Scalar> = Vec::with_capacity(L as usize);
@@ -790,7 +818,8 @@ mod tests {
         let (_, data_to_keep, data_to_sender) = mul_receiver
             .run_phase1(session_id)
             .expect("mul receiver phase1 should succeed");
-        let (_, data_to_receiver) = match mul_sender.run(session_id, &sender_input, &data_to_sender) {
+        let (_, data_to_receiver) = match mul_sender.run(session_id, &sender_input, &data_to_sender)
+        {
             Ok(result) => result,
             Err(error) => {
                 panic!("Two-party multiplication error: {:?}", error.description);
@@ -812,7 +841,8 @@ mod tests {
         let (ot_sender, dlog_proof, nonce) = MulReceiver::<TestCurve>::init_phase1(&session_id);
 
         // Phase 1 - Sender
-        let (ot_receiver, correlation, vec_r, enc_proofs) = MulSender::<TestCurve>::init_phase1(&session_id);
+        let (ot_receiver, correlation, vec_r, enc_proofs) =
+            MulSender::<TestCurve>::init_phase1(&session_id);
 
         // Communication round
         // OT: Exchange the proofs and the seed.
@@ -820,7 +850,8 @@ mod tests {
         let seed = ot_receiver.seed;
 
         // Phase 2 - Receiver
-        let result_receiver = MulReceiver::init_phase2(&ot_sender, &session_id, &seed, &enc_proofs, &nonce);
+        let result_receiver =
+            MulReceiver::init_phase2(&ot_sender, &session_id, &seed, &enc_proofs, &nonce);
         let mul_receiver = match result_receiver {
             Ok(r) => r,
             Err(error) => {
@@ -829,7 +860,14 @@ mod tests {
         };
 
         // Phase 2 - Sender
-        let result_sender = MulSender::init_phase2(&ot_receiver, &session_id, correlation, &vec_r, &dlog_proof, &nonce);
+        let result_sender = MulSender::init_phase2(
+            &ot_receiver,
+            &session_id,
+            correlation,
+            &vec_r,
+            &dlog_proof,
+            &nonce,
+        );
         let mul_sender = match result_sender {
             Ok(s) => s,
             Err(error) => {
@@ -873,7 +911,8 @@ mod tests {
         // Sender transmits data_to_receiver.
 
         // Phase 2 - Receiver
-        let receiver_result = mul_receiver.run_phase2(&session_id, &data_to_keep, &data_to_receiver);
+        let receiver_result =
+            mul_receiver.run_phase2(&session_id, &data_to_keep, &data_to_receiver);
 
         let receiver_output = match receiver_result {
             Ok(output) => output,
@@ -898,13 +937,22 @@ mod tests {
 
         // INITIALIZATION
         let (ot_sender, dlog_proof, nonce) = MulReceiver::<TestCurve>::init_phase1(&session_id);
-        let (ot_receiver, correlation, vec_r, enc_proofs) = MulSender::<TestCurve>::init_phase1(&session_id);
+        let (ot_receiver, correlation, vec_r, enc_proofs) =
+            MulSender::<TestCurve>::init_phase1(&session_id);
         let seed = ot_receiver.seed;
 
-        let mul_receiver = MulReceiver::init_phase2(&ot_sender, &session_id, &seed, &enc_proofs, &nonce)
-            .expect("mul receiver init should succeed");
-        let mul_sender = MulSender::init_phase2(&ot_receiver, &session_id, correlation, &vec_r, &dlog_proof, &nonce)
-            .expect("mul sender init should succeed");
+        let mul_receiver =
+            MulReceiver::init_phase2(&ot_sender, &session_id, &seed, &enc_proofs, &nonce)
+                .expect("mul receiver init should succeed");
+        let mul_sender = MulSender::init_phase2(
+            &ot_receiver,
+            &session_id,
+            correlation,
+            &vec_r,
+            &dlog_proof,
+            &nonce,
+        )
+        .expect("mul sender init should succeed");
 
         // PROTOCOL
         let mut sender_input: Vec<Scalar> = Vec::with_capacity(L as usize);
@@ -915,12 +963,13 @@ mod tests {
         let (_, data_to_keep, data_to_sender) = mul_receiver
             .run_phase1(&session_id)
             .expect("mul receiver phase1 should succeed");
-        let (_, mut data_to_receiver) = match mul_sender.run(&session_id, &sender_input, &data_to_sender) {
-            Ok(result) => result,
-            Err(error) => {
-                panic!("Two-party multiplication error: {:?}", error.description);
-            }
-        };
+        let (_, mut data_to_receiver) =
+            match mul_sender.run(&session_id, &sender_input, &data_to_sender) {
+                Ok(result) => result,
+                Err(error) => {
+                    panic!("Two-party multiplication error: {:?}", error.description);
+                }
+            };
 
         data_to_receiver.verify_u.pop();
         let result = mul_receiver.run_phase2(&session_id, &data_to_keep, &data_to_receiver);
@@ -932,7 +981,8 @@ mod tests {
     #[test]
     fn test_multiplication_rejects_tampered_verify_r() {
         let session_id = rng::get_rng().random::<[u8; 32]>();
-        let (mul_receiver, data_to_keep, mut data_to_receiver) = prepare_mul_receiver_inputs(&session_id);
+        let (mul_receiver, data_to_keep, mut data_to_receiver) =
+            prepare_mul_receiver_inputs(&session_id);
 
         data_to_receiver.verify_r[0] ^= 1;
 
@@ -945,7 +995,8 @@ mod tests {
     #[test]
     fn test_multiplication_rejects_tampered_verify_u() {
         let session_id = rng::get_rng().random::<[u8; 32]>();
-        let (mul_receiver, data_to_keep, mut data_to_receiver) = prepare_mul_receiver_inputs(&session_id);
+        let (mul_receiver, data_to_keep, mut data_to_receiver) =
+            prepare_mul_receiver_inputs(&session_id);
 
         data_to_receiver.verify_u[0] += Scalar::ONE;
 
@@ -959,7 +1010,8 @@ mod tests {
     #[test]
     fn test_multiplication_rejects_tampered_ote_salt() {
         let session_id = rng::get_rng().random::<[u8; 32]>();
-        let (mul_receiver, data_to_keep, mut data_to_receiver) = prepare_mul_receiver_inputs(&session_id);
+        let (mul_receiver, data_to_keep, mut data_to_receiver) =
+            prepare_mul_receiver_inputs(&session_id);
         data_to_receiver.ote_salt[0] ^= 1;
 
         let error = mul_receiver
@@ -976,7 +1028,8 @@ mod tests {
     #[test]
     fn test_multiplication_rejects_tampered_tau_vectors() {
         let session_id = rng::get_rng().random::<[u8; 32]>();
-        let (mul_receiver, data_to_keep, data_to_receiver) = prepare_mul_receiver_inputs(&session_id);
+        let (mul_receiver, data_to_keep, data_to_receiver) =
+            prepare_mul_receiver_inputs(&session_id);
 
         assert!(mul_receiver
             .run_phase2(&session_id, &data_to_keep, &data_to_receiver)

@@ -49,7 +49,9 @@ use crate::utilities::hashes::{
 };
 use std::fmt;
 
-use crate::utilities::oracle_tags::{TAG_DLOG_PROOF_COMMITMENT, TAG_DLOG_PROOF_FISCHLIN, TAG_ENCPROOF_FS};
+use crate::utilities::oracle_tags::{
+    TAG_DLOG_PROOF_COMMITMENT, TAG_DLOG_PROOF_FISCHLIN, TAG_ENCPROOF_FS,
+};
 use crate::utilities::rng;
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
@@ -133,13 +135,18 @@ fn sums_to_identity<C: DklsCurve>(terms: &[(C::ProjectivePoint, C::Scalar)]) -> 
 /// `challenge_len` bytes (PATCHES.md #5). Hashing `first_msg`/`second_msg` of upstream's
 /// [`DLogProof::prove`] from a clone of this state gives the same bytes as hashing them
 /// whole, without hashing the 2 kB prefix again for each of the thousands of tries.
-fn fischlin_prefix<C: DklsCurve>(session_id: &[u8], rc_as_bytes: &[u8], challenge_len: usize) -> TaggedHasher {
+fn fischlin_prefix<C: DklsCurve>(
+    session_id: &[u8],
+    rc_as_bytes: &[u8],
+    challenge_len: usize,
+) -> TaggedHasher {
     let generator = <C::AffinePoint as CurveAffine>::generator();
     let generator_bytes = point_to_bytes::<C>(&generator);
     let scalar_len = scalar_to_bytes::<C>(&<C::Scalar as Field>::ZERO).len();
     let mut hasher = TaggedHasher::new(TAG_DLOG_PROOF_FISCHLIN);
     hasher.component(session_id);
-    hasher.open_component(generator_bytes.len() + rc_as_bytes.len() + 2 + challenge_len + scalar_len);
+    hasher
+        .open_component(generator_bytes.len() + rc_as_bytes.len() + 2 + challenge_len + scalar_len);
     hasher.bytes(&generator_bytes);
     hasher.bytes(rc_as_bytes);
     hasher
@@ -174,7 +181,8 @@ impl<C: DklsCurve> InteractiveDLogProof<C> {
 
         // PATCH (PATCHES.md #2): the curve's fixed-base table instead of a generic
         // multiplication. Constant time: the scalar is secret.
-        let point_rand_commitment = C::ProjectivePoint::mul_by_generator(&scalar_rand_commitment).to_affine();
+        let point_rand_commitment =
+            C::ProjectivePoint::mul_by_generator(&scalar_rand_commitment).to_affine();
 
         (scalar_rand_commitment, point_rand_commitment)
     }
@@ -232,7 +240,10 @@ impl<C: DklsCurve> InteractiveDLogProof<C> {
         sums_to_identity::<C>(&[
             (C::ProjectivePoint::generator(), self.challenge_response),
             (C::ProjectivePoint::from(*point), challenge_scalar),
-            (C::ProjectivePoint::from(*point_rand_commitment), -C::Scalar::ONE),
+            (
+                C::ProjectivePoint::from(*point_rand_commitment),
+                -C::Scalar::ONE,
+            ),
         ])
     }
 }
@@ -275,7 +286,10 @@ impl<C: DklsCurve> DLogProof<C> {
     /// Returns an error if the Fischlin proof-of-work search is exhausted
     /// without finding all required hash collisions. This is astronomically
     /// unlikely with a correct RNG but must not be silently ignored.
-    pub fn prove(scalar: &C::Scalar, session_id: &[u8]) -> Result<DLogProof<C>, ProofSearchExhausted> {
+    pub fn prove(
+        scalar: &C::Scalar,
+        session_id: &[u8],
+    ) -> Result<DLogProof<C>, ProofSearchExhausted> {
         // We execute Step 1 r times.
         // PATCH (PATCHES.md #2): fixed-base multiplications and one inversion for all r
         // commitments (constant time: the nonces are secret).
@@ -288,9 +302,13 @@ impl<C: DklsCurve> DLogProof<C> {
             }
             states.push(state);
         }
-        let projective: Vec<C::ProjectivePoint> = states.iter().map(C::ProjectivePoint::mul_by_generator).collect();
-        let rand_commitments: Vec<C::AffinePoint> =
-            <C::ProjectivePoint as BatchNormalize<[C::ProjectivePoint]>>::batch_normalize(&projective[..]);
+        let projective: Vec<C::ProjectivePoint> = states
+            .iter()
+            .map(C::ProjectivePoint::mul_by_generator)
+            .collect();
+        let rand_commitments: Vec<C::AffinePoint> = <C::ProjectivePoint as BatchNormalize<
+            [C::ProjectivePoint],
+        >>::batch_normalize(&projective[..]);
 
         // We save this vector in bytes.
         let rc_as_bytes = rand_commitments
@@ -319,11 +337,20 @@ impl<C: DklsCurve> DLogProof<C> {
                 let first_challenge = rng.random::<[u8; (T / 8) as usize]>();
 
                 // We execute Step 2 at index i.
-                let first_proof = InteractiveDLogProof::<C>::prove_step2(scalar, &states[i as usize], &first_challenge);
+                let first_proof = InteractiveDLogProof::<C>::prove_step2(
+                    scalar,
+                    &states[i as usize],
+                    &first_challenge,
+                );
 
                 // Let's take the first hash here.
                 // The random oracle has to return an array of 2l bits = l/4 bytes.
-                let first_hash = fischlin_hash::<C>(&prefix, i, &first_challenge, &first_proof.challenge_response);
+                let first_hash = fischlin_hash::<C>(
+                    &prefix,
+                    i,
+                    &first_challenge,
+                    &first_proof.challenge_response,
+                );
 
                 // Now comes the search for the next challenge.
                 let mut second_counter = 0u16;
@@ -434,7 +461,12 @@ impl<C: DklsCurve> DLogProof<C> {
         let hash_at = |index: u16| -> Option<[u8; (L / 4) as usize]> {
             let p = &proof.proofs[index as usize];
             let prefix = prefixes[p.challenge.len() - 1].as_ref()?;
-            Some(fischlin_hash::<C>(prefix, index, &p.challenge, &p.challenge_response))
+            Some(fischlin_hash::<C>(
+                prefix,
+                index,
+                &p.challenge,
+                &p.challenge_response,
+            ))
         };
 
         for i in 0..(R / 2) {
@@ -468,7 +500,8 @@ impl<C: DklsCurve> DLogProof<C> {
         let mut rng = rng::get_rng();
         let mut generator_coefficient = <C::Scalar as Field>::ZERO;
         let mut point_coefficient = <C::Scalar as Field>::ZERO;
-        let mut terms: Vec<(C::ProjectivePoint, C::Scalar)> = Vec::with_capacity(proof.rand_commitments.len() + 2);
+        let mut terms: Vec<(C::ProjectivePoint, C::Scalar)> =
+            Vec::with_capacity(proof.rand_commitments.len() + 2);
         for (p, rc) in proof.proofs.iter().zip(&proof.rand_commitments) {
             let weight = batch_weight::<C>(&mut rng);
             generator_coefficient += weight * p.challenge_response;
@@ -516,15 +549,28 @@ impl<C: DklsCurve> DLogProof<C> {
             .collect::<Vec<Vec<u8>>>()
             .concat();
 
-        let msg_for_commitment = [point_as_bytes, rc_as_bytes, challenges_as_bytes, responses_as_bytes].concat();
-        let commitment = tagged_hash(TAG_DLOG_PROOF_COMMITMENT, &[session_id, &msg_for_commitment]);
+        let msg_for_commitment = [
+            point_as_bytes,
+            rc_as_bytes,
+            challenges_as_bytes,
+            responses_as_bytes,
+        ]
+        .concat();
+        let commitment = tagged_hash(
+            TAG_DLOG_PROOF_COMMITMENT,
+            &[session_id, &msg_for_commitment],
+        );
 
         Ok((proof, commitment))
     }
 
     /// Verifies a proof and checks it against the commitment.
     #[must_use]
-    pub fn decommit_verify(proof: &DLogProof<C>, commitment: &HashOutput, session_id: &[u8]) -> bool {
+    pub fn decommit_verify(
+        proof: &DLogProof<C>,
+        commitment: &HashOutput,
+        session_id: &[u8],
+    ) -> bool {
         //Computes the expected commitment
         let point_as_bytes = point_to_bytes::<C>(&proof.point);
         let rc_as_bytes = proof
@@ -549,8 +595,17 @@ impl<C: DklsCurve> DLogProof<C> {
             .collect::<Vec<Vec<u8>>>()
             .concat();
 
-        let msg_for_commitment = [point_as_bytes, rc_as_bytes, challenges_as_bytes, responses_as_bytes].concat();
-        let expected_commitment = tagged_hash(TAG_DLOG_PROOF_COMMITMENT, &[session_id, &msg_for_commitment]);
+        let msg_for_commitment = [
+            point_as_bytes,
+            rc_as_bytes,
+            challenges_as_bytes,
+            responses_as_bytes,
+        ]
+        .concat();
+        let expected_commitment = tagged_hash(
+            TAG_DLOG_PROOF_COMMITMENT,
+            &[session_id, &msg_for_commitment],
+        );
 
         bool::from(commitment.ct_eq(&expected_commitment)) && Self::verify(proof, session_id)
     }
@@ -610,7 +665,11 @@ impl<C: DklsCurve> CPProof<C> {
             base_h: C::AffinePoint::conditional_select(&a.base_h, &b.base_h, choice),
             point_u: C::AffinePoint::conditional_select(&a.point_u, &b.point_u, choice),
             point_v: C::AffinePoint::conditional_select(&a.point_v, &b.point_v, choice),
-            challenge_response: C::Scalar::conditional_select(&a.challenge_response, &b.challenge_response, choice),
+            challenge_response: C::Scalar::conditional_select(
+                &a.challenge_response,
+                &b.challenge_response,
+                choice,
+            ),
         }
     }
 }
@@ -626,7 +685,10 @@ impl<C: DklsCurve> CPProof<C> {
     ///
     /// The `Scalar` is kept secret while the `RandomCommitments` is transmitted.
     #[must_use]
-    pub fn prove_step1(base_g: &C::AffinePoint, base_h: &C::AffinePoint) -> (C::Scalar, RandomCommitments<C>) {
+    pub fn prove_step1(
+        base_g: &C::AffinePoint,
+        base_h: &C::AffinePoint,
+    ) -> (C::Scalar, RandomCommitments<C>) {
         // We sample a nonzero random scalar.
         let mut scalar_rand_commitment = <C::Scalar as Field>::ZERO;
         while scalar_rand_commitment == <C::Scalar as Field>::ZERO {
@@ -684,11 +746,17 @@ impl<C: DklsCurve> CPProof<C> {
         // PATCH (PATCHES.md #3): variable time on public values.
         let minus_one = -C::Scalar::ONE;
         sums_to_identity::<C>(&[
-            (C::ProjectivePoint::from(self.base_g), self.challenge_response),
+            (
+                C::ProjectivePoint::from(self.base_g),
+                self.challenge_response,
+            ),
             (C::ProjectivePoint::from(self.point_u), *challenge),
             (C::ProjectivePoint::from(rand_commitments.rc_g), minus_one),
         ]) && sums_to_identity::<C>(&[
-            (C::ProjectivePoint::from(self.base_h), self.challenge_response),
+            (
+                C::ProjectivePoint::from(self.base_h),
+                self.challenge_response,
+            ),
             (C::ProjectivePoint::from(self.point_v), *challenge),
             (C::ProjectivePoint::from(rand_commitments.rc_h), minus_one),
         ])
@@ -714,8 +782,10 @@ impl<C: DklsCurve> CPProof<C> {
         let challenge_response = <C::Scalar as Field>::random(&mut rng::get_rng());
 
         // Now we compute the "random" commitments that work for this challenge.
-        let point_rand_commitment_g = ((*base_g * challenge_response) + (*point_u * challenge)).to_affine();
-        let point_rand_commitment_h = ((*base_h * challenge_response) + (*point_v * challenge)).to_affine();
+        let point_rand_commitment_g =
+            ((*base_g * challenge_response) + (*point_u * challenge)).to_affine();
+        let point_rand_commitment_h =
+            ((*base_h * challenge_response) + (*point_v * challenge)).to_affine();
 
         let rand_commitments = RandomCommitments {
             rc_g: point_rand_commitment_g,
@@ -765,7 +835,12 @@ impl<C: DklsCurve> EncProof<C> {
     /// The variable `bit` indicates which one of the proofs is really
     /// proved by `scalar`. The other one is simulated.
     #[must_use]
-    pub fn prove(session_id: &[u8], base_h: &C::AffinePoint, scalar: &C::Scalar, bit: bool) -> EncProof<C> {
+    pub fn prove(
+        session_id: &[u8],
+        base_h: &C::AffinePoint,
+        scalar: &C::Scalar,
+        bit: bool,
+    ) -> EncProof<C> {
         // PATCH (PATCHES.md #2): the same proof as upstream, computed with fewer and cheaper
         // operations, all constant time (the scalar, the bit and which half is simulated are
         // secret): `g * x` by the curve's fixed-base table; `g * scalar` and `h * scalar`
@@ -798,7 +873,8 @@ impl<C: DklsCurve> EncProof<C> {
 
         let bit_choice = ct::choice(bit);
         let v = C::ProjectivePoint::conditional_select(&v_if_false, &v_if_true, bit_choice);
-        let fake_v = C::ProjectivePoint::conditional_select(&fake_v_if_false, &fake_v_if_true, bit_choice);
+        let fake_v =
+            C::ProjectivePoint::conditional_select(&fake_v_if_false, &fake_v_if_true, bit_choice);
 
         // STEP 1
         // We start our real proof and simulate the fake proof.
@@ -823,12 +899,23 @@ impl<C: DklsCurve> EncProof<C> {
         // commitments that work for them.
         let fake_challenge = <C::Scalar as Field>::random(&mut rng::get_rng());
         let fake_response = <C::Scalar as Field>::random(&mut rng::get_rng());
-        let fake_rc_g = C::ProjectivePoint::mul_by_generator(&fake_response) + fake_v * fake_challenge;
-        let fake_rc_h =
-            <C::ProjectivePoint as LinearCombination<_>>::lincomb(&[(h, fake_response), (u, fake_challenge)][..]);
+        let fake_rc_g =
+            C::ProjectivePoint::mul_by_generator(&fake_response) + fake_v * fake_challenge;
+        let fake_rc_h = <C::ProjectivePoint as LinearCombination<_>>::lincomb(
+            &[(h, fake_response), (u, fake_challenge)][..],
+        );
 
         let affine = <C::ProjectivePoint as BatchNormalize<[C::ProjectivePoint]>>::batch_normalize(
-            &[u, v, fake_v, g_times_scalar, real_rc_g, real_rc_h, fake_rc_g, fake_rc_h][..],
+            &[
+                u,
+                v,
+                fake_v,
+                g_times_scalar,
+                real_rc_g,
+                real_rc_h,
+                fake_rc_g,
+                fake_rc_h,
+            ][..],
         );
         let [u, v, fake_v, g_times_scalar, real_rc_g, real_rc_h, fake_rc_g, fake_rc_h]: [C::AffinePoint; 8] =
             affine.try_into().expect("batch_normalize keeps the length");
@@ -880,7 +967,8 @@ impl<C: DklsCurve> EncProof<C> {
         ]
         .concat();
 
-        let challenge = tagged_hash_as_scalar::<C>(TAG_ENCPROOF_FS, &[session_id, &msg_for_challenge]);
+        let challenge =
+            tagged_hash_as_scalar::<C>(TAG_ENCPROOF_FS, &[session_id, &msg_for_challenge]);
 
         // STEP 3
         // We compute the real challenge for our real proof.
@@ -912,8 +1000,16 @@ impl<C: DklsCurve> EncProof<C> {
             proof0: CPProof::select(&real_proof, &fake_proof, bit_choice),
             proof1: CPProof::select(&fake_proof, &real_proof, bit_choice),
 
-            commitments0: RandomCommitments::select(&real_commitments, &fake_commitments, bit_choice),
-            commitments1: RandomCommitments::select(&fake_commitments, &real_commitments, bit_choice),
+            commitments0: RandomCommitments::select(
+                &real_commitments,
+                &fake_commitments,
+                bit_choice,
+            ),
+            commitments1: RandomCommitments::select(
+                &fake_commitments,
+                &real_commitments,
+                bit_choice,
+            ),
 
             challenge0: C::Scalar::conditional_select(&real_challenge, &fake_challenge, bit_choice),
             challenge1: C::Scalar::conditional_select(&fake_challenge, &real_challenge, bit_choice),
@@ -941,7 +1037,8 @@ impl<C: DklsCurve> EncProof<C> {
         let generator = <C::AffinePoint as CurveAffine>::generator();
         let mut rng = rng::get_rng();
         let mut generator_coefficient = <C::Scalar as Field>::ZERO;
-        let mut terms: Vec<(C::ProjectivePoint, C::Scalar)> = Vec::with_capacity(8 * proofs.len() + 1);
+        let mut terms: Vec<(C::ProjectivePoint, C::Scalar)> =
+            Vec::with_capacity(8 * proofs.len() + 1);
         for (proof, session_id) in proofs {
             // We check if the proofs are compatible.
             // proof0 contains v and proof1 contains v-h (compared in projective coordinates:
@@ -983,7 +1080,8 @@ impl<C: DklsCurve> EncProof<C> {
                 rc1_h_as_bytes,
             ]
             .concat();
-            let expected_challenge = tagged_hash_as_scalar::<C>(TAG_ENCPROOF_FS, &[session_id, &msg_for_challenge]);
+            let expected_challenge =
+                tagged_hash_as_scalar::<C>(TAG_ENCPROOF_FS, &[session_id, &msg_for_challenge]);
 
             // The challenge should be the sum of the challenges used in the proofs.
             if expected_challenge != proof.challenge0 + proof.challenge1 {
@@ -997,14 +1095,23 @@ impl<C: DklsCurve> EncProof<C> {
             //   h * s1 + proof1.point_v * c1 == commitments1.rc_h
             // with proof1's g, h and point_v equal to proof0's (checked above). Weighted by
             // w1..w4 and summed, the g terms of every proof merge into one.
-            let (s0, s1) = (proof.proof0.challenge_response, proof.proof1.challenge_response);
+            let (s0, s1) = (
+                proof.proof0.challenge_response,
+                proof.proof1.challenge_response,
+            );
             let (c0, c1) = (proof.challenge0, proof.challenge1);
             let w: [C::Scalar; 4] = core::array::from_fn(|_| batch_weight::<C>(&mut rng));
             generator_coefficient += w[0] * s0 + w[2] * s1;
-            terms.push((C::ProjectivePoint::from(proof.proof0.base_h), w[1] * s0 + w[3] * s1));
+            terms.push((
+                C::ProjectivePoint::from(proof.proof0.base_h),
+                w[1] * s0 + w[3] * s1,
+            ));
             terms.push((C::ProjectivePoint::from(proof.proof0.point_u), w[0] * c0));
             terms.push((C::ProjectivePoint::from(proof.proof1.point_u), w[2] * c1));
-            terms.push((C::ProjectivePoint::from(proof.proof0.point_v), w[1] * c0 + w[3] * c1));
+            terms.push((
+                C::ProjectivePoint::from(proof.proof0.point_v),
+                w[1] * c0 + w[3] * c1,
+            ));
             terms.push((C::ProjectivePoint::from(proof.commitments0.rc_g), -w[0]));
             terms.push((C::ProjectivePoint::from(proof.commitments0.rc_h), -w[1]));
             terms.push((C::ProjectivePoint::from(proof.commitments1.rc_g), -w[2]));
@@ -1079,13 +1186,20 @@ mod tests {
         let scalar = <Scalar as Field>::random(&mut rng::get_rng());
         let session_id = rng::get_rng().random::<[u8; 32]>();
 
-        let mut proof_short_commitments = DLogProof::<TestCurve>::prove(&scalar, &session_id).unwrap();
+        let mut proof_short_commitments =
+            DLogProof::<TestCurve>::prove(&scalar, &session_id).unwrap();
         proof_short_commitments.rand_commitments.pop();
-        assert!(!DLogProof::<TestCurve>::verify(&proof_short_commitments, &session_id));
+        assert!(!DLogProof::<TestCurve>::verify(
+            &proof_short_commitments,
+            &session_id
+        ));
 
         let mut proof_short_proofs = DLogProof::<TestCurve>::prove(&scalar, &session_id).unwrap();
         proof_short_proofs.proofs.pop();
-        assert!(!DLogProof::<TestCurve>::verify(&proof_short_proofs, &session_id));
+        assert!(!DLogProof::<TestCurve>::verify(
+            &proof_short_proofs,
+            &session_id
+        ));
     }
 
     /// Ensures session-id mismatches invalidate the proof.
@@ -1105,7 +1219,8 @@ mod tests {
     fn test_dlog_proof_commit() {
         let scalar = <Scalar as Field>::random(&mut rng::get_rng());
         let session_id = rng::get_rng().random::<[u8; 32]>();
-        let (proof, commitment) = DLogProof::<TestCurve>::prove_commit(&scalar, &session_id).unwrap();
+        let (proof, commitment) =
+            DLogProof::<TestCurve>::prove_commit(&scalar, &session_id).unwrap();
         assert!(DLogProof::<TestCurve>::decommit_verify(
             &proof,
             &commitment,
@@ -1119,7 +1234,8 @@ mod tests {
     fn test_dlog_proof_commit_fail_proof() {
         let scalar = <Scalar as Field>::random(&mut rng::get_rng());
         let session_id = rng::get_rng().random::<[u8; 32]>();
-        let (mut proof, commitment) = DLogProof::<TestCurve>::prove_commit(&scalar, &session_id).unwrap();
+        let (mut proof, commitment) =
+            DLogProof::<TestCurve>::prove_commit(&scalar, &session_id).unwrap();
         proof.proofs[0].challenge_response *= Scalar::from(2u32); //Changing the proof
         assert!(!(DLogProof::<TestCurve>::decommit_verify(&proof, &commitment, &session_id)));
     }
@@ -1130,7 +1246,8 @@ mod tests {
     fn test_dlog_proof_commit_fail_commitment() {
         let scalar = <Scalar as Field>::random(&mut rng::get_rng());
         let session_id = rng::get_rng().random::<[u8; 32]>();
-        let (proof, mut commitment) = DLogProof::<TestCurve>::prove_commit(&scalar, &session_id).unwrap();
+        let (proof, mut commitment) =
+            DLogProof::<TestCurve>::prove_commit(&scalar, &session_id).unwrap();
         if commitment[0] == 0 {
             commitment[0] = 1;
         } else {
@@ -1153,13 +1270,20 @@ mod tests {
         let base_h = (generator * log_base_h).to_affine();
 
         // Prover - Step 1.
-        let (scalar_rand_commitment, rand_commitments) = CPProof::<TestCurve>::prove_step1(&base_g, &base_h);
+        let (scalar_rand_commitment, rand_commitments) =
+            CPProof::<TestCurve>::prove_step1(&base_g, &base_h);
 
         // Verifier - Gather the commitments and choose the challenge.
         let challenge = <Scalar as Field>::random(&mut rng::get_rng());
 
         // Prover - Step 2.
-        let proof = CPProof::<TestCurve>::prove_step2(&base_g, &base_h, &scalar, &scalar_rand_commitment, &challenge);
+        let proof = CPProof::<TestCurve>::prove_step2(
+            &base_g,
+            &base_h,
+            &scalar,
+            &scalar_rand_commitment,
+            &challenge,
+        );
 
         // Verifier verifies the proof.
         let verification = proof.verify(&rand_commitments, &challenge);
@@ -1182,7 +1306,8 @@ mod tests {
         let point_v = (generator * log_point_v).to_affine();
 
         // Simulation.
-        let (rand_commitments, challenge, proof) = CPProof::<TestCurve>::simulate(&base_g, &base_h, &point_u, &point_v);
+        let (rand_commitments, challenge, proof) =
+            CPProof::<TestCurve>::simulate(&base_g, &base_h, &point_u, &point_v);
 
         let verification = proof.verify(&rand_commitments, &challenge);
 
@@ -1206,7 +1331,8 @@ mod tests {
         // We intentionally use a random statement and then tamper it further.
         let (rand_commitments, challenge, mut proof) =
             CPProof::<TestCurve>::simulate(&base_g, &base_h, &point_u, &point_v);
-        proof.point_u = (ProjectivePoint::from(proof.point_u) + ProjectivePoint::GENERATOR).to_affine();
+        proof.point_u =
+            (ProjectivePoint::from(proof.point_u) + ProjectivePoint::GENERATOR).to_affine();
 
         assert!(!proof.verify(&rand_commitments, &challenge));
     }

@@ -81,7 +81,9 @@ impl ZeroShare {
     /// bound to `context` ([`Self::seed_context`]), so a commitment and seed
     /// from another session or direction do not verify.
     #[must_use]
-    pub fn generate_seed_with_bound_commitment(context: &HashOutput) -> (Seed, HashOutput, Vec<u8>) {
+    pub fn generate_seed_with_bound_commitment(
+        context: &HashOutput,
+    ) -> (Seed, HashOutput, Vec<u8>) {
         let seed = rng::get_rng().random::<Seed>();
         let (commitment, salt) = commits::commit(&[&seed[..], context].concat());
         (seed, commitment, salt)
@@ -89,7 +91,12 @@ impl ZeroShare {
 
     /// Verifies a seed against a commitment bound to `context`.
     #[must_use]
-    pub fn verify_bound_seed(seed: &Seed, context: &HashOutput, commitment: &HashOutput, salt: &[u8]) -> bool {
+    pub fn verify_bound_seed(
+        seed: &Seed,
+        context: &HashOutput,
+        commitment: &HashOutput,
+        salt: &[u8],
+    ) -> bool {
         commits::verify_commitment(&[&seed[..], context].concat(), commitment, salt)
     }
 
@@ -139,7 +146,11 @@ impl ZeroShare {
     /// shares no longer add up to zero; [`ZeroShare::try_compute`] reports
     /// it instead.
     #[must_use]
-    pub fn compute<C: DklsCurve>(&self, counterparties: &[PartyIndex], session_id: &[u8]) -> C::Scalar {
+    pub fn compute<C: DklsCurve>(
+        &self,
+        counterparties: &[PartyIndex],
+        session_id: &[u8],
+    ) -> C::Scalar {
         let mut share = <C::Scalar as Field>::ZERO;
         for seed_pair in &self.seeds {
             // We ignore if this seed pair comes from a counterparty not in the current list of counterparties
@@ -217,9 +228,11 @@ mod tests {
         let number_parties: u8 = 8; //This number can be changed. If so, change executing_parties below.
 
         //Parties generate the initial seeds and the commitments.
-        let mut step1: Vec<Vec<(Seed, HashOutput, Vec<u8>)>> = Vec::with_capacity(number_parties as usize);
+        let mut step1: Vec<Vec<(Seed, HashOutput, Vec<u8>)>> =
+            Vec::with_capacity(number_parties as usize);
         for _ in 0..number_parties {
-            let mut step1_party_i: Vec<(Seed, HashOutput, Vec<u8>)> = Vec::with_capacity(number_parties as usize);
+            let mut step1_party_i: Vec<(Seed, HashOutput, Vec<u8>)> =
+                Vec::with_capacity(number_parties as usize);
             for _ in 0..number_parties {
                 //Each party should skip his own iteration, but we ignore this now for simplicity.
                 step1_party_i.push(ZeroShare::generate_seed_with_commitment());
@@ -270,7 +283,8 @@ mod tests {
             let mut counterparties = executing_parties.clone();
             counterparties.retain(|index| *index != party);
             //Compute the share (there is a -1 because indexes for parties start at 1).
-            let share = zero_shares[(party.as_u8() as usize) - 1].compute::<TestCurve>(&counterparties, &session_id);
+            let share = zero_shares[(party.as_u8() as usize) - 1]
+                .compute::<TestCurve>(&counterparties, &session_id);
             shares.push(share);
         }
 
@@ -298,7 +312,9 @@ mod tests {
         );
         assert_eq!(
             zero_share.try_compute::<TestCurve>(&[two, three], session_id),
-            Err(MissingSeed { counterparty: three })
+            Err(MissingSeed {
+                counterparty: three
+            })
         );
     }
 }

@@ -77,8 +77,8 @@ impl<C: DklsCurve> OTSender<C> {
             s = <C::Scalar as Field>::random(&mut rng::get_rng());
         }
 
-        let proof =
-            DLogProof::<C>::prove(&s, session_id).expect("Fischlin proof-of-work search exhausted — RNG failure");
+        let proof = DLogProof::<C>::prove(&s, session_id)
+            .expect("Fischlin proof-of-work search exhausted — RNG failure");
 
         OTSender { s, proof }
     }
@@ -130,7 +130,10 @@ impl<C: DklsCurve> OTSender<C> {
         // We reconstruct h from the seed (as in the paper).
         let mut hs: Vec<C::AffinePoint> = Vec::with_capacity(proofs.len());
         for (session_id, _) in proofs {
-            hs.push(tagged_hash_as_point::<C>(TAG_OT_BASE_H, &[session_id, seed]));
+            hs.push(tagged_hash_as_point::<C>(
+                TAG_OT_BASE_H,
+                &[session_id, seed],
+            ));
         }
 
         // We verify the proofs.
@@ -141,8 +144,15 @@ impl<C: DklsCurve> OTSender<C> {
         let verification = EncProof::verify_batch(&batch);
 
         // h is already in enc_proof, but we check if the values agree.
-        if !verification || proofs.iter().zip(&hs).any(|((_, proof), h)| *h != proof.proof0.base_h) {
-            return Err(ErrorOT::new("Receiver cheated in OT: Encryption proof failed!"));
+        if !verification
+            || proofs
+                .iter()
+                .zip(&hs)
+                .any(|((_, proof), h)| *h != proof.proof0.base_h)
+        {
+            return Err(ErrorOT::new(
+                "Receiver cheated in OT: Encryption proof failed!",
+            ));
         }
 
         // We compute the messages: m0 from v * s, m1 from (v - h) * s. Constant time (s is
@@ -154,15 +164,23 @@ impl<C: DklsCurve> OTSender<C> {
             points.push(v * self.s);
             points.push((v - C::ProjectivePoint::from(*h)) * self.s);
         }
-        let points = <C::ProjectivePoint as BatchNormalize<[C::ProjectivePoint]>>::batch_normalize(&points[..]);
+        let points = <C::ProjectivePoint as BatchNormalize<[C::ProjectivePoint]>>::batch_normalize(
+            &points[..],
+        );
 
         let mut vec_m0: Vec<HashOutput> = Vec::with_capacity(proofs.len());
         let mut vec_m1: Vec<HashOutput> = Vec::with_capacity(proofs.len());
         for ((session_id, _), values) in proofs.iter().zip(points.chunks_exact(2)) {
             let value_for_m0_bytes = point_to_bytes::<C>(&values[0]);
             let value_for_m1_bytes = point_to_bytes::<C>(&values[1]);
-            vec_m0.push(tagged_hash(TAG_OT_BASE_MSG, &[session_id, &value_for_m0_bytes]));
-            vec_m1.push(tagged_hash(TAG_OT_BASE_MSG, &[session_id, &value_for_m1_bytes]));
+            vec_m0.push(tagged_hash(
+                TAG_OT_BASE_MSG,
+                &[session_id, &value_for_m0_bytes],
+            ));
+            vec_m1.push(tagged_hash(
+                TAG_OT_BASE_MSG,
+                &[session_id, &value_for_m1_bytes],
+            ));
         }
 
         Ok((vec_m0, vec_m1))
@@ -181,8 +199,8 @@ impl<C: DklsCurve> OTSender<C> {
         seed: &Seed,
         enc_proofs: &[EncProof<C>],
     ) -> Result<(Vec<HashOutput>, Vec<HashOutput>), ErrorOT> {
-        let batch_size =
-            u16::try_from(enc_proofs.len()).map_err(|_| ErrorOT::new("Batch size exceeds maximum (65535)"))?;
+        let batch_size = u16::try_from(enc_proofs.len())
+            .map_err(|_| ErrorOT::new("Batch size exceeds maximum (65535)"))?;
 
         // We use different ids for different iterations.
         let proofs: Vec<(Vec<u8>, &EncProof<C>)> = (0..batch_size)
@@ -211,7 +229,11 @@ impl OTReceiver {
     /// Given a choice bit, returns a secret scalar (to be kept)
     /// and an encryption proof (to be sent to the sender).
     #[must_use]
-    pub fn run_phase1<C: DklsCurve>(&self, session_id: &[u8], bit: bool) -> (C::Scalar, EncProof<C>) {
+    pub fn run_phase1<C: DklsCurve>(
+        &self,
+        session_id: &[u8],
+        bit: bool,
+    ) -> (C::Scalar, EncProof<C>) {
         // We sample the secret scalar r.
         let r = <C::Scalar as Field>::random(&mut rng::get_rng());
 
@@ -237,7 +259,8 @@ impl OTReceiver {
         session_id: &[u8],
         bits: &[bool],
     ) -> Result<(Vec<C::Scalar>, Vec<EncProof<C>>), ErrorOT> {
-        let batch_size = u16::try_from(bits.len()).map_err(|_| ErrorOT::new("Batch size exceeds maximum (65535)"))?;
+        let batch_size = u16::try_from(bits.len())
+            .map_err(|_| ErrorOT::new("Batch size exceeds maximum (65535)"))?;
 
         let mut vec_r: Vec<C::Scalar> = Vec::with_capacity(batch_size as usize);
         let mut vec_proof: Vec<EncProof<C>> = Vec::with_capacity(batch_size as usize);
@@ -291,7 +314,12 @@ impl OTReceiver {
     /// With the secret value `r` from Phase 1 and with the point `z`
     /// from the previous step, the output message is computed.
     #[must_use]
-    pub fn run_phase2_step2<C: DklsCurve>(&self, session_id: &[u8], r: &C::Scalar, z: &C::AffinePoint) -> HashOutput {
+    pub fn run_phase2_step2<C: DklsCurve>(
+        &self,
+        session_id: &[u8],
+        r: &C::Scalar,
+        z: &C::AffinePoint,
+    ) -> HashOutput {
         // We compute the message.
 
         let value_for_mb = (*z * r).to_affine();
@@ -319,20 +347,26 @@ impl OTReceiver {
         let z = self.run_phase2_step1::<C>(session_id, dlog_proof)?;
 
         // Step 2
-        let batch_size = u16::try_from(vec_r.len()).map_err(|_| ErrorOT::new("Batch size exceeds maximum (65535)"))?;
+        let batch_size = u16::try_from(vec_r.len())
+            .map_err(|_| ErrorOT::new("Batch size exceeds maximum (65535)"))?;
 
         // PATCH (PATCHES.md #2): `z * r` for every r with one inversion for all of them
         // (constant time: the r are secret); then `run_phase2_step2`'s hash.
         let z = C::ProjectivePoint::from(z);
         let points: Vec<C::ProjectivePoint> = vec_r.iter().map(|r| z * r).collect();
-        let points = <C::ProjectivePoint as BatchNormalize<[C::ProjectivePoint]>>::batch_normalize(&points[..]);
+        let points = <C::ProjectivePoint as BatchNormalize<[C::ProjectivePoint]>>::batch_normalize(
+            &points[..],
+        );
 
         let mut vec_mb: Vec<HashOutput> = Vec::with_capacity(batch_size as usize);
         for (i, value_for_mb) in (0..batch_size).zip(&points) {
             // We use different ids for different iterations.
             let current_sid = [&i.to_be_bytes(), session_id].concat();
             let value_for_mb_bytes = point_to_bytes::<C>(value_for_mb);
-            vec_mb.push(tagged_hash(TAG_OT_BASE_MSG, &[&current_sid, &value_for_mb_bytes]));
+            vec_mb.push(tagged_hash(
+                TAG_OT_BASE_MSG,
+                &[&current_sid, &value_for_mb_bytes],
+            ));
         }
 
         Ok(vec_mb)
@@ -455,7 +489,9 @@ mod tests {
             bits.push(rng::get_rng().random());
         }
 
-        let (vec_r, enc_proofs) = receiver.run_phase1_batch::<TestCurve>(&session_id, &bits).unwrap();
+        let (vec_r, enc_proofs) = receiver
+            .run_phase1_batch::<TestCurve>(&session_id, &bits)
+            .unwrap();
 
         // Communication round - The parties exchange the proofs.
         // The receiver also sends his seed.
@@ -471,7 +507,8 @@ mod tests {
         let (vec_m0, vec_m1) = result_sender.unwrap();
 
         // Phase 2 - Receiver
-        let result_receiver = receiver.run_phase2_batch::<TestCurve>(&session_id, &vec_r, &dlog_proof);
+        let result_receiver =
+            receiver.run_phase2_batch::<TestCurve>(&session_id, &vec_r, &dlog_proof);
 
         if let Err(error) = result_receiver {
             panic!("OT error: {:?}", error.description);

@@ -105,7 +105,10 @@ where
     // Every such vector holds one PRG output per base OT.
     let expected = KAPPA as usize * PRG_DATA_SIZE;
     if concatenated.len() != expected {
-        return Err(D::Error::invalid_length(concatenated.len(), &"KAPPA PRG outputs"));
+        return Err(D::Error::invalid_length(
+            concatenated.len(),
+            &"KAPPA PRG outputs",
+        ));
     }
 
     concatenated
@@ -157,7 +160,10 @@ pub struct OTEDataToSender {
     pub nonce: OteNonce,
     #[cfg_attr(
         feature = "serde",
-        serde(serialize_with = "serialize_vec_prg", deserialize_with = "deserialize_vec_prg")
+        serde(
+            serialize_with = "serialize_vec_prg",
+            deserialize_with = "deserialize_vec_prg"
+        )
     )]
     pub u: Vec<PRGOutput>,
     pub verify_x: FieldElement,
@@ -193,7 +199,9 @@ impl OTESender {
     ///
     /// See [`OTReceiver`] for an explanation of the outputs.
     #[must_use]
-    pub fn init_phase1<C: DklsCurve>(session_id: &[u8]) -> (OTReceiver, Vec<bool>, Vec<C::Scalar>, Vec<EncProof<C>>) {
+    pub fn init_phase1<C: DklsCurve>(
+        session_id: &[u8],
+    ) -> (OTReceiver, Vec<bool>, Vec<C::Scalar>, Vec<EncProof<C>>) {
         let ot_receiver = OTReceiver::init();
 
         // The choice bits are sampled randomly.
@@ -276,7 +284,9 @@ impl OTESender {
         }
         for correlation in input_correlations {
             if correlation.len() != BATCH_SIZE as usize {
-                return Err(ErrorOT::new("A correlation vector has incorrect inner length"));
+                return Err(ErrorOT::new(
+                    "A correlation vector has incorrect inner length",
+                ));
             }
         }
         if self.correlation.len() != KAPPA as usize || self.seeds.len() != KAPPA as usize {
@@ -338,7 +348,8 @@ impl OTESender {
             let mask = u8::conditional_select(&0, &0xff, ct::choice(self.correlation[i as usize]));
             let mut q_i = [0; (EXTENDED_BATCH_SIZE / 8) as usize];
             for j in 0..EXTENDED_BATCH_SIZE / 8 {
-                q_i[j as usize] = (data.u[i as usize][j as usize] & mask) ^ extended_seeds[i as usize][j as usize];
+                q_i[j as usize] = (data.u[i as usize][j as usize] & mask)
+                    ^ extended_seeds[i as usize][j as usize];
             }
             q.push(q_i);
         }
@@ -361,8 +372,12 @@ impl OTESender {
         // We apply the hash and remove extra bytes.
         let mut chi1 = [0u8; (OT_SECURITY / 8) as usize];
         let mut chi2 = [0u8; (OT_SECURITY / 8) as usize];
-        chi1.clone_from_slice(&tagged_hash(TAG_OTE_CHI, &[session_id, b"chi1", &msg])[0..(OT_SECURITY / 8) as usize]);
-        chi2.clone_from_slice(&tagged_hash(TAG_OTE_CHI, &[session_id, b"chi2", &msg])[0..(OT_SECURITY / 8) as usize]);
+        chi1.clone_from_slice(
+            &tagged_hash(TAG_OTE_CHI, &[session_id, b"chi1", &msg])[0..(OT_SECURITY / 8) as usize],
+        );
+        chi2.clone_from_slice(
+            &tagged_hash(TAG_OTE_CHI, &[session_id, b"chi2", &msg])[0..(OT_SECURITY / 8) as usize],
+        );
 
         // Step 2 - No action for the sender.
 
@@ -371,7 +386,8 @@ impl OTESender {
         let mut verify_q: Vec<FieldElement> = Vec::with_capacity(KAPPA as usize);
         for i in 0..KAPPA {
             // The summation sign on the protocol is just the sum of the following two terms:
-            let prod_qi_1 = field_mul_by_public(&q[i as usize][0..(OT_SECURITY / 8) as usize], &chi1)?;
+            let prod_qi_1 =
+                field_mul_by_public(&q[i as usize][0..(OT_SECURITY / 8) as usize], &chi1)?;
             let prod_qi_2 = field_mul_by_public(
                 &q[i as usize][((OT_SECURITY / 8) as usize)..((2 * OT_SECURITY / 8) as usize)],
                 &chi2,
@@ -380,8 +396,9 @@ impl OTESender {
             //We sum the terms to get q_i.
             let mut verify_qi = [0u8; (OT_SECURITY / 8) as usize];
             for k in 0..OT_SECURITY / 8 {
-                verify_qi[k as usize] =
-                    prod_qi_1[k as usize] ^ prod_qi_2[k as usize] ^ q[i as usize][((2 * OT_SECURITY / 8) + k) as usize];
+                verify_qi[k as usize] = prod_qi_1[k as usize]
+                    ^ prod_qi_2[k as usize]
+                    ^ q[i as usize][((2 * OT_SECURITY / 8) + k) as usize];
             }
 
             verify_q.push(verify_qi);
@@ -407,7 +424,9 @@ impl OTESender {
             .zip(verify_sender.iter())
             .fold(subtle::Choice::from(1u8), |acc, (a, b)| acc & a.ct_eq(b));
         if !bool::from(consistent) {
-            return Err(ErrorOT::new("Receiver cheated in OTE: Consistency check failed!"));
+            return Err(ErrorOT::new(
+                "Receiver cheated in OTE: Consistency check failed!",
+            ));
         }
 
         // TRANSPOSE AND RANDOMIZE
@@ -521,7 +540,9 @@ impl OTEReceiver {
     /// entries.
     pub fn check_state(&self) -> Result<(), ErrorOT> {
         if self.seeds0.len() != KAPPA as usize || self.seeds1.len() != KAPPA as usize {
-            return Err(ErrorOT::new("OTE receiver seed vectors have incorrect dimensions"));
+            return Err(ErrorOT::new(
+                "OTE receiver seed vectors have incorrect dimensions",
+            ));
         }
         Ok(())
     }
@@ -599,7 +620,9 @@ impl OTEReceiver {
             return Err(ErrorOT::new("Choice bits vector has incorrect length"));
         }
         if self.seeds0.len() != KAPPA as usize || self.seeds1.len() != KAPPA as usize {
-            return Err(ErrorOT::new("OTE receiver seed vectors have incorrect dimensions"));
+            return Err(ErrorOT::new(
+                "OTE receiver seed vectors have incorrect dimensions",
+            ));
         }
 
         // Everything below runs under the extension's session id, which
@@ -619,7 +642,8 @@ impl OTEReceiver {
 
         // For convenience, we also keep the choice bits in "compressed form" as an array of u8.
         // We interpreted extended_choice_bits as a little-endian representation of a number.
-        let mut compressed_extended_bits: Vec<u8> = Vec::with_capacity((EXTENDED_BATCH_SIZE / 8) as usize);
+        let mut compressed_extended_bits: Vec<u8> =
+            Vec::with_capacity((EXTENDED_BATCH_SIZE / 8) as usize);
         for i in 0..EXTENDED_BATCH_SIZE / 8 {
             compressed_extended_bits.push(
                 u8::from(extended_choice_bits[(i * 8) as usize])
@@ -650,8 +674,18 @@ impl OTEReceiver {
                 let i_bytes = i.to_be_bytes();
                 let count_bytes = count.to_be_bytes();
                 count += 1;
-                let chunk0 = prg_chunk(&prg_prefix, &i_bytes, &count_bytes, &self.seeds0[i as usize]);
-                let chunk1 = prg_chunk(&prg_prefix, &i_bytes, &count_bytes, &self.seeds1[i as usize]);
+                let chunk0 = prg_chunk(
+                    &prg_prefix,
+                    &i_bytes,
+                    &count_bytes,
+                    &self.seeds0[i as usize],
+                );
+                let chunk1 = prg_chunk(
+                    &prg_prefix,
+                    &i_bytes,
+                    &count_bytes,
+                    &self.seeds1[i as usize],
+                );
 
                 prg0.extend_from_slice(&chunk0);
                 prg1.extend_from_slice(&chunk1);
@@ -700,14 +734,22 @@ impl OTEReceiver {
         // We apply the hash and remove extra bytes.
         let mut chi1 = [0u8; (OT_SECURITY / 8) as usize];
         let mut chi2 = [0u8; (OT_SECURITY / 8) as usize];
-        chi1.clone_from_slice(&tagged_hash(TAG_OTE_CHI, &[session_id, b"chi1", &msg])[0..(OT_SECURITY / 8) as usize]);
-        chi2.clone_from_slice(&tagged_hash(TAG_OTE_CHI, &[session_id, b"chi2", &msg])[0..(OT_SECURITY / 8) as usize]);
+        chi1.clone_from_slice(
+            &tagged_hash(TAG_OTE_CHI, &[session_id, b"chi1", &msg])[0..(OT_SECURITY / 8) as usize],
+        );
+        chi2.clone_from_slice(
+            &tagged_hash(TAG_OTE_CHI, &[session_id, b"chi2", &msg])[0..(OT_SECURITY / 8) as usize],
+        );
 
         // Step 2 - We compute the verification values to the sender.
         // The summation sign on the protocol is just the sum of the following two terms:
-        let prod_x_1 = field_mul_by_public(&compressed_extended_bits[0..(OT_SECURITY / 8) as usize], &chi1)?;
+        let prod_x_1 = field_mul_by_public(
+            &compressed_extended_bits[0..(OT_SECURITY / 8) as usize],
+            &chi1,
+        )?;
         let prod_x_2 = field_mul_by_public(
-            &compressed_extended_bits[((OT_SECURITY / 8) as usize)..((2 * OT_SECURITY / 8) as usize)],
+            &compressed_extended_bits
+                [((OT_SECURITY / 8) as usize)..((2 * OT_SECURITY / 8) as usize)],
             &chi2,
         )?;
 
@@ -722,9 +764,13 @@ impl OTEReceiver {
         let mut verify_t: Vec<FieldElement> = Vec::with_capacity(KAPPA as usize);
         for i in 0..KAPPA {
             // The summation sign on the protocol is just the sum of the following two terms:
-            let prod_ti_1 = field_mul_by_public(&extended_seeds0[i as usize][0..(OT_SECURITY / 8) as usize], &chi1)?;
+            let prod_ti_1 = field_mul_by_public(
+                &extended_seeds0[i as usize][0..(OT_SECURITY / 8) as usize],
+                &chi1,
+            )?;
             let prod_ti_2 = field_mul_by_public(
-                &extended_seeds0[i as usize][((OT_SECURITY / 8) as usize)..((2 * OT_SECURITY / 8) as usize)],
+                &extended_seeds0[i as usize]
+                    [((OT_SECURITY / 8) as usize)..((2 * OT_SECURITY / 8) as usize)],
                 &chi2,
             )?;
 
@@ -785,7 +831,9 @@ impl OTEReceiver {
             return Err(ErrorOT::new("Choice bits vector has incorrect length"));
         }
         if extended_seeds.len() != KAPPA as usize {
-            return Err(ErrorOT::new("Extended seed matrix has incorrect dimensions"));
+            return Err(ErrorOT::new(
+                "Extended seed matrix has incorrect dimensions",
+            ));
         }
         if vector_of_tau.len() != ot_width as usize {
             return Err(ErrorOT::new(
@@ -881,7 +929,9 @@ impl OTEReceiver {
 /// <https://github.com/coinbase/kryptology/blob/master/pkg/ot/extension/kos/kos.go>.
 pub fn cut_and_transpose(input: &[PRGOutput]) -> Result<Vec<HashOutput>, ErrorOT> {
     if input.len() != KAPPA as usize {
-        return Err(ErrorOT::new("Transpose input matrix has incorrect dimensions"));
+        return Err(ErrorOT::new(
+            "Transpose input matrix has incorrect dimensions",
+        ));
     }
     // We initialize the output as a zero matrix.
     let mut output: Vec<HashOutput> = vec![[0u8; (KAPPA / 8) as usize]; BATCH_SIZE as usize];
@@ -900,7 +950,9 @@ pub fn cut_and_transpose(input: &[PRGOutput]) -> Result<Vec<HashOutput>, ErrorOT
                     // In every row, the columns are packed in bytes.
                     // We access the row_bit-th row, then the column_byte-th byte,
                     // and then we extract the desired bit.
-                    let entry = (input[row_bit as usize][column_byte as usize] >> column_bit_within_byte) & 0x01;
+                    let entry = (input[row_bit as usize][column_byte as usize]
+                        >> column_bit_within_byte)
+                        & 0x01;
 
                     // If we see output as a matrix of booleans, we want to
                     // write output[column_bit][row_bit] = entry;
@@ -938,7 +990,12 @@ fn randomize_prefix(session_id: &[u8], salt: &[u8]) -> TaggedHasher {
 
 /// `tagged_hash_as_scalar(TAG_OTE_RANDOMIZE, [sid, salt, j, iteration, row])` from
 /// [`randomize_prefix`].
-fn randomize<C: DklsCurve>(prefix: &TaggedHasher, j: &[u8], iteration: &[u8], row: &[u8]) -> C::Scalar {
+fn randomize<C: DklsCurve>(
+    prefix: &TaggedHasher,
+    j: &[u8],
+    iteration: &[u8],
+    row: &[u8],
+) -> C::Scalar {
     let mut hasher = prefix.clone();
     hasher.component(j);
     hasher.component(iteration);
@@ -1019,7 +1076,8 @@ pub fn field_mul(left: &[u8], right: &[u8]) -> Result<FieldElement, ErrorOT> {
 /// [`OT_SECURITY`] = 208 bits.
 pub fn field_mul_by_public(secret: &[u8], public: &[u8]) -> Result<FieldElement, ErrorOT> {
     const T: usize = 4;
-    if (secret.len() != (OT_SECURITY / 8) as usize) || (public.len() != (OT_SECURITY / 8) as usize) {
+    if (secret.len() != (OT_SECURITY / 8) as usize) || (public.len() != (OT_SECURITY / 8) as usize)
+    {
         return Err(ErrorOT::new(
             "Binary field multiplication: entries don't have the correct length",
         ));
@@ -1088,8 +1146,8 @@ fn reduce(mut c: [u64; 8]) -> FieldElement {
     // We convert the result to the original format.
     let mut result = [0u8; (OT_SECURITY / 8) as usize];
     for i in 0..OT_SECURITY / 8 {
-        result[i as usize] =
-            u8::try_from((c[(i >> 3) as usize] >> ((i & 0x07) << 3)) & 0xFF).expect("This value fits into an u8!");
+        result[i as usize] = u8::try_from((c[(i >> 3) as usize] >> ((i & 0x07) << 3)) & 0xFF)
+            .expect("This value fits into an u8!");
     }
 
     result
@@ -1113,12 +1171,17 @@ mod tests {
     fn test_init_phase2_rejects_wrong_batch_size() {
         let session_id = rng::get_rng().random::<[u8; crate::utilities::ID_LEN]>();
         let (ot_sender, dlog_proof) = OTEReceiver::init_phase1::<TestCurve>(&session_id);
-        let (ot_receiver, correlation, vec_r, enc_proofs) = OTESender::init_phase1::<TestCurve>(&session_id);
+        let (ot_receiver, correlation, vec_r, enc_proofs) =
+            OTESender::init_phase1::<TestCurve>(&session_id);
         let seed = ot_receiver.seed;
 
         let short = &enc_proofs[..enc_proofs.len() - 1];
-        assert!(OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, short).is_err());
-        assert!(OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &[]).is_err());
+        assert!(
+            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, short).is_err()
+        );
+        assert!(
+            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &[]).is_err()
+        );
 
         let short_r = &vec_r[..vec_r.len() - 1];
         let short_correlation = correlation[..correlation.len() - 1].to_vec();
@@ -1130,9 +1193,14 @@ mod tests {
             &dlog_proof,
         )
         .is_err());
-        assert!(
-            OTESender::init_phase2::<TestCurve>(&ot_receiver, &session_id, Vec::new(), &vec_r, &dlog_proof,).is_err()
-        );
+        assert!(OTESender::init_phase2::<TestCurve>(
+            &ot_receiver,
+            &session_id,
+            Vec::new(),
+            &vec_r,
+            &dlog_proof,
+        )
+        .is_err());
     }
 
     fn prepare_ote_sender_inputs(
@@ -1141,27 +1209,36 @@ mod tests {
     ) -> (OTESender, Vec<Vec<Scalar>>, OTEDataToSender) {
         // INITIALIZATION
         let (ot_sender, dlog_proof) = OTEReceiver::init_phase1::<TestCurve>(session_id);
-        let (ot_receiver, correlation, vec_r, enc_proofs) = OTESender::init_phase1::<TestCurve>(session_id);
+        let (ot_receiver, correlation, vec_r, enc_proofs) =
+            OTESender::init_phase1::<TestCurve>(session_id);
         let seed = ot_receiver.seed;
 
-        let ote_receiver = match OTEReceiver::init_phase2::<TestCurve>(&ot_sender, session_id, &seed, &enc_proofs) {
-            Ok(r) => r,
-            Err(error) => {
-                panic!("OTE error: {:?}", error.description);
-            }
-        };
-        let ote_sender =
-            match OTESender::init_phase2::<TestCurve>(&ot_receiver, session_id, correlation, &vec_r, &dlog_proof) {
-                Ok(s) => s,
+        let ote_receiver =
+            match OTEReceiver::init_phase2::<TestCurve>(&ot_sender, session_id, &seed, &enc_proofs)
+            {
+                Ok(r) => r,
                 Err(error) => {
                     panic!("OTE error: {:?}", error.description);
                 }
             };
+        let ote_sender = match OTESender::init_phase2::<TestCurve>(
+            &ot_receiver,
+            session_id,
+            correlation,
+            &vec_r,
+            &dlog_proof,
+        ) {
+            Ok(s) => s,
+            Err(error) => {
+                panic!("OTE error: {:?}", error.description);
+            }
+        };
 
         // PROTOCOL INPUTS
         let mut sender_input_correlations: Vec<Vec<Scalar>> = Vec::with_capacity(ot_width as usize);
         for _ in 0..ot_width {
-            let mut current_input_correlation: Vec<Scalar> = Vec::with_capacity(BATCH_SIZE as usize);
+            let mut current_input_correlation: Vec<Scalar> =
+                Vec::with_capacity(BATCH_SIZE as usize);
             for _ in 0..BATCH_SIZE {
                 current_input_correlation.push(<Scalar as Field>::random(&mut rng::get_rng()));
             }
@@ -1190,8 +1267,11 @@ mod tests {
         // the upstream product, on random elements and on the edges (zero, one, all ones).
         let mut one = [0u8; (OT_SECURITY / 8) as usize];
         one[0] = 1;
-        let mut cases: Vec<(FieldElement, FieldElement)> =
-            vec![([0; 26], [0xff; 26]), (one, [0xff; 26]), ([0xff; 26], [0xff; 26])];
+        let mut cases: Vec<(FieldElement, FieldElement)> = vec![
+            ([0; 26], [0xff; 26]),
+            (one, [0xff; 26]),
+            ([0xff; 26], [0xff; 26]),
+        ];
         for _ in 0..500 {
             cases.push((rng::get_rng().random(), rng::get_rng().random()));
         }
@@ -1244,14 +1324,17 @@ mod tests {
         let (ot_receiver, _, _, enc_proofs) = OTESender::init_phase1::<TestCurve>(&session_id);
         let seed = ot_receiver.seed;
 
-        let ote_receiver = OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
-            .expect("OTE receiver init should succeed");
+        let ote_receiver =
+            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
+                .expect("OTE receiver init should succeed");
 
         let wrong_choice_bits = vec![false; (BATCH_SIZE as usize) - 1];
         let error = ote_receiver
             .run_phase1(&session_id, &wrong_choice_bits)
             .expect_err("wrong choice-bit length should fail");
-        assert!(error.description.contains("Choice bits vector has incorrect length"));
+        assert!(error
+            .description
+            .contains("Choice bits vector has incorrect length"));
     }
 
     /// Tests if receiver-side OTE phase 2 rejects malformed choice bit lengths.
@@ -1262,8 +1345,9 @@ mod tests {
         let (ot_receiver, _, _, enc_proofs) = OTESender::init_phase1::<TestCurve>(&session_id);
         let seed = ot_receiver.seed;
 
-        let ote_receiver = OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
-            .expect("OTE receiver init should succeed");
+        let ote_receiver =
+            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
+                .expect("OTE receiver init should succeed");
 
         let mut receiver_choice_bits: Vec<bool> = Vec::with_capacity(BATCH_SIZE as usize);
         for _ in 0..BATCH_SIZE {
@@ -1286,7 +1370,9 @@ mod tests {
                 &tau,
             )
             .expect_err("wrong choice-bit length should fail");
-        assert!(error.description.contains("Choice bits vector has incorrect length"));
+        assert!(error
+            .description
+            .contains("Choice bits vector has incorrect length"));
     }
 
     /// The sender's outputs and tau are fresh in every execution, even when it
@@ -1317,8 +1403,13 @@ mod tests {
         let session_id = rng::get_rng().random::<[u8; crate::utilities::ID_LEN]>();
         let (ot_sender, _) = OTEReceiver::init_phase1::<TestCurve>(&session_id);
         let (ot_receiver, _, _, enc_proofs) = OTESender::init_phase1::<TestCurve>(&session_id);
-        let ote_receiver =
-            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &ot_receiver.seed, &enc_proofs).unwrap();
+        let ote_receiver = OTEReceiver::init_phase2::<TestCurve>(
+            &ot_sender,
+            &session_id,
+            &ot_receiver.seed,
+            &enc_proofs,
+        )
+        .unwrap();
         let choice_bits = vec![false; BATCH_SIZE as usize];
 
         let (_, first) = ote_receiver.run_phase1(&session_id, &choice_bits).unwrap();
@@ -1345,13 +1436,15 @@ mod tests {
         let (ot_sender, dlog_proof) = OTEReceiver::init_phase1::<TestCurve>(&session_id);
 
         // Phase 1 - Sender
-        let (ot_receiver, correlation, vec_r, enc_proofs) = OTESender::init_phase1::<TestCurve>(&session_id);
+        let (ot_receiver, correlation, vec_r, enc_proofs) =
+            OTESender::init_phase1::<TestCurve>(&session_id);
 
         // Communication round (Exchange the proofs and the seed)
         let seed = ot_receiver.seed;
 
         // Phase 2 - Receiver
-        let result_receiver = OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs);
+        let result_receiver =
+            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs);
         let ote_receiver = match result_receiver {
             Ok(r) => r,
             Err(error) => {
@@ -1360,8 +1453,13 @@ mod tests {
         };
 
         // Phase 2 - Sender
-        let result_sender =
-            OTESender::init_phase2::<TestCurve>(&ot_receiver, &session_id, correlation, &vec_r, &dlog_proof);
+        let result_sender = OTESender::init_phase2::<TestCurve>(
+            &ot_receiver,
+            &session_id,
+            correlation,
+            &vec_r,
+            &dlog_proof,
+        );
         let ote_sender = match result_sender {
             Ok(s) => s,
             Err(error) => {
@@ -1376,7 +1474,8 @@ mod tests {
         // Sampling the choices.
         let mut sender_input_correlations: Vec<Vec<Scalar>> = Vec::with_capacity(ot_width as usize);
         for _ in 0..ot_width {
-            let mut current_input_correlation: Vec<Scalar> = Vec::with_capacity(BATCH_SIZE as usize);
+            let mut current_input_correlation: Vec<Scalar> =
+                Vec::with_capacity(BATCH_SIZE as usize);
             for _ in 0..BATCH_SIZE {
                 current_input_correlation.push(<Scalar as Field>::random(&mut rng::get_rng()));
             }
@@ -1397,8 +1496,12 @@ mod tests {
         // Receiver keeps extended_seeds and transmits data_to_sender.
 
         // Unique phase - Sender
-        let sender_result =
-            ote_sender.run::<TestCurve>(&session_id, ot_width, &sender_input_correlations, &data_to_sender);
+        let sender_result = ote_sender.run::<TestCurve>(
+            &session_id,
+            ot_width,
+            &sender_input_correlations,
+            &data_to_sender,
+        );
 
         let sender_outputs: Vec<Vec<Scalar>>;
         let vector_of_tau: Vec<Vec<Scalar>>;
@@ -1442,10 +1545,13 @@ mod tests {
             for i in 0..BATCH_SIZE {
                 //Depending on the choice the receiver made, the sum of the outputs should
                 //be equal to 0 or to the correlation the sender chose.
-                let sum =
-                    sender_outputs[iteration as usize][i as usize] + receiver_outputs[iteration as usize][i as usize];
+                let sum = sender_outputs[iteration as usize][i as usize]
+                    + receiver_outputs[iteration as usize][i as usize];
                 if receiver_choice_bits[i as usize] {
-                    assert_eq!(sum, sender_input_correlations[iteration as usize][i as usize]);
+                    assert_eq!(
+                        sum,
+                        sender_input_correlations[iteration as usize][i as usize]
+                    );
                 } else {
                     assert_eq!(sum, <Scalar as Field>::ZERO);
                 }
@@ -1471,7 +1577,8 @@ mod tests {
         }
 
         // We confirm that there are not repeated outputs.
-        let mut sender_without_repetitions: HashSet<Vec<u8>> = HashSet::with_capacity(ot_width as usize);
+        let mut sender_without_repetitions: HashSet<Vec<u8>> =
+            HashSet::with_capacity(ot_width as usize);
         if !sender_outputs_as_bytes
             .into_iter()
             .all(move |x| sender_without_repetitions.insert(x))
@@ -1479,7 +1586,8 @@ mod tests {
             panic!("Very improbable/unexpected: The sender got two identic outputs!");
         }
 
-        let mut receiver_without_repetitions: HashSet<Vec<u8>> = HashSet::with_capacity(ot_width as usize);
+        let mut receiver_without_repetitions: HashSet<Vec<u8>> =
+            HashSet::with_capacity(ot_width as usize);
         if !receiver_outputs_as_bytes
             .into_iter()
             .all(move |x| receiver_without_repetitions.insert(x))
@@ -1498,14 +1606,21 @@ mod tests {
 
         // INITIALIZATION
         let (ot_sender, dlog_proof) = OTEReceiver::init_phase1::<TestCurve>(&session_id);
-        let (ot_receiver, correlation, vec_r, enc_proofs) = OTESender::init_phase1::<TestCurve>(&session_id);
+        let (ot_receiver, correlation, vec_r, enc_proofs) =
+            OTESender::init_phase1::<TestCurve>(&session_id);
         let seed = ot_receiver.seed;
 
-        let ote_receiver = OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
-            .expect("OTE receiver init should succeed");
-        let ote_sender =
-            OTESender::init_phase2::<TestCurve>(&ot_receiver, &session_id, correlation, &vec_r, &dlog_proof)
-                .expect("OTE sender init should succeed");
+        let ote_receiver =
+            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
+                .expect("OTE receiver init should succeed");
+        let ote_sender = OTESender::init_phase2::<TestCurve>(
+            &ot_receiver,
+            &session_id,
+            correlation,
+            &vec_r,
+            &dlog_proof,
+        )
+        .expect("OTE sender init should succeed");
 
         // PROTOCOL
         let ot_width = 1;
@@ -1527,7 +1642,12 @@ mod tests {
         let mut malformed = data_to_sender.clone();
         malformed.u.pop();
 
-        let result = ote_sender.run::<TestCurve>(&session_id, ot_width, &sender_input_correlations, &malformed);
+        let result = ote_sender.run::<TestCurve>(
+            &session_id,
+            ot_width,
+            &sender_input_correlations,
+            &malformed,
+        );
         let error = result.expect_err("malformed OTE data should fail");
         assert!(error.description.contains("incorrect dimensions"));
     }
@@ -1542,8 +1662,9 @@ mod tests {
         let (ot_receiver, _, _, enc_proofs) = OTESender::init_phase1::<TestCurve>(&session_id);
         let seed = ot_receiver.seed;
 
-        let ote_receiver = OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
-            .expect("OTE receiver init should succeed");
+        let ote_receiver =
+            OTEReceiver::init_phase2::<TestCurve>(&ot_sender, &session_id, &seed, &enc_proofs)
+                .expect("OTE receiver init should succeed");
 
         // Phase 1 - Receiver
         let mut receiver_choice_bits: Vec<bool> = Vec::with_capacity(BATCH_SIZE as usize);
@@ -1579,7 +1700,12 @@ mod tests {
 
         data_to_sender.u[0][0] ^= 1;
 
-        let result = ote_sender.run::<TestCurve>(&session_id, ot_width, &sender_input_correlations, &data_to_sender);
+        let result = ote_sender.run::<TestCurve>(
+            &session_id,
+            ot_width,
+            &sender_input_correlations,
+            &data_to_sender,
+        );
         let error = result.expect_err("tampered u should fail");
         assert!(error.description.contains("Receiver cheated in OTE"));
     }
@@ -1594,7 +1720,12 @@ mod tests {
 
         data_to_sender.verify_x[0] ^= 1;
 
-        let result = ote_sender.run::<TestCurve>(&session_id, ot_width, &sender_input_correlations, &data_to_sender);
+        let result = ote_sender.run::<TestCurve>(
+            &session_id,
+            ot_width,
+            &sender_input_correlations,
+            &data_to_sender,
+        );
         let error = result.expect_err("tampered verify_x should fail");
         assert!(error.description.contains("Receiver cheated in OTE"));
     }
@@ -1610,7 +1741,12 @@ mod tests {
 
         data_to_sender.verify_t[0][0] ^= 1;
 
-        let result = ote_sender.run::<TestCurve>(&session_id, ot_width, &sender_input_correlations, &data_to_sender);
+        let result = ote_sender.run::<TestCurve>(
+            &session_id,
+            ot_width,
+            &sender_input_correlations,
+            &data_to_sender,
+        );
         let error = result.expect_err("tampered verify_t should fail");
         assert!(error.description.contains("Receiver cheated in OTE"));
     }

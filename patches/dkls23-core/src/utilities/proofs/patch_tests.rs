@@ -12,7 +12,9 @@ use group::{Curve as GroupCurve, CurveAffine, Group};
 use rand::RngExt;
 
 use super::*;
-use crate::utilities::hashes::{point_to_bytes, scalar_to_bytes, tagged_hash, tagged_hash_as_point};
+use crate::utilities::hashes::{
+    point_to_bytes, scalar_to_bytes, tagged_hash, tagged_hash_as_point,
+};
 use crate::utilities::oracle_tags::{TAG_DLOG_PROOF_FISCHLIN, TAG_ENCPROOF_FS, TAG_OT_BASE_H};
 use crate::utilities::ot::base::{OTReceiver, OTSender};
 use crate::utilities::rng;
@@ -30,7 +32,11 @@ fn plus_generator<C: DklsCurve>(point: &C::AffinePoint) -> C::AffinePoint {
 
 // ----- upstream's code, for comparison -----
 
-fn reference_cp_verify<C: DklsCurve>(proof: &CPProof<C>, rc: &RandomCommitments<C>, challenge: &C::Scalar) -> bool {
+fn reference_cp_verify<C: DklsCurve>(
+    proof: &CPProof<C>,
+    rc: &RandomCommitments<C>,
+    challenge: &C::Scalar,
+) -> bool {
     let g = ((proof.base_g * proof.challenge_response) + (proof.point_u * *challenge)).to_affine();
     let h = ((proof.base_h * proof.challenge_response) + (proof.point_v * *challenge)).to_affine();
     g == rc.rc_g && h == rc.rc_h
@@ -48,7 +54,9 @@ fn reference_enc_verify<C: DklsCurve>(p: &EncProof<C>, session_id: &[u8]) -> boo
         || (p.proof0.base_h != p.proof1.base_h)
         || (p.proof0.point_v != p.proof1.point_v)
         || (p.proof0.point_u
-            != (C::ProjectivePoint::from(p.proof1.point_u) + C::ProjectivePoint::from(p.proof1.base_h)).to_affine())
+            != (C::ProjectivePoint::from(p.proof1.point_u)
+                + C::ProjectivePoint::from(p.proof1.base_h))
+            .to_affine())
     {
         return false;
     }
@@ -84,7 +92,11 @@ fn reference_enc_prove<C: DklsCurve>(
     let u = (*base_h * *scalar).to_affine();
     let h = C::ProjectivePoint::from(*base_h);
     let gs = base_g * *scalar;
-    let v = if bit { (gs + h).to_affine() } else { gs.to_affine() };
+    let v = if bit {
+        (gs + h).to_affine()
+    } else {
+        gs.to_affine()
+    };
     let fake_v = if bit { v } else { (gs - h).to_affine() };
     let (k, real_rc) = CPProof::<C>::prove_step1(&base_g, base_h);
     let (fake_rc, fake_c, fake_proof) = CPProof::<C>::simulate(&base_g, base_h, &fake_v, &u);
@@ -133,7 +145,11 @@ fn reference_dlog_verify<C: DklsCurve>(proof: &DLogProof<C>, session_id: &[u8]) 
     if proof.rand_commitments.len() != R as usize || proof.proofs.len() != R as usize {
         return false;
     }
-    let rcs: Vec<Vec<u8>> = proof.rand_commitments.iter().map(|x| point_to_bytes::<C>(x)).collect();
+    let rcs: Vec<Vec<u8>> = proof
+        .rand_commitments
+        .iter()
+        .map(|x| point_to_bytes::<C>(x))
+        .collect();
     let mut seen = std::collections::HashSet::new();
     if !rcs.iter().all(|x| seen.insert(x.clone())) {
         return false;
@@ -158,7 +174,8 @@ fn reference_dlog_verify<C: DklsCurve>(proof: &DLogProof<C>, session_id: &[u8]) 
             return false;
         }
         let c = challenge_to_scalar::<C>(&p.challenge);
-        ((generator * p.challenge_response) + (proof.point * c)).to_affine() == proof.rand_commitments[i]
+        ((generator * p.challenge_response) + (proof.point * c)).to_affine()
+            == proof.rand_commitments[i]
     };
     (0..R / 2).all(|i| hash(i) == hash(i + R / 2) && one(i as usize) && one((i + R / 2) as usize))
 }
@@ -183,7 +200,10 @@ impl<C: DklsCurve> Batch<C> {
             proofs.push(EncProof::prove(&current, &h, &random_scalar::<C>(), bit));
             session_ids.push(current);
         }
-        Batch { session_ids, proofs }
+        Batch {
+            session_ids,
+            proofs,
+        }
     }
 
     fn verify(&self) -> bool {
@@ -242,8 +262,9 @@ fn tampers<C: DklsCurve>() -> Vec<Tamper<C>> {
         ("h in both proofs", |p| {
             p.proof0.base_h = plus_generator::<C>(&p.proof0.base_h);
             p.proof1.base_h = p.proof0.base_h;
-            p.proof1.point_u =
-                (C::ProjectivePoint::from(p.proof0.point_u) - C::ProjectivePoint::from(p.proof1.base_h)).to_affine();
+            p.proof1.point_u = (C::ProjectivePoint::from(p.proof0.point_u)
+                - C::ProjectivePoint::from(p.proof1.base_h))
+            .to_affine();
         }),
         ("u only in proof 1", |p| {
             p.proof1.point_v = plus_generator::<C>(&p.proof1.point_v)
@@ -260,7 +281,10 @@ fn enc_batch_catches_every_single_tamper<C: DklsCurve>() {
     let clean = Batch::<C>::new(n);
     assert!(clean.verify(), "an honest batch passes");
     for i in 0..n as usize {
-        assert!(clean.reference(i), "upstream accepts the patched prover's proof {i}");
+        assert!(
+            clean.reference(i),
+            "upstream accepts the patched prover's proof {i}"
+        );
     }
     for (name, tamper) in tampers::<C>() {
         for at in [0, n as usize / 2, n as usize - 1] {
@@ -270,7 +294,10 @@ fn enc_batch_catches_every_single_tamper<C: DklsCurve>() {
             };
             tamper(&mut batch.proofs[at]);
             assert!(!batch.reference(at), "upstream rejects the tamper {name}");
-            assert!(!batch.verify(), "one bad proof ({name}) at {at} of {n} fails the batch");
+            assert!(
+                !batch.verify(),
+                "one bad proof ({name}) at {at} of {n} fails the batch"
+            );
         }
     }
 }
@@ -323,7 +350,8 @@ fn unweighted_sum_is_identity(batch: &Batch<K256>) -> bool {
     type P = <K256 as CurveArithmetic>::ProjectivePoint;
     type A = <K256 as CurveArithmetic>::AffinePoint;
     type S = <K256 as CurveArithmetic>::Scalar;
-    let eq = |base: &A, s: &S, point: &A, c: &S, rc: &A| (*base * *s) + (*point * *c) - P::from(*rc);
+    let eq =
+        |base: &A, s: &S, point: &A, c: &S, rc: &A| (*base * *s) + (*point * *c) - P::from(*rc);
     let mut sum = P::identity();
     for p in &batch.proofs {
         let (p0, p1) = (&p.proof0, &p.proof1);
@@ -368,7 +396,10 @@ fn upstream_enc_proofs_pass_the_patched_verifier_and_tampered_ones_fail() {
         let proof = reference_enc_prove::<K256>(&sid, &h, &random_scalar::<K256>(), bit);
         assert!(reference_enc_verify(&proof, &sid));
         assert!(proof.verify(&sid));
-        assert!(!proof.verify(&[curve_round ^ 1; 32]), "another session id fails");
+        assert!(
+            !proof.verify(&[curve_round ^ 1; 32]),
+            "another session id fails"
+        );
         for (name, tamper) in tampers::<K256>() {
             let mut bad = proof.clone();
             tamper(&mut bad);
@@ -400,7 +431,10 @@ fn dlog_matches_upstream<C: DklsCurve>() {
     let mut short = proof.clone();
     short.proofs[7].challenge.pop();
     assert!(!reference_dlog_verify(&short, &sid));
-    assert!(!DLogProof::verify(&short, &sid), "a shorter challenge fails");
+    assert!(
+        !DLogProof::verify(&short, &sid),
+        "a shorter challenge fails"
+    );
 
     let mut empty = proof.clone();
     empty.proofs[R as usize - 1].challenge.clear();
@@ -431,7 +465,10 @@ fn dlog_batch_catches_one_bad_equation_and_cancelling_pairs() {
         assert!(!DLogProof::equations_hold(&bad), "one bad response at {at}");
         let mut bad = proof.clone();
         bad.rand_commitments[at] = plus_generator::<K256>(&bad.rand_commitments[at]);
-        assert!(!DLogProof::equations_hold(&bad), "one bad commitment at {at}");
+        assert!(
+            !DLogProof::equations_hold(&bad),
+            "one bad commitment at {at}"
+        );
     }
     let d = random_scalar::<K256>();
     let mut pair = proof.clone();
@@ -450,7 +487,9 @@ fn base_ot_sender_rejects_one_bad_proof_in_256() {
     let sender = OTSender::<K256>::init(&sid);
     let receiver = OTReceiver::init();
     let bits: Vec<bool> = (0..256).map(|_| rng::get_rng().random()).collect();
-    let (rs, proofs) = receiver.run_phase1_batch::<K256>(&sid, &bits).expect("phase 1");
+    let (rs, proofs) = receiver
+        .run_phase1_batch::<K256>(&sid, &bits)
+        .expect("phase 1");
 
     let (m0, m1) = sender
         .run_phase2_batch(&sid, &receiver.seed, &proofs)
@@ -474,7 +513,9 @@ fn base_ot_sender_rejects_one_bad_proof_in_256() {
     // A proof made for another OT index (its h) is caught too.
     let mut swapped = proofs.clone();
     swapped.swap(10, 11);
-    assert!(sender.run_phase2_batch(&sid, &receiver.seed, &swapped).is_err());
+    assert!(sender
+        .run_phase2_batch(&sid, &receiver.seed, &swapped)
+        .is_err());
 }
 
 /// The streamed and prefix-cached hashing gives upstream's bytes: `len(tag)||tag||len(c)||c...`
@@ -502,5 +543,9 @@ fn tagged_hasher_hashes_the_upstream_encoding() {
     let mut again = prefix;
     again.bytes(&[7u8; 100]);
     again.component(b"");
-    assert_eq!(again.finish(), expected, "a cloned prefix gives the same hash");
+    assert_eq!(
+        again.finish(),
+        expected,
+        "a cloned prefix gives the same hash"
+    );
 }
