@@ -1,17 +1,19 @@
-//! The batch connection: many key generation ceremonies multiplexed over one WebSocket,
-//! authenticated once by the app's API key on the upgrade (`GET /v1/ceremonies/batch`).
+//! The batch connection: many ceremonies (key generations and signatures) multiplexed over one
+//! WebSocket, authenticated once by the app's API key on the upgrade (`GET /v1/ceremonies/batch`).
 //!
-//! Multiplexing changes how ceremonies travel, never what they are. Each wallet is a **lane**:
-//! the client asks for it with a `create` (the body of `POST /v1/wallets`), the server answers
-//! with the same ticket that route gives (or the same error body), and the lane then carries
+//! Multiplexing changes how ceremonies travel, never what they are. Each ceremony is a **lane**:
+//! the client asks for it with a `create` (the body of `POST /v1/wallets`) or a `sign` (a wallet,
+//! the sign route's name and its body), the server answers with the same ticket that route
+//! gives (or the same error body), and the lane then carries
 //! exactly the byte stream a ceremony's own WebSocket would: the Noise `NK` handshake with that
 //! ceremony's id as prologue, then its sealed frames. So every ceremony keeps its own
 //! single-use id, its own Noise keys, its own session ids and its own outcome; one lane failing
 //! (a bad frame, an abort) ends that lane only.
 //!
 //! On the wire:
-//! - a **text** message is one [`Control`] in JSON: `{"lane": 7, "create": {...}}` from the
-//!   client; `{"lane": 7, "ticket": {...}}`, `{"lane": 7, "refused": {"status": 409, "error":
+//! - a **text** message is one [`Control`] in JSON: `{"lane": 7, "create": {...}}` or
+//!   `{"lane": 8, "sign": {"walletId": "…", "keyVersion": 1, "route": "sign-message", "body":
+//!   {...}}}` from the client; `{"lane": 7, "ticket": {...}}`, `{"lane": 7, "refused": {"status": 409, "error":
 //!   {...}}}` or `{"lane": 7, "closed": {}}` from the server;
 //! - a **binary** message is `be32(lane) ‖ bytes`: one message of that lane's ceremony.
 //!
@@ -28,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::error::{ErrorBody, ProtoError};
+use crate::ids::WalletId;
 use crate::rest::CeremonyTicket;
 use crate::runner::{FrameTransport, CLOSED_DURING_HANDSHAKE};
 
@@ -61,8 +64,55 @@ pub enum ToServer {
     /// Start key generation on this lane: the JSON body of `POST /v1/wallets`, which the server
     /// parses as that route does (same checks, same error codes).
     Create(serde_json::Value),
+    /// Start a signature on this lane, as `POST /v1/wallets/{walletId}/{route}` with this body
+    /// and `Dyad-Key-Version` would (same parsing, decoding, checks, audit and error codes).
+    Sign(SignOnLane),
     /// This side is done with the lane.
     Closed(Closed),
+}
+
+/// A `sign`: which wallet, which sign route, and that route's body.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignOnLane {
+    /// The wallet to sign with.
+    pub wallet_id: WalletId,
+    /// The version of the share the client holds (the `Dyad-Key-Version` header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_version: Option<u32>,
+    /// Which of the sign routes.
+    pub route: SignRoute,
+    /// That route's JSON body.
+    pub body: serde_json::Value,
+}
+
+/// The sign routes, by the last segment of their path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignRoute {
+    /// `sign-message {messageBase64}`.
+    #[serde(rename = "sign-message")]
+    Message,
+    /// `sign-transaction {transaction, chainId?, networkPassphrase?, signMode?}`.
+    #[serde(rename = "sign-transaction")]
+    Transaction,
+    /// `sign-typed-data {typedData}`.
+    #[serde(rename = "sign-typed-data")]
+    TypedData,
+    /// `sign-raw {digest}` (off unless enabled for the app).
+    #[serde(rename = "sign-raw")]
+    Raw,
+}
+
+impl SignRoute {
+    /// The path segment: `sign-message`, `sign-transaction`, `sign-typed-data`, `sign-raw`.
+    pub fn segment(self) -> &'static str {
+        match self {
+            SignRoute::Message => "sign-message",
+            SignRoute::Transaction => "sign-transaction",
+            SignRoute::TypedData => "sign-typed-data",
+            SignRoute::Raw => "sign-raw",
+        }
+    }
 }
 
 /// What the server says about a lane.
@@ -422,6 +472,33 @@ mod tests {
         assert_eq!(closed.lane, 9);
         assert_eq!(closed.message, ToClient::Closed(Closed {}));
         assert!(serde_json::from_str::<Control<ToServer>>(r#"{"lane":1,"ticket":{}}"#).is_err());
+        let wallet = WalletId::random();
+        let sign = Control {
+            lane: 8,
+            message: ToServer::Sign(SignOnLane {
+                wallet_id: wallet,
+                key_version: Some(2),
+                route: SignRoute::Message,
+                body: serde_json::json!({"messageBase64": "aGk="}),
+            }),
+        };
+        let text = serde_json::to_string(&sign).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                r#"{{"lane":8,"sign":{{"walletId":"{wallet}","keyVersion":2,"route":"sign-message","body":{{"messageBase64":"aGk="}}}}}}"#
+            )
+        );
+        assert_eq!(serde_json::from_str::<Control<ToServer>>(&text).unwrap(), sign);
+        for route in [
+            SignRoute::Message,
+            SignRoute::Transaction,
+            SignRoute::TypedData,
+            SignRoute::Raw,
+        ] {
+            assert_eq!(serde_json::to_value(route).unwrap(), route.segment());
+        }
+        assert!(serde_json::from_str::<SignRoute>(r#""sign-anything""#).is_err());
         // ToServer::Closed and ToClient::Closed are spelled alike, so one Closed::MESSAGE serves both.
         assert_eq!(
             serde_json::to_value(ToServer::Closed(Closed {})).unwrap(),

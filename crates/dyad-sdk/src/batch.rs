@@ -1,11 +1,13 @@
-//! The batch connection, user side: many key generations over one WebSocket
-//! (`dyad_proto::batch`), so bulk creation pays neither an HTTP request nor a WebSocket per
-//! wallet. Each wallet is still its own ceremony: its own ticket, Noise handshake, session ids
-//! and outcome, run by the same [`ceremony::generate`] as a wallet created alone, and ending the
-//! same way (kept before its confirmation; [`SdkError::Unconfirmed`] with the share loaded if the
-//! server's word is lost after it). Each ceremony runs on a task of its own, so a caller that
-//! awaits many creates at once (a `join_all`, a buffered stream) computes them on every core of
-//! a multi-threaded runtime.
+//! The batch connection, user side: many key generations and signatures over one WebSocket
+//! (`dyad_proto::batch`), so neither bulk creation nor a stream of signatures pays an HTTP
+//! request and a WebSocket per ceremony. Each is still its own ceremony: its own ticket, Noise
+//! handshake, session ids and outcome. A wallet is created by the same [`ceremony::generate`] as
+//! one created alone, and ends the same way (kept before its confirmation;
+//! [`SdkError::Unconfirmed`] with the share loaded if the server's word is lost after it); a
+//! signature is made by the same [`ceremony::sign`], after the same checks (one ceremony per
+//! share at a time, none once the server was caught cheating). Each key generation runs on a
+//! task of its own, so a caller that awaits many creates at once (a `join_all`, a buffered
+//! stream) computes them on every core of a multi-threaded runtime.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -13,22 +15,24 @@ use dyad_proto::batch::{
     self, Control, Incoming, LaneId, Lanes, Outgoing, Received, Refusal, ToClient, ToServer, WsRead, WsWrite,
     BATCH_PATH, MAX_LANES,
 };
-use dyad_proto::rest::CreateWalletRequest;
-use dyad_proto::{CeremonyKey, PregenId, ProtoError, WalletType};
+use dyad_proto::batch::{Lane, SignOnLane, SignRoute};
+use dyad_proto::rest::{CeremonyTicket, CreateWalletRequest};
+use dyad_proto::{CeremonyKey, PregenId, ProtoError, WalletId, WalletType};
 use futures_util::StreamExt;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, Semaphore, SemaphorePermit};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::ceremony::{self, KeepShare};
 use crate::error::SdkError;
-use crate::{Dyad, Wallet};
+use crate::signing::SignCall;
+use crate::{Digest, Dyad, SignResult, SignedTransactionResult, TransactionRequest, Wallet};
 
 /// How many outgoing messages may queue for the socket before lanes wait for it.
 const OUTGOING_BACKLOG: usize = 1024;
 
-/// One batch connection of a [`Dyad`] client: create wallets over it concurrently (it runs at
-/// most [`MAX_LANES`] at once; more wait their turn). Dropping it closes the connection; any
+/// One batch connection of a [`Dyad`] client: create wallets and sign with loaded ones over it
+/// concurrently (it runs at most [`MAX_LANES`] ceremonies at once; more wait their turn). Dropping it closes the connection; any
 /// ceremony still running on it then fails as on a dropped socket.
 pub struct Batch<'a> {
     dyad: &'a Dyad,
@@ -48,7 +52,8 @@ impl std::fmt::Debug for Batch<'_> {
 
 impl Dyad {
     /// Open a batch connection (`GET /v1/ceremonies/batch`, authenticated by this client's API
-    /// key): for creating many wallets without an HTTP request and a WebSocket each.
+    /// key): for creating many wallets, or signing many times, without an HTTP request and a
+    /// WebSocket each.
     pub async fn batch(&self) -> Result<Batch<'_>, SdkError> {
         let server_key = self.server_key().await?;
         let request = self.api.ws_request(BATCH_PATH)?;
@@ -133,35 +138,12 @@ impl Batch<'_> {
         pregen_id: &PregenId,
         keep: Option<KeepShare<'static>>,
     ) -> Result<Wallet, SdkError> {
-        let closed = || SdkError::Ceremony(ProtoError::Transport("the batch connection is closed".into()));
-        // Closed only when the connection is dropped, which cannot happen while `self` lives.
-        let _slot = self.slots.acquire().await.map_err(|_| closed())?;
-        let id: LaneId = self.next_lane.fetch_add(1, Ordering::Relaxed);
-        let mut lane = self
-            .lanes
-            .open(id)
-            .map_err(|e| SdkError::Ceremony(ProtoError::Transport(e.to_string())))?;
         let body = serde_json::to_value(CreateWalletRequest {
             wallet_type,
             pregen_id: pregen_id.clone(),
         })
         .map_err(|e| SdkError::Http(format!("encoding the request: {e}")))?;
-        lane.control(ToServer::Create(body)).await?;
-        let ticket = match lane.next().await {
-            Some(Incoming::Ticket(ticket)) => ticket,
-            Some(Incoming::Refused(Refusal { status, error })) => {
-                return Err(SdkError::Api {
-                    status,
-                    code: error.code,
-                    message: error.message,
-                    wallet_id: error.wallet_id,
-                })
-            }
-            Some(Incoming::Frame(_)) => {
-                return Err(ProtoError::UnexpectedFrame("a ceremony frame before the ticket").into())
-            }
-            Some(Incoming::Closed) | None => return Err(closed()),
-        };
+        let (_slot, ticket, lane) = self.open_lane(ToServer::Create(body)).await?;
         let load = keep.is_none();
         let (server_key, pregen_id) = (self.server_key, pregen_id.clone());
         // On a task of its own (a FROST step is computed in place, see `dyad_proto::RunStart`);
@@ -189,6 +171,122 @@ impl Batch<'_> {
             }
         };
         self.dyad.created(generated, load, &self.server_key)
+    }
+}
+
+impl Batch<'_> {
+    /// [`Dyad::sign_message`] over this connection.
+    pub async fn sign_message(&self, wallet_id: WalletId, message: &[u8]) -> Result<SignResult, SdkError> {
+        let signed = self
+            .dyad
+            .sign(wallet_id, SignCall::message(message)?, Some(self))
+            .await?;
+        Ok(SignResult::of(wallet_id, signed))
+    }
+
+    /// [`Dyad::sign_transaction`] over this connection.
+    pub async fn sign_transaction(
+        &self,
+        wallet_id: WalletId,
+        request: &TransactionRequest,
+    ) -> Result<SignedTransactionResult, SdkError> {
+        let signed = self
+            .dyad
+            .sign(wallet_id, SignCall::transaction(request)?, Some(self))
+            .await?;
+        Ok(SignedTransactionResult::of(wallet_id, signed))
+    }
+
+    /// [`Dyad::sign_typed_data`] over this connection.
+    pub async fn sign_typed_data(
+        &self,
+        wallet_id: WalletId,
+        typed_data: &serde_json::Value,
+    ) -> Result<SignResult, SdkError> {
+        let signed = self
+            .dyad
+            .sign(wallet_id, SignCall::typed_data(typed_data)?, Some(self))
+            .await?;
+        Ok(SignResult::of(wallet_id, signed))
+    }
+
+    /// [`Dyad::sign_raw`] over this connection.
+    pub async fn sign_raw(&self, wallet_id: WalletId, digest: impl Into<Digest>) -> Result<SignResult, SdkError> {
+        let signed = self
+            .dyad
+            .sign(wallet_id, SignCall::raw(digest.into())?, Some(self))
+            .await?;
+        Ok(SignResult::of(wallet_id, signed))
+    }
+
+    /// Ask for a signature on a new lane: the ticket, and the lane its ceremony runs on. The
+    /// lane's slot is held by the lane's ceremony: it is given back when the lane is dropped.
+    pub(crate) async fn sign_lane(
+        &self,
+        wallet_id: WalletId,
+        key_version: u32,
+        route: SignRoute,
+        body: serde_json::Value,
+    ) -> Result<(CeremonyTicket, SlotLane<'_>), SdkError> {
+        let (slot, ticket, lane) = self
+            .open_lane(ToServer::Sign(SignOnLane {
+                wallet_id,
+                key_version: Some(key_version),
+                route,
+                body,
+            }))
+            .await?;
+        Ok((ticket, SlotLane { lane, _slot: slot }))
+    }
+
+    /// Take a slot, open a lane, ask for `message`'s ceremony on it and wait for its ticket; a
+    /// refusal comes back as the route's error.
+    async fn open_lane(&self, message: ToServer) -> Result<(SemaphorePermit<'_>, CeremonyTicket, Lane), SdkError> {
+        let closed = || SdkError::Ceremony(ProtoError::Transport("the batch connection is closed".into()));
+        // Closed only when the connection is dropped, which cannot happen while `self` lives.
+        let slot = self.slots.acquire().await.map_err(|_| closed())?;
+        let id: LaneId = self.next_lane.fetch_add(1, Ordering::Relaxed);
+        let mut lane = self
+            .lanes
+            .open(id)
+            .map_err(|e| SdkError::Ceremony(ProtoError::Transport(e.to_string())))?;
+        lane.control(message).await?;
+        let ticket = match lane.next().await {
+            Some(Incoming::Ticket(ticket)) => ticket,
+            Some(Incoming::Refused(Refusal { status, error })) => {
+                return Err(SdkError::Api {
+                    status,
+                    code: error.code,
+                    message: error.message,
+                    wallet_id: error.wallet_id,
+                })
+            }
+            Some(Incoming::Frame(_)) => {
+                return Err(ProtoError::UnexpectedFrame("a ceremony frame before the ticket").into())
+            }
+            Some(Incoming::Closed) | None => return Err(closed()),
+        };
+        Ok((slot, ticket, lane))
+    }
+}
+
+/// A lane holding its connection slot for as long as its ceremony runs.
+pub(crate) struct SlotLane<'a> {
+    lane: Lane,
+    _slot: SemaphorePermit<'a>,
+}
+
+impl dyad_proto::FrameTransport for SlotLane<'_> {
+    async fn send(&mut self, message: Vec<u8>) -> Result<(), ProtoError> {
+        self.lane.send(message).await
+    }
+
+    async fn recv(&mut self) -> Result<Vec<u8>, ProtoError> {
+        self.lane.recv().await
+    }
+
+    async fn close(&mut self) {
+        self.lane.close().await
     }
 }
 

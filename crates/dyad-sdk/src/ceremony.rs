@@ -188,8 +188,9 @@ async fn generate_on<T: FrameTransport>(
 /// Sign `request` with a loaded wallet: this side decodes the request itself (so it signs only
 /// what it understood), runs the protocol, checks the signature against the wallet's key and
 /// assembles the chain forms, which must equal what the server reports.
-pub async fn sign(
-    api: &Api,
+/// `io` is the ceremony's connection: its own WebSocket ([`socket`]) or a batch lane.
+pub async fn sign<T: FrameTransport>(
+    io: impl Future<Output = Result<T, SdkError>>,
     wallet: &LoadedWallet,
     ticket: &CeremonyTicket,
     request: &SignRequest,
@@ -213,7 +214,10 @@ pub async fn sign(
         Some(_) => return Err(SdkError::Mismatch("the server decoded this request differently")),
         None => return Err(SdkError::Mismatch("the server did not say what it decoded")),
     }
-    let mut channel = tokio::time::timeout(CEREMONY_DEADLINE, open(api, &wallet.server_key, ticket))
+    let connected = async {
+        Ok::<_, SdkError>(CeremonyChannel::connect(io.await?, &wallet.server_key, &ticket.ceremony_id).await?)
+    };
+    let mut channel = tokio::time::timeout(CEREMONY_DEADLINE, connected)
         .await
         .map_err(|_| SdkError::Ceremony(ProtoError::Timeout))??;
     let sid = session_id(&ticket.ceremony_id, Run::Sign);

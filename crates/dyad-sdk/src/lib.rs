@@ -30,18 +30,14 @@ mod http;
 mod login;
 mod share;
 mod share_guard;
+mod signing;
 #[cfg(feature = "solana")]
 pub mod solana;
 mod transport;
 
 use std::sync::Mutex;
 
-use dyad_chains::SignRequest;
-use dyad_proto::rest::{
-    typed_data_text, CeremonyTicket, CreateWalletRequest, InfoResponse, SignMessageRequest, SignRawRequest,
-    SignTransactionRequest, SignTypedDataRequest, UpdateWalletRequest,
-};
-use dyad_types::hex0x;
+use dyad_proto::rest::{CeremonyTicket, CreateWalletRequest, InfoResponse, UpdateWalletRequest};
 use reqwest::Method;
 use tokio::sync::OnceCell;
 
@@ -58,6 +54,7 @@ pub use error::SdkError;
 pub use http::default_client;
 pub use login::LoggedIn;
 pub use share::{LoadedWallet, PendingClaim, UserShare};
+use signing::SignCall;
 
 /// A wallet as the server describes it.
 pub type Wallet = WalletView;
@@ -80,6 +77,25 @@ pub struct SignedTransactionResult {
     pub signature: Vec<u8>,
     /// The signed transaction, ready to broadcast (none for Cosmos amino).
     pub signed_transaction: Option<Vec<u8>>,
+}
+
+impl SignResult {
+    fn of(wallet_id: WalletId, signed: dyad_chains::SignedTransaction) -> Self {
+        SignResult {
+            wallet_id,
+            signature: signed.signature,
+        }
+    }
+}
+
+impl SignedTransactionResult {
+    fn of(wallet_id: WalletId, signed: dyad_chains::SignedTransaction) -> Self {
+        SignedTransactionResult {
+            wallet_id,
+            signature: signed.signature,
+            signed_transaction: signed.signed_transaction,
+        }
+    }
 }
 
 /// A ceremony that failed in its Noise handshake becomes [`SdkError::HandshakeFailed`]: the
@@ -449,17 +465,8 @@ impl Dyad {
     /// transaction message or wire transaction, off-chain messages as they are). The signature is verified against the wallet's key before it is
     /// returned.
     pub async fn sign_message(&self, wallet_id: WalletId, message: &[u8]) -> Result<SignResult, SdkError> {
-        use base64::Engine;
-        let body = SignMessageRequest {
-            message_base64: base64::engine::general_purpose::STANDARD.encode(message),
-        };
-        let signed = self
-            .sign(wallet_id, "sign-message", &body, SignRequest::Message(message.to_vec()))
-            .await?;
-        Ok(SignResult {
-            wallet_id,
-            signature: signed.signature,
-        })
+        let signed = self.sign(wallet_id, SignCall::message(message)?, None).await?;
+        Ok(SignResult::of(wallet_id, signed))
     }
 
     /// Sign an unsigned transaction (EVM: legacy/EIP-2930/EIP-1559 RLP with `chain_id`; SOLANA:
@@ -470,26 +477,8 @@ impl Dyad {
         wallet_id: WalletId,
         request: &TransactionRequest,
     ) -> Result<SignedTransactionResult, SdkError> {
-        let body = SignTransactionRequest {
-            // `0x` hex: base64 can itself start with "0x" and would be read as hex.
-            transaction: hex0x::encode(&request.bytes),
-            chain_id: request.chain_id,
-            network_passphrase: request.network_passphrase.clone(),
-            sign_mode: request.cosmos_sign_mode,
-        };
-        let signed = self
-            .sign(
-                wallet_id,
-                "sign-transaction",
-                &body,
-                SignRequest::Transaction(request.clone()),
-            )
-            .await?;
-        Ok(SignedTransactionResult {
-            wallet_id,
-            signature: signed.signature,
-            signed_transaction: signed.signed_transaction,
-        })
+        let signed = self.sign(wallet_id, SignCall::transaction(request)?, None).await?;
+        Ok(SignedTransactionResult::of(wallet_id, signed))
     }
 
     /// Sign EIP-712 typed data (the JSON `eth_signTypedData_v4` takes). EVM wallets only.
@@ -498,63 +487,53 @@ impl Dyad {
         wallet_id: WalletId,
         typed_data: &serde_json::Value,
     ) -> Result<SignResult, SdkError> {
-        let text = typed_data_text(typed_data);
-        let body = SignTypedDataRequest {
-            typed_data: serde_json::Value::String(text.clone()),
-        };
-        let signed = self
-            .sign(wallet_id, "sign-typed-data", &body, SignRequest::TypedData(text))
-            .await?;
-        Ok(SignResult {
-            wallet_id,
-            signature: signed.signature,
-        })
+        let signed = self.sign(wallet_id, SignCall::typed_data(typed_data)?, None).await?;
+        Ok(SignResult::of(wallet_id, signed))
     }
 
     /// Sign a 32-byte digest as is (EVM and COSMOS wallets). Dangerous: a digest can be the
     /// hash of anything, so servers may refuse it by policy.
     pub async fn sign_raw(&self, wallet_id: WalletId, digest: impl Into<Digest>) -> Result<SignResult, SdkError> {
-        let digest = digest.into();
-        let body = SignRawRequest {
-            digest: hex0x::encode(digest),
-        };
-        let signed = self
-            .sign(wallet_id, "sign-raw", &body, SignRequest::Raw(digest))
-            .await?;
-        Ok(SignResult {
-            wallet_id,
-            signature: signed.signature,
-        })
+        let signed = self.sign(wallet_id, SignCall::raw(digest.into())?, None).await?;
+        Ok(SignResult::of(wallet_id, signed))
     }
 
-    /// Start a sign ceremony at `/v1/wallets/{id}/{endpoint}` and run it for `request`. One
-    /// ceremony of a share at a time in this process, and none once its server was caught
-    /// cheating.
-    async fn sign<B: serde::Serialize>(
+    /// Start a sign ceremony (at its sign route, or on a lane of `via`) and run it for
+    /// `call.request`. One ceremony of a share at a time in this process, and none once its
+    /// server was caught cheating.
+    pub(crate) async fn sign(
         &self,
         wallet_id: WalletId,
-        endpoint: &str,
-        body: &B,
-        request: SignRequest,
+        call: SignCall,
+        via: Option<&Batch<'_>>,
     ) -> Result<dyad_chains::SignedTransaction, SdkError> {
         let wallet = self.loaded_wallet(wallet_id)?;
         let _turn = self.ceremony_turn(&wallet).await?;
         // The server decodes first (refusals get a stable code and an audit entry); this side
         // decodes again with the same code before its share takes part.
         // The key version says which share this is: an outdated one is refused by name.
-        let ticket: CeremonyTicket = self
-            .api
-            .call_with(
-                Method::POST,
-                &format!("/v1/wallets/{wallet_id}/{endpoint}"),
-                &[],
-                Some(body),
-                &[("dyad-key-version", wallet.view.key_version.to_string())],
-            )
-            .await?;
-        let signed = ceremony::sign(&self.api, &wallet, &ticket, &request)
-            .await
-            .map_err(|e| handshake_failure(e, &wallet.server_key));
+        let version = wallet.view.key_version;
+        let signed = match via {
+            None => {
+                let ticket: CeremonyTicket = self
+                    .api
+                    .call_with(
+                        Method::POST,
+                        &format!("/v1/wallets/{wallet_id}/{}", call.route.segment()),
+                        &[],
+                        Some(&call.body),
+                        &[("dyad-key-version", version.to_string())],
+                    )
+                    .await?;
+                let socket = ceremony::socket(&self.api, &ticket);
+                ceremony::sign(socket, &wallet, &ticket, &call.request).await
+            }
+            Some(batch) => {
+                let (ticket, lane) = batch.sign_lane(wallet_id, version, call.route, call.body).await?;
+                ceremony::sign(std::future::ready(Ok(lane)), &wallet, &ticket, &call.request).await
+            }
+        }
+        .map_err(|e| handshake_failure(e, &wallet.server_key));
         if let Err(SdkError::ServerMisbehaved { .. }) = &signed {
             self.retire(&wallet);
         }

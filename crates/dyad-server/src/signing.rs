@@ -17,7 +17,9 @@ use sha2::{Digest, Sha256};
 use crate::audit::{self, AuditAction, AuditRecord};
 use crate::clock;
 use crate::error::ServerError;
-use crate::model::{Actor, AuthorisedSign, Caller, CeremonyHash, CeremonyKind, CeremonyRecord, Grant, Scope, Wallet};
+use crate::model::{
+    Actor, AuthorisedSign, Begins, Caller, CeremonyHash, CeremonyKind, CeremonyRecord, Grant, Scope, Wallet,
+};
 use crate::pregen;
 use crate::state::AppState;
 
@@ -57,13 +59,17 @@ pub fn decode(wallet: &Wallet, request: &SignRequest) -> Result<Prepared, Server
 /// ceremony and `sign.requested` is audited. Parsing and decoding run on the blocking pool: a
 /// large Cosmos document or EIP-712 payload must not hold up an async worker that other
 /// tenants' requests share.
+///
+/// A ceremony that [`Begins::Now`] is stored used up (a batch lane runs it at once); its record
+/// is returned for the lane to run.
 pub async fn authorise(
     state: &AppState,
     caller: &Caller,
     id: WalletId,
     key_version: Option<u32>,
     parse: impl FnOnce() -> Result<SignRequest, ServerError> + Send + 'static,
-) -> Result<CeremonyTicket, ServerError> {
+    begins: Begins,
+) -> Result<(CeremonyTicket, CeremonyRecord), ServerError> {
     let scope = caller.scope();
     let wallet = pregen::get(state, caller, id).await?;
     let deny = |e: ServerError| audit::denied(state.store.as_ref(), scope, id, AuditAction::SignDenied, e);
@@ -118,13 +124,16 @@ pub async fn authorise(
         kind: CeremonyKind::Sign(AuthorisedSign { request, signs }),
         expires_at,
     };
-    state.store.insert_ceremony(&record, &entry).await?;
-    Ok(CeremonyTicket {
-        ceremony_id,
-        wallet_id: id,
-        expires_at,
-        summary: Some(prepared.summary),
-    })
+    state.store.insert_ceremony(&record, &entry, begins).await?;
+    Ok((
+        CeremonyTicket {
+            ceremony_id,
+            wallet_id: id,
+            expires_at,
+            summary: Some(prepared.summary),
+        },
+        record,
+    ))
 }
 
 /// The bytes the app sent, for the audit line's fingerprint.

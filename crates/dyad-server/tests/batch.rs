@@ -256,3 +256,123 @@ async fn only_a_valid_key_opens_a_batch_and_a_revoked_one_stops_it() {
     }
     assert_eq!(t.count("SELECT COUNT(*) FROM wallets").await, 1);
 }
+
+/// Signatures over one batch connection: each its own single-use ceremony, authorised, decoded
+/// and audited as its sign route does it, verified by the independent verifier; many at once on
+/// one wallet all succeed, one at a time (its lease), on one connection.
+#[tokio::test]
+async fn signatures_over_one_connection_each_its_own_ceremony_and_verified() {
+    let t = TestServer::start().await;
+    let key = t.app("batch").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let batch = dyad.batch().await.unwrap();
+    let mut wallets = Vec::new();
+    for (i, wallet_type) in [
+        WalletType::Solana,
+        WalletType::Evm,
+        WalletType::Stellar,
+        WalletType::Cosmos,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        wallets.push(
+            batch
+                .create_pregen_wallet(wallet_type, &email(&format!("signer{i}@example.com")))
+                .await
+                .unwrap(),
+        );
+    }
+    let ceremonies_before = t.count("SELECT COUNT(DISTINCT id_hash) FROM ceremonies").await;
+    for w in &wallets {
+        let message = format!("signed on a lane by {}", w.id);
+        let signed = batch.sign_message(w.id, message.as_bytes()).await.unwrap();
+        verify_message(w, message.as_bytes(), &signed.signature).unwrap();
+    }
+    // Five at once on one wallet: one ceremony each, one after the other, all verified.
+    let solana = &wallets[0];
+    let messages: Vec<String> = (0..5).map(|i| format!("concurrent {i}")).collect();
+    let signed =
+        futures_util::future::join_all(messages.iter().map(|m| batch.sign_message(solana.id, m.as_bytes()))).await;
+    for (m, s) in messages.iter().zip(signed) {
+        verify_message(solana, m.as_bytes(), &s.unwrap().signature).unwrap();
+    }
+    assert_eq!(
+        t.count("SELECT COUNT(DISTINCT id_hash) FROM ceremonies").await - ceremonies_before,
+        9,
+        "one ceremony per signature"
+    );
+    assert_eq!(t.audited("sign.requested").await, 9);
+    assert_eq!(t.audited("sign.completed").await, 9);
+
+    // A refusal is the route's, on its lane, audited against the wallet; the connection goes on.
+    match batch.sign_raw(wallets[1].id, [7u8; 32]).await {
+        Err(SdkError::Api {
+            status: 403,
+            code: ErrorCode::RawSigningDisabled,
+            ..
+        }) => {}
+        other => panic!("expected RAW_SIGNING_DISABLED, got {other:?}"),
+    }
+    assert_eq!(t.audited("sign.denied").await, 1);
+    let again = batch.sign_message(wallets[1].id, b"after a refusal").await.unwrap();
+    verify_message(&wallets[1], b"after a refusal", &again.signature).unwrap();
+}
+
+/// A `sign` driven by hand: an unknown wallet and a malformed body are refused on their lane
+/// with the route's codes, and a started signature's ticket is used up (the ceremony route
+/// does not know it).
+#[tokio::test]
+async fn a_bad_sign_lane_is_refused_alone() {
+    let t = TestServer::start().await;
+    let key = t.app("batch").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let w = dyad
+        .create_pregen_wallet(WalletType::Solana, &email("hand@example.com"))
+        .await
+        .unwrap();
+    let mut ws = raw_batch(&t.url(), &key).await.unwrap();
+
+    let unknown = dyad_proto::WalletId::random();
+    send_control(
+        &mut ws,
+        json!({"lane": 1, "sign": {"walletId": unknown, "route": "sign-message", "body": {"messageBase64": "aGk="}}}),
+    )
+    .await;
+    let refused = next_control(&mut ws).await;
+    let ToClient::Refused(r) = refused.message else {
+        panic!("expected a refusal")
+    };
+    assert_eq!(
+        (refused.lane, r.status, r.error.code),
+        (1, 404, ErrorCode::WalletNotFound)
+    );
+
+    send_control(
+        &mut ws,
+        json!({"lane": 2, "sign": {"walletId": w.id, "route": "sign-message", "body": {"messageBase64": "%%%"}}}),
+    )
+    .await;
+    let refused = next_control(&mut ws).await;
+    let ToClient::Refused(r) = refused.message else {
+        panic!("expected a refusal")
+    };
+    assert_eq!(
+        (refused.lane, r.status, r.error.code),
+        (2, 400, ErrorCode::InvalidRequest)
+    );
+    assert_eq!(t.audited("sign.denied").await, 1);
+
+    send_control(
+        &mut ws,
+        json!({"lane": 3, "sign": {"walletId": w.id, "route": "sign-message", "body": {"messageBase64": "aGk="}}}),
+    )
+    .await;
+    let ToClient::Ticket(ticket) = next_control(&mut ws).await.message else {
+        panic!("expected a ticket")
+    };
+    assert!(ticket.summary.is_some(), "the ticket says what was decoded");
+    let err = connect_ceremony(&t.url(), &ticket.ceremony_id).await.unwrap_err();
+    assert!(err.to_string().contains("404"), "{err}");
+    assert_eq!(t.audited("sign.requested").await, 1);
+}

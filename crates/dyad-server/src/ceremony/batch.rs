@@ -1,11 +1,16 @@
-//! The batch connection, cloud side: one WebSocket, many key generations (`dyad_proto::batch`).
+//! The batch connection, cloud side: one WebSocket, many key generations and signatures
+//! (`dyad_proto::batch`).
 //!
 //! Each `create` goes through the same flow as `POST /v1/wallets` (its key authenticated again,
 //! so a revoked key stops starting wallets at once; the body parsed by the same function;
 //! [`keygen::start_now`] writing the same rows and audit entry, with the ceremony id stored used
-//! up, as the ceremony route would leave it, in the same transaction), and the ceremony then runs through [`super::run`] over its
-//! lane, exactly as over a WebSocket of its own. The connection only moves frames: it never
-//! decides anything about a wallet.
+//! up, as the ceremony route would leave it, in the same transaction). Each `sign` goes through
+//! the same flow as its sign route (the key authenticated again; the body parsed by
+//! [`routes::sign::parse`]; [`signing::authorise`] deciding, decoding and auditing, with the
+//! ceremony stored used up). The ceremony then runs through [`super::run`] over its lane,
+//! exactly as over a WebSocket of its own: a signature still waits for its wallet's lease, so
+//! one wallet signs one request at a time however many lanes ask. The connection only moves
+//! frames: it never decides anything about a wallet.
 //!
 //! When the connection goes, every lane's next read fails, so each running ceremony ends as it
 //! would on a dropped socket of its own (abandoned before its commit; committed and kept after).
@@ -20,9 +25,12 @@ use tokio::sync::mpsc;
 
 use crate::api_key::{self, ApiKey};
 use crate::error::ServerError;
-use crate::keygen;
+use crate::model::{Begins, Caller, CeremonyRecord};
 use crate::routes::wallets::parse_create;
 use crate::state::AppState;
+use crate::{clock, keygen, routes, signing};
+use dyad_proto::batch::SignOnLane;
+use dyad_proto::rest::CeremonyTicket;
 
 /// How many outgoing messages may queue for the socket before lanes wait for it.
 const OUTGOING_BACKLOG: usize = 1024;
@@ -49,7 +57,11 @@ pub async fn serve(state: AppState, key: ApiKey, socket: WebSocket) {
             Received::Control(Control {
                 lane,
                 message: ToServer::Create(body),
-            }) => start(&state, &key, &lanes, lane, body).await,
+            }) => start(&state, &key, &lanes, lane, Start::Create(body)).await,
+            Received::Control(Control {
+                lane,
+                message: ToServer::Sign(sign),
+            }) => start(&state, &key, &lanes, lane, Start::Sign(sign)).await,
             Received::Control(Control {
                 lane,
                 message: ToServer::Closed(_),
@@ -63,9 +75,17 @@ pub async fn serve(state: AppState, key: ApiKey, socket: WebSocket) {
     let _ = writer.await;
 }
 
-/// A `create` on `lane`: open the lane, then start the wallet and run its ceremony on a task of
-/// its own, so the reader goes on serving the other lanes.
-async fn start(state: &AppState, key: &std::sync::Arc<ApiKey>, lanes: &Lanes, lane: LaneId, body: serde_json::Value) {
+/// What a lane is opened for.
+enum Start {
+    /// A `create`: the body of `POST /v1/wallets`.
+    Create(serde_json::Value),
+    /// A `sign`.
+    Sign(SignOnLane),
+}
+
+/// A `create` or `sign` on `lane`: open the lane, then start the ceremony and run it on a task
+/// of its own, so the reader goes on serving the other lanes.
+async fn start(state: &AppState, key: &std::sync::Arc<ApiKey>, lanes: &Lanes, lane: LaneId, what: Start) {
     let opened = match lanes.open(lane) {
         Ok(opened) => opened,
         Err(why) => {
@@ -78,18 +98,45 @@ async fn start(state: &AppState, key: &std::sync::Arc<ApiKey>, lanes: &Lanes, la
         }
     };
     let (state, key) = (state.clone(), key.clone());
-    tokio::spawn(async move { keygen_on(state, &key, body, opened).await });
+    tokio::spawn(async move {
+        let started = match what {
+            Start::Create(body) => keygen_now(&state, &key, body).await,
+            Start::Sign(sign) => sign_now(&state, &key, sign).await,
+        };
+        run_on(state, started, opened).await;
+    });
 }
 
-/// What `POST /v1/wallets` and then the ceremony route do, with the lane as the socket.
-async fn keygen_on(state: AppState, key: &ApiKey, body: serde_json::Value, lane: Lane) {
-    let started = async {
-        let scope = api_key::authenticate(state.store.as_ref(), key.expose()).await?;
-        let req = parse_create(body)?;
-        // The ticket is used up as it is stored: this lane is the ceremony's connection.
-        keygen::start_now(&state, scope, req.wallet_type, req.pregen_id).await
-    }
-    .await;
+/// What `POST /v1/wallets` does; the ticket is used up as it is stored: the lane is the
+/// ceremony's connection.
+async fn keygen_now(
+    state: &AppState,
+    key: &ApiKey,
+    body: serde_json::Value,
+) -> Result<(CeremonyTicket, CeremonyRecord), ServerError> {
+    let scope = api_key::authenticate(state.store.as_ref(), key.expose()).await?;
+    let req = parse_create(body)?;
+    keygen::start_now(state, scope, req.wallet_type, req.pregen_id).await
+}
+
+/// What the sign route `sign.route` does with `sign.body`; the ticket is used up as it is
+/// stored.
+async fn sign_now(
+    state: &AppState,
+    key: &ApiKey,
+    sign: SignOnLane,
+) -> Result<(CeremonyTicket, CeremonyRecord), ServerError> {
+    let caller = Caller::App(api_key::authenticate(state.store.as_ref(), key.expose()).await?);
+    // The route's parser reads bytes, as it reads a request body.
+    let body = serde_json::to_vec(&sign.body).map_err(|e| ServerError::InvalidRequest(e.to_string()))?;
+    let parse = routes::sign::parse(state, &caller, sign.route, body).await?;
+    let now = Begins::Now(clock::now());
+    signing::authorise(state, &caller, sign.wallet_id, sign.key_version, parse, now).await
+}
+
+/// Tell the client the ticket (or the refusal), then run the ceremony on the lane, as the
+/// ceremony route runs it on a socket.
+async fn run_on(state: AppState, started: Result<(CeremonyTicket, CeremonyRecord), ServerError>, lane: Lane) {
     match started {
         Ok((ticket, record)) => {
             let id = ticket.ceremony_id;

@@ -127,15 +127,25 @@ impl Wallet {
     }
 }
 
-/// When a new key generation's ceremony begins.
+/// When a new ceremony (a key generation, a signature) begins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Begins {
     /// When the client presents the ticket at the ceremony route (`Store::consume_ceremony`).
     OnPresentation,
-    /// At once, at this time, in the transaction that stores the wallet: a batch lane, whose
-    /// connection is open already. The ticket is stored used up, so no route ever accepts it,
-    /// and the wallet is stored started.
+    /// At once, at this time, in the transaction that stores the ceremony: a batch lane, whose
+    /// connection is open already. The ticket is stored used up, so no route ever accepts it
+    /// (and a new wallet is stored started).
     Now(i64),
+}
+
+impl Begins {
+    /// The ceremony row's `consumed_at`.
+    pub fn consumed_at(self) -> Option<i64> {
+        match self {
+            Begins::OnPresentation => None,
+            Begins::Now(at) => Some(at),
+        }
+    }
 }
 
 /// What creating a pending wallet did.

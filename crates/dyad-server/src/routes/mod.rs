@@ -5,7 +5,7 @@ mod auth;
 mod ceremony;
 mod grants;
 mod info;
-mod sign;
+pub(crate) mod sign;
 pub(crate) mod wallets;
 
 use axum::body::Bytes;

@@ -1,12 +1,14 @@
 //! Starting sign ceremonies: `sign-message`, `sign-transaction`, `sign-typed-data`, `sign-raw`.
-//! Each parses its body into a [`SignRequest`] and hands it to [`signing::authorise`], which
-//! fixes what the ceremony will sign: exactly what was decoded and audited. Input that does not
-//! decode is refused (and the refusal audited) before any ceremony exists.
+//! Each parses its body into a [`SignRequest`] ([`parse`], which a `sign` on a batch lane uses
+//! too) and hands it to [`signing::authorise`], which fixes what the ceremony will sign: exactly
+//! what was decoded and audited. Input that does not decode is refused (and the refusal
+//! audited) before any ceremony exists.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use dyad_chains::{SignRequest, TransactionRequest};
+use dyad_proto::batch::SignRoute;
 use dyad_proto::rest::{
     decode_base64, decode_digest, decode_hex_or_base64, typed_data_text, CeremonyTicket, SignMessageRequest,
     SignRawRequest, SignTransactionRequest, SignTypedDataRequest,
@@ -15,7 +17,7 @@ use dyad_proto::rest::{
 use super::wallets::wallet_id;
 use super::{parse_json, Body, KeyVersion, Segment, Who};
 use crate::error::ServerError;
-use crate::model::Caller;
+use crate::model::{Begins, Caller};
 use crate::signing;
 use crate::state::AppState;
 
@@ -29,19 +31,7 @@ pub async fn sign_message(
     Segment(id): Segment,
     Body(body): Body,
 ) -> Started {
-    let max = state.config.max_message_bytes;
-    start(&state, &caller, version, &id, move || {
-        let req: SignMessageRequest = parse_json(&body)?;
-        let message = decode_base64(&req.message_base64)
-            .ok_or_else(|| ServerError::InvalidRequest("messageBase64 is not valid base64".into()))?;
-        if message.len() > max {
-            return Err(ServerError::InvalidRequest(format!(
-                "message is larger than {max} bytes"
-            )));
-        }
-        Ok(SignRequest::Message(message))
-    })
-    .await
+    start(&state, &caller, version, &id, SignRoute::Message, body.to_vec()).await
 }
 
 /// `POST /v1/wallets/{id}/sign-transaction {transaction, chainId?, networkPassphrase?, signMode?}`.
@@ -52,18 +42,7 @@ pub async fn sign_transaction(
     Segment(id): Segment,
     Body(body): Body,
 ) -> Started {
-    start(&state, &caller, version, &id, move || {
-        let req: SignTransactionRequest = parse_json(&body)?;
-        let bytes = decode_hex_or_base64(&req.transaction)
-            .ok_or_else(|| ServerError::InvalidRequest("transaction must be 0x-prefixed hex or base64".into()))?;
-        Ok(SignRequest::Transaction(TransactionRequest {
-            bytes,
-            chain_id: req.chain_id,
-            network_passphrase: req.network_passphrase,
-            cosmos_sign_mode: req.sign_mode,
-        }))
-    })
-    .await
+    start(&state, &caller, version, &id, SignRoute::Transaction, body.to_vec()).await
 }
 
 /// `POST /v1/wallets/{id}/sign-typed-data {typedData}`.
@@ -74,11 +53,7 @@ pub async fn sign_typed_data(
     Segment(id): Segment,
     Body(body): Body,
 ) -> Started {
-    start(&state, &caller, version, &id, move || {
-        let req: SignTypedDataRequest = parse_json(&body)?;
-        Ok(SignRequest::TypedData(typed_data_text(&req.typed_data)))
-    })
-    .await
+    start(&state, &caller, version, &id, SignRoute::TypedData, body.to_vec()).await
 }
 
 /// `POST /v1/wallets/{id}/sign-raw {digest}`: kept apart because a raw digest can be anything's
@@ -91,17 +66,7 @@ pub async fn sign_raw(
     Segment(id): Segment,
     Body(body): Body,
 ) -> Started {
-    let allowed = signing::raw_signing_allowed(&state, caller.scope()).await?;
-    start(&state, &caller, version, &id, move || {
-        if !allowed {
-            return Err(ServerError::RawSigningDisabled);
-        }
-        let req: SignRawRequest = parse_json(&body)?;
-        let digest = decode_digest(&req.digest)
-            .ok_or_else(|| ServerError::InvalidRequest("digest must be 32 bytes of 0x-prefixed hex".into()))?;
-        Ok(SignRequest::Raw(digest))
-    })
-    .await
+    start(&state, &caller, version, &id, SignRoute::Raw, body.to_vec()).await
 }
 
 /// Hand the request to [`signing::authorise`] and answer with its ticket.
@@ -110,8 +75,63 @@ async fn start(
     caller: &Caller,
     version: Option<u32>,
     id: &str,
-    parse: impl FnOnce() -> Result<SignRequest, ServerError> + Send + 'static,
+    route: SignRoute,
+    body: Vec<u8>,
 ) -> Started {
-    let ticket = signing::authorise(state, caller, wallet_id(id)?, version, parse).await?;
+    let parse = parse(state, caller, route, body).await?;
+    let (ticket, _) = signing::authorise(state, caller, wallet_id(id)?, version, parse, Begins::OnPresentation).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
+}
+
+/// How `route`'s JSON `body` becomes a [`SignRequest`]: run by [`signing::authorise`] on the
+/// blocking pool, where a refusal is audited against the wallet. `sign-raw` is refused there
+/// (`RAW_SIGNING_DISABLED`) unless an operator enabled it for the caller's app.
+pub async fn parse(
+    state: &AppState,
+    caller: &Caller,
+    route: SignRoute,
+    body: Vec<u8>,
+) -> Result<impl FnOnce() -> Result<SignRequest, ServerError> + Send + 'static, ServerError> {
+    let max = state.config.max_message_bytes;
+    let raw_allowed = match route {
+        SignRoute::Raw => signing::raw_signing_allowed(state, caller.scope()).await?,
+        _ => false,
+    };
+    Ok(move || match route {
+        SignRoute::Message => {
+            let req: SignMessageRequest = parse_json(&body)?;
+            let message = decode_base64(&req.message_base64)
+                .ok_or_else(|| ServerError::InvalidRequest("messageBase64 is not valid base64".into()))?;
+            if message.len() > max {
+                return Err(ServerError::InvalidRequest(format!(
+                    "message is larger than {max} bytes"
+                )));
+            }
+            Ok(SignRequest::Message(message))
+        }
+        SignRoute::Transaction => {
+            let req: SignTransactionRequest = parse_json(&body)?;
+            let bytes = decode_hex_or_base64(&req.transaction)
+                .ok_or_else(|| ServerError::InvalidRequest("transaction must be 0x-prefixed hex or base64".into()))?;
+            Ok(SignRequest::Transaction(TransactionRequest {
+                bytes,
+                chain_id: req.chain_id,
+                network_passphrase: req.network_passphrase,
+                cosmos_sign_mode: req.sign_mode,
+            }))
+        }
+        SignRoute::TypedData => {
+            let req: SignTypedDataRequest = parse_json(&body)?;
+            Ok(SignRequest::TypedData(typed_data_text(&req.typed_data)))
+        }
+        SignRoute::Raw => {
+            if !raw_allowed {
+                return Err(ServerError::RawSigningDisabled);
+            }
+            let req: SignRawRequest = parse_json(&body)?;
+            let digest = decode_digest(&req.digest)
+                .ok_or_else(|| ServerError::InvalidRequest("digest must be 32 bytes of 0x-prefixed hex".into()))?;
+            Ok(SignRequest::Raw(digest))
+        }
+    })
 }

@@ -258,8 +258,9 @@ pub trait Store: Send + Sync + 'static {
     /// Give a lease back; a no-op if `token` no longer holds it (it expired and was taken).
     async fn release_lease(&self, id: WalletId, token: &[u8; 16]) -> StoreResult<()>;
 
-    /// Store a ceremony authorised for a live wallet, with its audit entry.
-    async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord) -> StoreResult<()>;
+    /// Store a ceremony authorised for a live wallet, with its audit entry; used up at once if
+    /// it [`Begins::Now`] (a batch lane runs it).
+    async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord, begins: Begins) -> StoreResult<()>;
     /// Mark a ceremony used and return it, if it exists, is unused and has not expired at `now`
     /// (for key generation, also mark its pending wallet started). Exactly one caller can win.
     async fn consume_ceremony(&self, id_hash: &CeremonyHash, now: i64) -> StoreResult<Option<CeremonyRecord>>;

@@ -152,10 +152,7 @@ impl Store for SqlStore {
         abandoned: Abandoned,
         begins: Begins,
     ) -> StoreResult<CreateOutcome> {
-        let begun_at = match begins {
-            Begins::OnPresentation => None,
-            Begins::Now(at) => Some(at),
-        };
+        let begun_at = begins.consumed_at();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "DELETE FROM wallets WHERE app_id = $1 AND environment = $2 AND wallet_type = $3 \
@@ -438,9 +435,9 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord) -> StoreResult<()> {
+    async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord, begins: Begins) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        insert_ceremony_row(&mut *tx, ceremony, None).await?;
+        insert_ceremony_row(&mut *tx, ceremony, begins.consumed_at()).await?;
         insert_audit(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(())
