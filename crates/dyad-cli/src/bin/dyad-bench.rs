@@ -94,6 +94,8 @@ fn raw_only(runs: usize) {
 struct ServiceRuns {
     dkg: Vec<Duration>,
     sign: Vec<Duration>,
+    /// Signing on a lane of one batch connection opened beforehand (a warm connection).
+    sign_warm: Vec<Duration>,
     claim: Vec<Duration>,
 }
 
@@ -130,6 +132,15 @@ async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
             dyad.sign_message(ids[0], b"benchmark").await.expect("sign");
             sign.push(t.elapsed());
         }
+        let batch = dyad.batch().await.expect("batch connection");
+        batch.sign_message(ids[0], b"warm-up").await.expect("sign");
+        let mut sign_warm = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            batch.sign_message(ids[0], b"benchmark").await.expect("sign");
+            sign_warm.push(t.elapsed());
+        }
+        drop(batch);
         // Each wallet claimed by its person (logged in by custom id, not timed): the complete
         // refresh, the test signature of the new pair and the commit.
         let share = dyad.get_user_share().expect("share");
@@ -143,7 +154,12 @@ async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
             claim.push(t.elapsed());
             assert_eq!(claimed.len(), 1);
         }
-        out.push(ServiceRuns { dkg, sign, claim });
+        out.push(ServiceRuns {
+            dkg,
+            sign,
+            sign_warm,
+            claim,
+        });
     }
     let _ = server.shutdown().await;
     drop(store);
@@ -208,6 +224,12 @@ async fn main() {
             cell(&raw_dkg)
         );
         println!("| {scheme:?} sign | {} | {} |", sign.join(" | "), cell(&raw_sign));
+        let warm: Vec<String> = measured.iter().map(|m| cell(&m[i].sign_warm)).collect();
+        println!(
+            "| {scheme:?} sign on a warm batch connection | {} | {} |",
+            warm.join(" | "),
+            cell(&raw_sign)
+        );
         let claim: Vec<String> = measured.iter().map(|m| cell(&m[i].claim)).collect();
         println!(
             "| {scheme:?} claim (refresh + test signature via service; raw: the refresh) | {} | {} |",
