@@ -630,6 +630,32 @@ pub fn phase3<C: DklsCurve>(
     Vec<TransmitInitMulPhase3to4<C>>,
     BroadcastDerivationPhase3to4,
 ) {
+    let (zero_keep, zero_transmit, bip_broadcast) = phase3_without_mul(data, zero_kept, bip_kept);
+    // PATCH (PATCHES.md #9): the multiplication setup is its own function, so that it can
+    // also run ahead of the key (`init_mul_phase1`), unchanged when it runs here.
+    let (mul_keep, mul_transmit) = init_mul_phase1::<C>(data);
+    (
+        zero_keep,
+        zero_transmit,
+        mul_keep,
+        mul_transmit,
+        bip_broadcast,
+    )
+}
+
+/// PATCH (PATCHES.md #9): phase 3 for a key whose multiplication was set up ahead of time
+/// (see [`init_mul_phase1`]): the zero-share and BIP-32 steps only.
+#[must_use]
+#[allow(clippy::type_complexity)]
+pub fn phase3_without_mul(
+    data: &SessionData,
+    zero_kept: &BTreeMap<PartyIndex, KeepInitZeroSharePhase2to3>,
+    bip_kept: &UniqueKeepDerivationPhase2to3,
+) -> (
+    BTreeMap<PartyIndex, KeepInitZeroSharePhase3to4>,
+    Vec<TransmitInitZeroSharePhase3to4>,
+    BroadcastDerivationPhase3to4,
+) {
     // Initialization - Zero shares.
     let share_count = (data.parameters.share_count - 1) as usize;
     let mut zero_keep = BTreeMap::new();
@@ -655,6 +681,36 @@ pub fn phase3<C: DklsCurve>(
         zero_transmit.push(transmit);
     }
 
+    // Initialization - BIP-32.
+    // After having transmitted the commitment, we broadcast
+    // our auxiliary chain code and the corresponding salt.
+    // For simplicity, this message should be sent to us too.
+    let bip_broadcast = BroadcastDerivationPhase3to4 {
+        sender_index: data.party_index,
+        aux_chain_code: bip_kept.aux_chain_code,
+        cc_salt: bip_kept.cc_salt.clone(),
+    };
+
+    (zero_keep, zero_transmit, bip_broadcast)
+}
+
+/// PATCH (PATCHES.md #9): the first half of the two-party multiplication's initialization
+/// (Functionality 3.5's Init in `DKLs23`), as phase 3 runs it, for use also ahead of a key.
+///
+/// It does not depend on any key: only on `data`'s parameters, party index and session id.
+/// Phase 3 calls it with the DKG's session data; a setup made ahead of time calls it with
+/// session data of its own (a session id used for nothing else).
+///
+/// The kept values are secret and must not be sent; the transmitted ones go to each peer.
+#[must_use]
+#[allow(clippy::type_complexity)]
+pub fn init_mul_phase1<C: DklsCurve>(
+    data: &SessionData,
+) -> (
+    BTreeMap<PartyIndex, KeepInitMulPhase3to4<C>>,
+    Vec<TransmitInitMulPhase3to4<C>>,
+) {
+    let share_count = (data.parameters.share_count - 1) as usize;
     // Initialization - Two-party multiplication.
     // Each party prepares initialization both as
     // a receiver and as a sender.
@@ -730,23 +786,7 @@ pub fn phase3<C: DklsCurve>(
         mul_transmit.push(transmit);
     }
 
-    // Initialization - BIP-32.
-    // After having transmitted the commitment, we broadcast
-    // our auxiliary chain code and the corresponding salt.
-    // For simplicity, this message should be sent to us too.
-    let bip_broadcast = BroadcastDerivationPhase3to4 {
-        sender_index: data.party_index,
-        aux_chain_code: bip_kept.aux_chain_code,
-        cc_salt: bip_kept.cc_salt.clone(),
-    };
-
-    (
-        zero_keep,
-        zero_transmit,
-        mul_keep,
-        mul_transmit,
-        bip_broadcast,
-    )
+    (mul_keep, mul_transmit)
 }
 
 // Communication round 3
@@ -754,6 +794,174 @@ pub fn phase3<C: DklsCurve>(
 //
 // Init: Each party transmits messages for the zero shares and multiplication protocols (one for each party)
 // and broadcasts a message for key derivation (the same for every party).
+
+/// PATCH (PATCHES.md #9): the second half of the two-party multiplication's initialization,
+/// as phase 4 runs it: checks the peers' messages from [`init_mul_phase1`] against what we kept
+/// and gives the multiplication state with each peer (secret: must not be sent).
+///
+/// # Errors
+///
+/// As phase 4's: a misrouted, unexpected, duplicate or missing message, or a proof that fails.
+#[allow(clippy::type_complexity)]
+pub fn init_mul_phase2<C: DklsCurve>(
+    data: &SessionData,
+    mul_kept: &BTreeMap<PartyIndex, KeepInitMulPhase3to4<C>>,
+    mul_received: &[TransmitInitMulPhase3to4<C>],
+) -> Result<
+    (
+        BTreeMap<PartyIndex, MulSender<C>>,
+        BTreeMap<PartyIndex, MulReceiver<C>>,
+    ),
+    Abort,
+> {
+    let mut mul_receivers: BTreeMap<PartyIndex, MulReceiver<C>> = BTreeMap::new();
+    let mut mul_senders: BTreeMap<PartyIndex, MulSender<C>> = BTreeMap::new();
+    let mut mul_received_by_sender: BTreeMap<PartyIndex, &TransmitInitMulPhase3to4<C>> =
+        BTreeMap::new();
+    for message in mul_received {
+        if message.parties.receiver != data.party_index {
+            return Err(Abort::recoverable(
+                data.party_index,
+                AbortReason::MisroutedMessage {
+                    expected_receiver: data.party_index,
+                    actual_receiver: message.parties.receiver,
+                },
+            ));
+        }
+        if !mul_kept.contains_key(&message.parties.sender) {
+            return Err(Abort::recoverable(
+                data.party_index,
+                AbortReason::UnexpectedSender {
+                    sender: message.parties.sender,
+                },
+            ));
+        }
+        if mul_received_by_sender
+            .insert(message.parties.sender, message)
+            .is_some()
+        {
+            return Err(Abort::recoverable(
+                data.party_index,
+                AbortReason::DuplicateSender {
+                    sender: message.parties.sender,
+                },
+            ));
+        }
+    }
+    if mul_received_by_sender.len() != mul_kept.len() {
+        return Err(Abort::recoverable(
+            data.party_index,
+            AbortReason::WrongMessageCount {
+                expected: mul_kept.len(),
+                got: mul_received_by_sender.len(),
+            },
+        ));
+    }
+
+    for (target_party, message_kept) in mul_kept {
+        let message_received = mul_received_by_sender.get(target_party).ok_or_else(|| {
+            Abort::recoverable(
+                data.party_index,
+                AbortReason::MissingMessageFromParty {
+                    party: *target_party,
+                },
+            )
+        })?;
+
+        // RECEIVER
+        // We are the receiver and target_party = sender.
+
+        // We retrieve the id used for multiplication. Note that the first party
+        // is the receiver and the second, the sender.
+        let mul_sid_receiver = [
+            "Multiplication protocol".as_bytes(),
+            &data.party_index.as_u8().to_be_bytes(),
+            &target_party.as_u8().to_be_bytes(),
+            &data.session_id[..],
+        ]
+        .concat();
+
+        let receiver_result = MulReceiver::<C>::init_phase2(
+            &message_kept.ot_sender,
+            &mul_sid_receiver,
+            &message_received.seed,
+            &message_received.enc_proofs,
+            &message_kept.nonce,
+        );
+
+        let mul_receiver: MulReceiver<C> = match receiver_result {
+            Ok(r) => r,
+            Err(error) => {
+                // In DKG this failed run does not produce reusable OT state,
+                // so we keep abort classification recoverable.
+                return Err(Abort::recoverable(
+                    data.party_index,
+                    AbortReason::MultiplicationVerificationFailed {
+                        counterparty: *target_party,
+                        detail: error.description.clone(),
+                    },
+                ));
+            }
+        };
+
+        // SENDER
+        // We are the sender and target_party = receiver.
+
+        // We retrieve the id used for multiplication. Note that the first party
+        // is the receiver and the second, the sender.
+        let mul_sid_sender = [
+            "Multiplication protocol".as_bytes(),
+            &target_party.as_u8().to_be_bytes(),
+            &data.party_index.as_u8().to_be_bytes(),
+            &data.session_id[..],
+        ]
+        .concat();
+
+        let sender_result = MulSender::<C>::init_phase2(
+            &message_kept.ot_receiver,
+            &mul_sid_sender,
+            message_kept.correlation.clone(),
+            &message_kept.vec_r,
+            &message_received.dlog_proof,
+            &message_received.nonce,
+        );
+
+        let mul_sender: MulSender<C> = match sender_result {
+            Ok(s) => s,
+            Err(error) => {
+                // In DKG this failed run does not produce reusable OT state,
+                // so we keep abort classification recoverable.
+                return Err(Abort::recoverable(
+                    data.party_index,
+                    AbortReason::MultiplicationVerificationFailed {
+                        counterparty: *target_party,
+                        detail: error.description.clone(),
+                    },
+                ));
+            }
+        };
+
+        // We finish the initialization.
+        mul_receivers.insert(*target_party, mul_receiver);
+        mul_senders.insert(*target_party, mul_sender.clone());
+    }
+
+    Ok((mul_senders, mul_receivers))
+}
+
+/// PATCH (PATCHES.md #9): how phase 4 gets the multiplication state.
+enum MulInit<'a, C: DklsCurve> {
+    /// From the messages of phase 3, as upstream.
+    Run {
+        kept: &'a BTreeMap<PartyIndex, KeepInitMulPhase3to4<C>>,
+        received: &'a [TransmitInitMulPhase3to4<C>],
+    },
+    /// Made ahead of time ([`init_mul_phase1`], [`init_mul_phase2`]) for this key alone.
+    Ready {
+        senders: BTreeMap<PartyIndex, MulSender<C>>,
+        receivers: BTreeMap<PartyIndex, MulReceiver<C>>,
+    },
+}
 
 /// Phase 4 = `step5`.
 ///
@@ -796,6 +1004,75 @@ pub fn phase4<C: DklsCurve>(
     zero_received_phase3: &[TransmitInitZeroSharePhase3to4],
     mul_kept: &BTreeMap<PartyIndex, KeepInitMulPhase3to4<C>>,
     mul_received: &[TransmitInitMulPhase3to4<C>],
+    bip_received_phase2: &BTreeMap<PartyIndex, BroadcastDerivationPhase2to4>,
+    bip_received_phase3: &BTreeMap<PartyIndex, BroadcastDerivationPhase3to4>,
+    address_fn: impl Fn(&C::AffinePoint) -> String,
+) -> Result<(Party<C>, PublicKeyPackage<C>), Abort> {
+    finish::<C>(
+        data,
+        poly_point,
+        proofs_commitments,
+        zero_kept,
+        zero_received_phase2,
+        zero_received_phase3,
+        MulInit::Run {
+            kept: mul_kept,
+            received: mul_received,
+        },
+        bip_received_phase2,
+        bip_received_phase3,
+        address_fn,
+    )
+}
+
+/// PATCH (PATCHES.md #9): phase 4 for a key whose multiplication was set up ahead of time:
+/// `mul_senders` and `mul_receivers` come from [`init_mul_phase2`] of a setup made for this key
+/// alone, and are attached to it. Every other check of phase 4 runs as in [`phase4`].
+///
+/// # Errors
+///
+/// As [`phase4`]'s, less the multiplication's.
+#[allow(clippy::too_many_arguments)]
+pub fn phase4_with_mul<C: DklsCurve>(
+    data: &SessionData,
+    poly_point: &C::Scalar,
+    proofs_commitments: &[ProofCommitment<C>],
+    zero_kept: &BTreeMap<PartyIndex, KeepInitZeroSharePhase3to4>,
+    zero_received_phase2: &[TransmitInitZeroSharePhase2to4],
+    zero_received_phase3: &[TransmitInitZeroSharePhase3to4],
+    mul_senders: BTreeMap<PartyIndex, MulSender<C>>,
+    mul_receivers: BTreeMap<PartyIndex, MulReceiver<C>>,
+    bip_received_phase2: &BTreeMap<PartyIndex, BroadcastDerivationPhase2to4>,
+    bip_received_phase3: &BTreeMap<PartyIndex, BroadcastDerivationPhase3to4>,
+    address_fn: impl Fn(&C::AffinePoint) -> String,
+) -> Result<(Party<C>, PublicKeyPackage<C>), Abort> {
+    finish::<C>(
+        data,
+        poly_point,
+        proofs_commitments,
+        zero_kept,
+        zero_received_phase2,
+        zero_received_phase3,
+        MulInit::Ready {
+            senders: mul_senders,
+            receivers: mul_receivers,
+        },
+        bip_received_phase2,
+        bip_received_phase3,
+        address_fn,
+    )
+}
+
+/// Phase 4's body (upstream's `phase4`), with the multiplication's source as a parameter.
+#[allow(clippy::too_many_arguments)]
+fn finish<C: DklsCurve>(
+    data: &SessionData,
+    poly_point: &C::Scalar,
+    proofs_commitments: &[ProofCommitment<C>],
+    zero_kept: &BTreeMap<PartyIndex, KeepInitZeroSharePhase3to4>,
+    zero_received_phase2: &[TransmitInitZeroSharePhase2to4],
+    zero_received_phase3: &[TransmitInitZeroSharePhase3to4],
+    mul: MulInit<'_, C>,
     bip_received_phase2: &BTreeMap<PartyIndex, BroadcastDerivationPhase2to4>,
     bip_received_phase3: &BTreeMap<PartyIndex, BroadcastDerivationPhase3to4>,
     address_fn: impl Fn(&C::AffinePoint) -> String,
@@ -970,138 +1247,31 @@ pub fn phase4<C: DklsCurve>(
     // This finishes the initialization.
     let zero_share = ZeroShare::initialize(seeds);
 
-    // Initialization - Two-party multiplication.
-    let mut mul_receivers: BTreeMap<PartyIndex, MulReceiver<C>> = BTreeMap::new();
-    let mut mul_senders: BTreeMap<PartyIndex, MulSender<C>> = BTreeMap::new();
-    let mut mul_received_by_sender: BTreeMap<PartyIndex, &TransmitInitMulPhase3to4<C>> =
-        BTreeMap::new();
-    for message in mul_received {
-        if message.parties.receiver != data.party_index {
-            return Err(Abort::recoverable(
-                data.party_index,
-                AbortReason::MisroutedMessage {
-                    expected_receiver: data.party_index,
-                    actual_receiver: message.parties.receiver,
-                },
-            ));
-        }
-        if !mul_kept.contains_key(&message.parties.sender) {
-            return Err(Abort::recoverable(
-                data.party_index,
-                AbortReason::UnexpectedSender {
-                    sender: message.parties.sender,
-                },
-            ));
-        }
-        if mul_received_by_sender
-            .insert(message.parties.sender, message)
-            .is_some()
-        {
-            return Err(Abort::recoverable(
-                data.party_index,
-                AbortReason::DuplicateSender {
-                    sender: message.parties.sender,
-                },
-            ));
-        }
-    }
-    if mul_received_by_sender.len() != mul_kept.len() {
-        return Err(Abort::recoverable(
-            data.party_index,
-            AbortReason::WrongMessageCount {
-                expected: mul_kept.len(),
-                got: mul_received_by_sender.len(),
-            },
-        ));
-    }
-
-    for (target_party, message_kept) in mul_kept {
-        let message_received = mul_received_by_sender.get(target_party).ok_or_else(|| {
-            Abort::recoverable(
-                data.party_index,
-                AbortReason::MissingMessageFromParty {
-                    party: *target_party,
-                },
-            )
-        })?;
-
-        // RECEIVER
-        // We are the receiver and target_party = sender.
-
-        // We retrieve the id used for multiplication. Note that the first party
-        // is the receiver and the second, the sender.
-        let mul_sid_receiver = [
-            "Multiplication protocol".as_bytes(),
-            &data.party_index.as_u8().to_be_bytes(),
-            &target_party.as_u8().to_be_bytes(),
-            &data.session_id[..],
-        ]
-        .concat();
-
-        let receiver_result = MulReceiver::<C>::init_phase2(
-            &message_kept.ot_sender,
-            &mul_sid_receiver,
-            &message_received.seed,
-            &message_received.enc_proofs,
-            &message_kept.nonce,
-        );
-
-        let mul_receiver: MulReceiver<C> = match receiver_result {
-            Ok(r) => r,
-            Err(error) => {
-                // In DKG this failed run does not produce reusable OT state,
-                // so we keep abort classification recoverable.
+    // PATCH (PATCHES.md #9): the multiplication is initialized here as upstream does it, or
+    // was initialized ahead of time and is only attached.
+    let (mul_senders, mul_receivers) = match mul {
+        MulInit::Run { kept, received } => init_mul_phase2::<C>(data, kept, received)?,
+        MulInit::Ready { senders, receivers } => {
+            // Exactly one sender and one receiver per other party, as the run would give.
+            let peers = |keys: &mut dyn Iterator<Item = &PartyIndex>| {
+                keys.copied().collect::<Vec<_>>()
+                    == (1..=data.parameters.share_count)
+                        .filter(|&i| i != data.party_index.as_u8())
+                        .filter_map(|i| PartyIndex::new(i).ok())
+                        .collect::<Vec<_>>()
+            };
+            if !peers(&mut senders.keys()) || !peers(&mut receivers.keys()) {
                 return Err(Abort::recoverable(
                     data.party_index,
-                    AbortReason::MultiplicationVerificationFailed {
-                        counterparty: *target_party,
-                        detail: error.description.clone(),
+                    AbortReason::WrongMessageCount {
+                        expected: usize::from(data.parameters.share_count) - 1,
+                        got: senders.len().min(receivers.len()),
                     },
                 ));
             }
-        };
-
-        // SENDER
-        // We are the sender and target_party = receiver.
-
-        // We retrieve the id used for multiplication. Note that the first party
-        // is the receiver and the second, the sender.
-        let mul_sid_sender = [
-            "Multiplication protocol".as_bytes(),
-            &target_party.as_u8().to_be_bytes(),
-            &data.party_index.as_u8().to_be_bytes(),
-            &data.session_id[..],
-        ]
-        .concat();
-
-        let sender_result = MulSender::<C>::init_phase2(
-            &message_kept.ot_receiver,
-            &mul_sid_sender,
-            message_kept.correlation.clone(),
-            &message_kept.vec_r,
-            &message_received.dlog_proof,
-            &message_received.nonce,
-        );
-
-        let mul_sender: MulSender<C> = match sender_result {
-            Ok(s) => s,
-            Err(error) => {
-                // In DKG this failed run does not produce reusable OT state,
-                // so we keep abort classification recoverable.
-                return Err(Abort::recoverable(
-                    data.party_index,
-                    AbortReason::MultiplicationVerificationFailed {
-                        counterparty: *target_party,
-                        detail: error.description.clone(),
-                    },
-                ));
-            }
-        };
-
-        // We finish the initialization.
-        mul_receivers.insert(*target_party, mul_receiver);
-        mul_senders.insert(*target_party, mul_sender.clone());
-    }
+            (senders, receivers)
+        }
+    };
 
     // Initialization - BIP-32.
     // We check the commitments and create the final chain code.

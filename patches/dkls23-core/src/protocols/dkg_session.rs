@@ -11,6 +11,7 @@ use crate::protocols::dkg::{
     UniqueKeepDerivationPhase2to3,
 };
 use crate::protocols::{Abort, AbortReason, Parameters, Party, PartyIndex, PublicKeyPackage};
+use crate::utilities::multiplication::{MulReceiver, MulSender};
 
 pub struct DkgSession<C: DklsCurve> {
     data: SessionData,
@@ -106,24 +107,100 @@ impl<C: DklsCurve> DkgSession<C> {
         let (zero_keep_3to4, zero_transmit, mul_keep, mul_transmit, bip_broadcast) =
             dkg::phase3::<C>(&self.data, zero_kept, bip_kept);
 
-        if let Some(ref mut map) = self.zero_kept_2to3 {
-            for v in map.values_mut() {
-                v.seed.zeroize();
-                v.salt.zeroize();
-            }
-            map.clear();
-        }
-        self.zero_kept_2to3 = None;
-
-        if let Some(ref mut bip) = self.bip_kept_2to3 {
-            bip.aux_chain_code.zeroize();
-            bip.cc_salt.zeroize();
-        }
-        self.bip_kept_2to3 = None;
+        self.forget_phase2();
         self.zero_kept_3to4 = Some(zero_keep_3to4);
         self.mul_kept_3to4 = Some(mul_keep);
 
         Ok((zero_transmit, mul_transmit, bip_broadcast))
+    }
+
+    /// PATCH (PATCHES.md #9): phase 3 for a key whose multiplication was set up ahead of time
+    /// ([`dkg::init_mul_phase1`]): the zero-share and BIP-32 messages only. Finish with
+    /// [`DkgSession::phase4_with_mul`].
+    pub fn phase3_without_mul(
+        &mut self,
+    ) -> Result<
+        (
+            Vec<TransmitInitZeroSharePhase3to4>,
+            BroadcastDerivationPhase3to4,
+        ),
+        Abort,
+    > {
+        let zero_kept = self.zero_kept_2to3.as_ref().ok_or_else(|| {
+            Abort::recoverable(
+                self.data.party_index,
+                AbortReason::PhaseCalledOutOfOrder {
+                    phase: "phase3 called before phase2".into(),
+                },
+            )
+        })?;
+        let bip_kept = self.bip_kept_2to3.as_ref().ok_or_else(|| {
+            Abort::recoverable(
+                self.data.party_index,
+                AbortReason::PhaseCalledOutOfOrder {
+                    phase: "phase3 called before phase2".into(),
+                },
+            )
+        })?;
+        let (zero_keep_3to4, zero_transmit, bip_broadcast) =
+            dkg::phase3_without_mul(&self.data, zero_kept, bip_kept);
+        self.forget_phase2();
+        self.zero_kept_3to4 = Some(zero_keep_3to4);
+        Ok((zero_transmit, bip_broadcast))
+    }
+
+    /// PATCH (PATCHES.md #9): phase 4 attaching a multiplication set up ahead of time for this
+    /// key alone (see [`dkg::phase4_with_mul`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn phase4_with_mul(
+        self,
+        proofs_commitments: &[ProofCommitment<C>],
+        zero_received_phase2: &[TransmitInitZeroSharePhase2to4],
+        zero_received_phase3: &[TransmitInitZeroSharePhase3to4],
+        mul_senders: BTreeMap<PartyIndex, MulSender<C>>,
+        mul_receivers: BTreeMap<PartyIndex, MulReceiver<C>>,
+        bip_received_phase2: &BTreeMap<PartyIndex, BroadcastDerivationPhase2to4>,
+        bip_received_phase3: &BTreeMap<PartyIndex, BroadcastDerivationPhase3to4>,
+        address_fn: impl Fn(&C::AffinePoint) -> String,
+    ) -> Result<(Party<C>, PublicKeyPackage<C>), Abort> {
+        let poly_point = self.poly_point.as_ref().ok_or_else(|| {
+            Abort::recoverable(
+                self.data.party_index,
+                AbortReason::PhaseCalledOutOfOrder {
+                    phase: "phase4 called before phase2".into(),
+                },
+            )
+        })?;
+        let zero_kept = self.zero_kept_3to4.as_ref().ok_or_else(|| {
+            Abort::recoverable(
+                self.data.party_index,
+                AbortReason::PhaseCalledOutOfOrder {
+                    phase: "phase4 called before phase3".into(),
+                },
+            )
+        })?;
+        if self.mul_kept_3to4.is_some() {
+            // Phase 3 started a multiplication setup of its own: attaching another is a mix-up.
+            return Err(Abort::recoverable(
+                self.data.party_index,
+                AbortReason::PhaseCalledOutOfOrder {
+                    phase: "phase4_with_mul after phase3 (use phase3_without_mul)".into(),
+                },
+            ));
+        }
+        dkg::phase4_with_mul::<C>(
+            &self.data,
+            poly_point,
+            proofs_commitments,
+            zero_kept,
+            zero_received_phase2,
+            zero_received_phase3,
+            mul_senders,
+            mul_receivers,
+            bip_received_phase2,
+            bip_received_phase3,
+            address_fn,
+        )
     }
 
     pub fn phase4(
@@ -174,6 +251,26 @@ impl<C: DklsCurve> DkgSession<C> {
             bip_received_phase3,
             address_fn,
         )
+    }
+}
+
+impl<C: DklsCurve> DkgSession<C> {
+    /// Wipes what phase 2 kept for phase 3 (upstream's code, moved: PATCHES.md #9).
+    fn forget_phase2(&mut self) {
+        if let Some(ref mut map) = self.zero_kept_2to3 {
+            for v in map.values_mut() {
+                v.seed.zeroize();
+                v.salt.zeroize();
+            }
+            map.clear();
+        }
+        self.zero_kept_2to3 = None;
+
+        if let Some(ref mut bip) = self.bip_kept_2to3 {
+            bip.aux_chain_code.zeroize();
+            bip.cc_salt.zeroize();
+        }
+        self.bip_kept_2to3 = None;
     }
 }
 
@@ -251,6 +348,7 @@ impl<C: DklsCurve> Drop for DkgSession<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocols::dkg::SessionData;
     use crate::protocols::AbortReason;
     use crate::utilities::rng;
     use k256::Secp256k1;
@@ -470,6 +568,171 @@ mod tests {
 
         let result = session.phase2(&fragments);
         assert!(result.is_err());
+        assert!(matches!(
+            result.unwrap_err().reason,
+            AbortReason::PhaseCalledOutOfOrder { .. }
+        ));
+    }
+
+    // PATCH (PATCHES.md #9): a 2-of-2 key whose multiplication was set up ahead of time, under
+    // a session id of its own.
+    type Setup = (
+        BTreeMap<PartyIndex, MulSender<Secp256k1>>,
+        BTreeMap<PartyIndex, MulReceiver<Secp256k1>>,
+    );
+
+    fn setup_ahead(parameters: &Parameters) -> [Setup; 2] {
+        let setup_id = rng::get_rng().random::<[u8; SESSION_ID_LEN]>();
+        let data = |i| SessionData {
+            parameters: parameters.clone(),
+            party_index: PartyIndex::new(i).unwrap(),
+            session_id: setup_id.to_vec(),
+        };
+        let (kept1, sent1) = dkg::init_mul_phase1::<Secp256k1>(&data(1));
+        let (kept2, sent2) = dkg::init_mul_phase1::<Secp256k1>(&data(2));
+        [
+            dkg::init_mul_phase2(&data(1), &kept1, &sent2).unwrap(),
+            dkg::init_mul_phase2(&data(2), &kept2, &sent1).unwrap(),
+        ]
+    }
+
+    /// Runs a 2-of-2 DKG; `setups` given, the multiplication is attached instead of run.
+    fn two_party_dkg(setups: Option<[Setup; 2]>) -> Result<Vec<Party<Secp256k1>>, Abort> {
+        let parameters = Parameters {
+            threshold: 2,
+            share_count: 2,
+        };
+        let session_id = rng::get_rng().random::<[u8; SESSION_ID_LEN]>();
+        let mut sessions: Vec<DkgSession<Secp256k1>> = (1..=2)
+            .map(|i| {
+                DkgSession::new(
+                    parameters.clone(),
+                    PartyIndex::new(i).unwrap(),
+                    session_id.to_vec(),
+                )
+            })
+            .collect();
+        let rows: Vec<Vec<k256::Scalar>> = sessions.iter().map(|s| s.phase1()).collect();
+        let mut proofs = Vec::new();
+        let mut zero2 = Vec::new();
+        let mut bip2 = BTreeMap::new();
+        for (i, session) in sessions.iter_mut().enumerate() {
+            let fragments = [rows[0][i], rows[1][i]];
+            let (proof, zero, bip) = session.phase2(&fragments)?;
+            proofs.push(proof);
+            zero2.push(zero);
+            bip2.insert(PartyIndex::new(i as u8 + 1).unwrap(), bip);
+        }
+        let mut zero3 = Vec::new();
+        let mut mul3 = Vec::new();
+        let mut bip3 = BTreeMap::new();
+        for (i, session) in sessions.iter_mut().enumerate() {
+            let (zero, bip) = if setups.is_some() {
+                session.phase3_without_mul()?
+            } else {
+                let (zero, mul, bip) = session.phase3()?;
+                mul3.push(mul);
+                (zero, bip)
+            };
+            zero3.push(zero);
+            bip3.insert(PartyIndex::new(i as u8 + 1).unwrap(), bip);
+        }
+        let mut parties = Vec::new();
+        let mut setups = setups.map(|s| s.into_iter());
+        for (i, session) in sessions.into_iter().enumerate() {
+            let other = 1 - i;
+            let (party, _) = match setups.as_mut().and_then(Iterator::next) {
+                Some((senders, receivers)) => session.phase4_with_mul(
+                    &proofs,
+                    &zero2[other],
+                    &zero3[other],
+                    senders,
+                    receivers,
+                    &bip2,
+                    &bip3,
+                    |_| String::new(),
+                )?,
+                None => session.phase4(
+                    &proofs,
+                    &zero2[other],
+                    &zero3[other],
+                    &mul3[other],
+                    &bip2,
+                    &bip3,
+                    |_| String::new(),
+                )?,
+            };
+            parties.push(party);
+        }
+        Ok(parties)
+    }
+
+    #[test]
+    fn a_setup_made_ahead_is_attached_to_the_key_unchanged() {
+        let parameters = Parameters {
+            threshold: 2,
+            share_count: 2,
+        };
+        let setups = setup_ahead(&parameters);
+        let gadget = |setup: &Setup| {
+            let one = PartyIndex::new(1).unwrap();
+            let two = PartyIndex::new(2).unwrap();
+            let key = if setup.0.contains_key(&one) { one } else { two };
+            (
+                setup.0[&key].public_gadget.clone(),
+                setup.1[&key].public_gadget.clone(),
+            )
+        };
+        let expected = [gadget(&setups[0]), gadget(&setups[1])];
+        let parties = two_party_dkg(Some(setups)).unwrap();
+        assert_eq!(parties[0].pk, parties[1].pk);
+        for (party, (sender_gadget, receiver_gadget)) in parties.iter().zip(expected) {
+            let peer = PartyIndex::new(3 - party.party_index.as_u8()).unwrap();
+            assert_eq!(party.mul_senders[&peer].public_gadget, sender_gadget);
+            assert_eq!(party.mul_receivers[&peer].public_gadget, receiver_gadget);
+        }
+        // Without a setup, the run makes its own, as upstream.
+        let parties = two_party_dkg(None).unwrap();
+        assert_eq!(parties[0].pk, parties[1].pk);
+    }
+
+    #[test]
+    fn a_setup_for_the_wrong_parties_is_refused() {
+        let parameters = Parameters {
+            threshold: 2,
+            share_count: 2,
+        };
+        // Each party given the other's half: the maps name itself, not its peer.
+        let [a, b] = setup_ahead(&parameters);
+        let result = two_party_dkg(Some([b, a]));
+        assert!(matches!(
+            result.unwrap_err().reason,
+            AbortReason::WrongMessageCount { .. }
+        ));
+    }
+
+    #[test]
+    fn a_setup_cannot_be_attached_after_phase3_ran_its_own() {
+        let parameters = Parameters {
+            threshold: 2,
+            share_count: 2,
+        };
+        let [setup, _] = setup_ahead(&parameters);
+        let pi = PartyIndex::new(1).unwrap();
+        let mut session = DkgSession::<Secp256k1>::new(parameters, pi, vec![7; SESSION_ID_LEN]);
+        let fragments = session.phase1();
+        session.phase2(&fragments).unwrap();
+        session.phase3().unwrap();
+        let result = session.phase4_with_mul(
+            &[],
+            &[],
+            &[],
+            setup.0,
+            setup.1,
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+            |_| String::new(),
+        );
         assert!(matches!(
             result.unwrap_err().reason,
             AbortReason::PhaseCalledOutOfOrder { .. }
