@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::machine::ByScheme;
-use crate::{dkls, frost, KeyShare, Machine, MpcError, Role, Scheme, SessionId, Transition};
+use crate::{dkls, frost, KeySetup, KeyShare, Machine, MpcError, Role, Scheme, SessionId, Transition};
 
 /// Distributed key generation. Output: this party's [`KeyShare`]; both parties get the same
 /// public key, and neither ever sees the whole private key.
@@ -27,6 +27,21 @@ impl Dkg {
             }
         };
         Ok((Dkg(state), message))
+    }
+
+    /// Starts a DKLs DKG as `role` that attaches `setup` (made ahead of time by
+    /// [`Setup`](crate::Setup) with the same peer) instead of setting up the multiplication
+    /// itself: round 3 then carries no base OTs, and most of the work is already done. The
+    /// setup is used up, whatever the outcome. The peer must start with the other half of the
+    /// same setup; the setup's id is bound into the run's session id, so halves of different
+    /// setups fail the key's proofs.
+    pub fn start_with_setup(role: Role, session_id: &SessionId, setup: KeySetup) -> Result<(Dkg, Vec<u8>), MpcError> {
+        let (setup_id, setup_role, prepared) = setup.into_parts();
+        if setup_role != role {
+            return Err(MpcError::Protocol("the key setup is the other party's half".into()));
+        }
+        let (m, f) = dkls::dkg::Run::start_with_setup(role, session_id, &setup_id, prepared)?;
+        Ok((Dkg(ByScheme::Dkls(m)), f))
     }
 }
 

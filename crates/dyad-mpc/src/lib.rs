@@ -9,6 +9,7 @@
 //! | [`Dkg`] | DKLs23 DKG, 3 rounds | FROST DKG, 2 rounds |
 //! | [`Sign`] | DKLs23 signing of a 32-byte digest, 3 rounds | FROST signing of the message, 2 rounds |
 //! | [`Refresh`] | DKLs23 *complete* refresh (re-runs the OT setup), 3 rounds | FROST refresh DKG, 2 rounds |
+//! | [`Setup`] | the multiplication (OT) setup of one future key, 1 round | (none: FROST has no setup) |
 //!
 //! Each protocol is a [`Machine`]: `start` gives the machine and the first outgoing message, and
 //! every [`Machine::receive`] consumes the peer's message for the current round and gives either
@@ -47,6 +48,7 @@ mod message;
 mod refresh;
 mod role;
 mod session;
+mod setup;
 mod share;
 mod sign;
 
@@ -59,5 +61,6 @@ pub use machine::{run_local, Machine, Transition};
 pub use refresh::Refresh;
 pub use role::Role;
 pub use session::SessionId;
+pub use setup::{KeySetup, Setup};
 pub use share::KeyShare;
 pub use sign::Sign;

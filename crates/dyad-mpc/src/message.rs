@@ -18,6 +18,9 @@ pub(crate) enum Tag {
     DklsDkg1 = 0x11,
     DklsDkg2 = 0x12,
     DklsDkg3 = 0x13,
+    /// Round 3 of a DKG whose multiplication was set up ahead of time: no base OTs.
+    DklsDkgWithSetup3 = 0x14,
+    DklsSetup1 = 0x15,
     DklsSign1 = 0x21,
     DklsSign2 = 0x22,
     DklsSign3 = 0x23,

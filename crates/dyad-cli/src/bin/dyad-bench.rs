@@ -17,7 +17,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dyad_mpc::{run_local, Digest, Dkg, Refresh, Role, Scheme, SessionId, Sign, SignInput};
+use dyad_mpc::{run_local, Digest, Dkg, Refresh, Role, Scheme, SessionId, Setup, Sign, SignInput};
 use dyad_proto::{Environment, PregenId, WalletType};
 use dyad_sdk::Dyad;
 use dyad_server::store::Durability;
@@ -87,6 +87,31 @@ fn raw_only(runs: usize) {
         let (dkg, sign, refresh) = raw(scheme, runs, sign_runs);
         println!("| {scheme:?} | {} | {} | {} |", cell(&dkg), cell(&sign), cell(&refresh));
     }
+    // Issue 9 part 2: the DKLs multiplication set up ahead (the pool's work, off the online
+    // path), then the key generation that attaches it (what remains online).
+    let mut setup = Vec::new();
+    let mut online = Vec::new();
+    for i in 0..runs {
+        let setup_id = SessionId::new([200u8.wrapping_add(i as u8); 32]);
+        let t = Instant::now();
+        let (user_setup, cloud_setup) = run_local(
+            Setup::start(Role::User, &setup_id).expect("start"),
+            Setup::start(Role::Cloud, &setup_id).expect("start"),
+        )
+        .expect("setup");
+        setup.push(t.elapsed());
+        let sid = SessionId::new([i as u8; 32]);
+        let t = Instant::now();
+        run_local(
+            Dkg::start_with_setup(Role::User, &sid, user_setup).expect("start"),
+            Dkg::start_with_setup(Role::Cloud, &sid, cloud_setup).expect("start"),
+        )
+        .expect("dkg on a setup");
+        online.push(t.elapsed());
+    }
+    println!("\n| DKLs key setup made ahead | DKG attaching it (online) |");
+    println!("|---|---|");
+    println!("| {} | {} |", cell(&setup), cell(&online));
     println!("\nruns per row: {runs} (signing: {sign_runs})");
 }
 

@@ -15,6 +15,7 @@ use dkls23::DkgSession;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::setup::Prepared;
 use super::{abort, check_senders, parameters, party_index, receive_fragment, send_fragment, Curve, Scalar};
 use crate::machine::{SchemeRun, Transition};
 use crate::message::{self, single, Tag};
@@ -48,6 +49,19 @@ mod round3 {
     }
 }
 
+/// Round 3 of a key generation whose multiplication was set up ahead of time: the same,
+/// without the base OTs.
+mod round3_with_setup {
+    use super::*;
+
+    /// Round 3 with a setup: the zero-share seed opening and the chain-code opening.
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct Message {
+        pub(super) zero_share: TransmitInitZeroSharePhase3to4,
+        pub(super) derivation: BroadcastDerivationPhase3to4,
+    }
+}
+
 /// A DKLs DKG in progress, named by the peer message it waits for.
 pub(crate) enum Run {
     AwaitRound1(Box<AwaitRound1>),
@@ -60,6 +74,7 @@ pub(crate) struct AwaitRound1 {
     session: DkgSession<Curve>,
     role: Role,
     own_fragment: Zeroizing<Scalar>,
+    setup: Option<Box<Prepared>>,
 }
 
 /// Sent round 2, waits for the peer's commitments.
@@ -68,6 +83,7 @@ pub(crate) struct AwaitRound2 {
     role: Role,
     own_proof: ProofCommitment<Curve>,
     own_derivation: BroadcastDerivationPhase2to4,
+    setup: Option<Box<Prepared>>,
 }
 
 /// Sent round 3, waits for the peer's openings and OT setup; then phase 4 ends the DKG.
@@ -78,19 +94,38 @@ pub(crate) struct AwaitRound3 {
     peer_zero_share: TransmitInitZeroSharePhase2to4,
     derivation2: BTreeMap<PartyIndex, BroadcastDerivationPhase2to4>,
     own_derivation3: BroadcastDerivationPhase3to4,
+    setup: Option<Box<Prepared>>,
 }
 
 impl Run {
     /// Phase 1 (steps 1–2): sample our polynomial and evaluate it at both indices; the peer's
     /// evaluation is round 1.
     pub(crate) fn start(role: Role, session_id: &SessionId) -> Result<(Self, Vec<u8>), MpcError> {
-        let session = DkgSession::<Curve>::new(parameters()?, party_index(role)?, session_id.as_bytes().to_vec());
+        Self::begin(role, session_id.as_bytes().to_vec(), None)
+    }
+
+    /// As [`start`](Self::start), attaching a multiplication set up ahead of time (setup id
+    /// `setup_id`) instead of setting one up in round 3. The setup's id is bound into the DKG's
+    /// session id, so two parties holding halves of different setups fail the key's proofs.
+    pub(crate) fn start_with_setup(
+        role: Role,
+        session_id: &SessionId,
+        setup_id: &SessionId,
+        setup: Box<Prepared>,
+    ) -> Result<(Self, Vec<u8>), MpcError> {
+        let bound = [session_id.as_bytes().as_slice(), b"with key setup", setup_id.as_bytes()].concat();
+        Self::begin(role, bound, Some(setup))
+    }
+
+    fn begin(role: Role, session_id: Vec<u8>, setup: Option<Box<Prepared>>) -> Result<(Self, Vec<u8>), MpcError> {
+        let session = DkgSession::<Curve>::new(parameters()?, party_index(role)?, session_id);
         let fragments = Zeroizing::new(session.phase1());
         let (own_fragment, out) = send_fragment(Tag::DklsDkg1, &fragments, role, "DKG")?;
         let state = AwaitRound1 {
             session,
             role,
             own_fragment,
+            setup,
         };
         Ok((Run::AwaitRound1(Box::new(state)), out))
     }
@@ -140,6 +175,7 @@ impl AwaitRound1 {
             role: self.role,
             own_proof: message.proof_commitment,
             own_derivation: message.derivation,
+            setup: self.setup,
         };
         Ok((next, out))
     }
@@ -160,20 +196,30 @@ impl AwaitRound2 {
                 peer.derivation.sender_index,
             ],
         )?;
-        let (zero_transmit, mul_transmit, derivation) = self.session.phase3().map_err(abort)?;
-        let message = round3::Message {
-            zero_share: single(zero_transmit)?,
-            multiplication: single(mul_transmit)?,
-            derivation,
+        let (out, own_derivation3) = if self.setup.is_some() {
+            let (zero_transmit, derivation) = self.session.phase3_without_mul().map_err(abort)?;
+            let message = round3_with_setup::Message {
+                zero_share: single(zero_transmit)?,
+                derivation,
+            };
+            (message::encode(Tag::DklsDkgWithSetup3, &message)?, message.derivation)
+        } else {
+            let (zero_transmit, mul_transmit, derivation) = self.session.phase3().map_err(abort)?;
+            let message = round3::Message {
+                zero_share: single(zero_transmit)?,
+                multiplication: single(mul_transmit)?,
+                derivation,
+            };
+            (message::encode(Tag::DklsDkg3, &message)?, message.derivation)
         };
-        let out = message::encode(Tag::DklsDkg3, &message)?;
         let next = AwaitRound3 {
             session: self.session,
             role: self.role,
             proofs: vec![self.own_proof, peer.proof_commitment],
             peer_zero_share: peer.zero_share,
             derivation2: [(me, self.own_derivation), (peer_index, peer.derivation)].into(),
-            own_derivation3: message.derivation,
+            own_derivation3,
+            setup: self.setup,
         };
         Ok((next, out))
     }
@@ -183,24 +229,43 @@ impl AwaitRound3 {
     /// Phase 4 (steps 5–6): verify both proofs and derive the public key, check the seed and
     /// chain-code openings, finish the OT setup. The result is this party's share.
     fn receive(self, message: &[u8]) -> Result<KeyShare, MpcError> {
-        let peer: round3::Message = message::decode(Tag::DklsDkg3, message)?;
         let me = party_index(self.role)?;
         let peer_index = party_index(self.role.peer())?;
-        check_senders(peer_index, &[peer.derivation.sender_index])?;
-        let derivation3: BTreeMap<_, _> = [(me, self.own_derivation3), (peer_index, peer.derivation)].into();
         // Addresses are chain formats, which are not this crate's business.
-        let (party, _public_package) = self
-            .session
-            .phase4(
-                &self.proofs,
-                &[self.peer_zero_share],
-                &[peer.zero_share],
-                &[peer.multiplication],
-                &self.derivation2,
-                &derivation3,
-                |_| String::new(),
-            )
-            .map_err(abort)?;
+        let no_address = |_: &_| String::new();
+        let (party, _public_package) = match self.setup {
+            None => {
+                let peer: round3::Message = message::decode(Tag::DklsDkg3, message)?;
+                check_senders(peer_index, &[peer.derivation.sender_index])?;
+                let derivation3: BTreeMap<_, _> = [(me, self.own_derivation3), (peer_index, peer.derivation)].into();
+                self.session.phase4(
+                    &self.proofs,
+                    &[self.peer_zero_share],
+                    &[peer.zero_share],
+                    &[peer.multiplication],
+                    &self.derivation2,
+                    &derivation3,
+                    no_address,
+                )
+            }
+            Some(setup) => {
+                let peer: round3_with_setup::Message = message::decode(Tag::DklsDkgWithSetup3, message)?;
+                check_senders(peer_index, &[peer.derivation.sender_index])?;
+                let derivation3: BTreeMap<_, _> = [(me, self.own_derivation3), (peer_index, peer.derivation)].into();
+                let Prepared { senders, receivers } = *setup;
+                self.session.phase4_with_mul(
+                    &self.proofs,
+                    &[self.peer_zero_share],
+                    &[peer.zero_share],
+                    senders,
+                    receivers,
+                    &self.derivation2,
+                    &derivation3,
+                    no_address,
+                )
+            }
+        }
+        .map_err(abort)?;
         KeyShare::from_dkls(party)
     }
 }

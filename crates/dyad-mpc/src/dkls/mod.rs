@@ -15,6 +15,7 @@ use crate::{MpcError, PublicKey, Role, Scheme};
 
 pub(crate) mod dkg;
 pub(crate) mod refresh;
+pub(crate) mod setup;
 pub(crate) mod sign;
 
 /// Recovers the curve type parameters from a concrete `Party`.
