@@ -67,8 +67,27 @@ pub enum ToServer {
     /// Start a signature on this lane, as `POST /v1/wallets/{walletId}/{route}` with this body
     /// and `Dyad-Key-Version` would (same parsing, decoding, checks, audit and error codes).
     Sign(SignOnLane),
+    /// Make a DKLs key setup on this lane, ahead of a key (the warm setup pool): `{"keySetup":
+    /// {}}`. The server answers a `keySetupTicket`, the lane carries the setup ceremony, and it
+    /// ends with `Done(KeySetupStored)`.
+    KeySetup(KeySetupOnLane),
     /// This side is done with the lane.
     Closed(Closed),
+}
+
+/// A `keySetup`: nothing to say yet (the app is the connection's).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySetupOnLane {}
+
+/// The answer to a `keySetup`: the ceremony id the lane's Noise handshake and session id use,
+/// and the id the setup will be stored under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeySetupTicket {
+    /// The ceremony (not stored: it lives as long as the lane).
+    pub ceremony_id: crate::ids::CeremonyId,
+    /// What the setup is stored under once made.
+    pub key_setup_id: crate::ids::KeySetupId,
 }
 
 /// A `sign`: which wallet, which sign route, and that route's body.
@@ -121,6 +140,8 @@ impl SignRoute {
 pub enum ToClient {
     /// The ceremony was started (as `POST /v1/wallets` answers): the lane now carries it.
     Ticket(CeremonyTicket),
+    /// The key setup was started: the lane now carries it.
+    KeySetupTicket(KeySetupTicket),
     /// It was not (as `POST /v1/wallets` refuses: the same status and body); the lane is over.
     Refused(Refusal),
     /// This side is done with the lane.
@@ -246,6 +267,8 @@ pub enum Incoming {
     Frame(Vec<u8>),
     /// The server's ticket (client side).
     Ticket(CeremonyTicket),
+    /// The server's key setup ticket (client side).
+    KeySetupTicket(KeySetupTicket),
     /// The server's refusal (client side).
     Refused(Refusal),
     /// The peer is done with the lane.
@@ -430,9 +453,9 @@ impl FrameTransport for Lane {
                 self.answered = true;
                 Ok(bytes)
             }
-            Some(Incoming::Ticket(_) | Incoming::Refused(_)) => Err(ProtoError::UnexpectedFrame(
-                "a control message inside a running ceremony",
-            )),
+            Some(Incoming::Ticket(_) | Incoming::KeySetupTicket(_) | Incoming::Refused(_)) => Err(
+                ProtoError::UnexpectedFrame("a control message inside a running ceremony"),
+            ),
             Some(Incoming::Closed) | None => Err(self.gone()),
         }
     }

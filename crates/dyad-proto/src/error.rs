@@ -101,6 +101,10 @@ pub enum ErrorCode {
     IdentifierInUse,
     /// No such live grant of this person to this app.
     GrantNotFound,
+    /// The key setup named in a create request is not one this app may use now: unknown,
+    /// used or reserved already, expired, or made for another app or wallet type. Create
+    /// without it, or with another.
+    KeySetupUnavailable,
     /// Something failed inside the server; nothing was changed.
     Internal,
 }
@@ -151,6 +155,7 @@ impl ErrorCode {
             ErrorCode::ShareOutdated => "SHARE_OUTDATED",
             ErrorCode::IdentifierInUse => "IDENTIFIER_IN_USE",
             ErrorCode::GrantNotFound => "GRANT_NOT_FOUND",
+            ErrorCode::KeySetupUnavailable => "KEY_SETUP_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
         }
     }

@@ -92,6 +92,9 @@ pub enum Outcome {
     Signed(SignedTransaction),
     /// A claim committed: the wallet is the person's, at its new key version.
     Claimed(WalletView),
+    /// A key setup's cloud half is sealed and stored under this id (the warm setup pool): the
+    /// client's half may now be named in a create request.
+    KeySetupStored(crate::ids::KeySetupId),
 }
 
 impl std::fmt::Debug for Frame {

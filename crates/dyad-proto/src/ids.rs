@@ -43,6 +43,11 @@ uuid_id!(
     WalletId
 );
 uuid_id!(
+    /// A DKLs key setup made ahead of time with one app (the warm setup pool): names the
+    /// cloud's sealed half until one key generation uses it up.
+    KeySetupId
+);
+uuid_id!(
     /// A person with an account: made at their first verified login, in one environment.
     UserId
 );

@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use dyad_mpc::{Dkg, KeyShare, MpcError, PublicKey, Role, Scheme, Sign, SignInput, Signature};
+use dyad_mpc::{Dkg, KeySetup, KeyShare, MpcError, PublicKey, Role, Scheme, Setup, Sign, SignInput, Signature};
 
 use crate::ids::CeremonyId;
 use crate::runner::RunStart;
@@ -46,10 +46,27 @@ impl KeyGeneration {
         RunStart::new(scheme, move || Dkg::start(scheme, role, &sid))
     }
 
+    /// Step 1 for a DKLs key whose multiplication was set up ahead of time: the DKG run that
+    /// attaches `setup` (used up by it), same session id. Both parties must hold halves of the
+    /// same setup; the setup's id is bound into the run, so halves of different setups fail.
+    pub fn dkg_with_setup(&self, setup: KeySetup) -> RunStart<Dkg> {
+        let role = self.role;
+        let sid = session_id(&self.ceremony, Run::Dkg);
+        RunStart::new(self.scheme, move || Dkg::start_with_setup(role, &sid, setup))
+    }
+
     /// Step 2: the DKG produced `share`; the test signature run, and the phase that checks it.
     pub fn test_signature(self, share: KeyShare) -> (TestSignature, RunStart<Sign>) {
         TestSignature::start(self.scheme, &self.ceremony, share)
     }
+}
+
+/// The key setup ceremony (the warm setup pool): one run of [`Setup`] as `role`, session id
+/// `session_id(ceremony, Run::KeySetup)`, which both halves keep as the setup's id. The cloud
+/// then seals and stores its half and answers `Done(KeySetupStored)`.
+pub fn key_setup(role: Role, ceremony: &CeremonyId) -> RunStart<Setup> {
+    let sid = session_id(ceremony, Run::KeySetup);
+    RunStart::new(Scheme::Dkls, move || Setup::start(role, &sid))
 }
 
 /// Waiting for the test signature. Holds the new share: must not be sent, `Debug` redacts it.

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ceremony_key::CeremonyKey;
-use crate::ids::{CeremonyId, WalletId};
+use crate::ids::{CeremonyId, KeySetupId, WalletId};
 use crate::pregen::PregenId;
 use crate::wallet::WalletView;
 use dyad_chains::{CosmosSignMode, TxSummary};
@@ -30,6 +30,10 @@ pub struct CreateWalletRequest {
     pub wallet_type: WalletType,
     /// Who it is for.
     pub pregen_id: PregenId,
+    /// A key setup made ahead of time with this app (EVM and Cosmos only), to use up for this
+    /// key: most of a DKLs key generation's work is then already done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_setup_id: Option<KeySetupId>,
 }
 
 /// `PATCH /v1/wallets/{id}`: change who a pregenerated wallet is for.

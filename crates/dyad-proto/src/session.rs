@@ -20,6 +20,8 @@ pub enum Run {
     Sign,
     /// A claim's share refresh (the test signature after it is `Confirm`).
     Refresh,
+    /// A DKLs key setup made ahead of a key (the warm setup pool).
+    KeySetup,
 }
 
 impl Run {
@@ -30,6 +32,7 @@ impl Run {
             Run::Confirm => "confirm",
             Run::Sign => "sign",
             Run::Refresh => "refresh",
+            Run::KeySetup => "key-setup",
         }
     }
 }

@@ -37,17 +37,25 @@ const OUTGOING_BACKLOG: usize = 1024;
 pub struct Batch<'a> {
     dyad: &'a Dyad,
     server_key: CeremonyKey,
+    connection: Connection,
+}
+
+impl std::fmt::Debug for Batch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("open_lanes", &self.connection.lanes.len())
+            .finish()
+    }
+}
+
+/// The connection itself: its lanes and the tasks that read and write its socket. Owns nothing
+/// of a client, so the setup pool's refill can hold one on a task of its own.
+pub(crate) struct Connection {
     lanes: Lanes,
     next_lane: AtomicU32,
     slots: Semaphore,
     reader: JoinHandle<()>,
     writer: JoinHandle<()>,
-}
-
-impl std::fmt::Debug for Batch<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Batch").field("open_lanes", &self.lanes.len()).finish()
-    }
 }
 
 impl Dyad {
@@ -56,7 +64,18 @@ impl Dyad {
     /// WebSocket each.
     pub async fn batch(&self) -> Result<Batch<'_>, SdkError> {
         let server_key = self.server_key().await?;
-        let request = self.api.ws_request(BATCH_PATH)?;
+        Ok(Batch {
+            dyad: self,
+            server_key,
+            connection: Connection::open(&self.api).await?,
+        })
+    }
+}
+
+impl Connection {
+    /// Connect to `api`'s batch route.
+    pub(crate) async fn open(api: &crate::http::Api) -> Result<Connection, SdkError> {
+        let request = api.ws_request(BATCH_PATH)?;
         // No Nagle: hundreds of ceremonies' small messages share this socket.
         let (ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
             .await
@@ -89,6 +108,7 @@ impl Dyad {
                         lane,
                         match message {
                             ToClient::Ticket(ticket) => Incoming::Ticket(ticket),
+                            ToClient::KeySetupTicket(ticket) => Incoming::KeySetupTicket(ticket),
                             ToClient::Refused(refusal) => Incoming::Refused(refusal),
                             ToClient::Closed(_) => Incoming::Closed,
                         },
@@ -98,15 +118,51 @@ impl Dyad {
             }
             reading.close_all();
         });
-        Ok(Batch {
-            dyad: self,
-            server_key,
+        Ok(Connection {
             lanes,
             next_lane: AtomicU32::new(0),
             slots: Semaphore::new(MAX_LANES),
             reader,
             writer,
         })
+    }
+
+    /// Take a slot, open a lane, send `message` on it and wait for the server's first word: a
+    /// ticket of either kind; a refusal comes back as the route's error.
+    pub(crate) async fn open_lane(&self, message: ToServer) -> Result<(SemaphorePermit<'_>, Incoming, Lane), SdkError> {
+        let closed = || SdkError::Ceremony(ProtoError::Transport("the batch connection is closed".into()));
+        // Closed only when the connection is dropped, which cannot happen while `self` lives.
+        let slot = self.slots.acquire().await.map_err(|_| closed())?;
+        let id: LaneId = self.next_lane.fetch_add(1, Ordering::Relaxed);
+        let mut lane = self
+            .lanes
+            .open(id)
+            .map_err(|e| SdkError::Ceremony(ProtoError::Transport(e.to_string())))?;
+        lane.control(message).await?;
+        let first = match lane.next().await {
+            Some(ticket @ (Incoming::Ticket(_) | Incoming::KeySetupTicket(_))) => ticket,
+            Some(Incoming::Refused(Refusal { status, error })) => {
+                return Err(SdkError::Api {
+                    status,
+                    code: error.code,
+                    message: error.message,
+                    wallet_id: error.wallet_id,
+                })
+            }
+            Some(Incoming::Frame(_)) => {
+                return Err(ProtoError::UnexpectedFrame("a ceremony frame before the ticket").into())
+            }
+            Some(Incoming::Closed) | None => return Err(closed()),
+        };
+        Ok((slot, first, lane))
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.reader.abort();
+        self.writer.abort();
+        self.lanes.close_all();
     }
 }
 
@@ -138,12 +194,28 @@ impl Batch<'_> {
         pregen_id: &PregenId,
         keep: Option<KeepShare<'static>>,
     ) -> Result<Wallet, SdkError> {
-        let body = serde_json::to_value(CreateWalletRequest {
-            wallet_type,
-            pregen_id: pregen_id.clone(),
-        })
-        .map_err(|e| SdkError::Http(format!("encoding the request: {e}")))?;
-        let (_slot, ticket, lane) = self.open_lane(ToServer::Create(body)).await?;
+        let mut setup = self.dyad.take_setup(wallet_type, self.server_key);
+        let body = |key_setup_id| {
+            serde_json::to_value(CreateWalletRequest {
+                wallet_type,
+                pregen_id: pregen_id.clone(),
+                key_setup_id,
+            })
+            .map_err(|e| SdkError::Http(format!("encoding the request: {e}")))
+        };
+        let (_slot, ticket, lane) = match self
+            .open_lane(ToServer::Create(body(setup.as_ref().map(|s| s.id))?))
+            .await
+        {
+            Ok(opened) => opened,
+            // The pooled setup is gone on the server: create without one.
+            Err(e) if setup.is_some() && self.dyad.setup_refused(&e) => {
+                setup = None;
+                self.open_lane(ToServer::Create(body(None)?)).await?
+            }
+            Err(e) => return Err(e),
+        };
+        let setup = setup.map(|s| s.half);
         let load = keep.is_none();
         let (server_key, pregen_id) = (self.server_key, pregen_id.clone());
         // On a task of its own (a FROST step is computed in place, see `dyad_proto::RunStart`);
@@ -158,6 +230,7 @@ impl Batch<'_> {
                 &pregen_id,
                 &ticket,
                 keep,
+                setup,
             )
             .await
         });
@@ -242,31 +315,10 @@ impl Batch<'_> {
     /// Take a slot, open a lane, ask for `message`'s ceremony on it and wait for its ticket; a
     /// refusal comes back as the route's error.
     async fn open_lane(&self, message: ToServer) -> Result<(SemaphorePermit<'_>, CeremonyTicket, Lane), SdkError> {
-        let closed = || SdkError::Ceremony(ProtoError::Transport("the batch connection is closed".into()));
-        // Closed only when the connection is dropped, which cannot happen while `self` lives.
-        let slot = self.slots.acquire().await.map_err(|_| closed())?;
-        let id: LaneId = self.next_lane.fetch_add(1, Ordering::Relaxed);
-        let mut lane = self
-            .lanes
-            .open(id)
-            .map_err(|e| SdkError::Ceremony(ProtoError::Transport(e.to_string())))?;
-        lane.control(message).await?;
-        let ticket = match lane.next().await {
-            Some(Incoming::Ticket(ticket)) => ticket,
-            Some(Incoming::Refused(Refusal { status, error })) => {
-                return Err(SdkError::Api {
-                    status,
-                    code: error.code,
-                    message: error.message,
-                    wallet_id: error.wallet_id,
-                })
-            }
-            Some(Incoming::Frame(_)) => {
-                return Err(ProtoError::UnexpectedFrame("a ceremony frame before the ticket").into())
-            }
-            Some(Incoming::Closed) | None => return Err(closed()),
-        };
-        Ok((slot, ticket, lane))
+        match self.connection.open_lane(message).await? {
+            (slot, Incoming::Ticket(ticket), lane) => Ok((slot, ticket, lane)),
+            _ => Err(ProtoError::UnexpectedFrame("a key setup ticket for a ceremony").into()),
+        }
     }
 }
 
@@ -287,13 +339,5 @@ impl dyad_proto::FrameTransport for SlotLane<'_> {
 
     async fn close(&mut self) {
         self.lane.close().await
-    }
-}
-
-impl Drop for Batch<'_> {
-    fn drop(&mut self) {
-        self.reader.abort();
-        self.writer.abort();
-        self.lanes.close_all();
     }
 }

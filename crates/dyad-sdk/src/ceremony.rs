@@ -2,7 +2,7 @@
 //! server's ceremony key, and run the same machines the server runs, as party 1.
 
 use dyad_chains::{Account, SignRequest, SignedTransaction};
-use dyad_mpc::{KeyShare, MpcError, Role};
+use dyad_mpc::{KeySetup, KeyShare, MpcError, Role};
 use dyad_proto::rest::{ceremony_path, CeremonyTicket};
 use dyad_types::hex0x;
 use std::sync::Arc;
@@ -46,6 +46,8 @@ pub type KeepShare<'a> =
 
 /// Generate a key with the server for a freshly started wallet; returns the loaded wallet once
 /// the server has committed it. With `keep`, the share is handed to it before the confirmation.
+/// With `setup` (a pooled key setup the create request named), the DKG attaches it instead of
+/// setting one up.
 ///
 /// If the connection fails after this side confirmed it holds its share, the server may have
 /// committed the wallet: the wallet is then handed back in [`GenerateFailed::kept`] rather than
@@ -60,6 +62,7 @@ pub async fn generate<T: FrameTransport>(
     pregen_id: &PregenId,
     ticket: &CeremonyTicket,
     keep: Option<KeepShare<'_>>,
+    setup: Option<KeySetup>,
 ) -> Result<LoadedWallet, GenerateFailed> {
     let mut confirmed: Option<KeyShare> = None;
     let result = tokio::time::timeout(CEREMONY_DEADLINE, async {
@@ -68,6 +71,7 @@ pub async fn generate<T: FrameTransport>(
             &mut channel,
             (wallet_type, pregen_id, ticket, server_key),
             keep,
+            setup,
             &mut confirmed,
         )
         .await;
@@ -150,11 +154,15 @@ async fn generate_on<T: FrameTransport>(
     channel: &mut CeremonyChannel<T>,
     generating: Generating<'_>,
     keep: Option<KeepShare<'_>>,
+    setup: Option<KeySetup>,
     confirmed: &mut Option<KeyShare>,
 ) -> Result<WalletView, SdkError> {
     let (wallet_type, _, ticket, _) = generating;
     let script = KeyGeneration::new(Role::User, wallet_type.scheme(), &ticket.ceremony_id);
-    let share = channel.run(script.dkg()).await?;
+    let share = match setup {
+        Some(setup) => channel.run(script.dkg_with_setup(setup)).await?,
+        None => channel.run(script.dkg()).await?,
+    };
     let (test, start) = script.test_signature(share);
     let signature = channel.run(start).await?;
     let share = test

@@ -28,6 +28,7 @@ mod error;
 mod grant;
 mod http;
 mod login;
+mod setup_pool;
 mod share;
 mod share_guard;
 mod signing;
@@ -35,7 +36,9 @@ mod signing;
 pub mod solana;
 mod transport;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use zeroize::Zeroizing;
 
 use dyad_proto::rest::{CeremonyTicket, CreateWalletRequest, InfoResponse, UpdateWalletRequest};
 use reqwest::Method;
@@ -126,6 +129,51 @@ pub struct Dyad {
     /// The key `/v1/info` names, once fetched (and, if pinned, found equal to the pin).
     server_key: OnceCell<CeremonyKey>,
     wallets: Mutex<Vec<LoadedWallet>>,
+    /// Key setups made ahead of time, if asked for ([`DyadBuilder::setup_pool`]).
+    pool: Option<Arc<setup_pool::SetupPool>>,
+}
+
+/// Builds a [`Dyad`] client with options: `Dyad::builder(url, api_key).setup_pool(4).build()`.
+#[derive(Debug)]
+pub struct DyadBuilder {
+    url: String,
+    api_key: Zeroizing<String>,
+    http: Option<reqwest::Client>,
+    pinned: Option<CeremonyKey>,
+    pool: usize,
+}
+
+impl DyadBuilder {
+    /// Reuse an HTTP client, as [`Dyad::with_http`] does.
+    pub fn http(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Pin the server's ceremony key, as [`Dyad::with_ceremony_key`] does.
+    pub fn ceremony_key(mut self, key: CeremonyKey) -> Self {
+        self.pinned = Some(key);
+        self
+    }
+
+    /// Keep up to `n` DKLs key setups made ahead of time with the server (the warm setup
+    /// pool): an EVM or Cosmos key generation then takes one and has most of its work done
+    /// already. The pool fills in the background after the first create (or at once with
+    /// [`Dyad::fill_setup_pool`]), one setup at a time over one batch connection, and refills
+    /// as setups are used. Each setup is this client's half, in memory only, used for one key at
+    /// most. `0` (the default): no pool.
+    pub fn setup_pool(mut self, n: usize) -> Self {
+        self.pool = n;
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Dyad {
+        let mut dyad = Dyad::with_http(&self.url, &self.api_key, self.http.unwrap_or_else(http::default_client));
+        dyad.pinned = self.pinned;
+        dyad.pool = (self.pool > 0).then(|| setup_pool::SetupPool::new(self.pool));
+        dyad
+    }
 }
 
 impl Dyad {
@@ -143,7 +191,58 @@ impl Dyad {
             pinned: None,
             server_key: OnceCell::new(),
             wallets: Mutex::new(Vec::new()),
+            pool: None,
         }
+    }
+
+    /// A builder for a client of the server at `url` with an app's API key, for the options
+    /// [`Dyad::new`] does not take (a setup pool, a pinned key, a shared HTTP client).
+    pub fn builder(url: &str, api_key: &str) -> DyadBuilder {
+        DyadBuilder {
+            url: url.to_string(),
+            api_key: Zeroizing::new(api_key.to_string()),
+            http: None,
+            pinned: None,
+            pool: 0,
+        }
+    }
+
+    /// Fill the setup pool now (waiting for a refill already running): gives how many setups
+    /// are ready. `Ok(0)` for a client built without a pool.
+    pub async fn fill_setup_pool(&self) -> Result<usize, SdkError> {
+        match &self.pool {
+            Some(pool) => pool.fill(&self.api, self.server_key().await?).await,
+            None => Ok(0),
+        }
+    }
+
+    /// How many key setups the pool holds ready (0 without a pool).
+    pub fn setup_pool_ready(&self) -> usize {
+        self.pool.as_ref().map_or(0, |p| p.len())
+    }
+
+    /// A pooled setup for a key of `wallet_type`, taken out of the pool (which then refills in
+    /// the background); `None` without a pool, for an Ed25519 type, or while the pool is empty.
+    pub(crate) fn take_setup(&self, wallet_type: WalletType, server_key: CeremonyKey) -> Option<setup_pool::Pooled> {
+        let pool = self.pool.as_ref()?;
+        if wallet_type.scheme() != dyad_proto::Scheme::Dkls {
+            return None;
+        }
+        let taken = pool.take();
+        pool.refill_in_background(&self.api, server_key);
+        taken
+    }
+
+    /// The server refused a pooled setup (`KEY_SETUP_UNAVAILABLE`: reaped, or the server's
+    /// database is another one): the rest of the pool is as stale, so it is emptied.
+    pub(crate) fn setup_refused(&self, e: &SdkError) -> bool {
+        let refused = e.code() == Some(ErrorCode::KeySetupUnavailable);
+        if refused {
+            if let Some(pool) = &self.pool {
+                pool.clear();
+            }
+        }
+        refused
     }
 
     /// Pin the server's ceremony public key (as `dyad serve` prints it) instead of trusting
@@ -243,14 +342,25 @@ impl Dyad {
         keep: Option<ceremony::KeepShare<'_>>,
     ) -> Result<Wallet, SdkError> {
         let server_key = self.server_key().await?;
-        let req = CreateWalletRequest {
+        let mut setup = self.take_setup(wallet_type, server_key);
+        let mut req = CreateWalletRequest {
             wallet_type,
             pregen_id: pregen_id.clone(),
+            key_setup_id: setup.as_ref().map(|s| s.id),
         };
         let load = keep.is_none();
-        let ticket: CeremonyTicket = self.api.call(Method::POST, "/v1/wallets", &[], Some(&req)).await?;
+        let ticket: CeremonyTicket = match self.api.call(Method::POST, "/v1/wallets", &[], Some(&req)).await {
+            Ok(ticket) => ticket,
+            // The pooled setup is gone on the server: create without one.
+            Err(e) if setup.is_some() && self.setup_refused(&e) => {
+                (setup, req.key_setup_id) = (None, None);
+                self.api.call(Method::POST, "/v1/wallets", &[], Some(&req)).await?
+            }
+            Err(e) => return Err(e),
+        };
         let socket = ceremony::socket(&self.api, &ticket);
-        let generated = ceremony::generate(socket, server_key, wallet_type, pregen_id, &ticket, keep).await;
+        let setup = setup.map(|s| s.half);
+        let generated = ceremony::generate(socket, server_key, wallet_type, pregen_id, &ticket, keep, setup).await;
         self.created(generated, load, &server_key)
     }
 
@@ -457,6 +567,8 @@ impl Dyad {
             pinned: self.pinned,
             server_key,
             wallets: Mutex::new(vec![wallet]),
+            // A signer creates no wallets.
+            pool: None,
         })
     }
 

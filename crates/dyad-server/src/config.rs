@@ -27,6 +27,8 @@ pub struct ServerConfig {
     pub turn_wait: Duration,
     /// A pending wallet older than this is abandoned and reaped.
     pub pending_ttl: Duration,
+    /// How long a key setup made ahead of time (the warm setup pool) stays usable unreserved.
+    pub key_setup_ttl: Duration,
     /// How often the reaper runs.
     pub reap_interval: Duration,
     /// The largest message `sign-message` accepts.
@@ -67,6 +69,7 @@ impl Default for ServerConfig {
             turn_wait: Duration::from_secs(45),
             // Longer than a ceremony can live (ttl + deadline), so a running one is never reaped.
             pending_ttl: Duration::from_secs(300),
+            key_setup_ttl: Duration::from_secs(24 * 60 * 60),
             reap_interval: Duration::from_secs(30),
             max_message_bytes: 1024 * 1024,
             session_ttl: Duration::from_secs(90 * 60),
@@ -137,6 +140,7 @@ impl ServerConfig {
         Abandoned {
             unstarted_before: now - self.ceremony_ttl.as_secs() as i64,
             before: now - self.pending_ttl.as_secs() as i64,
+            key_setups_before: now - self.key_setup_ttl.as_secs() as i64,
         }
     }
 }

@@ -114,6 +114,9 @@ pub enum ServerError {
     /// No such live grant.
     #[error("no such grant of yours to this app (revoked already?)")]
     GrantNotFound,
+    /// The key setup named is not usable by this request.
+    #[error("{0}")]
+    KeySetupUnavailable(String),
     /// The identifier belongs to another account.
     #[error("this identifier is verified for another account")]
     IdentifierInUse,
@@ -172,6 +175,7 @@ impl ServerError {
             ShareOutdated { .. } => (StatusCode::CONFLICT, ErrorCode::ShareOutdated),
             IdentifierInUse => (StatusCode::CONFLICT, ErrorCode::IdentifierInUse),
             GrantNotFound => (StatusCode::NOT_FOUND, ErrorCode::GrantNotFound),
+            KeySetupUnavailable(_) => (StatusCode::CONFLICT, ErrorCode::KeySetupUnavailable),
             Chain(e) => chain_status(e),
             Storage(_) | Seal(_) | Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }

@@ -7,7 +7,7 @@
 use dyad_chains::address;
 use dyad_mpc::{KeyShare, PublicKey};
 use dyad_proto::rest::CeremonyTicket;
-use dyad_proto::{CeremonyId, PregenId, WalletId, WalletStatus, WalletType};
+use dyad_proto::{CeremonyId, KeySetupId, PregenId, Scheme, WalletId, WalletStatus, WalletType};
 use serde_json::json;
 
 use crate::audit::{self, AuditAction};
@@ -22,14 +22,17 @@ use crate::store::SealedShare;
 /// Reserve `pregen_id` for a new wallet of `wallet_type` and start its key generation: one
 /// transaction stores the pending wallet (invisible until committed), its single-use ceremony
 /// and the `wallet.create_requested` entry. A wallet that exists already is `WALLET_EXISTS`;
-/// one being created right now is `CEREMONY_IN_PROGRESS` (both name it).
+/// one being created right now is `CEREMONY_IN_PROGRESS` (both name it). With `key_setup` (a
+/// setup made ahead with this app, [`crate::key_setup`]), the same transaction reserves it for
+/// this key, or nothing is written and the answer is `KEY_SETUP_UNAVAILABLE`.
 pub async fn start(
     state: &AppState,
     scope: Scope,
     wallet_type: WalletType,
     pregen_id: PregenId,
+    key_setup: Option<KeySetupId>,
 ) -> Result<CeremonyTicket, ServerError> {
-    let (ticket, _) = reserve(state, scope, wallet_type, pregen_id, false).await?;
+    let (ticket, _) = reserve(state, scope, wallet_type, pregen_id, key_setup, false).await?;
     Ok(ticket)
 }
 
@@ -40,8 +43,9 @@ pub async fn start_now(
     scope: Scope,
     wallet_type: WalletType,
     pregen_id: PregenId,
+    key_setup: Option<KeySetupId>,
 ) -> Result<(CeremonyTicket, CeremonyRecord), ServerError> {
-    reserve(state, scope, wallet_type, pregen_id, true).await
+    reserve(state, scope, wallet_type, pregen_id, key_setup, true).await
 }
 
 async fn reserve(
@@ -49,8 +53,14 @@ async fn reserve(
     scope: Scope,
     wallet_type: WalletType,
     pregen_id: PregenId,
+    key_setup: Option<KeySetupId>,
     at_once: bool,
 ) -> Result<(CeremonyTicket, CeremonyRecord), ServerError> {
+    if key_setup.is_some() && wallet_type.scheme() != Scheme::Dkls {
+        return Err(ServerError::KeySetupUnavailable(format!(
+            "a key setup is for DKLs keys (EVM, COSMOS), not {wallet_type}"
+        )));
+    }
     let now = clock::now();
     let begins = if at_once {
         Begins::Now(now)
@@ -74,15 +84,22 @@ async fn reserve(
         kind: CeremonyKind::Dkg,
         expires_at,
     };
-    let entry = audit::entry(
-        scope,
-        Some(wallet.id),
-        AuditAction::WalletCreateRequested,
-        json!({ "type": wallet.wallet_type, "pregenId": wallet.pregen_id }),
-    );
+    let mut detail = json!({ "type": wallet.wallet_type, "pregenId": wallet.pregen_id });
+    if let Some(setup) = key_setup {
+        // Which pooled setup this key uses up: the audit trail of the pool.
+        detail["keySetupId"] = json!(setup);
+    }
+    let entry = audit::entry(scope, Some(wallet.id), AuditAction::WalletCreateRequested, detail);
     match state
         .store
-        .create_pending_wallet(&wallet, &ceremony, &entry, state.config.abandoned(now), begins)
+        .create_pending_wallet(
+            &wallet,
+            &ceremony,
+            &entry,
+            state.config.abandoned(now),
+            begins,
+            key_setup,
+        )
         .await?
     {
         CreateOutcome::Created => Ok((
@@ -96,6 +113,9 @@ async fn reserve(
         )),
         CreateOutcome::Exists(existing, WalletStatus::Pending) => Err(ServerError::CeremonyInProgress(existing)),
         CreateOutcome::Exists(existing, _) => Err(ServerError::WalletExists(existing)),
+        CreateOutcome::NoKeySetup => Err(ServerError::KeySetupUnavailable(
+            "no such unused key setup of this app: create without it, or with another".into(),
+        )),
     }
 }
 

@@ -25,6 +25,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod grant;
+pub mod key_setup;
 pub mod keygen;
 pub mod lease;
 pub mod model;

@@ -14,10 +14,11 @@ use std::path::Path;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use dyad_proto::WalletId;
+use dyad_proto::{KeySetupId, WalletId};
 use rand_core::{OsRng, RngCore};
 use zeroize::Zeroizing;
 
+use crate::model::Scope;
 use crate::setup::SetupError;
 
 /// Sealing or opening failed. Says which, never why in terms of key material.
@@ -289,6 +290,34 @@ impl DataKey {
     ) -> Result<Zeroizing<Vec<u8>>, SealError> {
         open_with(&self.cipher(), sealed, &share_aad(wallet, key_version)).map_err(|_| SealError::Open)
     }
+}
+
+impl DataKey {
+    /// Seal the cloud's half of a key setup `id` made with `scope`'s app: `nonce ‖ ciphertext`.
+    /// As secret as a cloud share, so sealed like one, under its own label.
+    pub fn seal_key_setup(&self, id: &KeySetupId, scope: &Scope, half: &[u8]) -> Result<Vec<u8>, SealError> {
+        seal_with(&self.cipher(), half, &key_setup_aad(id, scope))
+    }
+
+    /// Open a sealed key setup half; fails if it was sealed for another id or app, or altered.
+    pub fn open_key_setup(
+        &self,
+        id: &KeySetupId,
+        scope: &Scope,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, SealError> {
+        open_with(&self.cipher(), sealed, &key_setup_aad(id, scope)).map_err(|_| SealError::Open)
+    }
+}
+
+fn key_setup_aad(id: &KeySetupId, scope: &Scope) -> Vec<u8> {
+    [
+        b"dyad/v1/key-setup".as_slice(),
+        id.0.as_bytes(),
+        scope.app_id.0.as_bytes(),
+        scope.environment.as_str().as_bytes(),
+    ]
+    .concat()
 }
 
 fn seal_with(cipher: &Aes256Gcm, plain: &[u8], aad: &[u8]) -> Result<Vec<u8>, SealError> {

@@ -139,6 +139,7 @@ fn ceremony(scope: Scope, wallet: WalletId, expires_at: i64, tag: u8) -> Ceremon
 /// The server's rule with a 60 s ticket and a 300 s ceiling, at `now`.
 fn rule(now: i64) -> Abandoned {
     Abandoned {
+        key_setups_before: now - 86_400,
         unstarted_before: now - 60,
         before: now - 300,
     }
@@ -155,7 +156,7 @@ async fn abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict(ki
     let c = ceremony(scope, unstarted.id, now - 40, 1);
     assert_eq!(
         store
-            .create_pending_wallet(&unstarted, &c, &audit, rule(now), Begins::OnPresentation)
+            .create_pending_wallet(&unstarted, &c, &audit, rule(now), Begins::OnPresentation, None)
             .await
             .unwrap(),
         CreateOutcome::Created
@@ -164,7 +165,7 @@ async fn abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict(ki
     let c2 = ceremony(scope, fresh.id, now + 60, 2);
     assert_eq!(
         store
-            .create_pending_wallet(&fresh, &c2, &audit, rule(now), Begins::OnPresentation)
+            .create_pending_wallet(&fresh, &c2, &audit, rule(now), Begins::OnPresentation, None)
             .await
             .unwrap(),
         CreateOutcome::Created
@@ -181,7 +182,7 @@ async fn abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict(ki
     let c3 = ceremony(scope, third.id, now + 160, 3);
     assert_eq!(
         store
-            .create_pending_wallet(&third, &c3, &audit, rule(now + 100), Begins::OnPresentation)
+            .create_pending_wallet(&third, &c3, &audit, rule(now + 100), Begins::OnPresentation, None)
             .await
             .unwrap(),
         CreateOutcome::Exists(fresh.id, WalletStatus::Pending)
@@ -202,7 +203,7 @@ async fn abandoned_pending_wallets_are_replaced_and_reaped_live_ones_conflict(ki
     let c4 = ceremony(scope, idle.id, now + 60, 4);
     assert_eq!(
         store
-            .create_pending_wallet(&idle, &c4, &audit, rule(now), Begins::OnPresentation)
+            .create_pending_wallet(&idle, &c4, &audit, rule(now), Begins::OnPresentation, None)
             .await
             .unwrap(),
         CreateOutcome::Created
@@ -231,6 +232,7 @@ async fn a_ceremony_is_consumed_once_and_not_after_expiry(kind: Kind) {
             &audit,
             rule(now),
             Begins::OnPresentation,
+            None,
         )
         .await
         .unwrap();
@@ -282,7 +284,8 @@ async fn a_ceremony_that_begins_at_once_is_stored_used_up_and_its_wallet_started
                 &ceremony(scope, w.id, now + 60, 9),
                 &audit,
                 rule(now),
-                Begins::Now(now)
+                Begins::Now(now),
+                None,
             )
             .await
             .unwrap(),
@@ -500,7 +503,7 @@ async fn live(store: &SqlStore, scope: Scope, now: i64) -> WalletId {
     let w = pending(scope, now);
     let c = ceremony(scope, w.id, now + 60, 9);
     store
-        .create_pending_wallet(&w, &c, &audit, rule(now), Begins::OnPresentation)
+        .create_pending_wallet(&w, &c, &audit, rule(now), Begins::OnPresentation, None)
         .await
         .unwrap();
     let stand_in = StoredDataKey {
@@ -641,6 +644,7 @@ async fn concurrent_creates_of_one_identifier_make_one_wallet(kind: Kind) {
                         &audit,
                         rule(now),
                         Begins::OnPresentation,
+                        None,
                     )
                     .await
                     .unwrap();

@@ -28,7 +28,7 @@ use crate::error::ServerError;
 use crate::model::{Begins, Caller, CeremonyRecord};
 use crate::routes::wallets::parse_create;
 use crate::state::AppState;
-use crate::{clock, keygen, routes, signing};
+use crate::{clock, key_setup, keygen, routes, signing};
 use dyad_proto::batch::SignOnLane;
 use dyad_proto::rest::CeremonyTicket;
 
@@ -62,6 +62,10 @@ pub async fn serve(state: AppState, key: ApiKey, socket: WebSocket) {
                 lane,
                 message: ToServer::Sign(sign),
             }) => start(&state, &key, &lanes, lane, Start::Sign(sign)).await,
+            Received::Control(Control {
+                lane,
+                message: ToServer::KeySetup(_),
+            }) => start_key_setup(&state, &key, &lanes, lane).await,
             Received::Control(Control {
                 lane,
                 message: ToServer::Closed(_),
@@ -107,6 +111,39 @@ async fn start(state: &AppState, key: &std::sync::Arc<ApiKey>, lanes: &Lanes, la
     });
 }
 
+/// A `keySetup` on `lane`: open it, then (on a task of its own) authenticate the key again,
+/// start the setup and run it on the lane.
+async fn start_key_setup(state: &AppState, key: &std::sync::Arc<ApiKey>, lanes: &Lanes, lane: LaneId) {
+    let opened = match lanes.open(lane) {
+        Ok(opened) => opened,
+        Err(why) => {
+            let e = match why {
+                LaneRefused::Full => ServerError::RateLimited(why.to_string()),
+                LaneRefused::InUse(_) => ServerError::InvalidRequest(why.to_string()),
+            };
+            let _ = lanes.control(lane, refused(&e)).await;
+            return;
+        }
+    };
+    let (state, key) = (state.clone(), key.clone());
+    tokio::spawn(async move {
+        let started = async {
+            let scope = api_key::authenticate(state.store.as_ref(), key.expose()).await?;
+            Ok::<_, ServerError>((scope, key_setup::start(&state, scope).await?))
+        };
+        match started.await {
+            Ok((scope, ticket)) => {
+                if opened.control(ToClient::KeySetupTicket(ticket)).await.is_ok() {
+                    super::key_setup::run(state, scope, ticket, opened).await;
+                }
+            }
+            Err(e) => {
+                let _ = opened.finish(refused(&e)).await;
+            }
+        }
+    });
+}
+
 /// What `POST /v1/wallets` does; the ticket is used up as it is stored: the lane is the
 /// ceremony's connection.
 async fn keygen_now(
@@ -116,7 +153,7 @@ async fn keygen_now(
 ) -> Result<(CeremonyTicket, CeremonyRecord), ServerError> {
     let scope = api_key::authenticate(state.store.as_ref(), key.expose()).await?;
     let req = parse_create(body)?;
-    keygen::start_now(state, scope, req.wallet_type, req.pregen_id).await
+    keygen::start_now(state, scope, req.wallet_type, req.pregen_id, req.key_setup_id).await
 }
 
 /// What the sign route `sign.route` does with `sign.body`; the ticket is used up as it is

@@ -9,6 +9,7 @@ use dyad_mpc::Role;
 use dyad_proto::{CeremonyChannel, CeremonyId, Frame, KeyGeneration, Outcome};
 
 use crate::error::ServerError;
+use crate::key_setup;
 use crate::keygen::{self, Commit};
 use crate::model::CeremonyRecord;
 use crate::state::AppState;
@@ -23,7 +24,11 @@ pub(super) async fn run<T: FrameTransport>(
 ) -> Result<Commit, ServerError> {
     let pending = keygen::pending(state, record).await?;
     let script = KeyGeneration::new(Role::Cloud, pending.scheme(), id);
-    let share = channel.run(script.dkg()).await?;
+    // Taken (deleted) before the first message: whatever happens next, it is never used again.
+    let share = match key_setup::take(state, &pending).await? {
+        Some(setup) => channel.run(script.dkg_with_setup(setup)).await?,
+        None => channel.run(script.dkg()).await?,
+    };
     let (test, start) = script.test_signature(share);
     let signature = channel.run(start).await?;
     let confirmed = test

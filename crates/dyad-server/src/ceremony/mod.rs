@@ -9,6 +9,7 @@
 mod batch;
 mod claim;
 mod dkg;
+mod key_setup;
 mod sign;
 mod transport;
 

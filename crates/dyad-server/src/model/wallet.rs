@@ -155,4 +155,7 @@ pub enum CreateOutcome {
     Created,
     /// A wallet for this (type, identifier) exists already, in this status.
     Exists(WalletId, WalletStatus),
+    /// The key setup named is not one the scope may use now (unknown, another app's, reserved
+    /// or used already, or expired): nothing was written.
+    NoKeySetup,
 }

@@ -48,7 +48,7 @@ pub async fn create(
     Body(body): Body,
 ) -> Result<(StatusCode, Json<CeremonyTicket>), ServerError> {
     let req = parse_create(json_value(&body)?)?;
-    let ticket = keygen::start(&state, scope, req.wallet_type, req.pregen_id).await?;
+    let ticket = keygen::start(&state, scope, req.wallet_type, req.pregen_id, req.key_setup_id).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
 }
 

@@ -8,7 +8,7 @@ pub use sql::{Backend, CopyReport, DatabaseUrl, Durability, SqlStore};
 
 use async_trait::async_trait;
 use dyad_mpc::PublicKey;
-use dyad_proto::{AppId, Environment, PregenId, UserId, WalletId};
+use dyad_proto::{AppId, Environment, KeySetupId, PregenId, UserId, WalletId};
 
 use crate::audit::AuditRecord;
 use crate::model::{
@@ -55,6 +55,22 @@ pub struct Abandoned {
     pub unstarted_before: i64,
     /// Created before this, started or not (longer than any ceremony can run).
     pub before: i64,
+    /// A key setup no create request reserved, made before this, is reaped (the pool's time
+    /// to live).
+    pub key_setups_before: i64,
+}
+
+/// The cloud's half of a key setup made ahead of time (the warm setup pool), sealed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredKeySetup {
+    /// Its id.
+    pub id: KeySetupId,
+    /// The app (and environment) it was made with: only it may use it.
+    pub scope: Scope,
+    /// The half, sealed for this id and scope.
+    pub sealed: SealedShare,
+    /// Unix seconds.
+    pub created_at: i64,
 }
 
 /// A ceremony lease as a holder asks for it (see [`Store::acquire_lease`]).
@@ -198,7 +214,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Atomically: forget an abandoned pending wallet for the same (scope, type, identifier);
     /// then either report the existing wallet or insert `wallet`, its ceremony (used up already
-    /// if it [`Begins::Now`]) and the audit entry.
+    /// if it [`Begins::Now`]) and the audit entry. With `key_setup`, the same transaction
+    /// reserves that setup for the wallet, or, if it is not one of the scope's unreserved and
+    /// unexpired setups, writes nothing and answers [`CreateOutcome::NoKeySetup`].
     async fn create_pending_wallet(
         &self,
         wallet: &PendingWallet,
@@ -206,7 +224,16 @@ pub trait Store: Send + Sync + 'static {
         audit: &AuditRecord,
         abandoned: Abandoned,
         begins: Begins,
+        key_setup: Option<KeySetupId>,
     ) -> StoreResult<CreateOutcome>;
+    /// Store the cloud's sealed half of a key setup (the warm setup pool).
+    async fn put_key_setup(&self, setup: &StoredKeySetup) -> StoreResult<()>;
+    /// Delete and give back the key setup reserved for the pending wallet `wallet`, if any: a
+    /// setup is read once, by the key generation it serves, and is gone whatever that run's
+    /// outcome.
+    async fn take_key_setup(&self, wallet: WalletId) -> StoreResult<Option<StoredKeySetup>>;
+    /// How many unreserved key setups `scope` has.
+    async fn key_setups_available(&self, scope: Scope) -> StoreResult<u64>;
     /// Commit key generation: set key and address, store the sealed share, mark the wallet
     /// `pregen`, and audit, in one transaction. [`StoreError::Conflict`] unless the wallet is
     /// still pending.

@@ -15,14 +15,14 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use dyad_mpc::PublicKey;
-use dyad_proto::{AppId, Environment, PregenId, WalletId, WalletStatus};
+use dyad_proto::{AppId, Environment, KeySetupId, PregenId, WalletId, WalletStatus};
 use sqlx::{AnyPool, Row};
 
 pub use copy::CopyReport;
 pub use open::{Backend, DatabaseUrl, Durability};
 use rows::{
-    api_key_from_row, corrupt, insert_api_key, insert_audit, insert_ceremony_row, is_unique_violation, scheme_str,
-    update_one_audited, API_KEY_COLUMNS, WALLET_COLUMNS,
+    api_key_from_row, corrupt, insert_api_key, insert_audit, insert_ceremony_row, is_unique_violation, key_setup,
+    scheme_str, update_one_audited, API_KEY_COLUMNS, WALLET_COLUMNS,
 };
 
 use super::*;
@@ -151,6 +151,7 @@ impl Store for SqlStore {
         audit: &AuditRecord,
         abandoned: Abandoned,
         begins: Begins,
+        key_setup: Option<KeySetupId>,
     ) -> StoreResult<CreateOutcome> {
         let begun_at = begins.consumed_at();
         let mut tx = self.pool.begin().await?;
@@ -210,10 +211,66 @@ impl Store for SqlStore {
                 WalletStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
             ));
         }
+        if let Some(setup) = key_setup {
+            let reserved = sqlx::query(
+                "UPDATE key_setups SET taken_by = $1 WHERE id = $2 AND app_id = $3 AND environment = $4 \
+                 AND taken_by IS NULL AND created_at >= $5",
+            )
+            .bind(w.id.to_string())
+            .bind(setup.to_string())
+            .bind(w.scope.app_id.to_string())
+            .bind(w.scope.environment.as_str())
+            .bind(abandoned.key_setups_before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if reserved == 0 {
+                // Dropping the transaction rolls the wallet back: nothing was written.
+                return Ok(CreateOutcome::NoKeySetup);
+            }
+        }
         insert_ceremony_row(&mut *tx, ceremony, begun_at).await?;
         insert_audit(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(CreateOutcome::Created)
+    }
+
+    async fn put_key_setup(&self, setup: &StoredKeySetup) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO key_setups (id, app_id, environment, data_key_id, sealed, created_at, taken_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+        )
+        .bind(setup.id.to_string())
+        .bind(setup.scope.app_id.to_string())
+        .bind(setup.scope.environment.as_str())
+        .bind(setup.sealed.data_key_id)
+        .bind(&setup.sealed.sealed)
+        .bind(setup.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn take_key_setup(&self, wallet: WalletId) -> StoreResult<Option<StoredKeySetup>> {
+        let row = sqlx::query(
+            "DELETE FROM key_setups WHERE taken_by = $1 \
+             RETURNING id, app_id, environment, data_key_id, sealed, created_at",
+        )
+        .bind(wallet.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| key_setup(&r)).transpose()
+    }
+
+    async fn key_setups_available(&self, scope: Scope) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM key_setups WHERE app_id = $1 AND environment = $2 AND taken_by IS NULL",
+        )
+        .bind(scope.app_id.to_string())
+        .bind(scope.environment.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     async fn activate_wallet(
@@ -689,8 +746,14 @@ impl Store for SqlStore {
         .await?
         .rows_affected();
         let c = Self::reap_proofs(&mut tx, now).await?;
+        // Reserved setups go with their pending wallet (ON DELETE CASCADE).
+        let d = sqlx::query("DELETE FROM key_setups WHERE taken_by IS NULL AND created_at < $1")
+            .bind(abandoned.key_setups_before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         tx.commit().await?;
-        Ok(a + b + c)
+        Ok(a + b + c + d)
     }
 }
 

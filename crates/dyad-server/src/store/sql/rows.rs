@@ -11,10 +11,29 @@ use sqlx::Row;
 use super::SqlStore;
 use crate::audit::{AuditAction, AuditRecord};
 use crate::model::{Actor, ApiKeyRecord, CeremonyKind, CeremonyRecord, LiveStatus, PendingWallet, Scope, Wallet};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{SealedShare, StoreError, StoreResult, StoredKeySetup};
 
 pub(super) fn corrupt(what: &'static str) -> StoreError {
     StoreError::Corrupt(what)
+}
+
+/// A `key_setups` row (id, app_id, environment, data_key_id, sealed, created_at).
+pub(super) fn key_setup(row: &AnyRow) -> StoreResult<StoredKeySetup> {
+    let id: String = row.try_get("id")?;
+    let app: String = row.try_get("app_id")?;
+    let env: String = row.try_get("environment")?;
+    Ok(StoredKeySetup {
+        id: id.parse().map_err(|_| corrupt("key setup id"))?,
+        scope: Scope {
+            app_id: app.parse().map_err(|_| corrupt("app id"))?,
+            environment: env.parse().map_err(|_| corrupt("environment"))?,
+        },
+        sealed: SealedShare {
+            data_key_id: row.try_get("data_key_id")?,
+            sealed: row.try_get("sealed")?,
+        },
+        created_at: row.try_get("created_at")?,
+    })
 }
 
 /// The columns every wallet query selects.
