@@ -194,7 +194,7 @@ impl Batch<'_> {
         pregen_id: &PregenId,
         keep: Option<KeepShare<'static>>,
     ) -> Result<Wallet, SdkError> {
-        let mut setup = self.dyad.take_setup(wallet_type, self.server_key);
+        let mut setup = self.dyad.take_setup(wallet_type);
         let body = |key_setup_id| {
             serde_json::to_value(CreateWalletRequest {
                 wallet_type,
@@ -243,6 +243,7 @@ impl Batch<'_> {
                 )))
             }
         };
+        self.dyad.refill_pool(self.server_key);
         self.dyad.created(generated, load, &self.server_key)
     }
 }

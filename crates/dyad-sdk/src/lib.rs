@@ -221,16 +221,21 @@ impl Dyad {
         self.pool.as_ref().map_or(0, |p| p.len())
     }
 
-    /// A pooled setup for a key of `wallet_type`, taken out of the pool (which then refills in
-    /// the background); `None` without a pool, for an Ed25519 type, or while the pool is empty.
-    pub(crate) fn take_setup(&self, wallet_type: WalletType, server_key: CeremonyKey) -> Option<setup_pool::Pooled> {
+    /// A pooled setup for a key of `wallet_type`, taken out of the pool; `None` without a
+    /// pool, for an Ed25519 type, or while the pool is empty.
+    pub(crate) fn take_setup(&self, wallet_type: WalletType) -> Option<setup_pool::Pooled> {
         let pool = self.pool.as_ref()?;
         if wallet_type.scheme() != dyad_proto::Scheme::Dkls {
             return None;
         }
-        let taken = pool.take();
-        pool.refill_in_background(&self.api, server_key);
-        taken
+        pool.take()
+    }
+
+    /// After a key generation (whose own work comes first): top the pool up in the background.
+    pub(crate) fn refill_pool(&self, server_key: CeremonyKey) {
+        if let Some(pool) = &self.pool {
+            pool.refill_in_background(&self.api, server_key);
+        }
     }
 
     /// The server refused a pooled setup (`KEY_SETUP_UNAVAILABLE`: reaped, or the server's
@@ -342,7 +347,7 @@ impl Dyad {
         keep: Option<ceremony::KeepShare<'_>>,
     ) -> Result<Wallet, SdkError> {
         let server_key = self.server_key().await?;
-        let mut setup = self.take_setup(wallet_type, server_key);
+        let mut setup = self.take_setup(wallet_type);
         let mut req = CreateWalletRequest {
             wallet_type,
             pregen_id: pregen_id.clone(),
@@ -361,6 +366,7 @@ impl Dyad {
         let socket = ceremony::socket(&self.api, &ticket);
         let setup = setup.map(|s| s.half);
         let generated = ceremony::generate(socket, server_key, wallet_type, pregen_id, &ticket, keep, setup).await;
+        self.refill_pool(server_key);
         self.created(generated, load, &server_key)
     }
 
