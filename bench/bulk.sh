@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bulk pregeneration rate, bulk-client RSS and CPU, server peak RSS and CPU (BENCHMARKS.md, "Issue 11").
 # Usage: bench/bulk.sh target/release/dyad TYPES PEOPLE CONCURRENCY  (DBURL=postgres://… for PostgreSQL;
-# SERVE_BIN=another/dyad runs the server from another build, for an A/B of one side)
+# SERVE_BIN=another/dyad runs the server from another build, for an A/B of one side;
+# SETUP_POOL=N passes --setup-pool N, the warm setup pool)
 set -euo pipefail
 BIN=$1; TYPES=$2; N=$3; C=$4
 d=$(mktemp -d); chmod 700 "$d"; cd "$d"
@@ -17,7 +18,7 @@ for i in range($N): print(f'p{i}@example.com')" > people.csv
 export DYAD_URL=$url DYAD_API_KEY=$key DYAD_VAULT_KEY=$(head -c 32 /dev/urandom | base64)
 cpu() { awk '{print $14 + $15}' /proc/$spid/stat; }
 before=$(cpu)
-/usr/bin/time -v "$BIN" pregen bulk --csv people.csv --types "$TYPES" --vault v.vault --concurrency "$C" --json > out.json 2> bulk.log || true
+/usr/bin/time -v "$BIN" pregen bulk --csv people.csv --types "$TYPES" --vault v.vault --concurrency "$C" ${SETUP_POOL:+--setup-pool "$SETUP_POOL"} --json > out.json 2> bulk.log || true
 cat out.json | python3 -c 'import json,sys; d=json.load(sys.stdin); print("created",d["created"],"skipped",d["skipped"],"failed",len(d["failed"]),"seconds",round(d["seconds"],2),"rate/s",round(d["created"]/d["seconds"],1))'
 after=$(cpu)
 grep -E "Maximum resident|User time|System time" bulk.log | sed 's/^/bulk client /'

@@ -737,6 +737,10 @@ pub enum PregenCommand {
         /// Wallets made at once.
         #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
         concurrency: u16,
+        /// Keep up to this many DKLs key setups made ahead (the warm setup pool), refilled in the
+        /// background while the run goes on; EVM and Cosmos keys then use them. 0: none.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=256))]
+        setup_pool: u16,
     },
     /// List the wallets of an identifier, or (without one) every wallet of the app.
     List {

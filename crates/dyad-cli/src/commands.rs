@@ -669,8 +669,16 @@ async fn pregen(cmd: PregenCommand, j: bool) -> Result<(), CliError> {
             types,
             vault,
             concurrency,
+            setup_pool,
         } => {
-            let dyad = client(&conn)?;
+            // The same checks as every command's client, then one with the pool asked for.
+            client(&conn)?;
+            let dyad = pinned(
+                &conn,
+                Dyad::builder(&conn.url, &conn.api_key)
+                    .setup_pool(usize::from(setup_pool))
+                    .build(),
+            )?;
             let vault = keep::open_vault(&vault).await?;
             let summary = crate::bulk::run(dyad, &csv, &types, vault, usize::from(concurrency)).await?;
             if j {
