@@ -31,6 +31,11 @@ impl<K: Hash + Eq + Clone> Turns<K> {
         self.queue(key).lock_owned().await
     }
 
+    /// `key`'s turn if nobody holds or waits for it right now (never ahead of a waiter).
+    pub fn try_take(&self, key: &K) -> Option<Turn> {
+        self.queue(key).try_lock_owned().ok()
+    }
+
     fn queue(&self, key: &K) -> Arc<tokio::sync::Mutex<()>> {
         // Only lookups and inserts happen under this lock: a panic cannot leave it half-updated.
         let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
@@ -57,8 +62,10 @@ mod tests {
         let other = turns.take(&2).await;
         let queue = turns.queue(&1);
         assert!(queue.try_lock().is_err(), "key 1's turn is taken");
+        assert!(turns.try_take(&1).is_none(), "a held turn is not taken again");
         drop(first);
         assert!(queue.try_lock().is_ok());
+        assert!(turns.try_take(&1).is_some());
         drop((other, queue));
         let _third = turns.take(&3).await;
         let live = turns.queues.lock().unwrap().len();

@@ -27,6 +27,7 @@ use tokio::time::Instant;
 use crate::audit::AuditRecord;
 use crate::clock;
 use crate::error::ServerError;
+use crate::model::{Begins, CeremonyRecord};
 use crate::store::{LeaseAttempt, LeaseRequest, Store};
 
 /// Back-off bounds while another process holds a wallet's lease.
@@ -68,6 +69,20 @@ impl LeaseGuard {
     /// When the lease was taken (unix microseconds): the ceremony's recorded start.
     pub fn acquired_at_micros(&self) -> i64 {
         self.acquired_at_micros
+    }
+
+    /// Record the ceremony's outcome and give the lease back, in one commit (one sync fewer
+    /// than writing the outcome and then releasing). On failure nothing was written and the
+    /// lease is handed back, still held.
+    pub async fn release_recorded(self, audit: &AuditRecord) -> Result<(), (crate::store::StoreError, LeaseGuard)> {
+        match self
+            .store
+            .release_lease_recorded(self.wallet_id, &self.token, audit)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) => Err((e, self)),
+        }
     }
 
     /// Give the lease back: the next waiter may start.
@@ -127,6 +142,46 @@ impl Leases {
                 }
             }
         }
+    }
+
+    /// Store `ceremony` (a signature that begins now, on a batch lane) and, in the same commit,
+    /// take its wallet's lease if this process's turn and the database's lease are both free
+    /// right now: one synced write instead of two. Anything else stores the ceremony alone and
+    /// gives `None`; the ceremony then waits its turn with [`Leases::acquire`] as any other.
+    pub async fn insert_ceremony_leased(
+        &self,
+        store: &Arc<dyn Store>,
+        ceremony: &CeremonyRecord,
+        audit: &AuditRecord,
+        begins: Begins,
+        hold_for: Duration,
+    ) -> Result<Option<LeaseGuard>, ServerError> {
+        let wallet_id = ceremony.wallet_id;
+        let turn = (!self.is_locked_here(wallet_id))
+            .then(|| self.turns.try_take(&wallet_id))
+            .flatten();
+        let Some(turn) = turn else {
+            store.insert_ceremony(ceremony, audit, begins).await?;
+            return Ok(None);
+        };
+        let mut token = [0u8; 16];
+        OsRng.fill_bytes(&mut token);
+        let now = clock::now();
+        let request = LeaseRequest {
+            token,
+            now,
+            until: now + i64::try_from(hold_for.as_secs()).unwrap_or(i64::MAX / 2),
+        };
+        if !store.insert_ceremony_leased(ceremony, audit, begins, &request).await? {
+            return Ok(None);
+        }
+        Ok(Some(LeaseGuard {
+            store: store.clone(),
+            wallet_id,
+            token,
+            acquired_at_micros: clock::now_micros(),
+            _turn: turn,
+        }))
     }
 
     /// Lock the wallet's share pair for good while holding its lease, then give the lease back.

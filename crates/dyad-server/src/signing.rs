@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::audit::{self, AuditAction, AuditRecord};
 use crate::clock;
 use crate::error::ServerError;
+use crate::lease::LeaseGuard;
 use crate::model::{
     Actor, AuthorisedSign, Begins, Caller, CeremonyHash, CeremonyKind, CeremonyRecord, Grant, Scope, Wallet,
 };
@@ -69,7 +70,7 @@ pub async fn authorise(
     key_version: Option<u32>,
     parse: impl FnOnce() -> Result<SignRequest, ServerError> + Send + 'static,
     begins: Begins,
-) -> Result<(CeremonyTicket, CeremonyRecord), ServerError> {
+) -> Result<(CeremonyTicket, CeremonyRecord, Option<LeaseGuard>), ServerError> {
     let scope = caller.scope();
     let wallet = pregen::get(state, caller, id).await?;
     let deny = |e: ServerError| audit::denied(state.store.as_ref(), scope, id, AuditAction::SignDenied, e);
@@ -124,7 +125,26 @@ pub async fn authorise(
         kind: CeremonyKind::Sign(AuthorisedSign { request, signs }),
         expires_at,
     };
-    state.store.insert_ceremony(&record, &entry, begins).await?;
+    // A ceremony that begins now (a batch lane) takes its wallet's lease in the same commit
+    // when it is free: one synced write fewer per signature.
+    let lease = match begins {
+        Begins::Now(_) => {
+            state
+                .leases
+                .insert_ceremony_leased(
+                    &state.store,
+                    &record,
+                    &entry,
+                    begins,
+                    crate::ceremony::lease_hold(&state.config),
+                )
+                .await?
+        }
+        Begins::OnPresentation => {
+            state.store.insert_ceremony(&record, &entry, begins).await?;
+            None
+        }
+    };
     Ok((
         CeremonyTicket {
             ceremony_id,
@@ -133,6 +153,7 @@ pub async fn authorise(
             summary: Some(prepared.summary),
         },
         record,
+        lease,
     ))
 }
 

@@ -376,3 +376,35 @@ async fn a_bad_sign_lane_is_refused_alone() {
     assert!(err.to_string().contains("404"), "{err}");
     assert_eq!(t.audited("sign.requested").await, 1);
 }
+
+#[tokio::test]
+async fn a_sign_lane_that_ends_before_its_handshake_gives_its_wallets_lease_back() {
+    // A leaked lease would hold the wallet for minutes: the next signature would wait its
+    // 10 s turn and fail with WALLET_BUSY.
+    let config = dyad_server::ServerConfig {
+        turn_wait: std::time::Duration::from_secs(10),
+        ..dyad_server::ServerConfig::default()
+    };
+    let t = TestServer::start_with(config).await;
+    let key = t.app("batch").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let w = dyad
+        .create_pregen_wallet(WalletType::Evm, &email("lease@example.com"))
+        .await
+        .unwrap();
+    let mut ws = raw_batch(&t.url(), &key).await.unwrap();
+    send_control(
+        &mut ws,
+        json!({"lane": 1, "sign": {"walletId": w.id, "route": "sign-message", "body": {"messageBase64": "aGk="}}}),
+    )
+    .await;
+    // The lane's ticket: its ceremony holds the wallet's lease from its request on.
+    let ToClient::Ticket(_) = next_control(&mut ws).await.message else {
+        panic!("expected a ticket")
+    };
+    drop(ws);
+    let signed = dyad.sign_message(w.id, b"after the lane").await.unwrap();
+    verify_message(&w, b"after the lane", &signed.signature).unwrap();
+    assert_eq!(t.audited("sign.failed").await, 1, "the abandoned lane is recorded");
+    assert_eq!(t.audited("sign.completed").await, 1);
+}

@@ -201,7 +201,10 @@ async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
                 pooled.fill_setup_pool().await.expect("fill the pool");
                 let who = PregenId::parse("customId", &format!("bench-pooled-{wt}-{i}")).expect("id");
                 let t = Instant::now();
-                pooled.create_pregen_wallet(wt, &who).await.expect("create from the pool");
+                pooled
+                    .create_pregen_wallet(wt, &who)
+                    .await
+                    .expect("create from the pool");
                 dkg_pooled.push(t.elapsed());
             }
         }

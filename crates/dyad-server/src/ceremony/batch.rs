@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 
 use crate::api_key::{self, ApiKey};
 use crate::error::ServerError;
+use crate::lease::LeaseGuard;
 use crate::model::{Begins, Caller, CeremonyRecord};
 use crate::routes::wallets::parse_create;
 use crate::state::AppState;
@@ -104,7 +105,7 @@ async fn start(state: &AppState, key: &std::sync::Arc<ApiKey>, lanes: &Lanes, la
     let (state, key) = (state.clone(), key.clone());
     tokio::spawn(async move {
         let started = match what {
-            Start::Create(body) => keygen_now(&state, &key, body).await,
+            Start::Create(body) => keygen_now(&state, &key, body).await.map(|(t, r)| (t, r, None)),
             Start::Sign(sign) => sign_now(&state, &key, sign).await,
         };
         run_on(state, started, opened).await;
@@ -162,7 +163,7 @@ async fn sign_now(
     state: &AppState,
     key: &ApiKey,
     sign: SignOnLane,
-) -> Result<(CeremonyTicket, CeremonyRecord), ServerError> {
+) -> Result<(CeremonyTicket, CeremonyRecord, Option<LeaseGuard>), ServerError> {
     let caller = Caller::App(api_key::authenticate(state.store.as_ref(), key.expose()).await?);
     // The route's parser reads bytes, as it reads a request body.
     let body = serde_json::to_vec(&sign.body).map_err(|e| ServerError::InvalidRequest(e.to_string()))?;
@@ -173,9 +174,13 @@ async fn sign_now(
 
 /// Tell the client the ticket (or the refusal), then run the ceremony on the lane, as the
 /// ceremony route runs it on a socket.
-async fn run_on(state: AppState, started: Result<(CeremonyTicket, CeremonyRecord), ServerError>, lane: Lane) {
+async fn run_on(
+    state: AppState,
+    started: Result<(CeremonyTicket, CeremonyRecord, Option<LeaseGuard>), ServerError>,
+    lane: Lane,
+) {
     match started {
-        Ok((ticket, record)) => {
+        Ok((ticket, record, lease)) => {
             let id = ticket.ceremony_id;
             if lane.control(ToClient::Ticket(ticket)).await.is_err() {
                 // The connection went before the client heard of the ceremony.
@@ -186,9 +191,12 @@ async fn run_on(state: AppState, started: Result<(CeremonyTicket, CeremonyRecord
                     &ServerError::CeremonyAborted("the batch connection closed".into()),
                 )
                 .await;
+                if let Some(lease) = lease {
+                    lease.release().await;
+                }
                 return;
             }
-            super::run(state, id, record, lane).await;
+            super::run_leased(state, id, record, lane, lease).await;
         }
         Err(e) => {
             let _ = lane.finish(refused(&e)).await;

@@ -18,6 +18,7 @@ use tokio::time::Instant;
 
 use crate::clock;
 use crate::error::ServerError;
+use crate::lease::LeaseGuard;
 use crate::model::{AuthorisedSign, CeremonyKind, CeremonyRecord};
 use crate::state::AppState;
 use crate::{claim as claim_flow, keygen, signing};
@@ -39,12 +40,27 @@ fn timed_out() -> ServerError {
 /// *before* the peer hears of it or the connection closes, so a client that sees the end finds
 /// the state it implies (no pending wallet, a `sign.failed`).
 pub async fn run<T: FrameTransport>(state: AppState, id: CeremonyId, record: CeremonyRecord, io: T) {
+    run_leased(state, id, record, io, None).await
+}
+
+/// [`run`] for a signature whose wallet lease was taken with its request (`lease`, see
+/// [`crate::lease::Leases::insert_ceremony_leased`]): it does not wait for its turn again.
+pub(crate) async fn run_leased<T: FrameTransport>(
+    state: AppState,
+    id: CeremonyId,
+    record: CeremonyRecord,
+    io: T,
+    lease: Option<LeaseGuard>,
+) {
     let deadline = Instant::now() + state.config.ceremony_deadline;
     let mut channel = match CeremonyChannel::accept(io, &state.ceremony_key, &id, Some(deadline)).await {
         Ok(c) => c,
         Err((e, mut io)) => {
             // Recorded first; only then does the peer see its connection end.
             fail(&state, &id, &record, &e.into()).await;
+            if let Some(lease) = lease {
+                lease.release().await;
+            }
             let _ = tokio::time::timeout(GOODBYE, io.close()).await;
             return;
         }
@@ -67,7 +83,9 @@ pub async fn run<T: FrameTransport>(state: AppState, id: CeremonyId, record: Cer
                 }
             }
         }
-        CeremonyKind::Sign(authorised) => sign_in_turn(&state, &id, &record, authorised, &mut channel, deadline).await,
+        CeremonyKind::Sign(authorised) => {
+            sign_in_turn(&state, &id, &record, authorised, &mut channel, deadline, lease).await
+        }
         CeremonyKind::Claim => claim_in_turn(&state, &id, &record, &mut channel, deadline).await,
     };
     // Saying goodbye must not hang on a peer that stopped reading.
@@ -83,6 +101,11 @@ pub async fn run<T: FrameTransport>(state: AppState, id: CeremonyId, record: Cer
 /// A lease outlives the longest a ceremony holding it can run by this much.
 const LEASE_MARGIN: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// How long a ceremony's wallet lease is taken for: longer than the ceremony can run.
+pub(crate) fn lease_hold(config: &crate::config::ServerConfig) -> std::time::Duration {
+    config.ceremony_deadline + GOODBYE + LEASE_MARGIN
+}
+
 /// Wait for the wallet's lease (bounded by the turn wait, and by `wait_until`); then the
 /// ceremony gets a deadline of its own. A ceremony that did not get its turn is recorded as
 /// failed, with the error the peer is to be told.
@@ -93,7 +116,7 @@ async fn take_turn<T: FrameTransport>(
     channel: &mut CeremonyChannel<T>,
     wait_until: Instant,
 ) -> Result<crate::lease::LeaseGuard, ServerError> {
-    let hold_for = state.config.ceremony_deadline + GOODBYE + LEASE_MARGIN;
+    let hold_for = lease_hold(&state.config);
     let wait_until = wait_until.min(Instant::now() + state.config.turn_wait);
     match state
         .leases
@@ -123,23 +146,31 @@ async fn sign_in_turn<T: FrameTransport>(
     authorised: &AuthorisedSign,
     channel: &mut CeremonyChannel<T>,
     wait_until: Instant,
+    held: Option<LeaseGuard>,
 ) -> Option<ServerError> {
-    let lease = match take_turn(state, id, record, channel, wait_until).await {
-        Ok(lease) => lease,
-        Err(e) => return Some(e),
+    let lease = match held {
+        Some(lease) => {
+            // Taken with the request: the ceremony's own deadline starts now, as after a wait.
+            channel.set_deadline(Instant::now() + state.config.ceremony_deadline);
+            lease
+        }
+        None => match take_turn(state, id, record, channel, wait_until).await {
+            Ok(lease) => lease,
+            Err(e) => return Some(e),
+        },
     };
     match sign::run(state, id, record, authorised, channel).await {
         sign::Ended::Decided(decided) => {
             let finished = clock::now_micros();
             let entry = decided.completed(lease.acquired_at_micros(), finished);
-            if let Err(e) = state.store.audit(&entry).await {
+            // The outcome and the lease's release in one commit.
+            if let Err((e, lease)) = lease.release_recorded(&entry).await {
                 // Not recorded, so not made: the held frame is never sent.
                 let e = ServerError::from(e);
                 fail(state, id, record, &e).await;
                 lease.release().await;
                 return Some(e);
             }
-            lease.release().await;
             // Recorded as made: from here on, a lost connection loses only the client's copy.
             if let Err(e) = tokio::time::timeout(GOODBYE, decided.deliver(channel))
                 .await

@@ -79,7 +79,8 @@ async fn start(
     body: Vec<u8>,
 ) -> Started {
     let parse = parse(state, caller, route, body).await?;
-    let (ticket, _) = signing::authorise(state, caller, wallet_id(id)?, version, parse, Begins::OnPresentation).await?;
+    let (ticket, _, _) =
+        signing::authorise(state, caller, wallet_id(id)?, version, parse, Begins::OnPresentation).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
 }
 

@@ -284,7 +284,21 @@ pub trait Store: Send + Sync + 'static {
     async fn extend_lease(&self, id: WalletId, token: &[u8; 16], until: i64) -> StoreResult<bool>;
     /// Give a lease back; a no-op if `token` no longer holds it (it expired and was taken).
     async fn release_lease(&self, id: WalletId, token: &[u8; 16]) -> StoreResult<()>;
+    /// Write a ceremony's outcome (`audit`) and give its lease back, in one transaction: the
+    /// next ceremony of the wallet can start exactly when the outcome is durable. On an error
+    /// neither happened.
+    async fn release_lease_recorded(&self, id: WalletId, token: &[u8; 16], audit: &AuditRecord) -> StoreResult<()>;
 
+    /// [`Store::insert_ceremony`], and in the same transaction take the wallet's lease for
+    /// `lease` if it is free now (as [`Store::acquire_lease`] would): whether it was taken. The
+    /// ceremony and its entry are stored either way.
+    async fn insert_ceremony_leased(
+        &self,
+        ceremony: &CeremonyRecord,
+        audit: &AuditRecord,
+        begins: Begins,
+        lease: &LeaseRequest,
+    ) -> StoreResult<bool>;
     /// Store a ceremony authorised for a live wallet, with its audit entry; used up at once if
     /// it [`Begins::Now`] (a batch lane runs it).
     async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord, begins: Begins) -> StoreResult<()>;

@@ -101,6 +101,18 @@ pub(super) const TABLES: &[(&str, &[(&str, Column)])] = &[
         ],
     ),
     (
+        "key_setups",
+        &[
+            ("id", Text),
+            ("app_id", Text),
+            ("environment", Text),
+            ("data_key_id", Int),
+            ("sealed", Bytes),
+            ("created_at", Int),
+            ("taken_by", Text),
+        ],
+    ),
+    (
         "ceremonies",
         &[
             ("id_hash", Bytes),

@@ -492,6 +492,44 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn release_lease_recorded(&self, id: WalletId, token: &[u8; 16], audit: &AuditRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        insert_audit(&mut *tx, audit).await?;
+        sqlx::query("UPDATE wallets SET lease_token = NULL, lease_until = NULL WHERE id = $1 AND lease_token = $2")
+            .bind(id.to_string())
+            .bind(&token[..])
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_ceremony_leased(
+        &self,
+        ceremony: &CeremonyRecord,
+        audit: &AuditRecord,
+        begins: Begins,
+        lease: &LeaseRequest,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        insert_ceremony_row(&mut *tx, ceremony, begins.consumed_at()).await?;
+        insert_audit(&mut *tx, audit).await?;
+        // The same statement as `acquire_lease`, inside this transaction.
+        let taken = sqlx::query(
+            "UPDATE wallets SET lease_token = $1, lease_until = $2 WHERE id = $3 AND status <> 'pending' \
+             AND locked_at IS NULL AND (lease_until IS NULL OR lease_until < $4)",
+        )
+        .bind(&lease.token[..])
+        .bind(lease.until)
+        .bind(ceremony.wallet_id.to_string())
+        .bind(lease.now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(taken == 1)
+    }
+
     async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord, begins: Begins) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         insert_ceremony_row(&mut *tx, ceremony, begins.consumed_at()).await?;
