@@ -91,16 +91,8 @@ enum Start {
 /// A `create` or `sign` on `lane`: open the lane, then start the ceremony and run it on a task
 /// of its own, so the reader goes on serving the other lanes.
 async fn start(state: &AppState, key: &std::sync::Arc<ApiKey>, lanes: &Lanes, lane: LaneId, what: Start) {
-    let opened = match lanes.open(lane) {
-        Ok(opened) => opened,
-        Err(why) => {
-            let e = match why {
-                LaneRefused::Full => ServerError::RateLimited(why.to_string()),
-                LaneRefused::InUse(_) => ServerError::InvalidRequest(why.to_string()),
-            };
-            let _ = lanes.control(lane, refused(&e)).await;
-            return;
-        }
+    let Some(opened) = open(lanes, lane).await else {
+        return;
     };
     let (state, key) = (state.clone(), key.clone());
     tokio::spawn(async move {
@@ -115,16 +107,8 @@ async fn start(state: &AppState, key: &std::sync::Arc<ApiKey>, lanes: &Lanes, la
 /// A `keySetup` on `lane`: open it, then (on a task of its own) authenticate the key again,
 /// start the setup and run it on the lane.
 async fn start_key_setup(state: &AppState, key: &std::sync::Arc<ApiKey>, lanes: &Lanes, lane: LaneId) {
-    let opened = match lanes.open(lane) {
-        Ok(opened) => opened,
-        Err(why) => {
-            let e = match why {
-                LaneRefused::Full => ServerError::RateLimited(why.to_string()),
-                LaneRefused::InUse(_) => ServerError::InvalidRequest(why.to_string()),
-            };
-            let _ = lanes.control(lane, refused(&e)).await;
-            return;
-        }
+    let Some(opened) = open(lanes, lane).await else {
+        return;
     };
     let (state, key) = (state.clone(), key.clone());
     tokio::spawn(async move {
@@ -200,6 +184,21 @@ async fn run_on(
         }
         Err(e) => {
             let _ = lane.finish(refused(&e)).await;
+        }
+    }
+}
+
+/// Open `lane`, or tell the client why not (a full connection, a lane id in use).
+async fn open(lanes: &Lanes, lane: LaneId) -> Option<Lane> {
+    match lanes.open(lane) {
+        Ok(opened) => Some(opened),
+        Err(why) => {
+            let e = match why {
+                LaneRefused::Full => ServerError::RateLimited(why.to_string()),
+                LaneRefused::InUse(_) => ServerError::InvalidRequest(why.to_string()),
+            };
+            let _ = lanes.control(lane, refused(&e)).await;
+            None
         }
     }
 }

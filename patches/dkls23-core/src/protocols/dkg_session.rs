@@ -126,22 +126,7 @@ impl<C: DklsCurve> DkgSession<C> {
         ),
         Abort,
     > {
-        let zero_kept = self.zero_kept_2to3.as_ref().ok_or_else(|| {
-            Abort::recoverable(
-                self.data.party_index,
-                AbortReason::PhaseCalledOutOfOrder {
-                    phase: "phase3 called before phase2".into(),
-                },
-            )
-        })?;
-        let bip_kept = self.bip_kept_2to3.as_ref().ok_or_else(|| {
-            Abort::recoverable(
-                self.data.party_index,
-                AbortReason::PhaseCalledOutOfOrder {
-                    phase: "phase3 called before phase2".into(),
-                },
-            )
-        })?;
+        let (zero_kept, bip_kept) = self.kept_for_phase3()?;
         let (zero_keep_3to4, zero_transmit, bip_broadcast) =
             dkg::phase3_without_mul(&self.data, zero_kept, bip_kept);
         self.forget_phase2();
@@ -255,6 +240,30 @@ impl<C: DklsCurve> DkgSession<C> {
 }
 
 impl<C: DklsCurve> DkgSession<C> {
+    /// What phase 2 kept for phase 3 (upstream's checks, shared: PATCHES.md #9).
+    #[allow(clippy::type_complexity)]
+    fn kept_for_phase3(
+        &self,
+    ) -> Result<
+        (
+            &BTreeMap<PartyIndex, KeepInitZeroSharePhase2to3>,
+            &UniqueKeepDerivationPhase2to3,
+        ),
+        Abort,
+    > {
+        let out_of_order = || {
+            Abort::recoverable(
+                self.data.party_index,
+                AbortReason::PhaseCalledOutOfOrder {
+                    phase: "phase3 called before phase2".into(),
+                },
+            )
+        };
+        let zero_kept = self.zero_kept_2to3.as_ref().ok_or_else(out_of_order)?;
+        let bip_kept = self.bip_kept_2to3.as_ref().ok_or_else(out_of_order)?;
+        Ok((zero_kept, bip_kept))
+    }
+
     /// Wipes what phase 2 kept for phase 3 (upstream's code, moved: PATCHES.md #9).
     fn forget_phase2(&mut self) {
         if let Some(ref mut map) = self.zero_kept_2to3 {

@@ -28,6 +28,12 @@ use rows::{
 use super::*;
 use crate::model::{Actor, AuthorisedSign, CeremonyKind};
 
+/// Takes a wallet's lease ($1 token, $2 until, $3 wallet, $4 now) if it is free: one statement,
+/// which SQLite runs under its single writer lock and PostgreSQL re-checks on the locked row, so
+/// two callers can never both see the lease free.
+const TAKE_LEASE: &str = "UPDATE wallets SET lease_token = $1, lease_until = $2 WHERE id = $3 AND status <> 'pending' \
+     AND locked_at IS NULL AND (lease_until IS NULL OR lease_until < $4)";
+
 /// [`Store`] on SQLite or PostgreSQL.
 #[derive(Clone, Debug)]
 pub struct SqlStore {
@@ -447,17 +453,14 @@ impl Store for SqlStore {
     async fn acquire_lease(&self, id: WalletId, lease: &LeaseRequest) -> StoreResult<LeaseAttempt> {
         // One statement: SQLite runs it under its single writer lock, PostgreSQL re-checks the
         // WHERE clause on the locked row, so two callers can never both see the lease free.
-        let taken = sqlx::query(
-            "UPDATE wallets SET lease_token = $1, lease_until = $2 WHERE id = $3 AND status <> 'pending' \
-             AND locked_at IS NULL AND (lease_until IS NULL OR lease_until < $4)",
-        )
-        .bind(&lease.token[..])
-        .bind(lease.until)
-        .bind(id.to_string())
-        .bind(lease.now)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let taken = sqlx::query(TAKE_LEASE)
+            .bind(&lease.token[..])
+            .bind(lease.until)
+            .bind(id.to_string())
+            .bind(lease.now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         if taken == 1 {
             return Ok(LeaseAttempt::Acquired);
         }
@@ -515,17 +518,14 @@ impl Store for SqlStore {
         insert_ceremony_row(&mut *tx, ceremony, begins.consumed_at()).await?;
         insert_audit(&mut *tx, audit).await?;
         // The same statement as `acquire_lease`, inside this transaction.
-        let taken = sqlx::query(
-            "UPDATE wallets SET lease_token = $1, lease_until = $2 WHERE id = $3 AND status <> 'pending' \
-             AND locked_at IS NULL AND (lease_until IS NULL OR lease_until < $4)",
-        )
-        .bind(&lease.token[..])
-        .bind(lease.until)
-        .bind(ceremony.wallet_id.to_string())
-        .bind(lease.now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let taken = sqlx::query(TAKE_LEASE)
+            .bind(&lease.token[..])
+            .bind(lease.until)
+            .bind(ceremony.wallet_id.to_string())
+            .bind(lease.now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         tx.commit().await?;
         Ok(taken == 1)
     }
