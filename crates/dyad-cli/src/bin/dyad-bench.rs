@@ -149,7 +149,10 @@ async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
     let state = AppState::new(store.clone(), &master, ServerConfig::default())
         .await
         .expect("state");
-    let server = dyad_server::spawn(state, "127.0.0.1:0").await.expect("server");
+    // The server runs on a runtime of its own (its own two worker threads), as it would in a
+    // process of its own: the client's protocol steps, computed on its runtime's workers, do not
+    // hold up the server's tasks.
+    let server = ServerThread::start(state);
     let (_, key) = dyad_server::api_key::create_app(store.as_ref(), "bench", Environment::Beta)
         .await
         .expect("app");
@@ -218,10 +221,56 @@ async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
             dkg_pooled,
         });
     }
-    let _ = server.shutdown().await;
+    server.stop();
     drop(store);
     let _ = std::fs::remove_dir_all(dir);
     out
+}
+
+/// A server on a thread and tokio runtime of its own.
+struct ServerThread {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServerThread {
+    fn start(state: AppState) -> ServerThread {
+        let (url_tx, url_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("server runtime");
+            rt.block_on(async move {
+                let server = dyad_server::spawn(state, "127.0.0.1:0").await.expect("server");
+                url_tx.send(server.url()).expect("url");
+                let _ = stopped.await;
+                let _ = server.shutdown().await;
+            });
+        });
+        let url = url_rx.recv().expect("the server started");
+        ServerThread {
+            url,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 fn arg(name: &str) -> Option<String> {
