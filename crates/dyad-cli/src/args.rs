@@ -737,8 +737,9 @@ pub enum PregenCommand {
         /// Wallets made at once.
         #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
         concurrency: u16,
-        /// Keep up to this many DKLs key setups made ahead (the warm setup pool), refilled in the
-        /// background while the run goes on; EVM and Cosmos keys then use them. 0: none.
+        /// Make this many DKLs key setups before the run starts (the warm setup pool) and keep the
+        /// pool topped up in the background while it goes on; EVM and Cosmos keys use them. The
+        /// run's `seconds` do not count the first fill. 0: none.
         #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=256))]
         setup_pool: u16,
     },

@@ -680,6 +680,7 @@ async fn pregen(cmd: PregenCommand, j: bool) -> Result<(), CliError> {
                     .build(),
             )?;
             let vault = keep::open_vault(&vault).await?;
+            dyad.fill_setup_pool().await?;
             let summary = crate::bulk::run(dyad, &csv, &types, vault, usize::from(concurrency)).await?;
             if j {
                 output::json(&summary);

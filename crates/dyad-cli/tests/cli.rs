@@ -1829,6 +1829,59 @@ fn bulk_pregeneration_survives_a_kill_and_resumes_without_duplicates() {
     server.stop();
 }
 
+/// `pregen bulk --setup-pool`: the pool is filled before the run, its setups are used by EVM
+/// keys (each named in its `wallet.create_requested`, none twice), Solana keys make none, and
+/// every wallet signs from the vault.
+#[test]
+fn bulk_pregeneration_uses_the_warm_setup_pool() {
+    let dir = dyad_test_support::private_tempdir();
+    let cwd = dir.path();
+    let server = Server::start(cwd);
+    let key = create_app(cwd, "pool");
+    let vault_key = base64::engine::general_purpose::STANDARD.encode([5u8; 32]);
+    let env = [
+        ("DYAD_URL", server.url.as_str()),
+        ("DYAD_API_KEY", key.as_str()),
+        ("DYAD_VAULT_KEY", vault_key.as_str()),
+    ];
+    let mut csv = String::from("email\n");
+    for i in 0..4 {
+        csv.push_str(&format!("pool{i}@example.com\n"));
+    }
+    std::fs::write(cwd.join("people.csv"), csv).unwrap();
+    let args = words(
+        "pregen bulk --csv people.csv --types EVM,SOLANA --vault app.vault --concurrency 2 --setup-pool 2 --json",
+    );
+    let out = dyad(cwd, &env, &args).json();
+    assert_eq!(out["created"], 8, "{out}");
+    let named = |what: &str, wallet_type: &str| {
+        count(
+            cwd,
+            &format!(
+                "SELECT {what} FROM audit_log WHERE action = 'wallet.create_requested' \
+                 AND json_extract(detail, '$.type') = '{wallet_type}' \
+                 AND json_extract(detail, '$.keySetupId') IS NOT NULL"
+            ),
+        )
+    };
+    let used = named("COUNT(*)", "EVM");
+    // The two made before the run at least; more if the refill kept up.
+    assert!((2..=4).contains(&used), "the EVM keys used the pool's setups: {used}");
+    assert_eq!(
+        named("COUNT(DISTINCT json_extract(detail, '$.keySetupId'))", "EVM"),
+        used,
+        "no setup served two keys"
+    );
+    let solana = named("COUNT(*)", "SOLANA");
+    assert_eq!(solana, 0, "Ed25519 keys take no setup");
+    let all = wallets(&dyad(cwd, &env, &words("pregen list --json")).json());
+    assert_eq!(all.len(), 8);
+    for w in &all {
+        sign_from_vault(cwd, &env, w, "app.vault", "pooled bulk");
+    }
+    server.stop();
+}
+
 /// `POST /v1/wallets` to the agent at `url`: the status and body.
 async fn agent_create(http: &reqwest::Client, url: &str, key: &str, email: &str) -> reqwest::Result<(u16, Value)> {
     let r = http
