@@ -345,6 +345,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn key_setups_open_only_for_their_id_app_and_environment() {
+        use dyad_proto::{AppId, Environment};
+        let mk = MasterKey::from_hex(&"33".repeat(32)).unwrap();
+        let (dk, _) = mk.new_data_key(1).unwrap();
+        let id = KeySetupId::random();
+        let scope = Scope {
+            app_id: AppId::random(),
+            environment: Environment::Beta,
+        };
+        let sealed = dk.seal_key_setup(&id, &scope, b"secret setup half").unwrap();
+        assert!(!sealed.windows(6).any(|x| x == b"secret"));
+        assert_eq!(
+            &dk.open_key_setup(&id, &scope, &sealed).unwrap()[..],
+            b"secret setup half"
+        );
+        let other_app = Scope {
+            app_id: AppId::random(),
+            ..scope
+        };
+        let other_env = Scope {
+            environment: Environment::Prod,
+            ..scope
+        };
+        for (id, scope) in [(KeySetupId::random(), scope), (id, other_app), (id, other_env)] {
+            assert!(matches!(dk.open_key_setup(&id, &scope, &sealed), Err(SealError::Open)));
+        }
+        // Not a cloud share either: the labels differ.
+        assert!(matches!(
+            dk.open_share(&WalletId(id.0), 1, &sealed),
+            Err(SealError::Open)
+        ));
+    }
+
+    #[test]
     fn shares_open_only_for_their_wallet_and_version() {
         let mk = MasterKey::from_hex(&"11".repeat(32)).unwrap();
         let (dk, wrapped) = mk.new_data_key(1).unwrap();
