@@ -194,28 +194,18 @@ impl Batch<'_> {
         pregen_id: &PregenId,
         keep: Option<KeepShare<'static>>,
     ) -> Result<Wallet, SdkError> {
-        let mut setup = self.dyad.take_setup(wallet_type);
-        let body = |key_setup_id| {
-            serde_json::to_value(CreateWalletRequest {
-                wallet_type,
-                pregen_id: pregen_id.clone(),
-                key_setup_id,
+        let ((_slot, ticket, lane), setup) = self
+            .dyad
+            .start_keygen(wallet_type, |key_setup_id| async move {
+                let body = serde_json::to_value(CreateWalletRequest {
+                    wallet_type,
+                    pregen_id: pregen_id.clone(),
+                    key_setup_id,
+                })
+                .map_err(|e| SdkError::Http(format!("encoding the request: {e}")))?;
+                self.open_lane(ToServer::Create(body)).await
             })
-            .map_err(|e| SdkError::Http(format!("encoding the request: {e}")))
-        };
-        let (_slot, ticket, lane) = match self
-            .open_lane(ToServer::Create(body(setup.as_ref().map(|s| s.id))?))
-            .await
-        {
-            Ok(opened) => opened,
-            // The pooled setup is gone on the server: create without one.
-            Err(e) if setup.is_some() && self.dyad.setup_refused(&e) => {
-                setup = None;
-                self.open_lane(ToServer::Create(body(None)?)).await?
-            }
-            Err(e) => return Err(e),
-        };
-        let setup = setup.map(|s| s.half);
+            .await?;
         let load = keep.is_none();
         let (server_key, pregen_id) = (self.server_key, pregen_id.clone());
         // On a task of its own (a FROST step is computed in place, see `dyad_proto::RunStart`);

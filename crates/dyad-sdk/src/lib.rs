@@ -221,14 +221,38 @@ impl Dyad {
         self.pool.as_ref().map_or(0, |p| p.len())
     }
 
-    /// A pooled setup for a key of `wallet_type`, taken out of the pool; `None` without a
-    /// pool, for an Ed25519 type, or while the pool is empty.
-    pub(crate) fn take_setup(&self, wallet_type: WalletType) -> Option<setup_pool::Pooled> {
-        let pool = self.pool.as_ref()?;
-        if wallet_type.scheme() != dyad_proto::Scheme::Dkls {
-            return None;
+    /// Start a key generation of `wallet_type` with `send` (the create request, given the key
+    /// setup id to name), using a pooled setup when there is one: taken out of the pool first,
+    /// so it is never offered twice. A server that refuses it as unavailable (reaped, or another
+    /// database) has lost the rest of the pool too: the pool is emptied and the request sent
+    /// again without a setup. Gives what `send` gave and the setup's half for the DKG.
+    pub(crate) async fn start_keygen<T, F, Fut>(
+        &self,
+        wallet_type: WalletType,
+        send: F,
+    ) -> Result<(T, Option<dyad_mpc::KeySetup>), SdkError>
+    where
+        F: Fn(Option<dyad_proto::KeySetupId>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, SdkError>>,
+    {
+        let pooled = self
+            .pool
+            .as_ref()
+            .filter(|_| wallet_type.scheme() == dyad_proto::Scheme::Dkls)
+            .and_then(|pool| pool.take());
+        let Some(pooled) = pooled else {
+            return Ok((send(None).await?, None));
+        };
+        match send(Some(pooled.id)).await {
+            Ok(started) => Ok((started, Some(pooled.half))),
+            Err(e) if e.code() == Some(ErrorCode::KeySetupUnavailable) => {
+                if let Some(pool) = &self.pool {
+                    pool.clear();
+                }
+                Ok((send(None).await?, None))
+            }
+            Err(e) => Err(e),
         }
-        pool.take()
     }
 
     /// After a key generation (whose own work comes first): top the pool up in the background.
@@ -236,18 +260,6 @@ impl Dyad {
         if let Some(pool) = &self.pool {
             pool.refill_in_background(&self.api, server_key);
         }
-    }
-
-    /// The server refused a pooled setup (`KEY_SETUP_UNAVAILABLE`: reaped, or the server's
-    /// database is another one): the rest of the pool is as stale, so it is emptied.
-    pub(crate) fn setup_refused(&self, e: &SdkError) -> bool {
-        let refused = e.code() == Some(ErrorCode::KeySetupUnavailable);
-        if refused {
-            if let Some(pool) = &self.pool {
-                pool.clear();
-            }
-        }
-        refused
     }
 
     /// Pin the server's ceremony public key (as `dyad serve` prints it) instead of trusting
@@ -347,24 +359,20 @@ impl Dyad {
         keep: Option<ceremony::KeepShare<'_>>,
     ) -> Result<Wallet, SdkError> {
         let server_key = self.server_key().await?;
-        let mut setup = self.take_setup(wallet_type);
-        let mut req = CreateWalletRequest {
-            wallet_type,
-            pregen_id: pregen_id.clone(),
-            key_setup_id: setup.as_ref().map(|s| s.id),
-        };
         let load = keep.is_none();
-        let ticket: CeremonyTicket = match self.api.call(Method::POST, "/v1/wallets", &[], Some(&req)).await {
-            Ok(ticket) => ticket,
-            // The pooled setup is gone on the server: create without one.
-            Err(e) if setup.is_some() && self.setup_refused(&e) => {
-                (setup, req.key_setup_id) = (None, None);
-                self.api.call(Method::POST, "/v1/wallets", &[], Some(&req)).await?
-            }
-            Err(e) => return Err(e),
-        };
+        let (ticket, setup) = self
+            .start_keygen(wallet_type, |key_setup_id| async move {
+                let req = CreateWalletRequest {
+                    wallet_type,
+                    pregen_id: pregen_id.clone(),
+                    key_setup_id,
+                };
+                self.api
+                    .call::<_, CeremonyTicket>(Method::POST, "/v1/wallets", &[], Some(&req))
+                    .await
+            })
+            .await?;
         let socket = ceremony::socket(&self.api, &ticket);
-        let setup = setup.map(|s| s.half);
         let generated = ceremony::generate(socket, server_key, wallet_type, pregen_id, &ticket, keep, setup).await;
         self.refill_pool(server_key);
         self.created(generated, load, &server_key)

@@ -108,29 +108,14 @@ impl Leases {
         let turn = tokio::time::timeout_at(wait_until, self.turns.take(&wallet_id))
             .await
             .map_err(|_| waited_too_long())?;
-        let mut token = [0u8; 16];
-        OsRng.fill_bytes(&mut token);
+        let token = new_token();
         let mut backoff = FIRST_BACKOFF;
         loop {
             if self.is_locked_here(wallet_id) {
                 return Err(ServerError::WalletLocked);
             }
-            let now = clock::now();
-            let request = LeaseRequest {
-                token,
-                now,
-                until: now + i64::try_from(hold_for.as_secs()).unwrap_or(i64::MAX / 2),
-            };
-            match store.acquire_lease(wallet_id, &request).await? {
-                LeaseAttempt::Acquired => {
-                    return Ok(LeaseGuard {
-                        store: store.clone(),
-                        wallet_id,
-                        token,
-                        acquired_at_micros: clock::now_micros(),
-                        _turn: turn,
-                    })
-                }
+            match store.acquire_lease(wallet_id, &request(token, hold_for)).await? {
+                LeaseAttempt::Acquired => return Ok(LeaseGuard::held(store, wallet_id, token, turn)),
                 LeaseAttempt::Locked => return Err(ServerError::WalletLocked),
                 LeaseAttempt::Gone => return Err(ServerError::WalletNotFound),
                 LeaseAttempt::Busy => {
@@ -164,24 +149,14 @@ impl Leases {
             store.insert_ceremony(ceremony, audit, begins).await?;
             return Ok(None);
         };
-        let mut token = [0u8; 16];
-        OsRng.fill_bytes(&mut token);
-        let now = clock::now();
-        let request = LeaseRequest {
-            token,
-            now,
-            until: now + i64::try_from(hold_for.as_secs()).unwrap_or(i64::MAX / 2),
-        };
-        if !store.insert_ceremony_leased(ceremony, audit, begins, &request).await? {
+        let token = new_token();
+        if !store
+            .insert_ceremony_leased(ceremony, audit, begins, &request(token, hold_for))
+            .await?
+        {
             return Ok(None);
         }
-        Ok(Some(LeaseGuard {
-            store: store.clone(),
-            wallet_id,
-            token,
-            acquired_at_micros: clock::now_micros(),
-            _turn: turn,
-        }))
+        Ok(Some(LeaseGuard::held(store, wallet_id, token, turn)))
     }
 
     /// Lock the wallet's share pair for good while holding its lease, then give the lease back.
@@ -223,6 +198,36 @@ impl Leases {
     fn locked_here(&self) -> std::sync::MutexGuard<'_, HashSet<WalletId>> {
         // Only inserts and lookups happen under this lock: a panic cannot leave it half-updated.
         self.locked.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A fresh random lease token.
+fn new_token() -> [u8; 16] {
+    let mut token = [0u8; 16];
+    OsRng.fill_bytes(&mut token);
+    token
+}
+
+/// The lease `token` asks for now, held for `hold_for`.
+fn request(token: [u8; 16], hold_for: Duration) -> LeaseRequest {
+    let now = clock::now();
+    LeaseRequest {
+        token,
+        now,
+        until: now + i64::try_from(hold_for.as_secs()).unwrap_or(i64::MAX / 2),
+    }
+}
+
+impl LeaseGuard {
+    /// The guard of a lease `token` just took, with this process's turn.
+    fn held(store: &Arc<dyn Store>, wallet_id: WalletId, token: [u8; 16], turn: Turn) -> LeaseGuard {
+        LeaseGuard {
+            store: store.clone(),
+            wallet_id,
+            token,
+            acquired_at_micros: clock::now_micros(),
+            _turn: turn,
+        }
     }
 }
 

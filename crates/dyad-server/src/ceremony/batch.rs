@@ -66,7 +66,7 @@ pub async fn serve(state: AppState, key: ApiKey, socket: WebSocket) {
             Received::Control(Control {
                 lane,
                 message: ToServer::KeySetup(_),
-            }) => start_key_setup(&state, &key, &lanes, lane).await,
+            }) => start(&state, &key, &lanes, lane, Start::KeySetup).await,
             Received::Control(Control {
                 lane,
                 message: ToServer::Closed(_),
@@ -86,10 +86,12 @@ enum Start {
     Create(serde_json::Value),
     /// A `sign`.
     Sign(SignOnLane),
+    /// A `keySetup`.
+    KeySetup,
 }
 
-/// A `create` or `sign` on `lane`: open the lane, then start the ceremony and run it on a task
-/// of its own, so the reader goes on serving the other lanes.
+/// A `create`, `sign` or `keySetup` on `lane`: open the lane, then start the ceremony and run it
+/// on a task of its own, so the reader goes on serving the other lanes.
 async fn start(state: &AppState, key: &std::sync::Arc<ApiKey>, lanes: &Lanes, lane: LaneId, what: Start) {
     let Some(opened) = open(lanes, lane).await else {
         return;
@@ -99,34 +101,28 @@ async fn start(state: &AppState, key: &std::sync::Arc<ApiKey>, lanes: &Lanes, la
         let started = match what {
             Start::Create(body) => keygen_now(&state, &key, body).await.map(|(t, r)| (t, r, None)),
             Start::Sign(sign) => sign_now(&state, &key, sign).await,
+            Start::KeySetup => return key_setup_on(state, &key, opened).await,
         };
         run_on(state, started, opened).await;
     });
 }
 
-/// A `keySetup` on `lane`: open it, then (on a task of its own) authenticate the key again,
-/// start the setup and run it on the lane.
-async fn start_key_setup(state: &AppState, key: &std::sync::Arc<ApiKey>, lanes: &Lanes, lane: LaneId) {
-    let Some(opened) = open(lanes, lane).await else {
-        return;
+/// A `keySetup`: the key authenticated again, the setup started (or refused) and run on `lane`.
+async fn key_setup_on(state: AppState, key: &ApiKey, lane: Lane) {
+    let started = async {
+        let scope = api_key::authenticate(state.store.as_ref(), key.expose()).await?;
+        Ok::<_, ServerError>((scope, key_setup::start(&state, scope).await?))
     };
-    let (state, key) = (state.clone(), key.clone());
-    tokio::spawn(async move {
-        let started = async {
-            let scope = api_key::authenticate(state.store.as_ref(), key.expose()).await?;
-            Ok::<_, ServerError>((scope, key_setup::start(&state, scope).await?))
-        };
-        match started.await {
-            Ok((scope, ticket)) => {
-                if opened.control(ToClient::KeySetupTicket(ticket)).await.is_ok() {
-                    super::key_setup::run(state, scope, ticket, opened).await;
-                }
-            }
-            Err(e) => {
-                let _ = opened.finish(refused(&e)).await;
+    match started.await {
+        Ok((scope, ticket)) => {
+            if lane.control(ToClient::KeySetupTicket(ticket)).await.is_ok() {
+                super::key_setup::run(state, scope, ticket, lane).await;
             }
         }
-    });
+        Err(e) => {
+            let _ = lane.finish(refused(&e)).await;
+        }
+    }
 }
 
 /// What `POST /v1/wallets` does; the ticket is used up as it is stored: the lane is the

@@ -39,12 +39,8 @@ pub(super) async fn run<T: FrameTransport>(state: AppState, scope: Scope, ticket
     let made = tokio::time::timeout_at(deadline, made)
         .await
         .unwrap_or_else(|_| Err(super::timed_out()));
-    let goodbye = async {
-        if let Err(e) = &made {
-            tracing::info!(error = %e, "a key setup failed");
-            channel.abort(super::abort_code(e), &e.to_string()).await;
-        }
-        channel.into_inner().close().await;
-    };
-    let _ = tokio::time::timeout(super::GOODBYE, goodbye).await;
+    if let Err(e) = &made {
+        tracing::info!(error = %e, "a key setup failed");
+    }
+    super::goodbye(channel, made.as_ref().err()).await;
 }

@@ -88,9 +88,14 @@ pub(crate) async fn run_leased<T: FrameTransport>(
         }
         CeremonyKind::Claim => claim_in_turn(&state, &id, &record, &mut channel, deadline).await,
     };
-    // Saying goodbye must not hang on a peer that stopped reading.
+    goodbye(channel, told.as_ref()).await;
+}
+
+/// End a ceremony's channel: tell the peer `told` (if the ceremony failed), then close. Bounded,
+/// so saying goodbye never hangs on a peer that stopped reading.
+async fn goodbye<T: FrameTransport>(mut channel: CeremonyChannel<T>, told: Option<&ServerError>) {
     let goodbye = async {
-        if let Some(e) = &told {
+        if let Some(e) = told {
             channel.abort(abort_code(e), &e.to_string()).await;
         }
         channel.into_inner().close().await;

@@ -28,11 +28,39 @@ use rows::{
 use super::*;
 use crate::model::{Actor, AuthorisedSign, CeremonyKind};
 
-/// Takes a wallet's lease ($1 token, $2 until, $3 wallet, $4 now) if it is free: one statement,
-/// which SQLite runs under its single writer lock and PostgreSQL re-checks on the locked row, so
-/// two callers can never both see the lease free.
-const TAKE_LEASE: &str = "UPDATE wallets SET lease_token = $1, lease_until = $2 WHERE id = $3 AND status <> 'pending' \
-     AND locked_at IS NULL AND (lease_until IS NULL OR lease_until < $4)";
+/// Takes wallet `id`'s lease for `lease` if it is free; whether it did. One statement, which
+/// SQLite runs under its single writer lock and PostgreSQL re-checks on the locked row, so two
+/// callers can never both see the lease free.
+async fn take_lease<'e, E>(exec: E, id: WalletId, lease: &LeaseRequest) -> StoreResult<bool>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let taken = sqlx::query(
+        "UPDATE wallets SET lease_token = $1, lease_until = $2 WHERE id = $3 AND status <> 'pending' \
+         AND locked_at IS NULL AND (lease_until IS NULL OR lease_until < $4)",
+    )
+    .bind(&lease.token[..])
+    .bind(lease.until)
+    .bind(id.to_string())
+    .bind(lease.now)
+    .execute(exec)
+    .await?
+    .rows_affected();
+    Ok(taken == 1)
+}
+
+/// Gives wallet `id`'s lease back if `token` still holds it.
+async fn give_lease_back<'e, E>(exec: E, id: WalletId, token: &[u8; 16]) -> StoreResult<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query("UPDATE wallets SET lease_token = NULL, lease_until = NULL WHERE id = $1 AND lease_token = $2")
+        .bind(id.to_string())
+        .bind(&token[..])
+        .execute(exec)
+        .await?;
+    Ok(())
+}
 
 /// [`Store`] on SQLite or PostgreSQL.
 #[derive(Clone, Debug)]
@@ -451,17 +479,7 @@ impl Store for SqlStore {
     }
 
     async fn acquire_lease(&self, id: WalletId, lease: &LeaseRequest) -> StoreResult<LeaseAttempt> {
-        // One statement: SQLite runs it under its single writer lock, PostgreSQL re-checks the
-        // WHERE clause on the locked row, so two callers can never both see the lease free.
-        let taken = sqlx::query(TAKE_LEASE)
-            .bind(&lease.token[..])
-            .bind(lease.until)
-            .bind(id.to_string())
-            .bind(lease.now)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        if taken == 1 {
+        if take_lease(&self.pool, id, lease).await? {
             return Ok(LeaseAttempt::Acquired);
         }
         let row = sqlx::query("SELECT locked_at FROM wallets WHERE id = $1 AND status <> 'pending'")
@@ -487,22 +505,13 @@ impl Store for SqlStore {
     }
 
     async fn release_lease(&self, id: WalletId, token: &[u8; 16]) -> StoreResult<()> {
-        sqlx::query("UPDATE wallets SET lease_token = NULL, lease_until = NULL WHERE id = $1 AND lease_token = $2")
-            .bind(id.to_string())
-            .bind(&token[..])
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        give_lease_back(&self.pool, id, token).await
     }
 
     async fn release_lease_recorded(&self, id: WalletId, token: &[u8; 16], audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         insert_audit(&mut *tx, audit).await?;
-        sqlx::query("UPDATE wallets SET lease_token = NULL, lease_until = NULL WHERE id = $1 AND lease_token = $2")
-            .bind(id.to_string())
-            .bind(&token[..])
-            .execute(&mut *tx)
-            .await?;
+        give_lease_back(&mut *tx, id, token).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -517,17 +526,9 @@ impl Store for SqlStore {
         let mut tx = self.pool.begin().await?;
         insert_ceremony_row(&mut *tx, ceremony, begins.consumed_at()).await?;
         insert_audit(&mut *tx, audit).await?;
-        // The same statement as `acquire_lease`, inside this transaction.
-        let taken = sqlx::query(TAKE_LEASE)
-            .bind(&lease.token[..])
-            .bind(lease.until)
-            .bind(ceremony.wallet_id.to_string())
-            .bind(lease.now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let taken = take_lease(&mut *tx, ceremony.wallet_id, lease).await?;
         tx.commit().await?;
-        Ok(taken == 1)
+        Ok(taken)
     }
 
     async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord, begins: Begins) -> StoreResult<()> {
