@@ -148,22 +148,7 @@ impl<C: DklsCurve> DkgSession<C> {
         bip_received_phase3: &BTreeMap<PartyIndex, BroadcastDerivationPhase3to4>,
         address_fn: impl Fn(&C::AffinePoint) -> String,
     ) -> Result<(Party<C>, PublicKeyPackage<C>), Abort> {
-        let poly_point = self.poly_point.as_ref().ok_or_else(|| {
-            Abort::recoverable(
-                self.data.party_index,
-                AbortReason::PhaseCalledOutOfOrder {
-                    phase: "phase4 called before phase2".into(),
-                },
-            )
-        })?;
-        let zero_kept = self.zero_kept_3to4.as_ref().ok_or_else(|| {
-            Abort::recoverable(
-                self.data.party_index,
-                AbortReason::PhaseCalledOutOfOrder {
-                    phase: "phase4 called before phase3".into(),
-                },
-            )
-        })?;
+        let (poly_point, zero_kept) = self.kept_for_phase4()?;
         if self.mul_kept_3to4.is_some() {
             // Phase 3 started a multiplication setup of its own: attaching another is a mix-up.
             return Err(Abort::recoverable(
@@ -262,6 +247,36 @@ impl<C: DklsCurve> DkgSession<C> {
         let zero_kept = self.zero_kept_2to3.as_ref().ok_or_else(out_of_order)?;
         let bip_kept = self.bip_kept_2to3.as_ref().ok_or_else(out_of_order)?;
         Ok((zero_kept, bip_kept))
+    }
+
+    /// What phases 2 and 3 kept for phase 4, the multiplication aside (upstream's checks,
+    /// shared: PATCHES.md #9).
+    fn kept_for_phase4(
+        &self,
+    ) -> Result<
+        (
+            &C::Scalar,
+            &BTreeMap<PartyIndex, KeepInitZeroSharePhase3to4>,
+        ),
+        Abort,
+    > {
+        let out_of_order = |phase: &str| {
+            Abort::recoverable(
+                self.data.party_index,
+                AbortReason::PhaseCalledOutOfOrder {
+                    phase: format!("phase4 called before {phase}"),
+                },
+            )
+        };
+        let poly_point = self
+            .poly_point
+            .as_ref()
+            .ok_or_else(|| out_of_order("phase2"))?;
+        let zero_kept = self
+            .zero_kept_3to4
+            .as_ref()
+            .ok_or_else(|| out_of_order("phase3"))?;
+        Ok((poly_point, zero_kept))
     }
 
     /// Wipes what phase 2 kept for phase 3 (upstream's code, moved: PATCHES.md #9).
