@@ -113,7 +113,101 @@ on_both!(
     concurrent_creates_of_one_identifier_make_one_wallet,
     a_lease_holds_across_stores_sharing_one_database,
     the_schema_is_the_same_on_both_engines,
+    a_key_setup_is_reserved_once_by_its_own_scope_taken_once_and_reaped,
 );
+
+/// Key setups (the warm setup pool): reserved by one create of their own scope while unexpired,
+/// taken (deleted) once, reaped unreserved after their time to live.
+async fn a_key_setup_is_reserved_once_by_its_own_scope_taken_once_and_reaped(kind: Kind) {
+    let Some((db, scope)) = setup(kind).await else { return };
+    let store = &db.store;
+    let now = dyad_server::clock::now();
+    let stand_in = StoredDataKey {
+        wrapped: vec![0; 60],
+        wrapped_with: "test".into(),
+    };
+    store.put_data_key(1, &stand_in).await.unwrap();
+    let stored = |created_at: i64| dyad_server::store::StoredKeySetup {
+        id: dyad_proto::KeySetupId::random(),
+        scope,
+        sealed: SealedShare {
+            data_key_id: 1,
+            sealed: vec![3; 48],
+        },
+        created_at,
+    };
+    let fresh = stored(now);
+    let old = stored(now - 100_000);
+    store.put_key_setup(&fresh).await.unwrap();
+    store.put_key_setup(&old).await.unwrap();
+    assert_eq!(store.key_setups_available(scope).await.unwrap(), 2);
+    let audit = dyad_server::audit::entry(scope, None, AuditAction::WalletCreateRequested, json!({}));
+    let audit = &audit;
+    let create = |setup, tag: u8| {
+        // A person of its own each, so only the setup can refuse it.
+        let w = PendingWallet {
+            pregen_id: PregenId::parse("customId", &format!("setup-{tag}")).unwrap(),
+            ..pending(scope, now)
+        };
+        let c = ceremony(scope, w.id, now + 60, tag);
+        async move {
+            let outcome = store
+                .create_pending_wallet(&w, &c, audit, rule(now), Begins::OnPresentation, Some(setup))
+                .await
+                .unwrap();
+            (w.id, outcome)
+        }
+    };
+
+    // Expired (older than the time to live): refused, and nothing written.
+    let (refused, outcome) = create(old.id, 20).await;
+    assert_eq!(outcome, CreateOutcome::NoKeySetup);
+    assert!(store.pending_wallet(refused).await.unwrap().is_none());
+    // Another scope's: refused.
+    let (other_app, _) = dyad_server::api_key::create_app(store, "other", Environment::Beta)
+        .await
+        .unwrap();
+    let other = Scope {
+        app_id: other_app.id,
+        environment: other_app.environment,
+    };
+    let w = pending(other, now);
+    let outcome = store
+        .create_pending_wallet(
+            &w,
+            &ceremony(other, w.id, now + 60, 21),
+            audit,
+            rule(now),
+            Begins::OnPresentation,
+            Some(fresh.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, CreateOutcome::NoKeySetup);
+    assert!(store.pending_wallet(w.id).await.unwrap().is_none());
+
+    // Its own scope reserves it once; a second create naming it is refused.
+    let (first, outcome) = create(fresh.id, 22).await;
+    assert_eq!(outcome, CreateOutcome::Created);
+    assert_eq!(
+        store.key_setups_available(scope).await.unwrap(),
+        1,
+        "reserved is not available"
+    );
+    let (second, outcome) = create(fresh.id, 23).await;
+    assert_eq!(outcome, CreateOutcome::NoKeySetup);
+    assert!(store.pending_wallet(second).await.unwrap().is_none());
+
+    // Taken once, by the wallet that reserved it; then gone.
+    assert!(store.take_key_setup(second).await.unwrap().is_none());
+    let taken = store.take_key_setup(first).await.unwrap().expect("reserved for it");
+    assert_eq!(taken, fresh);
+    assert!(store.take_key_setup(first).await.unwrap().is_none());
+
+    // The unreserved expired one is reaped.
+    store.reap(now, rule(now)).await.unwrap();
+    assert_eq!(store.key_setups_available(scope).await.unwrap(), 0);
+}
 
 fn pending(scope: Scope, created_at: i64) -> PendingWallet {
     PendingWallet {
