@@ -3,7 +3,8 @@
 //! with both parties in one process. The service is measured twice, on a SQLite store with
 //! `synchronous=NORMAL` and with `synchronous=FULL` (what the server uses), each on a fresh data
 //! folder, to show what syncing every commit costs. Prints a Markdown table; `--runs N`
-//! (default 10); `--sync normal|full|both` (default both).
+//! (default 10); `--sync normal|full|both` (default both); `--scheme dkls|frost` runs one
+//! scheme's rows only (default both).
 //!
 //! `cargo run --release --bin dyad-bench -- --runs 10`
 //!
@@ -83,7 +84,7 @@ fn raw_only(runs: usize) {
     let sign_runs: usize = arg("--sign-runs").and_then(|s| s.parse().ok()).unwrap_or(runs).max(1);
     println!("| protocol | DKG median / p99 | sign median / p99 | refresh median / p99 |");
     println!("|---|---|---|---|");
-    for (_, scheme) in TYPES {
+    for (_, scheme) in types() {
         let (dkg, sign, refresh) = raw(scheme, runs, sign_runs);
         println!("| {scheme:?} | {} | {} | {} |", cell(&dkg), cell(&sign), cell(&refresh));
     }
@@ -139,6 +140,23 @@ struct ServiceRuns {
 
 const TYPES: [(WalletType, Scheme); 2] = [(WalletType::Evm, Scheme::Dkls), (WalletType::Solana, Scheme::Frost)];
 
+/// The rows to run: both schemes, or the one `--scheme dkls|frost` names (to profile one).
+fn types() -> Vec<(WalletType, Scheme)> {
+    let only = match arg("--scheme").as_deref() {
+        None => None,
+        Some("dkls") => Some(Scheme::Dkls),
+        Some("frost") => Some(Scheme::Frost),
+        Some(other) => {
+            eprintln!("error: --scheme takes dkls or frost, not {other:?}");
+            std::process::exit(2);
+        }
+    };
+    TYPES
+        .into_iter()
+        .filter(|(_, s)| only.is_none_or(|o| o == *s))
+        .collect()
+}
+
 /// Start a server on a fresh data folder whose store syncs as `durability` says, and time
 /// `runs` key generations and signatures per wallet type through the SDK.
 async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
@@ -157,7 +175,7 @@ async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
         .await
         .expect("app");
     let mut out = Vec::new();
-    for (wt, _) in TYPES {
+    for (wt, _) in types() {
         let dyad = Dyad::new(&server.url(), key.expose());
         let mut dkg = Vec::new();
         let mut ids = Vec::new();
@@ -320,7 +338,7 @@ async fn main() {
     header.push_str(" raw library, one process, median / p99 |");
     println!("{header}");
     println!("|---|{}---|", "---|".repeat(modes.len()));
-    for (i, (_, scheme)) in TYPES.into_iter().enumerate() {
+    for (i, (_, scheme)) in types().into_iter().enumerate() {
         let (raw_dkg, raw_sign, raw_refresh) = raw(scheme, runs, runs);
         let dkg: Vec<String> = measured.iter().map(|m| cell(&m[i].dkg)).collect();
         let sign: Vec<String> = measured.iter().map(|m| cell(&m[i].sign)).collect();

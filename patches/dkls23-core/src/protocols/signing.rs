@@ -64,7 +64,9 @@ use crate::curve::DklsCurve;
 use crate::protocols::{Abort, AbortReason, PartiesMessage, Party, PartyIndex};
 
 use crate::utilities::commits::{commit, verify_commitment};
-use crate::utilities::hashes::{point_to_bytes, scalar_to_bytes, tagged_hash, HashOutput};
+use crate::utilities::hashes::{
+    point_to_bytes, scalar_to_bytes, scalars_to_bytes, tagged_hash, HashOutput,
+};
 use crate::utilities::multiplication::{ErrorMul, MulDataToKeepReceiver, MulDataToReceiver};
 use crate::utilities::oracle_tags::{
     TAG_SIGN_MUL_SESSION, TAG_SIGN_PAIR_SETUP, TAG_SIGN_SESSION_BINDING, TAG_SIGN_ZERO_SESSION,
@@ -433,9 +435,8 @@ impl<C: DklsCurve> Party<C> {
         } else {
             (&sender.public_gadget, &receiver.public_gadget)
         };
-        let gadget_bytes = |gadget: &Vec<C::Scalar>| -> Vec<u8> {
-            gadget.iter().flat_map(scalar_to_bytes::<C>).collect()
-        };
+        // PATCH (PATCHES.md #10): the same bytes, written into one buffer.
+        let gadget_bytes = |gadget: &Vec<C::Scalar>| -> Vec<u8> { scalars_to_bytes::<C>(gadget) };
         tagged_hash(
             TAG_SIGN_PAIR_SETUP,
             &[&gadget_bytes(first), &gadget_bytes(second)],

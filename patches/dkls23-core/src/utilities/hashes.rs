@@ -163,6 +163,21 @@ pub fn scalar_to_bytes<C: CurveArithmetic>(scalar: &C::Scalar) -> Vec<u8> {
     <FieldBytes<C> as AsRef<[u8]>>::as_ref(&fb).to_vec()
 }
 
+/// The concatenation of [`scalar_to_bytes`] of each of `scalars`, written into one buffer.
+///
+/// PATCH (PATCHES.md #10): not in upstream `dkls23-core`. Upstream builds these bytes with
+/// `flat_map(scalar_to_bytes)`, one small vector per scalar; signing did so for every OT
+/// correction row and, several times per phase, for both multiplication gadgets.
+#[must_use]
+pub fn scalars_to_bytes<C: CurveArithmetic>(scalars: &[C::Scalar]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(scalars.len() * core::mem::size_of::<FieldBytes<C>>());
+    for scalar in scalars {
+        let fb: FieldBytes<C> = (*scalar).into();
+        out.extend_from_slice(fb.as_ref());
+    }
+    out
+}
+
 /// Converts a point on the elliptic curve to bytes.
 ///
 /// Apart from the point at infinity, it computes the compressed
@@ -309,6 +324,24 @@ mod tests {
         }
     }
 
+    #[test]
+    fn scalars_to_bytes_is_the_concatenation_of_scalar_to_bytes() {
+        // PATCH (PATCHES.md #10): the one-buffer encoding gives upstream's bytes, on both
+        // curves, for the empty vector and for random scalars (including 0 and -1).
+        assert!(scalars_to_bytes::<Secp256k1>(&[]).is_empty());
+        let mut scalars = vec![Scalar::ZERO, -Scalar::ONE];
+        scalars.extend((0..64).map(|_| Scalar::random(&mut rng::get_rng())));
+        let upstream: Vec<u8> = scalars
+            .iter()
+            .flat_map(scalar_to_bytes::<Secp256k1>)
+            .collect();
+        assert_eq!(scalars_to_bytes::<Secp256k1>(&scalars), upstream);
+        let p256: Vec<p256::Scalar> = (0..16)
+            .map(|_| p256::Scalar::random(&mut rng::get_rng()))
+            .collect();
+        let upstream: Vec<u8> = p256.iter().flat_map(scalar_to_bytes::<NistP256>).collect();
+        assert_eq!(scalars_to_bytes::<NistP256>(&p256), upstream);
+    }
     /// Tests if [`point_to_bytes`] indeed returns the compressed
     /// representation of a point on the elliptic curve.
     #[test]

@@ -15,7 +15,9 @@ use crate::utilities::ct;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::curve::DklsCurve;
-use crate::utilities::hashes::{scalar_to_bytes, tagged_hash, tagged_hash_as_scalar, HashOutput};
+use crate::utilities::hashes::{
+    scalar_to_bytes, scalars_to_bytes, tagged_hash, tagged_hash_as_scalar, HashOutput,
+};
 use crate::utilities::oracle_tags::{
     TAG_MUL_CHI_HAT, TAG_MUL_CHI_TILDE, TAG_MUL_GADGET, TAG_MUL_TRANSCRIPT,
     TAG_MUL_TRANSCRIPT_RECEIVER, TAG_MUL_VERIFY,
@@ -168,7 +170,8 @@ fn shared_random_values<C: DklsCurve>(
 ) -> (Vec<C::Scalar>, Vec<C::Scalar>) {
     let tau_rows: Vec<Vec<u8>> = vector_of_tau
         .iter()
-        .map(|row| row.iter().flat_map(scalar_to_bytes::<C>).collect())
+        // PATCH (PATCHES.md #10): the same bytes, one buffer per row.
+        .map(|row| scalars_to_bytes::<C>(row))
         .collect();
     let mut components: Vec<&[u8]> = Vec::with_capacity(3 + tau_rows.len());
     components.push(session_id);
