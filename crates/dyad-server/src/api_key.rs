@@ -156,7 +156,11 @@ pub async fn revoke_key(store: &dyn Store, app_id: AppId, key_id: &str) -> Resul
             "a key id is 16 hex digits, as `dyad app key list` shows it (not the API key itself)".into(),
         ));
     }
-    let existing = store.api_key(key_id).await?.filter(|k| k.app_id == app.id);
+    let existing = store
+        .api_key(key_id)
+        .await?
+        .map(|(key, _)| key)
+        .filter(|k| k.app_id == app.id);
     let Some(existing) = existing else {
         return Err(ServerError::InvalidRequest(format!(
             "app {app_id} has no API key with id {key_id:?} (see `dyad app key list`)"
@@ -215,15 +219,14 @@ pub async fn set_allow_raw_signing(
 /// revoked key is refused from the next request on.
 pub async fn authenticate(store: &dyn Store, key: &str) -> Result<Scope, ServerError> {
     let parsed = parse(key).ok_or(ServerError::Unauthenticated)?;
-    let record = store
+    let (record, scope) = store
         .api_key(parsed.key_id)
         .await?
         .ok_or(ServerError::Unauthenticated)?;
     if !bool::from(hash(parsed.secret).ct_eq(&record.secret_hash)) || record.revoked_at.is_some() {
         return Err(ServerError::Unauthenticated);
     }
-    let app = store.app(record.app_id).await?.ok_or(ServerError::Unauthenticated)?;
-    Ok(app.scope())
+    Ok(scope)
 }
 
 #[cfg(test)]

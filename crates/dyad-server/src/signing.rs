@@ -52,14 +52,32 @@ pub fn decode(wallet: &Wallet, request: &SignRequest) -> Result<Prepared, Server
     Ok(request.prepare(wallet.account())?)
 }
 
+/// How a sign request's body becomes a [`SignRequest`], and whether that is light enough to run
+/// on the async worker that asks (a small body whose decoding is linear in its size) rather than
+/// on the blocking pool.
+pub struct Parse<F> {
+    light: bool,
+    run: F,
+}
+
+impl<F> Parse<F>
+where
+    F: FnOnce() -> Result<SignRequest, ServerError> + Send + 'static,
+{
+    /// `run` parses the body; `light` says it may run in place.
+    pub fn new(light: bool, run: F) -> Self {
+        Parse { light, run }
+    }
+}
+
 /// Authorise a sign request of `caller` for wallet `id`: the wallet must be visible to the
 /// caller, the caller may sign with it, the caller's share is of its current key version (when
 /// the caller says which it holds), and the request (`parse` turns the body into it, once the
 /// wallet is known, so every refusal of a real wallet's request, down to a malformed body, is
 /// audited) must decode. Then the request and what it decoded to are stored in a single-use
-/// ceremony and `sign.requested` is audited. Parsing and decoding run on the blocking pool: a
-/// large Cosmos document or EIP-712 payload must not hold up an async worker that other
-/// tenants' requests share.
+/// ceremony and `sign.requested` is audited. Parsing and decoding run on the blocking pool
+/// unless [`Parse`] says they are light: a large Cosmos document or EIP-712 payload must not
+/// hold up an async worker that other tenants' requests share.
 ///
 /// A ceremony that [`Begins::Now`] is stored used up (a batch lane runs it at once); its record
 /// is returned for the lane to run.
@@ -68,7 +86,7 @@ pub async fn authorise(
     caller: &Caller,
     id: WalletId,
     key_version: Option<u32>,
-    parse: impl FnOnce() -> Result<SignRequest, ServerError> + Send + 'static,
+    parse: Parse<impl FnOnce() -> Result<SignRequest, ServerError> + Send + 'static>,
     begins: Begins,
 ) -> Result<(CeremonyTicket, CeremonyRecord, Option<LeaseGuard>), ServerError> {
     let scope = caller.scope();
@@ -85,13 +103,19 @@ pub async fn authorise(
         .await);
     }
     let decoding = wallet.clone();
-    let decoded = tokio::task::spawn_blocking(move || {
-        let request = parse()?;
+    let Parse { light, run } = parse;
+    let work = move || {
+        let request = run()?;
         let prepared = decode(&decoding, &request)?;
         Ok::<_, ServerError>((request, prepared))
-    })
-    .await
-    .unwrap_or_else(|_| Err(ServerError::Internal("decoding a sign request failed".into())));
+    };
+    let decoded = if light {
+        work()
+    } else {
+        tokio::task::spawn_blocking(work)
+            .await
+            .unwrap_or_else(|_| Err(ServerError::Internal("decoding a sign request failed".into())))
+    };
     let (request, prepared) = match decoded {
         Ok(d) => d,
         Err(e) => return Err(deny(e).await),

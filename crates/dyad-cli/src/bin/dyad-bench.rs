@@ -133,6 +133,9 @@ struct ServiceRuns {
     /// Signing on a lane of one batch connection opened beforehand (a warm connection).
     sign_warm: Vec<Duration>,
     claim: Vec<Duration>,
+    /// The process's CPU time (client and server, every thread) per warm signature, where
+    /// the system says it (Linux).
+    sign_warm_cpu: Option<Duration>,
     /// DKLs: key generation from a warm setup pool (the setup made before the timing; empty
     /// for Ed25519, which has no setup).
     dkg_pooled: Vec<Duration>,
@@ -194,11 +197,15 @@ async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
         let batch = dyad.batch().await.expect("batch connection");
         batch.sign_message(ids[0], b"warm-up").await.expect("sign");
         let mut sign_warm = Vec::new();
+        let cpu_before = process_cpu();
         for _ in 0..runs {
             let t = Instant::now();
             batch.sign_message(ids[0], b"benchmark").await.expect("sign");
             sign_warm.push(t.elapsed());
         }
+        let sign_warm_cpu = cpu_before
+            .zip(process_cpu())
+            .map(|(before, after)| after.saturating_sub(before) / runs as u32);
         drop(batch);
         // Each wallet claimed by its person (logged in by custom id, not timed): the complete
         // refresh, the test signature of the new pair and the commit.
@@ -235,6 +242,7 @@ async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
             dkg,
             sign,
             sign_warm,
+            sign_warm_cpu,
             claim,
             dkg_pooled,
         });
@@ -243,6 +251,18 @@ async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
     drop(store);
     let _ = std::fs::remove_dir_all(dir);
     out
+}
+
+/// The CPU time this process has used so far, all threads (Linux: `/proc/self/stat`, in clock
+/// ticks, usually 10 ms: take enough runs that the loop lasts a second or more).
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name (in parentheses, which may hold spaces): utime and
+    // stime are the 12th and 13th of them.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    const TICKS_PER_SECOND: u64 = 100;
+    Some(Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND))
 }
 
 /// A server on a thread and tokio runtime of its own.
@@ -360,6 +380,18 @@ async fn main() {
         println!(
             "| {scheme:?} sign on a warm batch connection | {} | {} |",
             warm.join(" | "),
+            cell(&raw_sign)
+        );
+        let cpu: Vec<String> = measured
+            .iter()
+            .map(|m| {
+                m[i].sign_warm_cpu
+                    .map_or("n/a".into(), |d| format!("{:.1} ms", d.as_secs_f64() * 1e3))
+            })
+            .collect();
+        println!(
+            "| {scheme:?} sign on a warm batch connection: CPU per signature, both parties (raw: one thread, so its time) | {} | {} |",
+            cpu.join(" | "),
             cell(&raw_sign)
         );
         let claim: Vec<String> = measured.iter().map(|m| cell(&m[i].claim)).collect();

@@ -18,7 +18,7 @@ use super::wallets::wallet_id;
 use super::{parse_json, Body, KeyVersion, Segment, Who};
 use crate::error::ServerError;
 use crate::model::{Begins, Caller};
-use crate::signing;
+use crate::signing::{self, Parse};
 use crate::state::AppState;
 
 type Started = Result<(StatusCode, Json<CeremonyTicket>), ServerError>;
@@ -84,21 +84,28 @@ async fn start(
     Ok((StatusCode::CREATED, Json(ticket)))
 }
 
-/// How `route`'s JSON `body` becomes a [`SignRequest`]: run by [`signing::authorise`] on the
-/// blocking pool, where a refusal is audited against the wallet. `sign-raw` is refused there
-/// (`RAW_SIGNING_DISABLED`) unless an operator enabled it for the caller's app.
+/// Bodies up to this size whose decoding is linear in it (a message, a digest, a transaction)
+/// are parsed and decoded in place: handing them to the blocking pool and back costs more than
+/// the work. Typed data always goes to the pool (its hashing grows with its types).
+const IN_PLACE_MAX: usize = 16 * 1024;
+
+/// How `route`'s JSON `body` becomes a [`SignRequest`]: run by [`signing::authorise`], where a
+/// refusal is audited against the wallet (on the blocking pool unless [`Parse::light`]).
+/// `sign-raw` is refused there (`RAW_SIGNING_DISABLED`) unless an operator enabled it for the
+/// caller's app.
 pub async fn parse(
     state: &AppState,
     caller: &Caller,
     route: SignRoute,
     body: Vec<u8>,
-) -> Result<impl FnOnce() -> Result<SignRequest, ServerError> + Send + 'static, ServerError> {
+) -> Result<Parse<impl FnOnce() -> Result<SignRequest, ServerError> + Send + 'static>, ServerError> {
     let max = state.config.max_message_bytes;
     let raw_allowed = match route {
         SignRoute::Raw => signing::raw_signing_allowed(state, caller.scope()).await?,
         _ => false,
     };
-    Ok(move || match route {
+    let light = route != SignRoute::TypedData && body.len() <= IN_PLACE_MAX;
+    Ok(Parse::new(light, move || match route {
         SignRoute::Message => {
             let req: SignMessageRequest = parse_json(&body)?;
             let message = decode_base64(&req.message_base64)
@@ -134,5 +141,5 @@ pub async fn parse(
                 .ok_or_else(|| ServerError::InvalidRequest("digest must be 32 bytes of 0x-prefixed hex".into()))?;
             Ok(SignRequest::Raw(digest))
         }
-    })
+    }))
 }

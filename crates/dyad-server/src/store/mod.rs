@@ -182,8 +182,9 @@ pub struct ClaimCommit {
 pub trait Store: Send + Sync + 'static {
     /// Store a new app and its first API key, with their audit entries.
     async fn create_app(&self, app: &AppRecord, key: &ApiKeyRecord, audit: &[AuditRecord]) -> StoreResult<()>;
-    /// Find an API key by its public id.
-    async fn api_key(&self, key_id: &str) -> StoreResult<Option<ApiKeyRecord>>;
+    /// Find an API key by its public id, with the scope of the app it belongs to (one
+    /// statement: every authenticated request asks this).
+    async fn api_key(&self, key_id: &str) -> StoreResult<Option<(ApiKeyRecord, Scope)>>;
     /// Find an app.
     async fn app(&self, id: AppId) -> StoreResult<Option<AppRecord>>;
     /// All apps, oldest first.

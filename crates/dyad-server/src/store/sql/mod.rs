@@ -91,12 +91,25 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn api_key(&self, key_id: &str) -> StoreResult<Option<ApiKeyRecord>> {
-        let row = sqlx::query(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_id = $1"))
-            .bind(key_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(api_key_from_row).transpose()
+    async fn api_key(&self, key_id: &str) -> StoreResult<Option<(ApiKeyRecord, Scope)>> {
+        let row = sqlx::query(
+            "SELECT k.key_id, k.app_id, k.secret_hash, k.created_at, k.revoked_at, a.environment \
+             FROM api_keys k JOIN apps a ON a.id = k.app_id WHERE k.key_id = $1",
+        )
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(|r| {
+                let key = api_key_from_row(r)?;
+                let env: String = r.try_get("environment")?;
+                let scope = Scope {
+                    app_id: key.app_id,
+                    environment: Environment::from_str(&env).map_err(|_| corrupt("environment"))?,
+                };
+                Ok((key, scope))
+            })
+            .transpose()
     }
 
     async fn app(&self, id: AppId) -> StoreResult<Option<AppRecord>> {

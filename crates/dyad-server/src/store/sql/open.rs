@@ -140,6 +140,10 @@ impl SqlStore {
             // Under a bulk load the queue for it is long; a query waits at most this long for
             // its turn (sqlx's default is 30 s), still less than a ceremony's peer timeout.
             .acquire_timeout(Duration::from_secs(45))
+            // The connection is a file opened by this process: there is no link to go stale,
+            // and sqlx's test before each acquire is one more trip to the connection's worker
+            // thread for every statement outside a transaction.
+            .test_before_acquire(false)
             .after_connect(move |conn, _| {
                 let pragmas = pragmas.clone();
                 Box::pin(async move {
