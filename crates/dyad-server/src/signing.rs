@@ -243,6 +243,12 @@ pub async fn ready(
         ));
     }
     let share = crate::share::open(state, &wallet).await?;
+    // The sign run verifies its signature under the share's key; that must be the wallet's.
+    if share.public_key() != wallet.public_key {
+        return Err(ServerError::Internal(
+            "the stored cloud share does not match its wallet".into(),
+        ));
+    }
     Ok(Ready {
         wallet,
         input: prepared.input,
@@ -258,17 +264,13 @@ pub struct Decided {
     operation: &'static str,
 }
 
-/// Accept the protocol's `signature` only if the standard verifier accepts it under the
-/// wallet's key for the input this server decoded; then assemble the chain's forms.
-pub fn decide(
-    wallet: &Wallet,
-    input: &SignInput,
-    authorised: &AuthorisedSign,
-    signature: &Signature,
-) -> Result<Decided, ServerError> {
-    wallet.public_key.verify(input, signature).map_err(|_| {
-        ServerError::CeremonyAborted("signature did not verify: the share does not match this wallet".into())
-    })?;
+/// Assemble the chain's forms of the protocol's `signature`. The sign run gave it only after
+/// its last step verified it with the standard verifier (`PublicKey::verify`) under the share's
+/// key, which [`ready`] checked is the wallet's, for [`Ready::input`], the input this server
+/// decoded: it is not verified a second time here (an ECDSA verification with its recovery id is
+/// three scalar multiplications, on every signature's critical path). `finish` refuses a
+/// signature the chain's form cannot hold.
+pub fn decide(wallet: &Wallet, authorised: &AuthorisedSign, signature: &Signature) -> Result<Decided, ServerError> {
     let request = &authorised.request;
     Ok(Decided {
         signed: request.finish(wallet.account(), signature)?,

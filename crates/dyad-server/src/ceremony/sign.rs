@@ -1,7 +1,8 @@
 //! Signing, cloud side: under the wallet's lease, take the share and input from
-//! [`signing::ready`], run the protocol holding back the last frame, and let
-//! [`signing::decide`] verify the result; only once its caller has recorded it may the client
-//! finish ([`Decided::deliver`]).
+//! [`signing::ready`] (which checks the share's key is the wallet's), run the protocol holding
+//! back the last frame (the run ends only on a signature its last step verified under that key),
+//! and let [`signing::decide`] assemble the chain's forms; only once its caller has recorded it
+//! may the client finish ([`Decided::deliver`]).
 //!
 //! The server holds back its last protocol frame until it has the client's, has computed and
 //! verified the signature and has audited `sign.completed`: the client cannot assemble a
@@ -72,18 +73,14 @@ async fn sign<T: FrameTransport>(
 ) -> Result<Ended, ServerError> {
     let signing::Ready { wallet, input, share } = signing::ready(state, record, authorised).await?;
     let sid = session_id(id, Run::Sign);
-    let machine_input = input.clone();
-    let (signature, held) = match channel
-        .run_holding_last(RunStart::sign(share, sid, machine_input))
-        .await
-    {
+    let (signature, held) = match channel.run_holding_last(RunStart::sign(share, sid, input)).await {
         Ok(done) => done,
         // DKLs says: after a cheating peer, never sign with this share pair again (its OT state
         // may have leaked).
         Err(ProtoError::PeerRound(MpcError::PeerMisbehaved(why))) => return Ok(Ended::PeerCheated(why)),
         Err(e) => return Err(e.into()),
     };
-    let decided = signing::decide(&wallet, &input, authorised, &signature)?;
+    let decided = signing::decide(&wallet, authorised, &signature)?;
     Ok(Ended::Decided(Box::new(Decided {
         record: record.clone(),
         decided,
