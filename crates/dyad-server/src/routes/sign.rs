@@ -90,7 +90,8 @@ async fn start(
 const IN_PLACE_MAX: usize = 16 * 1024;
 
 /// How `route`'s JSON `body` becomes a [`SignRequest`]: run by [`signing::authorise`], where a
-/// refusal is audited against the wallet (on the blocking pool unless [`Parse::light`]).
+/// refusal is audited against the wallet (in place when the returned [`Parse`] is light, on
+/// the blocking pool otherwise).
 /// `sign-raw` is refused there (`RAW_SIGNING_DISABLED`) unless an operator enabled it for the
 /// caller's app.
 pub async fn parse(

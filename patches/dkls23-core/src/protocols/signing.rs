@@ -435,11 +435,13 @@ impl<C: DklsCurve> Party<C> {
         } else {
             (&sender.public_gadget, &receiver.public_gadget)
         };
-        // PATCH (PATCHES.md #10): the same bytes, written into one buffer.
-        let gadget_bytes = |gadget: &Vec<C::Scalar>| -> Vec<u8> { scalars_to_bytes::<C>(gadget) };
+        // PATCH (PATCHES.md #10): the same bytes, each gadget written into one buffer.
         tagged_hash(
             TAG_SIGN_PAIR_SETUP,
-            &[&gadget_bytes(first), &gadget_bytes(second)],
+            &[
+                &scalars_to_bytes::<C>(first),
+                &scalars_to_bytes::<C>(second),
+            ],
         )
         .to_vec()
     }
