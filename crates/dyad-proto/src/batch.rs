@@ -1,21 +1,33 @@
-//! The batch connection: many ceremonies (key generations and signatures) multiplexed over one
-//! WebSocket, authenticated once by the app's API key on the upgrade (`GET /v1/ceremonies/batch`).
+//! The batch connection: many ceremonies (key generations, signatures, key setups) multiplexed
+//! over one WebSocket, authenticated once by the app's API key on the upgrade
+//! (`GET /v1/ceremonies/batch`) and sealed once, in one Noise channel for the whole connection.
 //!
 //! Multiplexing changes how ceremonies travel, never what they are. Each ceremony is a **lane**:
-//! the client asks for it with a `create` (the body of `POST /v1/wallets`) or a `sign` (a wallet,
-//! the sign route's name and its body), the server answers with the same ticket that route
-//! gives (or the same error body), and the lane then carries
-//! exactly the byte stream a ceremony's own WebSocket would: the Noise `NK` handshake with that
-//! ceremony's id as prologue, then its sealed frames. So every ceremony keeps its own
-//! single-use id, its own Noise keys, its own session ids and its own outcome; one lane failing
-//! (a bad frame, an abort) ends that lane only.
+//! the client asks for it with a `create` (the body of `POST /v1/wallets`), a `sign` (a wallet,
+//! the sign route's name and its body) or a `keySetup`, the server answers with the same ticket
+//! that route gives (or the same error body), and the lane then carries that ceremony's frames.
+//! Every ceremony keeps its own single-use id, its own session ids (derived from that id) and
+//! its own outcome; one lane failing (a bad frame, an abort) ends that lane only.
 //!
 //! On the wire:
-//! - a **text** message is one [`Control`] in JSON: `{"lane": 7, "create": {...}}` or
+//! - the client's first message is a binary Noise `NK` handshake message to the server's
+//!   ceremony key, under the connection's own prologue; the server's first message answers it
+//!   (`channel::Initiator::start_connection`). A server that cannot answer closes the socket.
+//! - After that, every message either side sends is one binary WebSocket message sealed in that
+//!   channel (the same chunked format a ceremony's own channel uses), whose plaintext is a
+//!   **record**: `0x00 ‖ JSON` for a [`Control`] (`{"lane": 7, "create": {...}}`,
 //!   `{"lane": 8, "sign": {"walletId": "…", "keyVersion": 1, "route": "sign-message", "body":
-//!   {...}}}` from the client; `{"lane": 7, "ticket": {...}}`, `{"lane": 7, "refused": {"status": 409, "error":
-//!   {...}}}` or `{"lane": 7, "closed": {}}` from the server;
-//! - a **binary** message is `be32(lane) ‖ bytes`: one message of that lane's ceremony.
+//!   {...}}}` from the client; `{"lane": 7, "ticket": {...}}`, `{"lane": 7, "refused":
+//!   {"status": 409, "error": {...}}}` or `{"lane": 7, "closed": {}}` from the server), or
+//!   `0x01 ‖ be32(lane) ‖ frame` for one frame of a lane's ceremony (`frame::Frame`, unsealed:
+//!   the connection seals it). A text message, or a message that fails to open, ends the
+//!   connection, and with it every lane.
+//!
+//! Why one channel keeps each ceremony's guarantees (ARCHITECTURE.md, "The batch connection's
+//! one channel"): every record is authenticated and ordered by the channel's nonces, so no
+//! frame can be changed, dropped, replayed or moved to another lane without the connection
+//! failing; the lane→ceremony binding is the server's ticket, which now travels in the same
+//! channel; and each ceremony's session ids still come from its own single-use ceremony id.
 //!
 //! A lane's id is the client's choice, never reused on a connection. The server runs at most
 //! [`MAX_LANES`] at once per connection and ignores frames for lanes it does not know (late
@@ -29,10 +41,13 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
+use crate::ceremony_key::CeremonyKey;
+use crate::channel::{ConnectionOpener, ConnectionSealer};
 use crate::error::{ErrorBody, ProtoError};
 use crate::ids::WalletId;
 use crate::rest::CeremonyTicket;
-use crate::runner::{FrameTransport, CLOSED_DURING_HANDSHAKE};
+use crate::runner::{FrameTransport, Sealing};
+use zeroize::Zeroizing;
 
 /// Where the batch WebSocket is served.
 pub const BATCH_PATH: &str = "/v1/ceremonies/batch";
@@ -167,25 +182,16 @@ impl Closed {
     pub const MESSAGE: ToServer = ToServer::Closed(Closed {});
 }
 
-/// `be32(lane) ‖ bytes`: one binary message of a lane.
-pub fn encode_frame(lane: LaneId, bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4 + bytes.len());
-    out.extend_from_slice(&lane.to_be_bytes());
-    out.extend_from_slice(bytes);
-    out
-}
+/// A record's first byte: a control message.
+const RECORD_CONTROL: u8 = 0x00;
+/// A record's first byte: a lane's frame.
+const RECORD_FRAME: u8 = 0x01;
 
-/// The lane and bytes of a binary message; `None` if it is too short to name a lane.
-pub fn decode_frame(message: &[u8]) -> Option<(LaneId, &[u8])> {
-    let (lane, bytes) = message.split_first_chunk::<4>()?;
-    Some((LaneId::from_be_bytes(*lane), bytes))
-}
-
-/// What the connection's writer sends: a lane's binary message, or a control text.
+/// What the connection's writer sends: a lane's frame, or a control text.
 #[derive(Debug)]
 pub enum Outgoing {
-    /// `encode_frame` of these.
-    Frame(LaneId, Vec<u8>),
+    /// One frame of this lane's ceremony (wiped once sealed: some rounds carry secrets).
+    Frame(LaneId, Zeroizing<Vec<u8>>),
     /// One JSON control message.
     Text(String),
 }
@@ -196,29 +202,62 @@ impl Outgoing {
         // Serialising these plain types to JSON cannot fail.
         Outgoing::Text(serde_json::to_string(&Control { lane, message }).unwrap_or_default())
     }
+
+    /// The record's plaintext: `0x00 ‖ JSON` or `0x01 ‖ be32(lane) ‖ frame`.
+    pub fn record(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::new());
+        match self {
+            Outgoing::Frame(lane, bytes) => {
+                out.reserve_exact(5 + bytes.len());
+                out.push(RECORD_FRAME);
+                out.extend_from_slice(&lane.to_be_bytes());
+                out.extend_from_slice(bytes);
+            }
+            Outgoing::Text(text) => {
+                out.reserve_exact(1 + text.len());
+                out.push(RECORD_CONTROL);
+                out.extend_from_slice(text.as_bytes());
+            }
+        }
+        out
+    }
+}
+
+/// What a record says, parsed from its plaintext.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Record<'a> {
+    /// A control message's JSON.
+    Control(&'a str),
+    /// A lane's frame.
+    Frame(LaneId, &'a [u8]),
+}
+
+impl<'a> Record<'a> {
+    /// Parse a record's plaintext; `None` if it is neither kind.
+    pub fn parse(plain: &'a [u8]) -> Option<Self> {
+        match plain.split_first()? {
+            (&RECORD_CONTROL, json) => std::str::from_utf8(json).ok().map(Record::Control),
+            (&RECORD_FRAME, rest) => {
+                let (lane, frame) = rest.split_first_chunk::<4>()?;
+                Some(Record::Frame(LaneId::from_be_bytes(*lane), frame))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A WebSocket message the connection read, whichever WebSocket library carries it (axum's on
 /// the server, tungstenite's in the SDK).
 #[derive(Debug, PartialEq, Eq)]
 pub enum WsRead<'a> {
-    /// A binary message: `be32(lane) ‖ bytes`.
+    /// A binary message: one sealed record.
     Binary(&'a [u8]),
-    /// A text message: one JSON [`Control`].
-    Text(&'a str),
+    /// A text message: never sent on a sealed connection.
+    Text,
     /// The peer closes the socket.
     Close,
     /// Anything else (pings, pongs): nothing to the lanes.
     Other,
-}
-
-/// A WebSocket message the connection writes, for the WebSocket library to carry.
-#[derive(Debug, PartialEq, Eq)]
-pub enum WsWrite {
-    /// `be32(lane) ‖ bytes`.
-    Binary(Vec<u8>),
-    /// One JSON [`Control`].
-    Text(String),
 }
 
 /// What one received message asks of the connection's reader.
@@ -232,24 +271,28 @@ pub enum Received<T> {
     End,
 }
 
-/// Send what the lanes queue on `outgoing` to `sink`, each made a WebSocket message by
-/// `message`, until every sender is gone or the socket fails; then close the socket. What is
-/// queued together is flushed together: with many lanes running, one write carries many
-/// lanes' messages.
-pub async fn write<S, M>(mut outgoing: mpsc::Receiver<Outgoing>, mut sink: S, message: impl Fn(WsWrite) -> M)
-where
+/// Seal what the lanes queue on `outgoing` and send it to `sink`, each sealed record made a
+/// binary WebSocket message by `message`, until every sender is gone or the socket fails; then
+/// close the socket. Records are sealed in the order they are sent, which is the order the
+/// peer opens them in. What is queued together is flushed together: with many lanes running,
+/// one write carries many lanes' messages.
+pub async fn write<S, M>(
+    mut outgoing: mpsc::Receiver<Outgoing>,
+    mut sink: S,
+    mut sealer: ConnectionSealer,
+    message: impl Fn(Vec<u8>) -> M,
+) where
     S: Sink<M> + Unpin,
 {
-    let wire = |next: Outgoing| match next {
-        Outgoing::Frame(lane, bytes) => WsWrite::Binary(encode_frame(lane, &bytes)),
-        Outgoing::Text(text) => WsWrite::Text(text),
-    };
+    let mut wire = |next: Outgoing| sealer.seal(&next.record()).map(&message).ok();
     'socket: while let Some(next) = outgoing.recv().await {
-        if sink.feed(message(wire(next))).await.is_err() {
+        let Some(sealed) = wire(next) else { break };
+        if sink.feed(sealed).await.is_err() {
             break;
         }
         while let Ok(next) = outgoing.try_recv() {
-            if sink.feed(message(wire(next))).await.is_err() {
+            let Some(sealed) = wire(next) else { break 'socket };
+            if sink.feed(sealed).await.is_err() {
                 break 'socket;
             }
         }
@@ -263,8 +306,8 @@ where
 /// What reaches a lane from the connection's reader.
 #[derive(Debug)]
 pub enum Incoming {
-    /// One message of the lane's ceremony.
-    Frame(Vec<u8>),
+    /// One frame of the lane's ceremony, opened by the connection.
+    Frame(Zeroizing<Vec<u8>>),
     /// The server's ticket (client side).
     Ticket(CeremonyTicket),
     /// The server's key setup ticket (client side).
@@ -298,14 +341,17 @@ fn locked(table: &Table) -> std::sync::MutexGuard<'_, HashMap<LaneId, mpsc::Send
 pub struct Lanes {
     table: Table,
     out: mpsc::Sender<Outgoing>,
+    server: CeremonyKey,
 }
 
 impl Lanes {
-    /// The lanes of a connection whose writer reads `out`.
-    pub fn new(out: mpsc::Sender<Outgoing>) -> Self {
+    /// The lanes of a connection whose writer reads `out`, sealed in a channel with the server
+    /// whose ceremony key is `server`.
+    pub fn new(out: mpsc::Sender<Outgoing>, server: CeremonyKey) -> Self {
         Self {
             table: Arc::default(),
             out,
+            server,
         }
     }
 
@@ -325,7 +371,7 @@ impl Lanes {
             out: self.out.clone(),
             incoming: rx,
             table: self.table.clone(),
-            answered: false,
+            server: self.server,
             told: false,
         })
     }
@@ -340,24 +386,28 @@ impl Lanes {
         }
     }
 
-    /// Take one received message: a lane's frame goes to its lane; a control message is parsed
-    /// as `T` for the reader to act on; a close, a frame too short to name its lane, or a text
-    /// that is no control message ends the connection.
-    pub fn receive<T: DeserializeOwned>(&self, message: WsRead<'_>) -> Received<T> {
-        match message {
-            WsRead::Binary(bytes) => match decode_frame(bytes) {
-                Some((lane, body)) => {
-                    self.deliver(lane, Incoming::Frame(body.to_vec()));
-                    Received::Done
-                }
-                None => Received::End,
-            },
-            WsRead::Text(text) => match serde_json::from_str::<Control<T>>(text) {
+    /// Take one received message, opened by `opener`: a lane's frame goes to its lane; a
+    /// control message is parsed as `T` for the reader to act on; a close, a text message, a
+    /// message that fails to open, or a record that is neither kind ends the connection.
+    pub fn receive<T: DeserializeOwned>(&self, message: WsRead<'_>, opener: &mut ConnectionOpener) -> Received<T> {
+        let sealed = match message {
+            WsRead::Binary(sealed) => sealed,
+            WsRead::Text | WsRead::Close => return Received::End,
+            WsRead::Other => return Received::Done,
+        };
+        let Ok(plain) = opener.open(sealed) else {
+            return Received::End;
+        };
+        match Record::parse(&plain) {
+            Some(Record::Frame(lane, frame)) => {
+                self.deliver(lane, Incoming::Frame(Zeroizing::new(frame.to_vec())));
+                Received::Done
+            }
+            Some(Record::Control(text)) => match serde_json::from_str::<Control<T>>(text) {
                 Ok(control) => Received::Control(control),
                 Err(_) => Received::End,
             },
-            WsRead::Close => Received::End,
-            WsRead::Other => Received::Done,
+            None => Received::End,
         }
     }
 
@@ -394,8 +444,8 @@ pub struct Lane {
     out: mpsc::Sender<Outgoing>,
     incoming: mpsc::Receiver<Incoming>,
     table: Table,
-    /// A ceremony message arrived (so the peer answered the handshake).
-    answered: bool,
+    /// The ceremony key of the server the connection's channel is with.
+    server: CeremonyKey,
     /// The peer was told the lane is over.
     told: bool,
 }
@@ -429,34 +479,26 @@ impl Lane {
             .await
             .map_err(|_| ProtoError::Transport("the batch connection is closed".into()))
     }
-
-    fn gone(&self) -> ProtoError {
-        if self.answered {
-            ProtoError::Transport("the peer closed the lane".into())
-        } else {
-            ProtoError::Transport(CLOSED_DURING_HANDSHAKE.into())
-        }
-    }
 }
 
 impl FrameTransport for Lane {
+    /// `message` is a frame in the clear (see [`Sealing::ByConnection`]): the connection seals
+    /// it, and wipes it then.
     async fn send(&mut self, message: Vec<u8>) -> Result<(), ProtoError> {
         self.out
-            .send(Outgoing::Frame(self.id, message))
+            .send(Outgoing::Frame(self.id, Zeroizing::new(message)))
             .await
             .map_err(|_| ProtoError::Transport("the batch connection is closed".into()))
     }
 
     async fn recv(&mut self) -> Result<Vec<u8>, ProtoError> {
         match self.next().await {
-            Some(Incoming::Frame(bytes)) => {
-                self.answered = true;
-                Ok(bytes)
-            }
+            // Moved out, not copied: the runner wipes it in turn.
+            Some(Incoming::Frame(mut bytes)) => Ok(std::mem::take(&mut *bytes)),
             Some(Incoming::Ticket(_) | Incoming::KeySetupTicket(_) | Incoming::Refused(_)) => Err(
                 ProtoError::UnexpectedFrame("a control message inside a running ceremony"),
             ),
-            Some(Incoming::Closed) | None => Err(self.gone()),
+            Some(Incoming::Closed) | None => Err(ProtoError::Transport("the peer closed the lane".into())),
         }
     }
 
@@ -466,6 +508,10 @@ impl FrameTransport for Lane {
             self.told = true;
             let _ = self.control(Closed::MESSAGE).await;
         }
+    }
+
+    fn sealing(&self) -> Sealing {
+        Sealing::ByConnection(self.server)
     }
 }
 
@@ -482,6 +528,7 @@ impl Drop for Lane {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channel::{ConnectionChannel, Initiator, Responder, ServerStaticKey};
 
     #[test]
     fn control_messages_read_as_documented() {
@@ -529,23 +576,51 @@ mod tests {
         );
     }
 
+    /// Both ends of a connection's channel: (client, server).
+    fn connection() -> (ConnectionChannel, ConnectionChannel, CeremonyKey) {
+        let key = ServerStaticKey::from_secret([5u8; 32]).unwrap();
+        let (init, m1) = Initiator::start_connection(&key.public()).unwrap();
+        let (server, m2) = Responder::respond_connection(&key, &m1).unwrap();
+        (init.finish(&m2).unwrap(), server, key.public())
+    }
+
+    fn frame(lane: LaneId, bytes: &[u8]) -> Outgoing {
+        Outgoing::Frame(lane, Zeroizing::new(bytes.to_vec()))
+    }
+
     #[test]
-    fn frames_carry_their_lane() {
-        let framed = encode_frame(0x0102_0304, b"abc");
-        assert_eq!(decode_frame(&framed), Some((0x0102_0304, &b"abc"[..])));
-        assert_eq!(decode_frame(&[1, 2, 3]), None);
+    fn records_carry_their_kind_and_lane() {
+        let record = frame(0x0102_0304, b"abc").record();
+        assert_eq!(&record[..], &[1, 1, 2, 3, 4, b'a', b'b', b'c']);
+        assert_eq!(Record::parse(&record), Some(Record::Frame(0x0102_0304, &b"abc"[..])));
+        let control = Outgoing::control(7, Closed::MESSAGE).record();
+        assert_eq!(
+            Record::parse(&control),
+            Some(Record::Control(r#"{"lane":7,"closed":{}}"#))
+        );
+        for bad in [&[][..], &[1, 0, 0, 3][..], &[2, 0][..], &[0, 0xff][..]] {
+            assert_eq!(Record::parse(bad), None, "{bad:?}");
+        }
     }
 
     #[tokio::test]
     async fn received_messages_go_to_their_lane_or_end_the_connection() {
+        let (mut client, mut server, key) = connection();
         let (out, _rx) = mpsc::channel(16);
-        let lanes = Lanes::new(out);
+        let lanes = Lanes::new(out, key);
         let mut lane = lanes.open(3).unwrap();
-        let framed = encode_frame(3, b"round");
-        assert_eq!(lanes.receive::<ToClient>(WsRead::Binary(&framed)), Received::Done);
+        assert_eq!(lane.sealing(), Sealing::ByConnection(key));
+        let mut seal = |o: Outgoing| client.sealer.seal(&o.record()).unwrap();
+        let opener = &mut server.opener;
+        let sealed = seal(frame(3, b"round"));
+        assert!(!sealed.windows(5).any(|w| w == b"round"), "the frame is sealed");
+        assert_eq!(
+            lanes.receive::<ToClient>(WsRead::Binary(&sealed), opener),
+            Received::Done
+        );
         assert_eq!(lane.recv().await.unwrap(), b"round".to_vec());
         assert_eq!(
-            lanes.receive::<ToClient>(WsRead::Text(r#"{"lane":3,"closed":{}}"#)),
+            lanes.receive::<ToClient>(WsRead::Binary(&seal(Outgoing::control(3, Closed::MESSAGE))), opener),
             Received::Control(Control {
                 lane: 3,
                 message: ToClient::Closed(Closed {})
@@ -553,26 +628,78 @@ mod tests {
         );
         // For no open lane: dropped, the connection goes on.
         assert_eq!(
-            lanes.receive::<ToClient>(WsRead::Binary(&encode_frame(9, b"late"))),
+            lanes.receive::<ToClient>(WsRead::Binary(&seal(frame(9, b"late"))), opener),
             Received::Done
         );
-        assert_eq!(lanes.receive::<ToClient>(WsRead::Other), Received::Done);
-        assert_eq!(lanes.receive::<ToClient>(WsRead::Binary(&[0, 0, 3])), Received::End);
-        assert_eq!(lanes.receive::<ToClient>(WsRead::Text("not json")), Received::End);
-        assert_eq!(lanes.receive::<ToClient>(WsRead::Close), Received::End);
+        assert_eq!(lanes.receive::<ToClient>(WsRead::Other, opener), Received::Done);
+        assert_eq!(lanes.receive::<ToClient>(WsRead::Text, opener), Received::End);
+        assert_eq!(lanes.receive::<ToClient>(WsRead::Close, opener), Received::End);
+        let not_json = seal(Outgoing::Text("not json".into()));
+        assert_eq!(
+            lanes.receive::<ToClient>(WsRead::Binary(&not_json), opener),
+            Received::End
+        );
+        let no_kind = client.sealer.seal(&[9, 0, 0, 0, 3]).unwrap();
+        assert_eq!(
+            lanes.receive::<ToClient>(WsRead::Binary(&no_kind), opener),
+            Received::End
+        );
+    }
+
+    #[tokio::test]
+    async fn a_changed_replayed_or_reordered_record_ends_the_connection_for_good() {
+        let (out, _rx) = mpsc::channel(16);
+        let run = |tamper: fn(Vec<Vec<u8>>) -> Vec<Vec<u8>>| {
+            let (mut client, mut server, key) = connection();
+            let lanes = Lanes::new(out.clone(), key);
+            let mut lane = lanes.open(1).unwrap();
+            let sealed: Vec<Vec<u8>> = (0..3u8)
+                .map(|i| client.sealer.seal(&frame(1, &[i]).record()).unwrap())
+                .collect();
+            let received: Vec<_> = tamper(sealed)
+                .iter()
+                .map(|m| lanes.receive::<ToServer>(WsRead::Binary(m), &mut server.opener))
+                .collect();
+            let mut delivered = Vec::new();
+            drop(lanes);
+            while let Some(Incoming::Frame(f)) = lane.incoming.try_recv().ok() {
+                delivered.push(f[0]);
+            }
+            (received, delivered)
+        };
+        // As sent: each delivered in order.
+        let (received, delivered) = run(|s| s);
+        assert_eq!(received, vec![Received::Done, Received::Done, Received::Done]);
+        assert_eq!(delivered, vec![0, 1, 2]);
+        // A flipped bit in the second: it and everything after it are refused.
+        let (received, delivered) = run(|mut s| {
+            let last = s[1].len() - 1;
+            s[1][last] ^= 1;
+            s
+        });
+        assert_eq!(received, vec![Received::Done, Received::End, Received::End]);
+        assert_eq!(delivered, vec![0]);
+        // The first again, in place of the second.
+        let (received, delivered) = run(|s| vec![s[0].clone(), s[0].clone(), s[1].clone()]);
+        assert_eq!(received, vec![Received::Done, Received::End, Received::End]);
+        assert_eq!(delivered, vec![0]);
+        // The third before the second.
+        let (received, delivered) = run(|s| vec![s[0].clone(), s[2].clone(), s[1].clone()]);
+        assert_eq!(received, vec![Received::Done, Received::End, Received::End]);
+        assert_eq!(delivered, vec![0]);
     }
 
     #[tokio::test]
     async fn a_flooding_peer_loses_its_lane_and_only_it() {
         let (out, _rx) = mpsc::channel(16);
-        let lanes = Lanes::new(out);
+        let lanes = Lanes::new(out, CeremonyKey::new([1; 32]));
         let mut flooded = lanes.open(1).unwrap();
         let mut quiet = lanes.open(2).unwrap();
         assert_eq!(lanes.open(1).err(), Some(LaneRefused::InUse(1)));
         for _ in 0..=LANE_BACKLOG {
-            lanes.deliver(1, Incoming::Frame(vec![0]));
+            lanes.deliver(1, Incoming::Frame(Zeroizing::new(vec![0])));
         }
-        lanes.deliver(2, Incoming::Frame(vec![2]));
+        lanes.deliver(2, Incoming::Frame(Zeroizing::new(vec![2])));
         for _ in 0..LANE_BACKLOG {
             assert!(flooded.recv().await.is_ok());
         }
@@ -585,7 +712,7 @@ mod tests {
     #[tokio::test]
     async fn a_connection_runs_at_most_max_lanes() {
         let (out, _rx) = mpsc::channel(16);
-        let lanes = Lanes::new(out);
+        let lanes = Lanes::new(out, CeremonyKey::new([1; 32]));
         let open: Vec<Lane> = (0..MAX_LANES as LaneId).map(|i| lanes.open(i).unwrap()).collect();
         assert_eq!(lanes.open(MAX_LANES as LaneId).err(), Some(LaneRefused::Full));
         drop(open);

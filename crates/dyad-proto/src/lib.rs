@@ -39,7 +39,7 @@ pub use ids::{AppId, CeremonyId, Environment, KeySetupId, UserId, WalletId};
 pub use keygen::{key_setup, KeyGeneration};
 pub use pregen::PregenId;
 pub use recovery::RecoverySecret;
-pub use runner::{CeremonyChannel, FrameTransport, HeldFrame, RunStart, PEER_TIMEOUT};
+pub use runner::{CeremonyChannel, FrameTransport, HeldFrame, RunStart, Sealing, PEER_TIMEOUT};
 pub use session::{confirmation_input, session_id, Run};
 pub use turns::{Turn, Turns};
 pub use wallet::{WalletStatus, WalletView};

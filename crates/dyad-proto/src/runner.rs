@@ -28,6 +28,23 @@ pub trait FrameTransport: Send {
     fn recv(&mut self) -> impl Future<Output = Result<Vec<u8>, ProtoError>> + Send;
     /// Tell the peer this side is done (best effort: the peer may be gone already).
     fn close(&mut self) -> impl Future<Output = ()> + Send;
+    /// Who seals what this transport carries: by default the ceremony, in a Noise channel of
+    /// its own; a lane of a batch connection says the connection's channel does.
+    fn sealing(&self) -> Sealing {
+        Sealing::PerCeremony
+    }
+}
+
+/// Where a ceremony's frames are sealed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sealing {
+    /// In the ceremony's own Noise channel, whose handshake binds the ceremony id: the
+    /// transport carries sealed bytes.
+    PerCeremony,
+    /// In the channel of the connection the transport is a lane of, which the server with this
+    /// ceremony key answered and which seals every message of the connection: the transport
+    /// carries the frames themselves, and the connection seals them.
+    ByConnection(CeremonyKey),
 }
 
 /// Why a ceremony's transport failed when it closed before the peer's first message, which on
@@ -101,17 +118,35 @@ fn steps_are_light(scheme: Scheme) -> bool {
 /// An encrypted ceremony connection: a transport plus the Noise channel over it.
 pub struct CeremonyChannel<T> {
     io: T,
-    channel: SecureChannel,
+    channel: Seal,
     deadline: Option<tokio::time::Instant>,
 }
 
+/// Who seals a ceremony's frames (see [`Sealing`]).
+enum Seal {
+    /// The ceremony's own channel.
+    Own(SecureChannel),
+    /// The connection the transport is a lane of.
+    Connection,
+}
+
+/// A lane of a connection to another server than the one the ceremony is for.
+const OTHER_SERVER: &str = "handshake failed: the batch connection is to another ceremony key";
+
 impl<T: FrameTransport> CeremonyChannel<T> {
     /// Client side: handshake with the server whose ceremony key is `server`.
+    /// On a lane of a batch connection there is no handshake: the connection's, to the same
+    /// key, was done once for all its lanes.
     pub async fn connect(mut io: T, server: &CeremonyKey, id: &CeremonyId) -> Result<Self, ProtoError> {
+        match io.sealing() {
+            Sealing::PerCeremony => {}
+            Sealing::ByConnection(key) if key == *server => return Ok(Self::sealed_by_connection(io)),
+            Sealing::ByConnection(_) => return Err(ProtoError::Channel(OTHER_SERVER)),
+        }
         let (init, m1) = Initiator::start(server, id)?;
         io.send(m1).await?;
         let m2 = recv_timeout(&mut io, None).await?;
-        let channel = init.finish(&m2)?;
+        let channel = Seal::Own(init.finish(&m2)?);
         Ok(Self {
             io,
             channel,
@@ -119,15 +154,29 @@ impl<T: FrameTransport> CeremonyChannel<T> {
         })
     }
 
+    fn sealed_by_connection(io: T) -> Self {
+        Self {
+            io,
+            channel: Seal::Connection,
+            deadline: None,
+        }
+    }
+
     /// Server side: answer the client's handshake, by `deadline` at the latest. A failed
     /// handshake gives the transport back, so the caller can record the failure before the
-    /// peer sees the connection end.
+    /// peer sees the connection end. On a lane of a batch connection there is no handshake:
+    /// the connection's was answered once for all its lanes.
     pub async fn accept(
         mut io: T,
         key: &ServerStaticKey,
         id: &CeremonyId,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Self, (ProtoError, T)> {
+        match io.sealing() {
+            Sealing::PerCeremony => {}
+            Sealing::ByConnection(ours) if ours == key.public() => return Ok(Self::sealed_by_connection(io)),
+            Sealing::ByConnection(_) => return Err((ProtoError::Channel(OTHER_SERVER), io)),
+        }
         let answered = async {
             let m1 = recv_timeout(&mut io, deadline).await?;
             let (channel, m2) = Responder::respond(key, id, &m1)?;
@@ -141,7 +190,7 @@ impl<T: FrameTransport> CeremonyChannel<T> {
         match answered {
             Ok(channel) => Ok(Self {
                 io,
-                channel,
+                channel: Seal::Own(channel),
                 deadline: None,
             }),
             Err(e) => Err((e, io)),
@@ -157,16 +206,29 @@ impl<T: FrameTransport> CeremonyChannel<T> {
 
     /// Seal and send one frame.
     pub async fn send(&mut self, frame: &Frame) -> Result<(), ProtoError> {
-        // Some rounds carry secrets (DKLs DKG round 1, FROST DKG round 2): wipe the plaintext.
-        let plain = zeroize::Zeroizing::new(frame.to_bytes());
-        let sealed = self.channel.seal(&plain)?;
-        self.io.send(sealed).await
+        let plain = frame.to_bytes();
+        match &mut self.channel {
+            Seal::Own(channel) => {
+                // Some rounds carry secrets (DKLs DKG round 1, FROST DKG round 2): wipe the
+                // plaintext.
+                let plain = zeroize::Zeroizing::new(plain);
+                let sealed = channel.seal(&plain)?;
+                self.io.send(sealed).await
+            }
+            // The lane takes the plaintext as it is (moved, not copied) and wipes it once the
+            // connection has sealed it.
+            Seal::Connection => self.io.send(plain).await,
+        }
     }
 
     /// Receive and open one frame. A peer's `Abort` becomes `Err(PeerAborted)`.
     pub async fn recv(&mut self) -> Result<Frame, ProtoError> {
-        let sealed = recv_timeout(&mut self.io, self.deadline).await?;
-        let plain = self.channel.open(&sealed)?;
+        let received = recv_timeout(&mut self.io, self.deadline).await?;
+        let plain = match &mut self.channel {
+            Seal::Own(channel) => channel.open(&received)?,
+            // Opened by the connection already.
+            Seal::Connection => zeroize::Zeroizing::new(received),
+        };
         match Frame::from_bytes(&plain)? {
             Frame::Abort { code, message } => Err(ProtoError::PeerAborted { code, message }),
             f => Ok(f),

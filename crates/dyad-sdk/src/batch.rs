@@ -1,7 +1,8 @@
 //! The batch connection, user side: many key generations and signatures over one WebSocket
 //! (`dyad_proto::batch`), so neither bulk creation nor a stream of signatures pays an HTTP
-//! request and a WebSocket per ceremony. Each is still its own ceremony: its own ticket, Noise
-//! handshake, session ids and outcome. A wallet is created by the same [`ceremony::generate`] as
+//! request, a WebSocket and a Noise handshake per ceremony: the connection's one handshake, to the
+//! server's pinned ceremony key, seals every ceremony on it. Each is still its own ceremony: its
+//! own ticket, session ids and outcome. A wallet is created by the same [`ceremony::generate`] as
 //! one created alone, and ends the same way (kept before its confirmation;
 //! [`SdkError::Unconfirmed`] with the share loaded if the server's word is lost after it); a
 //! signature is made by the same [`ceremony::sign`], after the same checks (one ceremony per
@@ -12,13 +13,14 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use dyad_proto::batch::{
-    self, Control, Incoming, LaneId, Lanes, Outgoing, Received, Refusal, ToClient, ToServer, WsRead, WsWrite,
-    BATCH_PATH, MAX_LANES,
+    self, Control, Incoming, LaneId, Lanes, Outgoing, Received, Refusal, ToClient, ToServer, WsRead, BATCH_PATH,
+    MAX_LANES,
 };
 use dyad_proto::batch::{Lane, SignOnLane, SignRoute};
+use dyad_proto::channel::{ConnectionChannel, Initiator};
 use dyad_proto::rest::{CeremonyTicket, CreateWalletRequest};
 use dyad_proto::{CeremonyKey, PregenId, ProtoError, WalletId, WalletType};
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, Semaphore, SemaphorePermit};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_tungstenite::tungstenite::Message;
@@ -67,14 +69,15 @@ impl Dyad {
         Ok(Batch {
             dyad: self,
             server_key,
-            connection: Connection::open(&self.api).await?,
+            connection: Connection::open(&self.api, server_key).await?,
         })
     }
 }
 
 impl Connection {
-    /// Connect to `api`'s batch route.
-    pub(crate) async fn open(api: &crate::http::Api) -> Result<Connection, SdkError> {
+    /// Connect to `api`'s batch route and handshake with the server whose ceremony key is
+    /// `server_key`; a server that cannot answer for it is [`SdkError::HandshakeFailed`].
+    pub(crate) async fn open(api: &crate::http::Api, server_key: CeremonyKey) -> Result<Connection, SdkError> {
         let request = api.ws_request(BATCH_PATH)?;
         // No Nagle: hundreds of ceremonies' small messages share this socket.
         let (ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
@@ -86,23 +89,42 @@ impl Connection {
                 }
                 other => SdkError::Ceremony(ProtoError::Transport(other.to_string())),
             })?;
-        let (sink, mut stream) = ws.split();
+        let (mut sink, mut stream) = ws.split();
+        let ConnectionChannel { sealer, mut opener } = tokio::time::timeout(dyad_proto::PEER_TIMEOUT, async {
+            let (init, hello) = Initiator::start_connection(&server_key)?;
+            sink.send(Message::Binary(hello.into()))
+                .await
+                .map_err(|e| ProtoError::Transport(e.to_string()))?;
+            loop {
+                match stream.next().await {
+                    Some(Ok(Message::Binary(answer))) => return init.finish(&answer),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                    _ => {
+                        return Err(ProtoError::Transport(
+                            dyad_proto::runner::CLOSED_DURING_HANDSHAKE.into(),
+                        ))
+                    }
+                }
+            }
+        })
+        .await
+        .unwrap_or(Err(ProtoError::Timeout))
+        .map_err(|e| crate::handshake_failure(SdkError::Ceremony(e), &server_key))?;
         let (out, outgoing) = mpsc::channel::<Outgoing>(OUTGOING_BACKLOG);
-        let writer = tokio::spawn(batch::write(outgoing, sink, |message| match message {
-            WsWrite::Binary(bytes) => Message::Binary(bytes.into()),
-            WsWrite::Text(text) => Message::Text(text.into()),
+        let writer = tokio::spawn(batch::write(outgoing, sink, sealer, |sealed| {
+            Message::Binary(sealed.into())
         }));
-        let lanes = Lanes::new(out);
+        let lanes = Lanes::new(out, server_key);
         let reading = lanes.clone();
         let reader = tokio::spawn(async move {
             while let Some(Ok(message)) = stream.next().await {
                 let read = match &message {
                     Message::Binary(bytes) => WsRead::Binary(bytes),
-                    Message::Text(text) => WsRead::Text(text.as_str()),
+                    Message::Text(_) => WsRead::Text,
                     Message::Close(_) => WsRead::Close,
                     Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => WsRead::Other,
                 };
-                match reading.receive::<ToClient>(read) {
+                match reading.receive::<ToClient>(read, &mut opener) {
                     Received::Done => {}
                     Received::Control(Control { lane, message }) => reading.deliver(
                         lane,
@@ -330,5 +352,9 @@ impl dyad_proto::FrameTransport for SlotLane<'_> {
 
     async fn close(&mut self) {
         self.lane.close().await
+    }
+
+    fn sealing(&self) -> dyad_proto::Sealing {
+        self.lane.sealing()
     }
 }

@@ -91,7 +91,7 @@ impl SetupPool {
         if self.len() >= self.target {
             return Ok(self.len());
         }
-        let connection = Connection::open(api).await?;
+        let connection = Connection::open(api, server_key).await?;
         while self.len() < self.target {
             let pooled = make(&connection, server_key).await?;
             self.ready().push(pooled);
@@ -115,8 +115,7 @@ impl SetupPool {
     }
 }
 
-/// One key setup over a lane of `connection`: the server's ticket, the Noise handshake, the
-/// setup run, and the server's word that its half is stored.
+/// One key setup over a lane of `connection`: the server's ticket, the setup run, and the server's word that its half is stored.
 async fn make(connection: &Connection, server_key: CeremonyKey) -> Result<Pooled, SdkError> {
     let (_slot, first, lane) = connection.open_lane(ToServer::KeySetup(KeySetupOnLane {})).await?;
     let Incoming::KeySetupTicket(ticket) = first else {

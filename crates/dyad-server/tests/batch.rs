@@ -1,13 +1,14 @@
-//! The batch connection (`GET /v1/ceremonies/batch`): many key generations over one
-//! authenticated WebSocket, each still its own ceremony with its own id, Noise channel, session
-//! ids and outcome, and each refused or failed on its own.
+//! The batch connection (`GET /v1/ceremonies/batch`): many key generations and signatures over
+//! one authenticated WebSocket sealed in one Noise channel, each still its own ceremony with its
+//! own id, session ids and outcome, and each refused or failed on its own.
 
 mod support;
 
 use std::collections::HashSet;
 
-use dyad_proto::batch::{decode_frame, encode_frame, Control, ToClient, BATCH_PATH};
-use dyad_proto::{ErrorCode, Frame, Initiator, WalletType};
+use dyad_proto::batch::{Control, LaneId, Outgoing, Record, ToClient, BATCH_PATH};
+use dyad_proto::channel::{ConnectionChannel, Initiator};
+use dyad_proto::{CeremonyKey, ErrorCode, Frame, WalletType};
 use dyad_sdk::{Dyad, SdkError};
 use dyad_test_support::email;
 use dyad_test_support::verify::verify_message;
@@ -16,11 +17,12 @@ use serde_json::json;
 use support::{connect_ceremony, server_key, TestServer};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
+use zeroize::Zeroizing;
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// A batch connection driven by hand, authenticated with `key`.
-async fn raw_batch(url: &str, key: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+/// The batch route's WebSocket, upgraded with `key`, before any handshake.
+async fn raw_socket(url: &str, key: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
     let mut req = format!("{}{BATCH_PATH}", url.replace("http://", "ws://"))
         .into_client_request()
         .unwrap();
@@ -28,19 +30,90 @@ async fn raw_batch(url: &str, key: &str) -> Result<Ws, tokio_tungstenite::tungst
     tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
 }
 
-/// The next control message the server sends, skipping ceremony frames.
-async fn next_control(ws: &mut Ws) -> Control<ToClient> {
+/// The next binary message, or `None` once the server has closed the connection.
+async fn next_binary(ws: &mut Ws) -> Option<Vec<u8>> {
     loop {
-        match ws.next().await.expect("the server is still there").unwrap() {
-            Message::Text(t) => return serde_json::from_str(t.as_str()).unwrap(),
-            Message::Binary(_) => continue,
-            other => panic!("unexpected {other:?}"),
+        match ws.next().await? {
+            Ok(Message::Binary(b)) => return Some(b.to_vec()),
+            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(other) => panic!("unexpected {other:?}"),
         }
     }
 }
 
-async fn send_control(ws: &mut Ws, value: serde_json::Value) {
-    ws.send(Message::Text(value.to_string().into())).await.unwrap();
+/// A batch connection driven by hand: its handshake done with `server`, every message sealed
+/// and opened in its channel.
+struct RawBatch {
+    ws: Ws,
+    channel: ConnectionChannel,
+}
+
+/// What the server sent, opened.
+#[derive(Debug)]
+enum Got {
+    Control(Control<ToClient>),
+    Frame(LaneId, Vec<u8>),
+}
+
+impl RawBatch {
+    async fn open(url: &str, key: &str) -> Self {
+        Self::open_to(url, key, server_key(url).await)
+            .await
+            .expect("the server answers")
+    }
+
+    /// `None` if the server closed the socket instead of answering the handshake.
+    async fn open_to(url: &str, key: &str, server: CeremonyKey) -> Option<Self> {
+        let mut ws = raw_socket(url, key).await.unwrap();
+        let (init, hello) = Initiator::start_connection(&server).unwrap();
+        ws.send(Message::Binary(hello.into())).await.unwrap();
+        let answer = next_binary(&mut ws).await?;
+        let channel = init.finish(&answer).expect("the server's answer is for this key");
+        Some(Self { ws, channel })
+    }
+
+    async fn send(&mut self, record: Outgoing) {
+        let sealed = self.channel.sealer.seal(&record.record()).unwrap();
+        self.ws.send(Message::Binary(sealed.into())).await.unwrap();
+    }
+
+    async fn send_control(&mut self, value: serde_json::Value) {
+        self.send(Outgoing::Text(value.to_string())).await;
+    }
+
+    async fn send_frame(&mut self, lane: LaneId, bytes: &[u8]) {
+        self.send(Outgoing::Frame(lane, Zeroizing::new(bytes.to_vec()))).await;
+    }
+
+    /// The server's next message, opened; `None` once it has closed the connection.
+    async fn next(&mut self) -> Option<Got> {
+        let sealed = next_binary(&mut self.ws).await?;
+        let plain = self
+            .channel
+            .opener
+            .open(&sealed)
+            .expect("sealed in the connection's channel");
+        Some(match Record::parse(&plain).expect("a record") {
+            Record::Control(text) => Got::Control(serde_json::from_str(text).unwrap()),
+            Record::Frame(lane, frame) => Got::Frame(lane, frame.to_vec()),
+        })
+    }
+
+    /// The next control message the server sends, skipping ceremony frames.
+    async fn next_control(&mut self) -> Control<ToClient> {
+        loop {
+            match self.next().await.expect("the server is still there") {
+                Got::Control(control) => return control,
+                Got::Frame(..) => continue,
+            }
+        }
+    }
+
+    /// Wait for the server to close the connection, skipping what it still sends.
+    async fn until_closed(&mut self) {
+        while next_binary(&mut self.ws).await.is_some() {}
+    }
 }
 
 #[tokio::test]
@@ -123,53 +196,42 @@ async fn concurrent_creates_of_one_person_on_one_connection_make_one_wallet() {
 async fn a_bad_lane_is_refused_alone_and_writes_nothing() {
     let t = TestServer::start_without_reaping().await;
     let key = t.app("batch").await;
-    let mut ws = raw_batch(&t.url(), &key).await.unwrap();
+    let mut ws = RawBatch::open(&t.url(), &key).await;
     let before = t.rows().await;
 
     // Refusals carry the route's status and code, on their lane.
-    send_control(
-        &mut ws,
-        json!({"lane": 1, "create": {"type": "DOGE", "pregenId": {"email": "a@example.com"}}}),
-    )
-    .await;
-    let refused = next_control(&mut ws).await;
+    ws.send_control(json!({"lane": 1, "create": {"type": "DOGE", "pregenId": {"email": "a@example.com"}}}))
+        .await;
+    let refused = ws.next_control().await;
     assert_eq!(refused.lane, 1);
     let ToClient::Refused(r) = refused.message else {
         panic!("expected a refusal")
     };
     assert_eq!((r.status, r.error.code), (422, ErrorCode::UnsupportedWalletType));
 
-    send_control(
-        &mut ws,
-        json!({"lane": 2, "create": {"type": "SOLANA", "pregenId": {"email": "not an email"}}}),
-    )
-    .await;
-    let refused = next_control(&mut ws).await;
+    ws.send_control(json!({"lane": 2, "create": {"type": "SOLANA", "pregenId": {"email": "not an email"}}}))
+        .await;
+    let refused = ws.next_control().await;
     let ToClient::Refused(r) = refused.message else {
         panic!("expected a refusal")
     };
     assert_eq!((refused.lane, r.error.code), (2, ErrorCode::InvalidIdentifier));
     t.assert_unchanged(&before, "refused creates on a batch lane").await;
 
-    // A lane whose handshake is garbage ends alone: its pending wallet is forgotten (audited)
+    // A lane whose first frame is garbage ends alone: its pending wallet is forgotten (audited)
     // before the lane's end is sent, and the identifier is free again.
     let who = json!({"email": "garbage@example.com"});
-    send_control(
-        &mut ws,
-        json!({"lane": 3, "create": {"type": "SOLANA", "pregenId": who}}),
-    )
-    .await;
-    let ticket = next_control(&mut ws).await;
+    ws.send_control(json!({"lane": 3, "create": {"type": "SOLANA", "pregenId": who}}))
+        .await;
+    let ticket = ws.next_control().await;
     let ToClient::Ticket(ticket) = ticket.message else {
         panic!("expected a ticket")
     };
     // Consumed by the batch: the ceremony's own route does not know it any more.
     let err = connect_ceremony(&t.url(), &ticket.ceremony_id).await.unwrap_err();
     assert!(err.to_string().contains("404"), "{err}");
-    ws.send(Message::Binary(encode_frame(3, b"not a Noise handshake").into()))
-        .await
-        .unwrap();
-    let closed = next_control(&mut ws).await;
+    ws.send_frame(3, b"not a ceremony frame").await;
+    let closed = ws.next_control().await;
     assert_eq!(
         (closed.lane, &closed.message),
         (3, &ToClient::Closed(Default::default()))
@@ -177,45 +239,98 @@ async fn a_bad_lane_is_refused_alone_and_writes_nothing() {
     assert_eq!(t.audited("wallet.create_failed").await, 1);
     assert_eq!(t.count("SELECT COUNT(*) FROM wallets").await, 0);
 
-    // The connection still serves: a new lane for the same person gets a ticket and a Noise
-    // handshake answer under its own ceremony id.
-    send_control(
-        &mut ws,
-        json!({"lane": 4, "create": {"type": "SOLANA", "pregenId": who}}),
-    )
-    .await;
-    let ToClient::Ticket(ticket) = next_control(&mut ws).await.message else {
+    // The connection still serves: a new lane for the same person gets a ticket, and its
+    // ceremony starts at once, in the connection's channel (no handshake of its own).
+    ws.send_control(json!({"lane": 4, "create": {"type": "SOLANA", "pregenId": who}}))
+        .await;
+    let ToClient::Ticket(_) = ws.next_control().await.message else {
         panic!("expected a ticket")
     };
-    let (init, m1) = Initiator::start(&server_key(&t.url()).await, &ticket.ceremony_id).unwrap();
-    ws.send(Message::Binary(encode_frame(4, &m1).into())).await.unwrap();
-    let answer = loop {
-        if let Message::Binary(b) = ws.next().await.unwrap().unwrap() {
-            break b;
-        }
-    };
-    let (lane, m2) = decode_frame(&answer).unwrap();
-    assert_eq!(lane, 4);
-    let mut channel = init
-        .finish(m2)
-        .expect("the lane's handshake is bound to its own ceremony id");
 
     // The client ending the lane ends its ceremony as a dropped socket would: the failure is
-    // recorded before the server's last word (its Abort, sealed for this lane's channel).
-    send_control(&mut ws, json!({"lane": 4, "closed": {}})).await;
+    // recorded before the server's last word (its Abort, on this lane).
+    ws.send_control(json!({"lane": 4, "closed": {}})).await;
     let code = loop {
-        let Message::Binary(b) = ws.next().await.unwrap().unwrap() else {
-            continue;
-        };
-        let (lane, sealed) = decode_frame(&b).unwrap();
-        assert_eq!(lane, 4);
-        match Frame::from_bytes(&channel.open(sealed).unwrap()).unwrap() {
-            Frame::Abort { code, .. } => break code,
-            Frame::Protocol(_) => continue,
-            other => panic!("unexpected {other:?}"),
+        match ws.next().await.expect("the server is still there") {
+            Got::Frame(lane, frame) => {
+                assert_eq!(lane, 4);
+                match Frame::from_bytes(&frame).unwrap() {
+                    Frame::Abort { code, .. } => break code,
+                    Frame::Protocol(_) => continue,
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+            Got::Control(c) => panic!("unexpected {c:?}"),
         }
     };
     assert_eq!(code, ErrorCode::CeremonyAborted);
+    assert_eq!(t.audited("wallet.create_failed").await, 2);
+    assert_eq!(t.count("SELECT COUNT(*) FROM wallets").await, 0);
+}
+
+/// The connection's channel: only the server holding the pinned ceremony key can answer its
+/// handshake; after it, a message in the clear or one that fails to open ends the connection,
+/// and the ceremony running on it fails as on a dropped socket, recorded before the socket
+/// closes.
+#[tokio::test]
+async fn a_batch_connection_is_sealed_to_the_servers_key_and_ends_on_any_unsealed_or_changed_message() {
+    let t = TestServer::start_without_reaping().await;
+    let key = t.app("batch").await;
+    let before = t.rows().await;
+
+    // To another key: the server closes the socket without an answer.
+    assert!(RawBatch::open_to(&t.url(), &key, CeremonyKey::new([9; 32]))
+        .await
+        .is_none());
+    let pinned_elsewhere = Dyad::new(&t.url(), &key).with_ceremony_key(CeremonyKey::new([9; 32]));
+    // The SDK finds the mismatch in `/v1/info` before it connects; the handshake would refuse it
+    // anyway (above).
+    match pinned_elsewhere.batch().await {
+        Err(SdkError::ServerKeyMismatch { pinned, .. }) => assert_eq!(pinned, CeremonyKey::new([9; 32]).to_string()),
+        other => panic!("expected ServerKeyMismatch, got {:?}", other.map(|_| ())),
+    }
+    // A first message that is no handshake (a control in the clear): closed as well.
+    let mut ws = raw_socket(&t.url(), &key).await.unwrap();
+    let create = json!({"lane": 1, "create": {"type": "SOLANA", "pregenId": {"email": "clear@example.com"}}});
+    ws.send(Message::Text(create.to_string().into())).await.unwrap();
+    assert_eq!(next_binary(&mut ws).await, None);
+    t.assert_unchanged(&before, "refused batch handshakes").await;
+
+    // After the handshake, a control in the clear ends the connection.
+    let mut ws = RawBatch::open(&t.url(), &key).await;
+    ws.ws.send(Message::Text(create.to_string().into())).await.unwrap();
+    ws.until_closed().await;
+    t.assert_unchanged(&before, "a control in the clear").await;
+
+    // A changed message mid-ceremony ends the connection and the ceremony: its pending wallet
+    // is forgotten, audited, before the socket closes.
+    let mut ws = RawBatch::open(&t.url(), &key).await;
+    ws.send_control(create.clone()).await;
+    let ToClient::Ticket(_) = ws.next_control().await.message else {
+        panic!("expected a ticket")
+    };
+    let mut sealed = ws
+        .channel
+        .sealer
+        .seal(&Outgoing::Frame(1, Zeroizing::new(b"a round".to_vec())).record())
+        .unwrap();
+    let last = sealed.len() - 1;
+    sealed[last] ^= 1;
+    ws.ws.send(Message::Binary(sealed.into())).await.unwrap();
+    ws.until_closed().await;
+    assert_eq!(t.audited("wallet.create_failed").await, 1);
+    assert_eq!(t.count("SELECT COUNT(*) FROM wallets").await, 0);
+
+    // A replayed message does the same.
+    let mut ws = RawBatch::open(&t.url(), &key).await;
+    let record = Outgoing::Text(create.to_string());
+    let once = ws.channel.sealer.seal(&record.record()).unwrap();
+    ws.ws.send(Message::Binary(once.clone().into())).await.unwrap();
+    let ToClient::Ticket(_) = ws.next_control().await.message else {
+        panic!("expected a ticket")
+    };
+    ws.ws.send(Message::Binary(once.into())).await.unwrap();
+    ws.until_closed().await;
     assert_eq!(t.audited("wallet.create_failed").await, 2);
     assert_eq!(t.count("SELECT COUNT(*) FROM wallets").await, 0);
 }
@@ -225,7 +340,7 @@ async fn only_a_valid_key_opens_a_batch_and_a_revoked_one_stops_it() {
     let t = TestServer::start().await;
     let key = t.app("batch").await;
 
-    let err = raw_batch(&t.url(), "dyad_beta_0000000000000000_00").await.unwrap_err();
+    let err = raw_socket(&t.url(), "dyad_beta_0000000000000000_00").await.unwrap_err();
     assert!(err.to_string().contains("401"), "{err}");
     let stranger = Dyad::new(&t.url(), "dyad_beta_0000000000000000_00");
     assert_eq!(
@@ -331,15 +446,14 @@ async fn a_bad_sign_lane_is_refused_alone() {
         .create_pregen_wallet(WalletType::Solana, &email("hand@example.com"))
         .await
         .unwrap();
-    let mut ws = raw_batch(&t.url(), &key).await.unwrap();
+    let mut ws = RawBatch::open(&t.url(), &key).await;
 
     let unknown = dyad_proto::WalletId::random();
-    send_control(
-        &mut ws,
+    ws.send_control(
         json!({"lane": 1, "sign": {"walletId": unknown, "route": "sign-message", "body": {"messageBase64": "aGk="}}}),
     )
     .await;
-    let refused = next_control(&mut ws).await;
+    let refused = ws.next_control().await;
     let ToClient::Refused(r) = refused.message else {
         panic!("expected a refusal")
     };
@@ -348,12 +462,11 @@ async fn a_bad_sign_lane_is_refused_alone() {
         (1, 404, ErrorCode::WalletNotFound)
     );
 
-    send_control(
-        &mut ws,
+    ws.send_control(
         json!({"lane": 2, "sign": {"walletId": w.id, "route": "sign-message", "body": {"messageBase64": "%%%"}}}),
     )
     .await;
-    let refused = next_control(&mut ws).await;
+    let refused = ws.next_control().await;
     let ToClient::Refused(r) = refused.message else {
         panic!("expected a refusal")
     };
@@ -363,12 +476,11 @@ async fn a_bad_sign_lane_is_refused_alone() {
     );
     assert_eq!(t.audited("sign.denied").await, 1);
 
-    send_control(
-        &mut ws,
+    ws.send_control(
         json!({"lane": 3, "sign": {"walletId": w.id, "route": "sign-message", "body": {"messageBase64": "aGk="}}}),
     )
     .await;
-    let ToClient::Ticket(ticket) = next_control(&mut ws).await.message else {
+    let ToClient::Ticket(ticket) = ws.next_control().await.message else {
         panic!("expected a ticket")
     };
     assert!(ticket.summary.is_some(), "the ticket says what was decoded");
@@ -378,7 +490,7 @@ async fn a_bad_sign_lane_is_refused_alone() {
 }
 
 #[tokio::test]
-async fn a_sign_lane_that_ends_before_its_handshake_gives_its_wallets_lease_back() {
+async fn a_sign_lane_whose_connection_ends_before_its_first_frame_gives_its_wallets_lease_back() {
     // A leaked lease would hold the wallet for minutes: the next signature would wait its
     // 10 s turn and fail with WALLET_BUSY.
     let config = dyad_server::ServerConfig {
@@ -392,14 +504,13 @@ async fn a_sign_lane_that_ends_before_its_handshake_gives_its_wallets_lease_back
         .create_pregen_wallet(WalletType::Evm, &email("lease@example.com"))
         .await
         .unwrap();
-    let mut ws = raw_batch(&t.url(), &key).await.unwrap();
-    send_control(
-        &mut ws,
+    let mut ws = RawBatch::open(&t.url(), &key).await;
+    ws.send_control(
         json!({"lane": 1, "sign": {"walletId": w.id, "route": "sign-message", "body": {"messageBase64": "aGk="}}}),
     )
     .await;
     // The lane's ticket: its ceremony holds the wallet's lease from its request on.
-    let ToClient::Ticket(_) = next_control(&mut ws).await.message else {
+    let ToClient::Ticket(_) = ws.next_control().await.message else {
         panic!("expected a ticket")
     };
     drop(ws);

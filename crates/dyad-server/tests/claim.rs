@@ -478,13 +478,16 @@ async fn a_server_killed_in_the_middle_of_a_claim_leaves_the_old_pair_or_the_new
         drop(m);
         drop(store);
 
-        // Restarted: the dead process's lease and claim hold expire on their own; let them.
-        let (server, store) = support::serve(dir.path()).await;
+        // The dead process's lease and claim hold expire on their own; let them. Written before
+        // the restart: the killed runtime's SQLite worker thread may still be running a statement
+        // it was handed (a real process's would have died with it), and this write waits for its
+        // transaction to end, so the restarted server finds the outcome settled.
         let db = support::raw_db(dir.path()).await;
         sqlx::query("UPDATE wallets SET lease_until = 0, claiming_until = NULL")
             .execute(&db)
             .await
             .unwrap();
+        let (server, store) = support::serve(dir.path()).await;
         let now = store.wallet_by_id(w.id).await.unwrap().unwrap();
         let url = server.url();
         match now.key_version {

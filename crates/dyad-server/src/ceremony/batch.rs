@@ -12,14 +12,18 @@
 //! one wallet signs one request at a time however many lanes ask. The connection only moves
 //! frames: it never decides anything about a wallet.
 //!
+//! The connection's first message is its Noise handshake; every later one is sealed in the
+//! channel it makes (`dyad_proto::batch`). A client that cannot complete the handshake gets a
+//! closed socket and nothing else.
+//!
 //! When the connection goes, every lane's next read fails, so each running ceremony ends as it
 //! would on a dropped socket of its own (abandoned before its commit; committed and kept after).
 
 use axum::extract::ws::{Message, WebSocket};
 use dyad_proto::batch::{
     self, Control, Incoming, Lane, LaneId, LaneRefused, Lanes, Outgoing, Received, Refusal, ToClient, ToServer, WsRead,
-    WsWrite,
 };
+use dyad_proto::channel::{ConnectionChannel, Responder};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
@@ -37,23 +41,26 @@ use dyad_proto::rest::CeremonyTicket;
 const OUTGOING_BACKLOG: usize = 1024;
 
 /// Serve one batch connection, authenticated by `key`, until the client leaves.
-pub async fn serve(state: AppState, key: ApiKey, socket: WebSocket) {
+pub async fn serve(state: AppState, key: ApiKey, mut socket: WebSocket) {
+    let Some(ConnectionChannel { sealer, mut opener }) = handshake(&state, &mut socket).await else {
+        let _ = socket.send(Message::Close(None)).await;
+        return;
+    };
     let (sink, mut stream) = socket.split();
     let (out, outgoing) = mpsc::channel::<Outgoing>(OUTGOING_BACKLOG);
-    let writer = tokio::spawn(batch::write(outgoing, sink, |message| match message {
-        WsWrite::Binary(bytes) => Message::Binary(bytes.into()),
-        WsWrite::Text(text) => Message::Text(text.into()),
+    let writer = tokio::spawn(batch::write(outgoing, sink, sealer, |sealed| {
+        Message::Binary(sealed.into())
     }));
-    let lanes = Lanes::new(out);
+    let lanes = Lanes::new(out, state.ceremony_key.public());
     let key = std::sync::Arc::new(key);
     while let Some(Ok(message)) = stream.next().await {
         let read = match &message {
             Message::Binary(bytes) => WsRead::Binary(bytes),
-            Message::Text(text) => WsRead::Text(text.as_str()),
+            Message::Text(_) => WsRead::Text,
             Message::Close(_) => WsRead::Close,
             Message::Ping(_) | Message::Pong(_) => WsRead::Other,
         };
-        match lanes.receive::<ToServer>(read) {
+        match lanes.receive::<ToServer>(read, &mut opener) {
             Received::Done => {}
             Received::Control(Control {
                 lane,
@@ -78,6 +85,22 @@ pub async fn serve(state: AppState, key: ApiKey, socket: WebSocket) {
     lanes.close_all();
     drop(lanes);
     let _ = writer.await;
+}
+
+/// Answer the client's handshake, its first message, within [`dyad_proto::PEER_TIMEOUT`]:
+/// the connection's channel, or `None` if the client sent anything else or nothing.
+async fn handshake(state: &AppState, socket: &mut WebSocket) -> Option<ConnectionChannel> {
+    let first = tokio::time::timeout(dyad_proto::PEER_TIMEOUT, socket.recv())
+        .await
+        .ok()??
+        .ok()?;
+    let Message::Binary(hello) = first else { return None };
+    let (channel, answer) = Responder::respond_connection(&state.ceremony_key, &hello).ok()?;
+    tokio::time::timeout(dyad_proto::PEER_TIMEOUT, socket.send(Message::Binary(answer.into())))
+        .await
+        .ok()?
+        .ok()?;
+    Some(channel)
 }
 
 /// What a lane is opened for.

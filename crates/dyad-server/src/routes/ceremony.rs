@@ -1,7 +1,7 @@
 //! `GET /v1/ceremonies/{id}`: the WebSocket a ceremony runs on. The id is consumed before the
 //! upgrade, so a second or late use gets a plain 404. `GET /v1/ceremonies/batch`: one
-//! WebSocket, authenticated by the API key, carrying many key generations
-//! (`dyad_proto::batch`).
+//! WebSocket, authenticated by the API key and sealed in one Noise channel, carrying many key
+//! generations, signatures and key setups (`dyad_proto::batch`).
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
