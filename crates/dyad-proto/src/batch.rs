@@ -29,7 +29,9 @@
 //! failing; the lane→ceremony binding is the server's ticket, which now travels in the same
 //! channel; and each ceremony's session ids still come from its own single-use ceremony id.
 //!
-//! A lane's id is the client's choice, never reused on a connection. The server runs at most
+//! A lane's id is the client's choice; the SDK never reuses one on a connection (the server
+//! refuses only an id in use: a client that reuses a finished one confuses only its own lanes,
+//! late frames of the old lane going to the new one). The server runs at most
 //! [`MAX_LANES`] at once per connection and ignores frames for lanes it does not know (late
 //! frames of a finished ceremony are normal).
 
@@ -42,7 +44,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::ceremony_key::CeremonyKey;
-use crate::channel::{ConnectionOpener, ConnectionSealer};
+use crate::channel::{ConnectionOpener, ConnectionSealer, MAX_FRAME};
 use crate::error::{ErrorBody, ProtoError};
 use crate::ids::WalletId;
 use crate::rest::CeremonyTicket;
@@ -94,12 +96,13 @@ pub enum ToServer {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeySetupOnLane {}
 
-/// The answer to a `keySetup`: the ceremony id the lane's Noise handshake and session id use,
-/// and the id the setup will be stored under.
+/// The answer to a `keySetup`: the ceremony id the lane's session id comes from, and the id the
+/// setup will be stored under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KeySetupTicket {
-    /// The ceremony (not stored: it lives as long as the lane).
+    /// The ceremony (not stored: it lives as long as the lane); its session ids are derived
+    /// from it.
     pub ceremony_id: crate::ids::CeremonyId,
     /// What the setup is stored under once made.
     pub key_setup_id: crate::ids::KeySetupId,
@@ -187,8 +190,8 @@ const RECORD_CONTROL: u8 = 0x00;
 /// A record's first byte: a lane's frame.
 const RECORD_FRAME: u8 = 0x01;
 
-/// What the connection's writer sends: a lane's frame, or a control text.
-#[derive(Debug)]
+/// What the connection's writer sends: a lane's frame, or a control text. `Debug` shows a
+/// frame's lane and length only (a frame is plaintext now; some rounds carry secrets).
 pub enum Outgoing {
     /// One frame of this lane's ceremony (wiped once sealed: some rounds carry secrets).
     Frame(LaneId, Zeroizing<Vec<u8>>),
@@ -201,6 +204,23 @@ impl Outgoing {
     pub fn control<T: Serialize>(lane: LaneId, message: T) -> Self {
         // Serialising these plain types to JSON cannot fail.
         Outgoing::Text(serde_json::to_string(&Control { lane, message }).unwrap_or_default())
+    }
+
+    /// How long its record is.
+    fn record_len(&self) -> usize {
+        match self {
+            Outgoing::Frame(_, bytes) => 5 + bytes.len(),
+            Outgoing::Text(text) => 1 + text.len(),
+        }
+    }
+
+    /// It, if its record can be sealed (at most [`MAX_FRAME`]): one too large fails the caller
+    /// alone, not the connection the writer would end on it.
+    fn fits(self) -> Result<Self, ProtoError> {
+        if self.record_len() > MAX_FRAME {
+            return Err(ProtoError::FrameTooLarge);
+        }
+        Ok(self)
     }
 
     /// The record's plaintext: `0x00 ‖ JSON` or `0x01 ‖ be32(lane) ‖ frame`.
@@ -223,8 +243,8 @@ impl Outgoing {
     }
 }
 
-/// What a record says, parsed from its plaintext.
-#[derive(Debug, PartialEq, Eq)]
+/// What a record says, parsed from its plaintext. `Debug` shows a frame's lane and length only.
+#[derive(PartialEq, Eq)]
 pub enum Record<'a> {
     /// A control message's JSON.
     Control(&'a str),
@@ -303,8 +323,7 @@ pub async fn write<S, M>(
     let _ = sink.close().await;
 }
 
-/// What reaches a lane from the connection's reader.
-#[derive(Debug)]
+/// What reaches a lane from the connection's reader. `Debug` shows a frame's length only.
 pub enum Incoming {
     /// One frame of the lane's ceremony, opened by the connection.
     Frame(Zeroizing<Vec<u8>>),
@@ -318,6 +337,36 @@ pub enum Incoming {
     Closed,
 }
 
+impl std::fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outgoing::Frame(lane, bytes) => write!(f, "Frame(lane {lane}, {} bytes)", bytes.len()),
+            Outgoing::Text(text) => f.debug_tuple("Text").field(text).finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Record<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Record::Frame(lane, bytes) => write!(f, "Frame(lane {lane}, {} bytes)", bytes.len()),
+            Record::Control(text) => f.debug_tuple("Control").field(text).finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Incoming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Incoming::Frame(bytes) => write!(f, "Frame({} bytes)", bytes.len()),
+            Incoming::Ticket(t) => f.debug_tuple("Ticket").field(t).finish(),
+            Incoming::KeySetupTicket(t) => f.debug_tuple("KeySetupTicket").field(t).finish(),
+            Incoming::Refused(r) => f.debug_tuple("Refused").field(r).finish(),
+            Incoming::Closed => f.write_str("Closed"),
+        }
+    }
+}
+
 /// Why a lane could not be opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum LaneRefused {
@@ -327,6 +376,9 @@ pub enum LaneRefused {
     /// [`MAX_LANES`] are running.
     #[error("at most {MAX_LANES} ceremonies run at once on one batch connection")]
     Full,
+    /// The connection is gone (its reader ended): no lane opens on it again.
+    #[error("the batch connection is closed")]
+    Closed,
 }
 
 type Table = Arc<Mutex<HashMap<LaneId, mpsc::Sender<Incoming>>>>;
@@ -340,6 +392,8 @@ fn locked(table: &Table) -> std::sync::MutexGuard<'_, HashMap<LaneId, mpsc::Send
 #[derive(Clone)]
 pub struct Lanes {
     table: Table,
+    /// Set, under the table's lock, once the connection is gone.
+    closed: Arc<std::sync::atomic::AtomicBool>,
     out: mpsc::Sender<Outgoing>,
     server: CeremonyKey,
 }
@@ -350,6 +404,7 @@ impl Lanes {
     pub fn new(out: mpsc::Sender<Outgoing>, server: CeremonyKey) -> Self {
         Self {
             table: Arc::default(),
+            closed: Arc::default(),
             out,
             server,
         }
@@ -358,6 +413,9 @@ impl Lanes {
     /// Open lane `id`.
     pub fn open(&self, id: LaneId) -> Result<Lane, LaneRefused> {
         let mut table = locked(&self.table);
+        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(LaneRefused::Closed);
+        }
         if table.contains_key(&id) {
             return Err(LaneRefused::InUse(id));
         }
@@ -411,9 +469,11 @@ impl Lanes {
         }
     }
 
-    /// The connection is gone: every lane's next read fails.
+    /// The connection is gone: every lane's next read fails, and no lane opens again.
     pub fn close_all(&self) {
-        locked(&self.table).clear();
+        let mut table = locked(&self.table);
+        self.closed.store(true, std::sync::atomic::Ordering::Release);
+        table.clear();
     }
 
     /// How many lanes are open.
@@ -429,7 +489,7 @@ impl Lanes {
     /// Send a control message (e.g. a `create`) on the connection.
     pub async fn control<T: Serialize>(&self, lane: LaneId, message: T) -> Result<(), ProtoError> {
         self.out
-            .send(Outgoing::control(lane, message))
+            .send(Outgoing::control(lane, message).fits()?)
             .await
             .map_err(|_| ProtoError::Transport("the batch connection is closed".into()))
     }
@@ -475,7 +535,7 @@ impl Lane {
     /// Send a control message about this lane.
     pub async fn control<T: Serialize>(&self, message: T) -> Result<(), ProtoError> {
         self.out
-            .send(Outgoing::control(self.id, message))
+            .send(Outgoing::control(self.id, message).fits()?)
             .await
             .map_err(|_| ProtoError::Transport("the batch connection is closed".into()))
     }
@@ -486,7 +546,7 @@ impl FrameTransport for Lane {
     /// it, and wipes it then.
     async fn send(&mut self, message: Vec<u8>) -> Result<(), ProtoError> {
         self.out
-            .send(Outgoing::Frame(self.id, Zeroizing::new(message)))
+            .send(Outgoing::Frame(self.id, Zeroizing::new(message)).fits()?)
             .await
             .map_err(|_| ProtoError::Transport("the batch connection is closed".into()))
     }
@@ -662,7 +722,7 @@ mod tests {
                 .collect();
             let mut delivered = Vec::new();
             drop(lanes);
-            while let Some(Incoming::Frame(f)) = lane.incoming.try_recv().ok() {
+            while let Ok(Incoming::Frame(f)) = lane.incoming.try_recv() {
                 delivered.push(f[0]);
             }
             (received, delivered)
@@ -707,6 +767,34 @@ mod tests {
         assert_eq!(quiet.recv().await.unwrap(), vec![2]);
         drop(quiet);
         assert!(lanes.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_record_too_large_fails_its_lane_alone_and_a_closed_connection_opens_no_lane() {
+        let (out, mut rx) = mpsc::channel(16);
+        let lanes = Lanes::new(out, CeremonyKey::new([1; 32]));
+        let mut lane = lanes.open(1).unwrap();
+        // The largest frame a ceremony's own channel takes is 5 bytes too many in a record.
+        let err = lane.send(vec![0; MAX_FRAME - 4]).await.unwrap_err();
+        assert!(matches!(err, ProtoError::FrameTooLarge), "{err:?}");
+        assert!(rx.try_recv().is_err(), "nothing reached the writer");
+        lane.send(vec![0; MAX_FRAME - 5]).await.unwrap();
+        assert!(matches!(rx.try_recv(), Ok(Outgoing::Frame(1, f)) if f.len() == MAX_FRAME - 5));
+        let huge = ToServer::Create(serde_json::json!({ "pad": "x".repeat(MAX_FRAME) }));
+        assert!(matches!(
+            lane.control(huge.clone()).await,
+            Err(ProtoError::FrameTooLarge)
+        ));
+        assert!(matches!(lanes.control(2, huge).await, Err(ProtoError::FrameTooLarge)));
+        assert!(rx.try_recv().is_err(), "nothing reached the writer");
+        // Debug never shows a frame's bytes.
+        let shown = format!("{:?}", Outgoing::Frame(3, Zeroizing::new(b"secret round".to_vec())));
+        assert_eq!(shown, "Frame(lane 3, 12 bytes)");
+        assert!(!format!("{:?}", Incoming::Frame(Zeroizing::new(b"secret".to_vec()))).contains("115"));
+
+        lanes.close_all();
+        assert!(matches!(lane.recv().await, Err(ProtoError::Transport(_))));
+        assert_eq!(lanes.open(2).err(), Some(LaneRefused::Closed));
     }
 
     #[tokio::test]

@@ -28,11 +28,10 @@ pub trait FrameTransport: Send {
     fn recv(&mut self) -> impl Future<Output = Result<Vec<u8>, ProtoError>> + Send;
     /// Tell the peer this side is done (best effort: the peer may be gone already).
     fn close(&mut self) -> impl Future<Output = ()> + Send;
-    /// Who seals what this transport carries: by default the ceremony, in a Noise channel of
-    /// its own; a lane of a batch connection says the connection's channel does.
-    fn sealing(&self) -> Sealing {
-        Sealing::PerCeremony
-    }
+    /// Who seals what this transport carries: the ceremony, in a Noise channel of its own (a
+    /// WebSocket of its own), or the connection it is a lane of. No default: a transport that
+    /// wraps a lane must say so, or its ceremony would run a handshake the peer does not expect.
+    fn sealing(&self) -> Sealing;
 }
 
 /// Where a ceremony's frames are sealed.

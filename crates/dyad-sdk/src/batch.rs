@@ -156,6 +156,8 @@ impl Connection {
         // Closed only when the connection is dropped, which cannot happen while `self` lives.
         let slot = self.slots.acquire().await.map_err(|_| closed())?;
         let id: LaneId = self.next_lane.fetch_add(1, Ordering::Relaxed);
+        // Refused once the reader has ended (the server closed the connection, or a message
+        // failed to open): a lane opened then would wait for a ticket for ever.
         let mut lane = self
             .lanes
             .open(id)
@@ -303,6 +305,11 @@ impl Batch<'_> {
             .sign(wallet_id, SignCall::raw(digest.into())?, Some(self))
             .await?;
         Ok(SignResult::of(wallet_id, signed))
+    }
+
+    /// The ceremony key of the server this connection's channel is with.
+    pub(crate) fn server_key(&self) -> CeremonyKey {
+        self.server_key
     }
 
     /// Ask for a signature on a new lane: the ticket, and the lane its ceremony runs on. The

@@ -655,6 +655,12 @@ impl Dyad {
                 ceremony::sign(socket, &wallet, &ticket, &call.request).await
             }
             Some(batch) => {
+                // Before the server is asked: its channel is with one ceremony key.
+                if batch.server_key() != wallet.server_key {
+                    return Err(SdkError::Mismatch(
+                        "the wallet's share is for another server than this batch connection's",
+                    ));
+                }
                 let (ticket, lane) = batch.sign_lane(wallet_id, version, call.route, call.body).await?;
                 ceremony::sign(std::future::ready(Ok(lane)), &wallet, &ticket, &call.request).await
             }

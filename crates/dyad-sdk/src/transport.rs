@@ -45,6 +45,10 @@ impl ClientSocket {
 }
 
 impl FrameTransport for ClientSocket {
+    fn sealing(&self) -> dyad_proto::Sealing {
+        dyad_proto::Sealing::PerCeremony
+    }
+
     async fn send(&mut self, message: Vec<u8>) -> Result<(), ProtoError> {
         let sent = self.ws.send(Message::Binary(message.into())).await;
         sent.map_err(|e| self.closed(e.to_string()))

@@ -52,7 +52,7 @@ struct RawBatch {
 /// What the server sent, opened.
 #[derive(Debug)]
 enum Got {
-    Control(Control<ToClient>),
+    Control(Box<Control<ToClient>>),
     Frame(LaneId, Vec<u8>),
 }
 
@@ -95,7 +95,7 @@ impl RawBatch {
             .open(&sealed)
             .expect("sealed in the connection's channel");
         Some(match Record::parse(&plain).expect("a record") {
-            Record::Control(text) => Got::Control(serde_json::from_str(text).unwrap()),
+            Record::Control(text) => Got::Control(Box::new(serde_json::from_str(text).unwrap())),
             Record::Frame(lane, frame) => Got::Frame(lane, frame.to_vec()),
         })
     }
@@ -104,7 +104,7 @@ impl RawBatch {
     async fn next_control(&mut self) -> Control<ToClient> {
         loop {
             match self.next().await.expect("the server is still there") {
-                Got::Control(control) => return control,
+                Got::Control(control) => return *control,
                 Got::Frame(..) => continue,
             }
         }

@@ -43,7 +43,7 @@ const OUTGOING_BACKLOG: usize = 1024;
 /// Serve one batch connection, authenticated by `key`, until the client leaves.
 pub async fn serve(state: AppState, key: ApiKey, mut socket: WebSocket) {
     let Some(ConnectionChannel { sealer, mut opener }) = handshake(&state, &mut socket).await else {
-        let _ = socket.send(Message::Close(None)).await;
+        let _ = tokio::time::timeout(super::GOODBYE, socket.send(Message::Close(None))).await;
         return;
     };
     let (sink, mut stream) = socket.split();
@@ -90,12 +90,21 @@ pub async fn serve(state: AppState, key: ApiKey, mut socket: WebSocket) {
 /// Answer the client's handshake, its first message, within [`dyad_proto::PEER_TIMEOUT`]:
 /// the connection's channel, or `None` if the client sent anything else or nothing.
 async fn handshake(state: &AppState, socket: &mut WebSocket) -> Option<ConnectionChannel> {
-    let first = tokio::time::timeout(dyad_proto::PEER_TIMEOUT, socket.recv())
-        .await
-        .ok()??
-        .ok()?;
-    let Message::Binary(hello) = first else { return None };
-    let (channel, answer) = Responder::respond_connection(&state.ceremony_key, &hello).ok()?;
+    let hello = tokio::time::timeout(dyad_proto::PEER_TIMEOUT, async {
+        loop {
+            match socket.recv().await?.ok()? {
+                Message::Binary(hello) => return Some(hello),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                Message::Text(_) | Message::Close(_) => return None,
+            }
+        }
+    })
+    .await
+    .ok()??;
+    let Ok((channel, answer)) = Responder::respond_connection(&state.ceremony_key, &hello) else {
+        tracing::info!("a batch connection's handshake failed (another ceremony key, or not a handshake)");
+        return None;
+    };
     tokio::time::timeout(dyad_proto::PEER_TIMEOUT, socket.send(Message::Binary(answer.into())))
         .await
         .ok()?
@@ -215,6 +224,8 @@ async fn open(lanes: &Lanes, lane: LaneId) -> Option<Lane> {
             let e = match why {
                 LaneRefused::Full => ServerError::RateLimited(why.to_string()),
                 LaneRefused::InUse(_) => ServerError::InvalidRequest(why.to_string()),
+                // The reader opens lanes, and it has stopped reading by then.
+                LaneRefused::Closed => return None,
             };
             let _ = lanes.control(lane, refused(&e)).await;
             None

@@ -1,5 +1,5 @@
-//! A key setup ceremony, cloud side (the warm setup pool): the Noise handshake under the
-//! ticket's ceremony id, one run of `dyad_proto::key_setup`, then the half sealed and stored
+//! A key setup ceremony, cloud side (the warm setup pool), on a lane of a batch connection (in
+//! its channel: no handshake of its own), one run of `dyad_proto::key_setup`, then the half sealed and stored
 //! ([`crate::key_setup::store`]) before the client hears `Done(KeySetupStored)`. Nothing is
 //! stored for a setup that failed, so there is nothing to record: the client's half is useless
 //! without the cloud's.

@@ -1,10 +1,11 @@
-//! The cloud party's side of ceremonies. Each runs on one WebSocket, inside a Noise channel,
+//! The cloud party's side of ceremonies. Each runs on a WebSocket of its own inside a Noise
+//! channel of its own, or on a lane of a batch connection inside the connection's channel,
 //! under an overall deadline. Failure of any kind is terminal: the failure is recorded, then the
 //! socket gets an `Abort` (never once a key generation's commit was attempted: the client may
 //! hold the only copy of a live wallet's share).
 //!
 //! A sign ceremony runs only while it holds its wallet's lease ([`crate::lease`]): it waits its
-//! turn after the handshake, and gives the lease back only once its outcome is written.
+//! turn once its channel is open, and gives the lease back only once its outcome is written.
 
 mod batch;
 mod claim;

@@ -15,6 +15,10 @@ impl AxumSocket {
 }
 
 impl FrameTransport for AxumSocket {
+    fn sealing(&self) -> dyad_proto::Sealing {
+        dyad_proto::Sealing::PerCeremony
+    }
+
     async fn send(&mut self, message: Vec<u8>) -> Result<(), ProtoError> {
         self.0
             .send(Message::Binary(message.into()))
