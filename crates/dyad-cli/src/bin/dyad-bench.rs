@@ -11,12 +11,20 @@
 //! With `--raw`, only the library with both parties in one thread (no server):
 //! `cargo run --release --bin dyad-bench -- --raw --runs 20 [--sign-runs 200]`.
 //!
+//! With `--warm-sign`, only signing on a warm batch connection, `--runs N` times per scheme, on
+//! one wallet each (the loop to profile, or to compare two builds on with little else in it):
+//! `cargo run --release --bin dyad-bench -- --warm-sign --runs 1000 [--scheme frost]`. It then
+//! asks for the same number with 8 at once on the same wallet: signatures per second on one
+//! wallet, one at a time and overlapped as far as the one-ceremony-per-share rule lets them.
+//!
 //! With `--decode`, instead: how long `SignRequest::prepare` takes on the largest sign requests
 //! `dyad-chains` accepts (Cosmos sign docs at every limit, EIP-712 payloads at every limit), no
 //! server involved: `cargo run --release --bin dyad-bench -- --decode --runs 10`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
 
 use dyad_mpc::{run_local, Digest, Dkg, Refresh, Role, Scheme, SessionId, Setup, Sign, SignInput};
 use dyad_proto::{Environment, PregenId, WalletType};
@@ -160,23 +168,102 @@ fn types() -> Vec<(WalletType, Scheme)> {
         .collect()
 }
 
+/// A server on a fresh data folder whose store syncs as `durability` says, with one app.
+struct Bench {
+    dir: std::path::PathBuf,
+    store: Arc<dyn Store>,
+    server: ServerThread,
+    key: dyad_server::api_key::ApiKey,
+}
+
+impl Bench {
+    async fn start(durability: Durability) -> Bench {
+        let dir = std::env::temp_dir().join(format!("dyad-bench-{}-{durability:?}", std::process::id()));
+        let data = DataDir::new(&dir).expect("data dir");
+        let store: Arc<dyn Store> = Arc::new(SqlStore::open_with(&data.database(), durability).await.expect("store"));
+        let master = data.master_key_from_env_or_file().expect("master key");
+        let state = AppState::new(store.clone(), &master, ServerConfig::default())
+            .await
+            .expect("state");
+        // The server runs on a runtime of its own (its own two worker threads), as it would in
+        // a process of its own: the client's protocol steps, computed on its runtime's workers,
+        // do not hold up the server's tasks.
+        let server = ServerThread::start(state);
+        let (_, key) = dyad_server::api_key::create_app(store.as_ref(), "bench", Environment::Beta)
+            .await
+            .expect("app");
+        Bench {
+            dir,
+            store,
+            server,
+            key,
+        }
+    }
+
+    fn stop(self) {
+        self.server.stop();
+        drop(self.store);
+        let _ = std::fs::remove_dir_all(self.dir);
+    }
+}
+
+/// `runs` signatures on a warm batch connection per scheme, one wallet each; prints median,
+/// p99 and the process's CPU per signature (client and server).
+async fn warm_sign_only(runs: usize) {
+    let bench = Bench::start(Durability::Full).await;
+    println!(
+        "| warm batch signing, synchronous=FULL | median / p99 | CPU per signature, both parties | signatures per second on one wallet |"
+    );
+    println!("|---|---|---|---|");
+    for (wt, scheme) in types() {
+        let dyad = Dyad::new(&bench.server.url(), bench.key.expose());
+        let who = PregenId::parse("customId", &format!("bench-warm-{wt}")).expect("id");
+        let id = dyad.create_pregen_wallet(wt, &who).await.expect("create").id;
+        let batch = dyad.batch().await.expect("batch connection");
+        batch.sign_message(id, b"warm-up").await.expect("sign");
+        let mut times = Vec::new();
+        let cpu_before = process_cpu();
+        for _ in 0..runs {
+            let t = Instant::now();
+            batch.sign_message(id, b"benchmark").await.expect("sign");
+            times.push(t.elapsed());
+        }
+        let cpu = cpu_before
+            .zip(process_cpu())
+            .map(|(before, after)| {
+                format!(
+                    "{:.2} ms",
+                    (after.saturating_sub(before) / runs as u32).as_secs_f64() * 1e3
+                )
+            })
+            .unwrap_or_else(|| "n/a".into());
+        // The same number again with several asked for at once: how far the one-ceremony-per-
+        // share rule (the SDK's turn per share, the server's lease per wallet) lets them overlap.
+        let started = Instant::now();
+        let in_flight = futures_util::stream::iter(0..runs)
+            .map(|_| batch.sign_message(id, b"benchmark"))
+            .buffer_unordered(IN_FLIGHT)
+            .count()
+            .await;
+        let rate_concurrent = in_flight as f64 / started.elapsed().as_secs_f64();
+        let rate_sequential = runs as f64 / times.iter().sum::<Duration>().as_secs_f64();
+        println!(
+            "| {scheme:?} | {} | {cpu} | {rate_sequential:.0}/s one at a time, {rate_concurrent:.0}/s with {IN_FLIGHT} asked at once |",
+            cell(&times)
+        );
+    }
+    println!("\nruns per row: {runs}");
+    bench.stop();
+}
+
+/// How many signatures `--warm-sign` asks for at once on one wallet in its throughput run.
+const IN_FLIGHT: usize = 8;
+
 /// Start a server on a fresh data folder whose store syncs as `durability` says, and time
 /// `runs` key generations and signatures per wallet type through the SDK.
 async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
-    let dir = std::env::temp_dir().join(format!("dyad-bench-{}-{durability:?}", std::process::id()));
-    let data = DataDir::new(&dir).expect("data dir");
-    let store: Arc<dyn Store> = Arc::new(SqlStore::open_with(&data.database(), durability).await.expect("store"));
-    let master = data.master_key_from_env_or_file().expect("master key");
-    let state = AppState::new(store.clone(), &master, ServerConfig::default())
-        .await
-        .expect("state");
-    // The server runs on a runtime of its own (its own two worker threads), as it would in a
-    // process of its own: the client's protocol steps, computed on its runtime's workers, do not
-    // hold up the server's tasks.
-    let server = ServerThread::start(state);
-    let (_, key) = dyad_server::api_key::create_app(store.as_ref(), "bench", Environment::Beta)
-        .await
-        .expect("app");
+    let bench = Bench::start(durability).await;
+    let (server, key) = (&bench.server, &bench.key);
     let mut out = Vec::new();
     for (wt, _) in types() {
         let dyad = Dyad::new(&server.url(), key.expose());
@@ -247,9 +334,7 @@ async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
             dkg_pooled,
         });
     }
-    server.stop();
-    drop(store);
-    let _ = std::fs::remove_dir_all(dir);
+    bench.stop();
     out
 }
 
@@ -329,6 +414,10 @@ async fn main() {
     }
     if std::env::args().any(|a| a == "--raw") {
         raw_only(runs);
+        return;
+    }
+    if std::env::args().any(|a| a == "--warm-sign") {
+        warm_sign_only(runs).await;
         return;
     }
     let modes: Vec<Durability> = match arg("--sync").as_deref() {
