@@ -1054,6 +1054,21 @@ async fn impostor(
                 async move { (StatusCode::CREATED, Json(ticket(id.parse().unwrap(), Some(summary)))) }
             }),
         )
+        .route(dyad_proto::batch::BATCH_PATH, {
+            let (own, counter) = (own.clone(), counter.clone());
+            get(move |ws: WebSocketUpgrade| {
+                let (own, counter) = (own.clone(), counter.clone());
+                async move {
+                    ws.on_upgrade(move |mut socket| async move {
+                        if let Some(Ok(WsMessage::Binary(m1))) = socket.recv().await {
+                            if Responder::respond_connection(&own, &m1).is_err() {
+                                counter.fetch_add(1, Ordering::SeqCst);
+                            }
+                        }
+                    })
+                }
+            })
+        })
         .route(
             "/v1/ceremonies/{id}",
             get(move |Path(id): Path<String>, ws: WebSocketUpgrade| {
@@ -1121,8 +1136,14 @@ async fn a_server_without_the_ceremony_key_fails_the_handshake_with_a_clear_erro
         client.set_user_share(share.expose()).await.unwrap();
         let err = client.sign_message(w.id, b"to the impostor").await.unwrap_err();
         assert!(matches!(&err, SdkError::HandshakeFailed { .. }), "{err:?}");
+
+        // A batch connection's one handshake is refused the same way, before any lane.
+        match client.batch().await {
+            Err(SdkError::HandshakeFailed { expected: e }) => assert_eq!(e, expected),
+            other => panic!("expected HandshakeFailed, got {:?}", other.map(|_| ())),
+        }
     }
-    assert_eq!(failed.load(std::sync::atomic::Ordering::SeqCst), 4);
+    assert_eq!(failed.load(std::sync::atomic::Ordering::SeqCst), 6);
     task.abort();
 
     // The real server still signs with the same share.
