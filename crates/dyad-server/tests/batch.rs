@@ -519,3 +519,41 @@ async fn a_sign_lane_whose_connection_ends_before_its_first_frame_gives_its_wall
     assert_eq!(t.audited("sign.failed").await, 1, "the abandoned lane is recorded");
     assert_eq!(t.audited("sign.completed").await, 1);
 }
+
+/// Signatures of one share asked for at once on a batch connection and at the sign route, by
+/// two clients of one process: the SDK asks for a lane's ceremony before the share's turn (so
+/// the request overlaps the running ceremony), one such request at a time, so the server's
+/// lease queue and this process's turn queue never disagree. Each signs, none waits for the
+/// server's turn wait to run out (10 s here: a disagreement would end one with WALLET_BUSY).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signatures_asked_at_once_on_lanes_and_routes_of_one_share_all_sign_in_turn() {
+    let config = dyad_server::ServerConfig {
+        turn_wait: std::time::Duration::from_secs(10),
+        ..dyad_server::ServerConfig::default()
+    };
+    let t = TestServer::start_with(config).await;
+    let key = t.app("batch").await;
+    let dyad = Dyad::new(&t.url(), &key);
+    let w = dyad
+        .create_pregen_wallet(WalletType::Evm, &email("overlap@example.com"))
+        .await
+        .unwrap();
+    let other = Dyad::new(&t.url(), &key);
+    other
+        .set_user_share(dyad.get_user_share().unwrap().expose())
+        .await
+        .unwrap();
+    let batch = dyad.batch().await.unwrap();
+    let lanes: Vec<String> = (0..8).map(|i| format!("lane {i}")).collect();
+    let routes: Vec<String> = (0..3).map(|i| format!("route {i}")).collect();
+    let (on_lanes, on_routes) = tokio::join!(
+        futures_util::future::join_all(lanes.iter().map(|m| batch.sign_message(w.id, m.as_bytes()))),
+        futures_util::future::join_all(routes.iter().map(|m| other.sign_message(w.id, m.as_bytes()))),
+    );
+    for (m, s) in lanes.iter().zip(on_lanes).chain(routes.iter().zip(on_routes)) {
+        let s = s.unwrap_or_else(|e| panic!("{m}: {e}"));
+        verify_message(&w, m.as_bytes(), &s.signature).unwrap();
+    }
+    assert_eq!(t.audited("sign.completed").await, 11);
+    assert_eq!(t.audited("sign.failed").await, 0);
+}
