@@ -63,10 +63,7 @@ impl Dyad {
 
     async fn claim_one(&self, wallet: &LoadedWallet) -> Result<ClaimedWallet, SdkError> {
         let id = wallet.view.id;
-        // The ask is held for the whole claim: its request comes after its turn (see
-        // `share_guard::Ask`).
-        let asking = self.ask_for_ceremony(wallet).await?;
-        let _turn = self.ceremony_turn(wallet, &asking).await?;
+        let _turn = self.ceremony_turn(wallet).await?;
         if let Some(pending) = &wallet.pending_claim {
             // An earlier claim's outcome was not learnt: the server says which share is live.
             let now = self.get_wallet(id).await?;

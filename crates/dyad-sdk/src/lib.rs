@@ -634,15 +634,13 @@ impl Dyad {
         via: Option<&Batch<'_>>,
     ) -> Result<dyad_chains::SignedTransaction, SdkError> {
         let wallet = self.loaded_wallet(wallet_id)?;
-        let asking = self.ask_for_ceremony(&wallet).await?;
+        let _turn = self.ceremony_turn(&wallet).await?;
         // The server decodes first (refusals get a stable code and an audit entry); this side
         // decodes again with the same code before its share takes part.
         // The key version says which share this is: an outdated one is refused by name.
         let version = wallet.view.key_version;
         let signed = match via {
             None => {
-                // The turn first: the ticket is short-lived, and must not wait for it.
-                let _turn = self.ceremony_turn(&wallet, &asking).await?;
                 let ticket: CeremonyTicket = self
                     .api
                     .call_with(
@@ -653,7 +651,6 @@ impl Dyad {
                         &[("dyad-key-version", version.to_string())],
                     )
                     .await?;
-                drop(asking);
                 let socket = ceremony::socket(&self.api, &ticket);
                 ceremony::sign(socket, &wallet, &ticket, &call.request).await
             }
@@ -664,11 +661,7 @@ impl Dyad {
                         "the wallet's share is for another server than this batch connection's",
                     ));
                 }
-                // Asked for while the share's running ceremony (if any) goes on: the lane's
-                // ceremony waits for the wallet's lease at the server, and for the turn here.
                 let (ticket, lane) = batch.sign_lane(wallet_id, version, call.route, call.body).await?;
-                let _turn = self.ceremony_turn(&wallet, &asking).await?;
-                drop(asking);
                 ceremony::sign(std::future::ready(Ok(lane)), &wallet, &ticket, &call.request).await
             }
         }
@@ -679,31 +672,12 @@ impl Dyad {
         signed
     }
 
-    /// Before asking the server for a ceremony of `wallet`'s share: refuse a share whose server
-    /// was caught cheating (and retire it here), check a pinned server key, and wait for the
-    /// right to ask ([`share_guard::Ask`]: one request at a time may wait for the share's turn).
-    pub(crate) async fn ask_for_ceremony(&self, wallet: &LoadedWallet) -> Result<share_guard::Ask, SdkError> {
-        self.refuse_retired(wallet)?;
-        self.check_before_ceremony().await?;
-        Ok(share_guard::ask(&wallet.server_key, wallet.view.id).await)
-    }
-
-    /// Wait for the share's turn (one ceremony per share in this process), holding `asking`;
-    /// refuse the share if the ceremony before retired it. Hold the turn until the ceremony ends.
-    pub(crate) async fn ceremony_turn(
-        &self,
-        wallet: &LoadedWallet,
-        asking: &share_guard::Ask,
-    ) -> Result<dyad_proto::Turn, SdkError> {
-        let turn = asking.turn().await;
-        self.refuse_retired(wallet)?;
-        Ok(turn)
-    }
-
-    /// A share whose server was caught cheating, in this client or in this process, is retired
-    /// here too and refused.
-    fn refuse_retired(&self, wallet: &LoadedWallet) -> Result<(), SdkError> {
+    /// Before a ceremony of `wallet`'s share: wait for the share's turn (one ceremony per share
+    /// in this process), refuse a share whose server was caught cheating (and retire it here),
+    /// and check a pinned server key. Hold the turn until the ceremony ends.
+    pub(crate) async fn ceremony_turn(&self, wallet: &LoadedWallet) -> Result<dyad_proto::Turn, SdkError> {
         let id = wallet.view.id;
+        let turn = share_guard::turn(&wallet.server_key, id).await;
         if wallet.server_misbehaved || share_guard::is_retired(&wallet.server_key, id) {
             self.retire(wallet);
             return Err(SdkError::server_misbehaved(
@@ -711,7 +685,8 @@ impl Dyad {
                 "the server misbehaved in an earlier ceremony of this wallet",
             ));
         }
-        Ok(())
+        self.check_before_ceremony().await?;
+        Ok(turn)
     }
 
     /// Retire a wallet for good: in this process, and in every share string this client exports.

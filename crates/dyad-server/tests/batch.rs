@@ -521,10 +521,10 @@ async fn a_sign_lane_whose_connection_ends_before_its_first_frame_gives_its_wall
 }
 
 /// Signatures of one share asked for at once on a batch connection and at the sign route, by
-/// two clients of one process: the SDK asks for a lane's ceremony before the share's turn (so
-/// the request overlaps the running ceremony), one such request at a time, so the server's
-/// lease queue and this process's turn queue never disagree. Each signs, none waits for the
-/// server's turn wait to run out (10 s here: a disagreement would end one with WALLET_BUSY).
+/// two clients of one process: each takes the share's turn here before it asks the server, so
+/// the server's lease queue and this process's turn queue never disagree. Each signs, none
+/// waits for the server's turn wait to run out (10 s here: a disagreement would end one with
+/// WALLET_BUSY, as it did when lanes were asked for before their turn).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signatures_asked_at_once_on_lanes_and_routes_of_one_share_all_sign_in_turn() {
     let config = dyad_server::ServerConfig {
