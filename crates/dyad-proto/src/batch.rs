@@ -189,6 +189,8 @@ impl Closed {
 const RECORD_CONTROL: u8 = 0x00;
 /// A record's first byte: a lane's frame.
 const RECORD_FRAME: u8 = 0x01;
+/// A frame record's header: its kind and its lane.
+const RECORD_FRAME_HEADER: usize = 1 + 4;
 
 /// What the connection's writer sends: a lane's frame, or a control text. `Debug` shows a
 /// frame's lane and length only (a frame is plaintext now; some rounds carry secrets).
@@ -209,7 +211,7 @@ impl Outgoing {
     /// How long its record is.
     fn record_len(&self) -> usize {
         match self {
-            Outgoing::Frame(_, bytes) => 5 + bytes.len(),
+            Outgoing::Frame(_, bytes) => RECORD_FRAME_HEADER + bytes.len(),
             Outgoing::Text(text) => 1 + text.len(),
         }
     }
@@ -225,16 +227,14 @@ impl Outgoing {
 
     /// The record's plaintext: `0x00 ‖ JSON` or `0x01 ‖ be32(lane) ‖ frame`.
     pub fn record(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(Vec::new());
+        let mut out = Zeroizing::new(Vec::with_capacity(self.record_len()));
         match self {
             Outgoing::Frame(lane, bytes) => {
-                out.reserve_exact(5 + bytes.len());
                 out.push(RECORD_FRAME);
                 out.extend_from_slice(&lane.to_be_bytes());
                 out.extend_from_slice(bytes);
             }
             Outgoing::Text(text) => {
-                out.reserve_exact(1 + text.len());
                 out.push(RECORD_CONTROL);
                 out.extend_from_slice(text.as_bytes());
             }
@@ -381,9 +381,10 @@ pub enum LaneRefused {
     Closed,
 }
 
-type Table = Arc<Mutex<HashMap<LaneId, mpsc::Sender<Incoming>>>>;
+/// The open lanes, or `None` once the connection is gone (no lane opens on it again).
+type Table = Arc<Mutex<Option<HashMap<LaneId, mpsc::Sender<Incoming>>>>>;
 
-fn locked(table: &Table) -> std::sync::MutexGuard<'_, HashMap<LaneId, mpsc::Sender<Incoming>>> {
+fn locked(table: &Table) -> std::sync::MutexGuard<'_, Option<HashMap<LaneId, mpsc::Sender<Incoming>>>> {
     // Only inserts and removes happen under the lock: a panic cannot leave it half-updated.
     table.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -392,8 +393,6 @@ fn locked(table: &Table) -> std::sync::MutexGuard<'_, HashMap<LaneId, mpsc::Send
 #[derive(Clone)]
 pub struct Lanes {
     table: Table,
-    /// Set, under the table's lock, once the connection is gone.
-    closed: Arc<std::sync::atomic::AtomicBool>,
     out: mpsc::Sender<Outgoing>,
     server: CeremonyKey,
 }
@@ -403,8 +402,7 @@ impl Lanes {
     /// whose ceremony key is `server`.
     pub fn new(out: mpsc::Sender<Outgoing>, server: CeremonyKey) -> Self {
         Self {
-            table: Arc::default(),
-            closed: Arc::default(),
+            table: Arc::new(Mutex::new(Some(HashMap::new()))),
             out,
             server,
         }
@@ -412,10 +410,8 @@ impl Lanes {
 
     /// Open lane `id`.
     pub fn open(&self, id: LaneId) -> Result<Lane, LaneRefused> {
-        let mut table = locked(&self.table);
-        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
-            return Err(LaneRefused::Closed);
-        }
+        let mut guard = locked(&self.table);
+        let table = guard.as_mut().ok_or(LaneRefused::Closed)?;
         if table.contains_key(&id) {
             return Err(LaneRefused::InUse(id));
         }
@@ -437,7 +433,8 @@ impl Lanes {
     /// Hand `message` to lane `id`. A lane that is not open is ignored (late frames of a
     /// finished ceremony are normal); one whose backlog is full loses its place, which ends it.
     pub fn deliver(&self, id: LaneId, message: Incoming) {
-        let mut table = locked(&self.table);
+        let mut guard = locked(&self.table);
+        let Some(table) = guard.as_mut() else { return };
         let Some(tx) = table.get(&id) else { return };
         if tx.try_send(message).is_err() {
             table.remove(&id);
@@ -457,8 +454,11 @@ impl Lanes {
             return Received::End;
         };
         match Record::parse(&plain) {
-            Some(Record::Frame(lane, frame)) => {
-                self.deliver(lane, Incoming::Frame(Zeroizing::new(frame.to_vec())));
+            Some(Record::Frame(lane, _)) => {
+                // The frame stays where it was opened: its record's header is cut off in place.
+                let mut frame = plain;
+                frame.drain(..RECORD_FRAME_HEADER);
+                self.deliver(lane, Incoming::Frame(frame));
                 Received::Done
             }
             Some(Record::Control(text)) => match serde_json::from_str::<Control<T>>(text) {
@@ -471,14 +471,12 @@ impl Lanes {
 
     /// The connection is gone: every lane's next read fails, and no lane opens again.
     pub fn close_all(&self) {
-        let mut table = locked(&self.table);
-        self.closed.store(true, std::sync::atomic::Ordering::Release);
-        table.clear();
+        *locked(&self.table) = None;
     }
 
     /// How many lanes are open.
     pub fn len(&self) -> usize {
-        locked(&self.table).len()
+        locked(&self.table).as_ref().map_or(0, HashMap::len)
     }
 
     /// Whether none is.
@@ -532,6 +530,13 @@ impl Lane {
         self.control(message).await
     }
 
+    /// Take this lane out of its connection's table: the reader delivers nothing more to it.
+    fn leave_table(&self) {
+        if let Some(table) = locked(&self.table).as_mut() {
+            table.remove(&self.id);
+        }
+    }
+
     /// Send a control message about this lane.
     pub async fn control<T: Serialize>(&self, message: T) -> Result<(), ProtoError> {
         self.out
@@ -563,7 +568,7 @@ impl FrameTransport for Lane {
     }
 
     async fn close(&mut self) {
-        locked(&self.table).remove(&self.id);
+        self.leave_table();
         if !self.told {
             self.told = true;
             let _ = self.control(Closed::MESSAGE).await;
@@ -577,7 +582,7 @@ impl FrameTransport for Lane {
 
 impl Drop for Lane {
     fn drop(&mut self) {
-        locked(&self.table).remove(&self.id);
+        self.leave_table();
         if !self.told {
             // Best effort, without waiting: a full queue means the connection is stuck anyway.
             let _ = self.out.try_send(Outgoing::control(self.id, Closed::MESSAGE));

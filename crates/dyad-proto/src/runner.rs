@@ -129,18 +129,26 @@ enum Seal {
     Connection,
 }
 
-/// A lane of a connection to another server than the one the ceremony is for.
-const OTHER_SERVER: &str = "handshake failed: the batch connection is to another ceremony key";
+/// Whether `io` is a lane of a connection whose channel seals its frames, with the server whose
+/// ceremony key is `server` (a lane of a connection to another key is refused: its ceremony is
+/// not for that server).
+fn sealed_by_connection_with<T: FrameTransport>(io: &T, server: &CeremonyKey) -> Result<bool, ProtoError> {
+    match io.sealing() {
+        Sealing::PerCeremony => Ok(false),
+        Sealing::ByConnection(key) if key == *server => Ok(true),
+        Sealing::ByConnection(_) => Err(ProtoError::Channel(
+            "handshake failed: the batch connection is to another ceremony key",
+        )),
+    }
+}
 
 impl<T: FrameTransport> CeremonyChannel<T> {
     /// Client side: handshake with the server whose ceremony key is `server`.
     /// On a lane of a batch connection there is no handshake: the connection's, to the same
     /// key, was done once for all its lanes.
     pub async fn connect(mut io: T, server: &CeremonyKey, id: &CeremonyId) -> Result<Self, ProtoError> {
-        match io.sealing() {
-            Sealing::PerCeremony => {}
-            Sealing::ByConnection(key) if key == *server => return Ok(Self::sealed_by_connection(io)),
-            Sealing::ByConnection(_) => return Err(ProtoError::Channel(OTHER_SERVER)),
+        if sealed_by_connection_with(&io, server)? {
+            return Ok(Self::sealed_by_connection(io));
         }
         let (init, m1) = Initiator::start(server, id)?;
         io.send(m1).await?;
@@ -171,10 +179,10 @@ impl<T: FrameTransport> CeremonyChannel<T> {
         id: &CeremonyId,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Self, (ProtoError, T)> {
-        match io.sealing() {
-            Sealing::PerCeremony => {}
-            Sealing::ByConnection(ours) if ours == key.public() => return Ok(Self::sealed_by_connection(io)),
-            Sealing::ByConnection(_) => return Err((ProtoError::Channel(OTHER_SERVER), io)),
+        match sealed_by_connection_with(&io, &key.public()) {
+            Ok(true) => return Ok(Self::sealed_by_connection(io)),
+            Ok(false) => {}
+            Err(e) => return Err((e, io)),
         }
         let answered = async {
             let m1 = recv_timeout(&mut io, deadline).await?;

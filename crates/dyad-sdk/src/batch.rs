@@ -90,26 +90,11 @@ impl Connection {
                 other => SdkError::Ceremony(ProtoError::Transport(other.to_string())),
             })?;
         let (mut sink, mut stream) = ws.split();
-        let ConnectionChannel { sealer, mut opener } = tokio::time::timeout(dyad_proto::PEER_TIMEOUT, async {
-            let (init, hello) = Initiator::start_connection(&server_key)?;
-            sink.send(Message::Binary(hello.into()))
+        let ConnectionChannel { sealer, mut opener } =
+            tokio::time::timeout(dyad_proto::PEER_TIMEOUT, handshake(&mut sink, &mut stream, &server_key))
                 .await
-                .map_err(|e| ProtoError::Transport(e.to_string()))?;
-            loop {
-                match stream.next().await {
-                    Some(Ok(Message::Binary(answer))) => return init.finish(&answer),
-                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-                    _ => {
-                        return Err(ProtoError::Transport(
-                            dyad_proto::runner::CLOSED_DURING_HANDSHAKE.into(),
-                        ))
-                    }
-                }
-            }
-        })
-        .await
-        .unwrap_or(Err(ProtoError::Timeout))
-        .map_err(|e| crate::handshake_failure(SdkError::Ceremony(e), &server_key))?;
+                .unwrap_or(Err(ProtoError::Timeout))
+                .map_err(|e| crate::handshake_failure(SdkError::Ceremony(e), &server_key))?;
         let (out, outgoing) = mpsc::channel::<Outgoing>(OUTGOING_BACKLOG);
         let writer = tokio::spawn(batch::write(outgoing, sink, sealer, |sealed| {
             Message::Binary(sealed.into())
@@ -179,6 +164,34 @@ impl Connection {
             Some(Incoming::Closed) | None => return Err(closed()),
         };
         Ok((slot, first, lane))
+    }
+}
+
+/// The connection's handshake with the server whose ceremony key is `server_key`: the hello,
+/// then the server's answer (a server that cannot answer for the key closes the socket).
+async fn handshake<S, R>(
+    sink: &mut S,
+    stream: &mut R,
+    server_key: &CeremonyKey,
+) -> Result<ConnectionChannel, ProtoError>
+where
+    S: futures_util::Sink<Message, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
+    R: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    let (init, hello) = Initiator::start_connection(server_key)?;
+    sink.send(Message::Binary(hello.into()))
+        .await
+        .map_err(|e| ProtoError::Transport(e.to_string()))?;
+    loop {
+        match stream.next().await {
+            Some(Ok(Message::Binary(answer))) => return init.finish(&answer),
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+            _ => {
+                return Err(ProtoError::Transport(
+                    dyad_proto::runner::CLOSED_DURING_HANDSHAKE.into(),
+                ))
+            }
+        }
     }
 }
 

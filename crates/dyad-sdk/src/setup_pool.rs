@@ -115,7 +115,8 @@ impl SetupPool {
     }
 }
 
-/// One key setup over a lane of `connection`: the server's ticket, the setup run, and the server's word that its half is stored.
+/// One key setup over a lane of `connection`: the server's ticket, the setup run, and the
+/// server's word that its half is stored.
 async fn make(connection: &Connection, server_key: CeremonyKey) -> Result<Pooled, SdkError> {
     let (_slot, first, lane) = connection.open_lane(ToServer::KeySetup(KeySetupOnLane {})).await?;
     let Incoming::KeySetupTicket(ticket) = first else {

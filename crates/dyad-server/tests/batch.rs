@@ -489,10 +489,10 @@ async fn a_bad_sign_lane_is_refused_alone() {
     assert_eq!(t.audited("sign.requested").await, 1);
 }
 
-#[tokio::test]
-async fn a_sign_lane_whose_connection_ends_before_its_first_frame_gives_its_wallets_lease_back() {
-    // A leaked lease would hold the wallet for minutes: the next signature would wait its
-    // 10 s turn and fail with WALLET_BUSY.
+/// A server whose ceremonies wait at most 10 s for their wallet's turn (so a ceremony kept
+/// waiting by mistake fails with WALLET_BUSY within the test), an app's key, its client, and an
+/// EVM wallet it made for `who`.
+async fn short_turn_wait_with_a_wallet(who: &str) -> (TestServer, String, Dyad, dyad_sdk::Wallet) {
     let config = dyad_server::ServerConfig {
         turn_wait: std::time::Duration::from_secs(10),
         ..dyad_server::ServerConfig::default()
@@ -500,10 +500,15 @@ async fn a_sign_lane_whose_connection_ends_before_its_first_frame_gives_its_wall
     let t = TestServer::start_with(config).await;
     let key = t.app("batch").await;
     let dyad = Dyad::new(&t.url(), &key);
-    let w = dyad
-        .create_pregen_wallet(WalletType::Evm, &email("lease@example.com"))
-        .await
-        .unwrap();
+    let w = dyad.create_pregen_wallet(WalletType::Evm, &email(who)).await.unwrap();
+    (t, key, dyad, w)
+}
+
+#[tokio::test]
+async fn a_sign_lane_whose_connection_ends_before_its_first_frame_gives_its_wallets_lease_back() {
+    // A leaked lease would hold the wallet for minutes: the next signature would wait its
+    // 10 s turn and fail with WALLET_BUSY.
+    let (t, key, dyad, w) = short_turn_wait_with_a_wallet("lease@example.com").await;
     let mut ws = RawBatch::open(&t.url(), &key).await;
     ws.send_control(
         json!({"lane": 1, "sign": {"walletId": w.id, "route": "sign-message", "body": {"messageBase64": "aGk="}}}),
@@ -527,17 +532,7 @@ async fn a_sign_lane_whose_connection_ends_before_its_first_frame_gives_its_wall
 /// WALLET_BUSY, as it did when lanes were asked for before their turn).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signatures_asked_at_once_on_lanes_and_routes_of_one_share_all_sign_in_turn() {
-    let config = dyad_server::ServerConfig {
-        turn_wait: std::time::Duration::from_secs(10),
-        ..dyad_server::ServerConfig::default()
-    };
-    let t = TestServer::start_with(config).await;
-    let key = t.app("batch").await;
-    let dyad = Dyad::new(&t.url(), &key);
-    let w = dyad
-        .create_pregen_wallet(WalletType::Evm, &email("overlap@example.com"))
-        .await
-        .unwrap();
+    let (t, key, dyad, w) = short_turn_wait_with_a_wallet("overlap@example.com").await;
     let other = Dyad::new(&t.url(), &key);
     other
         .set_user_share(dyad.get_user_share().unwrap().expose())

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 
 use dyad_mpc::{run_local, Digest, Dkg, Refresh, Role, Scheme, SessionId, Setup, Sign, SignInput};
-use dyad_proto::{Environment, PregenId, WalletType};
+use dyad_proto::{Environment, PregenId, WalletId, WalletType};
 use dyad_sdk::Dyad;
 use dyad_server::store::Durability;
 use dyad_server::{AppState, DataDir, ServerConfig, SqlStore, Store};
@@ -220,23 +220,8 @@ async fn warm_sign_only(runs: usize) {
         let who = PregenId::parse("customId", &format!("bench-warm-{wt}")).expect("id");
         let id = dyad.create_pregen_wallet(wt, &who).await.expect("create").id;
         let batch = dyad.batch().await.expect("batch connection");
-        batch.sign_message(id, b"warm-up").await.expect("sign");
-        let mut times = Vec::new();
-        let cpu_before = process_cpu();
-        for _ in 0..runs {
-            let t = Instant::now();
-            batch.sign_message(id, b"benchmark").await.expect("sign");
-            times.push(t.elapsed());
-        }
-        let cpu = cpu_before
-            .zip(process_cpu())
-            .map(|(before, after)| {
-                format!(
-                    "{:.2} ms",
-                    (after.saturating_sub(before) / runs as u32).as_secs_f64() * 1e3
-                )
-            })
-            .unwrap_or_else(|| "n/a".into());
+        let (times, cpu) = signed_warm(&batch, id, runs).await;
+        let cpu = cpu.map_or_else(|| "n/a".into(), |cpu| format!("{:.2} ms", cpu.as_secs_f64() * 1e3));
         // The same number again with several asked for at once: how far the one-ceremony-per-
         // share rule (the SDK's turn per share, the server's lease per wallet) lets them overlap.
         let started = Instant::now();
@@ -258,6 +243,24 @@ async fn warm_sign_only(runs: usize) {
 
 /// How many signatures `--warm-sign` asks for at once on one wallet in its throughput run.
 const IN_FLIGHT: usize = 8;
+
+/// `runs` signatures with `id` on `batch`, one at a time, after one untimed to warm it up: the
+/// time of each, and the process's CPU time (client and server, every thread) per signature,
+/// where the system says it (Linux).
+async fn signed_warm(batch: &dyad_sdk::Batch<'_>, id: WalletId, runs: usize) -> (Vec<Duration>, Option<Duration>) {
+    batch.sign_message(id, b"warm-up").await.expect("sign");
+    let mut times = Vec::new();
+    let cpu_before = process_cpu();
+    for _ in 0..runs {
+        let t = Instant::now();
+        batch.sign_message(id, b"benchmark").await.expect("sign");
+        times.push(t.elapsed());
+    }
+    let cpu = cpu_before
+        .zip(process_cpu())
+        .map(|(before, after)| after.saturating_sub(before) / runs as u32);
+    (times, cpu)
+}
 
 /// Start a server on a fresh data folder whose store syncs as `durability` says, and time
 /// `runs` key generations and signatures per wallet type through the SDK.
@@ -282,17 +285,7 @@ async fn service(durability: Durability, runs: usize) -> Vec<ServiceRuns> {
             sign.push(t.elapsed());
         }
         let batch = dyad.batch().await.expect("batch connection");
-        batch.sign_message(ids[0], b"warm-up").await.expect("sign");
-        let mut sign_warm = Vec::new();
-        let cpu_before = process_cpu();
-        for _ in 0..runs {
-            let t = Instant::now();
-            batch.sign_message(ids[0], b"benchmark").await.expect("sign");
-            sign_warm.push(t.elapsed());
-        }
-        let sign_warm_cpu = cpu_before
-            .zip(process_cpu())
-            .map(|(before, after)| after.saturating_sub(before) / runs as u32);
+        let (sign_warm, sign_warm_cpu) = signed_warm(&batch, ids[0], runs).await;
         drop(batch);
         // Each wallet claimed by its person (logged in by custom id, not timed): the complete
         // refresh, the test signature of the new pair and the commit.
