@@ -2,7 +2,7 @@
 //! server's ceremony key, and run the same machines the server runs, as party 1.
 
 use dyad_chains::{Account, SignRequest, SignedTransaction};
-use dyad_mpc::{KeySetup, KeyShare, MpcError, Role};
+use dyad_mpc::{KeySetup, KeyShare, Role};
 use dyad_proto::rest::{ceremony_path, CeremonyTicket};
 use dyad_types::hex0x;
 use std::sync::Arc;
@@ -235,14 +235,7 @@ pub async fn sign<T: FrameTransport>(
         let signature = channel
             .run(RunStart::sign(share, sid, machine_input))
             .await
-            .map_err(|e| match e {
-                // The channel is authenticated end to end: a round that fails the protocol's
-                // checks came from the server itself.
-                ProtoError::PeerRound(
-                    m @ (MpcError::PeerMisbehaved(_) | MpcError::Protocol(_) | MpcError::BadSignature),
-                ) => SdkError::server_misbehaved(view.id, &m.to_string()),
-                other => SdkError::Ceremony(other),
-            })?;
+            .map_err(|e| SdkError::of_run(view.id, e))?;
         // The run ends only on a signature its last step verified with the standard verifier
         // (`PublicKey::verify`), under this share's key and for `prepared.input`: checking it
         // again here would repeat that work on every signature's critical path.

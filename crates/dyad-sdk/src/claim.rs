@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use dyad_mpc::{KeyShare, MpcError, Role};
+use dyad_mpc::{KeyShare, Role};
 use dyad_proto::rest::CeremonyTicket;
 use dyad_proto::FrameTransport;
 use dyad_proto::{Claim, Frame, Outcome, PregenId, ProtoError, RecoverySecret, WalletStatus, WalletView};
@@ -62,8 +62,16 @@ impl Dyad {
     }
 
     async fn claim_one(&self, wallet: &LoadedWallet) -> Result<ClaimedWallet, SdkError> {
-        let id = wallet.view.id;
         let _turn = self.ceremony_turn(wallet).await?;
+        // A refresh is a ceremony of the share like a signature: a server caught cheating in it
+        // gets the wallet retired, before the turn passes to a signature queued behind.
+        let claimed = self.claim_in_turn(wallet).await;
+        self.retire_if_caught(wallet, claimed)
+    }
+
+    /// [`Self::claim_one`] once the share's turn is held.
+    async fn claim_in_turn(&self, wallet: &LoadedWallet) -> Result<ClaimedWallet, SdkError> {
+        let id = wallet.view.id;
         if let Some(pending) = &wallet.pending_claim {
             // An earlier claim's outcome was not learnt: the server says which share is live.
             let now = self.get_wallet(id).await?;
@@ -164,11 +172,14 @@ async fn run(
         let refreshed = channel
             .run(script.refresh(Arc::clone(&wallet.share)))
             .await
-            .map_err(|e| misbehaved(wallet, e))?;
+            .map_err(|e| SdkError::of_run(wallet.view.id, e))?;
         let (test, start) = script
             .test_signature(refreshed)
             .map_err(|_| SdkError::Mismatch("the refresh gave a share of another key"))?;
-        let signature = channel.run(start).await.map_err(|e| misbehaved(wallet, e))?;
+        let signature = channel
+            .run(start)
+            .await
+            .map_err(|e| SdkError::of_run(wallet.view.id, e))?;
         let share = test
             .verify(&signature)
             .map_err(|_| SdkError::Mismatch("test signature of the new shares did not verify"))?
@@ -200,15 +211,4 @@ async fn run(
     }
     channel.into_inner().close().await;
     result
-}
-
-/// A peer round that failed the protocol's checks came from the server (the channel is
-/// authenticated end to end).
-fn misbehaved(wallet: &LoadedWallet, e: ProtoError) -> SdkError {
-    match e {
-        ProtoError::PeerRound(m @ (MpcError::PeerMisbehaved(_) | MpcError::BadSignature)) => {
-            SdkError::server_misbehaved(wallet.view.id, &m.to_string())
-        }
-        other => SdkError::Ceremony(other),
-    }
 }

@@ -1,5 +1,6 @@
 //! The SDK's one error type.
 
+use dyad_mpc::MpcError;
 use dyad_proto::{ErrorCode, ProtoError, WalletId};
 
 /// Everything a client call can fail with.
@@ -108,6 +109,19 @@ impl SdkError {
         SdkError::ServerMisbehaved {
             wallet_id,
             reason: reason.to_string(),
+        }
+    }
+
+    /// What a protocol run of `wallet_id`'s share failed with, seen from this side. A peer round
+    /// that failed the protocol's checks came from the server itself (the channel is
+    /// authenticated end to end): [`SdkError::ServerMisbehaved`]. Anything else (a timeout, a
+    /// closed socket, a round that did not decode) is [`SdkError::Ceremony`].
+    pub(crate) fn of_run(wallet_id: WalletId, e: ProtoError) -> Self {
+        match e {
+            ProtoError::PeerRound(
+                m @ (MpcError::PeerMisbehaved(_) | MpcError::Protocol(_) | MpcError::BadSignature),
+            ) => Self::server_misbehaved(wallet_id, &m.to_string()),
+            other => SdkError::Ceremony(other),
         }
     }
 

@@ -666,10 +666,7 @@ impl Dyad {
             }
         }
         .map_err(|e| handshake_failure(e, &wallet.server_key));
-        if let Err(SdkError::ServerMisbehaved { .. }) = &signed {
-            self.retire(&wallet);
-        }
-        signed
+        self.retire_if_caught(&wallet, signed)
     }
 
     /// Before a ceremony of `wallet`'s share: wait for the share's turn (one ceremony per share
@@ -687,6 +684,16 @@ impl Dyad {
         }
         self.check_before_ceremony().await?;
         Ok(turn)
+    }
+
+    /// What a ceremony of `wallet`'s share ended with, the wallet retired first if it caught the
+    /// server cheating. Called while the ceremony's turn is still held, so no ceremony queued
+    /// behind this one runs with the share.
+    pub(crate) fn retire_if_caught<T>(&self, wallet: &LoadedWallet, ended: Result<T, SdkError>) -> Result<T, SdkError> {
+        if let Err(SdkError::ServerMisbehaved { .. }) = &ended {
+            self.retire(wallet);
+        }
+        ended
     }
 
     /// Retire a wallet for good: in this process, and in every share string this client exports.

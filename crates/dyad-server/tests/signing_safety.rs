@@ -1,7 +1,8 @@
 //! Signing under attack: one ceremony per share pair at a time, a cheating client locks the
-//! wallet before anyone queued behind it can sign, a cheating server makes the SDK retire the
-//! wallet, the server lets the client finish only what it has recorded, and a key generation
-//! whose commit was attempted never tells the client "aborted".
+//! wallet before anyone queued behind it can sign, a cheating server (in a signature or in a
+//! claim's refresh) makes the SDK retire the wallet, the server lets the client finish only
+//! what it has recorded, and a key generation whose commit was attempted never tells the client
+//! "aborted".
 
 mod support;
 
@@ -13,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use dyad_mpc::{KeyShare, Machine, Sign, SignInput, Transition};
+use dyad_mpc::{KeyShare, Machine, Refresh, Sign, SignInput, Transition};
 use dyad_proto::{session_id, CeremonyChannel, CeremonyId, ErrorCode, Frame, Run, RunStart, WalletType};
 use dyad_sdk::{Dyad, SdkError, Wallet};
 use dyad_server::{AppState, DataDir, ServerConfig};
@@ -266,17 +267,25 @@ enum Lie {
 
 /// A stand-in Dyad server that holds a wallet's real cloud share and cheats with it: its
 /// protocol rounds go through `tamper` (round index from 0, frame) before they are sent, and it
-/// tells the `lie`.
+/// tells the `lie`. It serves signatures and claims; a session it asks the real server about.
 #[derive(Clone)]
 struct CheatingServer {
     state: AppState,
+    upstream: String,
     wallet: Wallet,
     share: Arc<KeyShare>,
     tamper: fn(usize, &mut [u8]),
     lie: Lie,
-    ceremony: Arc<Mutex<Option<(CeremonyId, dyad_chains::SignRequest, SignInput)>>>,
+    ceremony: Arc<Mutex<Option<Pending>>>,
     calls: Arc<AtomicUsize>,
     ceremonies: Arc<AtomicUsize>,
+}
+
+/// The ceremony the stand-in's last ticket started.
+#[derive(Clone)]
+enum Pending {
+    Sign(CeremonyId, dyad_chains::SignRequest, SignInput),
+    Claim(CeremonyId),
 }
 
 impl CheatingServer {
@@ -297,6 +306,7 @@ impl CheatingServer {
         let plain = state.data_key.open_share(&w.id, w.key_version, &sealed.sealed).unwrap();
         let cheater = CheatingServer {
             state,
+            upstream: t.url(),
             wallet: w.clone(),
             share: Arc::new(KeyShare::from_bytes(&plain).unwrap()),
             tamper,
@@ -306,8 +316,10 @@ impl CheatingServer {
             ceremonies: Arc::new(AtomicUsize::new(0)),
         };
         let app = Router::new()
+            .route("/v1/wallets/{id}/claim", post(cheating_claim_ticket))
             .route("/v1/wallets/{id}/{operation}", post(cheating_ticket))
             .route("/v1/ceremonies/{id}", get(cheating_ceremony))
+            .route("/v1/auth/session", get(upstream_session))
             .with_state(cheater.clone())
             .route("/v1/info", info_route(cheater.state.ceremony_key.public()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -356,7 +368,7 @@ async fn cheating_ticket(
     };
     let prepared = request.prepare(signer).unwrap();
     let ceremony = CeremonyId::random();
-    *s.ceremony.lock().unwrap() = Some((ceremony, request, prepared.input));
+    *s.ceremony.lock().unwrap() = Some(Pending::Sign(ceremony, request, prepared.input));
     let mut ticket = json!({ "ceremonyId": ceremony, "walletId": s.wallet.id, "expiresAt": i64::MAX });
     let mut summary = prepared.summary;
     if s.lie == Lie::Summary {
@@ -369,34 +381,59 @@ async fn cheating_ticket(
     (StatusCode::CREATED, Json(ticket))
 }
 
+/// A claim of the stolen wallet (no body: the session says who claims).
+async fn cheating_claim_ticket(State(s): State<CheatingServer>) -> (StatusCode, Json<Value>) {
+    s.calls.fetch_add(1, Ordering::SeqCst);
+    let ceremony = CeremonyId::random();
+    *s.ceremony.lock().unwrap() = Some(Pending::Claim(ceremony));
+    let ticket = json!({ "ceremonyId": ceremony, "walletId": s.wallet.id, "expiresAt": i64::MAX });
+    (StatusCode::CREATED, Json(ticket))
+}
+
+/// `GET /v1/auth/session`, answered by the real server: the person's session is real.
+async fn upstream_session(
+    State(s): State<CheatingServer>,
+    mut headers: axum::http::HeaderMap,
+) -> (StatusCode, Json<Value>) {
+    headers.remove(axum::http::header::HOST);
+    let answer = reqwest::Client::new()
+        .get(format!("{}/v1/auth/session", s.upstream))
+        .headers(headers)
+        .send()
+        .await
+        .unwrap();
+    let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
+    (status, Json(answer.json().await.unwrap()))
+}
+
 async fn cheating_ceremony(State(s): State<CheatingServer>, ws: WebSocketUpgrade) -> axum::response::Response {
     s.ceremonies.fetch_add(1, Ordering::SeqCst);
     ws.on_upgrade(move |socket| async move {
-        let Some((id, request, input)) = s.ceremony.lock().unwrap().clone() else {
+        let Some(pending) = s.ceremony.lock().unwrap().clone() else {
             return;
+        };
+        let id = match &pending {
+            Pending::Sign(id, ..) | Pending::Claim(id) => *id,
         };
         let transport = dyad_server::ceremony::AxumSocket::new(socket);
         let Ok(mut channel) = CeremonyChannel::accept(transport, &s.state.ceremony_key, &id, None).await else {
             return;
         };
-        let Ok((mut machine, mut out)) = Sign::start(&s.share, &session_id(&id, Run::Sign), &input) else {
+        let (request, input) = match pending {
+            Pending::Sign(_, request, input) => (request, input),
+            Pending::Claim(_) => {
+                // The claim's first step, the refresh, cheated in: the SDK must catch it there.
+                if let Ok(start) = Refresh::start(&s.share, &session_id(&id, Run::Refresh)) {
+                    let _ = run_tampered(&mut channel, start, s.tamper).await;
+                }
+                return;
+            }
+        };
+        let Ok(start) = Sign::start(&s.share, &session_id(&id, Run::Sign), &input) else {
             return;
         };
-        let mut round = 0;
-        let signature = loop {
-            (s.tamper)(round, &mut out);
-            round += 1;
-            if channel.send(&Frame::Protocol(out.into())).await.is_err() {
-                return;
-            }
-            let Ok(Frame::Protocol(theirs)) = channel.recv().await else {
-                return;
-            };
-            match machine.receive(theirs.as_bytes()) {
-                Ok(Transition::Continue(next, next_out)) => (machine, out) = (next, next_out),
-                Ok(Transition::Done(signature)) => break signature,
-                Err(_) => return,
-            }
+        let Some(signature) = run_tampered(&mut channel, start, s.tamper).await else {
+            return;
         };
         if s.lie != Lie::Result {
             return;
@@ -415,6 +452,29 @@ async fn cheating_ceremony(State(s): State<CheatingServer>, ws: WebSocketUpgrade
         signed.signature[0] ^= 0x01;
         let _ = channel.send(&Frame::Done(dyad_proto::Outcome::Signed(signed))).await;
     })
+}
+
+/// Runs the cloud side of a protocol from `start`, each of its rounds through `tamper` before
+/// it is sent; its output, or nothing once the client stops or the protocol fails.
+async fn run_tampered<M: Machine, T: dyad_proto::FrameTransport>(
+    channel: &mut CeremonyChannel<T>,
+    start: (M, Vec<u8>),
+    tamper: fn(usize, &mut [u8]),
+) -> Option<M::Output> {
+    let (mut machine, mut out) = start;
+    let mut round = 0;
+    loop {
+        tamper(round, &mut out);
+        round += 1;
+        channel.send(&Frame::Protocol(out.into())).await.ok()?;
+        let Ok(Frame::Protocol(theirs)) = channel.recv().await else {
+            return None;
+        };
+        match machine.receive(theirs.as_bytes()).ok()? {
+            Transition::Continue(next, next_out) => (machine, out) = (next, next_out),
+            Transition::Done(output) => return Some(output),
+        }
+    }
 }
 
 /// `GET /v1/info` of a stand-in server whose ceremony key is `key`: a pinned client checks it.
@@ -547,6 +607,54 @@ async fn a_cheating_server_gets_the_wallet_retired_in_the_sdk() {
     assert_eq!(err.code(), Some(ErrorCode::ServerMisbehaved));
     assert!(dyad_sdk::UserShare::decode(stale.get_user_share().unwrap().expose()).unwrap()[0].server_misbehaved);
     assert_eq!(t.audited("sign.requested").await, 0);
+}
+
+/// A claim's refresh, cheated in by the server: DKLs (EVM) and FROST (Solana).
+fn tamper_refresh(round: usize, frame: &mut [u8]) {
+    if round == 1 {
+        let at = frame.len() - 32;
+        frame[at] ^= 0x01;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_cheating_in_a_claims_refresh_gets_the_wallet_retired_in_the_sdk() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    for (wallet_type, who) in [
+        (WalletType::Evm, "ada@example.com"),
+        (WalletType::Solana, "sol@example.com"),
+    ] {
+        let (app, w, share) = wallet(&t, &key, wallet_type, who).await;
+        let (cheater, fake) = CheatingServer::steal(&t, &w, tamper_refresh).await;
+        // The person, logged in at the real server, claims through the stand-in.
+        let person = t.person(&key, who).await;
+        let client = Dyad::new(&fake, &key).with_ceremony_key(server_key(&t.url()).await);
+        client.import_session(&person.export_session().unwrap()).unwrap();
+        client.set_user_share(&share).await.unwrap();
+
+        let err = client.claim_pregen_wallets(None).await.unwrap_err();
+        assert!(
+            matches!(&err, SdkError::ServerMisbehaved { wallet_id, .. } if *wallet_id == w.id),
+            "{wallet_type:?}: {err:?}"
+        );
+        assert_eq!((cheater.calls(), cheater.ceremonies()), (1, 1), "{wallet_type:?}");
+
+        // Retired: neither a signature nor another claim asks the server again.
+        let again = client.sign_message(w.id, b"after the claim").await.unwrap_err();
+        assert_eq!(again.code(), Some(ErrorCode::ServerMisbehaved), "{wallet_type:?}");
+        let reclaim = client.claim_pregen_wallets(None).await.unwrap_err();
+        assert_eq!(reclaim.code(), Some(ErrorCode::ServerMisbehaved), "{wallet_type:?}");
+        assert_eq!(cheater.calls(), 1, "{wallet_type:?}");
+        // Recorded in the share string it exports, and in this process for the app's client,
+        // whose share is the same one: the real server is not asked either.
+        let exported = client.get_user_share().unwrap();
+        assert!(dyad_sdk::UserShare::decode(exported.expose()).unwrap()[0].server_misbehaved);
+        let err = app.sign_message(w.id, b"the app").await.unwrap_err();
+        assert_eq!(err.code(), Some(ErrorCode::ServerMisbehaved), "{wallet_type:?}");
+    }
+    assert_eq!(t.audited("sign.requested").await, 0);
+    assert_eq!(t.audited("wallet.claimed").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
