@@ -161,8 +161,7 @@ impl IntoResponse for AgentError {
             // retired in the vault instead (`Agent::outcome`).
             AgentError::Dyad(SdkError::ServerMisbehaved { wallet_id, .. }) => format!(
                 "the Dyad server misbehaved in a ceremony of wallet {wallet_id}: this share must not \
-                 sign again (the agent marks it retired in the vault); the wallet needs a key refresh, and the operator \
-                 must be told"
+                 sign again (the agent marks it retired in the vault), and the operator must be told"
             ),
             other => other.to_string(),
         };

@@ -38,6 +38,13 @@ pub(crate) async fn open(
 /// for its wallet's turn (45 s) plus the server's own deadline (120 s).
 pub(crate) const CEREMONY_DEADLINE: Duration = Duration::from_secs(180);
 
+/// The bound on a ceremony of a live wallet's share, past [`CEREMONY_DEADLINE`]. There, only
+/// waiting for the server is cut short (the channel's own deadline,
+/// [`CeremonyChannel::set_deadline`]): a round that arrived in time is always processed to its
+/// end, so a cheat it carries is seen and the wallet retired, however the server paced its
+/// rounds. This bound only ends a send the server never takes.
+pub(crate) const CEREMONY_BACKSTOP: Duration = Duration::from_secs(240);
+
 /// Where a new wallet's share goes before this side confirms it: called with the one-wallet
 /// share string once both sides proved they hold a working key; the server commits the wallet
 /// only if this returns `Ok` (on `Err`, the ceremony is aborted and nothing is created).
@@ -228,10 +235,11 @@ pub async fn sign<T: FrameTransport>(
     let mut channel = tokio::time::timeout(CEREMONY_DEADLINE, connected)
         .await
         .map_err(|_| SdkError::Ceremony(ProtoError::Timeout))??;
+    channel.set_deadline(tokio::time::Instant::now() + CEREMONY_DEADLINE);
     let sid = session_id(&ticket.ceremony_id, Run::Sign);
     // The same share, not a copy: the protocol worker holds it while the run lasts.
     let (share, machine_input) = (Arc::clone(&wallet.share), prepared.input.clone());
-    let result = tokio::time::timeout(CEREMONY_DEADLINE, async {
+    let result = tokio::time::timeout(CEREMONY_BACKSTOP, async {
         let signature = channel
             .run(RunStart::sign(share, sid, machine_input))
             .await

@@ -16,7 +16,7 @@ use dyad_proto::{Claim, Frame, Outcome, PregenId, ProtoError, RecoverySecret, Wa
 use dyad_types::hex0x;
 use reqwest::Method;
 
-use crate::ceremony::{self, CEREMONY_DEADLINE};
+use crate::ceremony::{self, CEREMONY_BACKSTOP, CEREMONY_DEADLINE};
 use crate::error::SdkError;
 use crate::http::Api;
 use crate::share::{LoadedWallet, PendingClaim};
@@ -37,7 +37,9 @@ impl Dyad {
     /// Claim every loaded wallet whose identifier is one the session verified (or only those
     /// for `identifier`). Each is claimed in its own ceremony, one after another; the new user
     /// shares replace the old ones in this client (store `get_user_share()` again). Stops at
-    /// the first failure (wallets claimed before it stay claimed and loaded).
+    /// the first failure; wallets claimed before it stay claimed and loaded, and the error is
+    /// then [`SdkError::PartlyClaimed`], which carries their recovery secrets (shown once: a
+    /// plain error would lose them).
     pub async fn claim_pregen_wallets(&self, identifier: Option<&PregenId>) -> Result<Vec<ClaimedWallet>, SdkError> {
         self.require_session()?;
         let session = self.session().await?;
@@ -56,7 +58,16 @@ impl Dyad {
         }
         let mut out = Vec::with_capacity(candidates.len());
         for wallet in candidates {
-            out.push(self.claim_one(&wallet).await?);
+            match self.claim_one(&wallet).await {
+                Ok(claimed) => out.push(claimed),
+                Err(error) if out.is_empty() => return Err(error),
+                Err(error) => {
+                    return Err(SdkError::PartlyClaimed {
+                        claimed: out,
+                        error: Box::new(error),
+                    })
+                }
+            }
         }
         Ok(out)
     }
@@ -96,7 +107,7 @@ impl Dyad {
             return Err(SdkError::Mismatch("the server started a claim of another wallet"));
         }
         let mut confirmed: Option<(KeyShare, RecoverySecret)> = None;
-        let result = tokio::time::timeout(CEREMONY_DEADLINE, run(&self.api, wallet, &ticket, &mut confirmed))
+        let result = tokio::time::timeout(CEREMONY_BACKSTOP, run(&self.api, wallet, &ticket, &mut confirmed))
             .await
             .unwrap_or(Err(SdkError::Ceremony(ProtoError::Timeout)));
         match (result, confirmed) {
@@ -166,7 +177,9 @@ async fn run(
     ticket: &CeremonyTicket,
     confirmed: &mut Option<(KeyShare, RecoverySecret)>,
 ) -> Result<WalletView, SdkError> {
-    let mut channel = ceremony::open(api, &wallet.server_key, ticket).await?;
+    let opened = tokio::time::timeout(CEREMONY_DEADLINE, ceremony::open(api, &wallet.server_key, ticket));
+    let mut channel = opened.await.map_err(|_| SdkError::Ceremony(ProtoError::Timeout))??;
+    channel.set_deadline(tokio::time::Instant::now() + CEREMONY_DEADLINE);
     let result = async {
         let script = Claim::new(Role::User, &ticket.ceremony_id, &wallet.share);
         let refreshed = channel

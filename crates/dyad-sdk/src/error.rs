@@ -77,11 +77,22 @@ pub enum SdkError {
         /// What failed.
         reason: String,
     },
-    /// The server cheated in a signing ceremony of this wallet or failed one of the protocol's
-    /// checks (for DKLs, a `BanCounterparty`: repeated sessions with a cheater can extract this
-    /// share). The wallet is marked unusable in this client and in every share string exported
-    /// from it; it must not sign again until its keys are refreshed.
-    #[error("SERVER_MISBEHAVED: the server misbehaved in a ceremony of wallet {wallet_id} ({reason}); this share must not sign with it again: the wallet needs a key refresh (store get_user_share() again: it now records this)")]
+    /// `claim_pregen_wallets` claimed `claimed`, then the claim of the next wallet failed with
+    /// `error`. The claimed wallets are claimed for good and loaded here with their new shares
+    /// (store `get_user_share()` again); their recovery secrets, shown once, are in `claimed`.
+    #[error("{} wallet(s) were claimed, then the next claim failed: {error}; the claimed wallets' recovery secrets are in this error's `claimed`", claimed.len())]
+    PartlyClaimed {
+        /// The wallets claimed before the failure, with their recovery secrets. Secret.
+        claimed: Vec<crate::ClaimedWallet>,
+        /// Why the next claim failed.
+        error: Box<SdkError>,
+    },
+    /// The server cheated in a ceremony of this wallet (a signature, or a claim's refresh or
+    /// test signature) or failed one of the protocol's checks (for DKLs, a `BanCounterparty`:
+    /// repeated sessions with a cheater can extract this share). The wallet is marked unusable
+    /// in this client and in every share string exported from it: no later ceremony of this
+    /// share runs, a claim included (a refresh would itself be a ceremony with that server).
+    #[error("SERVER_MISBEHAVED: the server misbehaved in a ceremony of wallet {wallet_id} ({reason}); this share must take part in no ceremony with it again (store get_user_share() again: it now records this)")]
     ServerMisbehaved {
         /// The wallet.
         wallet_id: WalletId,
@@ -131,6 +142,7 @@ impl SdkError {
             SdkError::Api { code, .. } => Some(*code),
             SdkError::Ceremony(ProtoError::PeerAborted { code, .. }) => Some(*code),
             SdkError::ServerMisbehaved { .. } => Some(ErrorCode::ServerMisbehaved),
+            SdkError::PartlyClaimed { error, .. } => error.code(),
             _ => None,
         }
     }

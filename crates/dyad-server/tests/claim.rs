@@ -703,3 +703,66 @@ async fn a_client_that_lost_the_claims_last_message_finishes_by_reading_the_wall
     verify_message(&w2, b"resumed", &s.signature).unwrap();
     assert_eq!(t.audited("wallet.claimed").await, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_that_stops_part_way_hands_back_the_recovery_secrets_of_the_wallets_it_claimed() {
+    use argon2::{Argon2, PasswordHash, PasswordVerifier};
+    let t = TestServer::start().await;
+    let (key, app, share) = pregenerated(&t, "kim@example.com").await;
+    let before = app.loaded_wallets();
+    // The second wallet cannot be claimed: the server refuses its claim before any ceremony.
+    t.execute(&format!(
+        "UPDATE wallets SET locked_at = 1 WHERE id = '{}'",
+        before[1].id
+    ))
+    .await;
+    let person = t.person(&key, "kim@example.com").await;
+    person.set_user_share(share.expose()).await.unwrap();
+
+    let e = person.claim_pregen_wallets(None).await.unwrap_err();
+    assert_eq!(code(&e), Some(ErrorCode::WalletLocked), "{e}");
+    let SdkError::PartlyClaimed { claimed, error } = e else {
+        panic!("expected the wallets claimed before the failure");
+    };
+    assert!(
+        matches!(
+            *error,
+            SdkError::Api {
+                code: ErrorCode::WalletLocked,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(claimed.len(), 1);
+    let first = &claimed[0];
+    assert_eq!(
+        (first.wallet.id, first.wallet.status),
+        (before[0].id, WalletStatus::Claimed)
+    );
+    // The secret handed back is the one whose hash the server keeps, and it is shown nowhere
+    // else: the error's text does not carry it.
+    let db = t.db().await;
+    let hash: String = sqlx::query_scalar("SELECT recovery_hash FROM wallets WHERE id = $1")
+        .bind(first.wallet.id.to_string())
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let secret = first.recovery_secret.expose();
+    Argon2::default()
+        .verify_password(secret.as_bytes(), &PasswordHash::new(&hash).unwrap())
+        .expect("the recovery secret the claim made");
+    assert!(!format!("{claimed:?} {error}").contains(&secret[14..]));
+    // The claimed wallet is the person's now, and the other one the app's still.
+    let s = person.sign_message(first.wallet.id, b"mine").await.unwrap();
+    verify_message(&first.wallet, b"mine", &s.signature).unwrap();
+    assert_eq!(t.audited("wallet.claimed").await, 1);
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM wallets WHERE id = '{}' AND status = 'pregen' AND key_version = 1",
+            before[1].id
+        ))
+        .await,
+        1
+    );
+}

@@ -579,7 +579,10 @@ async fn a_cheating_server_gets_the_wallet_retired_in_the_sdk() {
         "{err}"
     );
     assert_eq!(err.code(), Some(ErrorCode::ServerMisbehaved));
-    assert!(err.to_string().contains("key refresh"));
+    assert!(
+        err.to_string().contains("must take part in no ceremony with it again"),
+        "{err}"
+    );
 
     // Retired in this client: refused before the server is asked again.
     let again = client.sign_message(w.id, b"once more").await.unwrap_err();
@@ -609,6 +612,15 @@ async fn a_cheating_server_gets_the_wallet_retired_in_the_sdk() {
     assert_eq!(t.audited("sign.requested").await, 0);
 }
 
+/// A client of the stand-in at `url` with `person`'s session (made at the real server) and
+/// the wallet's `share`, pinned to the real server's ceremony key.
+async fn person_at(t: &TestServer, key: &str, url: &str, person: &Dyad, share: &str) -> Dyad {
+    let client = Dyad::new(url, key).with_ceremony_key(server_key(&t.url()).await);
+    client.import_session(&person.export_session().unwrap()).unwrap();
+    client.set_user_share(share).await.unwrap();
+    client
+}
+
 /// A claim's refresh, cheated in by the server: DKLs (EVM) and FROST (Solana).
 fn tamper_refresh(round: usize, frame: &mut [u8]) {
     if round == 1 {
@@ -626,13 +638,18 @@ async fn a_server_cheating_in_a_claims_refresh_gets_the_wallet_retired_in_the_sd
         (WalletType::Solana, "sol@example.com"),
     ] {
         let (app, w, share) = wallet(&t, &key, wallet_type, who).await;
-        let (cheater, fake) = CheatingServer::steal(&t, &w, tamper_refresh).await;
-        // The person, logged in at the real server, claims through the stand-in.
+        // The person, logged in at the real server, claims through a stand-in.
         let person = t.person(&key, who).await;
-        let client = Dyad::new(&fake, &key).with_ceremony_key(server_key(&t.url()).await);
-        client.import_session(&person.export_session().unwrap()).unwrap();
-        client.set_user_share(&share).await.unwrap();
 
+        // One whose refresh is honest and which then hangs up: a failed claim, not a cheat.
+        let (_, honest) = CheatingServer::steal(&t, &w, honest_rounds).await;
+        let client = person_at(&t, &key, &honest, &person, &share).await;
+        let err = client.claim_pregen_wallets(None).await.unwrap_err();
+        assert!(matches!(err, SdkError::Ceremony(_)), "{wallet_type:?}: {err:?}");
+        assert!(!dyad_sdk::UserShare::decode(client.get_user_share().unwrap().expose()).unwrap()[0].server_misbehaved);
+
+        let (cheater, fake) = CheatingServer::steal(&t, &w, tamper_refresh).await;
+        let client = person_at(&t, &key, &fake, &person, &share).await;
         let err = client.claim_pregen_wallets(None).await.unwrap_err();
         assert!(
             matches!(&err, SdkError::ServerMisbehaved { wallet_id, .. } if *wallet_id == w.id),
