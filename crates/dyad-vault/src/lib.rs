@@ -35,7 +35,7 @@ pub enum VaultError {
     #[error("the vault already holds another share for wallet {0} at this key version")]
     Conflict(dyad_proto::WalletId),
     /// The share was marked retired: the server was caught cheating in one of its ceremonies.
-    #[error("the vault's share of wallet {0} is retired (the Dyad server was caught cheating with it): the wallet needs a key refresh")]
+    #[error("the vault's share of wallet {0} is retired (the Dyad server was caught cheating with it): it takes part in no ceremony again")]
     Retired(dyad_proto::WalletId),
     /// A stored value does not parse.
     #[error("stored {0} does not parse")]
