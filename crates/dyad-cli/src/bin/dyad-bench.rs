@@ -96,10 +96,13 @@ fn raw_only(runs: usize) {
         let (dkg, sign, refresh) = raw(scheme, runs, sign_runs);
         println!("| {scheme:?} | {} | {} | {} |", cell(&dkg), cell(&sign), cell(&refresh));
     }
-    let (setup, online) = raw_setup_then_dkg(runs);
-    println!("\n| DKLs key setup made ahead | DKG attaching it (online) |");
-    println!("|---|---|");
-    println!("| {} | {} |", cell(&setup), cell(&online));
+    // Not with `--scheme frost`: a profile of FROST alone has no DKLs in it.
+    if types().iter().any(|(_, scheme)| *scheme == Scheme::Dkls) {
+        let (setup, online) = raw_setup_then_dkg(runs);
+        println!("\n| DKLs key setup made ahead | DKG attaching it (online) |");
+        println!("|---|---|");
+        println!("| {} | {} |", cell(&setup), cell(&online));
+    }
     println!("\nruns per row: {runs} (signing: {sign_runs})");
 }
 
