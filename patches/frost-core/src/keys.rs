@@ -237,7 +237,8 @@ where
     C: Ciphersuite,
 {
     fn from(secret: SigningShare<C>) -> VerifyingShare<C> {
-        VerifyingShare::new(<C::Group>::generator() * secret.to_scalar())
+        // PATCH (PATCHES.md #1)
+        VerifyingShare::new(C::mul_generator(&secret.to_scalar()))
     }
 }
 
@@ -450,7 +451,8 @@ where
     ///
     /// [spec]: https://datatracker.ietf.org/doc/html/rfc9591#appendix-C.2-3
     pub fn verify(&self) -> Result<(VerifyingShare<C>, VerifyingKey<C>), Error<C>> {
-        let f_result = <C::Group>::generator() * self.signing_share.to_scalar();
+        // PATCH (PATCHES.md #1)
+        let f_result = C::mul_generator(&self.signing_share.to_scalar());
         let result = evaluate_vss(self.identifier, &self.commitment);
 
         if !(f_result == result) {
@@ -878,7 +880,8 @@ pub(crate) fn generate_secret_polynomial<C: Ciphersuite>(
     // Create the vector of commitments
     let commitment: Vec<_> = coefficients
         .iter()
-        .map(|c| CoefficientCommitment::new(<C::Group as Group>::generator() * *c))
+        // PATCH (PATCHES.md #1)
+        .map(|c| CoefficientCommitment::new(C::mul_generator(c)))
         .collect();
     let commitment: VerifiableSecretSharingCommitment<C> =
         VerifiableSecretSharingCommitment(commitment);

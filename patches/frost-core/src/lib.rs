@@ -51,7 +51,7 @@ mod verifying_key;
 
 pub use error::{Error, FieldError, GroupError};
 pub use identifier::Identifier;
-use scalar_mul::VartimeMultiscalarMul;
+// PATCH (PATCHES.md #2): `compute_group_commitment` goes through `Ciphersuite::vartime_multiscalar_mul`.
 // Re-export serde
 #[cfg(feature = "serde")]
 pub use serde;
@@ -529,8 +529,9 @@ where
         group_commitment = group_commitment + commitment.hiding.value();
     }
 
+    // PATCH (PATCHES.md #2): through the ciphersuite, which may have a faster one.
     let accumulated_binding_commitment: Element<C> =
-        VartimeMultiscalarMul::<C>::vartime_multiscalar_mul(binding_scalars, binding_elements);
+        C::vartime_multiscalar_mul(&binding_scalars, &binding_elements);
 
     group_commitment = group_commitment + accumulated_binding_commitment;
 

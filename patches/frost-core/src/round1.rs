@@ -187,7 +187,8 @@ where
     C: Ciphersuite,
 {
     fn from(nonce: &Nonce<C>) -> Self {
-        Self::new(<C::Group>::generator() * nonce.to_scalar())
+        // PATCH (PATCHES.md #1)
+        Self::new(C::mul_generator(&nonce.to_scalar()))
     }
 }
 

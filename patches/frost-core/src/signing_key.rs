@@ -106,7 +106,8 @@ where
     C: Ciphersuite,
 {
     fn from(signing_key: &SigningKey<C>) -> Self {
-        VerifyingKey::new(C::Group::generator() * signing_key.scalar)
+        // PATCH (PATCHES.md #1)
+        VerifyingKey::new(C::mul_generator(&signing_key.scalar))
     }
 }
 

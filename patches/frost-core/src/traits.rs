@@ -13,6 +13,7 @@ use crate::{
     keys::{KeyPackage, PublicKeyPackage, SecretShare, VerifyingShare},
     random_nonzero,
     round1::{self, SigningNonces},
+    scalar_mul::VartimeMultiscalarMul,
     round2::{self, SignatureShare},
     BindingFactor, BindingFactorList, Challenge, Error, FieldError, GroupCommitment, GroupError,
     Identifier, Signature, SigningKey, SigningPackage, VerifyingKey,
@@ -374,8 +375,38 @@ pub trait Ciphersuite: Copy + PartialEq + Debug + 'static + Send + Sync {
         <Self::Group as Group>::Element,
     ) {
         let k = random_nonzero::<Self, R>(rng);
-        let R = <Self::Group>::generator() * k;
+        // PATCH (PATCHES.md #1)
+        let R = Self::mul_generator(&k);
         (k, R)
+    }
+
+    /// PATCH (PATCHES.md #1): the generator times `scalar`, in constant time (`scalar` may be a
+    /// secret: a nonce, a signing share, a polynomial coefficient). The default is upstream's
+    /// `generator() * scalar`; a ciphersuite with a precomputed basepoint table overrides it.
+    fn mul_generator(scalar: &Scalar<Self>) -> Element<Self> {
+        <Self::Group as Group>::generator() * *scalar
+    }
+
+    /// PATCH (PATCHES.md #2): `scalars[0] * elements[0] + …`, in variable time: for public
+    /// values only (a group commitment's binding factors and binding commitments). The default
+    /// is upstream's generic wNAF ([`VartimeMultiscalarMul`]); a ciphersuite whose curve
+    /// library has its own overrides it. The slices have one length.
+    fn vartime_multiscalar_mul(scalars: &[Scalar<Self>], elements: &[Element<Self>]) -> Element<Self> {
+        VartimeMultiscalarMul::<Self>::vartime_multiscalar_mul(scalars, elements)
+    }
+
+    /// PATCH (PATCHES.md #3): whether `cofactor * (z * generator - c * public_key - R)` is the
+    /// identity, the check of [`VerifyingKey::verify_prehashed`], in variable time (every input
+    /// is public). The default is upstream's arithmetic.
+    fn vartime_signature_holds(
+        z: &Scalar<Self>,
+        c: &Scalar<Self>,
+        public_key: &Element<Self>,
+        R: &Element<Self>,
+    ) -> bool {
+        let zB = <Self::Group as Group>::generator() * *z;
+        let cA = *public_key * *c;
+        (zB - cA - *R) * <Self::Group as Group>::cofactor() == <Self::Group as Group>::identity()
     }
 
     /// Optional. Generates the challenge as is required for Schnorr signatures.

@@ -62,11 +62,8 @@ where
         //                 h * ( z * B - c * A - R) == 0
         //
         // where h is the cofactor
-        let zB = C::Group::generator() * signature.z;
-        let cA = self.element.0 * challenge.0;
-        let check = (zB - cA - signature.R) * C::Group::cofactor();
-
-        if check == C::Group::identity() {
+        // PATCH (PATCHES.md #3): the same check, through the ciphersuite.
+        if C::vartime_signature_holds(&signature.z, &challenge.0, &self.element.0, &signature.R) {
             Ok(())
         } else {
             Err(Error::InvalidSignature)

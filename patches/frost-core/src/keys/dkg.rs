@@ -457,7 +457,8 @@ pub(crate) fn verify_proof_of_knowledge<C: Ciphersuite>(
     let mu_ell = proof_of_knowledge.z;
     let phi_ell0 = commitment.verifying_key()?;
     let c_ell = challenge::<C>(ell, &phi_ell0, &R_ell)?;
-    if R_ell != <C::Group>::generator() * mu_ell - phi_ell0.to_element() * c_ell.0 {
+    // PATCH (PATCHES.md #1)
+    if R_ell != C::mul_generator(&mu_ell) - phi_ell0.to_element() * c_ell.0 {
         return Err(Error::InvalidProofOfKnowledge { culprit: ell });
     }
     Ok(())
