@@ -6,7 +6,7 @@ use curve25519_dalek::constants::ED25519_BASEPOINT_POINT as B;
 use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
-use frost_ed25519::{Ciphersuite, Ed25519Sha512};
+use frost_ed25519::{Ciphersuite, Ed25519Group, Ed25519Sha512, Group};
 use rand_core::{OsRng, RngCore};
 
 fn scalar() -> Scalar {
@@ -19,9 +19,10 @@ fn point() -> EdwardsPoint {
     B * scalar()
 }
 
-/// Upstream's check in `VerifyingKey::verify_prehashed`, written out.
+/// Upstream's check in `VerifyingKey::verify_prehashed`, written out with the group's own
+/// cofactor (one for frost-ed25519: the check is cofactorless).
 fn upstream_holds(z: &Scalar, c: &Scalar, a: &EdwardsPoint, r: &EdwardsPoint) -> bool {
-    (B * z - a * c - r) * Scalar::from(8u8) == EdwardsPoint::identity()
+    (B * z - a * c - r) * Ed25519Group::cofactor() == Ed25519Group::identity()
 }
 
 #[test]
@@ -56,8 +57,9 @@ fn the_multiscalar_hook_is_the_sum_of_the_products() {
 
 #[test]
 fn the_signature_check_hook_agrees_with_upstream_and_refuses_every_changed_value() {
-    // A small-order point: the check is cofactored, upstream's and the hook's alike.
+    // A small-order point: the check is cofactorless, so it changes the verdict.
     let torsion = curve25519_dalek::constants::EIGHT_TORSION[1];
+    assert_eq!(Ed25519Group::cofactor(), Scalar::ONE);
     for _ in 0..100 {
         // A Schnorr signature: R = k·B, z = k + c·x, public key A = x·B.
         let (x, k, c) = (scalar(), scalar(), scalar());
@@ -71,6 +73,8 @@ fn the_signature_check_hook_agrees_with_upstream_and_refuses_every_changed_value
             (z, c, a + B, r),
             (z, c, a, r + B),
             (z, c, a, r + torsion),
+            (z, c, a + torsion, r),
+            (z, Scalar::ZERO, torsion, r),
             (scalar(), c, a, r),
         ] {
             assert_eq!(
@@ -81,5 +85,6 @@ fn the_signature_check_hook_agrees_with_upstream_and_refuses_every_changed_value
         assert!(!Ed25519Sha512::vartime_signature_holds(&(z + one), &c, &a, &r));
         assert!(!Ed25519Sha512::vartime_signature_holds(&z, &(c + one), &a, &r));
         assert!(!Ed25519Sha512::vartime_signature_holds(&z, &c, &a, &(r + B)));
+        assert!(!Ed25519Sha512::vartime_signature_holds(&z, &c, &a, &(r + torsion)));
     }
 }

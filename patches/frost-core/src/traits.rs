@@ -395,9 +395,10 @@ pub trait Ciphersuite: Copy + PartialEq + Debug + 'static + Send + Sync {
         VartimeMultiscalarMul::<Self>::vartime_multiscalar_mul(scalars, elements)
     }
 
-    /// PATCH (PATCHES.md #3): whether `cofactor * (z * generator - c * public_key - R)` is the
-    /// identity, the check of [`VerifyingKey::verify_prehashed`], in variable time (every input
-    /// is public). The default is upstream's arithmetic.
+    /// PATCH (PATCHES.md #3): whether `Group::cofactor() * (z * generator - c * public_key - R)`
+    /// is the identity, the check of [`VerifyingKey::verify_prehashed`], in variable time (every
+    /// input is public). The default is upstream's arithmetic; an override must give the same
+    /// verdict for every input.
     fn vartime_signature_holds(
         z: &Scalar<Self>,
         c: &Scalar<Self>,
