@@ -396,7 +396,10 @@ impl Killable {
             url_tx.send(server.url()).unwrap();
             let _ = kill_rx.recv();
             std::mem::forget(server);
-            rt.shutdown_background();
+            // Every task is dropped at its next await, as with `shutdown_background`, but this
+            // returns only once the runtime's threads have stopped: a ceremony cannot send its
+            // store another statement (say, the claim's commit) after `kill` returned.
+            rt.shutdown_timeout(std::time::Duration::from_secs(30));
         });
         let url = url_rx.recv().unwrap();
         Self {
