@@ -25,13 +25,21 @@ pub(crate) async fn socket(api: &Api, ticket: &CeremonyTicket) -> Result<ClientS
     Ok(ClientSocket::connect(&api.ws_url(&ceremony_path(&ticket.ceremony_id))).await?)
 }
 
-pub(crate) async fn open(
-    api: &Api,
+/// The channel of a ceremony of a live wallet's share (a signature, a claim) over `io`:
+/// connected within [`CEREMONY_DEADLINE`], then waiting for the server under the channel's own
+/// deadline, so a round that arrived in time is always processed ([`CEREMONY_BACKSTOP`]).
+pub(crate) async fn connect_live<T: FrameTransport>(
+    io: impl Future<Output = Result<T, SdkError>>,
     server_key: &CeremonyKey,
     ticket: &CeremonyTicket,
-) -> Result<CeremonyChannel<ClientSocket>, SdkError> {
-    let socket = socket(api, ticket).await?;
-    Ok(CeremonyChannel::connect(socket, server_key, &ticket.ceremony_id).await?)
+) -> Result<CeremonyChannel<T>, SdkError> {
+    let connected =
+        async { Ok::<_, SdkError>(CeremonyChannel::connect(io.await?, server_key, &ticket.ceremony_id).await?) };
+    let mut channel = tokio::time::timeout(CEREMONY_DEADLINE, connected)
+        .await
+        .map_err(|_| SdkError::Ceremony(ProtoError::Timeout))??;
+    channel.set_deadline(tokio::time::Instant::now() + CEREMONY_DEADLINE);
+    Ok(channel)
 }
 
 /// How long one whole ceremony may take on this side: longer than the server may make it wait
@@ -229,13 +237,7 @@ pub async fn sign<T: FrameTransport>(
         Some(_) => return Err(SdkError::Mismatch("the server decoded this request differently")),
         None => return Err(SdkError::Mismatch("the server did not say what it decoded")),
     }
-    let connected = async {
-        Ok::<_, SdkError>(CeremonyChannel::connect(io.await?, &wallet.server_key, &ticket.ceremony_id).await?)
-    };
-    let mut channel = tokio::time::timeout(CEREMONY_DEADLINE, connected)
-        .await
-        .map_err(|_| SdkError::Ceremony(ProtoError::Timeout))??;
-    channel.set_deadline(tokio::time::Instant::now() + CEREMONY_DEADLINE);
+    let mut channel = connect_live(io, &wallet.server_key, ticket).await?;
     let sid = session_id(&ticket.ceremony_id, Run::Sign);
     // The same share, not a copy: the protocol worker holds it while the run lasts.
     let (share, machine_input) = (Arc::clone(&wallet.share), prepared.input.clone());

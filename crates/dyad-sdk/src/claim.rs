@@ -16,7 +16,7 @@ use dyad_proto::{Claim, Frame, Outcome, PregenId, ProtoError, RecoverySecret, Wa
 use dyad_types::hex0x;
 use reqwest::Method;
 
-use crate::ceremony::{self, CEREMONY_BACKSTOP, CEREMONY_DEADLINE};
+use crate::ceremony::{self, CEREMONY_BACKSTOP};
 use crate::error::SdkError;
 use crate::http::Api;
 use crate::share::{LoadedWallet, PendingClaim};
@@ -177,9 +177,7 @@ async fn run(
     ticket: &CeremonyTicket,
     confirmed: &mut Option<(KeyShare, RecoverySecret)>,
 ) -> Result<WalletView, SdkError> {
-    let opened = tokio::time::timeout(CEREMONY_DEADLINE, ceremony::open(api, &wallet.server_key, ticket));
-    let mut channel = opened.await.map_err(|_| SdkError::Ceremony(ProtoError::Timeout))??;
-    channel.set_deadline(tokio::time::Instant::now() + CEREMONY_DEADLINE);
+    let mut channel = ceremony::connect_live(ceremony::socket(api, ticket), &wallet.server_key, ticket).await?;
     let result = async {
         let script = Claim::new(Role::User, &ticket.ceremony_id, &wallet.share);
         let refreshed = channel
