@@ -31,6 +31,13 @@ pub enum Frame {
     /// person's recovery secret, sent before the commit so that a client that loses the last
     /// frame still has it. The server keeps only its Argon2id hash.
     Recovery(RecoverySecret),
+    /// Cloud party to user party, first in a ceremony of a live wallet's share (a signature, a
+    /// claim), before any protocol round: the ceremony holds the wallet's lease and its checks
+    /// passed. The user party takes its share's turn only after this, so every holder of a
+    /// client's turn already holds the server's lease (which waits on nothing but its own
+    /// rounds): the two sides never wait on each other, whatever order the leases are granted
+    /// in.
+    Go,
 }
 
 /// One protocol round's message as it travels inside a [`Frame`]. Some rounds carry secrets
@@ -109,6 +116,7 @@ impl std::fmt::Debug for Frame {
                 .field("message", message)
                 .finish(),
             Frame::Recovery(_) => f.write_str("Recovery(..)"),
+            Frame::Go => f.write_str("Go"),
         }
     }
 }

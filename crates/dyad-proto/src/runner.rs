@@ -242,6 +242,15 @@ impl<T: FrameTransport> CeremonyChannel<T> {
         }
     }
 
+    /// Wait for the cloud party's [`Frame::Go`]: the user party, in a ceremony of a live
+    /// wallet's share, before it takes its share's turn and its first round.
+    pub async fn wait_for_go(&mut self) -> Result<(), ProtoError> {
+        match self.recv().await? {
+            Frame::Go => Ok(()),
+            _ => Err(ProtoError::UnexpectedFrame("expected the server's go-ahead")),
+        }
+    }
+
     /// Tell the peer the ceremony is over for good (best effort: the peer may be gone already).
     pub async fn abort(&mut self, code: ErrorCode, message: &str) {
         let frame = Frame::Abort {

@@ -1,42 +1,58 @@
 //! Taking turns: at most one ceremony per share pair at a time within one process, first come
 //! first served. Both parties need it: the server (in front of its database lease) and the SDK
 //! (so that a cheating server cannot run many DKLs sessions of one share in parallel and learn
-//! from each abort before the first ban lands).
+//! from each abort before the first ban lands). The same queues, with more than one place at a
+//! time, bound how many ceremonies of a share the SDK has asked for at once.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, Weak};
 
-use tokio::sync::OwnedMutexGuard;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// One fair queue per key; a queue lives as long as someone holds or waits for its turn.
 pub struct Turns<K> {
-    queues: Mutex<HashMap<K, Weak<tokio::sync::Mutex<()>>>>,
+    at_once: usize,
+    queues: Mutex<HashMap<K, Weak<Semaphore>>>,
 }
 
-/// The turn of one key: the next in its queue waits until this is dropped.
-pub type Turn = OwnedMutexGuard<()>;
+/// A turn of one key: the next in its queue waits until this is dropped.
+pub type Turn = OwnedSemaphorePermit;
 
 impl<K> Default for Turns<K> {
+    /// One turn per key at a time.
     fn default() -> Self {
+        Self::new(1)
+    }
+}
+
+impl<K> Turns<K> {
+    /// Queues in which `at_once` turns of a key may be held at the same time (at least one).
+    pub fn new(at_once: usize) -> Self {
         Self {
+            at_once: at_once.max(1),
             queues: Mutex::new(HashMap::new()),
         }
     }
 }
 
 impl<K: Hash + Eq + Clone> Turns<K> {
-    /// Wait for `key`'s turn (FIFO among the waiters of this process).
+    /// Wait for a turn of `key` (FIFO among the waiters of this process).
     pub async fn take(&self, key: &K) -> Turn {
-        self.queue(key).lock_owned().await
+        match self.queue(key).acquire_owned().await {
+            Ok(turn) => turn,
+            // Only `Semaphore::close` makes this fail, and no queue is ever closed.
+            Err(_) => unreachable!("a turn queue is never closed"),
+        }
     }
 
-    /// `key`'s turn if nobody holds or waits for it right now (never ahead of a waiter).
+    /// A turn of `key` if one is free and nobody waits for it right now (never ahead of a
+    /// waiter).
     pub fn try_take(&self, key: &K) -> Option<Turn> {
-        self.queue(key).try_lock_owned().ok()
+        self.queue(key).try_acquire_owned().ok()
     }
 
-    fn queue(&self, key: &K) -> Arc<tokio::sync::Mutex<()>> {
+    fn queue(&self, key: &K) -> Arc<Semaphore> {
         // Only lookups and inserts happen under this lock: a panic cannot leave it half-updated.
         let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(q) = queues.get(key).and_then(Weak::upgrade) {
@@ -44,7 +60,7 @@ impl<K: Hash + Eq + Clone> Turns<K> {
         }
         // Forget the queues nobody waits in any more before adding one.
         queues.retain(|_, q| q.strong_count() > 0);
-        let q = Arc::new(tokio::sync::Mutex::new(()));
+        let q = Arc::new(Semaphore::new(self.at_once));
         queues.insert(key.clone(), Arc::downgrade(&q));
         q
     }
@@ -61,14 +77,29 @@ mod tests {
         // Another key is not held up.
         let other = turns.take(&2).await;
         let queue = turns.queue(&1);
-        assert!(queue.try_lock().is_err(), "key 1's turn is taken");
+        assert_eq!(queue.available_permits(), 0, "key 1's turn is taken");
         assert!(turns.try_take(&1).is_none(), "a held turn is not taken again");
         drop(first);
-        assert!(queue.try_lock().is_ok());
+        assert_eq!(queue.available_permits(), 1);
         assert!(turns.try_take(&1).is_some());
         drop((other, queue));
         let _third = turns.take(&3).await;
         let live = turns.queues.lock().unwrap().len();
         assert_eq!(live, 1, "queues nobody waits in are forgotten");
+    }
+
+    #[tokio::test]
+    async fn a_queue_of_several_places_gives_that_many_turns_at_once_then_queues() {
+        let turns: Turns<u8> = Turns::new(2);
+        let (a, b) = (turns.take(&1).await, turns.take(&1).await);
+        assert!(turns.try_take(&1).is_none(), "two of two places are taken");
+        let waiting = tokio::spawn(async move {
+            let _third = turns.take(&1).await;
+            turns
+        });
+        drop(a);
+        let turns = waiting.await.unwrap();
+        drop(b);
+        assert!(turns.try_take(&1).is_some());
     }
 }

@@ -16,6 +16,7 @@ use dyad_proto::{
 use crate::error::SdkError;
 use crate::http::Api;
 use crate::share::{LoadedWallet, UserShare};
+use crate::share_guard::ShareTurn;
 use crate::transport::ClientSocket;
 use std::future::Future;
 use std::pin::Pin;
@@ -25,21 +26,43 @@ pub(crate) async fn socket(api: &Api, ticket: &CeremonyTicket) -> Result<ClientS
     Ok(ClientSocket::connect(&api.ws_url(&ceremony_path(&ticket.ceremony_id))).await?)
 }
 
-/// The channel of a ceremony of a live wallet's share (a signature, a claim) over `io`:
-/// connected within [`CEREMONY_DEADLINE`], then waiting for the server under the channel's own
-/// deadline, so a round that arrived in time is always processed ([`CEREMONY_BACKSTOP`]).
+/// The channel of a ceremony of a live wallet's share (a signature, a claim) over `io`, and the
+/// share's turn: connected within [`CEREMONY_DEADLINE`], then waiting for the server under the
+/// channel's own deadline, so a round that arrived in time is always processed
+/// ([`CEREMONY_BACKSTOP`]). `turn` is taken only once the server says the ceremony holds the
+/// wallet's lease ([`Frame::Go`]): every holder of a share's turn then holds the server's lease,
+/// which waits on nothing but this side's rounds, so turns and leases never wait on each other,
+/// whatever order the server grants leases in (across replicas the database lease is polled).
 pub(crate) async fn connect_live<T: FrameTransport>(
     io: impl Future<Output = Result<T, SdkError>>,
     server_key: &CeremonyKey,
     ticket: &CeremonyTicket,
-) -> Result<CeremonyChannel<T>, SdkError> {
+    turn: impl Future<Output = Result<ShareTurn, SdkError>>,
+) -> Result<(CeremonyChannel<T>, ShareTurn), SdkError> {
     let connected =
         async { Ok::<_, SdkError>(CeremonyChannel::connect(io.await?, server_key, &ticket.ceremony_id).await?) };
     let mut channel = tokio::time::timeout(CEREMONY_DEADLINE, connected)
         .await
         .map_err(|_| SdkError::Ceremony(ProtoError::Timeout))??;
-    channel.set_deadline(tokio::time::Instant::now() + CEREMONY_DEADLINE);
-    Ok(channel)
+    let deadline = tokio::time::Instant::now() + CEREMONY_DEADLINE;
+    channel.set_deadline(deadline);
+    let taken = async {
+        channel.wait_for_go().await?;
+        // Another ceremony of this share still holds the turn only while it finishes (its
+        // lease is gone) or if the server granted two leases at once.
+        tokio::time::timeout_at(deadline, turn)
+            .await
+            .map_err(|_| SdkError::Ceremony(ProtoError::Timeout))?
+    }
+    .await;
+    match taken {
+        Ok(turn) => Ok((channel, turn)),
+        Err(e) => {
+            abort_unless_peer_did(&mut channel, &e).await;
+            channel.into_inner().close().await;
+            Err(e)
+        }
+    }
 }
 
 /// How long one whole ceremony may take on this side: longer than the server may make it wait
@@ -211,12 +234,14 @@ async fn generate_on<T: FrameTransport>(
 /// Sign `request` with a loaded wallet: this side decodes the request itself (so it signs only
 /// what it understood), runs the protocol, checks the signature against the wallet's key and
 /// assembles the chain forms, which must equal what the server reports.
-/// `io` is the ceremony's connection: its own WebSocket ([`socket`]) or a batch lane.
-pub async fn sign<T: FrameTransport>(
+/// `io` is the ceremony's connection: its own WebSocket ([`socket`]) or a batch lane; `turn`
+/// takes the share's turn ([`connect_live`]), which ends with the ceremony.
+pub(crate) async fn sign<T: FrameTransport>(
     io: impl Future<Output = Result<T, SdkError>>,
     wallet: &LoadedWallet,
     ticket: &CeremonyTicket,
     request: &SignRequest,
+    turn: impl Future<Output = Result<ShareTurn, SdkError>>,
 ) -> Result<SignedTransaction, SdkError> {
     let view = &wallet.view;
     if ticket.wallet_id != view.id {
@@ -237,7 +262,7 @@ pub async fn sign<T: FrameTransport>(
         Some(_) => return Err(SdkError::Mismatch("the server decoded this request differently")),
         None => return Err(SdkError::Mismatch("the server did not say what it decoded")),
     }
-    let mut channel = connect_live(io, &wallet.server_key, ticket).await?;
+    let (mut channel, turn) = connect_live(io, &wallet.server_key, ticket, turn).await?;
     let sid = session_id(&ticket.ceremony_id, Run::Sign);
     // The same share, not a copy: the protocol worker holds it while the run lasts.
     let (share, machine_input) = (Arc::clone(&wallet.share), prepared.input.clone());
@@ -258,6 +283,8 @@ pub async fn sign<T: FrameTransport>(
     })
     .await
     .unwrap_or(Err(SdkError::Ceremony(ProtoError::Timeout)));
+    // Passed on at once, the share retired first if this run caught the server cheating.
+    turn.end(&result);
     if let Err(e) = &result {
         abort_unless_peer_did(&mut channel, e).await;
     }

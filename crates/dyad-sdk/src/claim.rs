@@ -18,7 +18,6 @@ use reqwest::Method;
 
 use crate::ceremony::{self, CEREMONY_BACKSTOP};
 use crate::error::SdkError;
-use crate::http::Api;
 use crate::share::{LoadedWallet, PendingClaim};
 use crate::Dyad;
 
@@ -73,32 +72,18 @@ impl Dyad {
     }
 
     async fn claim_one(&self, wallet: &LoadedWallet) -> Result<ClaimedWallet, SdkError> {
-        let _turn = self.ceremony_turn(wallet).await?;
-        // A refresh is a ceremony of the share like a signature: a server caught cheating in it
-        // gets the wallet retired, before the turn passes to a signature queued behind.
-        let claimed = self.claim_in_turn(wallet).await;
-        self.retire_if_caught(wallet, claimed)
-    }
-
-    /// [`Self::claim_one`] once the share's turn is held.
-    async fn claim_in_turn(&self, wallet: &LoadedWallet) -> Result<ClaimedWallet, SdkError> {
-        let id = wallet.view.id;
+        let _asked = self.before_ceremony(wallet).await?;
         if let Some(pending) = &wallet.pending_claim {
-            // An earlier claim's outcome was not learnt: the server says which share is live.
-            let now = self.get_wallet(id).await?;
-            if committed(&now, wallet, &pending.share) {
-                return Ok(self.adopt(wallet, now, pending.share.clone(), pending.recovery_secret.clone()));
-            }
-            if now.status != WalletStatus::Pregen || now.key_version != wallet.view.key_version {
-                return Err(SdkError::Mismatch(
-                    "the wallet is neither at its old nor at its claimed key",
-                ));
-            }
-            // Not committed: the old share is live; forget the unconfirmed one and claim anew.
-            if let Some(w) = self.loaded().iter_mut().find(|w| w.view.id == id) {
-                w.pending_claim = None;
+            // Under the share's turn, though no lease is held: only a read of the wallet
+            // happens while it is held, so a ceremony whose lease waits on it waits for no one.
+            let turn = self.ceremony_turn(wallet).await?;
+            let resolved = self.resolve_pending(wallet, pending).await;
+            drop(turn);
+            if let Some(claimed) = resolved? {
+                return Ok(claimed);
             }
         }
+        let id = wallet.view.id;
         let ticket: CeremonyTicket = self
             .api
             .call::<(), _>(Method::POST, &format!("/v1/wallets/{id}/claim"), &[], None)
@@ -106,10 +91,64 @@ impl Dyad {
         if ticket.wallet_id != id {
             return Err(SdkError::Mismatch("the server started a claim of another wallet"));
         }
+        let socket = ceremony::socket(&self.api, &ticket);
+        let (mut channel, turn) =
+            ceremony::connect_live(socket, &wallet.server_key, &ticket, self.ceremony_turn(wallet))
+                .await
+                .map_err(|e| crate::handshake_failure(e, &wallet.server_key))?;
         let mut confirmed: Option<(KeyShare, RecoverySecret)> = None;
-        let result = tokio::time::timeout(CEREMONY_BACKSTOP, run(&self.api, wallet, &ticket, &mut confirmed))
+        let result = tokio::time::timeout(CEREMONY_BACKSTOP, run(&mut channel, wallet, &ticket, &mut confirmed))
             .await
             .unwrap_or(Err(SdkError::Ceremony(ProtoError::Timeout)));
+        if let Err(e) = &result {
+            ceremony::abort_unless_peer_did(&mut channel, e).await;
+        }
+        channel.into_inner().close().await;
+        let claimed = self.settle(wallet, result, confirmed).await;
+        // A refresh is a ceremony of the share like a signature: a server caught cheating in it
+        // gets the wallet retired, before the turn passes to a signature queued behind.
+        turn.end(&claimed);
+        self.retire_if_caught(wallet, claimed)
+    }
+
+    /// An earlier claim of `wallet` whose outcome was not learnt: the server says which share is
+    /// live. The claimed wallet if it was the new one; `None` if the old one still is (the
+    /// unconfirmed share is forgotten, to claim anew).
+    async fn resolve_pending(
+        &self,
+        wallet: &LoadedWallet,
+        pending: &PendingClaim,
+    ) -> Result<Option<ClaimedWallet>, SdkError> {
+        let id = wallet.view.id;
+        let now = self.get_wallet(id).await?;
+        if committed(&now, wallet, &pending.share) {
+            return Ok(Some(self.adopt(
+                wallet,
+                now,
+                pending.share.clone(),
+                pending.recovery_secret.clone(),
+            )));
+        }
+        if now.status != WalletStatus::Pregen || now.key_version != wallet.view.key_version {
+            return Err(SdkError::Mismatch(
+                "the wallet is neither at its old nor at its claimed key",
+            ));
+        }
+        if let Some(w) = self.loaded().iter_mut().find(|w| w.view.id == id) {
+            w.pending_claim = None;
+        }
+        Ok(None)
+    }
+
+    /// What a claim ceremony's `result` means for the loaded wallet, given what this side
+    /// `confirmed` (a new share and secret it said it holds).
+    async fn settle(
+        &self,
+        wallet: &LoadedWallet,
+        result: Result<WalletView, SdkError>,
+        confirmed: Option<(KeyShare, RecoverySecret)>,
+    ) -> Result<ClaimedWallet, SdkError> {
+        let id = wallet.view.id;
         match (result, confirmed) {
             (Ok(view), Some((share, secret))) => Ok(self.adopt(wallet, view, Arc::new(share), secret)),
             (Ok(_), None) => Err(ProtoError::UnexpectedFrame("claimed without a new share").into()),
@@ -169,57 +208,49 @@ fn committed(now: &WalletView, wallet: &LoadedWallet, share: &KeyShare) -> bool 
         && now.id == wallet.view.id
 }
 
-/// The claim ceremony on this side, up to the server's `Done`. Once this side has confirmed,
-/// the new share and the secret are in `confirmed`, whatever happens after.
-async fn run(
-    api: &Api,
+/// The claim ceremony on this side, once the share's turn is held, up to the server's `Done`.
+/// Once this side has confirmed, the new share and the secret are in `confirmed`, whatever
+/// happens after.
+async fn run<T: FrameTransport>(
+    channel: &mut dyad_proto::CeremonyChannel<T>,
     wallet: &LoadedWallet,
     ticket: &CeremonyTicket,
     confirmed: &mut Option<(KeyShare, RecoverySecret)>,
 ) -> Result<WalletView, SdkError> {
-    let mut channel = ceremony::connect_live(ceremony::socket(api, ticket), &wallet.server_key, ticket).await?;
-    let result = async {
-        let script = Claim::new(Role::User, &ticket.ceremony_id, &wallet.share);
-        let refreshed = channel
-            .run(script.refresh(Arc::clone(&wallet.share)))
-            .await
-            .map_err(|e| SdkError::of_run(wallet.view.id, e))?;
-        let (test, start) = script
-            .test_signature(refreshed)
-            .map_err(|_| SdkError::Mismatch("the refresh gave a share of another key"))?;
-        let signature = channel
-            .run(start)
-            .await
-            .map_err(|e| SdkError::of_run(wallet.view.id, e))?;
-        let share = test
-            .verify(&signature)
-            .map_err(|_| SdkError::Mismatch("test signature of the new shares did not verify"))?
-            .into_share();
-        let secret = match channel.recv().await? {
-            Frame::Recovery(secret) => secret,
-            _ => return Err(ProtoError::UnexpectedFrame("expected the recovery secret").into()),
-        };
-        let public_key = share.public_key();
-        // From here both the new share and the secret are kept: the server may commit.
-        *confirmed = Some((share, secret));
-        channel.send(&Frame::Confirm).await?;
-        let view = match channel.recv().await? {
-            Frame::Done(Outcome::Claimed(view)) => view,
-            _ => return Err(ProtoError::UnexpectedFrame("expected the claimed wallet").into()),
-        };
-        if view.id != wallet.view.id
-            || view.status != WalletStatus::Claimed
-            || view.key_version != wallet.view.key_version + 1
-            || view.public_key != hex0x::encode(public_key.as_bytes())
-        {
-            return Err(SdkError::Mismatch("the claimed wallet differs from the refreshed key"));
-        }
-        Ok(view)
+    let script = Claim::new(Role::User, &ticket.ceremony_id, &wallet.share);
+    let refreshed = channel
+        .run(script.refresh(Arc::clone(&wallet.share)))
+        .await
+        .map_err(|e| SdkError::of_run(wallet.view.id, e))?;
+    let (test, start) = script
+        .test_signature(refreshed)
+        .map_err(|_| SdkError::Mismatch("the refresh gave a share of another key"))?;
+    let signature = channel
+        .run(start)
+        .await
+        .map_err(|e| SdkError::of_run(wallet.view.id, e))?;
+    let share = test
+        .verify(&signature)
+        .map_err(|_| SdkError::Mismatch("test signature of the new shares did not verify"))?
+        .into_share();
+    let secret = match channel.recv().await? {
+        Frame::Recovery(secret) => secret,
+        _ => return Err(ProtoError::UnexpectedFrame("expected the recovery secret").into()),
+    };
+    let public_key = share.public_key();
+    // From here both the new share and the secret are kept: the server may commit.
+    *confirmed = Some((share, secret));
+    channel.send(&Frame::Confirm).await?;
+    let view = match channel.recv().await? {
+        Frame::Done(Outcome::Claimed(view)) => view,
+        _ => return Err(ProtoError::UnexpectedFrame("expected the claimed wallet").into()),
+    };
+    if view.id != wallet.view.id
+        || view.status != WalletStatus::Claimed
+        || view.key_version != wallet.view.key_version + 1
+        || view.public_key != hex0x::encode(public_key.as_bytes())
+    {
+        return Err(SdkError::Mismatch("the claimed wallet differs from the refreshed key"));
     }
-    .await;
-    if let Err(e) = &result {
-        ceremony::abort_unless_peer_did(&mut channel, e).await;
-    }
-    channel.into_inner().close().await;
-    result
+    Ok(view)
 }

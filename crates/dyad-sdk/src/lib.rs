@@ -634,7 +634,10 @@ impl Dyad {
         via: Option<&Batch<'_>>,
     ) -> Result<dyad_chains::SignedTransaction, SdkError> {
         let wallet = self.loaded_wallet(wallet_id)?;
-        let _turn = self.ceremony_turn(&wallet).await?;
+        let _asked = self.before_ceremony(&wallet).await?;
+        // Taken once the server holds the wallet's lease (its `Go`), not before the request: the
+        // next request's round trip, checks and audit then overlap the running ceremony.
+        let turn = self.ceremony_turn(&wallet);
         // The server decodes first (refusals get a stable code and an audit entry); this side
         // decodes again with the same code before its share takes part.
         // The key version says which share this is: an outdated one is refused by name.
@@ -652,7 +655,7 @@ impl Dyad {
                     )
                     .await?;
                 let socket = ceremony::socket(&self.api, &ticket);
-                ceremony::sign(socket, &wallet, &ticket, &call.request).await
+                ceremony::sign(socket, &wallet, &ticket, &call.request, turn).await
             }
             Some(batch) => {
                 // Before the server is asked: its channel is with one ceremony key.
@@ -662,19 +665,34 @@ impl Dyad {
                     ));
                 }
                 let (ticket, lane) = batch.sign_lane(wallet_id, version, call.route, call.body).await?;
-                ceremony::sign(std::future::ready(Ok(lane)), &wallet, &ticket, &call.request).await
+                ceremony::sign(std::future::ready(Ok(lane)), &wallet, &ticket, &call.request, turn).await
             }
         }
         .map_err(|e| handshake_failure(e, &wallet.server_key));
         self.retire_if_caught(&wallet, signed)
     }
 
-    /// Before a ceremony of `wallet`'s share: wait for the share's turn (one ceremony per share
-    /// in this process), refuse a share whose server was caught cheating (and retire it here),
-    /// and check a pinned server key. Hold the turn until the ceremony ends.
-    pub(crate) async fn ceremony_turn(&self, wallet: &LoadedWallet) -> Result<dyad_proto::Turn, SdkError> {
+    /// Before asking the server for a ceremony of `wallet`'s share: wait for a place among the
+    /// share's asks ([`share_guard::ask`]; hold it until the ceremony ends), refuse a share whose
+    /// server was caught cheating (and retire it here), and check a pinned server key.
+    pub(crate) async fn before_ceremony(&self, wallet: &LoadedWallet) -> Result<share_guard::ShareAsk, SdkError> {
+        let asked = share_guard::ask(&wallet.server_key, wallet.view.id).await;
+        self.refuse_retired(wallet)?;
+        self.check_before_ceremony().await?;
+        Ok(asked)
+    }
+
+    /// The share's turn (one ceremony per share in this process), taken once the server said the
+    /// ceremony holds the wallet's lease; refused if a ceremony ahead in the queue caught the
+    /// server cheating. Held until the ceremony ends ([`share_guard::ShareTurn::end`]).
+    pub(crate) async fn ceremony_turn(&self, wallet: &LoadedWallet) -> Result<share_guard::ShareTurn, SdkError> {
+        let turn = share_guard::turn(&wallet.server_key, wallet.view.id).await;
+        self.refuse_retired(wallet)?;
+        Ok(turn)
+    }
+
+    fn refuse_retired(&self, wallet: &LoadedWallet) -> Result<(), SdkError> {
         let id = wallet.view.id;
-        let turn = share_guard::turn(&wallet.server_key, id).await;
         if wallet.server_misbehaved || share_guard::is_retired(&wallet.server_key, id) {
             self.retire(wallet);
             return Err(SdkError::server_misbehaved(
@@ -682,13 +700,12 @@ impl Dyad {
                 "the server misbehaved in an earlier ceremony of this wallet",
             ));
         }
-        self.check_before_ceremony().await?;
-        Ok(turn)
+        Ok(())
     }
 
-    /// What a ceremony of `wallet`'s share ended with, the wallet retired first if it caught the
-    /// server cheating. Called while the ceremony's turn is still held, so no ceremony queued
-    /// behind this one runs with the share.
+    /// What a ceremony of `wallet`'s share ended with, the wallet retired in this client (so in
+    /// every share string it exports) if it caught the server cheating. The process-wide
+    /// retirement, which no ceremony queued behind may miss, was made as its turn ended.
     pub(crate) fn retire_if_caught<T>(&self, wallet: &LoadedWallet, ended: Result<T, SdkError>) -> Result<T, SdkError> {
         if let Err(SdkError::ServerMisbehaved { .. }) = &ended {
             self.retire(wallet);

@@ -476,7 +476,7 @@ async fn tampered_frame_aborts_signing_without_a_signature() {
     let ticket = t.sign_ticket(&key, w.id, b"hello").await;
     assert_eq!(ticket.summary.as_ref().map(|s| s.kind.as_str()), Some("message"));
 
-    let mut client = Manual::connect(&t.url(), &ticket).await;
+    let mut client = Manual::connect_live(&t.url(), &ticket).await;
     let mut sealed = client
         .channel
         .seal(&Frame::Protocol(vec![7; 64].into()).to_bytes())
@@ -636,6 +636,8 @@ async fn a_frame_over_the_cap_aborts_signing_without_a_signature() {
     let ticket = t.sign_ticket(&key, w.id, b"hello").await;
 
     let mut client = RawNoise::connect(&t.url(), &ticket).await;
+    // The server holds the wallet's lease: its go-ahead comes first.
+    assert!(matches!(client.recv().await, Some(Frame::Go)));
     client.send(&frame_over_the_cap()).await;
     let (code, message) = client.abort().await;
     assert_eq!(code, ErrorCode::CeremonyAborted);

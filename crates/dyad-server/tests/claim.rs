@@ -288,7 +288,7 @@ async fn claim_by_hand(t: &TestServer, token: &str, share: &UserShare, stop: Sto
     let resp = post_claim(&t.url(), token, loaded.view.id).await;
     assert_eq!(resp.status().as_u16(), 201);
     let ticket: CeremonyTicket = resp.json().await.unwrap();
-    let mut m = Manual::connect(&t.url(), &ticket).await;
+    let mut m = Manual::connect_live(&t.url(), &ticket).await;
     let script = Claim::new(Role::User, &ticket.ceremony_id, &loaded.share);
     let refreshed = m.run(script.refresh(Arc::clone(&loaded.share)).begin().unwrap()).await;
     if stop == Stop::AfterRefresh {
@@ -360,7 +360,7 @@ async fn a_claim_cut_short_leaves_the_old_pair_and_a_finished_one_the_new_pair_a
         .unwrap();
     assert_eq!(resp.status().as_u16(), 201);
     let ticket: CeremonyTicket = resp.json().await.unwrap();
-    let mut m = Manual::connect(&url, &ticket).await;
+    let mut m = Manual::connect_live(&url, &ticket).await;
     let input = dyad_chains::message_sign_input(WalletType::Evm, &w.address, message).unwrap();
     let sid = dyad_proto::session_id(&ticket.ceremony_id, dyad_proto::Run::Sign);
     let signature = m.run(dyad_mpc::Sign::start(&new_share, &sid, &input).unwrap()).await;
@@ -460,7 +460,7 @@ async fn a_server_killed_in_the_middle_of_a_claim_leaves_the_old_pair_or_the_new
         let loaded = UserShare::decode(share.expose()).unwrap().remove(0);
         let resp = post_claim(&server.url, &token, w.id).await;
         let ticket: CeremonyTicket = resp.json().await.unwrap();
-        let mut m = Manual::connect(&server.url, &ticket).await;
+        let mut m = Manual::connect_live(&server.url, &ticket).await;
         let script = Claim::new(Role::User, &ticket.ceremony_id, &loaded.share);
         let mut new_share = None;
         if at == KillAt::InRefresh {
@@ -519,7 +519,7 @@ async fn a_server_killed_in_the_middle_of_a_claim_leaves_the_old_pair_or_the_new
                     .unwrap();
                 assert_eq!(resp.status().as_u16(), 201);
                 let ticket: CeremonyTicket = resp.json().await.unwrap();
-                let mut m = Manual::connect(&url, &ticket).await;
+                let mut m = Manual::connect_live(&url, &ticket).await;
                 let input = dyad_chains::message_sign_input(WalletType::Evm, &w.address, b"new pair").unwrap();
                 let sid = dyad_proto::session_id(&ticket.ceremony_id, dyad_proto::Run::Sign);
                 let sig = m.run(dyad_mpc::Sign::start(new_share, &sid, &input).unwrap()).await;

@@ -44,11 +44,12 @@ fn evm_message_input(w: &Wallet, message: &[u8]) -> SignInput {
 
 /// A client ceremony about to cheat in the multiplication: its round-1 OT-extension data,
 /// tampered with under the right session binding (which DKLs reports as `BanCounterparty`),
-/// ready to send. Returns once the server holds the wallet's lease (its round 1 arrived).
+/// ready to send. Returns once the server holds the wallet's lease (its `Go` and round 1
+/// arrived).
 async fn prepare_cheat(t: &TestServer, key: &str, w: &Wallet, share: &KeyShare) -> (Manual, Frame) {
     let message = b"cheat";
     let ticket = t.sign_ticket(key, w.id, message).await;
-    let mut client = Manual::connect(&t.url(), &ticket).await;
+    let mut client = Manual::connect_live(&t.url(), &ticket).await;
     let sid = session_id(&ticket.ceremony_id, Run::Sign);
     let (_machine, mut first) = Sign::start(share, &sid, &evm_message_input(w, message)).unwrap();
     let _ = client.recv_protocol().await;
@@ -195,7 +196,7 @@ async fn a_client_cannot_finish_a_signature_the_server_did_not_record() {
     let user = user_share(&share);
     let message = b"hello";
     let ticket = t.sign_ticket(&key, w.id, message).await;
-    let mut client = Manual::connect(&t.url(), &ticket).await;
+    let mut client = Manual::connect_live(&t.url(), &ticket).await;
     let sid = session_id(&ticket.ceremony_id, Run::Sign);
     let (mut machine, first) = Sign::start(&user, &sid, &evm_message_input(&w, message)).unwrap();
     client.send(&Frame::Protocol(first.into())).await;
@@ -263,11 +264,36 @@ enum Lie {
     NoSummary,
     /// After an honest protocol run, its `Done` reports another signature than the one made.
     Result,
+    /// Nothing, and it reports the signature made, as the real server does.
+    Honest,
+}
+
+/// When the stand-in tells a ceremony to go (sends `Go`, which says it holds the wallet's lease).
+#[derive(Clone)]
+enum GoOrder {
+    /// At once, once the ceremony's channel is open.
+    AtOnce,
+    /// The first ceremony only once the second has ended: what a server whose leases are not
+    /// granted in the order they were asked for does (across replicas the database lease is
+    /// polled).
+    SecondFirst(Arc<SecondFirst>),
+}
+
+/// The stand-in's side of [`GoOrder::SecondFirst`].
+#[derive(Default)]
+struct SecondFirst {
+    /// The first ceremony's channel is open; its `Go` is held back.
+    first_waiting: tokio::sync::Notify,
+    /// The second ceremony ended.
+    second_ended: tokio::sync::Notify,
+    /// Which ceremonies ended, in order (1 for the first opened, 2 for the second).
+    ended: Mutex<Vec<usize>>,
 }
 
 /// A stand-in Dyad server that holds a wallet's real cloud share and cheats with it: its
 /// protocol rounds go through `tamper` (round index from 0, frame) before they are sent, and it
-/// tells the `lie`. It serves signatures and claims; a session it asks the real server about.
+/// tells the `lie`, and tells each ceremony to go in its `go` order. It serves signatures and
+/// claims; a session it asks the real server about.
 #[derive(Clone)]
 struct CheatingServer {
     state: AppState,
@@ -276,12 +302,13 @@ struct CheatingServer {
     share: Arc<KeyShare>,
     tamper: fn(usize, &mut [u8]),
     lie: Lie,
-    ceremony: Arc<Mutex<Option<Pending>>>,
+    go: GoOrder,
+    pending: Arc<Mutex<std::collections::HashMap<CeremonyId, Pending>>>,
     calls: Arc<AtomicUsize>,
     ceremonies: Arc<AtomicUsize>,
 }
 
-/// The ceremony the stand-in's last ticket started.
+/// A ceremony one of the stand-in's tickets started.
 #[derive(Clone)]
 enum Pending {
     Sign(CeremonyId, dyad_chains::SignRequest, SignInput),
@@ -297,6 +324,15 @@ impl CheatingServer {
 
     /// The same, telling `lie`.
     async fn steal_lying(t: &TestServer, w: &Wallet, tamper: fn(usize, &mut [u8]), lie: Lie) -> (Self, String) {
+        Self::start(t, w, tamper, lie, GoOrder::AtOnce).await
+    }
+
+    /// An honest stand-in, but for the order in which it tells its ceremonies to go.
+    async fn steal_ordering(t: &TestServer, w: &Wallet, go: GoOrder) -> (Self, String) {
+        Self::start(t, w, honest_rounds, Lie::Honest, go).await
+    }
+
+    async fn start(t: &TestServer, w: &Wallet, tamper: fn(usize, &mut [u8]), lie: Lie, go: GoOrder) -> (Self, String) {
         let data = DataDir::new(t.data_dir()).unwrap();
         let master = data.master_key_from_env_or_file().unwrap();
         let state = AppState::new(t.store.clone(), &master, ServerConfig::default())
@@ -311,7 +347,8 @@ impl CheatingServer {
             share: Arc::new(KeyShare::from_bytes(&plain).unwrap()),
             tamper,
             lie,
-            ceremony: Arc::new(Mutex::new(None)),
+            go,
+            pending: Arc::default(),
             calls: Arc::new(AtomicUsize::new(0)),
             ceremonies: Arc::new(AtomicUsize::new(0)),
         };
@@ -368,7 +405,10 @@ async fn cheating_ticket(
     };
     let prepared = request.prepare(signer).unwrap();
     let ceremony = CeremonyId::random();
-    *s.ceremony.lock().unwrap() = Some(Pending::Sign(ceremony, request, prepared.input));
+    s.pending
+        .lock()
+        .unwrap()
+        .insert(ceremony, Pending::Sign(ceremony, request, prepared.input));
     let mut ticket = json!({ "ceremonyId": ceremony, "walletId": s.wallet.id, "expiresAt": i64::MAX });
     let mut summary = prepared.summary;
     if s.lie == Lie::Summary {
@@ -385,7 +425,7 @@ async fn cheating_ticket(
 async fn cheating_claim_ticket(State(s): State<CheatingServer>) -> (StatusCode, Json<Value>) {
     s.calls.fetch_add(1, Ordering::SeqCst);
     let ceremony = CeremonyId::random();
-    *s.ceremony.lock().unwrap() = Some(Pending::Claim(ceremony));
+    s.pending.lock().unwrap().insert(ceremony, Pending::Claim(ceremony));
     let ticket = json!({ "ceremonyId": ceremony, "walletId": s.wallet.id, "expiresAt": i64::MAX });
     (StatusCode::CREATED, Json(ticket))
 }
@@ -406,10 +446,18 @@ async fn upstream_session(
     (status, Json(answer.json().await.unwrap()))
 }
 
-async fn cheating_ceremony(State(s): State<CheatingServer>, ws: WebSocketUpgrade) -> axum::response::Response {
-    s.ceremonies.fetch_add(1, Ordering::SeqCst);
+async fn cheating_ceremony(
+    State(s): State<CheatingServer>,
+    Path(id): Path<String>,
+    ws: WebSocketUpgrade,
+) -> axum::response::Response {
+    let opened = s.ceremonies.fetch_add(1, Ordering::SeqCst) + 1;
     ws.on_upgrade(move |socket| async move {
-        let Some(pending) = s.ceremony.lock().unwrap().clone() else {
+        let Some(pending) = id
+            .parse()
+            .ok()
+            .and_then(|id| s.pending.lock().unwrap().get(&id).cloned())
+        else {
             return;
         };
         let id = match &pending {
@@ -419,39 +467,66 @@ async fn cheating_ceremony(State(s): State<CheatingServer>, ws: WebSocketUpgrade
         let Ok(mut channel) = CeremonyChannel::accept(transport, &s.state.ceremony_key, &id, None).await else {
             return;
         };
-        let (request, input) = match pending {
-            Pending::Sign(_, request, input) => (request, input),
-            Pending::Claim(_) => {
-                // The claim's first step, the refresh, cheated in: the SDK must catch it there.
-                if let Ok(start) = Refresh::start(&s.share, &session_id(&id, Run::Refresh)) {
-                    let _ = run_tampered(&mut channel, start, s.tamper).await;
-                }
-                return;
+        if let GoOrder::SecondFirst(order) = &s.go {
+            if opened == 1 {
+                order.first_waiting.notify_one();
+                order.second_ended.notified().await;
             }
-        };
-        let Ok(start) = Sign::start(&s.share, &session_id(&id, Run::Sign), &input) else {
-            return;
-        };
-        let Some(signature) = run_tampered(&mut channel, start, s.tamper).await else {
-            return;
-        };
-        if s.lie != Lie::Result {
+        }
+        if channel.send(&Frame::Go).await.is_err() {
             return;
         }
-        // The signature just made, in the chain's forms, then changed: what a server reporting
-        // something else than what both parties computed would send.
-        let public_key = s.share.public_key();
-        let account = dyad_chains::Account {
-            wallet_type: s.wallet.wallet_type,
-            public_key: &public_key,
-            address: &s.wallet.address,
-        };
-        let Ok(mut signed) = request.finish(account, &signature) else {
-            return;
-        };
-        signed.signature[0] ^= 0x01;
-        let _ = channel.send(&Frame::Done(dyad_proto::Outcome::Signed(signed))).await;
+        serve_ceremony(&s, &mut channel, id, pending).await;
+        if let GoOrder::SecondFirst(order) = &s.go {
+            order.ended.lock().unwrap().push(opened);
+            if opened == 2 {
+                order.second_ended.notify_one();
+            }
+        }
     })
+}
+
+/// The stand-in's side of ceremony `id`, once it told the client to go.
+async fn serve_ceremony<T: dyad_proto::FrameTransport>(
+    s: &CheatingServer,
+    channel: &mut CeremonyChannel<T>,
+    id: CeremonyId,
+    pending: Pending,
+) {
+    let (request, input) = match pending {
+        Pending::Sign(_, request, input) => (request, input),
+        Pending::Claim(_) => {
+            // The claim's first step, the refresh, cheated in: the SDK must catch it there.
+            if let Ok(start) = Refresh::start(&s.share, &session_id(&id, Run::Refresh)) {
+                let _ = run_tampered(channel, start, s.tamper).await;
+            }
+            return;
+        }
+    };
+    let Ok(start) = Sign::start(&s.share, &session_id(&id, Run::Sign), &input) else {
+        return;
+    };
+    let Some(signature) = run_tampered(channel, start, s.tamper).await else {
+        return;
+    };
+    if !matches!(s.lie, Lie::Result | Lie::Honest) {
+        return;
+    }
+    // The signature just made, in the chain's forms (changed, for `Lie::Result`: what a server
+    // reporting something else than what both parties computed would send).
+    let public_key = s.share.public_key();
+    let account = dyad_chains::Account {
+        wallet_type: s.wallet.wallet_type,
+        public_key: &public_key,
+        address: &s.wallet.address,
+    };
+    let Ok(mut signed) = request.finish(account, &signature) else {
+        return;
+    };
+    if s.lie == Lie::Result {
+        signed.signature[0] ^= 0x01;
+    }
+    let _ = channel.send(&Frame::Done(dyad_proto::Outcome::Signed(signed))).await;
 }
 
 /// Runs the cloud side of a protocol from `start`, each of its rounds through `tamper` before
@@ -610,6 +685,40 @@ async fn a_cheating_server_gets_the_wallet_retired_in_the_sdk() {
     assert_eq!(err.code(), Some(ErrorCode::ServerMisbehaved));
     assert!(dyad_sdk::UserShare::decode(stale.get_user_share().unwrap().expose()).unwrap()[0].server_misbehaved);
     assert_eq!(t.audited("sign.requested").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_takes_a_shares_turn_in_the_order_the_server_says_go_not_in_the_order_it_asked() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    for (wallet_type, who) in [
+        (WalletType::Evm, "first@example.com"),
+        (WalletType::Solana, "second@example.com"),
+    ] {
+        let (_, w, share) = wallet(&t, &key, wallet_type, who).await;
+        let order = Arc::new(SecondFirst::default());
+        let (stand_in, url) = CheatingServer::steal_ordering(&t, &w, GoOrder::SecondFirst(order.clone())).await;
+        let client = Dyad::new(&url, &key).with_ceremony_key(server_key(&t.url()).await);
+        client.set_user_share(&share).await.unwrap();
+        // The first signature is asked for, and connected, before the second; the server holds
+        // the first one's `Go` until the second has ended. A client that took the share's turn
+        // before the server's word would hold it for the first, and the second would never run.
+        let first = client.sign_message(w.id, b"asked first");
+        let second = async {
+            order.first_waiting.notified().await;
+            client.sign_message(w.id, b"asked second").await
+        };
+        let (first, second) = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            futures_util::future::join(first, second),
+        )
+        .await
+        .expect("the two signatures waited on each other");
+        dyad_test_support::verify::verify_message(&w, b"asked first", &first.unwrap().signature).unwrap();
+        dyad_test_support::verify::verify_message(&w, b"asked second", &second.unwrap().signature).unwrap();
+        assert_eq!(*order.ended.lock().unwrap(), vec![2, 1], "{wallet_type:?}");
+        assert_eq!(stand_in.ceremonies(), 2);
+    }
 }
 
 /// A client of the stand-in at `url` with `person`'s session (made at the real server) and
@@ -803,7 +912,7 @@ async fn a_request_waits_for_its_turn_only_so_long() {
     let (_, w, _) = wallet(&t, &key, WalletType::Evm, "slow@example.com").await;
     // A client that takes its turn and then stalls.
     let ticket = t.sign_ticket(&key, w.id, b"stall").await;
-    let mut slow = Manual::connect(&t.url(), &ticket).await;
+    let mut slow = Manual::connect_live(&t.url(), &ticket).await;
     let _ = slow.recv_protocol().await;
     let mut waiting = queue_behind(&t, &key, &w, 1).await;
     assert_eq!(waiting[0].abort_code_at_once().await, ErrorCode::WalletBusy);

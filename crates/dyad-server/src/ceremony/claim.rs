@@ -1,7 +1,8 @@
 //! Claiming, cloud side: under the wallet's lease, take the current cloud share from
-//! [`claim::ready`], drive the claim script ([`dyad_proto::Claim`]: complete refresh, test
-//! signature of the new pair), hand the person their recovery secret, wait for their
-//! confirmation, then [`claim::commit`].
+//! [`claim::ready`], tell the client to go ([`Frame::Go`]: it takes its share's turn only then),
+//! drive the claim script ([`dyad_proto::Claim`]: complete refresh, test signature of the new
+//! pair), hand the person their recovery secret, wait for their confirmation, then
+//! [`claim::commit`].
 //!
 //! Once the commit has been attempted the client is never told "aborted": whether it committed
 //! is for the client to read back (`GET /v1/wallets/{id}`), so that it never throws away the
@@ -57,6 +58,8 @@ async fn rotate<T: FrameTransport>(
     channel: &mut CeremonyChannel<T>,
 ) -> Result<(claim::Ready, dyad_mpc::KeyShare, String), ServerError> {
     let ready = claim::ready(state, record).await?;
+    // Only now may the client take its share's turn: it holds it only while we hold the lease.
+    channel.send(&Frame::Go).await?;
     let script = Claim::new(Role::Cloud, id, &ready.share);
     let current = Arc::new(ready.share.clone());
     let refreshed = channel.run(script.refresh(current)).await?;

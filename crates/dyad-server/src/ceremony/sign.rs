@@ -1,5 +1,6 @@
 //! Signing, cloud side: under the wallet's lease, take the share and input from
-//! [`signing::ready`] (which checks the share's key is the wallet's), run the protocol holding
+//! [`signing::ready`] (which checks the share's key is the wallet's), tell the client to go
+//! ([`Frame::Go`]: it takes its share's turn only then), run the protocol holding
 //! back the last frame (the run ends only on a signature its last step verified under that key),
 //! and let [`signing::decide`] assemble the chain's forms; only once its caller has recorded it
 //! may the client finish ([`Decided::deliver`]).
@@ -72,6 +73,8 @@ async fn sign<T: FrameTransport>(
     channel: &mut CeremonyChannel<T>,
 ) -> Result<Ended, ServerError> {
     let signing::Ready { wallet, input, share } = signing::ready(state, record, authorised).await?;
+    // Only now may the client take its share's turn: it holds it only while we hold the lease.
+    channel.send(&Frame::Go).await?;
     let sid = session_id(id, Run::Sign);
     let (signature, held) = match channel.run_holding_last(RunStart::sign(share, sid, input)).await {
         Ok(done) => done,

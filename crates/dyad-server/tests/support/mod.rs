@@ -522,6 +522,16 @@ impl Manual {
         }
     }
 
+    /// [`Manual::connect`] to a ceremony of a live wallet's share (a signature, a claim), then
+    /// wait for the server's `Go`: it holds the wallet's lease and its checks passed.
+    pub async fn connect_live(url: &str, ticket: &CeremonyTicket) -> Self {
+        let mut m = Self::connect(url, ticket).await;
+        match m.recv().await {
+            Some(Frame::Go) => m,
+            other => panic!("expected the server's Go, got {other:?}"),
+        }
+    }
+
     /// Seal and send a frame.
     pub async fn send(&mut self, frame: &Frame) {
         let sealed = self.channel.seal(&frame.to_bytes()).unwrap();
