@@ -60,25 +60,77 @@ pub const PEER_TIMEOUT: Duration = Duration::from_secs(60);
 /// says where every step of the run is computed.
 pub struct RunStart<M> {
     light: bool,
-    first: Box<dyn FnOnce() -> Started<M> + Send + 'static>,
+    first: First<M>,
 }
 
 /// What a run's first step gives: the machine waiting for the peer, and the message to send.
 type Started<M> = Result<(M, Vec<u8>), MpcError>;
+
+/// A run's first step: still to compute, or being computed already ([`RunStart::ahead`]).
+enum First<M> {
+    Step(Box<dyn FnOnce() -> Started<M> + Send + 'static>),
+    Ahead(tokio::sync::oneshot::Receiver<Started<M>>),
+}
+
+/// What a first step computed ahead gives when its worker is gone without an answer (it
+/// panicked).
+fn worker_failed<M>() -> Started<M> {
+    Err(MpcError::Protocol("protocol worker failed".into()))
+}
 
 impl<M> RunStart<M> {
     /// A run of `scheme` that begins with `first`.
     pub fn new(scheme: Scheme, first: impl FnOnce() -> Result<(M, Vec<u8>), MpcError> + Send + 'static) -> Self {
         Self {
             light: steps_are_light(scheme),
-            first: Box::new(first),
+            first: First::Step(Box::new(first)),
         }
     }
 
     /// Take the first step here and now, for a caller that drives the run itself (tests, the
-    /// raw-library benchmark) rather than through [`CeremonyChannel::run`].
+    /// raw-library benchmark) rather than through [`CeremonyChannel::run`]. A step computed
+    /// [`ahead`](Self::ahead) is waited for, blocking the thread: not on an async worker.
     pub fn begin(self) -> Result<(M, Vec<u8>), MpcError> {
-        (self.first)()
+        match self.first {
+            First::Step(first) => first(),
+            First::Ahead(made) => made.blocking_recv().unwrap_or_else(|_| worker_failed()),
+        }
+    }
+
+    /// The first step, computed where the scheme says (see [`step`]), or waited for if it was
+    /// computed ahead.
+    async fn first_step(self) -> Started<M>
+    where
+        M: Send + 'static,
+    {
+        match self.first {
+            First::Step(first) => step(self.light, first).await,
+            First::Ahead(made) => made.await.unwrap_or_else(|_| worker_failed()),
+        }
+    }
+
+    /// Start computing the first step now, on the blocking pool, while the caller still waits
+    /// (the user party, for its share's turn): the run takes what it made when it is driven,
+    /// and sends it only then, so nothing of this session reaches the peer before the turn.
+    /// Dropped unsent if the run never starts; a session's state is never used for another.
+    /// For a scheme whose steps are light this changes nothing. Call it inside a tokio runtime.
+    pub fn ahead(self) -> Self
+    where
+        M: Send + 'static,
+    {
+        let first = match self.first {
+            First::Step(first) if !self.light => first,
+            first => return Self { first, ..self },
+        };
+        let (made, taken) = tokio::sync::oneshot::channel();
+        tokio::task::spawn_blocking(move || {
+            // Nobody waits for it any more once the run was given up: then it is dropped.
+            let _ = made.send(first());
+        });
+        Self {
+            light: false,
+            first: First::Ahead(taken),
+        }
     }
 }
 
@@ -301,8 +353,8 @@ impl<T: FrameTransport> CeremonyChannel<T> {
         M: Machine,
         M::Output: Send + 'static,
     {
-        let RunStart { light, first } = start;
-        let (mut machine, mut out) = step(light, first).await.map_err(ProtoError::Mpc)?;
+        let light = start.light;
+        let (mut machine, mut out) = start.first_step().await.map_err(ProtoError::Mpc)?;
         loop {
             let held = if hold_last && machine.awaits_last_round() {
                 Some(HeldFrame(out.into()))
@@ -384,4 +436,34 @@ async fn recv_timeout<T: FrameTransport>(
     tokio::time::timeout_at(until, io.recv())
         .await
         .map_err(|_| ProtoError::Timeout)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keygen::KeyGeneration;
+    use crate::session::{session_id, Run};
+    use dyad_mpc::{run_local, Digest, Role};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_first_step_computed_ahead_is_the_one_its_run_takes() {
+        let ceremony = CeremonyId::random();
+        let (user, cloud) = (
+            KeyGeneration::new(Role::User, Scheme::Dkls, &ceremony),
+            KeyGeneration::new(Role::Cloud, Scheme::Dkls, &ceremony),
+        );
+        let (u, c) = run_local(user.dkg().begin().unwrap(), cloud.dkg().begin().unwrap()).unwrap();
+        let public_key = u.public_key();
+        let sid = session_id(&ceremony, Run::Sign);
+        let input = SignInput::Digest(Digest::new([7; 32]));
+        let ahead = RunStart::sign(u, sid, input.clone()).ahead();
+        let later = RunStart::sign(c, sid, input.clone());
+        // Taking a step computed ahead waits for it: off the async workers, as the runner does.
+        let (a, b) = tokio::task::spawn_blocking(move || run_local(ahead.begin()?, later.begin()?))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(a, b);
+        public_key.verify(&input, &a).unwrap();
+    }
 }

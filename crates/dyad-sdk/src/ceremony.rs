@@ -262,15 +262,15 @@ pub(crate) async fn sign<T: FrameTransport>(
         Some(_) => return Err(SdkError::Mismatch("the server decoded this request differently")),
         None => return Err(SdkError::Mismatch("the server did not say what it decoded")),
     }
-    let (mut channel, turn) = connect_live(io, &wallet.server_key, ticket, turn).await?;
     let sid = session_id(&ticket.ceremony_id, Run::Sign);
-    // The same share, not a copy: the protocol worker holds it while the run lasts.
+    // The same share, not a copy: the protocol worker holds it while the run lasts. Its first
+    // step (a DKLs one is about half a millisecond) is computed while this side waits for the
+    // server's `Go` and the turn; it is sent only once the turn is held.
     let (share, machine_input) = (Arc::clone(&wallet.share), prepared.input.clone());
+    let start = RunStart::sign(share, sid, machine_input).ahead();
+    let (mut channel, turn) = connect_live(io, &wallet.server_key, ticket, turn).await?;
     let result = tokio::time::timeout(CEREMONY_BACKSTOP, async {
-        let signature = channel
-            .run(RunStart::sign(share, sid, machine_input))
-            .await
-            .map_err(|e| SdkError::of_run(view.id, e))?;
+        let signature = channel.run(start).await.map_err(|e| SdkError::of_run(view.id, e))?;
         // The run ends only on a signature its last step verified with the standard verifier
         // (`PublicKey::verify`), under this share's key and for `prepared.input`: checking it
         // again here would repeat that work on every signature's critical path.
