@@ -58,9 +58,9 @@ pub(crate) async fn connect_live<T: FrameTransport>(
     match taken {
         Ok(turn) => Ok((channel, turn)),
         Err(e) => {
-            abort_unless_peer_did(&mut channel, &e).await;
-            channel.into_inner().close().await;
-            Err(e)
+            let failed = Err(e);
+            goodbye(channel, &failed).await;
+            failed
         }
     }
 }
@@ -113,10 +113,7 @@ pub async fn generate<T: FrameTransport>(
             &mut confirmed,
         )
         .await;
-        if let Err(e) = &result {
-            abort_unless_peer_did(&mut channel, e).await;
-        }
-        channel.into_inner().close().await;
+        goodbye(channel, &result).await;
         result
     })
     .await
@@ -182,10 +179,21 @@ pub struct GenerateFailed {
     pub kept: Option<LoadedWallet>,
 }
 
-pub(crate) async fn abort_unless_peer_did<T: FrameTransport>(channel: &mut CeremonyChannel<T>, e: &SdkError) {
-    if !matches!(e, SdkError::Ceremony(ProtoError::PeerAborted { .. })) {
-        channel.abort(ErrorCode::CeremonyAborted, &e.to_string()).await;
-    }
+/// How long this side spends telling the server a ceremony is over.
+const GOODBYE: Duration = Duration::from_secs(5);
+
+/// End a ceremony's channel: abort it if it `failed` (unless the server aborted it first), then
+/// close. Bounded by [`GOODBYE`]: a server that stops reading must not keep a share's ask, nor
+/// the caller, waiting on it.
+pub(crate) async fn goodbye<T: FrameTransport, V>(mut channel: CeremonyChannel<T>, ended: &Result<V, SdkError>) {
+    let goodbye = async {
+        match ended {
+            Err(SdkError::Ceremony(ProtoError::PeerAborted { .. })) | Ok(_) => {}
+            Err(e) => channel.abort(ErrorCode::CeremonyAborted, &e.to_string()).await,
+        }
+        channel.into_inner().close().await;
+    };
+    let _ = tokio::time::timeout(GOODBYE, goodbye).await;
 }
 
 async fn generate_on<T: FrameTransport>(
@@ -285,9 +293,6 @@ pub(crate) async fn sign<T: FrameTransport>(
     .unwrap_or(Err(SdkError::Ceremony(ProtoError::Timeout)));
     // Passed on at once, the share retired first if this run caught the server cheating.
     turn.end(&result);
-    if let Err(e) = &result {
-        abort_unless_peer_did(&mut channel, e).await;
-    }
-    channel.into_inner().close().await;
+    goodbye(channel, &result).await;
     result
 }

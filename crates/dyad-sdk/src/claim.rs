@@ -100,14 +100,13 @@ impl Dyad {
         let result = tokio::time::timeout(CEREMONY_BACKSTOP, run(&mut channel, wallet, &ticket, &mut confirmed))
             .await
             .unwrap_or(Err(SdkError::Ceremony(ProtoError::Timeout)));
-        if let Err(e) = &result {
-            ceremony::abort_unless_peer_did(&mut channel, e).await;
-        }
-        channel.into_inner().close().await;
-        let claimed = self.settle(wallet, result, confirmed).await;
         // A refresh is a ceremony of the share like a signature: a server caught cheating in it
-        // gets the wallet retired, before the turn passes to a signature queued behind.
-        turn.end(&claimed);
+        // gets the share retired at once, before any wait (the goodbye, the read-back) in which
+        // the caller could drop this future and pass the turn on without it. A cheat is caught
+        // only before this side confirms, so `settle` cannot find one the run did not.
+        turn.end(&result);
+        ceremony::goodbye(channel, &result).await;
+        let claimed = self.settle(wallet, result, confirmed).await;
         self.retire_if_caught(wallet, claimed)
     }
 

@@ -12,9 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use dyad_mpc::{KeySetup, Role};
 use dyad_proto::batch::{Incoming, KeySetupOnLane, ToServer};
-use dyad_proto::{
-    session_id, CeremonyChannel, CeremonyKey, Frame, FrameTransport, KeySetupId, Outcome, ProtoError, Run,
-};
+use dyad_proto::{session_id, CeremonyChannel, CeremonyKey, Frame, KeySetupId, Outcome, ProtoError, Run};
 
 use crate::batch::Connection;
 use crate::error::SdkError;
@@ -138,9 +136,6 @@ async fn make(connection: &Connection, server_key: CeremonyKey) -> Result<Pooled
     let made = tokio::time::timeout(crate::ceremony::CEREMONY_DEADLINE, made)
         .await
         .unwrap_or(Err(SdkError::Ceremony(ProtoError::Timeout)));
-    if let Err(e) = &made {
-        crate::ceremony::abort_unless_peer_did(&mut channel, e).await;
-    }
-    channel.into_inner().close().await;
+    crate::ceremony::goodbye(channel, &made).await;
     made
 }

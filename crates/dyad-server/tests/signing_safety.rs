@@ -277,6 +277,37 @@ enum GoOrder {
     /// granted in the order they were asked for does (across replicas the database lease is
     /// polled).
     SecondFirst(Arc<SecondFirst>),
+    /// Every ceremony only once the gate opens.
+    Gated(Arc<Gate>),
+}
+
+/// The stand-in's side of [`GoOrder::Gated`].
+struct Gate {
+    /// How many ceremonies have their channel open and wait for their `Go`.
+    waiting: AtomicUsize,
+    /// One more ceremony waits.
+    one_more: tokio::sync::Notify,
+    /// Open once it has a permit; each ceremony takes it and gives it back.
+    open: tokio::sync::Semaphore,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate {
+            waiting: AtomicUsize::new(0),
+            one_more: tokio::sync::Notify::new(),
+            open: tokio::sync::Semaphore::new(0),
+        }
+    }
+}
+
+impl Gate {
+    /// Wait until `n` ceremonies wait for their `Go`.
+    async fn until_waiting(&self, n: usize) {
+        while self.waiting.load(Ordering::SeqCst) < n {
+            self.one_more.notified().await;
+        }
+    }
 }
 
 /// The stand-in's side of [`GoOrder::SecondFirst`].
@@ -471,6 +502,13 @@ async fn cheating_ceremony(
             if opened == 1 {
                 order.first_waiting.notify_one();
                 order.second_ended.notified().await;
+            }
+        }
+        if let GoOrder::Gated(gate) = &s.go {
+            gate.waiting.fetch_add(1, Ordering::SeqCst);
+            gate.one_more.notify_one();
+            if gate.open.acquire().await.is_err() {
+                return;
             }
         }
         if channel.send(&Frame::Go).await.is_err() {
@@ -719,6 +757,37 @@ async fn the_sdk_takes_a_shares_turn_in_the_order_the_server_says_go_not_in_the_
         assert_eq!(*order.ended.lock().unwrap(), vec![2, 1], "{wallet_type:?}");
         assert_eq!(stand_in.ceremonies(), 2);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signatures_dropped_while_they_wait_for_the_servers_go_give_their_places_back() {
+    let t = TestServer::start().await;
+    let key = t.app("shop").await;
+    let (_, w, share) = wallet(&t, &key, WalletType::Evm, "dropped@example.com").await;
+    let gate = Arc::new(Gate::default());
+    let (stand_in, url) = CheatingServer::steal_ordering(&t, &w, GoOrder::Gated(gate.clone())).await;
+    let client = Dyad::new(&url, &key).with_ceremony_key(server_key(&t.url()).await);
+    client.set_user_share(&share).await.unwrap();
+    // One more than a share may have asked for at once: the last waits here, unasked. Each
+    // DKLs signature computes its first step while it waits for its `Go`.
+    let messages: Vec<String> = (0..5).map(|i| format!("dropped {i}")).collect();
+    let asked = futures_util::future::join_all(messages.iter().map(|m| client.sign_message(w.id, m.as_bytes())));
+    tokio::select! {
+        _ = asked => panic!("a signature ended while no ceremony was told to go"),
+        _ = gate.until_waiting(4) => {}
+    }
+    assert_eq!(
+        stand_in.calls(),
+        4,
+        "a share has at most four ceremonies asked for at once"
+    );
+    // The five futures are dropped; their places must be free again, or this one never asks.
+    gate.open.add_permits(1);
+    let signed = tokio::time::timeout(std::time::Duration::from_secs(60), client.sign_message(w.id, b"after"))
+        .await
+        .expect("a dropped signature kept its place");
+    dyad_test_support::verify::verify_message(&w, b"after", &signed.unwrap().signature).unwrap();
+    assert_eq!(stand_in.calls(), 5);
 }
 
 /// A client of the stand-in at `url` with `person`'s session (made at the real server) and
