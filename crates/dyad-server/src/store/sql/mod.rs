@@ -9,6 +9,7 @@ mod grants;
 mod open;
 mod people;
 mod proofs;
+mod relaxed;
 mod rows;
 
 use std::str::FromStr;
@@ -67,6 +68,7 @@ where
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    relaxed: relaxed::RelaxedMark,
 }
 
 #[async_trait]
@@ -201,7 +203,11 @@ impl Store for SqlStore {
         key_setup: Option<KeySetupId>,
     ) -> StoreResult<CreateOutcome> {
         let begun_at = begins.consumed_at();
-        let mut tx = self.pool.begin().await?;
+        // Relaxed (SQLite) without a key setup: a pending wallet is void until its key
+        // generation's synced commit activates it. A key setup's reservation is synced: a setup
+        // must never serve two key generations.
+        let mut conn = self.relaxed_if(key_setup.is_none()).await?;
+        let mut tx = conn.begin().await?;
         sqlx::query(
             "DELETE FROM wallets WHERE app_id = $1 AND environment = $2 AND wallet_type = $3 \
              AND pregen_kind = $4 AND pregen_value = $5 AND status = 'pending' \
@@ -492,12 +498,17 @@ impl Store for SqlStore {
     }
 
     async fn acquire_lease(&self, id: WalletId, lease: &LeaseRequest) -> StoreResult<LeaseAttempt> {
-        if take_lease(&self.pool, id, lease).await? {
+        // Relaxed (SQLite): a lease lost with the machine was held by a process gone with it.
+        let mut conn = self.relaxed().await?;
+        let mut tx = conn.begin().await?;
+        let taken = take_lease(&mut *tx, id, lease).await?;
+        tx.commit().await?;
+        if taken {
             return Ok(LeaseAttempt::Acquired);
         }
         let row = sqlx::query("SELECT locked_at FROM wallets WHERE id = $1 AND status <> 'pending'")
             .bind(id.to_string())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *conn.conn())
             .await?;
         Ok(match row {
             None => LeaseAttempt::Gone,
@@ -536,7 +547,10 @@ impl Store for SqlStore {
         begins: Begins,
         lease: &LeaseRequest,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        // Relaxed (SQLite): the ceremony, its request's entry and the lease are void unless the
+        // outcome's synced commit follows.
+        let mut conn = self.relaxed().await?;
+        let mut tx = conn.begin().await?;
         insert_ceremony_row(&mut *tx, ceremony, begins.consumed_at()).await?;
         insert_audit(&mut *tx, audit).await?;
         let taken = take_lease(&mut *tx, ceremony.wallet_id, lease).await?;
@@ -545,7 +559,10 @@ impl Store for SqlStore {
     }
 
     async fn insert_ceremony(&self, ceremony: &CeremonyRecord, audit: &AuditRecord, begins: Begins) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        // Relaxed (SQLite): whatever runs on the ceremony is recorded by a later synced commit
+        // (its ticket's consumption, its outcome), which makes this one durable first.
+        let mut conn = self.relaxed().await?;
+        let mut tx = conn.begin().await?;
         insert_ceremony_row(&mut *tx, ceremony, begins.consumed_at()).await?;
         insert_audit(&mut *tx, audit).await?;
         tx.commit().await?;
@@ -874,6 +891,7 @@ impl SqlStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sqlx::Executor;
 
     async fn synchronous(store: &SqlStore) -> i64 {
         sqlx::query_scalar("PRAGMA synchronous")
@@ -896,6 +914,42 @@ mod tests {
         let bench = SqlStore::open_with(&dir.path().join("bench.db"), Durability::Normal)
             .await
             .unwrap();
+        assert_eq!(synchronous(&bench).await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_relaxed_transaction_leaves_the_connection_synced_however_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open(&dir.path().join("dyad.db")).await.unwrap();
+        {
+            let mut conn = store.relaxed().await.unwrap();
+            let mut tx = conn.begin().await.unwrap();
+            let inside: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+            assert_eq!(inside, 1, "a relaxed commit does not wait for the disk");
+            tx.commit().await.unwrap();
+        }
+        assert_eq!(synchronous(&store).await, 2, "after a commit");
+        {
+            let mut conn = store.relaxed().await.unwrap();
+            let _dropped = conn.begin().await.unwrap();
+        }
+        assert_eq!(synchronous(&store).await, 2, "after a transaction dropped unfinished");
+        let synced = store
+            .relaxed_if(false)
+            .await
+            .unwrap()
+            .conn()
+            .fetch_one("PRAGMA synchronous")
+            .await;
+        assert_eq!(synced.unwrap().try_get::<i64, _>(0).unwrap(), 2, "relaxed_if(false)");
+        // A benchmark's store goes back to its own setting.
+        let bench = SqlStore::open_with(&dir.path().join("bench.db"), Durability::Normal)
+            .await
+            .unwrap();
+        drop(bench.relaxed().await.unwrap());
         assert_eq!(synchronous(&bench).await, 1);
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use sqlx::any::AnyPoolOptions;
 use sqlx::Executor;
 
+use super::relaxed::{reset_after_release, RelaxedMark};
 use super::SqlStore;
 use crate::setup::SetupError;
 
@@ -130,6 +131,9 @@ impl SqlStore {
              PRAGMA busy_timeout = 10000;"
         )
         .into();
+        let reset: std::sync::Arc<str> = format!("PRAGMA synchronous = {synchronous}").into();
+        let relaxed = RelaxedMark::default();
+        let mark = relaxed.clone();
         // One connection: SQLite has one writer at a time anyway, and writers on several
         // connections wait for each other's lock in SQLite's busy handler, which sleeps and
         // retries (under a bulk load, statements waited over a second for it). On one
@@ -151,6 +155,11 @@ impl SqlStore {
                     Ok(())
                 })
             })
+            // A relaxed transaction's `synchronous=NORMAL` never outlives its hold.
+            .after_release(move |conn, _| {
+                let (mark, reset) = (mark.clone(), reset.clone());
+                Box::pin(async move { reset_after_release(conn, &mark, &reset).await })
+            })
             .connect(&format!("sqlite://{}?mode=rwc", file.path()))
             .await
             .map_err(|e| SetupError::Database(format!("opening database {}: {e}", path.display())))?;
@@ -163,6 +172,7 @@ impl SqlStore {
         Ok(Self {
             pool,
             backend: Backend::Sqlite,
+            relaxed,
         })
     }
 
@@ -185,6 +195,7 @@ impl SqlStore {
         Ok(Self {
             pool,
             backend: Backend::Postgres,
+            relaxed: RelaxedMark::default(),
         })
     }
 
