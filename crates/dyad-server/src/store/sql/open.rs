@@ -18,8 +18,9 @@ use crate::setup::SetupError;
 /// `synchronous_commit`, which Dyad does not change).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Durability {
-    /// `synchronous=FULL`: the WAL is synced on every commit, so a wallet answered as created
-    /// survives power loss. What the server always uses.
+    /// `synchronous=FULL`: the WAL is synced on every commit (but a relaxed one, which a later
+    /// synced commit makes durable: `relaxed.rs`), so a wallet answered as created survives
+    /// power loss. What the server always uses.
     #[default]
     Full,
     /// `synchronous=NORMAL`: a power loss can drop the last commits. Only for measuring what
