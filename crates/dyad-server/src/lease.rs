@@ -131,8 +131,9 @@ impl Leases {
 
     /// Store `ceremony` (a signature that begins now, on a batch lane) and, in the same commit,
     /// take its wallet's lease if this process's turn and the database's lease are both free
-    /// right now: one synced write instead of two. Anything else stores the ceremony alone and
-    /// gives `None`; the ceremony then waits its turn with [`Leases::acquire`] as any other.
+    /// right now: one commit instead of two (relaxed on SQLite: `store/sql/relaxed.rs`).
+    /// Anything else stores the ceremony alone and gives `None`; the ceremony then waits its
+    /// turn with [`Leases::acquire`] as any other.
     pub async fn insert_ceremony_leased(
         &self,
         store: &Arc<dyn Store>,

@@ -150,7 +150,7 @@ pub async fn authorise(
         expires_at,
     };
     // A ceremony that begins now (a batch lane) takes its wallet's lease in the same commit
-    // when it is free: one synced write fewer per signature.
+    // when it is free: one commit fewer per signature.
     let lease = match begins {
         Begins::Now(_) => {
             state

@@ -114,6 +114,7 @@ on_both!(
     a_lease_holds_across_stores_sharing_one_database,
     the_schema_is_the_same_on_both_engines,
     a_key_setup_is_reserved_once_by_its_own_scope_taken_once_and_reaped,
+    only_what_nobody_can_present_after_a_power_loss_commits_without_waiting_for_the_disk,
 );
 
 /// Key setups (the warm setup pool): reserved by one create of their own scope while unexpired,
@@ -399,6 +400,88 @@ async fn a_ceremony_that_begins_at_once_is_stored_used_up_and_its_wallet_started
     assert!(store.pending_wallet(w.id).await.unwrap().is_some());
     store.reap(now + 301, rule(now + 301)).await.unwrap();
     assert!(store.pending_wallet(w.id).await.unwrap().is_none());
+}
+
+/// Which writes commit relaxed (SQLite's `synchronous=NORMAL`, `store/sql/relaxed.rs`): a batch
+/// lane's ceremony (with its lease, and its pending wallet when no key setup is reserved) and a
+/// lease. A ticket answered `201 Created` before its run, and a key setup's reservation, are
+/// synced. PostgreSQL relaxes nothing, and its lease still commits.
+async fn only_what_nobody_can_present_after_a_power_loss_commits_without_waiting_for_the_disk(kind: Kind) {
+    let Some((db, scope)) = setup(kind).await else { return };
+    let store = &db.store;
+    let relaxes = u64::from(matches!(kind, Kind::Sqlite));
+    let now = dyad_server::clock::now();
+    let audit = dyad_server::audit::entry(scope, None, AuditAction::WalletCreateRequested, json!({}));
+    let created = |tag: u8, begins: Begins, setup: Option<dyad_proto::KeySetupId>| {
+        let w = PendingWallet {
+            pregen_id: PregenId::parse("customId", &format!("relaxed-{tag}")).unwrap(),
+            ..pending(scope, now)
+        };
+        let c = ceremony(scope, w.id, now + 60, tag);
+        let audit = &audit;
+        async move {
+            store
+                .create_pending_wallet(&w, &c, audit, rule(now), begins, setup)
+                .await
+                .unwrap()
+        }
+    };
+    let id = live(store, scope, now).await;
+    let before = store.relaxed_holds();
+    let holds = || store.relaxed_holds() - before;
+
+    assert_eq!(created(40, Begins::OnPresentation, None).await, CreateOutcome::Created);
+    assert_eq!(
+        holds(),
+        0,
+        "a pending wallet answered 201 before its key generation is synced"
+    );
+    assert_eq!(created(41, Begins::Now(now), None).await, CreateOutcome::Created);
+    assert_eq!(holds(), relaxes, "a lane's pending wallet");
+    let setup = dyad_server::store::StoredKeySetup {
+        id: dyad_proto::KeySetupId::random(),
+        scope,
+        sealed: SealedShare {
+            data_key_id: 1,
+            sealed: vec![3; 48],
+        },
+        created_at: now,
+    };
+    store.put_key_setup(&setup).await.unwrap();
+    assert_eq!(
+        created(42, Begins::Now(now), Some(setup.id)).await,
+        CreateOutcome::Created
+    );
+    assert_eq!(holds(), relaxes, "a key setup's reservation is synced, on a lane too");
+
+    // The store does not look at a ceremony's kind; the wallet is live.
+    let sign = |tag: u8| ceremony(scope, id, now + 60, tag);
+    store
+        .insert_ceremony(&sign(43), &audit, Begins::OnPresentation)
+        .await
+        .unwrap();
+    assert_eq!(holds(), relaxes, "a ticket answered 201 before its run is synced");
+    store
+        .insert_ceremony(&sign(44), &audit, Begins::Now(now))
+        .await
+        .unwrap();
+    assert_eq!(holds(), 2 * relaxes, "a lane's ceremony");
+    assert!(store
+        .insert_ceremony_leased(&sign(45), &audit, Begins::Now(now), &lease(6, now, now + 10))
+        .await
+        .unwrap());
+    assert_eq!(holds(), 3 * relaxes, "a lane's ceremony with its lease");
+    store.release_lease(id, &[6; 16]).await.unwrap();
+    assert_eq!(
+        store.acquire_lease(id, &lease(7, now, now + 10)).await.unwrap(),
+        LeaseAttempt::Acquired
+    );
+    assert_eq!(holds(), 4 * relaxes, "a lease");
+    assert_eq!(
+        store.acquire_lease(id, &lease(8, now, now + 10)).await.unwrap(),
+        LeaseAttempt::Busy,
+        "the lease was taken, relaxed or not"
+    );
 }
 
 async fn the_audit_log_is_append_only(kind: Kind) {

@@ -7,9 +7,19 @@
 //! way (the writes are in the operating system's cache); only a power loss or a crash of the
 //! machine can drop the unsynced commits at the file's end, and that also ends every process
 //! that could have acted on them. So a relaxed commit may hold only what is void without
-//! its synced successor: a ceremony not yet run, its request's audit entry, a lease (the
-//! machine that held it is down with it). What is answered as made — a wallet, a signature's
-//! `sign.completed`, a claim, a lock, a consumed ticket — is never written relaxed.
+//! its synced successor and what nobody outside this machine was told of as made:
+//! - a ceremony that begins at once on a batch lane ([`Begins::Now`]), with its request's audit
+//!   entry, its lease and (without a pooled key setup) its pending wallet. Its ticket is stored
+//!   used up, so it is never presented anywhere; it runs on the lane's connection, which the
+//!   power loss ends too; and the client cannot finish it before the synced commit of its
+//!   outcome (a signature's `sign.completed`, a key generation's activation).
+//! - a lease taken for a ticket that was presented (`acquire_lease`): the process that held it
+//!   is gone with the machine.
+//!
+//! Never relaxed ([`may_relax`]): a ticket answered `201 Created` before its run
+//! ([`Begins::OnPresentation`]), which the client may present after a power loss; a key
+//! setup's reservation, which must never serve two key generations; and whatever is answered as
+//! made — a wallet, a signature's `sign.completed`, a claim, a lock, a consumed ticket.
 //!
 //! `synchronous` is a setting of the connection, not of a transaction. A relaxed transaction
 //! sets it to `NORMAL` in its `BEGIN`; the pool's release hook sets it back before the
@@ -20,20 +30,38 @@
 //! PostgreSQL is left as it is: there a lease is shared by replicas that outlive the database
 //! server, so it must not be lost; every commit there is synchronous.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, Connection, Executor, Transaction};
 
+use dyad_proto::KeySetupId;
+
 use super::open::Backend;
 use super::SqlStore;
+use crate::model::Begins;
 use crate::store::StoreResult;
 
-/// Set while the SQLite connection may be at `synchronous=NORMAL` on behalf of a relaxed
-/// transaction; cleared by the release hook that sets it back.
+/// Whether storing a ceremony that `begins` so (with the pooled `key_setup` it reserves, if any)
+/// may commit relaxed: only a batch lane's, which nobody can present after a power loss, and
+/// only without a key setup (see the module docs).
+pub(super) fn may_relax(begins: Begins, key_setup: Option<&KeySetupId>) -> bool {
+    matches!(begins, Begins::Now(_)) && key_setup.is_none()
+}
+
+/// Whether the SQLite connection may be at `synchronous=NORMAL` on behalf of a relaxed
+/// transaction, and how many relaxed holds there have been.
 #[derive(Clone, Debug, Default)]
-pub(super) struct RelaxedMark(Arc<AtomicBool>);
+pub(super) struct RelaxedMark(Arc<Mark>);
+
+#[derive(Debug, Default)]
+struct Mark {
+    /// Set when a relaxed hold begins; cleared by the release hook that sets it back.
+    pending: AtomicBool,
+    /// Relaxed holds since the store opened ([`SqlStore::relaxed_holds`]).
+    holds: AtomicU64,
+}
 
 /// The `BEGIN` of a relaxed SQLite transaction: one trip to the connection's worker.
 const RELAXED_BEGIN: &str = "PRAGMA synchronous = NORMAL; BEGIN";
@@ -45,7 +73,12 @@ pub(super) struct RelaxedConnection {
 }
 
 impl RelaxedConnection {
-    /// The connection, for a statement after the transaction.
+    /// Whether [`RelaxedConnection::begin`] begins a relaxed transaction.
+    pub(super) fn is_relaxed(&self) -> bool {
+        self.relaxed
+    }
+
+    /// The connection, for a statement outside the transaction.
     pub(super) fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.conn
     }
@@ -73,9 +106,17 @@ impl SqlStore {
         let conn = self.pool.acquire().await?;
         let relaxed = relax && self.backend == Backend::Sqlite;
         if relaxed {
-            self.relaxed.0.store(true, Ordering::SeqCst);
+            self.relaxed.0.pending.store(true, Ordering::SeqCst);
+            self.relaxed.0.holds.fetch_add(1, Ordering::Relaxed);
         }
         Ok(RelaxedConnection { conn, relaxed })
+    }
+
+    /// How many times this store has taken its connection for a transaction that commits
+    /// without waiting for the disk (always 0 on PostgreSQL): what shows which writes are
+    /// relaxed (`store.rs`' tests).
+    pub fn relaxed_holds(&self) -> u64 {
+        self.relaxed.0.holds.load(Ordering::Relaxed)
     }
 }
 
@@ -87,7 +128,7 @@ pub(super) async fn reset_after_release(
     mark: &RelaxedMark,
     reset: &str,
 ) -> Result<bool, sqlx::Error> {
-    if mark.0.swap(false, Ordering::SeqCst) {
+    if mark.0.pending.swap(false, Ordering::SeqCst) {
         conn.execute(reset).await?;
     }
     Ok(true)
