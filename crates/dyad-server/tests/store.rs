@@ -115,6 +115,7 @@ on_both!(
     the_schema_is_the_same_on_both_engines,
     a_key_setup_is_reserved_once_by_its_own_scope_taken_once_and_reaped,
     only_what_nobody_can_present_after_a_power_loss_commits_without_waiting_for_the_disk,
+    a_ceremony_its_entry_and_its_lease_are_written_together_or_not_at_all,
 );
 
 /// Key setups (the warm setup pool): reserved by one create of their own scope while unexpired,
@@ -481,6 +482,104 @@ async fn only_what_nobody_can_present_after_a_power_loss_commits_without_waiting
         store.acquire_lease(id, &lease(8, now, now + 10)).await.unwrap(),
         LeaseAttempt::Busy,
         "the lease was taken, relaxed or not"
+    );
+}
+
+/// A signature's writes: the ceremony with its request's entry, with or without the lease; the
+/// outcome's entry with the lease given back. Each writes all of its rows, says rightly
+/// whether it took the lease, and one that fails writes nothing.
+async fn a_ceremony_its_entry_and_its_lease_are_written_together_or_not_at_all(kind: Kind) {
+    let Some((db, scope)) = setup(kind).await else { return };
+    let store = &db.store;
+    let now = dyad_server::clock::now();
+    let id = live(store, scope, now).await;
+    let entry = |n: u32| dyad_server::audit::entry(scope, Some(id), AuditAction::SignRequested, json!({ "n": n }));
+    let logged = || async {
+        let log = store.audit_log(scope).await.unwrap();
+        log.iter()
+            .filter_map(|r| r.detail.get("n").and_then(|n| n.as_u64()))
+            .collect::<Vec<_>>()
+    };
+    let consumed_at = |tag: u8| {
+        let raw = &db.raw;
+        async move {
+            sqlx::query_scalar::<_, Option<i64>>("SELECT consumed_at FROM ceremonies WHERE id_hash = $1")
+                .bind(&[tag; 32][..])
+                .fetch_optional(raw)
+                .await
+                .unwrap()
+        }
+    };
+
+    store
+        .insert_ceremony(&ceremony(scope, id, now + 60, 50), &entry(1), Begins::OnPresentation)
+        .await
+        .unwrap();
+    assert_eq!(logged().await, [1]);
+    assert!(store
+        .consume_ceremony(&CeremonyHash([50; 32]), now)
+        .await
+        .unwrap()
+        .is_some());
+
+    assert!(
+        store
+            .insert_ceremony_leased(
+                &ceremony(scope, id, now + 60, 51),
+                &entry(2),
+                Begins::Now(now),
+                &lease(1, now, now + 10)
+            )
+            .await
+            .unwrap(),
+        "the lease was free"
+    );
+    assert_eq!(consumed_at(51).await, Some(Some(now)), "stored used up");
+    assert_eq!(logged().await, [1, 2]);
+    assert_eq!(
+        store.acquire_lease(id, &lease(2, now, now + 10)).await.unwrap(),
+        LeaseAttempt::Busy
+    );
+
+    assert!(
+        !store
+            .insert_ceremony_leased(
+                &ceremony(scope, id, now + 60, 52),
+                &entry(3),
+                Begins::Now(now),
+                &lease(3, now, now + 10)
+            )
+            .await
+            .unwrap(),
+        "the lease is held"
+    );
+    assert_eq!(consumed_at(52).await, Some(Some(now)), "stored all the same");
+    assert_eq!(logged().await, [1, 2, 3]);
+
+    store.release_lease_recorded(id, &[1; 16], &entry(4)).await.unwrap();
+    assert_eq!(logged().await, [1, 2, 3, 4]);
+    assert_eq!(
+        store.acquire_lease(id, &lease(4, now, now + 10)).await.unwrap(),
+        LeaseAttempt::Acquired,
+        "given back with the entry"
+    );
+
+    // A ceremony id that exists: refused, and neither its entry nor the lease is written.
+    let again = ceremony(scope, id, now + 60, 51);
+    assert!(store
+        .insert_ceremony(&again, &entry(5), Begins::Now(now))
+        .await
+        .is_err());
+    store.release_lease(id, &[4; 16]).await.unwrap();
+    assert!(store
+        .insert_ceremony_leased(&again, &entry(6), Begins::Now(now), &lease(5, now, now + 10))
+        .await
+        .is_err());
+    assert_eq!(logged().await, [1, 2, 3, 4]);
+    assert_eq!(
+        store.acquire_lease(id, &lease(6, now, now + 10)).await.unwrap(),
+        LeaseAttempt::Acquired,
+        "the failed one took no lease"
     );
 }
 

@@ -20,6 +20,9 @@
 //! With `--decode`, instead: how long `SignRequest::prepare` takes on the largest sign requests
 //! `dyad-chains` accepts (Cosmos sign docs at every limit, EIP-712 payloads at every limit), no
 //! server involved: `cargo run --release --bin dyad-bench -- --decode --runs 10`.
+//!
+//! `RUST_LOG` filters its logs (errors only by default): `RUST_LOG=sqlx::query=debug` lists the
+//! store's statements, e.g. those of one signature with `--warm-sign --runs 3`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -215,9 +218,9 @@ impl Bench {
 async fn warm_sign_only(runs: usize) {
     let bench = Bench::start(Durability::Full).await;
     println!(
-        "| warm batch signing, synchronous=FULL | median / p99 | CPU per signature, both parties | signatures per second on one wallet |"
+        "| warm batch signing, synchronous=FULL | median / p99 | CPU per signature, both parties | signatures per second on one wallet | signatures per second over {IN_FLIGHT} wallets, {IN_FLIGHT} at once |"
     );
-    println!("|---|---|---|---|");
+    println!("|---|---|---|---|---|");
     for (wt, scheme) in types() {
         let dyad = Dyad::new(&bench.server.url(), bench.key.expose());
         let who = PregenId::parse("customId", &format!("bench-warm-{wt}")).expect("id");
@@ -231,12 +234,28 @@ async fn warm_sign_only(runs: usize) {
         let in_flight = futures_util::stream::iter(0..runs)
             .map(|_| batch.sign_message(id, b"benchmark"))
             .buffer_unordered(IN_FLIGHT)
+            .map(|signed| signed.expect("sign"))
             .count()
             .await;
         let rate_concurrent = in_flight as f64 / started.elapsed().as_secs_f64();
         let rate_sequential = runs as f64 / times.iter().sum::<Duration>().as_secs_f64();
+        // And over several wallets, each its own share pair: nothing but the machine (and the
+        // store's one SQLite connection) keeps them from overlapping.
+        let mut ids = vec![id];
+        for i in 1..IN_FLIGHT {
+            let who = PregenId::parse("customId", &format!("bench-warm-{wt}-{i}")).expect("id");
+            ids.push(dyad.create_pregen_wallet(wt, &who).await.expect("create").id);
+        }
+        let started = Instant::now();
+        let over_wallets = futures_util::stream::iter(0..runs)
+            .map(|i| batch.sign_message(ids[i % ids.len()], b"benchmark"))
+            .buffer_unordered(IN_FLIGHT)
+            .map(|signed| signed.expect("sign"))
+            .count()
+            .await;
+        let rate_wallets = over_wallets as f64 / started.elapsed().as_secs_f64();
         println!(
-            "| {scheme:?} | {} | {cpu} | {rate_sequential:.0}/s one at a time, {rate_concurrent:.0}/s with {IN_FLIGHT} asked at once |",
+            "| {scheme:?} | {} | {cpu} | {rate_sequential:.0}/s one at a time, {rate_concurrent:.0}/s with {IN_FLIGHT} asked at once | {rate_wallets:.0}/s |",
             cell(&times)
         );
     }
@@ -403,6 +422,9 @@ fn cell(v: &[Duration]) -> String {
 
 #[tokio::main]
 async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let runs: usize = arg("--runs").and_then(|s| s.parse().ok()).unwrap_or(10).max(1);
     if std::env::args().any(|a| a == "--decode") {
         decode::run(runs);
