@@ -2,16 +2,27 @@
 
 use std::fmt;
 
-use frost_ed25519::keys::{KeyPackage, PublicKeyPackage};
+use frost_ed25519::keys::{KeyPackage, PublicKeyPackage, SigningShare};
+use frost_ed25519::Identifier;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::dkls::{self, Party};
+use crate::public_packages::{self, PublicPackages};
 use crate::{encoding, frost, MpcError, PublicKey, Role, Scheme};
 
-/// The storage format version written by [`KeyShare::to_bytes`]. A new layout gets a new
-/// number; old numbers stay readable for as long as shares written with them may exist.
+/// The storage format versions. A new layout gets a new number; old numbers stay readable for
+/// as long as shares written with them may exist.
+///
+/// Format 1 ([`StoredOwned`]): a DKLs party, or FROST's key package and public key package as
+/// frost-core encodes them. [`KeyShare::to_bytes`] writes it for DKLs shares.
 const FORMAT_V1: u8 = 1;
+/// Format 2 ([`StoredFrostV2`]), FROST only: the identifier and signing share, and the public key
+/// package's encoding apart, so a reader that has decoded those public bytes before need not
+/// decode their points again ([`PublicPackages`]). The key package is rebuilt from them (its
+/// verifying share and group key are the public package's). [`KeyShare::to_bytes`] writes it
+/// for FROST shares.
+const FORMAT_V2: u8 = 2;
 
 /// One party's share of a 2-of-2 key.
 ///
@@ -42,6 +53,8 @@ pub(crate) enum Secret {
 #[derive(Serialize)]
 enum StoredRef<'a> {
     Dkls(&'a Party),
+    /// Format 1 FROST: read still, written by the tests only (FROST is written in format 2).
+    #[cfg_attr(not(test), allow(dead_code))]
     Frost {
         key_package: &'a KeyPackage,
         public_key_package: &'a PublicKeyPackage,
@@ -56,6 +69,17 @@ enum StoredOwned {
         key_package: Box<KeyPackage>,
         public_key_package: Box<PublicKeyPackage>,
     },
+}
+
+/// Format 2's layout after the version byte (FROST). The field order is the format.
+#[derive(Serialize, Deserialize)]
+struct StoredFrostV2 {
+    /// frost-core's encoding of the holder's identifier.
+    identifier: Vec<u8>,
+    /// frost-core's encoding of the signing share. **Secret**; wiped on drop.
+    signing_share: Zeroizing<Vec<u8>>,
+    /// frost-core's encoding of the public key package (public).
+    public_key_package: Vec<u8>,
 }
 
 impl KeyShare {
@@ -74,38 +98,83 @@ impl KeyShare {
         self.public_key
     }
 
-    /// Serializes the share: a 1-byte format version, then postcard. **Secret**: seal it before
-    /// it leaves memory. The buffer wipes itself on drop.
+    /// Serializes the share: a 1-byte format version, then postcard (format 1 for DKLs, 2 for
+    /// FROST). **Secret**: seal it before it leaves memory. The buffer wipes itself on drop.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let stored = match &self.secret {
-            Secret::Dkls(party) => StoredRef::Dkls(party),
+        // Every constructor has already encoded this share once (see `checked`), and encoding
+        // is deterministic, so this cannot fail; the fallback only keeps the path panic-free.
+        self.encode().unwrap_or_default()
+    }
+
+    fn encode(&self) -> Option<Zeroizing<Vec<u8>>> {
+        match &self.secret {
+            Secret::Dkls(party) => encoding::encode(FORMAT_V1, &StoredRef::Dkls(party)).ok(),
             Secret::Frost {
                 key_package,
                 public_key_package,
-            } => StoredRef::Frost {
-                key_package,
-                public_key_package,
-            },
-        };
-        // Every constructor has already encoded this share once (see `checked`), and encoding
-        // is deterministic, so this cannot fail; the fallback only keeps the path panic-free.
-        encoding::encode(FORMAT_V1, &stored).unwrap_or_default()
+            } => {
+                let stored = StoredFrostV2 {
+                    identifier: key_package.identifier().serialize(),
+                    signing_share: Zeroizing::new(key_package.signing_share().serialize()),
+                    public_key_package: public_packages::encode(public_key_package)?,
+                };
+                encoding::encode(FORMAT_V2, &stored).ok()
+            }
+        }
     }
 
-    /// Parses what [`to_bytes`](Self::to_bytes) wrote, and checks that it is a consistent
-    /// 2-of-2 share. Unknown versions, truncated, trailing or garbage bytes, and inconsistent
-    /// contents are all [`MpcError::InvalidShare`].
+    /// Parses what [`to_bytes`](Self::to_bytes) wrote (any format version still readable), and
+    /// checks that it is a consistent 2-of-2 share. Unknown versions, truncated, trailing or
+    /// garbage bytes, and inconsistent contents are all [`MpcError::InvalidShare`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, MpcError> {
-        if bytes.first() != Some(&FORMAT_V1) {
-            return Err(MpcError::InvalidShare);
-        }
-        let (_, stored) = encoding::decode::<StoredOwned>(bytes).ok_or(MpcError::InvalidShare)?;
-        match stored {
-            StoredOwned::Dkls(party) => Self::dkls(party),
-            StoredOwned::Frost {
-                key_package,
-                public_key_package,
-            } => Self::frost(key_package, public_key_package),
+        Self::read(bytes, None)
+    }
+
+    /// [`from_bytes`](Self::from_bytes), taking a FROST share's public key package from
+    /// `packages` when these bytes were decoded before, and keeping it there otherwise: for a
+    /// reader that opens the same shares again and again (the server, at every signature). The
+    /// share's secret is checked against the package either way.
+    pub fn from_bytes_with(bytes: &[u8], packages: &PublicPackages) -> Result<Self, MpcError> {
+        Self::read(bytes, Some(packages))
+    }
+
+    fn read(bytes: &[u8], packages: Option<&PublicPackages>) -> Result<Self, MpcError> {
+        match bytes.first() {
+            Some(&FORMAT_V1) => {
+                let (_, stored) = encoding::decode::<StoredOwned>(bytes).ok_or(MpcError::InvalidShare)?;
+                match stored {
+                    StoredOwned::Dkls(party) => Self::dkls(party),
+                    StoredOwned::Frost {
+                        key_package,
+                        public_key_package,
+                    } => Self::frost(key_package, public_key_package),
+                }
+            }
+            Some(&FORMAT_V2) => {
+                let (_, stored) = encoding::decode::<StoredFrostV2>(bytes).ok_or(MpcError::InvalidShare)?;
+                let public_key_package = match packages {
+                    Some(packages) => packages.decode(&stored.public_key_package)?,
+                    None => std::sync::Arc::new(public_packages::decode(&stored.public_key_package)?),
+                };
+                let identifier = Identifier::deserialize(&stored.identifier).map_err(|_| MpcError::InvalidShare)?;
+                let signing_share =
+                    SigningShare::deserialize(&stored.signing_share).map_err(|_| MpcError::InvalidShare)?;
+                let verifying_share = *public_key_package
+                    .verifying_shares()
+                    .get(&identifier)
+                    .ok_or(MpcError::InvalidShare)?;
+                let key_package = KeyPackage::new(
+                    identifier,
+                    signing_share,
+                    verifying_share,
+                    *public_key_package.verifying_key(),
+                    // `frost` requires 2 of both.
+                    public_key_package.min_signers().ok_or(MpcError::InvalidShare)?,
+                );
+                // `frost` checks the secret against the package (signing share times G).
+                Self::frost(Box::new(key_package), Box::new((*public_key_package).clone()))
+            }
+            _ => Err(MpcError::InvalidShare),
         }
         .map_err(|_| MpcError::InvalidShare)
     }
@@ -146,7 +215,7 @@ impl KeyShare {
     /// Makes sure the share can be stored, so that `to_bytes` never has to report a failure
     /// (which would otherwise surface only when a stored share is read back, too late).
     fn checked(self) -> Result<Self, MpcError> {
-        if self.to_bytes().is_empty() {
+        if self.encode().is_none() {
             return Err(MpcError::InvalidShare);
         }
         Ok(self)
@@ -249,6 +318,114 @@ mod tests {
             public_key_package,
         });
         assert_eq!(KeyShare::from_bytes(&good).unwrap().role(), Role::Cloud);
+    }
+
+    /// The format 2 encoding of a FROST share's parts, as `to_bytes` writes it.
+    fn encode_v2(key_package: &KeyPackage, public_key_package: &PublicKeyPackage) -> Vec<u8> {
+        let stored = StoredFrostV2 {
+            identifier: key_package.identifier().serialize(),
+            signing_share: Zeroizing::new(key_package.signing_share().serialize()),
+            public_key_package: public_packages::encode(public_key_package).unwrap(),
+        };
+        encoding::encode(FORMAT_V2, &stored).unwrap().to_vec()
+    }
+
+    #[test]
+    fn frost_is_written_in_format_2_and_format_1_still_reads_as_the_same_share() {
+        let (user, cloud) = pair(Scheme::Frost);
+        for share in [&user, &cloud] {
+            let bytes = share.to_bytes();
+            assert_eq!(bytes[0], FORMAT_V2);
+            let Secret::Frost {
+                key_package,
+                public_key_package,
+            } = share.secret()
+            else {
+                unreachable!()
+            };
+            let v1 = encode_raw(&StoredRef::Frost {
+                key_package,
+                public_key_package,
+            });
+            let packages = PublicPackages::new();
+            for read in [
+                KeyShare::from_bytes(&bytes).unwrap(),
+                KeyShare::from_bytes_with(&bytes, &packages).unwrap(),
+                KeyShare::from_bytes_with(&bytes, &packages).unwrap(),
+                KeyShare::from_bytes(&v1).unwrap(),
+            ] {
+                assert_eq!(read.role(), share.role());
+                assert_eq!(read.public_key(), share.public_key());
+                assert_eq!(read.to_bytes(), bytes, "the same share, written the same way");
+            }
+            assert_eq!(packages.len(), 1, "decoded once, then taken from the set");
+        }
+        assert_eq!(pair(Scheme::Dkls).0.to_bytes()[0], FORMAT_V1);
+    }
+
+    #[test]
+    fn a_kept_public_package_never_vouches_for_another_keys_secret() {
+        let (user, _) = pair(Scheme::Frost);
+        let (other, _) = pair(Scheme::Frost);
+        let (
+            Secret::Frost {
+                key_package,
+                public_key_package,
+            },
+            Secret::Frost {
+                public_key_package: other_package,
+                ..
+            },
+        ) = (user.secret(), other.secret())
+        else {
+            unreachable!()
+        };
+        let packages = PublicPackages::new();
+        // Both packages kept, as a server that opened both wallets' shares has them.
+        KeyShare::from_bytes_with(&user.to_bytes(), &packages).unwrap();
+        KeyShare::from_bytes_with(&other.to_bytes(), &packages).unwrap();
+        assert_eq!(packages.len(), 2);
+
+        // This key's secret with the other key's package.
+        let mixed = encode_v2(key_package, other_package);
+        assert!(matches!(
+            KeyShare::from_bytes_with(&mixed, &packages),
+            Err(MpcError::InvalidShare)
+        ));
+        assert!(matches!(KeyShare::from_bytes(&mixed), Err(MpcError::InvalidShare)));
+
+        // Another secret with this key's package: its verifying share is not that secret times G.
+        let mut bytes = user.to_bytes().to_vec();
+        let share_at = 1 + 1 + 32 + 1;
+        assert_eq!(
+            &bytes[share_at..share_at + 32],
+            &key_package.signing_share().serialize()[..],
+            "the layout: version, identifier (length, 32 bytes), signing share (length, 32 bytes)"
+        );
+        bytes[share_at] ^= 1;
+        assert!(matches!(
+            KeyShare::from_bytes_with(&bytes, &packages),
+            Err(MpcError::InvalidShare)
+        ));
+        assert!(matches!(KeyShare::from_bytes(&bytes), Err(MpcError::InvalidShare)));
+
+        // A package whose bytes do not decode (cut short inside the group key) is refused and
+        // not kept.
+        let mut package = public_packages::encode(public_key_package).unwrap();
+        package.truncate(package.len() - 10);
+        let broken = StoredFrostV2 {
+            identifier: key_package.identifier().serialize(),
+            signing_share: Zeroizing::new(key_package.signing_share().serialize()),
+            public_key_package: package,
+        };
+        let broken = encoding::encode(FORMAT_V2, &broken).unwrap();
+        assert!(matches!(
+            KeyShare::from_bytes_with(&broken, &packages),
+            Err(MpcError::InvalidShare)
+        ));
+        assert_eq!(packages.len(), 2);
+        // The untouched parts still read.
+        assert!(KeyShare::from_bytes_with(&encode_v2(key_package, public_key_package), &packages).is_ok());
     }
 
     #[test]

@@ -36,10 +36,16 @@ fn check_share_bytes(share: &KeyShare) {
     let mut longer = bytes.to_vec();
     longer.push(0);
     assert!(invalid(&longer), "trailing bytes accepted");
-    for version in [0u8, 2, 0xff] {
+    // Format 1 (DKLs) and 2 (FROST) are the known versions: neither share reads as the other.
+    let other = if bytes[0] == 1 { 2 } else { 1 };
+    for version in [0u8, other, 3, 0xff] {
         let mut bumped = bytes.to_vec();
         bumped[0] = version;
-        assert!(invalid(&bumped), "unknown version {version} accepted");
+        assert!(
+            invalid(&bumped),
+            "version {version} accepted for a share of format {}",
+            bytes[0]
+        );
     }
     let mut garbage = vec![bytes[0]];
     garbage.extend_from_slice(&random_bytes::<512>());
@@ -82,11 +88,16 @@ fn ed25519_dkg_gives_a_fresh_key_each_run() {
 
 #[test]
 fn share_of_one_scheme_does_not_parse_as_tampered_other() {
-    // Swapping the scheme tag inside the encoding must not yield a share.
+    // Swapping the scheme tag inside the encoding must not yield a share. Ed25519 shares are
+    // format 2, which has no scheme tag; read as format 1, their first byte is that tag.
     let (user, _) = ed25519_pair();
     let mut bytes = user.to_bytes().to_vec();
-    bytes[1] ^= 1; // the enum variant right after the version byte
-    assert!(matches!(KeyShare::from_bytes(&bytes), Err(MpcError::InvalidShare)));
+    assert_eq!(bytes[0], 2);
+    bytes[0] = 1;
+    for tag in [0u8, 1] {
+        bytes[1] = tag; // format 1's enum variant right after the version byte
+        assert!(matches!(KeyShare::from_bytes(&bytes), Err(MpcError::InvalidShare)));
+    }
 }
 
 #[test]

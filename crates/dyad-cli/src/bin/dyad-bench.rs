@@ -106,7 +106,50 @@ fn raw_only(runs: usize) {
         println!("|---|---|");
         println!("| {} | {} |", cell(&setup), cell(&online));
     }
-    println!("\nruns per row: {runs} (signing: {sign_runs})");
+    // What the server does to its stored share at every signature.
+    println!("\n| opening a stored share | `KeyShare::from_bytes` | `from_bytes_with`, its public package kept |");
+    println!("|---|---|---|");
+    for (_, scheme) in types() {
+        let (fresh, kept) = raw_open(scheme, sign_runs);
+        println!("| {scheme:?} | {} | {} |", cell_us(&fresh), cell_us(&kept));
+    }
+    println!("\nruns per row: {runs} (signing and opening: {sign_runs})");
+}
+
+/// `runs` readings of one stored cloud share: decoded afresh, and with its public package kept
+/// (after one untimed reading that keeps it).
+fn raw_open(scheme: Scheme, runs: usize) -> (Vec<Duration>, Vec<Duration>) {
+    let sid = SessionId::new([42; 32]);
+    let (_, cloud) = run_local(
+        Dkg::start(scheme, Role::User, &sid).expect("start"),
+        Dkg::start(scheme, Role::Cloud, &sid).expect("start"),
+    )
+    .expect("dkg");
+    let bytes = cloud.to_bytes();
+    let packages = dyad_mpc::PublicPackages::new();
+    dyad_mpc::KeyShare::from_bytes_with(&bytes, &packages).expect("open");
+    let time = |open: &dyad_mpc::PublicPackages, fresh: bool| {
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                let share = if fresh {
+                    dyad_mpc::KeyShare::from_bytes(&bytes)
+                } else {
+                    dyad_mpc::KeyShare::from_bytes_with(&bytes, open)
+                };
+                let took = t.elapsed();
+                share.expect("open");
+                took
+            })
+            .collect::<Vec<_>>()
+    };
+    (time(&packages, true), time(&packages, false))
+}
+
+/// Median / p99 in microseconds.
+fn cell_us(v: &[Duration]) -> String {
+    let (m, p) = stats(v.to_vec());
+    format!("{:.0} µs / {:.0} µs", m * 1e3, p * 1e3)
 }
 
 /// The raw DKG on a setup made ahead (the online part only).
