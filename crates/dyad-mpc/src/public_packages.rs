@@ -17,19 +17,36 @@ use frost_ed25519::keys::PublicKeyPackage;
 
 use crate::MpcError;
 
-/// At most this many packages are kept; when full, the next new one starts afresh.
+/// At most this many packages are kept by [`PublicPackages::new`]; when full, the next new one
+/// starts afresh.
 const KEPT: usize = 4096;
 
 /// Decoded FROST public key packages, by their encoding. Public data only: never a secret.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PublicPackages {
     decoded: Mutex<HashMap<Vec<u8>, Arc<PublicKeyPackage>>>,
+    room: usize,
+}
+
+impl Default for PublicPackages {
+    fn default() -> Self {
+        Self::with_room(KEPT)
+    }
 }
 
 impl PublicPackages {
-    /// An empty set.
+    /// An empty set, keeping up to 4,096 packages (a server signing with more Ed25519 wallets
+    /// than that in turn decodes afresh more often).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty set keeping up to `room` packages.
+    pub fn with_room(room: usize) -> Self {
+        PublicPackages {
+            decoded: Mutex::new(HashMap::new()),
+            room: room.max(1),
+        }
     }
 
     /// How many packages are kept now.
@@ -43,7 +60,8 @@ impl PublicPackages {
     }
 
     /// The package `bytes` encode: kept from an earlier read, or decoded (every point checked)
-    /// and kept. Bytes that do not decode are [`MpcError::InvalidShare`] and are not kept.
+    /// and kept. Bytes that do not decode, or decode to anything but a 2-of-2 package, are
+    /// [`MpcError::InvalidShare`] and are not kept.
     pub(crate) fn decode(&self, bytes: &[u8]) -> Result<Arc<PublicKeyPackage>, MpcError> {
         if let Some(kept) = self.lock().get(bytes) {
             return Ok(Arc::clone(kept));
@@ -51,10 +69,13 @@ impl PublicPackages {
         // Decoded outside the lock: other reads need not wait for these scalar multiplications.
         let decoded = Arc::new(decode(bytes)?);
         let mut kept = self.lock();
-        if kept.len() >= KEPT {
-            kept.clear();
+        // Another read may have kept the same package meanwhile: then nothing is added.
+        if !kept.contains_key(bytes) {
+            if kept.len() >= self.room {
+                kept.clear();
+            }
+            kept.insert(bytes.to_vec(), Arc::clone(&decoded));
         }
-        kept.insert(bytes.to_vec(), Arc::clone(&decoded));
         Ok(decoded)
     }
 
@@ -70,11 +91,12 @@ pub(crate) fn encode(package: &PublicKeyPackage) -> Option<Vec<u8>> {
     postcard::to_allocvec(package).ok()
 }
 
-/// Decodes what [`encode`] wrote, every point checked, no byte left over: what
+/// Decodes what [`encode`] wrote, every point checked, no byte left over, and only a 2-of-2
+/// package (frost-core's reader takes a missing threshold as `None`): what
 /// [`PublicPackages::decode`] keeps.
 pub(crate) fn decode(bytes: &[u8]) -> Result<PublicKeyPackage, MpcError> {
-    match postcard::take_from_bytes(bytes) {
-        Ok((package, [])) => Ok(package),
+    match postcard::take_from_bytes::<PublicKeyPackage>(bytes) {
+        Ok((package, [])) if package.min_signers() == Some(2) && package.verifying_shares().len() == 2 => Ok(package),
         _ => Err(MpcError::InvalidShare),
     }
 }

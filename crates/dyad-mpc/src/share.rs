@@ -157,21 +157,23 @@ impl KeyShare {
                     None => std::sync::Arc::new(public_packages::decode(&stored.public_key_package)?),
                 };
                 let identifier = Identifier::deserialize(&stored.identifier).map_err(|_| MpcError::InvalidShare)?;
-                let signing_share =
-                    SigningShare::deserialize(&stored.signing_share).map_err(|_| MpcError::InvalidShare)?;
                 let verifying_share = *public_key_package
                     .verifying_shares()
                     .get(&identifier)
                     .ok_or(MpcError::InvalidShare)?;
+                let min_signers = public_key_package.min_signers().ok_or(MpcError::InvalidShare)?;
+                // The signing share last, straight into the key package (which wipes it): no
+                // early return leaves a copy of it behind.
                 let key_package = KeyPackage::new(
                     identifier,
-                    signing_share,
+                    SigningShare::deserialize(&stored.signing_share).map_err(|_| MpcError::InvalidShare)?,
                     verifying_share,
                     *public_key_package.verifying_key(),
-                    // `frost` requires 2 of both.
-                    public_key_package.min_signers().ok_or(MpcError::InvalidShare)?,
+                    min_signers,
                 );
-                // `frost` checks the secret against the package (signing share times G).
+                // The verifying share, group key and threshold are the package's own here, so
+                // of `frost`'s checks the one that matters is the secret's: the signing share
+                // times G must be the verifying share the package records for it.
                 Self::frost(Box::new(key_package), Box::new((*public_key_package).clone()))
             }
             _ => Err(MpcError::InvalidShare),
@@ -257,6 +259,7 @@ mod tests {
 
     use super::*;
     use crate::dkls::Curve;
+    use crate::frost::identifier;
     use crate::{run_local, Dkg};
 
     fn pair(scheme: Scheme) -> (KeyShare, KeyShare) {
@@ -426,6 +429,126 @@ mod tests {
         assert_eq!(packages.len(), 2);
         // The untouched parts still read.
         assert!(KeyShare::from_bytes_with(&encode_v2(key_package, public_key_package), &packages).is_ok());
+    }
+
+    /// A cloud share of a throwaway Ed25519 key, written in format 1 by the build before
+    /// format 2 (`1b6da0f`): it must keep reading.
+    #[test]
+    fn a_format_1_share_written_by_an_older_build_still_reads() {
+        let bytes = hex::decode(include_str!("../tests/fixtures/frost-cloud-share-v1.hex").trim()).unwrap();
+        let key = hex::decode(include_str!("../tests/fixtures/frost-cloud-share-v1.public-key.hex").trim()).unwrap();
+        assert_eq!(bytes[0], FORMAT_V1);
+        let packages = PublicPackages::new();
+        for share in [
+            KeyShare::from_bytes(&bytes).unwrap(),
+            KeyShare::from_bytes_with(&bytes, &packages).unwrap(),
+        ] {
+            assert_eq!(share.role(), Role::Cloud);
+            assert_eq!(share.public_key().as_bytes(), &key[..]);
+            // Written again, it is format 2, and that reads as the same share.
+            let again = share.to_bytes();
+            assert_eq!(again[0], FORMAT_V2);
+            assert_eq!(KeyShare::from_bytes(&again).unwrap().to_bytes(), again);
+        }
+        assert!(packages.is_empty(), "format 1 keeps no package");
+    }
+
+    #[test]
+    fn a_kept_package_gives_what_a_fresh_decode_gives_for_any_change_of_its_bytes() {
+        let (user, _) = pair(Scheme::Frost);
+        let (other, _) = pair(Scheme::Frost);
+        let (
+            Secret::Frost {
+                key_package,
+                public_key_package,
+            },
+            Secret::Frost {
+                public_key_package: other_package,
+                ..
+            },
+        ) = (user.secret(), other.secret())
+        else {
+            unreachable!()
+        };
+        let packages = PublicPackages::new();
+        KeyShare::from_bytes_with(&user.to_bytes(), &packages).unwrap();
+        let shares = public_key_package.verifying_shares().clone();
+        let key = *public_key_package.verifying_key();
+        let peer = identifier(Role::Cloud).unwrap();
+        let mut peer_changed = shares.clone();
+        peer_changed.insert(peer, other_package.verifying_shares()[&peer]);
+        let variants = [
+            ("threshold 3", PublicKeyPackage::new(shares.clone(), key, Some(3))),
+            ("no threshold", PublicKeyPackage::new(shares.clone(), key, None)),
+            (
+                "another group key",
+                PublicKeyPackage::new(shares.clone(), *other_package.verifying_key(), Some(2)),
+            ),
+            ("another peer share", PublicKeyPackage::new(peer_changed, key, Some(2))),
+        ];
+        for (what, variant) in variants {
+            let bytes = encode_v2(key_package, &variant);
+            let outcome = |read: Result<KeyShare, MpcError>| read.map(|s| s.to_bytes().to_vec()).map_err(|_| ());
+            let fresh = outcome(KeyShare::from_bytes(&bytes));
+            assert_eq!(outcome(KeyShare::from_bytes_with(&bytes, &packages)), fresh, "{what}");
+            if let Ok(read) = fresh {
+                assert_eq!(read, bytes, "{what}: read as its own bytes, not the kept package's");
+            }
+        }
+        // Kept: the original, and the two variants that are 2-of-2 packages (another group key
+        // is refused by the share's own check; the peer's share is not checked against the
+        // group key, FROST keeps it to check the peer's signature shares, so that one reads, as
+        // its own). Not kept: the thresholds other than 2.
+        assert_eq!(packages.len(), 3);
+    }
+
+    #[test]
+    fn a_full_set_of_packages_starts_afresh_and_still_reads_every_share() {
+        let packages = PublicPackages::with_room(2);
+        let shares: Vec<KeyShare> = (0..3).map(|_| pair(Scheme::Frost).0).collect();
+        for _ in 0..2 {
+            for share in &shares {
+                let read = KeyShare::from_bytes_with(&share.to_bytes(), &packages).unwrap();
+                assert_eq!(read.public_key(), share.public_key());
+                assert!(packages.len() <= 2);
+            }
+        }
+    }
+
+    #[test]
+    fn one_format_never_reads_as_the_other() {
+        let (user, _) = pair(Scheme::Frost);
+        let Secret::Frost {
+            key_package,
+            public_key_package,
+        } = user.secret()
+        else {
+            unreachable!()
+        };
+        let v1 = encode_raw(&StoredRef::Frost {
+            key_package,
+            public_key_package,
+        });
+        let dkls = pair(Scheme::Dkls).0.to_bytes().to_vec();
+        let packages = PublicPackages::new();
+        let refused = |bytes: &[u8]| {
+            matches!(KeyShare::from_bytes(bytes), Err(MpcError::InvalidShare))
+                && matches!(KeyShare::from_bytes_with(bytes, &packages), Err(MpcError::InvalidShare))
+        };
+        let with = |bytes: &[u8], at: usize, value: u8| {
+            let mut b = bytes.to_vec();
+            b[at] = value;
+            b
+        };
+        assert!(KeyShare::from_bytes(&v1).is_ok() && KeyShare::from_bytes(&dkls).is_ok());
+        assert!(refused(&with(&v1, 1, 0)), "format 1 FROST tagged as DKLs");
+        assert!(refused(&with(&dkls, 1, 1)), "format 1 DKLs tagged as FROST");
+        assert!(refused(&with(&v1, 0, FORMAT_V2)), "format 1 FROST read as format 2");
+        assert!(refused(&with(&dkls, 0, FORMAT_V2)), "DKLs read as format 2");
+        assert!(
+            refused(&with(&user.to_bytes(), 0, FORMAT_V1)),
+            "format 2 read as format 1"
+        );
     }
 
     #[test]

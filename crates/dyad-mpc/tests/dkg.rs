@@ -28,7 +28,13 @@ fn check_share_bytes(share: &KeyShare) {
     assert_eq!(back.scheme(), share.scheme());
     assert_eq!(*back.to_bytes(), *bytes, "encoding is not stable");
 
-    let invalid = |b: &[u8]| matches!(KeyShare::from_bytes(b), Err(MpcError::InvalidShare));
+    // Refused afresh and with the share's own public package kept from a good read.
+    let packages = dyad_mpc::PublicPackages::new();
+    KeyShare::from_bytes_with(&bytes, &packages).unwrap();
+    let invalid = |b: &[u8]| {
+        matches!(KeyShare::from_bytes(b), Err(MpcError::InvalidShare))
+            && matches!(KeyShare::from_bytes_with(b, &packages), Err(MpcError::InvalidShare))
+    };
     assert!(invalid(&[]));
     assert!(invalid(&bytes[..1]));
     assert!(invalid(&bytes[..bytes.len() / 2]));
