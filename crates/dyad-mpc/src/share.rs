@@ -323,6 +323,17 @@ mod tests {
         assert_eq!(KeyShare::from_bytes(&good).unwrap().role(), Role::Cloud);
     }
 
+    /// A FROST share's key package and public key package.
+    fn frost_parts(share: &KeyShare) -> (&KeyPackage, &PublicKeyPackage) {
+        match share.secret() {
+            Secret::Frost {
+                key_package,
+                public_key_package,
+            } => (key_package, public_key_package),
+            Secret::Dkls(_) => panic!("a FROST share"),
+        }
+    }
+
     /// The format 2 encoding of a FROST share's parts, as `to_bytes` writes it.
     fn encode_v2(key_package: &KeyPackage, public_key_package: &PublicKeyPackage) -> Vec<u8> {
         let stored = StoredFrostV2 {
@@ -339,13 +350,7 @@ mod tests {
         for share in [&user, &cloud] {
             let bytes = share.to_bytes();
             assert_eq!(bytes[0], FORMAT_V2);
-            let Secret::Frost {
-                key_package,
-                public_key_package,
-            } = share.secret()
-            else {
-                unreachable!()
-            };
+            let (key_package, public_key_package) = frost_parts(share);
             let v1 = encode_raw(&StoredRef::Frost {
                 key_package,
                 public_key_package,
@@ -370,19 +375,8 @@ mod tests {
     fn a_kept_public_package_never_vouches_for_another_keys_secret() {
         let (user, _) = pair(Scheme::Frost);
         let (other, _) = pair(Scheme::Frost);
-        let (
-            Secret::Frost {
-                key_package,
-                public_key_package,
-            },
-            Secret::Frost {
-                public_key_package: other_package,
-                ..
-            },
-        ) = (user.secret(), other.secret())
-        else {
-            unreachable!()
-        };
+        let (key_package, public_key_package) = frost_parts(&user);
+        let (_, other_package) = frost_parts(&other);
         let packages = PublicPackages::new();
         // Both packages kept, as a server that opened both wallets' shares has them.
         KeyShare::from_bytes_with(&user.to_bytes(), &packages).unwrap();
@@ -457,19 +451,8 @@ mod tests {
     fn a_kept_package_gives_what_a_fresh_decode_gives_for_any_change_of_its_bytes() {
         let (user, _) = pair(Scheme::Frost);
         let (other, _) = pair(Scheme::Frost);
-        let (
-            Secret::Frost {
-                key_package,
-                public_key_package,
-            },
-            Secret::Frost {
-                public_key_package: other_package,
-                ..
-            },
-        ) = (user.secret(), other.secret())
-        else {
-            unreachable!()
-        };
+        let (key_package, public_key_package) = frost_parts(&user);
+        let (_, other_package) = frost_parts(&other);
         let packages = PublicPackages::new();
         KeyShare::from_bytes_with(&user.to_bytes(), &packages).unwrap();
         let shares = public_key_package.verifying_shares().clone();
@@ -518,13 +501,7 @@ mod tests {
     #[test]
     fn one_format_never_reads_as_the_other() {
         let (user, _) = pair(Scheme::Frost);
-        let Secret::Frost {
-            key_package,
-            public_key_package,
-        } = user.secret()
-        else {
-            unreachable!()
-        };
+        let (key_package, public_key_package) = frost_parts(&user);
         let v1 = encode_raw(&StoredRef::Frost {
             key_package,
             public_key_package,
