@@ -1,6 +1,7 @@
 //! One party's share of a 2-of-2 key, and its storage encoding.
 
 use std::fmt;
+use std::sync::Arc;
 
 use frost_ed25519::keys::{KeyPackage, PublicKeyPackage, SigningShare};
 use frost_ed25519::Identifier;
@@ -82,6 +83,17 @@ struct StoredFrostV2 {
     public_key_package: Vec<u8>,
 }
 
+impl StoredFrostV2 {
+    /// `key_package`'s secret with the encoded public key package `public_key_package`.
+    fn of(key_package: &KeyPackage, public_key_package: Vec<u8>) -> Self {
+        StoredFrostV2 {
+            identifier: key_package.identifier().serialize(),
+            signing_share: Zeroizing::new(key_package.signing_share().serialize()),
+            public_key_package,
+        }
+    }
+}
+
 impl KeyShare {
     /// The scheme of the key.
     pub fn scheme(&self) -> Scheme {
@@ -113,11 +125,7 @@ impl KeyShare {
                 key_package,
                 public_key_package,
             } => {
-                let stored = StoredFrostV2 {
-                    identifier: key_package.identifier().serialize(),
-                    signing_share: Zeroizing::new(key_package.signing_share().serialize()),
-                    public_key_package: public_packages::encode(public_key_package)?,
-                };
+                let stored = StoredFrostV2::of(key_package, public_packages::encode(public_key_package)?);
                 encoding::encode(FORMAT_V2, &stored).ok()
             }
         }
@@ -154,7 +162,7 @@ impl KeyShare {
                 let (_, stored) = encoding::decode::<StoredFrostV2>(bytes).ok_or(MpcError::InvalidShare)?;
                 let public_key_package = match packages {
                     Some(packages) => packages.decode(&stored.public_key_package)?,
-                    None => std::sync::Arc::new(public_packages::decode(&stored.public_key_package)?),
+                    None => Arc::new(public_packages::decode(&stored.public_key_package)?),
                 };
                 let identifier = Identifier::deserialize(&stored.identifier).map_err(|_| MpcError::InvalidShare)?;
                 let verifying_share = *public_key_package
@@ -174,7 +182,11 @@ impl KeyShare {
                 // The verifying share, group key and threshold are the package's own here, so
                 // of `frost`'s checks the one that matters is the secret's: the signing share
                 // times G must be the verifying share the package records for it.
-                Self::frost(Box::new(key_package), Box::new((*public_key_package).clone()))
+                // Decoded afresh, the package is this read's alone: moved, not cloned.
+                Self::frost(
+                    Box::new(key_package),
+                    Box::new(Arc::unwrap_or_clone(public_key_package)),
+                )
             }
             _ => Err(MpcError::InvalidShare),
         }
@@ -336,11 +348,7 @@ mod tests {
 
     /// The format 2 encoding of a FROST share's parts, as `to_bytes` writes it.
     fn encode_v2(key_package: &KeyPackage, public_key_package: &PublicKeyPackage) -> Vec<u8> {
-        let stored = StoredFrostV2 {
-            identifier: key_package.identifier().serialize(),
-            signing_share: Zeroizing::new(key_package.signing_share().serialize()),
-            public_key_package: public_packages::encode(public_key_package).unwrap(),
-        };
+        let stored = StoredFrostV2::of(key_package, public_packages::encode(public_key_package).unwrap());
         encoding::encode(FORMAT_V2, &stored).unwrap().to_vec()
     }
 
@@ -410,12 +418,7 @@ mod tests {
         // not kept.
         let mut package = public_packages::encode(public_key_package).unwrap();
         package.truncate(package.len() - 10);
-        let broken = StoredFrostV2 {
-            identifier: key_package.identifier().serialize(),
-            signing_share: Zeroizing::new(key_package.signing_share().serialize()),
-            public_key_package: package,
-        };
-        let broken = encoding::encode(FORMAT_V2, &broken).unwrap();
+        let broken = encoding::encode(FORMAT_V2, &StoredFrostV2::of(key_package, package)).unwrap();
         assert!(matches!(
             KeyShare::from_bytes_with(&broken, &packages),
             Err(MpcError::InvalidShare)
